@@ -1,0 +1,52 @@
+"""The ``iamlab`` command: a thin skin over the library.
+
+Each command lives in its own module here with a ``register(subparsers)``
+function that adds its parser and sets ``func``. A command parses options,
+calls one public library function and renders what it returns; library errors
+(``IamlabError``) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from iamlab.errors import IamlabError
+
+# Command modules, in the order ``iamlab --help`` lists them.
+COMMAND_MODULES = [
+    "iamlab.cli.sample",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="iamlab",
+        description="Why was this AWS request denied, and what exactly fixes it?",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except IamlabError as exc:
+        print(f"iamlab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0 if status is None else int(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
