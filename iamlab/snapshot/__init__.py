@@ -1,0 +1,10 @@
+"""IAM configuration at a point in time: load a snapshot folder, get the policy layers.
+
+``load(dir)`` returns a ``Snapshot``; ``Snapshot.policies_for(principal, action,
+resource)`` returns the ``PolicySet`` the evaluation engine takes.
+"""
+
+from iamlab.snapshot.principals import Principal
+from iamlab.snapshot.snapshot import Snapshot, StatementRef, load
+
+__all__ = ["load", "Snapshot", "Principal", "StatementRef"]

@@ -1,0 +1,72 @@
+"""Replay one request against a snapshot: the request, its policy layers, the engine's decision.
+
+The snapshot supplies the layers and the global condition keys it knows
+(``aws:PrincipalArn`` with the role path, tags, org ids); keys the caller
+passes win over derived ones, compared case-insensitively as AWS compares
+condition key names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+from iamlab.policy.request import ContextValue, Request
+from iamlab.snapshot.snapshot import Snapshot, load
+
+if TYPE_CHECKING:  # the engine is imported when a simulation runs
+    from iamlab.policy.decision import Decision
+
+
+def build_request(
+    snapshot: Snapshot,
+    principal: str,
+    action: str,
+    resource: str = "*",
+    context: Mapping[str, ContextValue] | None = None,
+    resource_account: str | None = None,
+    derive_context: bool = True,
+) -> Request:
+    """Return the Request for a replay: given context over the snapshot's derived keys."""
+    given = dict(context or {})
+    merged: dict[str, ContextValue] = {}
+    if derive_context:
+        lowered = {k.lower() for k in given}
+        derived = snapshot.context_for(principal, resource, resource_account)
+        merged = {k: v for k, v in derived.items() if k.lower() not in lowered}
+    merged.update(given)
+    owner = resource_account or (
+        snapshot.resource_account(resource) if resource and resource != "*" else None
+    )
+    return Request(
+        principal=principal, action=action, resource=resource or "*",
+        resource_account=owner, context=merged,
+    )
+
+
+def simulate(
+    snapshot: Snapshot | str | Path,
+    principal: str,
+    action: str,
+    resource: str = "*",
+    context: Mapping[str, ContextValue] | None = None,
+    resource_account: str | None = None,
+    issuer_arn: str | None = None,
+    derive_context: bool = True,
+) -> Decision:
+    """Return the engine's decision for a request, with every layer the snapshot holds.
+
+    ``snapshot`` is a loaded Snapshot or a snapshot folder. Raises
+    SnapshotError for an unknown principal or a broken snapshot file.
+
+    >>> simulate("sample_data/snapshot", "arn:aws:iam::111122223333:user/alice",
+    ...          "s3:GetObject", "arn:aws:s3:::reports/q1.csv")  # doctest: +SKIP
+    """
+    from iamlab.policy import evaluate  # noqa: PLC0415 (keeps `import iamlab.snapshot` light)
+
+    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    request = build_request(snap, principal, action, resource, context, resource_account,
+                            derive_context)
+    policies = snap.policies_for(principal, action, request.resource, request.resource_account,
+                                 issuer_arn)
+    return evaluate(request, policies)

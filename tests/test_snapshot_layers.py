@@ -1,0 +1,255 @@
+"""The snapshot loader returns every policy layer that applies, from AWS CLI-shaped files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iamlab.errors import SnapshotError
+from iamlab.snapshot import Snapshot, load
+
+DATA = Path(__file__).parent / "data" / "snapshots"
+MGMT, PROD, DATA_ACCT = "111111111111", "222222222222", "333333333333"
+ALICE = f"arn:aws:iam::{PROD}:user/engineering/alice"
+SSO_ROLE = (f"arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/us-west-2/"
+            "AWSReservedSSO_Admin_0123456789abcdef")
+SSO_SESSION = f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com"
+DEPLOYER = f"arn:aws:iam::{PROD}:role/ci/Deployer"
+SLR_SESSION = f"arn:aws:sts::{PROD}:assumed-role/AWSServiceRoleForElasticLoadBalancing/ElasticLoadBalancing"
+KEY = f"arn:aws:kms:us-east-1:{DATA_ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PROD_SCP_LEVELS = [
+    ["p-FullAWSAccess", "p-denyregion1"],  # root
+    ["p-FullAWSAccess", "p-protectci1"],  # OU Prod
+    ["p-FullAWSAccess"],  # OU Apps (under Prod)
+    ["p-FullAWSAccess", "p-noiamuser1"],  # the account
+]
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    return load(DATA / "org")
+
+
+def ids(policies) -> list[str]:
+    return [p.id for p in policies]
+
+
+def levels(value) -> list[list[str]] | None:
+    return None if value is None else [ids(level) for level in value]
+
+
+def statement_sids(policy) -> list[str | None]:
+    statements = policy.document["Statement"]
+    statements = [statements] if isinstance(statements, dict) else statements
+    return [s.get("Sid") for s in statements]
+
+
+def test_user_gets_inline_managed_group_and_boundary_layers(snap):
+    ps = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::prod-reports/q1.csv")
+    assert ids(ps.identity) == [
+        f"{ALICE}#inline/alice-inline",
+        f"arn:aws:iam::{PROD}:policy/S3ReportsRead",
+        f"arn:aws:iam::{PROD}:group/developers#inline/dev-lambda",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]
+    assert [p.name for p in ps.identity] == ["alice-inline", "S3ReportsRead", "dev-lambda",
+                                             "ReadOnlyAccess"]
+    assert ids(ps.permissions_boundary) == [f"arn:aws:iam::{PROD}:policy/DevBoundary"]
+    assert levels(ps.scp) == PROD_SCP_LEVELS
+    assert ps.resource.id == "arn:aws:s3:::prod-reports"
+    assert statement_sids(ps.resource) == ["DenyInsecure"]
+    assert ps.session is None and ps.vpc_endpoint == ()
+
+
+def test_managed_policy_uses_its_default_version_only(snap):
+    ps = snap.policies_for(ALICE)
+    s3read = next(p for p in ps.identity if p.name == "S3ReportsRead")
+    assert statement_sids(s3read) == ["ReadReports"]  # v1 ("OldVersion") is not default
+
+
+def test_same_account_resource_has_rcps_of_owner_filled_with_full_access(snap):
+    ps = snap.policies_for(ALICE, "sqs:SendMessage", f"arn:aws:sqs:us-east-1:{PROD}:jobs")
+    assert ps.resource.id == f"arn:aws:sqs:us-east-1:{PROD}:jobs"
+    assert levels(ps.rcp) == [["p-RCPFullAWSAccess"]] * 4
+
+
+def test_role_session_with_path_resolves_by_role_name(snap):
+    principal = snap.principal(SSO_SESSION)
+    assert principal.kind == "assumed-role"
+    assert principal.entity_arn == SSO_ROLE  # the path is restored for aws:PrincipalArn
+    assert principal.session_name == "alice@example.com"
+    ps = snap.policies_for(SSO_SESSION, "ec2:DescribeInstances", "*")
+    assert ids(ps.identity) == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    assert ps.permissions_boundary == ()
+    assert levels(ps.scp) == PROD_SCP_LEVELS
+    assert ps.resource is None and ps.rcp is None
+    assert snap.context_for(SSO_SESSION)["aws:PrincipalArn"] == SSO_ROLE
+
+
+def test_role_arn_and_unique_id_resolve_to_the_same_role(snap):
+    assert snap.principal(DEPLOYER).entity_arn == DEPLOYER
+    assert snap.principal("AROADEPLOYER000000004").entity_arn == DEPLOYER
+    by_userid = snap.principal("AROADEPLOYER000000004:build-42")
+    assert by_userid.kind == "assumed-role"
+    assert by_userid.arn == f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-42"
+    ps = snap.policies_for(f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-42")
+    assert ids(ps.identity) == [f"{DEPLOYER}#inline/deploy"]
+    assert ids(ps.permissions_boundary) == [f"arn:aws:iam::{PROD}:policy/DevBoundary"]
+
+
+def test_management_account_principals_have_no_scps(snap):
+    auditor = f"arn:aws:iam::{MGMT}:user/auditor"
+    ps = snap.policies_for(auditor, "s3:GetObject", "arn:aws:s3:::org-billing/2026/11.csv")
+    assert ps.scp is None
+    assert ps.rcp is None  # the management account's resources are outside RCPs
+    assert ps.resource is None  # the bucket has no policy
+    # AWS managed policy found in a second page file of the same account
+    assert ids(ps.identity) == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+
+def test_member_account_root_is_subject_to_scps(snap):
+    root = snap.policies_for(f"arn:aws:iam::{PROD}:root", "iam:CreateUser")
+    assert root.identity == ()
+    assert levels(root.scp) == PROD_SCP_LEVELS
+
+
+def test_service_linked_role_has_no_scps_or_rcps(snap):
+    assert snap.principal(SLR_SESSION).service_linked
+    ps = snap.policies_for(SLR_SESSION, "s3:GetObject", "arn:aws:s3:::data-lake/x")
+    assert ps.scp is None and ps.rcp is None
+    assert ids(ps.identity) == [
+        f"arn:aws:iam::{PROD}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+        "AWSServiceRoleForElasticLoadBalancing#inline/elb-slr"]
+    assert ps.resource.id == "arn:aws:s3:::data-lake"
+
+
+def test_cross_account_resource_takes_rcps_of_the_owner(snap):
+    ps = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::data-lake/2026/part-0.parquet")
+    assert ps.resource.id == "arn:aws:s3:::data-lake"
+    assert statement_sids(ps.resource) == ["ProdReadsLake"]
+    # the data account: root -> OU Data -> account; the tls RCP sits on OU Data
+    assert levels(ps.rcp) == [["p-RCPFullAWSAccess"], ["p-RCPFullAWSAccess", "p-rcptls00001"],
+                              ["p-RCPFullAWSAccess"]]
+    assert levels(ps.scp) == PROD_SCP_LEVELS  # SCPs stay those of the caller's account
+    assert snap.resource_account("arn:aws:s3:::data-lake/x") == DATA_ACCT
+
+
+def test_explicit_resource_account_overrides_derived_owner(snap):
+    ps = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::unknown-bucket/x",
+                           resource_account=DATA_ACCT)
+    assert ps.resource is None
+    assert len(ps.rcp) == 3
+    unknown = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::unknown-bucket/x")
+    assert unknown.rcp is None  # owner unknown: no RCP levels can be named
+
+
+def test_kms_key_by_arn_and_by_alias(snap):
+    by_key = snap.policies_for(ALICE, "kms:Decrypt", KEY)
+    by_alias = snap.policies_for(ALICE, "kms:Decrypt",
+                                 f"arn:aws:kms:us-east-1:{DATA_ACCT}:alias/data-key")
+    assert by_key.resource.id == by_alias.resource.id == KEY
+    assert statement_sids(by_key.resource) == ["Enable IAM User Permissions"]
+
+
+def test_lambda_policy_with_and_without_qualifier(snap):
+    fn = f"arn:aws:lambda:us-east-1:{PROD}:function:report-gen"
+    for arn in (fn, f"{fn}:7", f"{fn}:live"):
+        ps = snap.policies_for(ALICE, "lambda:InvokeFunction", arn)
+        assert ps.resource.id == fn, arn
+        assert statement_sids(ps.resource) == ["AllowEventsInvoke"]
+
+
+def test_sns_and_secret_with_or_without_random_suffix(snap):
+    topic = f"arn:aws:sns:us-east-1:{PROD}:alerts"
+    assert snap.policies_for(ALICE, "sns:Publish", topic).resource.id == topic
+    full = f"arn:aws:secretsmanager:us-east-1:{DATA_ACCT}:secret:db-creds-AbC123"
+    for arn in (full, f"arn:aws:secretsmanager:us-east-1:{DATA_ACCT}:secret:db-creds"):
+        ps = snap.policies_for(ALICE, "secretsmanager:GetSecretValue", arn)
+        assert ps.resource.id == full
+        assert statement_sids(ps.resource) == ["DenyOutsideOrg"]
+
+
+def test_assume_role_uses_the_target_roles_trust_policy(snap):
+    target = f"arn:aws:iam::{DATA_ACCT}:role/DataReader"
+    ps = snap.policies_for(f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-42",
+                           "sts:AssumeRole", target)
+    assert ps.resource.id == target
+    # URL-encoded trust policy (raw API shape) decoded
+    assert ps.resource.document["Statement"][0]["Principal"] == {"AWS": DEPLOYER}
+    assert statement_sids(ps.resource) == ["ProdDeployerAssumes"]
+    assert len(ps.rcp) == 3  # STS is RCP-capable: the role owner's RCP levels
+    assert snap.layer_of(target) == "trust"
+    # pathed target role named without its path still resolves (names are unique)
+    same = snap.policies_for(ALICE, "sts:AssumeRole", f"arn:aws:iam::{PROD}:role/Deployer")
+    assert same.resource.id == DEPLOYER
+    assert statement_sids(same.resource) == ["AliceMayDeploy"]
+    # other actions on a role are not trust-policy evaluations
+    assert snap.policies_for(ALICE, "iam:GetRole", target).resource is None
+
+
+def test_url_encoded_and_paged_documents_decode(snap):
+    ps = snap.policies_for(f"arn:aws:iam::{DATA_ACCT}:role/DataReader")
+    assert ids(ps.identity) == [f"arn:aws:iam::{DATA_ACCT}:role/DataReader#inline/kms-use",
+                                f"arn:aws:iam::{DATA_ACCT}:policy/LakeRead"]
+    assert [statement_sids(p) for p in ps.identity] == [["UseDataKey"], ["LakeGet"]]
+
+
+def test_context_for_names_principal_and_resource_org(snap):
+    ctx = snap.context_for(ALICE, "arn:aws:s3:::data-lake/x")
+    assert ctx["aws:PrincipalArn"] == ALICE
+    assert ctx["aws:username"] == "alice"
+    assert ctx["aws:userid"] == "AIDAALICE0000000000001"
+    assert ctx["aws:PrincipalTag/team"] == "payments"
+    assert ctx["aws:PrincipalOrgID"] == "o-exampleorg1"
+    assert ctx["aws:PrincipalOrgPaths"] == ["o-exampleorg1/r-ab12/ou-ab12-prod0001/ou-ab12-apps0001/"]
+    assert ctx["aws:ResourceAccount"] == DATA_ACCT
+    assert ctx["aws:ResourceOrgPaths"] == ["o-exampleorg1/r-ab12/ou-ab12-data0001/"]
+
+
+def test_find_statement_and_layer_of(snap):
+    ref = snap.find_statement("p-rcptls00001", "DenyInsecureTransport")
+    assert ref.layer == "rcp" and ref.index == 0 and ref.statement["Effect"] == "Deny"
+    assert snap.find_statement("EnforceTls", "DenyInsecureTransport").policy.id == "p-rcptls00001"
+    scp_arn = f"arn:aws:organizations::{MGMT}:policy/o-exampleorg1/service_control_policy/p-noiamuser1"
+    assert snap.find_statement(scp_arn, "DenyCreateUser").layer == "scp"
+    inline = snap.find_statement(f"{ALICE}#inline/alice-inline", "AliceNoDeleteBucket")
+    assert inline.index == 1 and inline.layer == "identity"
+    assert snap.find_statement("arn:aws:s3:::prod-reports", "DenyInsecure").layer == "resource"
+    assert snap.layer_of(f"arn:aws:iam::{PROD}:policy/DevBoundary") == "permissions_boundary"
+    assert snap.layer_of(f"arn:aws:iam::{PROD}:policy/S3ReportsRead") == "identity"
+    assert snap.layer_of(f"arn:aws:iam::{PROD}:policy/DevBoundary", ALICE) == "permissions_boundary"
+    with pytest.raises(SnapshotError, match="no statement with Sid 'Nope'.*'AliceQueues'"):
+        snap.find_statement(f"{ALICE}#inline/alice-inline", "Nope")
+    with pytest.raises(SnapshotError, match="no policy 'p-noiamusr1'.*p-noiamuser1"):
+        snap.find_statement("p-noiamusr1", "DenyCreateUser")
+
+
+def test_unknown_principal_lists_near_matches(snap):
+    with pytest.raises(SnapshotError, match=r"user/alicia is not in the snapshot.*user/engineering/alice"):
+        snap.principal(f"arn:aws:iam::{PROD}:user/alicia")
+    with pytest.raises(SnapshotError, match=r"assumed-role/Deployr/x is not in the snapshot.*role/ci/Deployer"):
+        snap.principal(f"arn:aws:sts::{PROD}:assumed-role/Deployr/x")
+    with pytest.raises(SnapshotError, match="account 444444444444 is not in the snapshot"):
+        snap.principal("arn:aws:iam::444444444444:user/eve")
+
+
+def test_federated_user_takes_the_issuing_users_policies(snap):
+    fed = f"arn:aws:sts::{PROD}:federated-user/contractor"
+    with pytest.raises(SnapshotError, match="GetFederationToken"):
+        snap.policies_for(fed, "s3:GetObject")
+    ps = snap.policies_for(fed, "s3:GetObject", issuer_arn=f"arn:aws:iam::{PROD}:user/bob")
+    assert ps.identity == () and levels(ps.scp) == PROD_SCP_LEVELS
+    assert snap.context_for(fed)["aws:PrincipalArn"] == fed
+
+
+def test_snapshot_without_organization_has_no_org_layers():
+    snap = load(DATA / "single-account")
+    carol = "arn:aws:iam::555555555555:user/carol"
+    ps = snap.policies_for(carol, "s3:DeleteObject", "arn:aws:s3:::carol-bucket/a.txt")
+    assert ps.scp is None and ps.rcp is None
+    assert ids(ps.identity) == [f"{carol}#inline/carol-s3"]  # JSON-text document decoded
+    # saved straight from `aws s3api get-bucket-policy` (no Arn): named by its file
+    assert ps.resource.id == "arn:aws:s3:::carol-bucket"
+    assert statement_sids(ps.resource) == ["CarolBucketDeny"]
+    assert snap.resource_account("arn:aws:s3:::carol-bucket/a.txt") == "555555555555"
