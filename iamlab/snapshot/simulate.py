@@ -8,14 +8,43 @@ condition key names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from iamlab.policy.request import ContextValue, Request
+from iamlab.policy.request import ContextValue, PolicySet, Request
 from iamlab.snapshot.snapshot import Snapshot, load
 
 if TYPE_CHECKING:  # the engine is imported when a simulation runs
     from iamlab.policy.decision import Decision
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A replayed request: what was evaluated, the decision, and what the snapshot lacks."""
+
+    request: Request
+    policies: PolicySet
+    decision: Decision
+    caveats: tuple[str, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.decision == "allow"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision's dict plus the context used and the caveats (JSON-safe)."""
+        out = self.decision.to_dict()
+        out["context"] = {k: v if isinstance(v, str) else list(v)
+                          for k, v in self.request.context.items()}
+        out["caveats"] = list(self.caveats)
+        return out
+
+    def __str__(self) -> str:
+        text = str(self.decision)
+        if self.caveats:
+            text += "\n\nSnapshot caveats:\n" + "\n".join(f"  - {c}" for c in self.caveats)
+        return text
 
 
 def build_request(
@@ -53,20 +82,21 @@ def simulate(
     resource_account: str | None = None,
     issuer_arn: str | None = None,
     derive_context: bool = True,
-) -> Decision:
-    """Return the engine's decision for a request, with every layer the snapshot holds.
+) -> Simulation:
+    """Return the engine's decision for a request over every layer the snapshot holds.
 
     ``snapshot`` is a loaded Snapshot or a snapshot folder. Raises
     SnapshotError for an unknown principal or a broken snapshot file.
 
     >>> simulate("sample_data/snapshot", "arn:aws:iam::111122223333:user/alice",
-    ...          "s3:GetObject", "arn:aws:s3:::reports/q1.csv")  # doctest: +SKIP
+    ...          "s3:GetObject", "arn:aws:s3:::reports/q1.csv").decision  # doctest: +SKIP
     """
-    from iamlab.policy import evaluate  # noqa: PLC0415 (keeps `import iamlab.snapshot` light)
+    from iamlab.policy import evaluate  # imported here: `import iamlab.snapshot` stays light
 
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
     request = build_request(snap, principal, action, resource, context, resource_account,
                             derive_context)
     policies = snap.policies_for(principal, action, request.resource, request.resource_account,
                                  issuer_arn)
-    return evaluate(request, policies)
+    caveats = snap.caveats(principal, action, request.resource, request.resource_account)
+    return Simulation(request, policies, evaluate(request, policies), tuple(caveats))

@@ -241,6 +241,35 @@ class Snapshot:
             resource=resource,
         )
 
+    def caveats(
+        self,
+        principal_arn: str,
+        action: str | None = None,
+        resource_arn: str | None = None,
+        resource_account: str | None = None,
+    ) -> list[str]:
+        """Return what the snapshot cannot tell about a request, in plain sentences.
+
+        An evaluation over the layers of ``policies_for`` is only as complete
+        as the snapshot; these notes say where it is not.
+        """
+        notes = []
+        principal = self.principal(principal_arn)
+        if self.organization is None:
+            notes.append("the snapshot has no organization/: SCPs and RCPs are not evaluated")
+        if principal.kind in ("assumed-role", "federated-user"):
+            notes.append("session policies passed when the session was created are not in a "
+                         "snapshot; none is evaluated")
+        if resource_arn and resource_arn != "*":
+            owner = resource_account or self.resource_account(resource_arn)
+            if owner is None:
+                notes.append(f"the account owning {resource_arn} is unknown (not in the snapshot); "
+                             "its RCPs are not evaluated: pass the resource account")
+            elif owner not in self.accounts and owner != "aws":
+                notes.append(f"account {owner} (owner of {resource_arn}) was not collected: its "
+                             "resource policy is unknown and treated as absent")
+        return notes
+
     def context_for(
         self, principal_arn: str, resource_arn: str | None = None, resource_account: str | None = None
     ) -> dict[str, ContextValue]:
