@@ -253,3 +253,12 @@ def test_snapshot_without_organization_has_no_org_layers():
     assert ps.resource.id == "arn:aws:s3:::carol-bucket"
     assert statement_sids(ps.resource) == ["CarolBucketDeny"]
     assert snap.resource_account("arn:aws:s3:::carol-bucket/a.txt") == "555555555555"
+
+
+def test_dynamodb_index_and_stream_use_the_table_policy():
+    snap = load(DATA / "single-account")
+    table = "arn:aws:dynamodb:us-east-1:555555555555:table/Orders"
+    for arn in (table, f"{table}/index/ByDate", f"{table}/stream/2026-11-01T00:00:00.000"):
+        policy = snap.resource_policy(arn, "dynamodb:Query")
+        assert policy is not None and policy.id == table, arn
+    assert snap.resource_policy("arn:aws:dynamodb:us-east-1:555555555555:table/Other") is None

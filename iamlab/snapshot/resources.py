@@ -2,7 +2,7 @@
 
 Requests name resources more precisely than policies are stored: an S3
 object belongs to its bucket's policy, a Lambda version or alias to its
-function's policy, a KMS alias to its key, and a Secrets Manager ARN may come
+function's policy, a KMS alias to its key, a DynamoDB index to its table, and a Secrets Manager ARN may come
 with or without the random six-character suffix.
 """
 
@@ -114,6 +114,9 @@ class ResourceIndex:
             if len(segments) > 2:  # function:name:qualifier -> the function's policy
                 base = resource_arn.rsplit(":", len(segments) - 2)[0]
                 return self.by_arn.get(base)
+        if parts.service == "dynamodb" and parts.resource.startswith("table/"):
+            table = "/".join(parts.resource.split("/", 2)[:2])  # index/stream -> its table
+            return self.by_arn.get(resource_arn[: len(resource_arn) - len(parts.resource)] + table)
         if parts.service == "secretsmanager":
             return self.secrets.get(_SECRET_SUFFIX.sub("", resource_arn)) or self.secrets.get(
                 resource_arn

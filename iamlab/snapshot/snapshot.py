@@ -69,6 +69,8 @@ class Snapshot:
         self._iam: dict[str, AccountIam] = {}
         self._resources: ResourceIndex | None = None
         self._policy_index: dict[str, tuple[str, Policy]] | None = None
+        self._principals: dict[str, Principal] = {}
+        self._layers: dict[str, tuple[tuple[Policy, ...], tuple[Policy, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"Snapshot({str(self.root)!r}, accounts={len(self.accounts)})"
@@ -91,7 +93,12 @@ class Snapshot:
 
         Raises SnapshotError listing near matches when the snapshot does not know it.
         """
-        arn = arn.strip()
+        cached = self._principals.get(arn)
+        if cached is None:
+            cached = self._principals[arn] = self._resolve(arn.strip())
+        return cached
+
+    def _resolve(self, arn: str) -> Principal:
         if arn in ("anonymous", "*"):
             return Principal(arn, "anonymous", None, "anonymous", arn)
         if arn.endswith(".amazonaws.com") and not arn.startswith("arn:"):
@@ -147,12 +154,15 @@ class Snapshot:
             principal = self.principal(issuer_arn)
         if principal.account is None or principal.kind not in ("user", "role", "assumed-role"):
             return (), ()
-        iam = self.iam(principal.account)
-        kind, entity = iam.entity(principal)  # type: ignore[misc]
-        return (
-            iam.identity_policies(kind, entity, self._aws_managed),
-            iam.boundary(entity, self._aws_managed),
-        )
+        cached = self._layers.get(principal.entity_arn)
+        if cached is None:
+            iam = self.iam(principal.account)
+            kind, entity = iam.entity(principal)  # type: ignore[misc]
+            cached = self._layers[principal.entity_arn] = (
+                iam.identity_policies(kind, entity, self._aws_managed),
+                iam.boundary(entity, self._aws_managed),
+            )
+        return cached
 
     def scp_levels(self, principal: Principal) -> Levels | None:
         """Return SCP levels for the principal's account (None: no SCPs apply)."""
