@@ -17,6 +17,7 @@ from iamlab.errors import IamlabError
 # Command modules, in the order ``iamlab --help`` lists them.
 COMMAND_MODULES = [
     "iamlab.cli.aws",
+    "iamlab.cli.cases",
     "iamlab.cli.sample",
     "iamlab.cli.simulate",
 ]

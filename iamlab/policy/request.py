@@ -95,6 +95,9 @@ class PolicySet:
             session=one(data.get("session"), "session"),
             scp=levels(data.get("scp"), "scp"),
             rcp=levels(data.get("rcp"), "rcp"),
-            resource=one(data.get("resource"), "resource"),
+            # "trust" is accepted as another name for a role's trust policy,
+            # which is the role's resource-based policy.
+            resource=one(data.get("resource") if data.get("resource") is not None else data.get("trust"),
+                         "resource"),
             vpc_endpoint=many(data.get("vpc_endpoint"), "vpc_endpoint"),
         )

@@ -1,0 +1,142 @@
+"""Wildcards and policy variables, compiled once into regular expressions.
+
+A policy string is parsed into a *template*: literal text in which ``*`` and
+``?`` are wildcards (where the element allows them), escaped characters
+(``${*}``, ``${?}``, ``${$}``, always literal) and variables
+(``${aws:username}``, ``${aws:PrincipalTag/team, 'default'}``). Variables are
+only recognised in documents with ``"Version": "2012-10-17"`` (aws-facts 4.7);
+otherwise the text is taken literally.
+
+ARN patterns are matched per ARN segment (aws-facts 4.6, 5): a wildcard in the
+partition, service, region or account segment never crosses a colon, while the
+sixth (resource) segment may hold colons and slashes (Lambda ``function:name:*``
+matches qualified names). A pattern with fewer than six segments (``*``,
+``arn:aws:s3:*``) lets its last segment match the rest of the ARN.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+_VAR_RE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT_RE = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+# A template part: (kind, text). kind "g" = text where * and ? are wildcards,
+# "l" = literal text, "v" = variable (text = lower-cased key), default in `defaults`.
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed policy string; ``variables`` is empty for plain text."""
+
+    raw: str
+    parts: tuple[tuple[str, str, str | None], ...]
+    variables: tuple[str, ...]
+
+    def render(self, lookup: Callable[[str], tuple[str, ...] | None]) -> list[tuple[tuple[str, str], ...]] | str:
+        """Substitute variables; return the alternatives as (kind, text) parts.
+
+        Returns the lower-cased key (a ``str``) of the first variable without a
+        value and without a default: AWS then treats the element as not matching.
+        Multi-valued keys give one alternative per value.
+        """
+        choices: list[list[tuple[str, str]]] = []
+        for kind, text, default in self.parts:
+            if kind != "v":
+                choices.append([(kind, text)])
+                continue
+            values = lookup(text)
+            if not values:
+                if default is None:
+                    return text
+                values = (default,)
+            choices.append([("l", v) for v in values])
+        return [tuple(c) for c in itertools.product(*choices)]
+
+
+def parse_template(value: str, variables: bool) -> Template:
+    """Parse ``value``; recognise ``${...}`` only when ``variables`` is true."""
+    if not variables or "${" not in value:
+        return Template(value, (("g", value, None),), ())
+    parts: list[tuple[str, str, str | None]] = []
+    names: list[str] = []
+    pos = 0
+    for m in _VAR_RE.finditer(value):
+        if m.start() > pos:
+            parts.append(("g", value[pos : m.start()], None))
+        inner = m.group(1)
+        if inner in _ESCAPES:
+            parts.append(("l", _ESCAPES[inner], None))
+        else:
+            dm = _DEFAULT_RE.match(inner)
+            key, default = (dm.group(1), dm.group(2)) if dm else (inner.strip(), None)
+            parts.append(("v", key.lower(), default))
+            names.append(key.lower())
+        pos = m.end()
+    if pos < len(value):
+        parts.append(("g", value[pos:], None))
+    return Template(value, tuple(parts), tuple(names))
+
+
+def _glob_chars(text: str, wild: Callable[[str], str]) -> str:
+    out = []
+    for ch in text:
+        if ch == "*" or ch == "?":
+            out.append(wild(ch))
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def plain_regex(parts: Iterable[tuple[str, str]]) -> str:
+    """Regex text for a whole-string wildcard match (actions, StringLike)."""
+    out = []
+    for kind, text in parts:
+        if kind == "g":
+            out.append(_glob_chars(text, lambda c: ".*" if c == "*" else "."))
+        else:
+            out.append(re.escape(text))
+    return "".join(out)
+
+
+def arn_regex(parts: Iterable[tuple[str, str]]) -> str:
+    """Regex text for a per-segment ARN match (Resource, ArnLike)."""
+    parts = list(parts)
+    total_colons = sum(text.count(":") for _, text in parts)
+    out = []
+    colons = 0
+    for kind, text in parts:
+        for ch in text:
+            if ch == ":":
+                colons += 1
+                out.append(":")
+            elif kind == "g" and ch in "*?":
+                free = colons >= 5 or colons >= total_colons
+                if ch == "*":
+                    out.append(".*" if free else "[^:]*")
+                else:
+                    out.append("." if free else "[^:]")
+            else:
+                out.append(re.escape(ch))
+    return "".join(out)
+
+
+def compile_alternatives(regexes: Iterable[str], ignore_case: bool = False) -> re.Pattern[str]:
+    """One anchored regex matching any of ``regexes``."""
+    body = "|".join(f"(?:{r})" for r in regexes) or "(?!)"
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(f"(?:{body})\\Z", flags)
+
+
+def has_wildcard(parts: Iterable[tuple[str, str]]) -> bool:
+    """True when any wildcard character is live (not escaped)."""
+    return any(kind == "g" and ("*" in text or "?" in text) for kind, text in parts)
+
+
+def literal_text(parts: Iterable[tuple[str, str]]) -> str:
+    """The text of rendered parts, wildcards kept as characters."""
+    return "".join(text for _, text in parts)

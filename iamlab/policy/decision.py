@@ -1,0 +1,178 @@
+"""The engine's output: a decision and the records that explain it.
+
+Every record is built by the matcher that produced the verdict, during
+evaluation; text and dict renderings only read them. Field values come from
+the fixed sets below so callers can compare them safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+DECISIONS = ("allow", "implicit_deny", "explicit_deny")
+LAYERS = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint", "trust")
+OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable")
+FAILED_ON = ("action", "resource", "principal", "condition")
+# How a resource-based policy statement matched the caller (aws-facts 4.2).
+GRANTS = ("session", "user", "role", "account", "wildcard", "service", "federated", "canonical_user")
+
+# Error-message vocabulary of aws-facts 1.1, per layer.
+POLICY_TYPE_PHRASES = {
+    "identity": "identity-based policy",
+    "resource": "resource-based policy",
+    "permissions_boundary": "permissions boundary",
+    "session": "session policy",
+    "scp": "service control policy",
+    "rcp": "resource control policy",
+    "vpc_endpoint": "VPC endpoint policy",
+    "trust": "role trust policy",
+}
+# Which layer an AWS error message would name when several denied: AWS names
+# one only (aws-facts 1.1); we pick by evaluation order (4.1), which is our
+# inference, not documented.
+NAMING_ORDER = ("vpc_endpoint", "rcp", "scp", "trust", "resource", "identity", "permissions_boundary", "session")
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    """One condition (operator, key) checked against the request."""
+
+    operator: str
+    key: str
+    policy_values: tuple[str, ...]
+    request_values: tuple[str, ...] | None  # None: the key is absent from the request
+    matched: bool
+    reason: str
+    missing: bool  # the key was absent from the request context
+    missing_variable: str | None = None  # lower-cased key of a policy variable without value
+
+
+@dataclass(frozen=True, slots=True)
+class StatementResult:
+    """Whether one statement applied to the request, and if not, why not."""
+
+    layer: str
+    policy_id: str
+    index: int
+    sid: str | None
+    effect: str  # "Allow" | "Deny"
+    applies: bool
+    failed_on: str | None  # one of FAILED_ON when it does not apply
+    reason: str
+    conditions: tuple[ConditionResult, ...] = ()
+    grant: str | None = None  # one of GRANTS, for statements with Principal/NotPrincipal
+    missing_context: tuple[str, ...] = ()
+
+    def ref(self) -> str:
+        """Short reference: ``policy-id#Sid`` or ``policy-id#[index]``."""
+        return f"{self.policy_id}#{self.sid}" if self.sid else f"{self.policy_id}#[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """One policy layer (or one SCP/RCP level) and its statements."""
+
+    layer: str
+    outcome: str  # one of OUTCOMES
+    statements: tuple[StatementResult, ...] = ()
+    level: int | None = None  # SCP/RCP level, root first
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """AWS's answer for one request, with the statements that decided it.
+
+    ``decision`` is one of DECISIONS; ``denied_by`` lists the layers that
+    denied (empty on allow); ``policy_type`` is the error-message phrase of the
+    layer AWS would name (aws-facts 1.1); ``deciding`` holds the matching Deny
+    statements (explicit deny) or the Allow statements that granted (allow);
+    ``missing_context`` lists condition keys the request does not carry but
+    the decision depends on: then ``notes`` says so and the answer is not
+    final.
+    """
+
+    decision: str
+    denied_by: tuple[str, ...]
+    policy_type: str | None
+    deciding: tuple[StatementResult, ...]
+    layers: tuple[LayerResult, ...]
+    missing_context: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    principal: str = ""
+    action: str = ""
+    resource: str = ""
+    resource_account: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == "allow"
+
+    @property
+    def depends_on_missing_context(self) -> bool:
+        return bool(self.missing_context)
+
+    def layer(self, name: str) -> list[LayerResult]:
+        """The results of one layer (several for SCP/RCP levels)."""
+        return [lr for lr in self.layers if lr.layer == name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (tuples become lists)."""
+        return _plain(self)
+
+    def __str__(self) -> str:
+        return render_text(self)
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    return obj
+
+
+def _values(vals: tuple[str, ...] | None) -> str:
+    if vals is None:
+        return "(absent)"
+    return "[" + ", ".join(vals) + "]"
+
+
+def render_text(d: Decision) -> str:
+    """Readable multi-line explanation of a decision."""
+    head = d.decision.upper().replace("_", " ")
+    lines = [f"{head}: {d.principal} -> {d.action} on {d.resource}"]
+    if d.denied_by:
+        lines.append(f"denied by: {', '.join(d.denied_by)} (AWS would report: {d.policy_type})")
+    if d.deciding:
+        lines.append("deciding statements:")
+        lines.extend(f"  - [{s.layer}] {s.ref()} {s.effect}" for s in d.deciding)
+    if d.missing_context:
+        lines.append(
+            "NOT FINAL: the decision depends on context keys the request does not carry: "
+            + ", ".join(d.missing_context)
+        )
+    for note in d.notes:
+        lines.append(f"note: {note}")
+    for lr in d.layers:
+        level = f" level {lr.level}" if lr.level is not None else ""
+        extra = f" ({lr.note})" if lr.note else ""
+        lines.append(f"[{lr.layer}{level}] {lr.outcome}{extra}")
+        for s in lr.statements:
+            mark = "applies" if s.applies else f"no ({s.failed_on})"
+            lines.append(f"    {s.effect:5} {s.ref()}: {mark}: {s.reason}")
+            for c in s.conditions:
+                verdict = "ok" if c.matched else "FAILED"
+                lines.append(
+                    f"        {c.operator} {c.key} policy={_values(c.policy_values)} "
+                    f"request={_values(c.request_values)}: {verdict} ({c.reason})"
+                )
+    return "\n".join(lines)
+
+
+__all__ = [
+    "ConditionResult", "StatementResult", "LayerResult", "Decision", "render_text",
+    "DECISIONS", "LAYERS", "OUTCOMES", "FAILED_ON", "GRANTS", "POLICY_TYPE_PHRASES",
+]
+
