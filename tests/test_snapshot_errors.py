@@ -107,3 +107,23 @@ def test_account_folder_with_bad_name(org_copy):
     (org_copy / "accounts" / "prod").mkdir()
     with pytest.raises(SnapshotError, match="12-digit account id"):
         load(org_copy)
+
+
+def test_account_the_collector_could_not_read_loads_but_names_the_gap(org_copy):
+    (org_copy / "accounts" / PROD / "authorization-details.json").unlink()
+    manifest = json.loads((org_copy / "manifest.json").read_text())
+    manifest["accounts"] = [{"account_id": PROD, "status": "partial", "authorization_details": False}]
+    manifest["failed_calls"] = [{"service": "iam", "operation": "GetAccountAuthorizationDetails",
+                                 "account": PROD, "region": "us-east-1", "error_code": "AccessDenied",
+                                 "permission": "iam:GetAccountAuthorizationDetails", "message": "no"}]
+    (org_copy / "manifest.json").write_text(json.dumps(manifest))
+    snap = load(org_copy)
+    with pytest.raises(SnapshotError, match=f"authorization details of account {PROD} were not collected"):
+        snap.principal(ALICE)
+    # its resource policies still count for callers from other accounts
+    reader = "arn:aws:iam::333333333333:role/DataReader"
+    topic = f"arn:aws:sns:us-east-1:{PROD}:alerts"
+    assert snap.policies_for(reader, "sns:Publish", topic).resource.id == topic
+    assert snap.caveats(reader, "sns:Publish", topic) == [
+        f"collecting account {PROD} failed for iam:GetAccountAuthorizationDetails (manifest.json): "
+        "policies read by those calls may be missing"]

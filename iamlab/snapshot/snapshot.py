@@ -56,8 +56,11 @@ class Snapshot:
                 raise SnapshotError(
                     f"{accounts_dir / name}: account folders are named by 12-digit account id"
                 )
+        # accounts whose authorization details the collector could not read (manifest says so)
+        self.uncollected: dict[str, str] = _uncollected_accounts(self.manifest)
         for name in found:
-            authorization_detail_files(accounts_dir / name)  # raises naming the missing file
+            if name not in self.uncollected:
+                authorization_detail_files(accounts_dir / name)  # raises naming the missing file
         org_dir = root / "organization"
         self.organization: Organization | None = Organization(org_dir) if org_dir.is_dir() else None
         if not found and self.organization is None:
@@ -84,6 +87,13 @@ class Snapshot:
                 raise SnapshotError(
                     f"account {account_id} is not in the snapshot {self.root} (it holds "
                     f"{', '.join(self.accounts) or 'no accounts'}); collect it or pick another"
+                )
+            if account_id in self.uncollected:
+                raise SnapshotError(
+                    f"the authorization details of account {account_id} were not collected "
+                    f"({self.uncollected[account_id]}, see {self.root / 'manifest.json'}); its "
+                    "principals and policies are unknown: re-collect with a role that may call "
+                    "iam:GetAccountAuthorizationDetails"
                 )
             self._iam[account_id] = AccountIam(account_id, self.root / "accounts" / account_id)
         return self._iam[account_id]
@@ -278,6 +288,18 @@ class Snapshot:
             elif owner not in self.accounts and owner != "aws":
                 notes.append(f"account {owner} (owner of {resource_arn}) was not collected: its "
                              "resource policy is unknown and treated as absent")
+        accounts = {principal.account}
+        if resource_arn and resource_arn != "*":
+            accounts.add(resource_account or self.resource_account(resource_arn))
+        for account in sorted(a for a in accounts if a):
+            failed = sorted({
+                str(call.get("permission") or call.get("operation"))
+                for call in self.manifest.get("failed_calls") or []
+                if isinstance(call, dict) and call.get("account") == account
+            })
+            if failed:
+                notes.append(f"collecting account {account} failed for {', '.join(failed)} "
+                             "(manifest.json): policies read by those calls may be missing")
         return notes
 
     def context_for(
@@ -412,6 +434,17 @@ class Snapshot:
             f"policy {policy.id} has no statement with Sid {sid!r}; its Sids: "
             + ", ".join(repr(s) for s in sids)
         )
+
+
+def _uncollected_accounts(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Return {account id: reason} for accounts the collector's manifest marks as unread."""
+    out = {}
+    for entry in manifest.get("accounts") or []:
+        if not isinstance(entry, dict) or not entry.get("account_id"):
+            continue
+        if entry.get("authorization_details") is False or entry.get("status") == "failed":
+            out[str(entry["account_id"])] = f"manifest status {entry.get('status', 'failed')!r}"
+    return out
 
 
 def load(path: str | Path) -> Snapshot:
