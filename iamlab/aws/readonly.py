@@ -59,7 +59,9 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "ListTargetsForPolicy",
     }),
     "s3": frozenset({"ListBuckets", "GetBucketPolicy", "GetBucketLocation"}),
-    "kms": frozenset({"ListKeys", "DescribeKey", "ListKeyPolicies", "GetKeyPolicy"}),
+    "kms": frozenset({
+        "ListKeys", "ListAliases", "DescribeKey", "ListKeyPolicies", "GetKeyPolicy",
+    }),
     "lambda": frozenset({"ListFunctions", "GetPolicy"}),
     "sqs": frozenset({"ListQueues", "GetQueueAttributes"}),
     "sns": frozenset({"ListTopics", "GetTopicAttributes"}),

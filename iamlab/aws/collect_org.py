@@ -1,0 +1,84 @@
+"""Collect the organization: describe-organization, the tree, SCPs and RCPs with targets.
+
+Writes ``organization/organization.json``, ``organization/tree.json`` (roots,
+OUs recursively and accounts, each with its ``ParentId``) and
+``organization/policies/<id>.json`` (``describe-policy`` output plus
+``"Targets"`` from ``list-targets-for-policy``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from iamlab.aws._calls import Recorder, safe_name, write_json
+
+POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+def _children(rec: Recorder, org: Any, parent_id: str, account: str,
+              tick: Callable[[], None]) -> dict[str, list[dict[str, Any]]]:
+    """Return the OUs (recursively) and accounts directly under ``parent_id``."""
+    tick()
+    accounts = [
+        {**item, "ParentId": parent_id}
+        for page in rec.pages(org, "ListAccountsForParent", account, ParentId=parent_id)
+        for item in page.get("Accounts", [])
+    ]
+    ous = []
+    for page in rec.pages(org, "ListOrganizationalUnitsForParent", account, ParentId=parent_id):
+        for ou in page.get("OrganizationalUnits", []):
+            ous.append({**ou, "ParentId": parent_id,
+                        **_children(rec, org, ou["Id"], account, tick)})
+    return {"OrganizationalUnits": ous, "Accounts": accounts}
+
+
+def _accounts_in(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(node.get("Accounts", []))
+    for ou in node.get("OrganizationalUnits", []):
+        found += _accounts_in(ou)
+    return found
+
+
+def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
+                         tick: Callable[[], None] = lambda: None) -> dict[str, Any] | None:
+    """Write the organization files; return a summary, or None if it could not be read.
+
+    The summary holds ``id``, ``accounts`` (every account in the tree, with its
+    ``Status``) and ``policies`` (ids written). ``org`` is a read-only
+    organizations client of the management or delegated-administrator account.
+    """
+    described = rec.call(org, "DescribeOrganization", account)
+    if described is None:
+        return None
+    org_dir = out / "organization"
+    write_json(org_dir / "organization.json", described)
+    roots = []
+    for page in rec.pages(org, "ListRoots", account):
+        for root in page.get("Roots", []):
+            roots.append({**root, **_children(rec, org, root["Id"], account, tick)})
+    write_json(org_dir / "tree.json", {"Roots": roots})
+    enabled = {t["Type"] for r in roots for t in r.get("PolicyTypes", [])
+               if t.get("Status") == "ENABLED"}
+    written = []
+    for kind in POLICY_TYPES:
+        if roots and kind not in enabled:
+            continue  # listing a disabled type is an error in AWS; nothing applies anyway
+        for page in rec.pages(org, "ListPolicies", account, Filter=kind):
+            for summary in page.get("Policies", []):
+                tick()
+                detail = rec.call(org, "DescribePolicy", account, PolicyId=summary["Id"])
+                if detail is None:
+                    continue
+                before = len(rec.failed)
+                targets = [t for p in rec.pages(org, "ListTargetsForPolicy", account,
+                                                PolicyId=summary["Id"])
+                           for t in p.get("Targets", [])]
+                if len(rec.failed) > before:
+                    continue  # a policy without its real targets would mislead; manifest says why
+                write_json(org_dir / "policies" / f"{safe_name(summary['Id'])}.json",
+                           {"Policy": detail["Policy"], "Targets": targets})
+                written.append(summary["Id"])
+    accounts = [a for root in roots for a in _accounts_in(root)]
+    return {"id": described["Organization"].get("Id"), "accounts": accounts,
+            "policies": written}
