@@ -1,0 +1,141 @@
+"""The access-denied message grammar as data: regexes, error-code lists, type phrases.
+
+One set of constants feeds both parsers: ``parse.py`` runs them with Python's
+``re`` and ``denials.sql`` gets them rendered in as SQL string literals for
+DuckDB's RE2. So every pattern keeps to the syntax both engines read the same
+way: no lookaround, no backreferences, no ``\\s``/``\\w``/``$`` (their meaning
+differs between the two), no case-insensitive flag, ``(?s)`` first.
+
+Grammar: aws-facts.md section 1. Error codes: section 1.6, kept in
+``codes.json`` so the lists can change without touching code.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+# Characters both engines treat as whitespace in these patterns (RE2's \s set).
+WS_CHARS = "\t\n\f\r "
+_WS = r"\t\n\f\r "
+WS = f"[{_WS}]"
+TOKEN = f"[^{_WS}]"
+
+# Longer inputs are cut to this many characters before parsing (CloudTrail
+# keeps about 1 KB of errorMessage; pasted CLI output is rarely longer). It
+# bounds the work per message for both engines.
+MAX_MESSAGE = 65536
+
+MARK = " is not authorized to perform: "
+ON_RESOURCE = " on resource: "
+ON_THIS_RESOURCE = " on this resource"
+VPCE_SENTENCE = "The request was denied due to a VPC endpoint policy"
+EXPLICIT_START = "with an explicit deny"
+IMPLICIT_START = "because no "
+
+# Error code pasted inside SDK/CLI text: the AWS CLI / boto3 wrapper
+# ("An error occurred (AccessDenied) when calling the PutObject operation: ..."),
+# aws-facts 1.1; and the Java SDK suffix "(Service: ...; Error Code: X; ...)"
+# (from memory, not in aws-facts). Bounded repeats keep the search linear.
+RE_WRAPPER_CODE = (
+    r"(?s)An error occurred \(([^()]{1,128})\) when calling the"
+    r"|Error Code: ([A-Za-z0-9._\-]{1,128})"
+)
+
+# Message-based denial test, used when the code is unknown or absent.
+RE_DENIAL_MESSAGE = (
+    r"(?s)not authorized to perform"
+    r"|with an explicit deny in "
+    r"|because no (?:identity-based policy|resource-based policy|permissions boundary"
+    r"|sessions? policy|service control policy|resource control policy"
+    r"|VPC endpoint policy|role trust policy) allows the"
+    r"|Access Denied"
+    r"|" + VPCE_SENTENCE
+)
+
+# "<head> is not authorized to perform: <tail>" at the FIRST marker: only the
+# principal (AWS text, no spaces) can precede it; resources come after.
+RE_SPLIT = r"(?s)^(.*?) is not authorized to perform: (.*)"
+# principal = whatever follows the last "User: " in the head.
+RE_PRINCIPAL = r"(?s)^.*User: (.*)"
+# the action is the first token of the tail; group 2 is the rest.
+RE_ACTION = f"(?s)^({TOKEN}*)(.*)"
+# the first token and the rest (unquoted resource without a context clause).
+RE_TOKEN_REST = f"(?s)^({TOKEN}*)(.*)"
+# S3's quoted resource: up to the LAST '"' followed by whitespace or '.'
+# (the caller appends one space so a quote at the very end qualifies).
+# Group 1 is a sentinel telling a match from no match.
+RE_QUOTED = f'(?s)^(")(.*)"[{_WS}.](.*)'
+# Resource and context clause split at the LAST context start
+# (" because " or " with an explicit deny"), so text in a resource name that
+# imitates a context clause stays in the resource.
+RE_CTX_SPLIT = f"(?s)^(.*){WS}((?:because{WS}|with an explicit deny).*)"
+# Context clauses (aws-facts 1.1, 1.2): the policy-type phrase runs over letters,
+# spaces and hyphens; an explicit deny may be followed by ": <policy ARN>".
+RE_EXPLICIT = (
+    f"(?s)^with an explicit deny in (?:a|an|the) ([A-Za-z][A-Za-z \\-]*)"
+    f"(?::{WS}+({TOKEN}+))?"
+)
+RE_IMPLICIT = r"(?s)^because no ([A-Za-z][A-Za-z \-]*)"
+# Not documented, accepted if AWS does it: "... allows the X action: <ARN>".
+RE_IMPLICIT_ARN = (
+    f"(?s)^because no [A-Za-z][A-Za-z \\-]*? allows the {TOKEN}+ action:{WS}+({TOKEN}+)"
+)
+# Trailing parts (aws-facts 1.3, 1.5); the last occurrence wins.
+RE_ENCODED = f"(?s)^.*Encoded authorization failure message:{WS}*({TOKEN}+)"
+RE_AUTH_ID = f"(?s)^.*authorization id:{WS}*({TOKEN}+)"
+RE_AUTH_URL = f"(?s)^.*#/authorization-details/({TOKEN}+) for complete details"
+
+# Policy-type phrase (as printed after "because no" / "in a|an|the") -> policy_type.
+# Matched as a prefix of the captured phrase, first hit wins. For the chained
+# "VPC endpoint policy transitively through a service control policy" the FIRST
+# named type (the policy holding the deny) is reported.
+POLICY_TYPE_PHRASES: tuple[tuple[str, str], ...] = (
+    ("identity-based policy", "identity"),
+    ("resource-based policy", "resource"),
+    ("permissions boundary", "permissions_boundary"),
+    ("session policy", "session"),
+    ("sessions policy", "session"),  # sic: the IAM guide's explicit form
+    ("service control policy", "scp"),
+    ("resource control policy", "rcp"),
+    ("VPC endpoint policy", "vpc_endpoint"),
+    ("role trust policy", "trust"),
+    ("trust policy", "trust"),
+)
+
+POLICY_TYPES = (
+    "identity", "resource", "permissions_boundary", "session",
+    "scp", "rcp", "vpc_endpoint", "trust",
+)
+CAUSES = (
+    "missing-action", "resource-arn", "explicit-deny", "org-policy",
+    "permissions-boundary", "session-or-trust", "resource-policy",
+    "vpc-endpoint", "undetailed",
+)
+
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters the same way for Python re and RE2."""
+    return "".join("\\" + ch if ch in ".^$*+?()[]{}|\\-" else ch for ch in text)
+
+
+def _code_regex(rules: dict[str, list[str]]) -> str:
+    parts = [_escape(c) for c in rules.get("exact", [])]
+    parts += [_escape(c) + ".*" for c in rules.get("prefix", [])]
+    parts += [".*" + _escape(c) for c in rules.get("suffix", [])]
+    parts += [".*" + _escape(c) + ".*" for c in rules.get("contains", [])]
+    return "(?s)(?:" + "|".join(parts) + ")" if parts else r"(?s)\b\B"  # never matches
+
+
+def load_codes() -> dict:
+    """Return the error-code lists from ``codes.json``."""
+    text = resources.files("iamlab.denials").joinpath("codes.json").read_text("utf-8")
+    return json.loads(text)
+
+
+_CODES = load_codes()
+DENIAL_CODES: tuple[str, ...] = tuple(_CODES["denial"]["exact"])
+NOT_DENIAL_CODES: tuple[str, ...] = tuple(_CODES["not_denial"]["exact"])
+# Full-match regexes (re.fullmatch / DuckDB regexp_full_match).
+RE_DENIAL_CODE = _code_regex(_CODES["denial"])
+RE_NOT_DENIAL_CODE = _code_regex(_CODES["not_denial"])

@@ -1,0 +1,256 @@
+"""Parse one AWS error (code + message) into what AWS said about a denial.
+
+``parse`` is the single-message twin of the ``denials`` view in
+``denials.sql``: both follow the same steps with the same patterns
+(``grammar.py``), and a test holds them to the same answer on every fixture.
+Keep the two in step when changing either.
+
+Rules (aws-facts.md section 1):
+
+* Denial or not: a code in the denial list (section 1.6: ``AccessDenied*``,
+  ``*UnauthorizedOperation``, ``VpceAccessDenied``, ``AuthorizationError``,
+  ...) is a denial whatever the message says; a code in the not-denial list
+  (dry run, authentication failures, throttling, not-found) is not. Any other
+  code, or none, is decided by the message: it is a denial when it carries
+  AWS's authorization phrasing (``not authorized to perform``, ``with an
+  explicit deny in``, ``because no <known type> allows the``, ``Access
+  Denied`` with S3's capitals, or the VPC endpoint sentence). A bare "not
+  authorized" or "access denied" in other words is not enough.
+* When no code is given, one pasted inside the text is used (AWS CLI/boto3
+  ``An error occurred (CODE) when calling ...``; Java ``Error Code: CODE``).
+* The principal is the text after the last ``User: `` before the first
+  `` is not authorized to perform: `` (only AWS text precedes it; principal
+  ARNs hold no spaces). The action is the next token.
+* Resource: S3 quotes it; the quoted resource ends at the last ``"`` followed
+  by whitespace or a period. An unquoted resource ends where the last context
+  clause (`` because ...`` / `` with an explicit deny ...``) starts; with no
+  context clause it is the first token (a truncated message may end in half a
+  clause). ``on this resource`` and a missing clause give no resource.
+* Policy type: the phrase after ``because no`` / ``with an explicit deny in
+  a|an|the``, matched by prefix against ``POLICY_TYPE_PHRASES``. For the
+  chained "in a VPC endpoint policy transitively through a service control
+  policy" the first type (``vpc_endpoint``) is reported. Unknown phrases give
+  no type. ``VpceAccessDenied`` or the VPC endpoint sentence give
+  ``vpc_endpoint`` with no deny kind. S3 Block Public Access and SSE-C reasons
+  name a setting, not a policy: no type, no deny kind, cause ``undetailed``.
+* Tokens (action, token resource, policy ARN, authorization id) lose one
+  trailing sentence period (not an ellipsis): ``policy/Name.`` -> ``policy/Name``.
+* Cause: implicit identity-based -> ``missing-action``. The message cannot
+  tell that from ``resource-arn`` (the action is allowed, only not on this
+  ARN): replaying against a snapshot decides. Explicit identity- or
+  resource-based -> ``explicit-deny``; implicit resource-based ->
+  ``resource-policy``; SCP/RCP -> ``org-policy``; boundary ->
+  ``permissions-boundary``; session/trust -> ``session-or-trust``; VPC
+  endpoint -> ``vpc-endpoint``; no (known) policy named -> ``undetailed``.
+* Limits: only one policy type is ever named even when several denied; in
+  pre-2023 logs an SCP "explicit deny" may have been implicit; an unquoted
+  resource name that itself ends in a context-like clause, in a message with
+  no real context clause, is indistinguishable from one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from iamlab.denials import grammar as g
+
+_C = re.compile
+_WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
+_DENIAL_MESSAGE = _C(g.RE_DENIAL_MESSAGE)
+_DENIAL_CODE = _C(g.RE_DENIAL_CODE)
+_NOT_DENIAL_CODE = _C(g.RE_NOT_DENIAL_CODE)
+_SPLIT = _C(g.RE_SPLIT)
+_PRINCIPAL = _C(g.RE_PRINCIPAL)
+_ACTION = _C(g.RE_ACTION)
+_TOKEN_REST = _C(g.RE_TOKEN_REST)
+_QUOTED = _C(g.RE_QUOTED)
+_CTX_SPLIT = _C(g.RE_CTX_SPLIT)
+_EXPLICIT = _C(g.RE_EXPLICIT)
+_IMPLICIT = _C(g.RE_IMPLICIT)
+_IMPLICIT_ARN = _C(g.RE_IMPLICIT_ARN)
+_ENCODED = _C(g.RE_ENCODED)
+_AUTH_ID = _C(g.RE_AUTH_ID)
+_AUTH_URL = _C(g.RE_AUTH_URL)
+
+
+@dataclass(frozen=True)
+class ParsedDenial:
+    """What an AWS error says about a denial; every field but ``is_denial`` may be None.
+
+    ``policy_type`` is one of ``grammar.POLICY_TYPES``, ``deny`` is
+    ``"explicit"`` or ``"implicit"``, ``cause`` one of ``grammar.CAUSES``
+    (the *reported* cause; replaying against a snapshot gives the diagnosed one).
+    """
+
+    is_denial: bool = False
+    principal: str | None = None
+    action: str | None = None
+    resource: str | None = None
+    policy_type: str | None = None
+    deny: str | None = None
+    policy_arn: str | None = None
+    authorization_id: str | None = None
+    encoded_message: str | None = None
+    cause: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+NOT_A_DENIAL = ParsedDenial()
+FIELDS = tuple(ParsedDenial.__dataclass_fields__)
+
+
+def parse(error_code: Any = None, error_message: Any = None,
+          event_source: Any = None) -> ParsedDenial:
+    """Return what ``error_code`` / ``error_message`` say about a denial; never raises.
+
+    ``error_message`` may be a CloudTrail ``errorMessage`` or text pasted from
+    the AWS CLI or an SDK. ``event_source`` is accepted for symmetry with the
+    event columns; the message alone decides the fields.
+
+    >>> parse("AccessDenied", "Access Denied").cause
+    'undetailed'
+    """
+    code, message = _text(error_code), _text(error_message)
+    try:
+        return _parse(code, message)
+    except Exception:  # pragma: no cover - a bug; keep the promise of never raising
+        return ParsedDenial(is_denial=_classify(code.strip(g.WS_CHARS) or None, ""))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    try:
+        return str(value)
+    except Exception:
+        return ""
+
+
+def _none(value: str | None) -> str | None:
+    """'' -> None, as DuckDB's regexp_extract gives '' for no match."""
+    return value or None
+
+
+def _group(match: re.Match | None, index: int) -> str:
+    return (match.group(index) or "") if match else ""
+
+
+def strip_period(token: str) -> str:
+    """Drop one trailing sentence period, but keep an ellipsis ('...')."""
+    if token.endswith(".") and not token.endswith(".."):
+        return token[:-1]
+    return token
+
+
+def _classify(code: str | None, message: str) -> bool:
+    if code is not None and _DENIAL_CODE.fullmatch(code):
+        return True
+    if code is not None and _NOT_DENIAL_CODE.fullmatch(code):
+        return False
+    return _DENIAL_MESSAGE.search(message) is not None
+
+
+def policy_type_of(phrase: str) -> str | None:
+    """Map a policy-type phrase ("service control policy: ...") to a policy_type."""
+    for prefix, kind in g.POLICY_TYPE_PHRASES:
+        if phrase.startswith(prefix):
+            return kind
+    return None
+
+
+def cause_of(policy_type: str | None, deny: str | None) -> str:
+    """Return the reported cause for a denial (design table "Denials and causes")."""
+    if policy_type == "identity":
+        return "explicit-deny" if deny == "explicit" else "missing-action"
+    if policy_type == "resource":
+        return "explicit-deny" if deny == "explicit" else "resource-policy"
+    return {
+        "scp": "org-policy", "rcp": "org-policy",
+        "permissions_boundary": "permissions-boundary",
+        "session": "session-or-trust", "trust": "session-or-trust",
+        "vpc_endpoint": "vpc-endpoint",
+    }.get(policy_type or "", "undetailed")
+
+
+def wrapper_code(message: str) -> str | None:
+    """Return the error code pasted inside CLI/SDK text, if any."""
+    m = _WRAPPER_CODE.search(message)
+    return (_none(_group(m, 1)) or _none(_group(m, 2))) if m else None
+
+
+def _parse(error_code: str, error_message: str) -> ParsedDenial:
+    msg = error_message[: g.MAX_MESSAGE]
+    code = error_code.strip(g.WS_CHARS) or None
+    if code is None:
+        code = wrapper_code(msg)
+    if not _classify(code, msg):
+        return NOT_A_DENIAL
+
+    principal = action = resource = None
+    zone = msg  # where the context clause and trailing parts are looked for
+    if g.MARK in msg:
+        split = _SPLIT.match(msg)
+        head, tail = _group(split, 1), _group(split, 2)
+        principal = _none(_group(_PRINCIPAL.match(head), 1))
+        act = _ACTION.match(tail)
+        action = _none(strip_period(_group(act, 1)))
+        rest = _group(act, 2)
+        if rest.startswith(g.ON_RESOURCE):
+            rs = rest[len(g.ON_RESOURCE):]
+            if rs.startswith('"'):
+                quoted = _QUOTED.match(rs + " ")
+                if _group(quoted, 1) == '"':
+                    resource, zone = _none(_group(quoted, 2)), _group(quoted, 3)
+                else:  # no closing quote: the message was cut inside the name
+                    resource, zone = _none(rs[1:]), ""
+            else:
+                unquoted = _CTX_SPLIT.match(rs)
+                if _group(unquoted, 2):
+                    resource, zone = _none(_group(unquoted, 1)), _group(unquoted, 2)
+                else:
+                    tok = _TOKEN_REST.match(rs)
+                    resource, zone = _none(strip_period(_group(tok, 1))), _group(tok, 2)
+        elif rest.startswith(g.ON_THIS_RESOURCE):
+            zone = rest[len(g.ON_THIS_RESOURCE):]
+        else:
+            zone = rest
+
+    ctx = _group(_CTX_SPLIT.match(" " + zone), 2)
+    if ctx.startswith(g.EXPLICIT_START):
+        deny = "explicit"
+        explicit = _EXPLICIT.match(ctx)
+        phrase, arn = _group(explicit, 1), _group(explicit, 2)
+    elif ctx.startswith(g.IMPLICIT_START):
+        deny = "implicit"
+        phrase = _group(_IMPLICIT.match(ctx), 1)
+        arn = _group(_IMPLICIT_ARN.match(ctx), 1)
+    else:
+        deny, phrase, arn = None, "", ""
+    policy_type = policy_type_of(phrase)
+    if policy_type is None and (code == "VpceAccessDenied" or g.VPCE_SENTENCE in zone):
+        policy_type = "vpc_endpoint"
+
+    auth_id = _none(strip_period(_group(_AUTH_ID.match(zone), 1)))
+    if auth_id is None:
+        auth_id = _none(_group(_AUTH_URL.match(zone), 1))
+    return ParsedDenial(
+        is_denial=True,
+        principal=principal,
+        action=action,
+        resource=resource,
+        policy_type=policy_type,
+        deny=deny,
+        policy_arn=_none(strip_period(arn)),
+        authorization_id=auth_id,
+        encoded_message=_none(_group(_ENCODED.match(zone), 1)),
+        cause=cause_of(policy_type, deny),
+    )
