@@ -124,6 +124,9 @@ def test_account_the_collector_could_not_read_loads_but_names_the_gap(org_copy):
     reader = "arn:aws:iam::333333333333:role/DataReader"
     topic = f"arn:aws:sns:us-east-1:{PROD}:alerts"
     assert snap.policies_for(reader, "sns:Publish", topic).resource.id == topic
+    assert snap.iam_accounts() == ["111111111111", "333333333333"]
+    assert len(list(snap.all_policies())) > 10  # the other accounts' policies still list
+    assert snap.principal("AROADATAREADER0000007").entity_arn == reader
     assert snap.caveats(reader, "sns:Publish", topic) == [
         f"collecting account {PROD} failed for iam:GetAccountAuthorizationDetails (manifest.json): "
         "policies read by those calls may be missing"]

@@ -80,6 +80,10 @@ class Snapshot:
 
     # -- accounts and principals ----------------------------------------------------------
 
+    def iam_accounts(self) -> list[str]:
+        """Return the accounts whose authorization details the snapshot holds."""
+        return [a for a in self.accounts if a not in self.uncollected]
+
     def iam(self, account_id: str) -> AccountIam:
         """Return the IAM index of one account (read on first use)."""
         if account_id not in self._iam:
@@ -115,7 +119,7 @@ class Snapshot:
             return Principal(arn, "service", None, arn, arn)
         parts = ArnParts.parse(arn)
         if parts is None:
-            for account_id in self.accounts:
+            for account_id in self.iam_accounts():
                 found = self.iam(account_id).by_id(arn)
                 if found is not None:
                     return found
@@ -139,7 +143,7 @@ class Snapshot:
 
     def _aws_managed(self, arn: str) -> Policy | None:
         """Find a managed policy document in any account (AWS managed policies are shared)."""
-        for account_id in self.accounts:
+        for account_id in self.iam_accounts():
             entry = self.iam(account_id).managed.get(arn)
             if entry is not None:
                 return policy_from_managed(entry, str(self.iam(account_id).where))
@@ -189,9 +193,9 @@ class Snapshot:
         return self._resources
 
     def trust_policy(self, role_arn: str) -> Policy | None:
-        """Return the trust policy of a role ARN (None when its account is not collected)."""
+        """Return the trust policy of a role ARN (None when its account's IAM is not in the snapshot)."""
         parts = ArnParts.parse(role_arn)
-        if parts is None or parts.account not in self.accounts:
+        if parts is None or parts.account not in self.iam_accounts():
             return None
         found = self.iam(parts.account).principal(role_arn, parts)
         if found is None or found.kind != "role":
@@ -350,7 +354,7 @@ class Snapshot:
 
     def all_policies(self) -> Iterator[tuple[str, Policy]]:
         """Yield (layer, policy) for every policy in the snapshot."""
-        for account_id in self.accounts:
+        for account_id in self.iam_accounts():
             iam = self.iam(account_id)
             for entry in iam.managed.values():
                 boundary_only = not entry.get("AttachmentCount") and entry.get(
