@@ -87,7 +87,7 @@ def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
         if base in _IDENTITY_LAYERS and s.has_principal:
             raise PolicyError(
                 f"policy {cp.id!r} statement {s.index}" + (f" (Sid {s.sid!r})" if s.sid else "")
-                + f" field Principal: not allowed in a {POLICY_TYPE_PHRASES.get(base, base)}; "
+                + f" field Principal: not allowed in policies of the {base} layer ({POLICY_TYPE_PHRASES.get(base, base)}); "
                 "only resource-based, trust, RCP and VPC endpoint policies name principals"
             )
         if base == "resource" and not s.has_principal:
