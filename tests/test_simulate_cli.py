@@ -26,17 +26,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_context_pairs_and_repeated_keys():
-    assert parse_context(["aws:SourceIp=203.0.113.9", "aws:TagKeys=team", "aws:TagKeys=env",
-                          "s3:prefix=a=b"]) == {
-        "aws:SourceIp": "203.0.113.9", "aws:TagKeys": ["team", "env"], "s3:prefix": "a=b"}
+    assert parse_context(
+        ["aws:SourceIp=203.0.113.9", "aws:TagKeys=team", "aws:TagKeys=env", "s3:prefix=a=b"]
+    ) == {"aws:SourceIp": "203.0.113.9", "aws:TagKeys": ["team", "env"], "s3:prefix": "a=b"}
     with pytest.raises(InputError, match="not KEY=VALUE"):
         parse_context(["aws:SourceIp"])
 
 
 def test_given_context_wins_over_snapshot_keys_case_insensitively():
     snap = load(SNAP)
-    request = build_request(snap, ALICE, "s3:GetObject", "arn:aws:s3:::data-lake/x",
-                            {"aws:principaltag/team": "other"})
+    request = build_request(
+        snap, ALICE, "s3:GetObject", "arn:aws:s3:::data-lake/x", {"aws:principaltag/team": "other"}
+    )
     assert request.context["aws:principaltag/team"] == "other"
     assert "aws:PrincipalTag/team" not in request.context
     assert request.context["aws:PrincipalArn"] == ALICE
@@ -52,13 +53,24 @@ def test_caveats_name_what_the_snapshot_lacks():
     assert any("session policies" in n for n in notes)
     assert any("somebody-elses/x is unknown" in n for n in notes)
     notes = snap.caveats(ALICE, "sqs:SendMessage", "arn:aws:sqs:us-east-1:444444444444:q")
-    assert notes == ["account 444444444444 (owner of arn:aws:sqs:us-east-1:444444444444:q) was "
-                     "not collected: its resource policy is unknown and treated as absent"]
+    assert notes == [
+        "account 444444444444 (owner of arn:aws:sqs:us-east-1:444444444444:q) was "
+        "not collected: its resource policy is unknown and treated as absent"
+    ]
 
 
 def test_allowed_request_exits_zero(capsys):
-    status, out, _ = run(capsys, "--principal", ALICE, "--action", "s3:GetObject",
-                         "--resource", "arn:aws:s3:::prod-reports/q1.csv", *SAFE, "--json")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        ALICE,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::prod-reports/q1.csv",
+        *SAFE,
+        "--json",
+    )
     result = json.loads(out)
     assert status == 0
     assert result["decision"] == "allow"
@@ -66,27 +78,56 @@ def test_allowed_request_exits_zero(capsys):
 
 
 def test_bucket_policy_deny_exits_one_and_names_statement(capsys):
-    status, out, _ = run(capsys, "--principal", ALICE, "--action", "s3:GetObject",
-                         "--resource", "arn:aws:s3:::prod-reports/q1.csv",
-                         "--context", "aws:SecureTransport=false",
-                         "--context", "aws:RequestedRegion=us-east-1", "--json")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        ALICE,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::prod-reports/q1.csv",
+        "--context",
+        "aws:SecureTransport=false",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+        "--json",
+    )
     result = json.loads(out)
     assert status == 1
     assert result["decision"] == "explicit_deny"
     assert "resource" in result["denied_by"]
     assert [(s["policy_id"], s["sid"]) for s in result["deciding"]] == [
-        ("arn:aws:s3:::prod-reports", "DenyInsecure")]
+        ("arn:aws:s3:::prod-reports", "DenyInsecure")
+    ]
 
 
 def test_scp_deny_for_member_account_but_not_management_account(capsys):
-    status, out, _ = run(capsys, "--principal", ALICE, "--action", "iam:CreateUser",
-                         "--resource", f"arn:aws:iam::{PROD}:user/new", *SAFE, "--json")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        ALICE,
+        "--action",
+        "iam:CreateUser",
+        "--resource",
+        f"arn:aws:iam::{PROD}:user/new",
+        *SAFE,
+        "--json",
+    )
     result = json.loads(out)
     assert status == 1 and result["decision"] == "explicit_deny"
-    assert ("p-noiamuser1", "DenyCreateUser") in [(s["policy_id"], s["sid"]) for s in result["deciding"]]
-    status, out, _ = run(capsys, "--principal", f"arn:aws:iam::{MGMT}:user/auditor",
-                         "--action", "iam:CreateUser", "--resource", f"arn:aws:iam::{MGMT}:user/new",
-                         "--json")
+    assert ("p-noiamuser1", "DenyCreateUser") in [
+        (s["policy_id"], s["sid"]) for s in result["deciding"]
+    ]
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        f"arn:aws:iam::{MGMT}:user/auditor",
+        "--action",
+        "iam:CreateUser",
+        "--resource",
+        f"arn:aws:iam::{MGMT}:user/new",
+        "--json",
+    )
     result = json.loads(out)
     assert status == 1
     assert result["decision"] == "implicit_deny"
@@ -95,15 +136,24 @@ def test_scp_deny_for_member_account_but_not_management_account(capsys):
 
 def test_text_output_names_the_decision_and_caveats(capsys):
     session = f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
-    status, out, _ = run(capsys, "--principal", session, "--action", "sts:AssumeRole",
-                         "--resource", "arn:aws:iam::333333333333:role/DataReader", *SAFE)
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        session,
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::333333333333:role/DataReader",
+        *SAFE,
+    )
     assert status == 1  # Deployer's identity policies do not allow sts:AssumeRole
     assert "implicit_deny" in out or "implicit deny" in out.lower()
     assert "Snapshot caveats:" in out and "session policies" in out
 
 
 def test_unknown_principal_is_a_clear_error(capsys):
-    status, out, err = run(capsys, "--principal", f"arn:aws:iam::{PROD}:user/alicia",
-                           "--action", "s3:GetObject")
+    status, out, err = run(
+        capsys, "--principal", f"arn:aws:iam::{PROD}:user/alicia", "--action", "s3:GetObject"
+    )
     assert status == 2 and out == ""
     assert "user/alicia is not in the snapshot" in err and "user/engineering/alice" in err

@@ -43,7 +43,9 @@ def test_missing_authorization_details_is_named(org_copy):
 
 def test_missing_tree_is_named(org_copy):
     (org_copy / "organization" / "tree.json").unlink()
-    with pytest.raises(SnapshotError, match=f"snapshot file missing: {org_copy / 'organization' / 'tree.json'}"):
+    with pytest.raises(
+        SnapshotError, match=f"snapshot file missing: {org_copy / 'organization' / 'tree.json'}"
+    ):
         load(org_copy)
 
 
@@ -76,15 +78,19 @@ def test_policy_document_that_is_not_json_names_file_and_field(org_copy):
 def test_wrong_shape_is_explained(org_copy):
     path = org_copy / "accounts" / PROD / "authorization-details.json"
     path.write_text(json.dumps({"Users": []}))
-    with pytest.raises(SnapshotError, match="is not `aws iam get-account-authorization-details` output"):
+    with pytest.raises(
+        SnapshotError, match="is not `aws iam get-account-authorization-details` output"
+    ):
         load(org_copy).principal(ALICE)
 
 
 def test_resource_policy_file_without_arn_is_named(org_copy):
     bucket = org_copy / "accounts" / PROD / "resource-policies" / "sqs" / "jobs.json"
     bucket.write_text(json.dumps({"Policy": "{}"}))
-    with pytest.raises(SnapshotError, match=f"{bucket} has no \"Arn\""):
-        load(org_copy).policies_for(ALICE, "sqs:SendMessage", "arn:aws:sqs:us-east-1:222222222222:jobs")
+    with pytest.raises(SnapshotError, match=f'{bucket} has no "Arn"'):
+        load(org_copy).policies_for(
+            ALICE, "sqs:SendMessage", "arn:aws:sqs:us-east-1:222222222222:jobs"
+        )
 
 
 def test_attached_policy_missing_from_snapshot_is_named(org_copy):
@@ -92,7 +98,9 @@ def test_attached_policy_missing_from_snapshot_is_named(org_copy):
     data = json.loads(path.read_text())
     data["Policies"] = [p for p in data["Policies"] if p["PolicyName"] != "S3ReportsRead"]
     path.write_text(json.dumps(data))
-    with pytest.raises(SnapshotError, match="managed policy arn:aws:iam::222222222222:policy/S3ReportsRead"):
+    with pytest.raises(
+        SnapshotError, match="managed policy arn:aws:iam::222222222222:policy/S3ReportsRead"
+    ):
         load(org_copy).policies_for(ALICE)
 
 
@@ -112,13 +120,25 @@ def test_account_folder_with_bad_name(org_copy):
 def test_account_the_collector_could_not_read_loads_but_names_the_gap(org_copy):
     (org_copy / "accounts" / PROD / "authorization-details.json").unlink()
     manifest = json.loads((org_copy / "manifest.json").read_text())
-    manifest["accounts"] = [{"account_id": PROD, "status": "partial", "authorization_details": False}]
-    manifest["failed_calls"] = [{"service": "iam", "operation": "GetAccountAuthorizationDetails",
-                                 "account": PROD, "region": "us-east-1", "error_code": "AccessDenied",
-                                 "permission": "iam:GetAccountAuthorizationDetails", "message": "no"}]
+    manifest["accounts"] = [
+        {"account_id": PROD, "status": "partial", "authorization_details": False}
+    ]
+    manifest["failed_calls"] = [
+        {
+            "service": "iam",
+            "operation": "GetAccountAuthorizationDetails",
+            "account": PROD,
+            "region": "us-east-1",
+            "error_code": "AccessDenied",
+            "permission": "iam:GetAccountAuthorizationDetails",
+            "message": "no",
+        }
+    ]
     (org_copy / "manifest.json").write_text(json.dumps(manifest))
     snap = load(org_copy)
-    with pytest.raises(SnapshotError, match=f"authorization details of account {PROD} were not collected"):
+    with pytest.raises(
+        SnapshotError, match=f"authorization details of account {PROD} were not collected"
+    ):
         snap.principal(ALICE)
     # its resource policies still count for callers from other accounts
     reader = "arn:aws:iam::333333333333:role/DataReader"
@@ -129,4 +149,5 @@ def test_account_the_collector_could_not_read_loads_but_names_the_gap(org_copy):
     assert snap.principal("AROADATAREADER0000007").entity_arn == reader
     assert snap.caveats(reader, "sns:Publish", topic) == [
         f"collecting account {PROD} failed for iam:GetAccountAuthorizationDetails (manifest.json): "
-        "policies read by those calls may be missing"]
+        "policies read by those calls may be missing"
+    ]

@@ -12,11 +12,17 @@ from iamlab.snapshot import Snapshot, load
 DATA = Path(__file__).parent / "data" / "snapshots"
 MGMT, PROD, DATA_ACCT = "111111111111", "222222222222", "333333333333"
 ALICE = f"arn:aws:iam::{PROD}:user/engineering/alice"
-SSO_ROLE = (f"arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/us-west-2/"
-            "AWSReservedSSO_Admin_0123456789abcdef")
-SSO_SESSION = f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com"
+SSO_ROLE = (
+    f"arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/us-west-2/"
+    "AWSReservedSSO_Admin_0123456789abcdef"
+)
+SSO_SESSION = (
+    f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com"
+)
 DEPLOYER = f"arn:aws:iam::{PROD}:role/ci/Deployer"
-SLR_SESSION = f"arn:aws:sts::{PROD}:assumed-role/AWSServiceRoleForElasticLoadBalancing/ElasticLoadBalancing"
+SLR_SESSION = (
+    f"arn:aws:sts::{PROD}:assumed-role/AWSServiceRoleForElasticLoadBalancing/ElasticLoadBalancing"
+)
 KEY = f"arn:aws:kms:us-east-1:{DATA_ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 PROD_SCP_LEVELS = [
     ["p-FullAWSAccess", "p-denyregion1"],  # root
@@ -53,8 +59,12 @@ def test_user_gets_inline_managed_group_and_boundary_layers(snap):
         f"arn:aws:iam::{PROD}:group/developers#inline/dev-lambda",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
     ]
-    assert [p.name for p in ps.identity] == ["alice-inline", "S3ReportsRead", "dev-lambda",
-                                             "ReadOnlyAccess"]
+    assert [p.name for p in ps.identity] == [
+        "alice-inline",
+        "S3ReportsRead",
+        "dev-lambda",
+        "ReadOnlyAccess",
+    ]
     assert ids(ps.permissions_boundary) == [f"arn:aws:iam::{PROD}:policy/DevBoundary"]
     assert levels(ps.scp) == PROD_SCP_LEVELS
     assert ps.resource.id == "arn:aws:s3:::prod-reports"
@@ -120,7 +130,8 @@ def test_service_linked_role_has_no_scps_or_rcps(snap):
     assert ps.scp is None and ps.rcp is None
     assert ids(ps.identity) == [
         f"arn:aws:iam::{PROD}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
-        "AWSServiceRoleForElasticLoadBalancing#inline/elb-slr"]
+        "AWSServiceRoleForElasticLoadBalancing#inline/elb-slr"
+    ]
     assert ps.resource.id == "arn:aws:s3:::data-lake"
 
 
@@ -129,15 +140,19 @@ def test_cross_account_resource_takes_rcps_of_the_owner(snap):
     assert ps.resource.id == "arn:aws:s3:::data-lake"
     assert statement_sids(ps.resource) == ["ProdReadsLake"]
     # the data account: root -> OU Data -> account; the tls RCP sits on OU Data
-    assert levels(ps.rcp) == [["p-RCPFullAWSAccess"], ["p-RCPFullAWSAccess", "p-rcptls00001"],
-                              ["p-RCPFullAWSAccess"]]
+    assert levels(ps.rcp) == [
+        ["p-RCPFullAWSAccess"],
+        ["p-RCPFullAWSAccess", "p-rcptls00001"],
+        ["p-RCPFullAWSAccess"],
+    ]
     assert levels(ps.scp) == PROD_SCP_LEVELS  # SCPs stay those of the caller's account
     assert snap.resource_account("arn:aws:s3:::data-lake/x") == DATA_ACCT
 
 
 def test_explicit_resource_account_overrides_derived_owner(snap):
-    ps = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::unknown-bucket/x",
-                           resource_account=DATA_ACCT)
+    ps = snap.policies_for(
+        ALICE, "s3:GetObject", "arn:aws:s3:::unknown-bucket/x", resource_account=DATA_ACCT
+    )
     assert ps.resource is None
     assert len(ps.rcp) == 3
     unknown = snap.policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::unknown-bucket/x")
@@ -146,8 +161,9 @@ def test_explicit_resource_account_overrides_derived_owner(snap):
 
 def test_kms_key_by_arn_and_by_alias(snap):
     by_key = snap.policies_for(ALICE, "kms:Decrypt", KEY)
-    by_alias = snap.policies_for(ALICE, "kms:Decrypt",
-                                 f"arn:aws:kms:us-east-1:{DATA_ACCT}:alias/data-key")
+    by_alias = snap.policies_for(
+        ALICE, "kms:Decrypt", f"arn:aws:kms:us-east-1:{DATA_ACCT}:alias/data-key"
+    )
     assert by_key.resource.id == by_alias.resource.id == KEY
     assert statement_sids(by_key.resource) == ["Enable IAM User Permissions"]
 
@@ -172,8 +188,9 @@ def test_sns_and_secret_with_or_without_random_suffix(snap):
 
 def test_assume_role_uses_the_target_roles_trust_policy(snap):
     target = f"arn:aws:iam::{DATA_ACCT}:role/DataReader"
-    ps = snap.policies_for(f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-42",
-                           "sts:AssumeRole", target)
+    ps = snap.policies_for(
+        f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-42", "sts:AssumeRole", target
+    )
     assert ps.resource.id == target
     # URL-encoded trust policy (raw API shape) decoded
     assert ps.resource.document["Statement"][0]["Principal"] == {"AWS": DEPLOYER}
@@ -190,8 +207,10 @@ def test_assume_role_uses_the_target_roles_trust_policy(snap):
 
 def test_url_encoded_and_paged_documents_decode(snap):
     ps = snap.policies_for(f"arn:aws:iam::{DATA_ACCT}:role/DataReader")
-    assert ids(ps.identity) == [f"arn:aws:iam::{DATA_ACCT}:role/DataReader#inline/kms-use",
-                                f"arn:aws:iam::{DATA_ACCT}:policy/LakeRead"]
+    assert ids(ps.identity) == [
+        f"arn:aws:iam::{DATA_ACCT}:role/DataReader#inline/kms-use",
+        f"arn:aws:iam::{DATA_ACCT}:policy/LakeRead",
+    ]
     assert [statement_sids(p) for p in ps.identity] == [["UseDataKey"], ["LakeGet"]]
 
 
@@ -202,7 +221,9 @@ def test_context_for_names_principal_and_resource_org(snap):
     assert ctx["aws:userid"] == "AIDAALICE0000000000001"
     assert ctx["aws:PrincipalTag/team"] == "payments"
     assert ctx["aws:PrincipalOrgID"] == "o-exampleorg1"
-    assert ctx["aws:PrincipalOrgPaths"] == ["o-exampleorg1/r-ab12/ou-ab12-prod0001/ou-ab12-apps0001/"]
+    assert ctx["aws:PrincipalOrgPaths"] == [
+        "o-exampleorg1/r-ab12/ou-ab12-prod0001/ou-ab12-apps0001/"
+    ]
     assert ctx["aws:ResourceAccount"] == DATA_ACCT
     assert ctx["aws:ResourceOrgPaths"] == ["o-exampleorg1/r-ab12/ou-ab12-data0001/"]
 
@@ -211,7 +232,9 @@ def test_find_statement_and_layer_of(snap):
     ref = snap.find_statement("p-rcptls00001", "DenyInsecureTransport")
     assert ref.layer == "rcp" and ref.index == 0 and ref.statement["Effect"] == "Deny"
     assert snap.find_statement("EnforceTls", "DenyInsecureTransport").policy.id == "p-rcptls00001"
-    scp_arn = f"arn:aws:organizations::{MGMT}:policy/o-exampleorg1/service_control_policy/p-noiamuser1"
+    scp_arn = (
+        f"arn:aws:organizations::{MGMT}:policy/o-exampleorg1/service_control_policy/p-noiamuser1"
+    )
     assert snap.find_statement(scp_arn, "DenyCreateUser").layer == "scp"
     inline = snap.find_statement(f"{ALICE}#inline/alice-inline", "AliceNoDeleteBucket")
     assert inline.index == 1 and inline.layer == "identity"
@@ -226,9 +249,13 @@ def test_find_statement_and_layer_of(snap):
 
 
 def test_unknown_principal_lists_near_matches(snap):
-    with pytest.raises(SnapshotError, match=r"user/alicia is not in the snapshot.*user/engineering/alice"):
+    with pytest.raises(
+        SnapshotError, match=r"user/alicia is not in the snapshot.*user/engineering/alice"
+    ):
         snap.principal(f"arn:aws:iam::{PROD}:user/alicia")
-    with pytest.raises(SnapshotError, match=r"assumed-role/Deployr/x is not in the snapshot.*role/ci/Deployer"):
+    with pytest.raises(
+        SnapshotError, match=r"assumed-role/Deployr/x is not in the snapshot.*role/ci/Deployer"
+    ):
         snap.principal(f"arn:aws:sts::{PROD}:assumed-role/Deployr/x")
     with pytest.raises(SnapshotError, match="account 444444444444 is not in the snapshot"):
         snap.principal("arn:aws:iam::444444444444:user/eve")

@@ -7,9 +7,10 @@ each level holds the policies attached at that target (aws-facts.md 4.4).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import Policy

@@ -8,9 +8,10 @@ is what ``aws:PrincipalArn`` evaluates to for a session.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import Policy
@@ -120,7 +121,9 @@ class AccountIam:
             out.append(Policy(document=doc, id=f"{entity['Arn']}#inline/{name}", name=name))
         return out
 
-    def attached(self, entity: Mapping[str, Any], fallback: Callable[[str], Policy | None]) -> list[Policy]:
+    def attached(
+        self, entity: Mapping[str, Any], fallback: Callable[[str], Policy | None]
+    ) -> list[Policy]:
         """Return the managed policies attached to a user, group or role."""
         return [
             self.managed_policy(a["PolicyArn"], fallback)
@@ -202,7 +205,9 @@ class AccountIam:
         principal = self._entity_principal(found[1]["Arn"], *found)
         if session and found[0] == "role":
             partition = found[1]["Arn"].split(":")[1]
-            session_arn = f"arn:{partition}:sts::{self.account_id}:assumed-role/{principal.name}/{session}"
+            session_arn = (
+                f"arn:{partition}:sts::{self.account_id}:assumed-role/{principal.name}/{session}"
+            )
             return Principal(
                 session_arn, "assumed-role", self.account_id, principal.name, principal.entity_arn,
                 partition, principal.path, principal.unique_id, session, principal.tags,

@@ -2,16 +2,17 @@
 
 Requests name resources more precisely than policies are stored: an S3
 object belongs to its bucket's policy, a Lambda version or alias to its
-function's policy, a KMS alias to its key, a DynamoDB index to its table, and a Secrets Manager ARN may come
-with or without the random six-character suffix.
+function's policy, a KMS alias to its key, a DynamoDB index to its table, and
+a Secrets Manager ARN may come with or without the random six-character suffix.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import Policy
@@ -54,7 +55,8 @@ class ResourceIndex:
             raise SnapshotError(f"{path} must be an object {{\"Arn\", \"Policy\", \"Source\"}}")
         arn = data.get("Arn")
         if not arn and service == "s3":
-            arn = f"arn:aws:s3:::{path.stem}"  # `aws s3api get-bucket-policy` saved as <bucket>.json
+            # `aws s3api get-bucket-policy` output saved as <bucket>.json
+            arn = f"arn:aws:s3:::{path.stem}"
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             raise SnapshotError(
                 f"{path} has no \"Arn\"; resource policy files are "
@@ -83,9 +85,10 @@ class ResourceIndex:
             if isinstance(alias, str) and key_arn:
                 parts = ArnParts.parse(key_arn)
                 name = alias if alias.startswith("alias/") else f"alias/{alias}"
-                alias_arn = alias if alias.startswith("arn:") else (
-                    f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:{name}" if parts else name
-                )
+                if alias.startswith("arn:") or parts is None:
+                    alias_arn = alias
+                else:
+                    alias_arn = f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:{name}"
                 self.kms_aliases[alias_arn] = key_arn
             elif isinstance(alias, dict) and alias.get("AliasArn") and alias.get("TargetKeyId"):
                 parts = ArnParts.parse(alias["AliasArn"])
@@ -97,7 +100,7 @@ class ResourceIndex:
                 )
 
     def lookup(self, resource_arn: str) -> ResourcePolicy | None:
-        """Return the record whose policy governs ``resource_arn`` (None when not in the snapshot)."""
+        """Return the record whose policy governs ``resource_arn`` (None: not in the snapshot)."""
         found = self.by_arn.get(resource_arn)
         if found is not None:
             return found

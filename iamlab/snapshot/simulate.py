@@ -8,9 +8,10 @@ condition key names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from iamlab.policy.request import ContextValue, PolicySet, Request
 from iamlab.snapshot.snapshot import Snapshot, load

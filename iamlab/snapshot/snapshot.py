@@ -9,9 +9,10 @@ large organization stay cheap.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import ContextValue, Policy, PolicySet
@@ -134,9 +135,13 @@ class Snapshot:
             known = self.iam(parts.account).names()
             near = difflib.get_close_matches(arn, known, n=5, cutoff=0.5)
             name = arn.rsplit("/", 2)[-2] if "assumed-role/" in arn else arn.rsplit("/", 1)[-1]
-            near += [a for a in known if a.rsplit("/", 1)[-1].lower() == name.lower() and a not in near]
+            near += [
+                a for a in known if a.rsplit("/", 1)[-1].lower() == name.lower() and a not in near
+            ]
             hint = f"; near matches: {', '.join(near)}" if near else ""
-            raise SnapshotError(f"principal {arn} is not in the snapshot of account {parts.account}{hint}")
+            raise SnapshotError(
+                f"principal {arn} is not in the snapshot of account {parts.account}{hint}"
+            )
         return found
 
     # -- layers ---------------------------------------------------------------------------
@@ -193,7 +198,7 @@ class Snapshot:
         return self._resources
 
     def trust_policy(self, role_arn: str) -> Policy | None:
-        """Return the trust policy of a role ARN (None when its account's IAM is not in the snapshot)."""
+        """Return a role's trust policy (None when its account's IAM is not in the snapshot)."""
         parts = ArnParts.parse(role_arn)
         if parts is None or parts.account not in self.iam_accounts():
             return None
@@ -307,7 +312,10 @@ class Snapshot:
         return notes
 
     def context_for(
-        self, principal_arn: str, resource_arn: str | None = None, resource_account: str | None = None
+        self,
+        principal_arn: str,
+        resource_arn: str | None = None,
+        resource_account: str | None = None,
     ) -> dict[str, ContextValue]:
         """Return the global condition keys the snapshot knows for a request.
 
@@ -360,9 +368,8 @@ class Snapshot:
                 boundary_only = not entry.get("AttachmentCount") and entry.get(
                     "PermissionsBoundaryUsageCount"
                 )
-                yield ("permissions_boundary" if boundary_only else "identity"), policy_from_managed(
-                    entry, str(iam.where)
-                )
+                layer = "permissions_boundary" if boundary_only else "identity"
+                yield layer, policy_from_managed(entry, str(iam.where))
             for table, key in ((iam.users, "UserPolicyList"), (iam.groups, "GroupPolicyList"),
                                (iam.roles, "RolePolicyList")):
                 for entity in table.values():
