@@ -57,7 +57,7 @@ def test_clients_made_from_the_session_by_other_code_are_guarded(sent):
     assert sent == []
 
 
-def test_paginators_go_through_the_guard(sent):
+def test_before_call_is_a_second_guard(sent):
     c = _recording(client("iam", region="us-east-1"), sent)
     c.meta.events.unregister("provide-client-params", unique_id="iamlab-readonly-guard")
     # even without the first check, the before-call check stops the write
