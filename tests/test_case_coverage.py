@@ -1,0 +1,201 @@
+"""The engine's data test cases are well-formed and cover every documented rule.
+
+The cases under tests/cases/<topic>/*.json are written from aws-facts.md sections
+4 and 5, independently of the engine; the runner that evaluates them lives
+elsewhere. This file checks the data itself: shape, vocabulary, unique names,
+and that each rule in tests/cases/rules.json has at least one case expecting
+allow and one expecting a deny.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+CASES_DIR = Path(__file__).parent / "cases"
+RULES_FILE = CASES_DIR / "rules.json"
+
+DECISIONS = {"allow", "implicit_deny", "explicit_deny"}
+LAYERS = {"identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint", "trust"}
+CASE_KEYS = {"name", "rule", "source", "request", "policies", "expect"}
+REQUEST_KEYS = {"principal", "action", "resource", "resource_account", "context"}
+POLICY_KEYS = {"identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint"}
+MIN_CASES = 250
+
+
+def _case_files() -> list[Path]:
+    return sorted(p for p in CASES_DIR.rglob("*.json") if p != RULES_FILE)
+
+
+def _load_cases() -> list[tuple[str, dict]]:
+    out = []
+    for path in _case_files():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = data if isinstance(data, list) else [data]
+        for i, item in enumerate(items):
+            out.append((f"{path.relative_to(CASES_DIR)}[{i}]", item))
+    return out
+
+
+def _load_rules() -> list[dict]:
+    return json.loads(RULES_FILE.read_text(encoding="utf-8"))
+
+
+CASES = _load_cases()
+
+
+def _is_doc(value) -> bool:
+    return isinstance(value, dict) and "Statement" in value and isinstance(value["Statement"], (dict, list))
+
+
+def _doc_list_problems(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(_is_doc(d) for d in value):
+        return [f"{where} must be null or a list of policy documents"]
+    return []
+
+
+def _levels_problems(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not value:
+        return [f"{where} must be null or a non-empty list of levels"]
+    problems = []
+    for i, level in enumerate(value):
+        if not isinstance(level, list) or not all(_is_doc(d) for d in level):
+            problems.append(f"{where}[{i}] must be a list of policy documents (possibly empty)")
+    return problems
+
+
+def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
+    """Return what is wrong with one case (empty when it is well-formed)."""
+    if not isinstance(case, dict):
+        return ["case is not an object"]
+    problems = []
+    keys = set(case)
+    if keys != CASE_KEYS:
+        problems.append(f"keys {sorted(keys)} != {sorted(CASE_KEYS)}")
+        return problems
+    for key in ("name", "rule", "source"):
+        if not isinstance(case[key], str) or not case[key].strip():
+            problems.append(f"{key} must be a non-empty string")
+    if case["rule"] not in rule_ids:
+        problems.append(f"rule {case['rule']!r} is not in rules.json")
+    if "aws-facts" not in case["source"] and "memory" not in case["source"]:
+        problems.append("source must cite an aws-facts section or say it is from memory")
+
+    req = case["request"]
+    if not isinstance(req, dict) or set(req) != REQUEST_KEYS:
+        problems.append(f"request keys must be {sorted(REQUEST_KEYS)}")
+    else:
+        for key in ("principal", "action", "resource", "resource_account"):
+            if not isinstance(req[key], str) or not req[key]:
+                problems.append(f"request.{key} must be a non-empty string")
+        ctx = req["context"]
+        if not isinstance(ctx, dict):
+            problems.append("request.context must be an object")
+        else:
+            for k, v in ctx.items():
+                ok = isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+                if not ok:
+                    problems.append(f"context value of {k!r} must be a string or a list of strings")
+
+    pol = case["policies"]
+    if not isinstance(pol, dict) or not set(pol) <= POLICY_KEYS:
+        problems.append(f"policies keys must be a subset of {sorted(POLICY_KEYS)}")
+    else:
+        for key in ("identity", "permissions_boundary", "vpc_endpoint"):
+            problems += _doc_list_problems(pol.get(key), f"policies.{key}")
+        for key in ("session", "resource"):
+            value = pol.get(key)
+            if value is not None and not _is_doc(value):
+                problems.append(f"policies.{key} must be null or one policy document")
+        for key in ("scp", "rcp"):
+            problems += _levels_problems(pol.get(key), f"policies.{key}")
+
+    exp = case["expect"]
+    if not isinstance(exp, dict) or not set(exp) <= {"decision", "denied_by"} or "decision" not in exp:
+        problems.append("expect must hold decision and optionally denied_by")
+    else:
+        if exp["decision"] not in DECISIONS:
+            problems.append(f"decision {exp['decision']!r} not in {sorted(DECISIONS)}")
+        if "denied_by" in exp:
+            db = exp["denied_by"]
+            if not isinstance(db, list) or not db or not set(db) <= LAYERS or len(set(db)) != len(db):
+                problems.append(f"denied_by {db!r} must be a non-empty list of distinct layers from {sorted(LAYERS)}")
+            if exp["decision"] == "allow":
+                problems.append("an allow case cannot name denied_by")
+    return problems
+
+
+def test_rules_file_is_well_formed():
+    rules = _load_rules()
+    assert isinstance(rules, list) and rules
+    for rule in rules:
+        assert set(rule) == {"id", "section", "text"}, rule
+        assert all(isinstance(rule[k], str) and rule[k] for k in rule), rule
+    ids = [r["id"] for r in rules]
+    assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
+
+
+def test_every_case_file_is_valid_json_with_cases():
+    files = _case_files()
+    assert files, f"no case files under {CASES_DIR}"
+    for path in files:
+        assert path.parent != CASES_DIR, f"{path.name}: case files live in a topic folder"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(data, (list, dict)) and data, f"{path}: empty"
+
+
+@pytest.mark.parametrize("where,case", CASES, ids=[w for w, _ in CASES])
+def test_case_is_well_formed(where, case):
+    rule_ids = {r["id"] for r in _load_rules()}
+    assert case_problems(case, rule_ids) == []
+
+
+def test_case_names_are_unique():
+    counts = Counter(c["name"] for _, c in CASES)
+    assert [n for n, k in counts.items() if k > 1] == []
+
+
+def test_enough_cases():
+    assert len(CASES) >= MIN_CASES
+
+
+def test_every_rule_has_an_allow_and_a_deny_case():
+    allow, deny = Counter(), Counter()
+    for _, c in CASES:
+        (allow if c["expect"]["decision"] == "allow" else deny)[c["rule"]] += 1
+    missing = [r["id"] for r in _load_rules() if not allow[r["id"]] or not deny[r["id"]]]
+    assert missing == [], f"rules lacking an allow or a deny case: {missing}"
+
+
+def test_checker_rejects_bad_cases():
+    """The shape check itself must be able to fail."""
+    rule_ids = {"r"}
+    good = {
+        "name": "n", "rule": "r", "source": "aws-facts 4.1",
+        "request": {"principal": "p", "action": "a", "resource": "x", "resource_account": "1", "context": {}},
+        "policies": {"identity": None, "scp": [[], [{"Statement": []}]]},
+        "expect": {"decision": "implicit_deny", "denied_by": ["scp"]},
+    }
+    assert case_problems(good, rule_ids) == []
+    bad_decision = json.loads(json.dumps(good))
+    bad_decision["expect"]["decision"] = "deny"
+    assert case_problems(bad_decision, rule_ids)
+    bad_layer = json.loads(json.dumps(good))
+    bad_layer["expect"]["denied_by"] = ["boundary"]
+    assert case_problems(bad_layer, rule_ids)
+    bad_rule = json.loads(json.dumps(good))
+    bad_rule["rule"] = "unknown"
+    assert case_problems(bad_rule, rule_ids)
+    bad_session = json.loads(json.dumps(good))
+    bad_session["policies"]["session"] = [{"Statement": []}]
+    assert case_problems(bad_session, rule_ids)
+    bad_ctx = json.loads(json.dumps(good))
+    bad_ctx["request"]["context"] = {"aws:SecureTransport": True}
+    assert case_problems(bad_ctx, rule_ids)
