@@ -43,6 +43,65 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(func=run_collect)
 
+    p = sub.add_parser("lookup-events", help="fetch denials from CloudTrail Event history",
+                       description="Call LookupEvents over a time window (2 requests/s, all "
+                                   "pages), keep the denials, save them to the workspace.")
+    p.add_argument("--start", required=True, help="UTC start, ISO 8601 (2024-05-01T00:00Z)")
+    p.add_argument("--end", required=True, help="UTC end, ISO 8601")
+    p.add_argument("--region", required=True, help="Region to look up (one per call)")
+    p.add_argument("--attribute", metavar="KEY=VALUE",
+                   help="one lookup attribute, e.g. Username=alice or EventName=RunInstances")
+    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    p.add_argument("--all", action="store_true", help="save every event, not only denials")
+    p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--json", action="store_true", help="print the kept events as JSON")
+    p.set_defaults(func=run_lookup_events)
+
+    p = sub.add_parser("lake-query", help="run a CloudTrail Lake SELECT and save the rows",
+                       description="Start a Lake query, wait for it, page through the results "
+                                   "and save them in get-query-results shape.")
+    p.add_argument("sql", help="SELECT ... FROM <event-data-store-id> ...")
+    p.add_argument("--region", help="Region of the event data store")
+    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=run_lake_query)
+
+    p = sub.add_parser("decode", help="decode an EC2 encoded authorization failure message",
+                       description="Call sts DecodeAuthorizationMessage and summarise it.")
+    p.add_argument("message", help="the encoded blob, or the whole error message holding it")
+    p.add_argument("--region", help="STS Region (default us-east-1)")
+    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--json", action="store_true", help="print the decoded JSON")
+    p.set_defaults(func=run_decode)
+
+    p = sub.add_parser("authz-details", help="resolve an authorization id from a denial",
+                       description="Call iam-toolbox GetRequestAuthorizationDetails (needs a "
+                                   "botocore that knows the service).")
+    p.add_argument("authorization_id", help="the id that ends the access-denied message")
+    p.add_argument("--region", required=True, help="Region where the denial happened")
+    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    p.add_argument("--profile", help="AWS profile")
+    p.set_defaults(func=run_authz_details)
+
+    p = sub.add_parser("aws-simulate", help="ask the IAM policy simulator (AWS's answer)",
+                       description="Wrap iam simulate-principal-policy (--principal) or "
+                                   "simulate-custom-policy (--policy-file).")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--principal", metavar="ARN", help="user, group or role ARN")
+    who.add_argument("--policy-file", action="append", metavar="FILE",
+                     help="identity policy JSON file (repeat)")
+    p.add_argument("--action", action="append", required=True, help="action (repeat)")
+    p.add_argument("--resource", action="append", help="resource ARN (repeat)")
+    p.add_argument("--context", action="append", metavar="KEY=VALUE",
+                   help="condition key value, e.g. aws:SourceIp=203.0.113.9 (repeat)")
+    p.add_argument("--resource-policy", metavar="FILE", help="resource policy JSON file")
+    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--json", action="store_true", help="print every EvaluationResult")
+    p.set_defaults(func=run_aws_simulate)
+
 
 def run_whoami(args: argparse.Namespace) -> int:
     """Print the caller identity; exit 1 when an expectation is not met."""
@@ -86,4 +145,116 @@ def run_collect(args: argparse.Namespace) -> int:
         for f in manifest.failed_calls:
             print(f"  {f.account} {f.region or '-'} {f.service}:{f.operation} {f.error_code} "
                   f"(needs {f.permission})")
+    return 0
+
+
+def _workspace(folder: str | None) -> Any:
+    """Return the workspace to save evidence into: a Workspace when available, else the folder."""
+    if folder is None:
+        return None
+    try:
+        from iamlab.workspace import Workspace
+    except ImportError:  # evidence files are still written; load them later with `iamlab load`
+        return folder
+    return Workspace(folder)
+
+
+def _saved(evidence: Any) -> None:
+    if evidence is not None:
+        print(f"saved {evidence.path} (provenance in {evidence.meta_path.name})")
+
+
+def run_lookup_events(args: argparse.Namespace) -> int:
+    """Look up events, print the denials kept, save them."""
+    from iamlab.aws.lookup import lookup_events
+
+    result = lookup_events(args.start, args.end, args.region, args.attribute,
+                           _workspace(args.workspace), denials_only=not args.all,
+                           profile=args.profile)
+    kept = result.events if args.all else result.denials
+    if args.json:
+        _print_json(kept)
+        return 0
+    print(f"{len(result.events)} events in {result.pages} page(s), "
+          f"{len(result.denials)} denials" + (f", {result.malformed} unreadable"
+                                              if result.malformed else ""))
+    for event in result.denials:
+        print(f"  {event.get('EventTime')}  {event.get('EventSource')}  "
+              f"{event.get('EventName')}  {event.get('Username') or '-'}")
+    _saved(result.evidence)
+    return 0
+
+
+def run_lake_query(args: argparse.Namespace) -> int:
+    """Run a Lake query and print the row count (or rows as JSON)."""
+    from iamlab.aws.lake import lake_query
+
+    result = lake_query(args.sql, args.region, _workspace(args.workspace), profile=args.profile)
+    if args.json:
+        _print_json(result.records())
+        return 0
+    print(f"query {result.query_id} {result.status}: {len(result.rows)} rows")
+    _saved(result.evidence)
+    return 0
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    """Decode the message and print its summary."""
+    from iamlab.aws.decode import decode_message
+
+    decoded = decode_message(args.message, args.region, _workspace(args.workspace),
+                             profile=args.profile)
+    if args.json:
+        _print_json(decoded.raw)
+    else:
+        print(decoded.summary())
+    return 0
+
+
+def run_authz_details(args: argparse.Namespace) -> int:
+    """Print the authorization details as JSON."""
+    from iamlab.aws.authz import authorization_details
+
+    _print_json(authorization_details(args.authorization_id, args.region,
+                                      _workspace(args.workspace), profile=args.profile))
+    return 0
+
+
+def _read_json_file(path: str) -> Any:
+    from iamlab.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read policy file {path}: {exc}") from exc
+
+
+def run_aws_simulate(args: argparse.Namespace) -> int:
+    """Print AWS's decision per action and resource."""
+    from iamlab.aws.simulate import simulate_custom, simulate_principal
+    from iamlab.errors import InputError
+
+    context: dict[str, Any] = {}
+    for item in args.context or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--context {item!r} must be KEY=VALUE")
+        context.setdefault(key, []).append(value)
+    context = {k: v[0] if len(v) == 1 else v for k, v in context.items()}
+    resource_policy = _read_json_file(args.resource_policy) if args.resource_policy else None
+    common = {"resource_policy": resource_policy, "profile": args.profile}
+    ws = _workspace(args.workspace)
+    if args.principal:
+        sim = simulate_principal(args.principal, args.action, args.resource, context, ws,
+                                 **common)
+    else:
+        docs = [_read_json_file(f) for f in args.policy_file]
+        sim = simulate_custom(docs, args.action, args.resource, context, ws, **common)
+    if args.json:
+        _print_json(sim.results)
+        return 0
+    for (action, resource), decision in sim.decisions().items():
+        print(f"{decision:<13} {action}  {resource}")
+    _saved(sim.evidence)
     return 0
