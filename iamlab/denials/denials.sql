@@ -99,8 +99,10 @@ WITH split AS (
                     CASE WHEN code = 'VpceAccessDenied' OR contains(zone, {{VPCE_SENTENCE}})
                          THEN 'vpc_endpoint' END) AS policy_type
     FROM typed
-)
-SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
+), parsed AS MATERIALIZED (
+    -- MATERIALIZED: a barrier for filter pushdown. Without it a filter on cause
+    -- is rewritten through every step above and takes DuckDB seconds to plan.
+    SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
        account_id, recipient_account_id, error_code, error_message,
        is_denial,
        principal,
@@ -116,7 +118,10 @@ SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region
            nullif(CASE WHEN ends_with(auth.tok, '.') AND NOT ends_with(auth.tok, '..')
                        THEN left(auth.tok, length(auth.tok) - 1) ELSE auth.tok END, ''),
            nullif(regexp_extract(zone, {{RE_AUTH_URL}}, 1), '')) AS authorization_id,
-       nullif(regexp_extract(zone, {{RE_ENCODED}}, 1), '') AS encoded_message,
+       nullif(regexp_extract(zone, {{RE_ENCODED}}, 1), '') AS encoded_message
+    FROM (SELECT *, {'tok': regexp_extract(zone, {{RE_AUTH_ID}}, 1)} AS auth FROM typed2)
+)
+SELECT parsed.*,
        CASE policy_type
             WHEN 'identity' THEN CASE WHEN deny = 'explicit' THEN 'explicit-deny' ELSE 'missing-action' END
             WHEN 'resource' THEN CASE WHEN deny = 'explicit' THEN 'explicit-deny' ELSE 'resource-policy' END
@@ -127,4 +132,4 @@ SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region
             WHEN 'trust' THEN 'session-or-trust'
             WHEN 'vpc_endpoint' THEN 'vpc-endpoint'
             ELSE 'undetailed' END AS cause
-FROM (SELECT *, {'tok': regexp_extract(zone, {{RE_AUTH_ID}}, 1)} AS auth FROM typed2);
+FROM parsed;
