@@ -1,0 +1,212 @@
+"""Fetch CloudTrail files from ``s3://bucket/prefix`` into the workspace, listing only what can match.
+
+The listing walks the AWSLogs key layout one folder level at a time (S3
+``Delimiter='/'``) and does not descend into accounts, regions or days the
+filter rules out, so a narrow load lists and downloads little. Objects are
+fetched in parallel into ``<workspace>/evidence/s3/<bucket>/<key>`` and
+remembered with their ETag in the ``s3_objects`` table: a rerun downloads
+nothing that did not change. Only the read-only S3 calls below are allowed
+(enforced by a botocore hook, not by convention).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from iamlab.errors import AwsError, InputError, ReadOnlyViolation
+from iamlab.trail.discover import EVIDENCE_SUFFIXES, Discovered, classify
+from iamlab.trail.layout import Filter, path_may_match, skip_reason_for_name
+
+ALLOWED_OPERATIONS = {"ListObjectsV2", "GetObject", "HeadObject", "HeadBucket", "GetBucketLocation"}
+WORKERS = 8
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix); InputError for anything else."""
+    if not url.startswith("s3://") or len(url) <= 5 or url[5] == "/":
+        raise InputError(f"Not an S3 URL: {url!r}; write s3://bucket or s3://bucket/prefix/")
+    bucket, _, prefix = url[5:].partition("/")
+    return bucket, prefix
+
+
+def _guard(event_name: str, **_: Any) -> None:
+    operation = event_name.rsplit(".", 1)[-1]
+    if operation not in ALLOWED_OPERATIONS:
+        raise ReadOnlyViolation(
+            f"iamlab refused to call s3:{operation}: loading evidence only reads "
+            f"({', '.join(sorted(ALLOWED_OPERATIONS))})"
+        )
+
+
+def make_client(session: Any = None, profile: str | None = None) -> Any:
+    """An S3 client from the user's normal credential chain (or ``profile``), read-only."""
+    import boto3
+
+    if session is None:
+        try:
+            session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
+            raise AwsError(f"Cannot use AWS profile {profile!r}: {exc}") from exc
+    client = session.client("s3")
+    client.meta.events.register("before-call.s3", _guard)
+    return client
+
+
+def _denied(exc: Any) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden")
+
+
+def _code(exc: Any) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def list_objects(client: Any, bucket: str, prefix: str, flt: Filter, out: Discovered) -> list[dict]:
+    """Objects under ``prefix`` that may hold matching records (pruned by the key layout)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    found: list[dict] = []
+    paginator = client.get_paginator("list_objects_v2")
+
+    def walk(pfx: str) -> None:
+        delimiter = "" if flt.empty else "/"
+        kwargs = {"Bucket": bucket, "Prefix": pfx}
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
+        for page in paginator.paginate(**kwargs):
+            for obj in page.get("Contents", []):
+                found.append(obj)
+            for cp in page.get("CommonPrefixes", []):
+                sub = cp["Prefix"]
+                parts = [bucket, *[p for p in sub.split("/") if p]]
+                reason = skip_reason_for_name([*parts, ""])
+                if reason:
+                    out.skipped.append((f"s3://{bucket}/{sub}", reason))
+                elif path_may_match(parts, flt):
+                    walk(sub)
+                else:
+                    out.pruned += 1
+
+    try:
+        walk(prefix)
+    except NoCredentialsError as exc:
+        raise AwsError(
+            f"No AWS credentials to list s3://{bucket}/{prefix}: configure the AWS CLI "
+            "(aws configure / aws sso login) or pass --profile"
+        ) from exc
+    except ClientError as exc:
+        code = _code(exc)
+        if _denied(exc):
+            raise AwsError(
+                f"Access denied listing s3://{bucket}/{prefix}: your credentials need "
+                f"s3:ListBucket on arn:aws:s3:::{bucket} (and s3:GetObject on its objects); "
+                "ask for read access or use --profile with a role that has it"
+            ) from exc
+        if code == "NoSuchBucket":
+            raise InputError(f"No such S3 bucket: {bucket!r}; check the name in {prefix!r}") from exc
+        raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
+    return found
+
+
+def fetch(
+    url: str,
+    arg: int,
+    flt: Filter,
+    cache_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    client: Any,
+) -> tuple[Discovered, int]:
+    """List, prune and download ``url``; return the local files and how many were downloaded.
+
+    Objects that fail individually (vanished between list and get, denied by a
+    key policy) become ``out.rejects``; AwsError when every object is denied.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, prefix = parse_url(url)
+    out = Discovered()
+    objects = list_objects(client, bucket, prefix, flt, out)
+    wanted: list[dict] = []
+    for obj in objects:
+        key = obj["Key"]
+        if key.endswith("/") or not key.lower().endswith(EVIDENCE_SUFFIXES):
+            continue
+        source = f"s3://{bucket}/{key}"
+        local = cache_dir / bucket / key
+        before = len(out.files)
+        classify(str(local), source, int(obj.get("Size", 0)), arg, out, flt)
+        if len(out.files) > before:
+            wanted.append(obj)
+    cached = {
+        key: (etag, path)
+        for key, etag, path in con.execute(
+            "SELECT key, etag, local_path FROM s3_objects WHERE bucket = $b", {"b": bucket}
+        ).fetchall()
+    }
+    lock = threading.Lock()
+    done: list[tuple[str, str, int, str]] = []
+    errors: dict[str, tuple[str, bool]] = {}
+
+    def get(obj: dict) -> None:
+        key, etag = obj["Key"], obj.get("ETag", "")
+        local = cache_dir / bucket / key
+        hit = cached.get(key)
+        if hit and hit[0] == etag and local.exists():
+            return
+        try:
+            resp = client.get_object(Bucket=bucket, Key=key)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            tmp = local.with_name(local.name + f".part{threading.get_ident()}")
+            with open(tmp, "wb") as f:
+                for chunk in resp["Body"].iter_chunks(1 << 20):
+                    f.write(chunk)
+            os.replace(tmp, local)
+            with lock:
+                done.append((key, resp.get("ETag", etag), local.stat().st_size, str(local)))
+        except ClientError as exc:
+            code = _code(exc)
+            if code in ("NoSuchKey", "404"):
+                reason = "object vanished between listing and download (NoSuchKey)"
+            elif _denied(exc):
+                reason = f"access denied: s3:GetObject on arn:aws:s3:::{bucket}/{key} ({code})"
+            else:
+                reason = f"download failed: {code or exc}"
+            with lock:
+                errors[key] = (reason, _denied(exc))
+        except (BotoCoreError, OSError) as exc:
+            with lock:
+                errors[key] = (f"download failed: {exc}", False)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(get, wanted))
+    if wanted and len(errors) == len(wanted) and all(d for _, d in errors.values()):
+        raise AwsError(
+            f"Access denied reading objects in s3://{bucket}/{prefix}: your credentials can list "
+            f"the bucket but need s3:GetObject on arn:aws:s3:::{bucket}/* (and kms:Decrypt if "
+            "the trail uses SSE-KMS)"
+        )
+    stamp = datetime.now(timezone.utc)
+    for key, etag, size, path in done:
+        con.execute(
+            "INSERT OR REPLACE INTO s3_objects VALUES ($b, $k, $e, $s, $p, $t)",
+            {"b": bucket, "k": key, "e": etag, "s": size, "p": path, "t": stamp},
+        )
+    keep = []
+    for item in out.files:
+        key = item.source[len(f"s3://{bucket}/"):]
+        if key in errors:
+            out.rejects.append((item.source, "object", errors[key][0]))
+            continue
+        item.size = os.path.getsize(item.path)
+        keep.append(item)
+    out.files = keep
+    return out, len(done)

@@ -1,0 +1,150 @@
+"""The loader's SQL, as named constants (table and column names come from here, never from input).
+
+Every batch, whatever format it came from, is first turned into a relation of
+``(r JSON, source VARCHAR, source_position VARCHAR)``; ``STAGE`` then types it in
+one pass inside DuckDB (``json_transform`` with an explicit schema: no
+auto-detection), marks records it must reject or filter, and the inserts move
+it on. Values (file lists, times, accounts) are always bound parameters.
+"""
+
+from __future__ import annotations
+
+# The S3 log-file fast path: DuckDB reads and gunzips the files (both cores),
+# and splits each {"Records": [...]} into one JSON value per record.
+TRAIL_RECORDS = """
+SELECT r, m.s AS source, 'Records[' || (i - 1) || ']' AS source_position
+FROM (
+    SELECT unnest(json_extract(json, '$.Records[*]')) AS r,
+           generate_subscripts(json_extract(json, '$.Records[*]'), 1) AS i,
+           filename
+    FROM read_json_objects($files, format = 'unstructured', compression = 'auto_detect',
+                           maximum_object_size = 1073741824, filename = true)
+) t
+JOIN (SELECT unnest($paths) AS p, unnest($sources) AS s) m ON m.p = t.filename
+"""
+
+# Records decoded in Python (lookup-events, Lake, NDJSON, salvaged files), from
+# an Arrow table registered as ``decoded_batch``.
+DECODED_RECORDS = """
+SELECT r::JSON AS r, source, source_position FROM decoded_batch
+"""
+
+_SHAPE = """{
+  "eventID": "VARCHAR", "eventTime": "VARCHAR", "@timestamp": "VARCHAR", "eventVersion": "VARCHAR",
+  "eventSource": "VARCHAR", "eventName": "VARCHAR", "awsRegion": "VARCHAR",
+  "eventType": "VARCHAR", "eventCategory": "VARCHAR", "errorCode": "VARCHAR",
+  "errorMessage": "VARCHAR",
+  "userIdentity": {"arn": "VARCHAR", "type": "VARCHAR", "principalId": "VARCHAR",
+                   "accountId": "VARCHAR", "userName": "VARCHAR", "accessKeyId": "VARCHAR",
+                   "invokedBy": "VARCHAR",
+                   "sessionContext": {"sessionIssuer": {"arn": "VARCHAR"}}},
+  "recipientAccountId": "VARCHAR", "sourceIPAddress": "VARCHAR", "userAgent": "VARCHAR",
+  "requestID": "VARCHAR", "sharedEventID": "VARCHAR", "vpcEndpointId": "VARCHAR",
+  "vpcEndpointAccountId": "VARCHAR", "readOnly": "VARCHAR", "managementEvent": "VARCHAR"
+}"""
+
+# Records outside the requested window/accounts/regions (bound parameters; NULL = no filter).
+IN_FILTER = """(
+    ($since IS NULL OR event_time >= $since)
+    AND ($until IS NULL OR event_time <= $until)
+    AND ($accounts IS NULL OR list_contains($accounts, coalesce(recipient_account_id, account_id)))
+    AND ($regions IS NULL OR list_contains($regions, aws_region))
+)"""
+
+
+# Logstash exports (the OTRF corpus) move eventTime into "@timestamp"; it is the
+# fallback for event_time, and the raw record keeps both as they were.
+# {records} is one of the relations above; {in_filter} is IN_FILTER (code, not input).
+STAGE = (
+    """
+CREATE OR REPLACE TEMP TABLE stage AS
+SELECT *, reason IS NULL AND NOT insight AND {in_filter} AS wanted
+FROM (SELECT
+    x.eventID AS event_id,
+    try_cast(coalesce(x.eventTime, x."@timestamp") AS TIMESTAMPTZ) AS event_time,
+    x.eventVersion AS event_version,
+    x.eventSource AS event_source,
+    x.eventName AS event_name,
+    x.awsRegion AS aws_region,
+    x.eventType AS event_type,
+    x.eventCategory AS event_category,
+    x.errorCode AS error_code,
+    x.errorMessage AS error_message,
+    x.userIdentity.arn AS principal_arn,
+    x.userIdentity.type AS principal_type,
+    x.userIdentity.principalId AS principal_id,
+    x.userIdentity.accountId AS account_id,
+    x.userIdentity.userName AS user_name,
+    x.userIdentity.accessKeyId AS access_key_id,
+    x.userIdentity.sessionContext.sessionIssuer.arn AS session_issuer_arn,
+    x.userIdentity.invokedBy AS invoked_by,
+    x.recipientAccountId AS recipient_account_id,
+    x.sourceIPAddress AS source_ip,
+    x.userAgent AS user_agent,
+    x.requestID AS request_id,
+    x.sharedEventID AS shared_event_id,
+    x.vpcEndpointId AS vpc_endpoint_id,
+    x.vpcEndpointAccountId AS vpc_endpoint_account_id,
+    try_cast(x.readOnly AS BOOLEAN) AS read_only,
+    try_cast(x.managementEvent AS BOOLEAN) AS management_event,
+    r AS raw,
+    source,
+    source_position,
+    CASE
+        WHEN is_object IS NOT TRUE THEN 'record is not a JSON object'
+        WHEN coalesce(x.eventID, '') = '' THEN 'record has no eventID'
+        WHEN coalesce(x.eventTime, x."@timestamp") IS NULL THEN 'record has no eventTime'
+        WHEN try_cast(coalesce(x.eventTime, x."@timestamp") AS TIMESTAMPTZ) IS NULL
+            THEN 'eventTime is not an ISO-8601 time: ' || left(coalesce(x.eventTime, x."@timestamp"), 60)
+    END AS reason,
+    x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' AS insight
+FROM (
+    SELECT CASE WHEN is_object THEN json_transform(r, '"""
+    + _SHAPE.replace("\n", " ")
+    + """') END AS x, r, is_object, source, source_position
+    FROM (SELECT r, json_type(r) = 'OBJECT' AS is_object, source, source_position
+          FROM ({records}))
+))
+"""
+)
+
+INSERT_REJECTED = """
+INSERT INTO rejected
+SELECT $load_id, source, source_position, reason, left(raw::VARCHAR, 200)
+FROM stage WHERE reason IS NOT NULL
+"""
+
+EVENT_COLUMNS = (
+    "event_id, event_time, event_version, event_source, event_name, aws_region, event_type, "
+    "event_category, error_code, error_message, principal_arn, principal_type, principal_id, "
+    "account_id, user_name, access_key_id, session_issuer_arn, invoked_by, recipient_account_id, "
+    "source_ip, user_agent, request_id, shared_event_id, vpc_endpoint_id, vpc_endpoint_account_id, "
+    "read_only, management_event, raw, source, source_position"
+)
+
+# Idempotent on event_id: skip ids already loaded and keep the first of any
+# repeated id within the batch.
+INSERT_EVENTS = f"""
+INSERT INTO events ({EVENT_COLUMNS}, load_id)
+SELECT {EVENT_COLUMNS}, $load_id
+FROM stage s
+WHERE wanted AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)
+QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY source, source_position) = 1
+"""
+
+# Per-file tallies of one batch.
+STAGE_COUNTS = """
+SELECT source,
+       count(*) AS seen,
+       count(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
+       count(*) FILTER (WHERE reason IS NULL AND NOT wanted) AS filtered,
+       count(*) FILTER (WHERE insight AND reason IS NULL) AS insights
+FROM stage GROUP BY source
+"""
+
+LOADED_BY_SOURCE = "SELECT source, count(*) FROM events WHERE load_id = $load_id GROUP BY source"
+
+
+def stage(records: str) -> str:
+    """STAGE over one of the record relations above (code, never input)."""
+    return STAGE.replace("{records}", records).replace("{in_filter}", IN_FILTER)

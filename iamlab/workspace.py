@@ -1,0 +1,251 @@
+"""``Workspace``: the one object an investigation holds, a folder with ``iamlab.duckdb`` in it.
+
+Opening needs no configuration and no network: the folder is created if it is
+missing, and the schema (``trail/schema.sql``) is applied idempotently. Evidence
+fetched live (S3 objects) is kept under ``<workspace>/evidence/``.
+
+Example::
+
+    from iamlab import Workspace
+    with Workspace("investigation") as ws:
+        print(ws.load("sample_data/cloudtrail", since="2026-03-01"))
+        ws.sql("SELECT error_code, count(*) FROM events GROUP BY 1")
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from iamlab.errors import InputError
+from iamlab.trail.discover import Discovered, discover_local
+from iamlab.trail.engine import Engine
+from iamlab.trail.layout import Filter
+from iamlab.trail.progress import Progress
+from iamlab.trail.report import LoadReport, SourceCounts
+
+DB_NAME = "iamlab.duckdb"
+MAX_OBJECT_BYTES = 512 * 1024 * 1024
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def _schema_sql() -> str:
+    return resources.files("iamlab.trail").joinpath("schema.sql").read_text()
+
+
+def parse_time(value: str | datetime | None, name: str) -> datetime | None:
+    """An ISO-8601 string or datetime -> aware UTC datetime (naive means UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise InputError(
+                f"{name}={value!r} is not an ISO-8601 time; write e.g. 2026-03-01 or "
+                "2026-03-01T12:00:00Z"
+            ) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Workspace:
+    """A folder holding ``iamlab.duckdb`` (tables ``events``, ``rejected``, ``loads``, ...).
+
+    Parameters: ``path``, the folder (created if missing); ``read_only`` opens
+    the database without write access (several readers may share it).
+    Raises InputError when ``path`` exists and is not a folder.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"Workspace path {str(self.path)!r} is a file; pass a folder")
+        if not read_only:
+            self.path.mkdir(parents=True, exist_ok=True)
+        elif not (self.path / DB_NAME).exists():
+            raise InputError(f"No workspace at {str(self.path)!r} (no {DB_NAME}); load evidence first")
+        self.evidence_dir = self.path / "evidence"
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(
+            str(self.path / DB_NAME), read_only=read_only
+        )
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.con.execute(_schema_sql())
+
+    # --- context manager ----------------------------------------------------------------------
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection (safe to call twice)."""
+        if self.con is not None:
+            self.con.close()
+            self.con = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None):
+        """Run ``query`` with bound ``params`` ($name or ?) and return a pandas DataFrame."""
+        return self.con.execute(query, params).df()
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def load(
+        self,
+        *sources: str | Path,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        accounts: Iterable[str] | None = None,
+        regions: Iterable[str] | None = None,
+        progress: bool = True,
+        profile: str | None = None,
+        session: Any = None,
+        max_object_bytes: int = MAX_OBJECT_BYTES,
+    ) -> LoadReport:
+        """Load CloudTrail evidence into ``events``; return the reconciled ``LoadReport``.
+
+        ``sources``: files, folders, globs, or ``s3://bucket/prefix`` (boto3's
+        normal credential chain, or ``profile`` / a ``session``). ``since`` /
+        ``until`` (ISO-8601, UTC if no zone), ``accounts`` (the account whose
+        trail recorded the event: ``recipientAccountId``) and ``regions`` keep
+        only matching records and skip files whose S3 layout rules them out.
+        Loading is idempotent on ``event_id``. Bad files and records go to the
+        ``rejected`` table; nothing raises for bad input data. Raises
+        InputError for a missing path or bad option, AwsError when S3 refuses.
+
+        Example: ``ws.load("exports/AWSLogs", since="2026-03-01", regions=["us-east-1"])``
+        """
+        if not sources:
+            raise InputError("load needs at least one source: a file, folder, glob or s3:// URL")
+        flt = self._filter(since, until, accounts, regions)
+        started = time.perf_counter()
+        load_id = self.con.execute("SELECT nextval('load_ids')").fetchone()[0]
+        options = {
+            "since": flt.since.isoformat() if flt.since else None,
+            "until": flt.until.isoformat() if flt.until else None,
+            "accounts": sorted(flt.accounts) if flt.accounts else None,
+            "regions": sorted(flt.regions) if flt.regions else None,
+        }
+        self.con.execute(
+            "INSERT INTO loads (load_id, started_at, sources, options) VALUES ($id, $t, $s, $o)",
+            {"id": load_id, "t": datetime.now(timezone.utc),
+             "s": json.dumps([str(s) for s in sources]), "o": json.dumps(options)},
+        )
+        found: list[Discovered] = []
+        downloaded = 0
+        client = None
+        for arg, spec in enumerate(sources):
+            spec = str(spec)
+            if spec.startswith("s3://"):
+                from iamlab.trail import s3
+
+                if client is None:
+                    client = s3.make_client(session=session, profile=profile)
+                d, n = s3.fetch(spec, arg, flt, self.evidence_dir / "s3", self.con, client)
+                downloaded += n
+            else:
+                d = discover_local(spec, arg, flt)
+            found.append(d)
+        files, seen_paths = [], set()
+        for d in found:
+            for item in d.files:
+                if item.path not in seen_paths:
+                    seen_paths.add(item.path)
+                    files.append(item)
+        bar = Progress(sum(f.size for f in files), len(files), enabled=progress)
+        self.con.execute("SET preserve_insertion_order = false")
+        try:
+            engine = Engine(self.con, load_id, flt, max_object_bytes, bar)
+            for d in found:
+                for source, position, reason in d.rejects:
+                    engine.record_reject(source, position, reason, "")
+            result = engine.run(files)
+        finally:
+            self.con.execute("RESET preserve_insertion_order")
+            bar.close()
+        report = self._report(load_id, [str(s) for s in sources], found, files, result)
+        report.seconds = time.perf_counter() - started
+        report.downloaded = downloaded
+        for source, reason in report.skipped:
+            self.con.execute(
+                "INSERT INTO files_skipped VALUES ($id, $s, $r)",
+                {"id": load_id, "s": source, "r": reason},
+            )
+        self.con.execute(
+            "UPDATE loads SET finished_at = $t, report = $r WHERE load_id = $id",
+            {"t": datetime.now(timezone.utc), "r": json.dumps(report.to_dict()), "id": load_id},
+        )
+        return report
+
+    @staticmethod
+    def _filter(since: Any, until: Any, accounts: Any, regions: Any) -> Filter:
+        s, u = parse_time(since, "since"), parse_time(until, "until")
+        if s and u and s > u:
+            raise InputError(f"since ({s.isoformat()}) is after until ({u.isoformat()})")
+        accts = None
+        if accounts:
+            accts = frozenset(str(a).strip() for a in ([accounts] if isinstance(accounts, str) else accounts))
+            bad = [a for a in accts if not _ACCOUNT.match(a)]
+            if bad:
+                raise InputError(f"Not an AWS account id: {bad[0]!r}; an account id has 12 digits")
+        regs = None
+        if regions:
+            regs = frozenset(str(r).strip() for r in ([regions] if isinstance(regions, str) else regions))
+        return Filter(since=s, until=u, accounts=accts, regions=regs)
+
+    @staticmethod
+    def _report(load_id, specs, found, files, result) -> LoadReport:
+        per_arg = [SourceCounts(source=s) for s in specs]
+        skipped: list[tuple[str, str]] = []
+        for arg, d in enumerate(found):
+            per_arg[arg].files_pruned += d.pruned
+            per_arg[arg].files_skipped += len(d.skipped)
+            skipped.extend(d.skipped)
+        owner = {}
+        for item in files:
+            owner[item.source] = item.arg
+            c = per_arg[item.arg]
+            c.files += 1
+            c.bytes += item.size
+        for source, counts in result.counts.items():
+            arg = owner.get(source)
+            if arg is None:  # an S3 object that failed before it became a file
+                arg = next((i for i, d in enumerate(found)
+                            if any(r[0] == source for r in d.rejects)), 0)
+                per_arg[arg].files += 1
+            c = per_arg[arg]
+            if counts.skipped:
+                c.files_skipped += 1
+                skipped.append((source, counts.skipped))
+            loaded = result.loaded.get(source, 0)
+            c.seen += counts.seen
+            c.rejected += counts.rejected
+            c.filtered += counts.filtered
+            c.loaded += loaded
+            c.duplicates += counts.seen - counts.rejected - counts.filtered - loaded
+        return LoadReport(
+            load_id=load_id, sources=per_arg, skipped=skipped, rejected=result.rejected,
+            files_read=result.files_read,
+        )
+
+    # --- denials (added by the denials helper) --------------------------------------------------
