@@ -157,3 +157,18 @@ def test_unknown_principal_is_a_clear_error(capsys):
     )
     assert status == 2 and out == ""
     assert "user/alicia is not in the snapshot" in err and "user/engineering/alice" in err
+
+
+def test_request_through_a_vpc_endpoint_is_limited_by_its_policy(capsys):
+    args = ["--principal", ALICE, "--action", "sqs:SendMessage", *SAFE, "--json"]
+    queue = f"arn:aws:sqs:us-east-1:{PROD}:jobs"
+    status, out, _ = run(capsys, *args, "--resource", queue,
+                         "--context", "aws:SourceVpce=vpce-0a1b2c3d4e5f60718")
+    assert status == 0, out
+    status, out, _ = run(capsys, "--principal", ALICE, "--action", "sqs:SendMessage",
+                         "--resource", f"arn:aws:sqs:us-east-1:{PROD}:other", *SAFE, "--json",
+                         "--vpc-endpoint", "vpce-0a1b2c3d4e5f60718")
+    result = json.loads(out)
+    assert status == 1
+    assert "vpc_endpoint" in result["denied_by"]
+    assert result["context"]["aws:SourceVpce"] == "vpce-0a1b2c3d4e5f60718"

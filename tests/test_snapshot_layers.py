@@ -289,3 +289,23 @@ def test_dynamodb_index_and_stream_use_the_table_policy():
         policy = snap.resource_policy(arn, "dynamodb:Query")
         assert policy is not None and policy.id == table, arn
     assert snap.resource_policy("arn:aws:dynamodb:us-east-1:555555555555:table/Other") is None
+
+
+def test_vpc_endpoint_policy_is_its_own_layer(snap):
+    vpce = "vpce-0a1b2c3d4e5f60718"
+    endpoint_arn = f"arn:aws:ec2:us-east-1:{PROD}:vpc-endpoint/{vpce}"
+    queue = f"arn:aws:sqs:us-east-1:{PROD}:jobs"
+    ps = snap.policies_for(ALICE, "sqs:SendMessage", queue, vpc_endpoint=vpce)
+    assert ids(ps.vpc_endpoint) == [endpoint_arn]
+    assert statement_sids(ps.vpc_endpoint[0]) == ["OnlyJobsQueue"]
+    assert ps.resource.id == queue
+    by_arn = snap.policies_for(ALICE, "sqs:SendMessage", queue, vpc_endpoint=endpoint_arn)
+    assert ids(by_arn.vpc_endpoint) == [endpoint_arn]
+    assert snap.policies_for(ALICE, "sqs:SendMessage", queue).vpc_endpoint == ()
+    # an endpoint policy is not the resource policy of the endpoint itself
+    assert snap.resource_policy(endpoint_arn, "ec2:ModifyVpcEndpoint") is None
+    assert snap.layer_of(endpoint_arn) == "vpc_endpoint"
+    assert snap.find_statement(endpoint_arn, "OnlyJobsQueue").layer == "vpc_endpoint"
+    assert snap.caveats(ALICE, "sqs:SendMessage", queue, vpc_endpoint="vpce-unknown") == [
+        "the policy of VPC endpoint vpce-unknown is not in the snapshot; it is not evaluated"
+    ]

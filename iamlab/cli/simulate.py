@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: from the ARN or the snapshot)")
     parser.add_argument("--issuer", help="for a federated user: the IAM user ARN that called "
                         "GetFederationToken (CloudTrail sessionIssuer.arn)")
+    parser.add_argument("--vpc-endpoint", metavar="VPCE_ID",
+                        help="the request came through this VPC endpoint: evaluate its policy "
+                        "(default: the aws:SourceVpce context value)")
     parser.add_argument("--no-snapshot-context", action="store_true",
                         help="do not add the condition keys the snapshot knows")
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         args.snapshot, args.principal, args.action, args.resource,
         context=parse_context(args.context), resource_account=args.resource_account,
         issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
+        vpc_endpoint=args.vpc_endpoint,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))

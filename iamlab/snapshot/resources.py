@@ -41,6 +41,7 @@ class ResourceIndex:
         self.buckets: dict[str, ResourcePolicy] = {}
         self.secrets: dict[str, ResourcePolicy] = {}  # ARN without the random suffix
         self.kms_aliases: dict[str, str] = {}  # alias ARN -> key ARN
+        self.endpoints: dict[str, ResourcePolicy] = {}  # VPC endpoint id -> its policy
         for account_id, account_dir in account_dirs:
             base = account_dir / "resource-policies"
             for path in sorted(base.glob("*/*.json")) if base.is_dir() else []:
@@ -68,8 +69,12 @@ class ResourceIndex:
             doc = decode_document(raw, f"{path} (Policy)")
             policy = Policy(document=doc, id=arn, name=_short_name(arn))
         record = ResourcePolicy(arn, account_id, service, policy, path)
-        self.by_arn[arn] = record
         parts = ArnParts.parse(arn)
+        if parts is not None and parts.resource.startswith("vpc-endpoint/"):
+            # an endpoint policy limits requests sent through it; it is not a resource policy
+            self.endpoints[parts.resource.split("/", 1)[1]] = record
+            return
+        self.by_arn[arn] = record
         if parts is None:
             return
         if parts.service == "s3" and not parts.account:
@@ -126,8 +131,12 @@ class ResourceIndex:
             )
         return None
 
+    def endpoint(self, vpc_endpoint: str) -> ResourcePolicy | None:
+        """Return a VPC endpoint's policy record by endpoint id (``vpce-…``) or ARN."""
+        return self.endpoints.get(vpc_endpoint.rsplit("/", 1)[-1])
+
     def records(self) -> Iterable[ResourcePolicy]:
-        """Yield every resource policy record."""
+        """Yield every resource policy record (VPC endpoint policies excluded)."""
         return self.by_arn.values()
 
 

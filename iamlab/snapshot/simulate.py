@@ -83,11 +83,13 @@ def simulate(
     resource_account: str | None = None,
     issuer_arn: str | None = None,
     derive_context: bool = True,
+    vpc_endpoint: str | None = None,
 ) -> Simulation:
     """Return the engine's decision for a request over every layer the snapshot holds.
 
-    ``snapshot`` is a loaded Snapshot or a snapshot folder. Raises
-    SnapshotError for an unknown principal or a broken snapshot file.
+    ``snapshot`` is a loaded Snapshot or a snapshot folder. ``vpc_endpoint``
+    (default: the context's ``aws:SourceVpce``) adds that endpoint's policy.
+    Raises SnapshotError for an unknown principal or a broken snapshot file.
 
     >>> simulate("sample_data/snapshot", "arn:aws:iam::111122223333:user/alice",
     ...          "s3:GetObject", "arn:aws:s3:::reports/q1.csv").decision  # doctest: +SKIP
@@ -95,9 +97,15 @@ def simulate(
     from iamlab.policy import evaluate  # imported here: `import iamlab.snapshot` stays light
 
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
-    request = build_request(snap, principal, action, resource, context, resource_account,
+    given = dict(context or {})
+    source_vpce = next((v for k, v in given.items() if k.lower() == "aws:sourcevpce"), None)
+    if vpc_endpoint and source_vpce is None:
+        given["aws:SourceVpce"] = vpc_endpoint.rsplit("/", 1)[-1]
+    endpoint = vpc_endpoint or (source_vpce if isinstance(source_vpce, str) else None)
+    request = build_request(snap, principal, action, resource, given, resource_account,
                             derive_context)
     policies = snap.policies_for(principal, action, request.resource, request.resource_account,
-                                 issuer_arn)
-    caveats = snap.caveats(principal, action, request.resource, request.resource_account)
+                                 issuer_arn, endpoint)
+    caveats = snap.caveats(principal, action, request.resource, request.resource_account,
+                           endpoint)
     return Simulation(request, policies, evaluate(request, policies), tuple(caveats))

@@ -240,6 +240,7 @@ class Snapshot:
         resource_arn: str | None = None,
         resource_account: str | None = None,
         issuer_arn: str | None = None,
+        vpc_endpoint: str | None = None,
     ) -> PolicySet:
         """Return every policy layer that applies to a request.
 
@@ -247,7 +248,9 @@ class Snapshot:
         SCP levels from the principal's account; the resource policy (or trust
         policy for ``sts:AssumeRole*``) and the RCP levels from the resource
         owner's account. ``resource_account`` overrides the derived owner.
-        Session and VPC endpoint policies are not part of a snapshot.
+        ``vpc_endpoint`` (id or ARN, CloudTrail's ``vpcEndpointId``) adds that
+        endpoint's policy when the snapshot holds it. Session policies are not
+        part of a snapshot.
 
         >>> snap.policies_for("arn:aws:sts::111122223333:assumed-role/Dev/alice",
         ...                   "s3:GetObject", "arn:aws:s3:::reports/q1.csv")  # doctest: +SKIP
@@ -262,12 +265,14 @@ class Snapshot:
         rcp = None
         if self.organization is not None and not principal.service_linked:
             rcp = self.organization.levels(owner, RCP)
+        endpoint = self.resources().endpoint(vpc_endpoint) if vpc_endpoint else None
         return PolicySet(
             identity=identity,
             permissions_boundary=boundary,
             scp=self.scp_levels(principal),
             rcp=rcp,
             resource=resource,
+            vpc_endpoint=(endpoint.policy,) if endpoint and endpoint.policy else (),
         )
 
     def caveats(
@@ -276,6 +281,7 @@ class Snapshot:
         action: str | None = None,
         resource_arn: str | None = None,
         resource_account: str | None = None,
+        vpc_endpoint: str | None = None,
     ) -> list[str]:
         """Return what the snapshot cannot tell about a request, in plain sentences.
 
@@ -297,6 +303,9 @@ class Snapshot:
             elif owner not in self.accounts and owner != "aws":
                 notes.append(f"account {owner} (owner of {resource_arn}) was not collected: its "
                              "resource policy is unknown and treated as absent")
+        if vpc_endpoint and self.resources().endpoint(vpc_endpoint) is None:
+            notes.append(f"the policy of VPC endpoint {vpc_endpoint} is not in the snapshot; "
+                         "it is not evaluated")
         accounts = {principal.account}
         if resource_arn and resource_arn != "*":
             accounts.add(resource_account or self.resource_account(resource_arn))
@@ -383,6 +392,9 @@ class Snapshot:
         for record in self.resources().records():
             if record.policy is not None:
                 yield "resource", record.policy
+        for record in self.resources().endpoints.values():
+            if record.policy is not None:
+                yield "vpc_endpoint", record.policy
 
     def _index(self) -> dict[str, tuple[str, Policy]]:
         if self._policy_index is None:
