@@ -19,10 +19,27 @@ CASES_DIR = Path(__file__).parent / "cases"
 RULES_FILE = CASES_DIR / "rules.json"
 
 DECISIONS = {"allow", "implicit_deny", "explicit_deny"}
-LAYERS = {"identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint", "trust"}
+LAYERS = {
+    "identity",
+    "permissions_boundary",
+    "session",
+    "scp",
+    "rcp",
+    "resource",
+    "vpc_endpoint",
+    "trust",
+}
 CASE_KEYS = {"name", "rule", "source", "request", "policies", "expect"}
 REQUEST_KEYS = {"principal", "action", "resource", "resource_account", "context"}
-POLICY_KEYS = {"identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint"}
+POLICY_KEYS = {
+    "identity",
+    "permissions_boundary",
+    "session",
+    "scp",
+    "rcp",
+    "resource",
+    "vpc_endpoint",
+}
 MIN_CASES = 250
 
 
@@ -48,7 +65,9 @@ CASES = _load_cases()
 
 
 def _is_doc(value) -> bool:
-    return isinstance(value, dict) and "Statement" in value and isinstance(value["Statement"], (dict, list))
+    if not isinstance(value, dict) or "Statement" not in value:
+        return False
+    return isinstance(value["Statement"], (dict, list))
 
 
 def _doc_list_problems(value, where: str) -> list[str]:
@@ -100,7 +119,8 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
             problems.append("request.context must be an object")
         else:
             for k, v in ctx.items():
-                ok = isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+                is_list = isinstance(v, list) and all(isinstance(x, str) for x in v)
+                ok = isinstance(v, str) or is_list
                 if not ok:
                     problems.append(f"context value of {k!r} must be a string or a list of strings")
 
@@ -118,15 +138,20 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
             problems += _levels_problems(pol.get(key), f"policies.{key}")
 
     exp = case["expect"]
-    if not isinstance(exp, dict) or not set(exp) <= {"decision", "denied_by"} or "decision" not in exp:
+    if (
+        not isinstance(exp, dict)
+        or "decision" not in exp
+        or not set(exp) <= {"decision", "denied_by"}
+    ):
         problems.append("expect must hold decision and optionally denied_by")
     else:
         if exp["decision"] not in DECISIONS:
             problems.append(f"decision {exp['decision']!r} not in {sorted(DECISIONS)}")
         if "denied_by" in exp:
             db = exp["denied_by"]
-            if not isinstance(db, list) or not db or not set(db) <= LAYERS or len(set(db)) != len(db):
-                problems.append(f"denied_by {db!r} must be a non-empty list of distinct layers from {sorted(LAYERS)}")
+            valid = isinstance(db, list) and db and set(db) <= LAYERS and len(set(db)) == len(db)
+            if not valid:
+                problems.append(f"denied_by {db!r}: need distinct layers from {sorted(LAYERS)}")
             if exp["decision"] == "allow":
                 problems.append("an allow case cannot name denied_by")
     return problems
@@ -178,8 +203,16 @@ def test_checker_rejects_bad_cases():
     """The shape check itself must be able to fail."""
     rule_ids = {"r"}
     good = {
-        "name": "n", "rule": "r", "source": "aws-facts 4.1",
-        "request": {"principal": "p", "action": "a", "resource": "x", "resource_account": "1", "context": {}},
+        "name": "n",
+        "rule": "r",
+        "source": "aws-facts 4.1",
+        "request": {
+            "principal": "p",
+            "action": "a",
+            "resource": "x",
+            "resource_account": "1",
+            "context": {},
+        },
         "policies": {"identity": None, "scp": [[], [{"Statement": []}]]},
         "expect": {"decision": "implicit_deny", "denied_by": ["scp"]},
     }
