@@ -124,6 +124,13 @@ def test_lookup_events_command_saves_denials(fake_aws, tmp_path, capsys):
     assert body["MaxResults"] == 50
     for path in ws.rglob("*.json"):
         assert SECRET not in path.read_text() and ACCESS_KEY not in path.read_text()
+    from iamlab.workspace import Workspace
+
+    with Workspace(ws) as loaded:  # the command loaded the saved denials into the workspace
+        rows = loaded.sql("SELECT event_id, error_code, source FROM events")
+    assert rows["event_id"].tolist() == ["ev-denied"]
+    assert rows["error_code"].tolist() == ["Client.UnauthorizedOperation"]
+    assert rows["source"].tolist()[0].endswith(saved.name)
 
 
 def test_decode_command_prints_summary(fake_aws, capsys):

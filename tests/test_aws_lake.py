@@ -49,8 +49,8 @@ def test_polls_until_finished_and_pages_through_rows(cloudtrail, tmp_path):
                       {"QueryId": QID})
     stub.add_response("get_query_results", {
         "QueryStatus": "FINISHED", "QueryResultRows": [_row("e1", "AccessDenied")],
-        "NextToken": "page-two-token", "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2,
-                                               "BytesScanned": 2048}},
+        "NextToken": "page-two-token",
+        "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048}},
         {"QueryId": QID, "MaxQueryResults": 1000})
     stub.add_response("get_query_results", {
         "QueryStatus": "FINISHED", "QueryResultRows": [_row("e2", "AccessDeniedException")],

@@ -79,7 +79,7 @@ def test_pages_with_identical_parameters_at_two_requests_per_second(cloudtrail):
     stub.assert_no_pending_responses()
     assert result.pages == 3
     assert [e["EventId"] for e in result.events] == ["e1", "e2", "e3"]
-    assert [b - a for a, b in zip(sent_at, sent_at[1:])] == [0.5, 0.5]
+    assert [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)] == [0.5, 0.5]
     assert clock.sleeps == [0.5, 0.5]
 
 

@@ -104,3 +104,11 @@ def test_redact_key_keeps_prefix_and_last_four():
     assert readonly.redact_key("AKIAIOSFODNN7EXAMPLE") == "AKIA...MPLE"
     assert readonly.redact_key("short") == "****"
     assert readonly.redact_key(None) is None
+
+
+def test_public_names_of_iamlab_aws_resolve():
+    import iamlab.aws as aws
+
+    for name in aws.__all__:
+        assert getattr(aws, name) is not None, name
+    assert callable(aws.whoami) and callable(aws.collect) and callable(aws.lookup_events)

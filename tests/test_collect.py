@@ -165,7 +165,7 @@ def _read(path: Path):
 @pytest.fixture(scope="module")
 def org_snapshot(world, tmp_path_factory):
     out = tmp_path_factory.mktemp("snap")
-    manifest = collect(out, org=True, role_name=ROLE, progress=False)
+    manifest = collect(out, org=True, role_name=ROLE, progress=True)  # bars go to stderr
     return out, manifest
 
 
@@ -259,7 +259,15 @@ def test_loader_reads_what_the_collector_wrote(world, org_snapshot):
     from iamlab.snapshot import load
 
     snap = load(org_snapshot[0])
-    assert "123456789012" in repr(snap) or snap is not None
+    role = snap.policies_for("arn:aws:sts::123456789012:assumed-role/worker/job-1",
+                             "s3:GetObject", "arn:aws:s3:::reports/q1.csv")
+    assert [p.id for p in role.permissions_boundary] == [world["boundary"]]
+    assert role.resource.document["Statement"][0]["Sid"] == "ReadFromPartner"
+    member = snap.policies_for(f"arn:aws:iam::{world['member']}:user/prod-deployer",
+                               "s3:GetObject", "arn:aws:s3:::prod-artifacts/a")
+    scp_ids = [[p.id for p in level] for level in member.scp]
+    assert len(scp_ids) == 3 and world["scp"] in scp_ids[1]  # root, OU prod, account
+    assert any(world["rcp"] in [p.id for p in level] for level in member.rcp)
 
 
 def test_other_accounts_need_a_role_name(world, tmp_path):

@@ -14,6 +14,20 @@ _LAZY = {
     "session": "iamlab.aws.readonly",
     "client": "iamlab.aws.readonly",
     "ALLOWED_OPERATIONS": "iamlab.aws.readonly",
+    "whoami": "iamlab.aws.identity",
+    "Identity": "iamlab.aws.identity",
+    "collect": "iamlab.aws.collect",
+    "Manifest": "iamlab.aws.collect",
+    "lookup_events": "iamlab.aws.lookup",
+    "LookupResult": "iamlab.aws.lookup",
+    "lake_query": "iamlab.aws.lake",
+    "LakeResult": "iamlab.aws.lake",
+    "decode_message": "iamlab.aws.decode",
+    "DecodedMessage": "iamlab.aws.decode",
+    "simulate_principal": "iamlab.aws.simulate",
+    "simulate_custom": "iamlab.aws.simulate",
+    "Simulation": "iamlab.aws.simulate",
+    "authorization_details": "iamlab.aws.authz",
 }
 
 __all__ = list(_LAZY)
@@ -26,3 +40,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

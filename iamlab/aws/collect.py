@@ -12,10 +12,11 @@ needed, and collection carries on. No credential is ever written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -74,7 +75,8 @@ def _merge_authorization_details(pages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _account_session(base: boto3.Session, account: str, caller_account: str,
-                     role_name: str | None, rec: Recorder) -> tuple[boto3.Session | None, str | None]:
+                     role_name: str | None,
+                     rec: Recorder) -> tuple[boto3.Session | None, str | None]:
     """Return a read-only session for ``account`` (assuming ``role_name`` when it is not ours)."""
     if account == caller_account:
         return base, None

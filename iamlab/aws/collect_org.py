@@ -8,8 +8,9 @@ OUs recursively and accounts, each with its ``ParentId``) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from iamlab.aws._calls import Recorder, safe_name, write_json
 

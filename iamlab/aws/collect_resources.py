@@ -9,8 +9,9 @@ cross-account call to a bucket without a policy is denied).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from iamlab.aws._calls import NO_POLICY_CODES, Recorder, safe_name, write_json
 

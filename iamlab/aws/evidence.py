@@ -79,5 +79,5 @@ def save(workspace: Any, kind: str, name: str, data: Any, *, api: str, request: 
     meta_path = write_json(path.with_name(path.name + ".meta.json"), meta)
     loaded = None
     if load and not isinstance(workspace, (str, Path)) and hasattr(workspace, "load"):
-        loaded = workspace.load(path)
+        loaded = workspace.load(path, progress=False)
     return EvidenceFile(path, meta_path, loaded)

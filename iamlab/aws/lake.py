@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -96,7 +97,7 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
     while True:
         params = {"QueryId": query_id, "MaxQueryResults": MAX_QUERY_RESULTS,
                   **({"NextToken": token} if token else {})}
-        page = _api(lambda: ct.get_query_results(**params), "GetQueryResults", sleep)
+        page = _api(lambda params=params: ct.get_query_results(**params), "GetQueryResults", sleep)
         pages += 1
         page_rows = page.get("QueryResultRows")
         if page_rows is None and page.get("QueryStatus") not in TERMINAL:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -145,7 +146,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
         limiter.wait()
         page_params = dict(params, **({"NextToken": token} if token else {}))
         try:
-            page = call_with_backoff(lambda: ct.lookup_events(**page_params), sleep)
+            page = call_with_backoff(lambda p=page_params: ct.lookup_events(**p), sleep)
         except ClientError as exc:
             raise AwsError(f"cloudtrail LookupEvents in {region} failed with "
                            f"{error_code(exc)}: {exc}") from exc

@@ -9,8 +9,9 @@ a second opinion, not the reference.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from botocore.exceptions import ClientError
 

@@ -159,6 +159,11 @@ def _workspace(folder: str | None) -> Any:
     return Workspace(folder)
 
 
+def _close(workspace: Any) -> None:
+    if hasattr(workspace, "close"):
+        workspace.close()
+
+
 def _saved(evidence: Any) -> None:
     if evidence is not None:
         print(f"saved {evidence.path} (provenance in {evidence.meta_path.name})")
@@ -168,9 +173,12 @@ def run_lookup_events(args: argparse.Namespace) -> int:
     """Look up events, print the denials kept, save them."""
     from iamlab.aws.lookup import lookup_events
 
-    result = lookup_events(args.start, args.end, args.region, args.attribute,
-                           _workspace(args.workspace), denials_only=not args.all,
-                           profile=args.profile)
+    ws = _workspace(args.workspace)
+    try:
+        result = lookup_events(args.start, args.end, args.region, args.attribute, ws,
+                               denials_only=not args.all, profile=args.profile)
+    finally:
+        _close(ws)
     kept = result.events if args.all else result.denials
     if args.json:
         _print_json(kept)
@@ -189,7 +197,11 @@ def run_lake_query(args: argparse.Namespace) -> int:
     """Run a Lake query and print the row count (or rows as JSON)."""
     from iamlab.aws.lake import lake_query
 
-    result = lake_query(args.sql, args.region, _workspace(args.workspace), profile=args.profile)
+    ws = _workspace(args.workspace)
+    try:
+        result = lake_query(args.sql, args.region, ws, profile=args.profile)
+    finally:
+        _close(ws)
     if args.json:
         _print_json(result.records())
         return 0
@@ -202,8 +214,7 @@ def run_decode(args: argparse.Namespace) -> int:
     """Decode the message and print its summary."""
     from iamlab.aws.decode import decode_message
 
-    decoded = decode_message(args.message, args.region, _workspace(args.workspace),
-                             profile=args.profile)
+    decoded = decode_message(args.message, args.region, args.workspace, profile=args.profile)
     if args.json:
         _print_json(decoded.raw)
     else:
@@ -215,8 +226,8 @@ def run_authz_details(args: argparse.Namespace) -> int:
     """Print the authorization details as JSON."""
     from iamlab.aws.authz import authorization_details
 
-    _print_json(authorization_details(args.authorization_id, args.region,
-                                      _workspace(args.workspace), profile=args.profile))
+    _print_json(authorization_details(args.authorization_id, args.region, args.workspace,
+                                      profile=args.profile))
     return 0
 
 
@@ -244,7 +255,7 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
     context = {k: v[0] if len(v) == 1 else v for k, v in context.items()}
     resource_policy = _read_json_file(args.resource_policy) if args.resource_policy else None
     common = {"resource_policy": resource_policy, "profile": args.profile}
-    ws = _workspace(args.workspace)
+    ws = args.workspace  # simulator answers are kept as files, not events
     if args.principal:
         sim = simulate_principal(args.principal, args.action, args.resource, context, ws,
                                  **common)
