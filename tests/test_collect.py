@@ -24,7 +24,7 @@ from moto.server import ThreadedMotoServer
 
 import iamlab.aws.readonly as readonly
 from iamlab.aws._calls import Recorder
-from iamlab.aws.collect import _merge_authorization_details, collect
+from iamlab.aws.collector import _merge_authorization_details, collect
 from iamlab.cli import main
 from iamlab.errors import InputError
 

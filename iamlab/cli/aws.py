@@ -127,7 +127,7 @@ def run_whoami(args: argparse.Namespace) -> int:
 
 def run_collect(args: argparse.Namespace) -> int:
     """Collect a snapshot and print a summary with every failed call."""
-    from iamlab.aws.collect import collect
+    from iamlab.aws.collector import collect
 
     manifest = collect(args.out, profile=args.profile, org=args.org, accounts=args.accounts,
                        role_name=args.role_name, regions=args.regions,

@@ -1,5 +1,7 @@
 """Collect an IAM snapshot folder with read-only calls (the design's snapshot format).
 
+(Named collector.py so that ``iamlab.aws.collect`` stays the function.)
+
     manifest.json
     accounts/<id>/authorization-details.json
     accounts/<id>/resource-policies/<service>/<name>.json
