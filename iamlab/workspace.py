@@ -249,3 +249,10 @@ class Workspace:
         )
 
     # --- denials (added by the denials helper) --------------------------------------------------
+
+    def denials(self, principal: str | None = None, since: Any = None, until: Any = None,
+                cause: str | None = None):
+        """Return the denials as a pandas DataFrame (see ``iamlab.denials.frame``)."""
+        from iamlab.denials import frame
+
+        return frame(self.con, principal=principal, since=since, until=until, cause=cause)

@@ -18,6 +18,7 @@ from iamlab.errors import IamlabError
 COMMAND_MODULES = [
     "iamlab.cli.aws",
     "iamlab.cli.cases",
+    "iamlab.cli.denials",
     "iamlab.cli.load",
     "iamlab.cli.sample",
     "iamlab.cli.simulate",

@@ -7,7 +7,10 @@ parsed message into the next investigation step.
 
 from __future__ import annotations
 
+from iamlab.denials.advice import Advice, advise
 from iamlab.denials.grammar import CAUSES, POLICY_TYPES
 from iamlab.denials.parse import FIELDS, ParsedDenial, parse
+from iamlab.denials.sql import frame, install, summary
 
-__all__ = ["CAUSES", "FIELDS", "POLICY_TYPES", "ParsedDenial", "parse"]
+__all__ = ["CAUSES", "FIELDS", "POLICY_TYPES", "Advice", "ParsedDenial", "advise",
+           "frame", "install", "parse", "summary"]

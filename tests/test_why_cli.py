@@ -1,0 +1,94 @@
+"""``iamlab why``: plain words, the right step and next command, JSON = to_dict()."""
+
+from __future__ import annotations
+
+import json
+
+from iamlab.cli import main
+from iamlab.denials import parse
+
+SCP = ("User: arn:aws:iam::123456789012:user/Matt is not authorized to perform: iam:ListRoles on "
+       "resource: arn:aws:iam::123456789012:role/* with an explicit deny in a service control policy: "
+       "arn:aws:organizations::987654321098:policy/o-qv5af4abcd/service_control_policy/p-2kgnabcd")
+AUTH = ("User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:CreateInstanceProfile "
+        "on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile with an explicit deny in "
+        "an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy. Go to "
+        "https://eu-west-2.console.aws.amazon.com/iam/home?region=eu-west-2#/authorization-details/ID123 for "
+        "complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: ID123")
+EC2 = ("An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not "
+       "authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/Dev/ana is not "
+       "authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:eu-west-1:111122223333:instance/* "
+       "because no identity-based policy allows the ec2:RunInstances action. Encoded authorization failure "
+       "message: Zm9v-bar_1")
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    return status, capsys.readouterr().out
+
+
+def test_json_is_to_dict(capsys):
+    status, out = run(capsys, "why", SCP, "--json")
+    assert status == 0
+    assert json.loads(out) == parse(None, SCP).to_dict()
+
+
+def test_scp_denial_points_to_step_4_and_the_org_policies(capsys):
+    status, out = run(capsys, "why", SCP, "--snapshot", "snap")
+    assert status == 0
+    assert "who:       arn:aws:iam::123456789012:user/Matt" in out
+    assert "a service control policy (SCP)" in out
+    assert "explicit deny" in out
+    assert "org-policy (step 4: an SCP or RCP)" in out
+    assert ("$ iamlab simulate --principal arn:aws:iam::123456789012:user/Matt --action iam:ListRoles "
+            "--resource 'arn:aws:iam::123456789012:role/*' --snapshot snap") in out
+    assert "snap/organization/policies" in out
+    assert "before 2023" in out  # SCP 'explicit' may have been implicit
+
+
+def test_authorization_id_gives_authz_details_in_the_message_region(capsys):
+    _, out = run(capsys, "why", AUTH)
+    assert "$ iamlab authz-details ID123 --region eu-west-2" in out
+    assert "explicit-deny (step 3: a Deny statement wins)" in out
+
+
+def test_ec2_blob_gives_decode_and_says_step_1_or_2(capsys):
+    _, out = run(capsys, "why", EC2)
+    assert "$ iamlab decode Zm9v-bar_1 --region eu-west-1" in out
+    assert "missing-action (step 1" in out
+    assert "step 2" in out and "replay" in out
+
+
+def test_region_option_wins(capsys):
+    _, out = run(capsys, "why", EC2, "--region", "ap-south-1")
+    assert "--region ap-south-1" in out
+
+
+def test_not_a_denial_exits_1(capsys):
+    status, out = run(capsys, "why", "Request would have succeeded, but DryRun flag is set.",
+                      "--error-code", "Client.DryRunOperation")
+    assert status == 1
+    assert "'Client.DryRunOperation' is not an authorization denial" in out
+
+
+def test_undetailed_s3_says_replay(capsys):
+    _, out = run(capsys, "why", "Access Denied", "--error-code", "AccessDenied",
+                 "--event-source", "s3.amazonaws.com")
+    assert "undetailed" in out and "cross-account" in out
+    assert "iamlab simulate --principal '<principal-arn>'" in out
+
+
+def test_hostile_text_is_quoted_and_escaped(capsys):
+    msg = ('User: arn:aws:iam::1:user/x is not authorized to perform: s3:GetObject on resource: '
+           '"arn:aws:s3:::b/$(touch pwned)\x1b[31m" because no identity-based policy allows the s3:GetObject action')
+    _, out = run(capsys, "why", msg)
+    assert "\x1b" not in out
+    assert "--resource 'arn:aws:s3:::b/$(touch pwned)\\x1b[31m'" in out
+
+
+def test_message_from_stdin(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(SCP + "\n"))
+    status, out = run(capsys, "why", "-", "--json")
+    assert status == 0 and json.loads(out)["policy_type"] == "scp"
