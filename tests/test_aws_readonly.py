@@ -112,3 +112,8 @@ def test_public_names_of_iamlab_aws_resolve():
     for name in aws.__all__:
         assert getattr(aws, name) is not None, name
     assert callable(aws.whoami) and callable(aws.collect) and callable(aws.lookup_events)
+
+
+def test_clients_retry_throttling_with_adaptive_backoff():
+    c = client("organizations", region="us-east-1", **CREDS)
+    assert c.meta.config.retries == {"max_attempts": 10, "mode": "adaptive"}

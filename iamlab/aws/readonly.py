@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
+from iamlab.aws.redact import install as install_redaction
 from iamlab.errors import AwsError, ReadOnlyViolation
 
 # botocore service name -> operations iamlab may send. Kept as data; add an
@@ -122,6 +123,7 @@ def session(profile: str | None = None, region: str | None = None) -> boto3.Sess
     The guard is registered on the session, so clients made from it later,
     including by code that is not iamlab's, inherit it.
     """
+    install_redaction()
     try:
         sess = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as exc:
@@ -142,6 +144,7 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     Example: ``client("iam").get_account_authorization_details()`` works,
     ``client("iam").create_user(UserName="x")`` raises ``ReadOnlyViolation``.
     """
+    install_redaction()
     sess = session if session is not None else _make_session(profile, region)
     cfg = retry_config() if config is None else retry_config().merge(config)
     made = sess.client(name, region_name=region, config=cfg, **kwargs)
