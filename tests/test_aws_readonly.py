@@ -116,4 +116,5 @@ def test_public_names_of_iamlab_aws_resolve():
 
 def test_clients_retry_throttling_with_adaptive_backoff():
     c = client("organizations", region="us-east-1", **CREDS)
-    assert c.meta.config.retries == {"max_attempts": 10, "mode": "adaptive"}
+    assert c.meta.config.retries["mode"] == "adaptive"
+    assert c.meta.config.retries["max_attempts"] == 10
