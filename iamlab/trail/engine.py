@@ -226,7 +226,11 @@ class Engine:
             sql.stage(records_sql), {**params, **flt}
         )
         con.execute(sql.INSERT_REJECTED, {"load_id": self.load_id})
-        con.execute(sql.INSERT_EVENTS, {"load_id": self.load_id})
+        con.execute(sql.EXISTING_IDS)
+        existing = con.execute("SELECT count(*) FROM existing_ids").fetchone()[0]
+        repeats = con.execute(sql.REPEATS_IN_BATCH).fetchone()[0]
+        insert = sql.INSERT_NEW_EVENTS if existing or repeats else sql.INSERT_EVENTS
+        con.execute(insert, {"load_id": self.load_id})
         rows = con.execute(sql.STAGE_COUNTS).fetchall()
         if len(self.result.rejected) < MAX_REPORTED_REJECTS:
             self.result.rejected.extend(
@@ -237,7 +241,7 @@ class Engine:
                 ).fetchall()
             )
         con.execute("COMMIT")
-        con.execute("DROP TABLE IF EXISTS stage")
+        con.execute("DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS existing_ids")
         n = 0
         for source, seen, rejected, filtered, insights in rows:
             c = self.result.counts[source]
