@@ -117,4 +117,4 @@ def test_public_names_of_iamlab_aws_resolve():
 def test_clients_retry_throttling_with_adaptive_backoff():
     c = client("organizations", region="us-east-1", **CREDS)
     assert c.meta.config.retries["mode"] == "adaptive"
-    assert c.meta.config.retries["max_attempts"] == 10
+    assert c.meta.config.retries["total_max_attempts"] == 11  # botocore: 1 + max_attempts
