@@ -47,6 +47,14 @@ class Caller:
     derived: dict[str, str] = field(default_factory=dict)
 
     @property
+    def derived_items(self) -> tuple[tuple[str, tuple[str]], ...]:
+        """The derived context keys as (lower-cased key, (value,)) pairs, computed once."""
+        items = self.__dict__.get("_derived_items")
+        if items is None:
+            items = self.__dict__["_derived_items"] = tuple((k, (v,)) for k, v in self.derived.items() if v)
+        return items
+
+    @property
     def is_session(self) -> bool:
         return self.kind in SESSION_KINDS
 
@@ -145,7 +153,14 @@ def _finish(c: Caller) -> Caller:
 
 
 def identities(c: Caller) -> list[tuple[str, str]]:
-    """(kind, name) pairs that Principal/NotPrincipal entries are matched against."""
+    """(kind, name) pairs that Principal/NotPrincipal entries are matched against (computed once)."""
+    cached = c.__dict__.get("_identities")
+    if cached is None:
+        cached = c.__dict__["_identities"] = _identities(c)
+    return cached
+
+
+def _identities(c: Caller) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if c.kind == ROLE_SESSION:
         out.append(("session", c.arn or ""))

@@ -16,7 +16,6 @@ from iamlab.errors import PolicyError
 from iamlab.policy._conditions import Condition, compile_conditions
 from iamlab.policy._patterns import Template, arn_regex, compile_alternatives, parse_template, plain_regex
 from iamlab.policy._principal import PrincipalSpec
-from iamlab.policy.decision import StatementResult
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
@@ -61,7 +60,7 @@ class Statement:
 
     __slots__ = ("index", "sid", "effect", "allow", "action_rx", "not_action", "actions",
                  "resources", "not_resource", "resource_rx", "resource_templates",
-                 "principal", "not_principal", "conditions", "warnings")
+                 "principal", "not_principal", "has_principal", "conditions", "warnings", "_miss_reason")
 
     def __init__(self, raw: Any, index: int, policy_id: str, variables: bool) -> None:
         self.index = index
@@ -96,6 +95,7 @@ class Statement:
         self.resources: tuple[str, ...] | None = tuple(_strings(raw[rfield], w(rfield))) if rfield else None
         self.resource_rx = None
         self.resource_templates: tuple[Template, ...] = ()
+        self._miss_reason = f" not matched by {list(self.resources)}" if self.resources is not None else ""
         if self.resources is not None:
             templates = [parse_template(r, variables) for r in self.resources]
             static = [t for t in templates if not t.variables]
@@ -110,11 +110,9 @@ class Statement:
                 self.warnings.extend(spec.warnings)
         if self.not_principal is not None and self.allow:
             self.warnings.append(f"{w('NotPrincipal')}: NotPrincipal with Allow is strongly discouraged by AWS")
+        self.has_principal = self.principal is not None or self.not_principal is not None
         self.conditions: tuple[Condition, ...] = compile_conditions(raw.get("Condition"), variables=variables, where=w("Condition"))
 
-    @property
-    def has_principal(self) -> bool:
-        return self.principal is not None or self.not_principal is not None
 
     def match_resource(self, resource: str, lookup: Callable[[str], tuple[str, ...] | None]) -> tuple[bool, str, tuple[str, ...]]:
         """(matches, reason, missing variable keys) for the Resource/NotResource element."""
@@ -140,7 +138,7 @@ class Statement:
             return True, "resource not in NotResource", ()
         if hit:
             return True, "resource matched", ()
-        reason = f"resource {resource} not matched by {list(self.resources)}"
+        reason = "resource " + resource + self._miss_reason
         if missing:
             reason += f" (policy variable(s) without value: {', '.join(missing)})"
         return False, reason, tuple(missing)
@@ -187,7 +185,7 @@ class CompiledPolicy:
                 "Version 2012-10-17; here ${...} is literal text"
             )
         self._action_cache: dict[str, tuple[Statement, ...]] = {}
-        self._miss_records: dict[str, tuple[StatementResult, ...]] = {}
+        self._miss_records: dict[str, tuple[tuple, ...]] = {}
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """Statements whose Action/NotAction element matches (cached per action)."""
@@ -199,14 +197,14 @@ class CompiledPolicy:
             self._action_cache[action_l] = hit
         return hit
 
-    def miss_records(self, layer: str) -> tuple[StatementResult, ...]:
-        """Precomputed 'action not matched' records, one per statement."""
+    def miss_records(self, layer: str) -> tuple[tuple, ...]:
+        """Precomputed 'action not matched' records (``StatementResult`` field order)."""
         recs = self._miss_records.get(layer)
         if recs is None:
             recs = tuple(
-                StatementResult(layer, self.id, s.index, s.sid, s.effect, False, "action",
-                                f"action is listed in NotAction {list(s.actions)}" if s.not_action
-                                else f"action not matched by {list(s.actions)}")
+                (layer, self.id, s.index, s.sid, s.effect, False, "action",
+                 f"action is listed in NotAction {list(s.actions)}" if s.not_action
+                 else f"action not matched by {list(s.actions)}", (), None, ())
                 for s in self.statements
             )
             self._miss_records[layer] = recs

@@ -30,7 +30,6 @@ from typing import Any, Callable
 
 from iamlab.errors import PolicyError
 from iamlab.policy._patterns import Template, arn_regex, compile_alternatives, parse_template, plain_regex
-from iamlab.policy.decision import ConditionResult
 
 # base operator name (lower) -> (family, negated, comparator name)
 _OPERATORS: dict[str, tuple[str, bool, str]] = {
@@ -128,6 +127,21 @@ def _parse_ip(text: str) -> Any:
         return None
 
 
+_ip_cache: dict[str, tuple[int, int, int] | None] = {}
+
+
+def _request_ip(text: str) -> tuple[int, int, int] | None:
+    """(version, address, netmask) of a request address or CIDR block, cached."""
+    hit = _ip_cache.get(text, False)
+    if hit is False:
+        net = _parse_ip(text)
+        hit = None if net is None else (net.version, int(net.network_address), int(net.netmask))
+        if len(_ip_cache) > 10000:
+            _ip_cache.clear()
+        _ip_cache[text] = hit
+    return hit
+
+
 def _build_predicate(family: str, cmp: str, values: tuple[str, ...], where: str) -> Callable[[str], bool]:
     """Positive-sense predicate: does one request value match any policy value?"""
     if family == "string":
@@ -163,13 +177,14 @@ def _build_predicate(family: str, cmp: str, values: tuple[str, ...], where: str)
             net = _parse_ip(v)
             if net is None:
                 raise PolicyError(f"{where}: {v!r} is not an IPv4/IPv6 address or CIDR block")
-            nets.append(net)
+            nets.append((net.version, int(net.network_address), int(net.netmask)))
 
         def ip_pred(v: str) -> bool:
-            req = _parse_ip(v)
+            req = _request_ip(v)
             if req is None:
                 return False
-            return any(req.version == n.version and req.subnet_of(n) for n in nets)
+            version, addr, mask = req
+            return any(version == nv and (addr & nm) == na and mask >= nm for nv, na, nm in nets)
 
         return ip_pred
     raise AssertionError(family)  # pragma: no cover
@@ -259,30 +274,43 @@ class Condition:
             pred = self._cache[key] = _templates_predicate(self.family, rendered)
         return pred
 
-    def evaluate(self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]) -> ConditionResult:
-        """Return the verdict and its record for this request context."""
+    def evaluate(self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]) -> tuple:
+        """Return the record of this check; its verdict is item 4.
+
+        The record is a plain tuple in ``ConditionResult`` field order (operator,
+        key, policy values, request values, matched, reason, missing,
+        missing variable): tuples are cheap to build on the hot path, and the
+        ``Decision`` turns them into ``ConditionResult`` objects when read.
+        """
         req = ctx.get(self.key_l) or None
         if self.family == "null":
             absent = req is None
             ok = ("true" in self._null_expect and absent) or ("false" in self._null_expect and not absent)
             why = "key absent" if absent else "key present"
-            return ConditionResult(self.operator, self.key, self.values, req, ok, why, absent)
+            return (self.operator, self.key, self.values, req, ok, why, absent, None)
         pred = self._predicate(lookup)
         if isinstance(pred, str):
-            return ConditionResult(self.operator, self.key, self.values, req, False,
+            return (self.operator, self.key, self.values, req, False,
                                    f"policy variable ${{{pred}}} has no value in the request: the statement does not apply",
-                                   req is None, missing_variable=pred)
+                                   req is None, pred)
         if req is None:
             if self.if_exists:
-                return ConditionResult(self.operator, self.key, self.values, None, True, "key absent: IfExists makes it true", True)
+                return (self.operator, self.key, self.values, None, True, "key absent: IfExists makes it true", True, None)
             if self.set_op == "all":
-                return ConditionResult(self.operator, self.key, self.values, None, True, "key absent: ForAllValues is true for an absent key", True)
+                return (self.operator, self.key, self.values, None, True, "key absent: ForAllValues is true for an absent key", True, None)
             if self.set_op == "any":
-                return ConditionResult(self.operator, self.key, self.values, None, False, "key absent: ForAnyValue is false for an absent key", True)
+                return (self.operator, self.key, self.values, None, False, "key absent: ForAnyValue is false for an absent key", True, None)
             if self.negated:
-                return ConditionResult(self.operator, self.key, self.values, None, True, "key absent: a negated operator is true", True)
-            return ConditionResult(self.operator, self.key, self.values, None, False, "key absent: a positive operator is false", True)
+                return (self.operator, self.key, self.values, None, True, "key absent: a negated operator is true", True, None)
+            return (self.operator, self.key, self.values, None, False, "key absent: a positive operator is false", True, None)
         neg = self.negated
+        if self.set_op is None and len(req) == 1:
+            ok = pred(req[0]) != neg
+            if neg:
+                why = "no policy value matches" if ok else "a policy value matches (negated operator)"
+            else:
+                why = "a policy value matches" if ok else "no policy value matches"
+            return (self.operator, self.key, self.values, req, ok, why, False, None)
         if self.set_op == "all":
             ok = all(pred(v) != neg for v in req)
             why = "every request value matches" if ok else "not every request value matches"
@@ -296,7 +324,7 @@ class Condition:
                 why = "no policy value matches" if ok else "a policy value matches (negated operator)"
             else:
                 why = "a policy value matches" if ok else "no policy value matches"
-        return ConditionResult(self.operator, self.key, self.values, req, ok, why, False)
+        return (self.operator, self.key, self.values, req, ok, why, False, None)
 
 
 def compile_conditions(block: Any, *, variables: bool, where: str) -> tuple[Condition, ...]:

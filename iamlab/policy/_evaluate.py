@@ -25,12 +25,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from iamlab.errors import InputError, PolicyError
-from iamlab.policy._caller import FEDERATED_USER, ROOT, SESSION_KINDS, Caller, parse_caller
+from iamlab.policy._caller import FEDERATED_USER, ROLE_SESSION, ROOT, SESSION_KINDS, Caller, parse_caller
 from iamlab.policy._compile import CompiledPolicy, Statement
 from iamlab.policy._conditions import value_text
-from iamlab.policy.decision import (
-    NAMING_ORDER, POLICY_TYPE_PHRASES, ConditionResult, Decision, LayerResult, StatementResult,
-)
+from iamlab.policy.decision import NAMING_ORDER, POLICY_TYPE_PHRASES, Decision, make_decision
 from iamlab.policy.request import Policy, PolicySet, Request
 
 TRUST_ACTIONS = frozenset({
@@ -41,6 +39,7 @@ _UNLIMITED_GRANTS = frozenset({"session", "user", "wildcard", "service", "federa
 _GRANT_RANK = {"session": 0, "user": 0, "federated": 0, "canonical_user": 0, "service": 1, "wildcard": 2,
                "role": 3, "account": 4}
 _IDENTITY_LAYERS = ("identity", "permissions_boundary", "session", "scp")
+_ORG_LAYERS = ("vpc_endpoint", "rcp", "scp")
 _CACHE_LIMIT = 20000
 _policy_cache: dict[int, tuple[Any, CompiledPolicy]] = {}
 _set_cache: dict[int, tuple[Any, "_CompiledSet"]] = {}
@@ -63,21 +62,31 @@ def compile_policy(policy: Policy | Mapping[str, Any] | str, default_id: str = "
 
 
 class _CompiledSet:
-    """A PolicySet with every document compiled and checked for its layer."""
+    """A PolicySet with every document compiled, checked for its layer and indexed."""
 
-    __slots__ = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint")
+    __slots__ = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint",
+                 "trust", "plans")
 
     def __init__(self, ps: PolicySet) -> None:
         def many(items: Any, layer: str) -> list[CompiledPolicy]:
             return [_checked(compile_policy(p, f"{layer}[{i}]"), layer) for i, p in enumerate(items or ())]
 
-        self.identity = many(ps.identity, "identity")
-        self.permissions_boundary = many(ps.permissions_boundary, "permissions_boundary")
-        self.session = many([ps.session] if ps.session is not None else [], "session")
-        self.scp = None if ps.scp is None else [many(level, f"scp level {n}") for n, level in enumerate(ps.scp)]
-        self.rcp = None if ps.rcp is None else [many(level, f"rcp level {n}") for n, level in enumerate(ps.rcp)]
-        self.resource = many([ps.resource] if ps.resource is not None else [], "resource")
-        self.vpc_endpoint = many(ps.vpc_endpoint, "vpc_endpoint")
+        def index(layer: str, pols: list[CompiledPolicy], with_principal: bool) -> _LayerIndex | None:
+            return _LayerIndex(layer, pols, with_principal, None) if pols else None
+
+        self.identity = index("identity", many(ps.identity, "identity"), False)
+        self.permissions_boundary = index("permissions_boundary",
+                                          many(ps.permissions_boundary, "permissions_boundary"), False)
+        self.session = index("session", many([ps.session] if ps.session is not None else [], "session"), False)
+        self.scp = None if ps.scp is None else [
+            _LayerIndex("scp", many(level, f"scp[{n}]"), False, n) for n, level in enumerate(ps.scp)]
+        self.rcp = None if ps.rcp is None else [
+            _LayerIndex("rcp", many(level, f"rcp[{n}]"), True, n) for n, level in enumerate(ps.rcp)]
+        res = many([ps.resource] if ps.resource is not None else [], "resource")
+        self.resource = index("resource", res, True)
+        self.trust = index("trust", res, True)
+        self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
+        self.plans: dict[tuple, tuple] = {}
 
 
 def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
@@ -118,101 +127,216 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """
     ctx: dict[str, tuple[str, ...]] = {}
     for k, v in raw.items():
-        if isinstance(v, (list, tuple)):
+        if type(v) is str:
+            vals: tuple[str, ...] = (v,)
+        elif isinstance(v, (list, tuple)):
             vals = tuple(value_text(x) for x in v)
         elif v is None:
             continue
         else:
             vals = (value_text(v),)
-        kl = str(k).lower()
-        ctx[kl] = ctx[kl] + vals if kl in ctx else vals
+        kl = k.lower()
+        if kl in ctx:
+            vals = ctx[kl] + vals
+        ctx[kl] = vals
     return ctx
 
 
-class _State:
-    __slots__ = ("action_l", "resource", "ctx", "caller", "consulted")
-
-    def __init__(self, action_l: str, resource: str, ctx: dict[str, tuple[str, ...]], caller: Caller) -> None:
-        self.action_l, self.resource, self.ctx, self.caller = action_l, resource, ctx, caller
-        self.consulted: set[str] = set()
-
-    def lookup(self, key: str) -> tuple[str, ...] | None:
-        self.consulted.add(key)
-        return self.ctx.get(key) or None
+_caller_cache: dict[tuple[str, str | None], Caller] = {}
 
 
-def _check(s: Statement, layer: str, pid: str, st: _State, with_principal: bool) -> StatementResult:
-    """Match one statement whose action already matched: resource, principal, conditions."""
-    ok, reason, missing = s.match_resource(st.resource, st.lookup)
-    if not ok:
-        return StatementResult(layer, pid, s.index, s.sid, s.effect, False, "resource", reason, missing_context=missing)
+def _caller(principal: str, ctx: dict[str, tuple[str, ...]]) -> Caller:
+    """Parsed callers are immutable once built: cache them by principal and role ARN."""
+    given = ctx.get("aws:principalarn")
+    key = (principal, given[0] if given else None)
+    c = _caller_cache.get(key)
+    if c is None:
+        c = parse_caller(principal, ctx)
+        if len(_caller_cache) >= _CACHE_LIMIT:
+            _caller_cache.clear()
+        _caller_cache[key] = c
+    return c
+
+
+class _LayerIndex:
+    """The statements of one layer (or level), indexed by action, with their 'no' records.
+
+    A statement that applies to any resource, any caller and has no condition
+    gets its 'applies' record precomputed too: matching it costs nothing.
+    """
+
+    __slots__ = ("layer", "base", "statements", "with_principal", "cache", "level", "note")
+
+    def __init__(self, layer: str, policies: list[CompiledPolicy], with_principal: bool, level: int | None) -> None:
+        self.layer, self.with_principal, self.level = layer, with_principal, level
+        base: list[tuple] = []
+        self.statements: list[tuple[int, str, Statement, tuple | None]] = []
+        for cp in policies:
+            for s, rec in zip(cp.statements, cp.miss_records(layer)):
+                always = None
+                any_resource = s.resources is None or (not s.not_resource and "*" in s.resources)
+                if with_principal:
+                    p = s.principal
+                    any_caller = (p is None and s.not_principal is None) or (
+                        p is not None and p.wildcard and len(p.entries) == 1)
+                else:
+                    any_caller = True
+                if any_resource and any_caller and not s.conditions:
+                    always = (layer, cp.id, s.index, s.sid, s.effect, True, None, "matched", (),
+                              "wildcard" if with_principal else None, ())
+                self.statements.append((len(base), cp.id, s, always))
+                base.append(rec)
+        self.base = tuple(base)
+        self.cache: dict[str, tuple[tuple[int, str, Statement, tuple | None], ...]] = {}
+        self.note = "" if policies else "no policy at this level: nothing is allowed"
+
+    def candidates(self, action_l: str) -> tuple[tuple, tuple | None]:
+        """(statements matching the action, precomputed outcome when none depends on the request).
+
+        The outcome is (layer record, applying Allows, applying Denies); it exists
+        when every matching statement is an 'always' statement (e.g. FullAWSAccess).
+        """
+        hit = self.cache.get(action_l)
+        if hit is None:
+            cands = tuple(e for e in self.statements if (e[2].action_rx.match(action_l) is None) == e[2].not_action)
+            static = None
+            if all(e[3] is not None for e in cands):
+                allows = tuple(e[3] for e in cands if e[2].allow)
+                denies = tuple(e[3] for e in cands if not e[2].allow)
+                outcome = "explicit_deny" if denies else ("allow" if allows else "implicit_deny")
+                repl = tuple((e[0], e[3]) for e in cands)
+                static = ((self.layer, outcome, self.base, self.level, self.note, repl), allows, denies)
+            if len(self.cache) >= 4096:
+                self.cache.clear()
+            hit = self.cache[action_l] = (cands, static)
+        return hit
+
+
+def _plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> tuple:
+    """The layers to evaluate for this kind of caller, in order (cached per compiled set).
+
+    Each step is a ``_LayerIndex`` to evaluate or the record of a layer that
+    does not apply (root: no identity policies; SCP/RCP exemptions, 4.4).
+    """
+    key = (caller.kind, caller.slr_reason, retire_grant, trust)
+    plan = cs.plans.get(key)
+    if plan is not None:
+        return plan
+    kind = caller.kind
+    person = caller.has_identity_side and kind != ROOT
+    steps: list[Any] = []
+    if cs.identity is not None:
+        steps.append(cs.identity if person else _na("identity", f"identity policies do not apply to a {kind} caller"))
+    if cs.permissions_boundary is not None:
+        steps.append(cs.permissions_boundary if person else
+                     _na("permissions_boundary", f"permissions boundaries do not apply to a {kind} caller"))
+    if cs.session is not None:
+        steps.append(cs.session if kind in SESSION_KINDS else
+                     _na("session", f"session policies only apply to role and federated-user sessions, not a {kind}"))
+    if cs.scp is not None:
+        if not caller.has_identity_side:
+            steps.append(_na("scp", f"SCPs apply to principals of member accounts, not a {kind} caller"))
+        elif caller.slr:
+            steps.append(_na("scp", f"SCPs do not apply to service-linked roles ({caller.slr_reason})"))
+        else:
+            steps.extend(cs.scp)
+    if cs.rcp is not None:
+        if caller.slr:
+            steps.append(_na("rcp", f"RCPs do not apply to service-linked roles ({caller.slr_reason})"))
+        elif retire_grant:
+            steps.append(_na("rcp", "RCPs do not apply to kms:RetireGrant"))
+        else:
+            steps.extend(cs.rcp)
+    res_ix = cs.trust if trust else cs.resource
+    if res_ix is not None:
+        steps.append(res_ix)
+    if cs.vpc_endpoint is not None:
+        steps.append(cs.vpc_endpoint)
+    plan = cs.plans[key] = tuple(steps)
+    return plan
+
+
+def _check(s: Statement, layer: str, pid: str, resource: str, ctx: dict[str, tuple[str, ...]], caller: Caller,
+           with_principal: bool) -> tuple:
+    """Match one statement whose action already matched: resource, principal, conditions.
+
+    Returns the statement's record (``StatementResult`` field order); item 5 is the verdict.
+    """
+    lookup = ctx.get
+    if s.resources is not None and (s.resource_templates or s.not_resource or s.resource_rx.match(resource) is None):
+        ok, reason, missing = s.match_resource(resource, lookup)
+        if not ok:
+            return (layer, pid, s.index, s.sid, s.effect, False, "resource", reason, (), None, missing)
     grant = None
     if with_principal:
         if s.principal is not None:
-            grant = s.principal.match(st.caller, st.ctx)
+            grant = s.principal.match(caller, ctx)
             if grant is None:
-                return StatementResult(layer, pid, s.index, s.sid, s.effect, False, "principal",
-                                       f"caller {st.caller.raw} is not named in Principal {s.principal.entries}")
+                return (layer, pid, s.index, s.sid, s.effect, False, "principal",
+                        f"caller {caller.raw} is not named in Principal {s.principal.entries}", (), None, ())
         elif s.not_principal is not None:
-            if s.not_principal.excludes(st.caller):
-                return StatementResult(layer, pid, s.index, s.sid, s.effect, False, "principal",
-                                       f"caller {st.caller.raw} is listed (with all its identities) in NotPrincipal")
+            if s.not_principal.excludes(caller):
+                return (layer, pid, s.index, s.sid, s.effect, False, "principal",
+                        f"caller {caller.raw} is listed (with all its identities) in NotPrincipal", (), None, ())
             grant = "wildcard"
         else:
             grant = "wildcard"  # RCP / VPC endpoint statement without Principal: taken as "*"
     if not s.conditions:
-        return StatementResult(layer, pid, s.index, s.sid, s.effect, True, None, "matched", (), grant)
-    ctx, lookup = st.ctx, st.lookup
-    results: list[ConditionResult] = []
-    for c in s.conditions:
-        st.consulted.add(c.key_l)
-        results.append(c.evaluate(ctx, lookup))
+        return (layer, pid, s.index, s.sid, s.effect, True, None, "matched", (), grant, ())
+    results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
+    failed = None
     missing_keys: list[str] = []
-    failed: ConditionResult | None = None
     for r in results:
-        if r.missing:
-            missing_keys.append(r.key)
-        if r.missing_variable:
-            missing_keys.append(r.missing_variable)
-        if failed is None and not r.matched:
+        if r[6]:
+            missing_keys.append(r[1])
+        if r[7]:
+            missing_keys.append(r[7])
+        if failed is None and not r[4]:
             failed = r
-    mk = tuple(dict.fromkeys(missing_keys))
+    mk = tuple(dict.fromkeys(missing_keys)) if missing_keys else ()
     if failed is not None:
-        return StatementResult(layer, pid, s.index, s.sid, s.effect, False, "condition",
-                               f"condition {failed.operator} {failed.key} failed: {failed.reason}",
-                               tuple(results), grant, mk)
-    return StatementResult(layer, pid, s.index, s.sid, s.effect, True, None, "matched (conditions true)",
-                           tuple(results), grant, mk)
+        return (layer, pid, s.index, s.sid, s.effect, False, "condition",
+                f"condition {failed[0]} {failed[1]} failed: {failed[5]}", results, grant, mk)
+    return (layer, pid, s.index, s.sid, s.effect, True, None, "matched (conditions true)", results, grant, mk)
 
 
-class _LayerOut:
-    __slots__ = ("result", "allows", "denies", "records")
+def _eval_layer(ix: _LayerIndex, action_l: str, resource: str, ctx: dict[str, tuple[str, ...]],
+                caller: Caller, allows: list[tuple], denies: list[tuple], checked: list[tuple]) -> tuple:
+    """Evaluate one layer/level; append to ``allows``/``denies``/``checked``; return its record.
 
-    def __init__(self, result: LayerResult, allows: list[StatementResult], denies: list[StatementResult],
-                 records: list[StatementResult]) -> None:
-        self.result, self.allows, self.denies, self.records = result, allows, denies, records
+    The layer record is (layer, outcome, 'no' records, level, note, replacements):
+    the records of statements that matched the action replace their 'no' record
+    when the Decision is read, so nothing is copied on the hot path.
+    """
+    cands, static = ix.candidates(action_l)
+    if static is not None:
+        rec, a, d = static
+        if a:
+            allows.extend(a)
+        if d:
+            denies.extend(d)
+        return rec
+    layer, wp = ix.layer, ix.with_principal
+    repl = []
+    n_allow = n_deny = 0
+    for pos, pid, s, always in cands:
+        r = always if always is not None else _check(s, layer, pid, resource, ctx, caller, wp)
+        repl.append((pos, r))
+        if r[5]:
+            if s.allow:
+                allows.append(r)
+                n_allow += 1
+            else:
+                denies.append(r)
+                n_deny += 1
+        else:
+            checked.append(r)
+    outcome = "explicit_deny" if n_deny else ("allow" if n_allow else "implicit_deny")
+    return (layer, outcome, ix.base, ix.level, ix.note, repl)
 
 
-def _eval_layer(layer: str, policies: list[CompiledPolicy], st: _State, with_principal: bool,
-                level: int | None = None) -> _LayerOut:
-    allows: list[StatementResult] = []
-    denies: list[StatementResult] = []
-    records: list[StatementResult] = []
-    for cp in policies:
-        recs = list(cp.miss_records(layer))
-        for s in cp.statements_for(st.action_l):
-            r = _check(s, layer, cp.id, st, with_principal)
-            recs[s.index] = r
-            if r.applies:
-                (allows if s.allow else denies).append(r)
-        records.extend(recs)
-    outcome = "explicit_deny" if denies else ("allow" if allows else "implicit_deny")
-    note = "" if policies else "no policy at this level: nothing is allowed"
-    return _LayerOut(LayerResult(layer, outcome, tuple(records), level, note), allows, denies, records)
-
-
-def _na(layer: str, note: str, level: int | None = None) -> LayerResult:
-    return LayerResult(layer, "not_applicable", (), level, note)
+def _na(layer: str, note: str, level: int | None = None) -> tuple:
+    return (layer, "not_applicable", (), level, note, ())
 
 
 def evaluate(request: Request | Mapping[str, Any], policies: PolicySet | Mapping[str, Any]) -> Decision:
@@ -230,14 +354,14 @@ def evaluate(request: Request | Mapping[str, Any], policies: PolicySet | Mapping
         policies = PolicySet.from_dict(policies)
     cs = _compiled_set(policies)
     action = request.action
-    if not isinstance(action, str) or (":" not in action):
+    if not isinstance(action, str) or ":" not in action:
         raise InputError(f"request action must look like service:Action (e.g. s3:GetObject), got {action!r}")
-    ctx = _context(request.context or {})
-    caller = parse_caller(request.principal, ctx)
+    ctx = _context(request.context) if request.context else {}
+    caller = _caller(request.principal, ctx)
     notes: list[str] = []
-    for k, v in caller.derived.items():
-        if k not in ctx and v:
-            ctx[k] = (v,)
+    for k, v in caller.derived_items:
+        if k not in ctx:
+            ctx[k] = v
     resource = request.resource or "*"
     res_account = request.resource_account
     if not res_account and resource.startswith("arn:"):
@@ -250,92 +374,56 @@ def evaluate(request: Request | Mapping[str, Any], policies: PolicySet | Mapping
         notes.append(f"resource account unknown: assumed to be the caller's account {caller.account}; "
                      "pass resource_account for a cross-account request")
         res_account = caller.account
-    st = _State(action.lower(), resource, ctx, caller)
-
-    trust = st.action_l in TRUST_ACTIONS and ":iam::" in resource and ":role/" in resource
-    kms_key = st.action_l.startswith("kms:") and ":key/" in resource
+    action_l = action.lower()
+    trust = action_l in TRUST_ACTIONS and ":role/" in resource and ":iam::" in resource
+    kms_key = action_l.startswith("kms:") and ":key/" in resource
     res_layer = "trust" if trust else "resource"
     kind = caller.kind
     identity_side = caller.has_identity_side
-    layers: list[LayerResult] = []
-    outs: dict[str, list[_LayerOut]] = {}
+    layers: list[tuple] = []
+    allows: list[tuple] = []
+    denies: list[tuple] = []
+    checked: list[tuple] = []
+    ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
+    res_allows: list[tuple] = []
+    for step in _plan(cs, caller, action_l == "kms:retiregrant", trust):
+        if step.__class__ is tuple:  # a layer that does not apply to this caller
+            layers.append(step)
+            continue
+        before = len(allows)
+        layers.append(_eval_layer(step, action_l, resource, ctx, caller, allows, denies, checked))
+        name = step.layer
+        ok[name] = ok.get(name, True) and len(allows) > before
+        if name == res_layer:
+            res_allows = allows[before:]
 
-    def run(layer: str, pols: list[CompiledPolicy], with_principal: bool, level: int | None = None) -> None:
-        out = _eval_layer(layer, pols, st, with_principal, level)
-        outs.setdefault(layer, []).append(out)
-        layers.append(out.result)
-
-    # Identity-side layers.
-    if cs.identity:
-        if identity_side and kind != ROOT:
-            run("identity", cs.identity, False)
-        else:
-            layers.append(_na("identity", f"identity policies do not apply to a {kind} caller"))
-    if cs.permissions_boundary:
-        if identity_side and kind != ROOT:
-            run("permissions_boundary", cs.permissions_boundary, False)
-        else:
-            layers.append(_na("permissions_boundary", f"permissions boundaries do not apply to a {kind} caller"))
-    if cs.session:
-        if kind in SESSION_KINDS:
-            run("session", cs.session, False)
-        else:
-            layers.append(_na("session", f"session policies only apply to role and federated-user sessions, not a {kind}"))
-    if cs.scp is not None:
-        if not identity_side:
-            layers.append(_na("scp", f"SCPs apply to principals of member accounts, not a {kind} caller"))
-        elif caller.slr:
-            layers.append(_na("scp", f"SCPs do not apply to service-linked roles ({caller.slr_reason})"))
-        else:
-            for n, level in enumerate(cs.scp):
-                run("scp", level, False, n)
-    # Resource-owner-side layers.
-    if cs.rcp is not None:
-        if caller.slr:
-            layers.append(_na("rcp", f"RCPs do not apply to service-linked roles ({caller.slr_reason})"))
-        elif st.action_l == "kms:retiregrant":
-            layers.append(_na("rcp", "RCPs do not apply to kms:RetireGrant"))
-        else:
-            for n, level in enumerate(cs.rcp):
-                run("rcp", level, True, n)
-    if cs.resource:
-        run(res_layer, cs.resource, True)
-    if cs.vpc_endpoint:
-        run("vpc_endpoint", cs.vpc_endpoint, True)
-
-    all_outs = [o for lst in outs.values() for o in lst]
-    if kind == ROOT and cs.identity:
+    if kind == ROOT and cs.identity is not None:
         notes.append("the root user has full access in its account; identity policies were not evaluated")
-    if caller.kind in ("role_session",) and not caller.role_path_known and "aws:principalarn" in st.consulted:
+    if kind == ROLE_SESSION and not caller.role_path_known and any(
+            c[1].lower() == "aws:principalarn" for r in allows + denies + checked for c in r[8]):
         notes.append(f"aws:PrincipalArn was derived as {caller.role_arn} (a session ARN drops the role path); "
                      "pass aws:PrincipalArn in the context if the role has a path")
 
-    denies = [r for o in all_outs for r in o.denies]
+    def finish(decision: str, denied_by: tuple[str, ...], deciding: tuple, missing: tuple[str, ...]) -> Decision:
+        if missing:
+            notes.append("the decision depends on context keys the request does not carry ("
+                         + ", ".join(missing) + "); with them present the answer may differ")
+        return make_decision(decision, denied_by, POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+                             missing, tuple(notes), request.principal, action, resource, res_account,
+                             tuple(layers), deciding)
+
     if denies:
-        denied_by = _ordered({r.layer for r in denies})
-        firm = any(not r.missing_context for r in denies)
-        missing = () if firm else _missing(denies + [r for o in all_outs for r in o.records if not r.applies])
-        return _decision("explicit_deny", denied_by, tuple(denies), layers, missing, notes, request, res_account)
+        firm = any(not r[10] for r in denies)
+        missing = () if firm else _missing(denies + checked)
+        return finish("explicit_deny", _ordered({r[0] for r in denies}), tuple(denies), missing)
 
-    def allowed(layer: str) -> bool:
-        lst = outs.get(layer)
-        return bool(lst) and all(o.allows for o in lst)
-
-    common: list[str] = []
-    if cs.vpc_endpoint and not allowed("vpc_endpoint"):
-        common.append("vpc_endpoint")
-    if "rcp" in outs and not allowed("rcp"):
-        common.append("rcp")
-    if "scp" in outs and not allowed("scp"):
-        common.append("scp")
-
-    res_allows = [r for o in outs.get(res_layer, []) for r in o.allows]
-    grant = min((r.grant for r in res_allows if r.grant), key=_GRANT_RANK.__getitem__, default=None)
-    id_ok = kind == ROOT or allowed("identity")
-    pb_ok = "permissions_boundary" not in outs or allowed("permissions_boundary")
+    common = [n for n in ("vpc_endpoint", "rcp", "scp") if ok.get(n) is False]
+    grant = min((r[9] for r in res_allows if r[9]), key=_GRANT_RANK.__getitem__, default=None)
+    id_ok = kind == ROOT or ok.get("identity", False)
+    pb_ok = ok.get("permissions_boundary", True)
     if kind in SESSION_KINDS:
-        if "session" in outs:
-            sess_ok = allowed("session")
+        if "session" in ok:
+            sess_ok = ok["session"]
         else:
             sess_ok = kind != FEDERATED_USER
             if kind == FEDERATED_USER:
@@ -343,72 +431,48 @@ def evaluate(request: Request | Mapping[str, Any], policies: PolicySet | Mapping
                              "permissions (aws-facts 4.1 step 8)")
     else:
         sess_ok = True
-    limits = [n for n, ok in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not ok]
-    id_fail = ([] if id_ok else ["identity"]) + limits
-    used: list[str]
+    limits = [n for n, good in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not good]
+    id_fail = limits if id_ok else ["identity"] + limits
     if not identity_side:
-        failing, used = ([] if res_allows else [res_layer]), [res_layer]
+        failing, used = ([] if res_allows else [res_layer]), (res_layer,)
     elif caller.account != res_account:
         failing = id_fail + ([] if res_allows else [res_layer])
-        used = ["identity", "permissions_boundary", "session", res_layer]
+        used = ("identity", "permissions_boundary", "session", res_layer)
         notes.append(f"cross-account request (caller account {caller.account}, resource account {res_account}): "
                      "both the caller's side and the resource policy must allow (aws-facts 4.3)")
     else:
         must_rp = trust or kms_key
-        path_a = id_fail + ([res_layer] if must_rp and not res_allows else [])
+        path_a = id_fail + [res_layer] if must_rp and not res_allows else id_fail
         if grant in _UNLIMITED_GRANTS:
             path_b: list[str] = []
         elif grant == "role":
-            path_b = list(limits)
+            path_b = limits
         else:
             path_b = [res_layer]
         if len(path_b) < len(path_a):
-            failing, used = path_b, [res_layer] + (["permissions_boundary", "session"] if grant == "role" else [])
+            failing = path_b
+            used = (res_layer, "permissions_boundary", "session") if grant == "role" else (res_layer,)
         else:
-            failing, used = path_a, ["identity", "permissions_boundary", "session"] + ([res_layer] if must_rp else [])
-    failing = common + failing
+            failing = path_a
+            used = ("identity", "permissions_boundary", "session", res_layer) if must_rp else \
+                ("identity", "permissions_boundary", "session")
+    if common:
+        failing = common + failing
     if not failing:
-        used_layers = set(used) | {"vpc_endpoint", "rcp", "scp"}
-        deciding = tuple(r for o in all_outs if o.result.layer in used_layers for r in o.allows)
-        deny_missing = [r for o in all_outs for r in o.records if not r.applies and r.effect == "Deny"]
-        missing = _missing(deny_missing + [r for r in deciding if r.missing_context])
-        return _decision("allow", (), deciding, layers, missing, notes, request, res_account)
-    denied_by = _ordered(set(failing))
-    allow_missing = [r for o in all_outs for r in o.records if not r.applies and r.effect == "Allow"]
-    missing = _missing(allow_missing)
-    return _decision("implicit_deny", denied_by, (), layers, missing, notes, request, res_account)
+        deciding = tuple(r for r in allows if r[0] in used or r[0] in _ORG_LAYERS)
+        missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + [r for r in deciding if r[10]])
+        return finish("allow", (), deciding, missing)
+    missing = _missing([r for r in checked if r[4] == "Allow" and r[10]])
+    return finish("implicit_deny", _ordered(set(failing)), (), missing)
 
 
 def _ordered(names: set[str]) -> tuple[str, ...]:
     return tuple(n for n in NAMING_ORDER if n in names)
 
 
-def _missing(records: list[StatementResult]) -> tuple[str, ...]:
+def _missing(records: list[tuple]) -> tuple[str, ...]:
     keys: dict[str, None] = {}
     for r in records:
-        for k in r.missing_context:
+        for k in r[10]:
             keys[k] = None
     return tuple(keys)
-
-
-def _decision(decision: str, denied_by: tuple[str, ...], deciding: tuple[StatementResult, ...],
-              layers: list[LayerResult], missing: tuple[str, ...], notes: list[str], request: Request,
-              res_account: str | None) -> Decision:
-    if missing:
-        notes = notes + [
-            "the decision depends on context keys the request does not carry ("
-            + ", ".join(missing) + "); with them present the answer may differ"
-        ]
-    return Decision(
-        decision=decision,
-        denied_by=denied_by,
-        policy_type=POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
-        deciding=deciding,
-        layers=tuple(layers),
-        missing_context=missing,
-        notes=tuple(notes),
-        principal=request.principal,
-        action=request.action,
-        resource=request.resource,
-        resource_account=res_account,
-    )

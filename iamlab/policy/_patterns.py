@@ -82,25 +82,19 @@ def parse_template(value: str, variables: bool) -> Template:
     return Template(value, tuple(parts), tuple(names))
 
 
-def _glob_chars(text: str, wild: Callable[[str], str]) -> str:
-    out = []
-    for ch in text:
-        if ch == "*" or ch == "?":
-            out.append(wild(ch))
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+def _glob_text(text: str, star: str, one: str) -> str:
+    """Escape ``text`` for a regex, turning * and ? into ``star`` and ``one``."""
+    out = re.escape(text)
+    if "*" in text:
+        out = out.replace("\\*", star)
+    if "?" in text:
+        out = out.replace("\\?", one)
+    return out
 
 
 def plain_regex(parts: Iterable[tuple[str, str]]) -> str:
     """Regex text for a whole-string wildcard match (actions, StringLike)."""
-    out = []
-    for kind, text in parts:
-        if kind == "g":
-            out.append(_glob_chars(text, lambda c: ".*" if c == "*" else "."))
-        else:
-            out.append(re.escape(text))
-    return "".join(out)
+    return "".join(_glob_text(text, ".*", ".") if kind == "g" else re.escape(text) for kind, text in parts)
 
 
 def arn_regex(parts: Iterable[tuple[str, str]]) -> str:
@@ -110,26 +104,33 @@ def arn_regex(parts: Iterable[tuple[str, str]]) -> str:
     out = []
     colons = 0
     for kind, text in parts:
-        for ch in text:
-            if ch == ":":
+        chunks = text.split(":")
+        for i, chunk in enumerate(chunks):
+            if i:
                 colons += 1
                 out.append(":")
-            elif kind == "g" and ch in "*?":
+            if kind == "g":
                 free = colons >= 5 or colons >= total_colons
-                if ch == "*":
-                    out.append(".*" if free else "[^:]*")
-                else:
-                    out.append("." if free else "[^:]")
+                out.append(_glob_text(chunk, ".*", ".") if free else _glob_text(chunk, "[^:]*", "[^:]"))
             else:
-                out.append(re.escape(ch))
+                out.append(re.escape(chunk))
     return "".join(out)
 
 
+_rx_cache: dict[tuple[str, int], re.Pattern[str]] = {}
+
+
 def compile_alternatives(regexes: Iterable[str], ignore_case: bool = False) -> re.Pattern[str]:
-    """One anchored regex matching any of ``regexes``."""
+    """One anchored regex matching any of ``regexes`` (compiled once per distinct text)."""
     body = "|".join(f"(?:{r})" for r in regexes) or "(?!)"
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile(f"(?:{body})\\Z", flags)
+    key = (body, flags)
+    rx = _rx_cache.get(key)
+    if rx is None:
+        if len(_rx_cache) > 50000:
+            _rx_cache.clear()
+        rx = _rx_cache[key] = re.compile(f"(?:{body})\\Z", flags)
+    return rx
 
 
 def has_wildcard(parts: Iterable[tuple[str, str]]) -> bool:

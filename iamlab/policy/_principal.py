@@ -32,7 +32,7 @@ class PrincipalSpec:
     """A compiled Principal or NotPrincipal element."""
 
     __slots__ = ("entries", "wildcard", "accounts", "users", "roles", "role_arns", "sessions", "services",
-                 "federated", "canonical", "unique_ids", "warnings")
+                 "federated", "canonical", "unique_ids", "warnings", "_cache")
 
     def __init__(self, value: Any, where: str) -> None:
         self.entries: list[str] = []
@@ -47,6 +47,7 @@ class PrincipalSpec:
         self.canonical: set[str] = set()
         self.unique_ids: set[str] = set()
         self.warnings: list[str] = []
+        self._cache: dict[tuple[str, str | None], str | None] = {}
         if value == "*":
             self.wildcard = True
             self.entries.append("*")
@@ -122,6 +123,17 @@ class PrincipalSpec:
 
     def match(self, caller: Caller, ctx: dict[str, tuple[str, ...]]) -> str | None:
         """The best grant kind under which ``caller`` is named, or None."""
+        if self.unique_ids or self.canonical:  # these also read the request context
+            return self._match(caller, ctx)
+        key = (caller.raw, caller.role_arn)
+        hit = self._cache.get(key, False)
+        if hit is False:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            hit = self._cache[key] = self._match(caller, ctx)
+        return hit
+
+    def _match(self, caller: Caller, ctx: dict[str, tuple[str, ...]]) -> str | None:
         best: str | None = None
         for kind, name in identities(caller):
             if self._listed(kind, name, caller):

@@ -7,7 +7,8 @@ the fixed sets below so callers can compare them safely.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 DECISIONS = ("allow", "implicit_deny", "explicit_deny")
@@ -80,7 +81,7 @@ class LayerResult:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Decision:
     """AWS's answer for one request, with the statements that decided it.
 
@@ -88,22 +89,43 @@ class Decision:
     denied (empty on allow); ``policy_type`` is the error-message phrase of the
     layer AWS would name (aws-facts 1.1); ``deciding`` holds the matching Deny
     statements (explicit deny) or the Allow statements that granted (allow);
-    ``missing_context`` lists condition keys the request does not carry but
-    the decision depends on: then ``notes`` says so and the answer is not
-    final.
+    ``layers`` holds every layer with every statement and why it did or did
+    not apply; ``missing_context`` lists condition keys the request does not
+    carry but the decision depends on: then ``notes`` says so and the answer
+    is not final.
+
+    The matchers record their findings as plain tuples while they evaluate
+    (cheap on the hot path); ``layers`` and ``deciding`` turn those records
+    into ``LayerResult``/``StatementResult`` objects on first access.
     """
 
     decision: str
     denied_by: tuple[str, ...]
     policy_type: str | None
-    deciding: tuple[StatementResult, ...]
-    layers: tuple[LayerResult, ...]
     missing_context: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     principal: str = ""
     action: str = ""
     resource: str = ""
     resource_account: str | None = None
+    raw_layers: tuple = field(default=(), repr=False, compare=False)
+    raw_deciding: tuple = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def layers(self) -> tuple[LayerResult, ...]:
+        """Every evaluated (or not applicable) layer, SCP/RCP levels root first."""
+        out = []
+        for layer, outcome, base, level, note, replacements in self.raw_layers:
+            recs = list(base)
+            for pos, rec in replacements:
+                recs[pos] = rec
+            out.append(LayerResult(layer, outcome, tuple(_statement(r) for r in recs), level, note))
+        return tuple(out)
+
+    @cached_property
+    def deciding(self) -> tuple[StatementResult, ...]:
+        """The Deny statements that matched (explicit deny) or the Allows that granted."""
+        return tuple(_statement(r) for r in self.raw_deciding)
 
     @property
     def allowed(self) -> bool:
@@ -119,10 +141,33 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (tuples become lists)."""
-        return _plain(self)
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("raw_")}
+        out["deciding"] = _plain(self.deciding)
+        out["layers"] = _plain(self.layers)
+        return out
 
     def __str__(self) -> str:
         return render_text(self)
+
+
+def _statement(r: tuple) -> StatementResult:
+    conds = tuple(ConditionResult(*c) for c in r[8])
+    return StatementResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], conds, r[9], r[10])
+
+
+_new = object.__new__
+
+
+def make_decision(decision: str, denied_by: tuple[str, ...], policy_type: str | None,
+                  missing_context: tuple[str, ...], notes: tuple[str, ...], principal: str, action: str,
+                  resource: str, resource_account: str | None, raw_layers: tuple, raw_deciding: tuple) -> Decision:
+    """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
+    d = _new(Decision)
+    d.__dict__.update(decision=decision, denied_by=denied_by, policy_type=policy_type,
+                      missing_context=missing_context, notes=notes, principal=principal, action=action,
+                      resource=resource, resource_account=resource_account, raw_layers=raw_layers,
+                      raw_deciding=raw_deciding)
+    return d
 
 
 def _plain(obj: Any) -> Any:
