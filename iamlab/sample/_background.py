@@ -1,0 +1,141 @@
+"""Background traffic: how many events each (account, region, day) gets, and
+the records themselves.
+
+Each chunk is generated from its own RNG (seeded by the seed and the chunk
+key), so chunks can be produced in any order or process and still give the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from iamlab.sample import _records as R
+from iamlab.sample._actors import Actor
+from iamlab.sample._apis import VERSIONS
+from iamlab.sample._cast import build_cast
+from iamlab.sample._world import DAYS, REGIONS
+
+DEFAULT_EVENTS = 15_000
+
+# relative activity of 24-hour workloads by UTC hour (European business day peak)
+DIURNAL = (3, 2, 2, 2, 2, 3, 4, 6, 8, 9, 10, 10, 9, 10, 10, 9, 8, 7, 6, 5, 4, 4, 3, 3)
+
+# Non-denial errors that ordinary traffic produces now and then.
+_ERRORS = {
+    ("s3.amazonaws.com", "GetObject"): ("NoSuchKey", "The specified key does not exist."),
+    ("dynamodb.amazonaws.com", "PutItem"): ("ConditionalCheckFailedException", "The conditional request failed"),
+    ("ssm.amazonaws.com", "GetParameter"): ("ParameterNotFound", None),
+    ("athena.amazonaws.com", "GetQueryResults"): (
+        "InvalidRequestException", "Query has not yet finished. Current state: RUNNING"),
+    ("cloudformation.amazonaws.com", "DescribeStacks"): ("ValidationError", "Stack with id {stack} does not exist"),
+    ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"): (
+        "ResourceConflictException",
+        "The operation cannot be performed at this time. An update is in progress for resource: {fn}"),
+}
+ERROR_RATE = 0.008
+
+
+@lru_cache(maxsize=1)
+def cast() -> tuple[Actor, ...]:
+    return tuple(build_cast())
+
+
+def _eligible(actor: Actor, region: str) -> list[tuple[float, bool, object]]:
+    return [c for c in actor.calls if not c[1] or region == "us-east-1"]
+
+
+def chunk_weights() -> dict[tuple[str, str, int], float]:
+    """Relative volume of each (account, region, day index)."""
+    weights: dict[tuple[str, str, int], float] = {}
+    for actor in cast():
+        for region, share in actor.regions.items():
+            if not _eligible(actor, region):
+                continue
+            for day in range(len(DAYS)):
+                key = (actor.account, region, day)
+                weights[key] = weights.get(key, 0.0) + actor.weight * share
+    return dict(sorted(weights.items()))
+
+
+def plan(total: int) -> dict[tuple[str, str, int], int]:
+    """Split total events over chunks (largest remainder, so the sum is exact)."""
+    weights = chunk_weights()
+    norm = sum(weights.values())
+    exact = {k: total * w / norm for k, w in weights.items()}
+    counts = {k: math.floor(v) for k, v in exact.items()}
+    rest = total - sum(counts.values())
+    for k in sorted(exact, key=lambda k: (counts[k] - exact[k], k))[:rest]:
+        counts[k] += 1
+    return counts
+
+
+def _time(rng: random.Random, actor: Actor, day: datetime) -> datetime:
+    if actor.hours:
+        hour = rng.randrange(*actor.hours)
+    else:
+        hour = rng.choices(range(24), weights=DIURNAL)[0]
+    return day + timedelta(hours=hour, seconds=rng.randrange(3600))
+
+
+def make_records(rng: random.Random, salt: str, actor: Actor, call: dict, when: datetime, region: str) -> list[dict]:
+    """Records for one call by one actor (a VPC-endpoint call also yields its network event)."""
+    source = call["source"]
+    via_vpce = actor.vpce is not None and source == "secretsmanager.amazonaws.com"
+    ip = rng.choice(actor.ip_for_vpce) if via_vpce else rng.choice(actor.ips)
+    agent = rng.choice(actor.agents)
+    error = None
+    err = _ERRORS.get((source, call["name"]))
+    if err and rng.random() < ERROR_RATE * 3:
+        code, message = err
+        if message:
+            params = call.get("params") or {}
+            message = message.format(stack=params.get("stackName", ""), fn=params.get("functionName", ""))
+        error = (code, message)
+        call = dict(call, response=None)
+    kwargs = {k: v for k, v in call.items() if k not in ("source", "name", "read_only", "params", "response")}
+    tls_host = kwargs.pop("tls_host", None)
+    identity = actor.identity(salt, when)
+    rec = R.record(
+        rng=rng, version=VERSIONS.get(source, "1.08"), when=when, source=source, name=call["name"],
+        region=region, identity=identity, ip=ip, agent=agent, recipient=actor.account,
+        read_only=call["read_only"], params=call["params"], response=call["response"],
+        error=error if error and error[1] is not None else (error[0], "") if error else None,
+        tls_host=None if actor.service_agent else tls_host, console=actor.console,
+        vpce=actor.vpce if via_vpce else None, **kwargs)
+    if error and error[1] is None:
+        del rec["errorMessage"]
+    out = [rec]
+    if via_vpce:
+        principal = identity.get("principalId", "")
+        out.append(R.record(
+            rng=rng, version="1.09", when=when, source=source, name=call["name"], region=region,
+            identity=R.aws_account(principal, identity.get("accountId", actor.account)),
+            ip=ip, agent=agent, recipient=actor.vpce[1], read_only=call["read_only"],
+            event_type="AwsVpceEvent", category="NetworkActivity", request_id=rec["requestID"],
+            vpce=actor.vpce))
+    return out
+
+
+def chunk_records(seed: int, account: str, region: str, day_index: int, count: int) -> list[dict]:
+    """The background records of one (account, region, day): at least ``count`` records."""
+    rng = random.Random(f"{seed}:bg:{account}:{region}:{day_index}")
+    salt = str(seed)
+    day = DAYS[day_index]
+    actors = [a for a in cast() if a.account == account and region in a.regions and _eligible(a, region)]
+    weights = [a.weight * a.regions[region] for a in actors]
+    out: list[dict] = []
+    while len(out) < count:
+        actor = rng.choices(actors, weights=weights)[0]
+        calls = _eligible(actor, region)
+        _, _, build = rng.choices(calls, weights=[c[0] for c in calls])[0]
+        when = _time(rng, actor, day)
+        call = build(rng, region, when)
+        out.extend(make_records(rng, salt, actor, call, when, region))
+    return out[:count]
+
+
+assert set(REGIONS) >= {"us-east-1", "eu-west-1"}

@@ -1,0 +1,190 @@
+"""``generate()``: write the whole sample investigation to a folder.
+
+Background chunks (one per account, region and day) are independent, so they
+run in worker processes for large sizes and still give the same bytes.
+Lookup-events and Lake outputs hold the scenario events, plus the background
+events of their windows when the sample is small enough to commit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from iamlab.errors import InputError
+from iamlab.sample import _background as BG
+from iamlab.sample import _layout as L
+from iamlab.sample._labels import SCENARIOS
+from iamlab.sample._scenarios import build
+from iamlab.sample._snapshot import snapshot_files
+from iamlab.sample._story import STORY
+from iamlab.sample._world import DAYS, DEV, PROD, UTC
+
+DEFAULT_SEED = 20261128
+GENERATED = ("README.md", "labels.json", "snapshot", "cloudtrail", "lookup-events", "lake")
+VIEW_LIMIT = 60_000  # above this many background events, lookup/Lake hold scenario events only
+PARALLEL_FROM = 60_000
+
+# (account, region, window start, window end) of each lookup-events file
+LOOKUP_WINDOWS = (
+    (PROD, "eu-west-1", DAYS[2] + timedelta(hours=10), DAYS[2] + timedelta(hours=20)),
+    (DEV, "eu-west-1", DAYS[1] + timedelta(hours=10), DAYS[1] + timedelta(hours=17)),
+    (DEV, "us-east-1", DAYS[1] + timedelta(hours=8), DAYS[1] + timedelta(hours=17)),
+)
+
+
+def _in_lookup(rec: dict) -> tuple[str, str] | None:
+    if rec.get("eventCategory", "Management") != "Management" or rec.get("eventType") == "AwsVpceEvent":
+        return None
+    if rec.get("managementEvent") is False:
+        return None
+    when = L.parse_time(rec["eventTime"])
+    for acct, region, start, end in LOOKUP_WINDOWS:
+        if rec["recipientAccountId"] == acct and rec["awsRegion"] == region and start <= when < end:
+            return acct, region
+    return None
+
+
+def _chunk_job(args: tuple) -> tuple[list[dict], list[dict], list[dict], int]:
+    """Generate and write one chunk; return (file metadata, lookup records, lake records, count)."""
+    out, seed, account, region, day, count, extra, collect = args
+    records = BG.chunk_records(seed, account, region, day, count) + extra
+    meta = L.write_trail_files(Path(out) / "cloudtrail", seed, account, region, f"{account}:{region}:{day}", records)
+    lookup = [r for r in records if _in_lookup(r)] if collect else [r for r in extra if _in_lookup(r)]
+    lake = [r for r in records if "errorCode" in r] if collect else [r for r in extra if "errorCode" in r]
+    return meta, lookup, lake, len(records)
+
+
+def _prepare(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file; pass a folder to write the sample into")
+    if out.is_dir() and any(out.iterdir()):
+        present = [p.name for p in out.iterdir()]
+        if not force:
+            raise InputError(f"{out} is not empty ({', '.join(sorted(present)[:5])}); "
+                             "pass --force to replace a previous sample there, or choose an empty folder")
+        unknown = [p for p in present if p not in GENERATED]
+        if unknown:
+            raise InputError(f"{out} holds files a sample does not write ({', '.join(sorted(unknown)[:5])}); "
+                             "refusing to overwrite it even with --force; choose another folder")
+        for name in present:
+            path = out / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _day_index(rec: dict) -> int:
+    when = L.parse_time(rec["eventTime"])
+    return max(0, min(len(DAYS) - 1, (when - DAYS[0]).days))
+
+
+def generate(out_dir: str | os.PathLike, *, events: int | None = None, seed: int = DEFAULT_SEED,
+             force: bool = False, workers: int | None = None, progress=None) -> dict:
+    """Write the sample investigation to ``out_dir`` and return its summary.
+
+    ``events`` is the number of background events (default: the committed
+    size, ~18k); scenario and fixture events come on top. The same seed and
+    size always give the same bytes. Raises InputError for a non-empty folder
+    without ``force``.
+
+    >>> generate("/tmp/sample", events=2000)["events"]["s3_export"] > 2000  # doctest: +SKIP
+    True
+    """
+    total = BG.DEFAULT_EVENTS if events is None else int(events)
+    if total < 0:
+        raise InputError(f"--events must be >= 0, got {total}")
+    out = Path(out_dir)
+    _prepare(out, force)
+
+    scen = build(seed)
+    counts = BG.plan(total)
+    extras: dict[tuple[str, str, int], list[dict]] = {}
+    for rec in scen.records:
+        extras.setdefault((rec["recipientAccountId"], rec["awsRegion"], _day_index(rec)), []).append(rec)
+    keys = sorted(set(counts) | set(extras))
+    collect = total <= VIEW_LIMIT
+    jobs = [(str(out), seed, a, r, d, counts.get((a, r, d), 0), extras.get((a, r, d), []), collect)
+            for a, r, d in keys]
+    n_workers = workers or (min(2, os.cpu_count() or 1) if total >= PARALLEL_FROM else 1)
+    files: list[dict] = []
+    lookup: list[dict] = []
+    lake: list[dict] = []
+    s3_records = 0
+    if n_workers > 1:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            results = pool.map(_chunk_job, jobs)
+            for i, result in enumerate(results):
+                _collect(result, files, lookup, lake)
+                s3_records += result[3]
+                if progress:
+                    progress(i + 1, len(jobs))
+    else:
+        for i, job in enumerate(jobs):
+            result = _chunk_job(job)
+            _collect(result, files, lookup, lake)
+            s3_records += result[3]
+            if progress:
+                progress(i + 1, len(jobs))
+
+    root = out / "cloudtrail"
+    digests = L.write_digests(root, seed, files)
+    insight = L.write_insight(root, seed, PROD, "eu-west-1", DAYS[2] + timedelta(hours=19, minutes=40),
+                              DAYS[2] + timedelta(hours=20, minutes=10), "secretsmanager.amazonaws.com",
+                              "GetSecretValue", "AccessDeniedException", 0.0, 5.0)
+    lookup_files = {}
+    for acct, region, _start, _end in LOOKUP_WINDOWS:
+        recs = [r for r in lookup if _in_lookup(r) == (acct, region)]
+        path = out / "lookup-events" / f"{acct}-{region}.json"
+        L.write_json(path, L.lookup_events(recs))
+        lookup_files[path.name] = len(recs)
+    lake_count = L.write_lake(out, lake)
+
+    labels = _labels(scen)
+    L.write_json(out / "labels.json", labels)
+    for rel, value in snapshot_files().items():
+        L.write_json(out / "snapshot" / rel, value)
+    (out / "README.md").write_text(STORY, encoding="utf-8")
+
+    by_cause: dict[str, int] = {}
+    for s in labels["scenarios"]:
+        by_cause[s["cause"]] = by_cause.get(s["cause"], 0) + 1
+    return {
+        "out_dir": str(out),
+        "seed": seed,
+        "background_events": total,
+        "scenario_events": len(scen.records),
+        "events": {"s3_export": s3_records, "lookup_events": sum(lookup_files.values()), "lake": lake_count},
+        "files": {"cloudtrail": len(files), "digest": digests, "insight": 1, "lookup_events": len(lookup_files),
+                  "lake": 3, "snapshot": len(snapshot_files())},
+        "bytes": sum(f["bytes"] for f in files),
+        "insight_file": insight,
+        "scenarios_by_cause": dict(sorted(by_cause.items())),
+        "hostile_event_ids": len(labels["hostile_event_ids"]),
+    }
+
+
+def _collect(result, files, lookup, lake) -> None:
+    meta, lk, lakes, _ = result
+    files.extend(meta)
+    lookup.extend(lk)
+    lake.extend(lakes)
+
+
+def _labels(scen) -> dict:
+    scenarios = []
+    for label in SCENARIOS:
+        entry = {"id": label["id"], "title": label["title"], "cause": label["cause"],
+                 "event_ids": scen.by_scenario.get(label["id"], [])}
+        if label["id"] in scen.context:
+            entry["context_event_ids"] = scen.context[label["id"]]
+        entry.update({k: v for k, v in label.items() if k not in entry})
+        scenarios.append(entry)
+    return {"format": "iamlab-labels/1", "generated_by": "iamlab sample", "scenarios": scenarios,
+            "hostile_event_ids": list(scen.hostile)}
+
+
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC)
