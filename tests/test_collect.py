@@ -294,23 +294,28 @@ def _reset_auth(url: str, count: str) -> None:
     urllib.request.urlopen(req).read()  # 127.0.0.1 only
 
 
-def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, monkeypatch):
+def _collect_as(world, monkeypatch, out, user, actions, **options):
+    """Collect with moto's IAM authorization on, as a user allowed only ``actions``."""
     iam = boto3.client("iam")
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="partial-read", PolicyDocument=_doc(
-        {"Effect": "Allow", "Resource": "*", "Action": [
-            "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails",
-            "s3:ListAllMyBuckets", "kms:ListKeys", "kms:ListAliases", "lambda:ListFunctions",
-            "lambda:GetPolicy", "sqs:ListQueues", "sqs:GetQueueAttributes", "sns:ListTopics",
-            "sns:GetTopicAttributes", "secretsmanager:ListSecrets"]}))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="partial-read", PolicyDocument=_doc(
+        {"Effect": "Allow", "Resource": "*", "Action": actions}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
     _reset_auth(world["url"], "0")
     try:
-        manifest = collect(tmp_path, org=True, progress=False)
+        return collect(out, progress=False, **options), key
     finally:
         _reset_auth(world["url"], "inf")
+
+
+def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, monkeypatch):
+    manifest, key = _collect_as(world, monkeypatch, tmp_path, "auditor", [
+        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails",
+        "s3:ListAllMyBuckets", "kms:ListKeys", "kms:ListAliases", "lambda:ListFunctions",
+        "lambda:GetPolicy", "sqs:ListQueues", "sqs:GetQueueAttributes", "sns:ListTopics",
+        "sns:GetTopicAttributes", "secretsmanager:ListSecrets"], org=True)
     failed = {(f.service, f.operation, f.permission) for f in manifest.failed_calls}
     assert ("organizations", "DescribeOrganization", "organizations:DescribeOrganization") in failed
     assert ("s3", "GetBucketPolicy", "s3:GetBucketPolicy") in failed
@@ -337,6 +342,34 @@ def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, mo
     assert not (tmp_path / "organization").exists()
     text = "".join(p.read_text() for p in tmp_path.rglob("*.json"))
     assert key["SecretAccessKey"] not in text
+
+
+def test_organization_with_holes_is_not_written(world, tmp_path, monkeypatch):
+    manifest, _ = _collect_as(world, monkeypatch, tmp_path, "org-reader", [
+        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails",
+        "organizations:DescribeOrganization", "organizations:ListRoots",
+        "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent",
+        "organizations:ListPolicies", "organizations:DescribePolicy"],
+        org=True, accounts=["123456789012"])
+    failed = {(f.operation, f.permission) for f in manifest.failed_calls}
+    assert ("ListTargetsForPolicy", "organizations:ListTargetsForPolicy") in failed
+    data = _read(tmp_path / "manifest.json")
+    assert data["organization"]["complete"] is False
+    assert not (tmp_path / "organization").exists()  # SCPs with unknown targets would mislead
+    assert (tmp_path / "accounts/123456789012/authorization-details.json").exists()
+
+
+def test_role_that_cannot_be_assumed_fails_that_account_only(world, tmp_path, monkeypatch):
+    manifest, _ = _collect_as(world, monkeypatch, tmp_path, "no-assume", [
+        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "s3:ListAllMyBuckets"],
+        accounts=["123456789012", world["member"]], role_name=ROLE)
+    by_id = {a["account_id"]: a for a in _read(tmp_path / "manifest.json")["accounts"]}
+    assert by_id[world["member"]]["status"] == "failed"
+    assert by_id[world["member"]]["role_arn"] == f"arn:aws:iam::{world['member']}:role/{ROLE}"
+    assume = [f for f in manifest.failed_calls if f.operation == "AssumeRole"]
+    assert [(f.account, f.permission) for f in assume] == [(world["member"], "sts:AssumeRole")]
+    assert by_id["123456789012"]["authorization_details"] is True
+    assert not (tmp_path / "accounts" / world["member"]).exists()
 
 
 def test_authorization_detail_pages_are_merged():

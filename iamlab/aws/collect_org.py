@@ -45,23 +45,24 @@ def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
                          tick: Callable[[], None] = lambda: None) -> dict[str, Any] | None:
     """Write the organization files; return a summary, or None if it could not be read.
 
-    The summary holds ``id``, ``accounts`` (every account in the tree, with its
-    ``Status``) and ``policies`` (ids written). ``org`` is a read-only
-    organizations client of the management or delegated-administrator account.
+    The summary holds ``id``, ``complete``, ``accounts`` (every account in the
+    tree, with its ``Status``) and ``policies`` (ids read). ``org`` is a
+    read-only organizations client of the management or delegated-administrator
+    account. All or nothing: when any organization call fails, no file is
+    written, because a tree or policy set with holes would make SCPs and RCPs
+    look absent; the failed calls are in the manifest.
     """
+    before = len(rec.failed)
     described = rec.call(org, "DescribeOrganization", account)
     if described is None:
         return None
-    org_dir = out / "organization"
-    write_json(org_dir / "organization.json", described)
     roots = []
     for page in rec.pages(org, "ListRoots", account):
         for root in page.get("Roots", []):
             roots.append({**root, **_children(rec, org, root["Id"], account, tick)})
-    write_json(org_dir / "tree.json", {"Roots": roots})
     enabled = {t["Type"] for r in roots for t in r.get("PolicyTypes", [])
                if t.get("Status") == "ENABLED"}
-    written = []
+    policies: dict[str, dict[str, Any]] = {}
     for kind in POLICY_TYPES:
         if roots and kind not in enabled:
             continue  # listing a disabled type is an error in AWS; nothing applies anyway
@@ -69,17 +70,18 @@ def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
             for summary in page.get("Policies", []):
                 tick()
                 detail = rec.call(org, "DescribePolicy", account, PolicyId=summary["Id"])
-                if detail is None:
-                    continue
-                before = len(rec.failed)
                 targets = [t for p in rec.pages(org, "ListTargetsForPolicy", account,
                                                 PolicyId=summary["Id"])
                            for t in p.get("Targets", [])]
-                if len(rec.failed) > before:
-                    continue  # a policy without its real targets would mislead; manifest says why
-                write_json(org_dir / "policies" / f"{safe_name(summary['Id'])}.json",
-                           {"Policy": detail["Policy"], "Targets": targets})
-                written.append(summary["Id"])
+                if detail is not None:
+                    policies[summary["Id"]] = {"Policy": detail["Policy"], "Targets": targets}
+    complete = len(rec.failed) == before
+    if complete:
+        org_dir = out / "organization"
+        write_json(org_dir / "organization.json", described)
+        write_json(org_dir / "tree.json", {"Roots": roots})
+        for policy_id, body in policies.items():
+            write_json(org_dir / "policies" / f"{safe_name(policy_id)}.json", body)
     accounts = [a for root in roots for a in _accounts_in(root)]
-    return {"id": described["Organization"].get("Id"), "accounts": accounts,
-            "policies": written}
+    return {"id": described["Organization"].get("Id"), "complete": complete,
+            "accounts": accounts, "policies": sorted(policies)}

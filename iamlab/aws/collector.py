@@ -176,7 +176,8 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
             "pass --role-name NAME of a read-only role to assume in each of them")
     manifest = Manifest(started, None, caller, base.profile_name, regions, role_name,
                         None if org_summary is None else
-                        {"id": org_summary["id"], "policies": len(org_summary["policies"])},
+                        {"id": org_summary["id"], "complete": org_summary["complete"],
+                         "policies": len(org_summary["policies"])},
                         failed_calls=rec.failed)
     for account in tqdm(targets, desc="accounts", disable=not progress or len(targets) < 2):
         sess, role_arn = _account_session(base, account, caller["Account"], role_name, rec)

@@ -131,7 +131,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     sess = session if session is not None else (None if client else ro_session(profile, region))
     # iamlab paces and retries itself, so botocore must not retry behind its back
     ct = client or ro_client("cloudtrail", session=sess, region=region,
-                             config=retry_config(max_attempts=1, mode="standard"))
+                             config=retry_config(max_attempts=0, mode="standard"))
     if limiter is None:
         limiter = _LIMITERS.setdefault((profile, region), RateLimiter())
     params: dict[str, Any] = {"StartTime": start_at, "EndTime": end_at, "MaxResults": MAX_RESULTS}
