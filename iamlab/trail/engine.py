@@ -51,17 +51,26 @@ class EngineResult:
     files_read: list[str] = field(default_factory=list)
 
 
-def estimated_size(item: FileItem) -> int:
-    """Decompressed size: the gzip trailer's ISIZE (mod 4 GiB), else the file size."""
-    if item.path.endswith(".gz") and item.size >= 18:
-        try:
-            with open(item.path, "rb") as f:
-                f.seek(-4, os.SEEK_END)
-                isize = int.from_bytes(f.read(4), "little")
-            return max(isize, item.size)
-        except OSError:
-            return item.size
-    return item.size
+def estimated_size(item: FileItem) -> int | None:
+    """Decompressed size from the gzip trailer (ISIZE), or None when that is implausible.
+
+    Deflate cannot expand more than about 1032:1, so a larger ISIZE means the
+    trailer is not a trailer (a truncated or corrupt file): the careful path
+    then reads it and says what is wrong.
+    """
+    if not item.path.endswith(".gz"):
+        return item.size
+    if item.size < 18:
+        return None
+    try:
+        with open(item.path, "rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                return None
+            f.seek(-4, os.SEEK_END)
+            isize = int.from_bytes(f.read(4), "little")
+    except OSError:
+        return None
+    return isize if isize <= item.size * 1032 else None
 
 
 class Engine:
@@ -91,8 +100,8 @@ class Engine:
         fast: list[tuple[FileItem, int]] = []
         careful: list[FileItem] = []
         for item in files:
-            if item.fast:
-                size = estimated_size(item)
+            size = estimated_size(item) if item.fast else None
+            if size is not None:
                 if size > self.max_object_bytes:
                     self._file_reject(
                         item, "file",
