@@ -81,3 +81,12 @@ def test_principal_is_rejected_in_identity_policies_and_required_in_resource_pol
 def test_json_text_documents_are_accepted() -> None:
     cp = parse_policy('{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}', id="t")
     assert len(cp.statements) == 1 and cp.id == "t"
+
+
+def test_not_principal_is_rejected_in_role_trust_policies() -> None:
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"}, "Action": "sts:AssumeRole"}]}
+    req = {"principal": "arn:aws:iam::111122223333:user/a", "action": "sts:AssumeRole",
+           "resource": "arn:aws:iam::111122223333:role/R"}
+    with pytest.raises(PolicyError, match="NotPrincipal: not allowed in a role trust policy"):
+        evaluate(req, {"resource": trust})

@@ -65,7 +65,7 @@ class _CompiledSet:
     """A PolicySet with every document compiled, checked for its layer and indexed."""
 
     __slots__ = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint",
-                 "trust", "plans")
+                 "trust", "trust_error", "plans")
 
     def __init__(self, ps: PolicySet) -> None:
         def many(items: Any, layer: str) -> list[CompiledPolicy]:
@@ -85,6 +85,11 @@ class _CompiledSet:
         res = many([ps.resource] if ps.resource is not None else [], "resource")
         self.resource = index("resource", res, True)
         self.trust = index("trust", res, True)
+        # aws-facts 4.5: NotPrincipal is not allowed in role trust policies.
+        self.trust_error = next((
+            f"policy {cp.id!r} statement {st.index}" + (f" (Sid {st.sid!r})" if st.sid else "")
+            + " field NotPrincipal: not allowed in a role trust policy; name the principals in Principal"
+            for cp in res for st in cp.statements if st.not_principal is not None), None)
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
         self.plans: dict[tuple, tuple] = {}
 
@@ -378,6 +383,8 @@ def evaluate(request: Request | Mapping[str, Any], policies: PolicySet | Mapping
     trust = action_l in TRUST_ACTIONS and ":role/" in resource and ":iam::" in resource
     kms_key = action_l.startswith("kms:") and ":key/" in resource
     res_layer = "trust" if trust else "resource"
+    if trust and cs.trust_error and cs.trust is not None:
+        raise PolicyError(cs.trust_error)
     kind = caller.kind
     identity_side = caller.has_identity_side
     layers: list[tuple] = []
