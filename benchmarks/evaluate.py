@@ -41,51 +41,125 @@ def _policies() -> dict:
                 "Sid": f"P{p}S{s}",
                 "Effect": "Deny" if s == 5 and p % 3 == 0 else "Allow",
                 "Action": [f"{svc}:{verb}*", f"{svc}:Describe*"] if s % 2 else f"{svc}:{verb}*",
-                "Resource": [f"arn:aws:{svc}:*:{ACCT}:*", f"arn:aws:s3:::team-{p}-*/*"] if s % 3 else "*",
+                "Resource": [f"arn:aws:{svc}:*:{ACCT}:*", f"arn:aws:s3:::team-{p}-*/*"]
+                if s % 3
+                else "*",
             }
             if s % 2 == 0:
-                st["Condition"] = {"StringEquals": {"aws:PrincipalTag/team": ["red", "blue", f"t{p}"]}}
+                st["Condition"] = {
+                    "StringEquals": {"aws:PrincipalTag/team": ["red", "blue", f"t{p}"]}
+                }
             if s == 3:
-                st["Condition"] = {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "203.0.113.0/24"]},
-                                   "Bool": {"aws:SecureTransport": "true"}}
+                st["Condition"] = {
+                    "IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "203.0.113.0/24"]},
+                    "Bool": {"aws:SecureTransport": "true"},
+                }
             if s == 5:
                 st["Condition"] = {"StringNotLike": {"aws:RequestedRegion": ["eu-*", "us-*"]}}
             stmts.append(st)
         identity.append({"Version": "2012-10-17", "Statement": stmts})
-    boundary = [{"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": [f"{s}:*" for s in SERVICES[:8]], "Resource": "*"},
-        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}]
-    full = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    boundary = [
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": [f"{s}:*" for s in SERVICES[:8]], "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+            ],
+        }
+    ]
+    full = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
     scp = [
         [full],
-        [full, {"Version": "2012-10-17", "Statement": [
-            {"Sid": "DenyRegions", "Effect": "Deny", "NotAction": ["iam:*", "sts:*", "s3:GetBucketLocation"],
-             "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}}]}],
-        [{"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": [f"{s}:*" for s in SERVICES], "Resource": "*"},
-            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}],
+        [
+            full,
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyRegions",
+                        "Effect": "Deny",
+                        "NotAction": ["iam:*", "sts:*", "s3:GetBucketLocation"],
+                        "Resource": "*",
+                        "Condition": {
+                            "StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}
+                        },
+                    }
+                ],
+            },
+        ],
+        [
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": [f"{s}:*" for s in SERVICES], "Resource": "*"},
+                    {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+                ],
+            }
+        ],
     ]
-    resource = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Sid": "Team", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/Dev"},
-         "Action": ["s3:Get*", "s3:List*"], "Resource": ["arn:aws:s3:::team-1-data", "arn:aws:s3:::team-1-data/*"]}]}
-    return {"identity": identity, "permissions_boundary": boundary, "scp": scp, "resource": resource}
+    resource = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TLS",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "Team",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/Dev"},
+                "Action": ["s3:Get*", "s3:List*"],
+                "Resource": ["arn:aws:s3:::team-1-data", "arn:aws:s3:::team-1-data/*"],
+            },
+        ],
+    }
+    return {
+        "identity": identity,
+        "permissions_boundary": boundary,
+        "scp": scp,
+        "resource": resource,
+    }
 
 
 def _requests() -> list[Request]:
-    resources = ["arn:aws:s3:::team-1-data/report.csv", f"arn:aws:dynamodb:us-east-1:{ACCT}:table/Orders",
-                 f"arn:aws:lambda:eu-west-1:{ACCT}:function:fn", "*"]
+    resources = [
+        "arn:aws:s3:::team-1-data/report.csv",
+        f"arn:aws:dynamodb:us-east-1:{ACCT}:table/Orders",
+        f"arn:aws:lambda:eu-west-1:{ACCT}:function:fn",
+        "*",
+    ]
     contexts = [
-        {"aws:PrincipalTag/team": "red", "aws:SourceIp": "10.1.2.3", "aws:SecureTransport": "true",
-         "aws:RequestedRegion": "us-east-1", "aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/Dev"},
-        {"aws:PrincipalTag/team": "green", "aws:SourceIp": "198.51.100.7", "aws:SecureTransport": "false",
-         "aws:RequestedRegion": "ap-south-1"},
+        {
+            "aws:PrincipalTag/team": "red",
+            "aws:SourceIp": "10.1.2.3",
+            "aws:SecureTransport": "true",
+            "aws:RequestedRegion": "us-east-1",
+            "aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/Dev",
+        },
+        {
+            "aws:PrincipalTag/team": "green",
+            "aws:SourceIp": "198.51.100.7",
+            "aws:SecureTransport": "false",
+            "aws:RequestedRegion": "ap-south-1",
+        },
     ]
     out = []
-    for svc, verb, res, ctx in itertools.product(SERVICES[:6], ["GetObject", "PutItem", "ListTables", "DescribeX", "TagResource"],
-                                                 resources, contexts):
-        out.append(Request(f"arn:aws:sts::{ACCT}:assumed-role/Dev/s1", f"{svc}:{verb}", res, ACCT, ctx))
+    for svc, verb, res, ctx in itertools.product(
+        SERVICES[:6],
+        ["GetObject", "PutItem", "ListTables", "DescribeX", "TagResource"],
+        resources,
+        contexts,
+    ):
+        out.append(
+            Request(f"arn:aws:sts::{ACCT}:assumed-role/Dev/s1", f"{svc}:{verb}", res, ACCT, ctx)
+        )
     return out
 
 
@@ -103,10 +177,18 @@ def _naive(req: Request, docs: dict) -> str:
         allowed = denied = False
         for doc in documents:
             for st in stmts(doc):
-                a = any(fnmatch.fnmatchcase(req.action.lower(), p.lower()) for p in listify(st.get("Action", [])))
+                a = any(
+                    fnmatch.fnmatchcase(req.action.lower(), p.lower())
+                    for p in listify(st.get("Action", []))
+                )
                 if "NotAction" in st:
-                    a = not any(fnmatch.fnmatchcase(req.action.lower(), p.lower()) for p in listify(st["NotAction"]))
-                r = any(fnmatch.fnmatchcase(req.resource, p) for p in listify(st.get("Resource", "*")))
+                    a = not any(
+                        fnmatch.fnmatchcase(req.action.lower(), p.lower())
+                        for p in listify(st["NotAction"])
+                    )
+                r = any(
+                    fnmatch.fnmatchcase(req.resource, p) for p in listify(st.get("Resource", "*"))
+                )
                 if a and r:
                     if st["Effect"] == "Deny":
                         denied = True
@@ -114,7 +196,11 @@ def _naive(req: Request, docs: dict) -> str:
                         allowed = True
         return allowed, denied
 
-    results = [layer(docs["identity"]), layer(docs["permissions_boundary"]), layer([docs["resource"]])]
+    results = [
+        layer(docs["identity"]),
+        layer(docs["permissions_boundary"]),
+        layer([docs["resource"]]),
+    ]
     results += [layer(level) for level in docs["scp"]]
     if any(d for _, d in results):
         return "explicit_deny"
@@ -158,18 +244,31 @@ def main() -> None:
         "resource": json.dumps(docs["resource"]),
     }
     warm, warm_cpu = _rate(lambda: evaluate(next(cycle), ps), args.seconds)
-    cold, cold_cpu = _rate(lambda: evaluate(next(cycle), PolicySet.from_dict(text_docs)), args.seconds)
+    cold, cold_cpu = _rate(
+        lambda: evaluate(next(cycle), PolicySet.from_dict(text_docs)), args.seconds
+    )
     naive, naive_cpu = _rate(lambda: _naive(next(cycle), docs), args.seconds)
 
-    print(f"principal: role session, {len(docs['identity'])} identity policies / {n_statements} statements, "
-          f"boundary, SCP tree of {len(docs['scp'])} levels, bucket policy; {len(reqs)} distinct requests; "
-          f"decisions seen: {sorted(decisions)}")
+    print(
+        f"principal: role session, {len(docs['identity'])} identity policies / {n_statements} "
+        f"statements, "
+        f"boundary, SCP tree of {len(docs['scp'])} levels, bucket policy; {len(reqs)} distinct "
+        f"requests; "
+        f"decisions seen: {sorted(decisions)}"
+    )
     print(f"{'':38}{'per wall s':>12}{'per CPU s':>12}")
     print(f"{'warm  (compiled once)':38}{warm:12,.0f}{warm_cpu:12,.0f}")
     print(f"{'cold  (JSON parse+compile+evaluate)':38}{cold:12,.0f}{cold_cpu:12,.0f}")
-    print(f"{'baseline: naive fnmatch-per-call':38}{naive:12,.0f}{naive_cpu:12,.0f}   (no conditions, no explanation)")
-    print(f"warm / baseline (CPU): {warm_cpu / naive_cpu:.1f}x; warm / cold (CPU): {warm_cpu / cold_cpu:.0f}x; "
-          f"target >= 50,000 warm evaluations/s on one core (CPU): {'met' if warm_cpu >= 50_000 else 'NOT met'}")
+    print(
+        f"{'baseline: naive fnmatch-per-call':38}{naive:12,.0f}{naive_cpu:12,.0f}   (no "
+        f"conditions, no explanation)"
+    )
+    print(
+        f"warm / baseline (CPU): {warm_cpu / naive_cpu:.1f}x; warm / cold (CPU): "
+        f"{warm_cpu / cold_cpu:.0f}x; "
+        f"target >= 50,000 warm evaluations/s on one core (CPU): "
+        f"{'met' if warm_cpu >= 50_000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def _cases() -> list[pytest.param]:
             if not isinstance(case, dict) or "request" not in case:
                 continue  # e.g. rules.json, the index of documented rules
             rel = f.relative_to(CASES_DIR).as_posix()
-            params.append(pytest.param(f"{rel}#{i}", case, id=f"{rel}#{i}:{case.get('name', '')[:80]}"))
+            params.append(
+                pytest.param(f"{rel}#{i}", case, id=f"{rel}#{i}:{case.get('name', '')[:80]}")
+            )
     return params
 
 

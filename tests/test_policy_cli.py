@@ -8,15 +8,24 @@ from pathlib import Path
 from iamlab.cli import main
 
 CASES = Path(__file__).parent / "cases"
-ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def _case(name: str, decision: str, **expect) -> dict:
-    return {"name": name,
-            "request": {"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject",
-                        "resource": "arn:aws:s3:::b/k", "resource_account": "111122223333"},
-            "policies": {"identity": [ALLOW_ALL]},
-            "expect": {"decision": decision, **expect}}
+    return {
+        "name": name,
+        "request": {
+            "principal": "arn:aws:iam::111122223333:user/alice",
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k",
+            "resource_account": "111122223333",
+        },
+        "policies": {"identity": [ALLOW_ALL]},
+        "expect": {"decision": decision, **expect},
+    }
 
 
 def test_runs_the_project_cases_as_json(capsys) -> None:
@@ -28,11 +37,21 @@ def test_runs_the_project_cases_as_json(capsys) -> None:
 
 def test_failing_case_gives_status_1_and_an_explanation(tmp_path: Path, capsys) -> None:
     f = tmp_path / "two.json"
-    f.write_text(json.dumps([_case("allow all allows", "allow"),
-                             _case("wrongly expects a deny", "implicit_deny", denied_by=["identity"])]))
+    f.write_text(
+        json.dumps(
+            [
+                _case("allow all allows", "allow"),
+                _case("wrongly expects a deny", "implicit_deny", denied_by=["identity"]),
+            ]
+        )
+    )
     assert main(["cases", "run", str(f)]) == 1
     out = capsys.readouterr().out
-    assert "FAIL" in out and "wrongly expects a deny" in out and "decision: expected implicit_deny, got allow" in out
+    assert (
+        "FAIL" in out
+        and "wrongly expects a deny" in out
+        and "decision: expected implicit_deny, got allow" in out
+    )
     assert "2 cases: 1 passed, 1 failed" in out
     assert main(["cases", "run", str(f), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
@@ -62,8 +81,19 @@ def test_malformed_case_file_names_file_and_case(tmp_path: Path, capsys) -> None
 
 def test_malformed_policy_in_a_case_is_a_failure_not_an_allow(tmp_path: Path, capsys) -> None:
     case = _case("typo in operator", "allow")
-    case["policies"]["identity"] = [{"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEqualz": {"a:b": "c"}}}]}]
+    case["policies"]["identity"] = [
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEqualz": {"a:b": "c"}},
+                }
+            ],
+        }
+    ]
     f = tmp_path / "c.json"
     f.write_text(json.dumps(case))
     assert main(["cases", "run", str(f)]) == 1

@@ -16,10 +16,22 @@ ABSENT = object()
 
 
 def _allowed(condition: dict, context: dict, version: str = "2012-10-17") -> bool:
-    doc = {"Version": version, "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-                                              "Condition": condition}]}
-    d = evaluate({"principal": USER, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
-                  "resource_account": "111122223333", "context": context}, {"identity": [doc]})
+    doc = {
+        "Version": version,
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": condition}
+        ],
+    }
+    d = evaluate(
+        {
+            "principal": USER,
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k",
+            "resource_account": "111122223333",
+            "context": context,
+        },
+        {"identity": [doc]},
+    )
     assert d.decision in ("allow", "implicit_deny")
     return d.decision == "allow"
 
@@ -75,13 +87,43 @@ ROWS = [
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24", "198.51.100.1", True),
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24", "203.0.113.1", False),
     ("NotIpAddress", "aws:SourceIp", "203.0.113.0/24", ABSENT, True),
-    ("ArnEquals", "aws:SourceArn", "arn:aws:sns:us-east-1:111122223333:topic", "arn:aws:sns:us-east-1:111122223333:topic", True),
-    ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:111122223333:*", "arn:aws:sns:eu-west-1:111122223333:t", True),
-    ("ArnLike", "aws:SourceArn", "arn:aws:sns:*:111122223333:*", "arn:aws:sns:eu-west-1:444455556666:t", False),
+    (
+        "ArnEquals",
+        "aws:SourceArn",
+        "arn:aws:sns:us-east-1:111122223333:topic",
+        "arn:aws:sns:us-east-1:111122223333:topic",
+        True,
+    ),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:111122223333:*",
+        "arn:aws:sns:eu-west-1:111122223333:t",
+        True,
+    ),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:111122223333:*",
+        "arn:aws:sns:eu-west-1:444455556666:t",
+        False,
+    ),
     ("ArnLike", "aws:SourceArn", "arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c", True),
-    ("ArnLike", "aws:SourceArn", "arn:aws:*:us-east-1:111122223333:x", "arn:aws:a:b:us-east-1:111122223333:x", False),
+    (
+        "ArnLike",
+        "aws:SourceArn",
+        "arn:aws:*:us-east-1:111122223333:x",
+        "arn:aws:a:b:us-east-1:111122223333:x",
+        False,
+    ),
     ("ArnEquals", "aws:SourceArn", "arn:aws:sns:*:111122223333:*", "not-an-arn", False),
-    ("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:111122223333:*", "arn:aws:sqs:us-east-1:111122223333:q", True),
+    (
+        "ArnNotLike",
+        "aws:SourceArn",
+        "arn:aws:sns:*:111122223333:*",
+        "arn:aws:sqs:us-east-1:111122223333:q",
+        True,
+    ),
     ("ArnNotEquals", "aws:SourceArn", "arn:aws:sns:*:111122223333:*", ABSENT, True),
     ("Null", "aws:TokenIssueTime", "true", ABSENT, True),
     ("Null", "aws:TokenIssueTime", "true", "2026-01-01T00:00:00Z", False),
@@ -102,25 +144,38 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("op", "key", "policy", "request_value", "expected"), ROWS,
-                         ids=[f"{r[0]}-{i}" for i, r in enumerate(ROWS)])
+@pytest.mark.parametrize(
+    ("op", "key", "policy", "request_value", "expected"),
+    ROWS,
+    ids=[f"{r[0]}-{i}" for i, r in enumerate(ROWS)],
+)
 def test_operator(op: str, key: str, policy, request_value, expected: bool) -> None:
     context = {} if request_value is ABSENT else {key: request_value}
     assert _allowed({op: {key: policy}}, context) is expected
 
 
 def test_separate_operators_and_keys_are_anded_values_ored() -> None:
-    cond = {"StringEquals": {"aws:PrincipalTag/team": ["red", "blue"], "aws:PrincipalTag/env": "prod"},
-            "Bool": {"aws:SecureTransport": "true"}}
-    ctx = {"aws:PrincipalTag/team": "blue", "aws:PrincipalTag/env": "prod", "aws:SecureTransport": "true"}
+    cond = {
+        "StringEquals": {"aws:PrincipalTag/team": ["red", "blue"], "aws:PrincipalTag/env": "prod"},
+        "Bool": {"aws:SecureTransport": "true"},
+    }
+    ctx = {
+        "aws:PrincipalTag/team": "blue",
+        "aws:PrincipalTag/env": "prod",
+        "aws:SecureTransport": "true",
+    }
     assert _allowed(cond, ctx)
     assert not _allowed(cond, {**ctx, "aws:PrincipalTag/env": "dev"})
     assert not _allowed(cond, {**ctx, "aws:SecureTransport": "false"})
 
 
 def test_key_names_are_case_insensitive_values_are_not() -> None:
-    assert _allowed({"StringEquals": {"AWS:principaltag/TEAM": "red"}}, {"aws:PrincipalTag/team": "red"})
-    assert not _allowed({"StringEquals": {"aws:PrincipalTag/team": "red"}}, {"aws:principaltag/team": "RED"})
+    assert _allowed(
+        {"StringEquals": {"AWS:principaltag/TEAM": "red"}}, {"aws:PrincipalTag/team": "red"}
+    )
+    assert not _allowed(
+        {"StringEquals": {"aws:PrincipalTag/team": "red"}}, {"aws:principaltag/team": "RED"}
+    )
 
 
 def test_tag_keys_differing_in_case_both_match() -> None:
@@ -134,26 +189,51 @@ def test_multi_valued_key_under_plain_operator_matches_any_value() -> None:
     assert _allowed({"StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["cost", "team"]})
 
 
-@pytest.mark.parametrize("op", ["StringEqualz", "NullIfExists", "ForSomeValues:StringEquals", "IpAddres"])
+@pytest.mark.parametrize(
+    "op", ["StringEqualz", "NullIfExists", "ForSomeValues:StringEquals", "IpAddres"]
+)
 def test_unknown_operator_is_a_policy_error(op: str) -> None:
     with pytest.raises(PolicyError, match="unknown condition operator"):
         _allowed({op: {"aws:SourceIp": "1.2.3.4"}}, {})
 
 
-@pytest.mark.parametrize(("op", "value"), [("IpAddress", "not-an-ip"), ("NumericLessThan", "ten"),
-                                          ("DateLessThan", "yesterday"), ("Null", "maybe")])
+@pytest.mark.parametrize(
+    ("op", "value"),
+    [
+        ("IpAddress", "not-an-ip"),
+        ("NumericLessThan", "ten"),
+        ("DateLessThan", "yesterday"),
+        ("Null", "maybe"),
+    ],
+)
 def test_invalid_policy_values_are_policy_errors(op: str, value: str) -> None:
     with pytest.raises(PolicyError, match=op if op != "Null" else "Null"):
         _allowed({op: {"k:k": value}}, {})
 
 
 def test_deny_with_negated_ifexists_still_denies_when_key_missing() -> None:
-    doc = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Sid": "RequireTeam", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
-         "Condition": {"StringNotEqualsIfExists": {"aws:ResourceTag/team": "red"}}}]}
-    d = evaluate({"principal": USER, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
-                  "resource_account": "111122223333"}, {"identity": [doc]})
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "RequireTeam",
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:ResourceTag/team": "red"}},
+            },
+        ],
+    }
+    d = evaluate(
+        {
+            "principal": USER,
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k",
+            "resource_account": "111122223333",
+        },
+        {"identity": [doc]},
+    )
     assert d.decision == "explicit_deny"
     assert [s.sid for s in d.deciding] == ["RequireTeam"]
     cond = d.deciding[0].conditions[0]

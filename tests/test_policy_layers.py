@@ -29,10 +29,24 @@ def deny(action: str = "s3:GetObject", resource: str = "*", **extra) -> dict:
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
-def run(principal: str = ALICE, action: str = "s3:GetObject", arn: str = OBJ, account: str | None = A,
-        context: dict | None = None, **policies) -> Decision:
-    return evaluate({"principal": principal, "action": action, "resource": arn,
-                     "resource_account": account, "context": context or {}}, policies)
+def run(
+    principal: str = ALICE,
+    action: str = "s3:GetObject",
+    arn: str = OBJ,
+    account: str | None = A,
+    context: dict | None = None,
+    **policies,
+) -> Decision:
+    return evaluate(
+        {
+            "principal": principal,
+            "action": action,
+            "resource": arn,
+            "resource_account": account,
+            "context": context or {},
+        },
+        policies,
+    )
 
 
 FULL = doc(allow("*"))
@@ -48,13 +62,24 @@ def test_explicit_deny_in_every_layer_wins() -> None:
     star_deny = doc(deny("*", Principal="*"))
     plain_deny = doc(deny("*"))
     layers = {
-        "identity": [plain_deny], "permissions_boundary": [plain_deny], "session": plain_deny,
-        "scp": [[plain_deny]], "rcp": [[star_deny]], "resource": star_deny, "vpc_endpoint": [star_deny],
+        "identity": [plain_deny],
+        "permissions_boundary": [plain_deny],
+        "session": plain_deny,
+        "scp": [[plain_deny]],
+        "rcp": [[star_deny]],
+        "resource": star_deny,
+        "vpc_endpoint": [star_deny],
     }
     for layer, value in layers.items():
-        policies = {"identity": [FULL], "permissions_boundary": [FULL], "session": FULL,
-                    "scp": [[FULL]], "rcp": [[doc(allow("*", Principal="*"))]],
-                    "resource": doc(allow("*", Principal="*")), "vpc_endpoint": [doc(allow("*", Principal="*"))]}
+        policies = {
+            "identity": [FULL],
+            "permissions_boundary": [FULL],
+            "session": FULL,
+            "scp": [[FULL]],
+            "rcp": [[doc(allow("*", Principal="*"))]],
+            "resource": doc(allow("*", Principal="*")),
+            "vpc_endpoint": [doc(allow("*", Principal="*"))],
+        }
         if layer == "identity":
             policies["identity"] = [FULL, plain_deny]
         else:
@@ -74,7 +99,10 @@ def test_scp_every_level_must_allow_and_empty_level_allows_nothing() -> None:
 
 def test_scp_does_not_apply_to_service_linked_roles_but_to_member_root() -> None:
     slr = f"arn:aws:sts::{A}:assumed-role/AWSServiceRoleForSupport/s"
-    ctx = {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"}
+    ctx = {
+        "aws:PrincipalArn": f"arn:aws:iam::{A}:role/aws-service-role/support.amazonaws.com/"
+        "AWSServiceRoleForSupport"
+    }
     d = run(slr, context=ctx, identity=[FULL], scp=[[doc(deny("*"))]])
     assert d.allowed and d.layer("scp")[0].outcome == "not_applicable"
     assert run(ROOT, scp=[[doc(allow("ec2:*"))]]).denied_by == ("scp",)
@@ -90,10 +118,16 @@ def test_root_is_still_subject_to_resource_policy_explicit_deny() -> None:
 def test_same_account_resource_policy_grants_by_principal_kind() -> None:
     boundary = [doc(allow("ec2:*"))]
     # user ARN: not limited by identity or boundary
-    assert run(ALICE, permissions_boundary=boundary, resource=doc(allow(Principal={"AWS": ALICE}))).allowed
+    assert run(
+        ALICE, permissions_boundary=boundary, resource=doc(allow(Principal={"AWS": ALICE}))
+    ).allowed
     # session ARN: not limited by identity, boundary or session policy
-    assert run(SESSION, permissions_boundary=boundary, session=doc(allow("ec2:*")),
-               resource=doc(allow(Principal={"AWS": SESSION}))).allowed
+    assert run(
+        SESSION,
+        permissions_boundary=boundary,
+        session=doc(allow("ec2:*")),
+        resource=doc(allow(Principal={"AWS": SESSION})),
+    ).allowed
     # role ARN: limited by boundary and session policy, not by identity
     role_grant = doc(allow(Principal={"AWS": f"arn:aws:iam::{A}:role/Dev"}))
     assert run(SESSION, resource=role_grant).allowed
@@ -101,8 +135,15 @@ def test_same_account_resource_policy_grants_by_principal_kind() -> None:
     assert d.denied_by == ("permissions_boundary",)
     assert run(SESSION, session=doc(allow("ec2:*")), resource=role_grant).denied_by == ("session",)
     # Principal "*" + aws:PrincipalArn: boundary and session do not limit
-    star = doc(allow(Principal="*", Condition={"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/Dev"}}))
-    assert run(SESSION, permissions_boundary=boundary, session=doc(allow("ec2:*")), resource=star).allowed
+    star = doc(
+        allow(
+            Principal="*",
+            Condition={"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/Dev"}},
+        )
+    )
+    assert run(
+        SESSION, permissions_boundary=boundary, session=doc(allow("ec2:*")), resource=star
+    ).allowed
     # account principal: delegation, identity must allow
     acct = doc(allow(Principal={"AWS": A}))
     assert run(ALICE, resource=acct).denied_by == ("identity",)
@@ -127,12 +168,19 @@ def test_kms_key_policy_must_allow_by_itself() -> None:
     key = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     d = run(action="kms:Decrypt", arn=key, identity=[FULL])
     assert d.denied_by == ("resource",)
-    d = run(action="kms:Decrypt", arn=key, identity=[FULL], resource=doc(allow("kms:*", Principal={"AWS": "arn:aws:iam::444455556666:root"})))
+    d = run(
+        action="kms:Decrypt",
+        arn=key,
+        identity=[FULL],
+        resource=doc(allow("kms:*", Principal={"AWS": "arn:aws:iam::444455556666:root"})),
+    )
     assert d.denied_by == ("resource",)
     root_grant = doc(allow("kms:*", Principal={"AWS": f"arn:aws:iam::{A}:root"}))
     assert run(action="kms:Decrypt", arn=key, identity=[FULL], resource=root_grant).allowed
     assert run(action="kms:Decrypt", arn=key, resource=root_grant).denied_by == ("identity",)
-    assert run(action="kms:Decrypt", arn=key, resource=doc(allow("kms:*", Principal={"AWS": ALICE}))).allowed
+    assert run(
+        action="kms:Decrypt", arn=key, resource=doc(allow("kms:*", Principal={"AWS": ALICE}))
+    ).allowed
 
 
 def test_role_trust_policy_must_allow_and_is_reported_as_trust() -> None:
@@ -141,8 +189,12 @@ def test_role_trust_policy_must_allow_and_is_reported_as_trust() -> None:
     assert d.denied_by == ("trust",) and d.policy_type == "role trust policy"
     trust = doc({"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "sts:AssumeRole"})
     assert run(action="sts:AssumeRole", arn=role, resource=trust).allowed
-    d = run(action="sts:AssumeRole", arn=role, identity=[FULL],
-            resource=doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}))
+    d = run(
+        action="sts:AssumeRole",
+        arn=role,
+        identity=[FULL],
+        resource=doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}),
+    )
     assert d.decision == "explicit_deny" and d.denied_by == ("trust",)
     assert d.policy_type == "role trust policy"
 
@@ -152,8 +204,12 @@ def test_cross_account_needs_both_sides() -> None:
     assert run(account=B, identity=[FULL], resource=bucket).allowed
     assert run(account=B, identity=[FULL]).denied_by == ("resource",)
     assert run(account=B, resource=bucket).denied_by == ("identity",)
-    assert run(account=B, identity=[FULL], permissions_boundary=[doc(allow("ec2:*"))], resource=bucket).denied_by == ("permissions_boundary",)
-    assert run(account=B, identity=[FULL], resource=bucket, scp=[[doc(allow("ec2:*"))]]).denied_by == ("scp",)
+    assert run(
+        account=B, identity=[FULL], permissions_boundary=[doc(allow("ec2:*"))], resource=bucket
+    ).denied_by == ("permissions_boundary",)
+    assert run(
+        account=B, identity=[FULL], resource=bucket, scp=[[doc(allow("ec2:*"))]]
+    ).denied_by == ("scp",)
     rcp = [[doc(allow("*", Principal="*")), deny("s3:*", Principal="*")]]
     rcp = [[doc(allow("*", Principal="*"), deny("s3:*", Principal="*"))]]
     assert run(account=B, identity=[FULL], resource=bucket, rcp=rcp).decision == "explicit_deny"
@@ -168,7 +224,9 @@ def test_rcp_levels_and_exemptions() -> None:
     deny_kms = [[full, doc(deny("kms:*", Principal="*"))]]
     key = f"arn:aws:kms:us-east-1:{A}:key/k1"
     grant = doc(allow("kms:*", Principal={"AWS": ALICE}))
-    assert run(action="kms:Decrypt", arn=key, resource=grant, rcp=deny_kms).decision == "explicit_deny"
+    assert (
+        run(action="kms:Decrypt", arn=key, resource=grant, rcp=deny_kms).decision == "explicit_deny"
+    )
     d = run(action="kms:RetireGrant", arn=key, resource=grant, rcp=deny_kms)
     assert d.allowed and d.layer("rcp")[0].outcome == "not_applicable"
     slr = f"arn:aws:iam::{A}:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"
@@ -188,15 +246,21 @@ def test_anonymous_and_service_principals_only_through_resource_policies() -> No
     assert run("anonymous").denied_by == ("resource",)
     svc = doc(allow("s3:PutObject", Principal={"Service": "cloudtrail.amazonaws.com"}))
     assert run("cloudtrail.amazonaws.com", action="s3:PutObject", resource=svc).allowed
-    assert run("config.amazonaws.com", action="s3:PutObject", resource=svc).denied_by == ("resource",)
+    assert run("config.amazonaws.com", action="s3:PutObject", resource=svc).denied_by == (
+        "resource",
+    )
 
 
 def test_not_principal_deny_needs_every_identity_listed() -> None:
     role = f"arn:aws:iam::{A}:role/Dev"
     base = {"identity": [FULL]}
-    only_role = doc(allow(Principal="*"), deny(NotPrincipal={"AWS": [role, f"arn:aws:iam::{A}:root"]}))
+    only_role = doc(
+        allow(Principal="*"), deny(NotPrincipal={"AWS": [role, f"arn:aws:iam::{A}:root"]})
+    )
     assert run(SESSION, **base, resource=only_role).decision == "explicit_deny"
-    all_ids = doc(allow(Principal="*"), deny(NotPrincipal={"AWS": [role, SESSION, f"arn:aws:iam::{A}:root"]}))
+    all_ids = doc(
+        allow(Principal="*"), deny(NotPrincipal={"AWS": [role, SESSION, f"arn:aws:iam::{A}:root"]})
+    )
     assert run(SESSION, **base, resource=all_ids).allowed
     assert run(ALICE, **base, resource=all_ids).decision == "explicit_deny"
 
@@ -206,7 +270,12 @@ def test_missing_context_is_reported_and_marks_the_decision_not_final() -> None:
     assert d.decision == "implicit_deny"
     assert d.missing_context == ("aws:MultiFactorAuthPresent",)
     assert "NOT FINAL" in str(d)
-    firm = run(identity=[FULL, doc(deny("*"), deny("*", Condition={"Bool": {"aws:ViaAWSService": "true"}}))])
+    firm = run(
+        identity=[
+            FULL,
+            doc(deny("*"), deny("*", Condition={"Bool": {"aws:ViaAWSService": "true"}})),
+        ]
+    )
     assert firm.decision == "explicit_deny" and firm.missing_context == ()
     # a Deny that does not apply only because its key is absent: allow, but not final
     d = run(identity=[FULL, doc(deny(Condition={"StringEquals": {"aws:SourceVpc": "vpc-1"}}))])
@@ -214,21 +283,26 @@ def test_missing_context_is_reported_and_marks_the_decision_not_final() -> None:
 
 
 def test_decision_renders_as_text_and_json_safe_dict() -> None:
-    d = run(identity=[doc({"Sid": "NoS3", **deny("s3:*")}, allow("*"))], context={"aws:SourceIp": "203.0.113.9"})
+    d = run(
+        identity=[doc({"Sid": "NoS3", **deny("s3:*")}, allow("*"))],
+        context={"aws:SourceIp": "203.0.113.9"},
+    )
     text = str(d)
     assert text.startswith("EXPLICIT DENY") and "#NoS3" in text and "identity-based policy" in text
     data = json.loads(json.dumps(d.to_dict()))
     assert data["decision"] == "explicit_deny" and data["denied_by"] == ["identity"]
-    assert data["deciding"][0]["sid"] == "NoS3" and data["deciding"][0]["policy_id"] == "identity[0]"
+    assert (
+        data["deciding"][0]["sid"] == "NoS3" and data["deciding"][0]["policy_id"] == "identity[0]"
+    )
 
 
 def test_compiled_policies_are_reused_for_the_same_policy_set() -> None:
     ps = PolicySet.from_dict({"identity": [FULL]})
     reqs = [Request(ALICE, a, OBJ, A) for a in ("s3:GetObject", "s3:PutObject", "ec2:RunInstances")]
     assert all(evaluate(r, ps).allowed for r in reqs)
-    from iamlab.policy._evaluate import _compiled_set
+    from iamlab.policy._layers import compiled_set
 
-    assert _compiled_set(ps) is _compiled_set(ps)
+    assert compiled_set(ps) is compiled_set(ps)
 
 
 @pytest.mark.parametrize("bad", ["", "arn:aws:iam::1:group/g", "not/a:principal"])

@@ -10,27 +10,89 @@ from iamlab.policy import evaluate, parse_policy, validate
 ALLOW = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
-@pytest.mark.parametrize(("doc", "fragment"), [
-    ('{"Version": "2012-10-17", "Statement": [', "invalid JSON at line 1"),
-    ([ALLOW], "must be a JSON object"),
-    ({"Version": "2012-10-17"}, "missing Statement"),
-    ({"Version": "2012-10-18", "Statement": [ALLOW]}, "field Version"),
-    ({"Statement": "Allow"}, "field Statement"),
-    ({"Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]}, "statement 0 field Effect"),
-    ({"Statement": [ALLOW, {"Sid": "S2", "Effect": "Deny", "Resource": "*"}]}, "statement 1 (Sid 'S2') field Action"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "s3:*", "Resource": "*"}]}, "exactly one of Action"),
-    ({"Statement": [{"Effect": "Allow", "Action": 5, "Resource": "*"}]}, "field Action"),
-    ({"Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}, "non-empty list"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "NotResource": "x"}]}, "both Resource and NotResource"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Conditions": {}}]}, "field Conditions"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": ["x"]}]}, "field Condition"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEquals": "x"}}]}, "must map to an object"),
-    ({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
-                     "Condition": {"StringEquals": {"k": {"a": 1}}}}]}, "must be a string"),
-    ({"Statement": [{"Effect": "Allow", "Principal": {"Bogus": "x"}, "Action": "*"}]}, "unknown principal type"),
-    ({"Statement": [{"Effect": "Allow", "Principal": ["*"], "Action": "*"}]}, "field Principal"),
-    ({"Statement": [{"Sid": 3, "Effect": "Allow", "Action": "*"}]}, "field Sid"),
-])
+@pytest.mark.parametrize(
+    ("doc", "fragment"),
+    [
+        ('{"Version": "2012-10-17", "Statement": [', "invalid JSON at line 1"),
+        ([ALLOW], "must be a JSON object"),
+        ({"Version": "2012-10-17"}, "missing Statement"),
+        ({"Version": "2012-10-18", "Statement": [ALLOW]}, "field Version"),
+        ({"Statement": "Allow"}, "field Statement"),
+        (
+            {"Statement": [{"Effect": "allow", "Action": "*", "Resource": "*"}]},
+            "statement 0 field Effect",
+        ),
+        (
+            {"Statement": [ALLOW, {"Sid": "S2", "Effect": "Deny", "Resource": "*"}]},
+            "statement 1 (Sid 'S2') field Action",
+        ),
+        (
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "NotAction": "s3:*", "Resource": "*"}
+                ]
+            },
+            "exactly one of Action",
+        ),
+        ({"Statement": [{"Effect": "Allow", "Action": 5, "Resource": "*"}]}, "field Action"),
+        ({"Statement": [{"Effect": "Allow", "Action": [], "Resource": "*"}]}, "non-empty list"),
+        (
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*", "NotResource": "x"}
+                ]
+            },
+            "both Resource and NotResource",
+        ),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Conditions": {}}]},
+            "field Conditions",
+        ),
+        (
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": ["x"]}
+                ]
+            },
+            "field Condition",
+        ),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": "x"},
+                    }
+                ]
+            },
+            "must map to an object",
+        ),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"k": {"a": 1}}},
+                    }
+                ]
+            },
+            "must be a string",
+        ),
+        (
+            {"Statement": [{"Effect": "Allow", "Principal": {"Bogus": "x"}, "Action": "*"}]},
+            "unknown principal type",
+        ),
+        (
+            {"Statement": [{"Effect": "Allow", "Principal": ["*"], "Action": "*"}]},
+            "field Principal",
+        ),
+        ({"Statement": [{"Sid": 3, "Effect": "Allow", "Action": "*"}]}, "field Sid"),
+    ],
+)
 def test_malformed_documents_raise_policy_error_naming_the_place(doc, fragment: str) -> None:
     with pytest.raises(PolicyError) as exc:
         parse_policy(doc, id="arn:aws:iam::111122223333:policy/p")
@@ -41,15 +103,29 @@ def test_malformed_documents_raise_policy_error_naming_the_place(doc, fragment: 
 
 
 def test_validate_reports_every_bad_statement() -> None:
-    doc = {"Statement": [{"Effect": "Permit", "Action": "*"}, ALLOW, {"Effect": "Allow", "Resource": "*"}]}
+    doc = {
+        "Statement": [
+            {"Effect": "Permit", "Action": "*"},
+            ALLOW,
+            {"Effect": "Allow", "Resource": "*"},
+        ]
+    }
     problems = validate(doc)
     assert [p.statement for p in problems] == [0, 2]
 
 
 def test_validate_warnings_for_suspicious_but_valid_documents() -> None:
-    doc = {"Version": "2008-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"},
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:role/x"}, "Action": "s3:*"}]}
+    doc = {
+        "Version": "2008-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3GetObject",
+                "Resource": "arn:aws:s3:::home/${aws:username}/*",
+            },
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:role/x"}, "Action": "s3:*"},
+        ],
+    }
     messages = [p.message for p in validate(doc)]
     assert all(p.severity == "warning" for p in validate(doc))
     assert any("service prefix" in m for m in messages)
@@ -59,34 +135,70 @@ def test_validate_warnings_for_suspicious_but_valid_documents() -> None:
 
 
 def test_a_malformed_policy_in_any_layer_stops_evaluation() -> None:
-    bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
-                                                  "Condition": {"StringEqualsTypo": {"aws:SourceIp": "x"}}}]}
-    req = {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject",
-           "resource": "arn:aws:s3:::b/k", "resource_account": "111122223333"}
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEqualsTypo": {"aws:SourceIp": "x"}},
+            }
+        ],
+    }
+    req = {
+        "principal": "arn:aws:iam::111122223333:user/a",
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::b/k",
+        "resource_account": "111122223333",
+    }
     for layer in ("identity", "permissions_boundary"):
         with pytest.raises(PolicyError, match="unknown condition operator 'StringEqualsTypo'"):
-            evaluate(req, {"identity": [{"Version": "2012-10-17", "Statement": ALLOW}], layer: [bad]})
+            evaluate(
+                req, {"identity": [{"Version": "2012-10-17", "Statement": ALLOW}], layer: [bad]}
+            )
 
 
 def test_principal_is_rejected_in_identity_policies_and_required_in_resource_policies() -> None:
-    req = {"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject",
-           "resource": "arn:aws:s3:::b/k", "resource_account": "111122223333"}
+    req = {
+        "principal": "arn:aws:iam::111122223333:user/a",
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::b/k",
+        "resource_account": "111122223333",
+    }
     with_principal = {"Version": "2012-10-17", "Statement": [{**ALLOW, "Principal": "*"}]}
-    with pytest.raises(PolicyError, match="field Principal: not allowed in policies of the identity layer"):
+    with pytest.raises(
+        PolicyError, match="field Principal: not allowed in policies of the identity layer"
+    ):
         evaluate(req, {"identity": [with_principal]})
     with pytest.raises(PolicyError, match="must have Principal or NotPrincipal"):
         evaluate(req, {"resource": {"Version": "2012-10-17", "Statement": [ALLOW]}})
 
 
 def test_json_text_documents_are_accepted() -> None:
-    cp = parse_policy('{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}', id="t")
+    cp = parse_policy(
+        '{"Version": "2012-10-17", "Statement": '
+        '{"Effect": "Allow", "Action": "*", "Resource": "*"}}',
+        id="t",
+    )
     assert len(cp.statements) == 1 and cp.id == "t"
 
 
 def test_not_principal_is_rejected_in_role_trust_policies() -> None:
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"}, "Action": "sts:AssumeRole"}]}
-    req = {"principal": "arn:aws:iam::111122223333:user/a", "action": "sts:AssumeRole",
-           "resource": "arn:aws:iam::111122223333:role/R"}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    req = {
+        "principal": "arn:aws:iam::111122223333:user/a",
+        "action": "sts:AssumeRole",
+        "resource": "arn:aws:iam::111122223333:role/R",
+    }
     with pytest.raises(PolicyError, match="NotPrincipal: not allowed in a role trust policy"):
         evaluate(req, {"resource": trust})

@@ -11,19 +11,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from iamlab.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("cases", help="run policy-evaluation test cases (JSON files)", description=__doc__)
+    p = sub.add_parser(
+        "cases", help="run policy-evaluation test cases (JSON files)", description=__doc__
+    )
     csub = p.add_subparsers(dest="cases_command", metavar="SUBCOMMAND")
     csub.required = True
-    r = csub.add_parser("run", help="evaluate every case and compare with its expect", description=__doc__)
-    r.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="case files or folders of *.json")
-    r.add_argument("--json", action="store_true", help="print {total, passed, failed, results} as JSON")
+    r = csub.add_parser(
+        "run", help="evaluate every case and compare with its expect", description=__doc__
+    )
+    r.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="case files or folders of *.json"
+    )
+    r.add_argument(
+        "--json", action="store_true", help="print {total, passed, failed, results} as JSON"
+    )
     r.set_defaults(func=run)
 
 
@@ -34,7 +43,9 @@ def case_files(paths: list[Path]) -> list[Path]:
         if p.is_dir():
             found = sorted(p.rglob("*.json"))
             if not found:
-                raise InputError(f"no *.json case files under {p}; pass a case file or a folder that holds some")
+                raise InputError(
+                    f"no *.json case files under {p}; pass a case file or a folder that holds some"
+                )
             out.extend(found)
         elif p.is_file():
             out.append(p)
@@ -50,9 +61,13 @@ def load_cases(paths: list[Path]) -> Iterator[tuple[str, dict[str, Any]]]:
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{f}: not valid JSON ({exc}); a case file holds one case object or a list of them") from None
+            raise InputError(
+                f"{f}: not valid JSON ({exc}); a case file holds one case object or a list of them"
+            ) from None
         items = data if isinstance(data, list) else [data]
-        if f.resolve() not in named and not any(isinstance(c, dict) and ("request" in c or "expect" in c) for c in items):
+        if f.resolve() not in named and not any(
+            isinstance(c, dict) and ("request" in c or "expect" in c) for c in items
+        ):
             continue  # found by a folder scan and not case-shaped at all (e.g. a rules index)
         for i, case in enumerate(items):
             yield f"{f}#{i}", case

@@ -20,12 +20,25 @@ from dataclasses import dataclass, field
 from iamlab.errors import InputError
 
 USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT, SERVICE, PROVIDER, ANONYMOUS = (
-    "user", "role_session", "role", "federated_user", "root", "service", "provider", "anonymous",
+    "user",
+    "role_session",
+    "role",
+    "federated_user",
+    "root",
+    "service",
+    "provider",
+    "anonymous",
 )
 SESSION_KINDS = frozenset({ROLE_SESSION, ROLE, FEDERATED_USER})
 # aws:PrincipalType values, from memory (aws-facts 4.7 marks them unverified).
-_PRINCIPAL_TYPE = {USER: "User", ROLE_SESSION: "AssumedRole", ROLE: "AssumedRole",
-                   FEDERATED_USER: "FederatedUser", ROOT: "Account", ANONYMOUS: "Anonymous"}
+_PRINCIPAL_TYPE = {
+    USER: "User",
+    ROLE_SESSION: "AssumedRole",
+    ROLE: "AssumedRole",
+    FEDERATED_USER: "FederatedUser",
+    ROOT: "Account",
+    ANONYMOUS: "Anonymous",
+}
 
 
 @dataclass
@@ -51,7 +64,9 @@ class Caller:
         """The derived context keys as (lower-cased key, (value,)) pairs, computed once."""
         items = self.__dict__.get("_derived_items")
         if items is None:
-            items = self.__dict__["_derived_items"] = tuple((k, (v,)) for k, v in self.derived.items() if v)
+            items = self.__dict__["_derived_items"] = tuple(
+                (k, (v,)) for k, v in self.derived.items() if v
+            )
         return items
 
     @property
@@ -105,7 +120,9 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
             return _finish(Caller(p, USER, partition, account, arn=p, user_name=name))
         if res.startswith("role/"):
             name = res.rsplit("/", 1)[-1]
-            c = Caller(p, ROLE, partition, account, arn=p, role_name=name, role_arn=p, role_path_known=True)
+            c = Caller(
+                p, ROLE, partition, account, arn=p, role_name=name, role_arn=p, role_path_known=True
+            )
             return _finish(c)
         if res.startswith(("saml-provider/", "oidc-provider/")):
             return Caller(p, PROVIDER, partition, account, arn=p, service=p.lower())
@@ -113,7 +130,9 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
         if res.startswith("assumed-role/"):
             bits = res.split("/")
             if len(bits) < 3:
-                raise InputError(f"assumed-role ARN {principal!r} must be assumed-role/<role>/<session>")
+                raise InputError(
+                    f"assumed-role ARN {principal!r} must be assumed-role/<role>/<session>"
+                )
             name = bits[1]
             c = Caller(p, ROLE_SESSION, partition, account, arn=p, role_name=name)
             if given_arn and given_arn.split(":role/")[-1].rsplit("/", 1)[-1] == name:
@@ -153,7 +172,8 @@ def _finish(c: Caller) -> Caller:
 
 
 def identities(c: Caller) -> list[tuple[str, str]]:
-    """(kind, name) pairs that Principal/NotPrincipal entries are matched against (computed once)."""
+    """(kind, name) pairs that Principal/NotPrincipal entries are matched against (computed "
+    "once)."""
     cached = c.__dict__.get("_identities")
     if cached is None:
         cached = c.__dict__["_identities"] = _identities(c)

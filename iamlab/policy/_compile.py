@@ -9,17 +9,33 @@ findings as a list of ``Problem`` (plus warnings that do not stop evaluation).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from iamlab.errors import PolicyError
 from iamlab.policy._conditions import Condition, compile_conditions
-from iamlab.policy._patterns import Template, arn_regex, compile_alternatives, parse_template, plain_regex
+from iamlab.policy._patterns import (
+    Template,
+    arn_regex,
+    compile_alternatives,
+    parse_template,
+    plain_regex,
+)
 from iamlab.policy._principal import PrincipalSpec
 
 VERSIONS = ("2012-10-17", "2008-10-17")
-_STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
-                   "Resource", "NotResource", "Condition"}
+_STATEMENT_KEYS = {
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+}
 _ACTION_CACHE_LIMIT = 4096
 
 
@@ -58,63 +74,114 @@ def _strings(value: Any, where: str) -> list[str]:
 class Statement:
     """One compiled statement."""
 
-    __slots__ = ("index", "sid", "effect", "allow", "action_rx", "not_action", "actions",
-                 "resources", "not_resource", "resource_rx", "resource_templates",
-                 "principal", "not_principal", "has_principal", "conditions", "warnings", "_miss_reason")
+    __slots__ = (
+        "index",
+        "sid",
+        "effect",
+        "allow",
+        "action_rx",
+        "not_action",
+        "actions",
+        "resources",
+        "not_resource",
+        "resource_rx",
+        "resource_templates",
+        "principal",
+        "not_principal",
+        "has_principal",
+        "conditions",
+        "warnings",
+        "_miss_reason",
+    )
 
     def __init__(self, raw: Any, index: int, policy_id: str, variables: bool) -> None:
         self.index = index
         self.warnings: list[str] = []
         if not isinstance(raw, dict):
-            raise PolicyError(f"{_where(policy_id, index, None)}: a statement must be an object, got {type(raw).__name__}")
+            raise PolicyError(
+                f"{_where(policy_id, index, None)}: a statement must be an object, got "
+                f"{type(raw).__name__}"
+            )
         sid = raw.get("Sid")
         if sid is not None and not isinstance(sid, str):
-            raise PolicyError(f"{_where(policy_id, index, None, 'Sid')}: must be a string, got {sid!r}")
+            raise PolicyError(
+                f"{_where(policy_id, index, None, 'Sid')}: must be a string, got {sid!r}"
+            )
         self.sid = sid or None
         w = lambda f: _where(policy_id, index, self.sid, f)  # noqa: E731
         unknown = set(raw) - _STATEMENT_KEYS
         if unknown:
-            raise PolicyError(f"{w(sorted(unknown)[0])}: unknown statement element; valid: {', '.join(sorted(_STATEMENT_KEYS))}")
+            raise PolicyError(
+                f"{w(sorted(unknown)[0])}: unknown statement element; valid: "
+                f"{', '.join(sorted(_STATEMENT_KEYS))}"
+            )
         effect = raw.get("Effect")
         if effect not in ("Allow", "Deny"):
-            raise PolicyError(f"{w('Effect')}: must be \"Allow\" or \"Deny\", got {effect!r}")
+            raise PolicyError(f'{w("Effect")}: must be "Allow" or "Deny", got {effect!r}')
         self.effect, self.allow = effect, effect == "Allow"
         if ("Action" in raw) == ("NotAction" in raw):
-            raise PolicyError(f"{w('Action')}: a statement needs exactly one of Action or NotAction")
+            raise PolicyError(
+                f"{w('Action')}: a statement needs exactly one of Action or NotAction"
+            )
         afield = "Action" if "Action" in raw else "NotAction"
         self.not_action = afield == "NotAction"
         self.actions = tuple(_strings(raw[afield], w(afield)))
         for a in self.actions:
             if a != "*" and ":" not in a:
-                self.warnings.append(f"{w(afield)}: {a!r} has no service prefix (service:action); it matches nothing")
-        self.action_rx = compile_alternatives((plain_regex((("g", a),)) for a in self.actions), ignore_case=True)
+                self.warnings.append(
+                    f"{w(afield)}: {a!r} has no service prefix (service:action); it matches nothing"
+                )
+        self.action_rx = compile_alternatives(
+            (plain_regex((("g", a),)) for a in self.actions), ignore_case=True
+        )
         if "Resource" in raw and "NotResource" in raw:
-            raise PolicyError(f"{w('Resource')}: a statement cannot have both Resource and NotResource")
-        rfield = "Resource" if "Resource" in raw else ("NotResource" if "NotResource" in raw else None)
+            raise PolicyError(
+                f"{w('Resource')}: a statement cannot have both Resource and NotResource"
+            )
+        rfield = (
+            "Resource" if "Resource" in raw else ("NotResource" if "NotResource" in raw else None)
+        )
         self.not_resource = rfield == "NotResource"
-        self.resources: tuple[str, ...] | None = tuple(_strings(raw[rfield], w(rfield))) if rfield else None
+        self.resources: tuple[str, ...] | None = (
+            tuple(_strings(raw[rfield], w(rfield))) if rfield else None
+        )
         self.resource_rx = None
         self.resource_templates: tuple[Template, ...] = ()
-        self._miss_reason = f" not matched by {list(self.resources)}" if self.resources is not None else ""
+        self._miss_reason = (
+            f" not matched by {list(self.resources)}" if self.resources is not None else ""
+        )
         if self.resources is not None:
             templates = [parse_template(r, variables) for r in self.resources]
             static = [t for t in templates if not t.variables]
             self.resource_templates = tuple(t for t in templates if t.variables)
-            self.resource_rx = compile_alternatives(arn_regex([(k, x) for k, x, _ in t.parts]) for t in static)
+            self.resource_rx = compile_alternatives(
+                arn_regex([(k, x) for k, x, _ in t.parts]) for t in static
+            )
         if "Principal" in raw and "NotPrincipal" in raw:
-            raise PolicyError(f"{w('Principal')}: a statement cannot have both Principal and NotPrincipal")
-        self.principal = PrincipalSpec(raw["Principal"], w("Principal")) if "Principal" in raw else None
-        self.not_principal = PrincipalSpec(raw["NotPrincipal"], w("NotPrincipal")) if "NotPrincipal" in raw else None
+            raise PolicyError(
+                f"{w('Principal')}: a statement cannot have both Principal and NotPrincipal"
+            )
+        self.principal = (
+            PrincipalSpec(raw["Principal"], w("Principal")) if "Principal" in raw else None
+        )
+        self.not_principal = (
+            PrincipalSpec(raw["NotPrincipal"], w("NotPrincipal")) if "NotPrincipal" in raw else None
+        )
         for spec in (self.principal, self.not_principal):
             if spec is not None:
                 self.warnings.extend(spec.warnings)
         if self.not_principal is not None and self.allow:
-            self.warnings.append(f"{w('NotPrincipal')}: NotPrincipal with Allow is strongly discouraged by AWS")
+            self.warnings.append(
+                f"{w('NotPrincipal')}: NotPrincipal with Allow is strongly discouraged by AWS"
+            )
         self.has_principal = self.principal is not None or self.not_principal is not None
-        self.conditions: tuple[Condition, ...] = compile_conditions(raw.get("Condition"), variables=variables, where=w("Condition"))
+        self.conditions: tuple[Condition, ...] = compile_conditions(
+            raw.get("Condition"), variables=variables, where=w("Condition")
+        )
 
-
-    def match_resource(self, resource: str, lookup: Callable[[str], tuple[str, ...] | None]) -> tuple[bool, str, tuple[str, ...]]:
+    def match_resource(
+        self, resource: str, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> tuple[bool, str, tuple[str, ...]]:
         """(matches, reason, missing variable keys) for the Resource/NotResource element."""
         if self.resources is None:
             return True, "no Resource element", ()
@@ -132,7 +199,11 @@ class Statement:
                     break
         if self.not_resource:
             if missing:
-                return False, f"NotResource uses policy variable(s) without value: {', '.join(missing)}", tuple(missing)
+                return (
+                    False,
+                    f"NotResource uses policy variable(s) without value: {', '.join(missing)}",
+                    tuple(missing),
+                )
             if hit:
                 return False, f"resource is listed in NotResource {list(self.resources)}", ()
             return True, "resource not in NotResource", ()
@@ -158,16 +229,26 @@ class CompiledPolicy:
                 doc = json.loads(doc)
             except json.JSONDecodeError as exc:
                 raise PolicyError(
-                    f"{_where(policy_id, None, None)}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                    f"{_where(policy_id, None, None)}: invalid JSON at line {exc.lineno} column "
+                    f"{exc.colno}: {exc.msg}"
                 ) from None
         if not isinstance(doc, dict):
-            raise PolicyError(f"{_where(policy_id, None, None)}: a policy document must be a JSON object, got {type(doc).__name__}")
+            raise PolicyError(
+                f"{_where(policy_id, None, None)}: a policy document must be a JSON object, got "
+                f"{type(doc).__name__}"
+            )
         unknown = set(doc) - {"Version", "Id", "Statement"}
         if unknown:
-            raise PolicyError(f"{_where(policy_id, None, None, sorted(unknown)[0])}: unknown top-level element; valid: Version, Id, Statement")
+            raise PolicyError(
+                f"{_where(policy_id, None, None, sorted(unknown)[0])}: unknown top-level "
+                f"element; valid: Version, Id, Statement"
+            )
         version = doc.get("Version")
         if version is not None and version not in VERSIONS:
-            raise PolicyError(f"{_where(policy_id, None, None, 'Version')}: must be one of {', '.join(VERSIONS)}, got {version!r}")
+            raise PolicyError(
+                f"{_where(policy_id, None, None, 'Version')}: must be one of "
+                f"{', '.join(VERSIONS)}, got {version!r}"
+            )
         self.version = version
         if "Statement" not in doc:
             raise PolicyError(f"{_where(policy_id, None, None, 'Statement')}: missing Statement")
@@ -175,13 +256,17 @@ class CompiledPolicy:
         if isinstance(raw, dict):
             raw = [raw]
         if not isinstance(raw, list):
-            raise PolicyError(f"{_where(policy_id, None, None, 'Statement')}: must be an object or a list of objects, got {type(raw).__name__}")
+            raise PolicyError(
+                f"{_where(policy_id, None, None, 'Statement')}: must be an object or a list of "
+                f"objects, got {type(raw).__name__}"
+            )
         variables = version == "2012-10-17"
         self.statements = tuple(Statement(s, i, policy_id, variables) for i, s in enumerate(raw))
         self.warnings = [m for s in self.statements for m in s.warnings]
         if not variables and any("${" in json.dumps(s) for s in raw):
             self.warnings.append(
-                f"{_where(policy_id, None, None, 'Version')}: policy variables are only substituted with "
+                f"{_where(policy_id, None, None, 'Version')}: policy variables are only "
+                f"substituted with "
                 "Version 2012-10-17; here ${...} is literal text"
             )
         self._action_cache: dict[str, tuple[Statement, ...]] = {}
@@ -191,7 +276,9 @@ class CompiledPolicy:
         """Statements whose Action/NotAction element matches (cached per action)."""
         hit = self._action_cache.get(action_l)
         if hit is None:
-            hit = tuple(s for s in self.statements if (s.action_rx.match(action_l) is None) == s.not_action)
+            hit = tuple(
+                s for s in self.statements if (s.action_rx.match(action_l) is None) == s.not_action
+            )
             if len(self._action_cache) >= _ACTION_CACHE_LIMIT:
                 self._action_cache.clear()
             self._action_cache[action_l] = hit
@@ -202,9 +289,21 @@ class CompiledPolicy:
         recs = self._miss_records.get(layer)
         if recs is None:
             recs = tuple(
-                (layer, self.id, s.index, s.sid, s.effect, False, "action",
-                 f"action is listed in NotAction {list(s.actions)}" if s.not_action
-                 else f"action not matched by {list(s.actions)}", (), None, ())
+                (
+                    layer,
+                    self.id,
+                    s.index,
+                    s.sid,
+                    s.effect,
+                    False,
+                    "action",
+                    f"action is listed in NotAction {list(s.actions)}"
+                    if s.not_action
+                    else f"action not matched by {list(s.actions)}",
+                    (),
+                    None,
+                    (),
+                )
                 for s in self.statements
             )
             self._miss_records[layer] = recs
@@ -244,7 +343,9 @@ def validate(doc: Any, id: str = "") -> list[Problem]:  # noqa: A002
                     Statement(s, i, id, variables)
                 except PolicyError as e:
                     sid = s.get("Sid") if isinstance(s, dict) else None
-                    problems.append(Problem("error", id, i, sid if isinstance(sid, str) else None, None, str(e)))
+                    problems.append(
+                        Problem("error", id, i, sid if isinstance(sid, str) else None, None, str(e))
+                    )
             if not problems:
                 problems = [Problem("error", id, None, None, None, str(exc))]
         return problems

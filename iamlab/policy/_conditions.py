@@ -25,11 +25,18 @@ import binascii
 import ipaddress
 import math
 import operator
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from iamlab.errors import PolicyError
-from iamlab.policy._patterns import Template, arn_regex, compile_alternatives, parse_template, plain_regex
+from iamlab.policy._patterns import (
+    Template,
+    arn_regex,
+    compile_alternatives,
+    parse_template,
+    plain_regex,
+)
 
 # base operator name (lower) -> (family, negated, comparator name)
 _OPERATORS: dict[str, tuple[str, bool, str]] = {
@@ -74,7 +81,11 @@ _CANONICAL = {
 KNOWN_OPERATORS = tuple(_CANONICAL)
 _VARIABLE_FAMILIES = {"string", "string_ic", "string_like", "bool", "arn"}
 _CMP: dict[str, Callable[[float, float], bool]] = {
-    "eq": operator.eq, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
+    "eq": operator.eq,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
 }
 
 
@@ -142,7 +153,9 @@ def _request_ip(text: str) -> tuple[int, int, int] | None:
     return hit
 
 
-def _build_predicate(family: str, cmp: str, values: tuple[str, ...], where: str) -> Callable[[str], bool]:
+def _build_predicate(
+    family: str, cmp: str, values: tuple[str, ...], where: str
+) -> Callable[[str], bool]:
     """Positive-sense predicate: does one request value match any policy value?"""
     if family == "string":
         allowed = frozenset(values)
@@ -190,7 +203,9 @@ def _build_predicate(family: str, cmp: str, values: tuple[str, ...], where: str)
     raise AssertionError(family)  # pragma: no cover
 
 
-def _templates_predicate(family: str, parts_list: list[tuple[tuple[str, str], ...]]) -> Callable[[str], bool]:
+def _templates_predicate(
+    family: str, parts_list: list[tuple[tuple[str, str], ...]]
+) -> Callable[[str], bool]:
     """Predicate over rendered templates (string, string_ic, string_like, bool, arn)."""
     if family == "string_like":
         rx = compile_alternatives(plain_regex(p) for p in parts_list)
@@ -205,8 +220,20 @@ def _templates_predicate(family: str, parts_list: list[tuple[tuple[str, str], ..
 class Condition:
     """One (operator, key) pair of a Condition block, compiled."""
 
-    __slots__ = ("operator", "key", "key_l", "values", "family", "negated", "set_op", "if_exists",
-                 "_pred", "_templates", "_null_expect", "_cache")
+    __slots__ = (
+        "operator",
+        "key",
+        "key_l",
+        "values",
+        "family",
+        "negated",
+        "set_op",
+        "if_exists",
+        "_pred",
+        "_templates",
+        "_null_expect",
+        "_cache",
+    )
 
     def __init__(self, op: str, key: str, raw_values: Any, *, variables: bool, where: str) -> None:
         self.operator = op
@@ -216,22 +243,26 @@ class Condition:
             raw_values = [raw_values]
         for v in raw_values:
             if v is None or isinstance(v, (dict, list)):
-                raise PolicyError(f"{where}: condition value {v!r} for {op} {key!r} must be a string, number or boolean")
+                raise PolicyError(
+                    f"{where}: condition value {v!r} for {op} {key!r} must be a string, number "
+                    f"or boolean"
+                )
         self.values = tuple(value_text(v) for v in raw_values)
         name = op
         self.set_op: str | None = None
         low = name.lower()
         if low.startswith("forallvalues:"):
-            self.set_op, name = "all", name[len("forallvalues:"):]
+            self.set_op, name = "all", name[len("forallvalues:") :]
         elif low.startswith("foranyvalue:"):
-            self.set_op, name = "any", name[len("foranyvalue:"):]
+            self.set_op, name = "any", name[len("foranyvalue:") :]
         self.if_exists = name.lower().endswith("ifexists")
         base = name[: -len("ifexists")] if self.if_exists else name
         spec = _OPERATORS.get(base.lower())
         if spec is None or (self.if_exists and base.lower() == "null"):
             raise PolicyError(
                 f"{where}: unknown condition operator {op!r}; valid operators are "
-                f"{', '.join(KNOWN_OPERATORS)} (optionally with IfExists, ForAllValues:, ForAnyValue:)"
+                f"{', '.join(KNOWN_OPERATORS)} (optionally with IfExists, ForAllValues:, "
+                f"ForAnyValue:)"
             )
         self.family, self.negated, cmp = spec
         self._templates: tuple[Template, ...] | None = None
@@ -249,7 +280,9 @@ class Condition:
         if any(t.variables for t in templates):
             self._templates = templates
         elif self.family in ("string_like", "arn"):
-            self._pred = _templates_predicate(self.family, [tuple((k, t) for k, t, _ in tp.parts) for tp in templates])
+            self._pred = _templates_predicate(
+                self.family, [tuple((k, t) for k, t, _ in tp.parts) for tp in templates]
+            )
         elif self.family in ("string", "string_ic", "bool"):
             # Escapes such as ${*} still need rendering to their literal text.
             texts = tuple("".join(t for _, t, _ in tp.parts) for tp in templates)
@@ -257,7 +290,9 @@ class Condition:
         else:
             self._pred = _build_predicate(self.family, cmp, self.values, where)
 
-    def _predicate(self, lookup: Callable[[str], tuple[str, ...] | None]) -> Callable[[str], bool] | str:
+    def _predicate(
+        self, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> Callable[[str], bool] | str:
         if self._pred is not None:
             return self._pred
         rendered: list[tuple[tuple[str, str], ...]] = []
@@ -274,7 +309,9 @@ class Condition:
             pred = self._cache[key] = _templates_predicate(self.family, rendered)
         return pred
 
-    def evaluate(self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]) -> tuple:
+    def evaluate(
+        self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> tuple:
         """Return the record of this check; its verdict is item 4.
 
         The record is a plain tuple in ``ConditionResult`` field order (operator,
@@ -285,29 +322,86 @@ class Condition:
         req = ctx.get(self.key_l) or None
         if self.family == "null":
             absent = req is None
-            ok = ("true" in self._null_expect and absent) or ("false" in self._null_expect and not absent)
+            ok = ("true" in self._null_expect and absent) or (
+                "false" in self._null_expect and not absent
+            )
             why = "key absent" if absent else "key present"
             return (self.operator, self.key, self.values, req, ok, why, absent, None)
         pred = self._predicate(lookup)
         if isinstance(pred, str):
-            return (self.operator, self.key, self.values, req, False,
-                                   f"policy variable ${{{pred}}} has no value in the request: the statement does not apply",
-                                   req is None, pred)
+            return (
+                self.operator,
+                self.key,
+                self.values,
+                req,
+                False,
+                f"policy variable ${{{pred}}} has no value in the request: the statement does "
+                f"not apply",
+                req is None,
+                pred,
+            )
         if req is None:
             if self.if_exists:
-                return (self.operator, self.key, self.values, None, True, "key absent: IfExists makes it true", True, None)
+                return (
+                    self.operator,
+                    self.key,
+                    self.values,
+                    None,
+                    True,
+                    "key absent: IfExists makes it true",
+                    True,
+                    None,
+                )
             if self.set_op == "all":
-                return (self.operator, self.key, self.values, None, True, "key absent: ForAllValues is true for an absent key", True, None)
+                return (
+                    self.operator,
+                    self.key,
+                    self.values,
+                    None,
+                    True,
+                    "key absent: ForAllValues is true for an absent key",
+                    True,
+                    None,
+                )
             if self.set_op == "any":
-                return (self.operator, self.key, self.values, None, False, "key absent: ForAnyValue is false for an absent key", True, None)
+                return (
+                    self.operator,
+                    self.key,
+                    self.values,
+                    None,
+                    False,
+                    "key absent: ForAnyValue is false for an absent key",
+                    True,
+                    None,
+                )
             if self.negated:
-                return (self.operator, self.key, self.values, None, True, "key absent: a negated operator is true", True, None)
-            return (self.operator, self.key, self.values, None, False, "key absent: a positive operator is false", True, None)
+                return (
+                    self.operator,
+                    self.key,
+                    self.values,
+                    None,
+                    True,
+                    "key absent: a negated operator is true",
+                    True,
+                    None,
+                )
+            return (
+                self.operator,
+                self.key,
+                self.values,
+                None,
+                False,
+                "key absent: a positive operator is false",
+                True,
+                None,
+            )
         neg = self.negated
         if self.set_op is None and len(req) == 1:
             ok = pred(req[0]) != neg
             if neg:
-                why = "no policy value matches" if ok else "a policy value matches (negated operator)"
+                why = (
+                    "no policy value matches" if ok else "a policy value matches (negated operator)"
+                )
             else:
                 why = "a policy value matches" if ok else "no policy value matches"
             return (self.operator, self.key, self.values, req, ok, why, False, None)
@@ -321,7 +415,9 @@ class Condition:
             hit = any(pred(v) for v in req)
             ok = hit != neg
             if neg:
-                why = "no policy value matches" if ok else "a policy value matches (negated operator)"
+                why = (
+                    "no policy value matches" if ok else "a policy value matches (negated operator)"
+                )
             else:
                 why = "a policy value matches" if ok else "no policy value matches"
         return (self.operator, self.key, self.values, req, ok, why, False, None)
@@ -332,14 +428,21 @@ def compile_conditions(block: Any, *, variables: bool, where: str) -> tuple[Cond
     if block is None:
         return ()
     if not isinstance(block, dict):
-        raise PolicyError(f"{where}: Condition must be an object of operator -> {{key: values}}, got {type(block).__name__}")
+        raise PolicyError(
+            f"{where}: Condition must be an object of operator -> {{key: values}}, got "
+            f"{type(block).__name__}"
+        )
     out = []
     for op, keys in block.items():
         if not isinstance(keys, dict):
-            raise PolicyError(f"{where}: Condition operator {op!r} must map to an object of key -> values, got {type(keys).__name__}")
+            raise PolicyError(
+                f"{where}: Condition operator {op!r} must map to an object of key -> values, "
+                f"got {type(keys).__name__}"
+            )
         for key, values in keys.items():
             if isinstance(values, list) and not values:
                 raise PolicyError(f"{where}: condition {op} {key!r} has an empty list of values")
-            out.append(Condition(op, key, values, variables=variables, where=f"{where} Condition {op}"))
+            out.append(
+                Condition(op, key, values, variables=variables, where=f"{where} Condition {op}")
+            )
     return tuple(out)
-

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 _VAR_RE = re.compile(r"\$\{([^}]*)\}")
 _DEFAULT_RE = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
@@ -37,7 +37,9 @@ class Template:
     parts: tuple[tuple[str, str, str | None], ...]
     variables: tuple[str, ...]
 
-    def render(self, lookup: Callable[[str], tuple[str, ...] | None]) -> list[tuple[tuple[str, str], ...]] | str:
+    def render(
+        self, lookup: Callable[[str], tuple[str, ...] | None]
+    ) -> list[tuple[tuple[str, str], ...]] | str:
         """Substitute variables; return the alternatives as (kind, text) parts.
 
         Returns the lower-cased key (a ``str``) of the first variable without a
@@ -94,7 +96,9 @@ def _glob_text(text: str, star: str, one: str) -> str:
 
 def plain_regex(parts: Iterable[tuple[str, str]]) -> str:
     """Regex text for a whole-string wildcard match (actions, StringLike)."""
-    return "".join(_glob_text(text, ".*", ".") if kind == "g" else re.escape(text) for kind, text in parts)
+    return "".join(
+        _glob_text(text, ".*", ".") if kind == "g" else re.escape(text) for kind, text in parts
+    )
 
 
 def arn_regex(parts: Iterable[tuple[str, str]]) -> str:
@@ -111,7 +115,9 @@ def arn_regex(parts: Iterable[tuple[str, str]]) -> str:
                 out.append(":")
             if kind == "g":
                 free = colons >= 5 or colons >= total_colons
-                out.append(_glob_text(chunk, ".*", ".") if free else _glob_text(chunk, "[^:]*", "[^:]"))
+                out.append(
+                    _glob_text(chunk, ".*", ".") if free else _glob_text(chunk, "[^:]*", "[^:]")
+                )
             else:
                 out.append(re.escape(chunk))
     return "".join(out)

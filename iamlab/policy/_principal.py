@@ -21,23 +21,51 @@ from typing import Any
 from iamlab.errors import PolicyError
 from iamlab.policy._caller import ANONYMOUS, ROLE, ROLE_SESSION, Caller, identities
 
-_KEYS = {"aws": "AWS", "service": "Service", "federated": "Federated", "canonicaluser": "CanonicalUser"}
+_KEYS = {
+    "aws": "AWS",
+    "service": "Service",
+    "federated": "Federated",
+    "canonicaluser": "CanonicalUser",
+}
 # Best grant first: unlimited grants, then the role ARN grant (limited by
 # boundary and session policy), then the whole account (delegation).
-_RANK = {"session": 0, "user": 0, "federated": 0, "canonical_user": 0, "service": 1, "wildcard": 2,
-         "role": 3, "account": 4}
+_RANK = {
+    "session": 0,
+    "user": 0,
+    "federated": 0,
+    "canonical_user": 0,
+    "service": 1,
+    "wildcard": 2,
+    "role": 3,
+    "account": 4,
+}
 
 
 class PrincipalSpec:
     """A compiled Principal or NotPrincipal element."""
 
-    __slots__ = ("entries", "wildcard", "accounts", "users", "roles", "role_arns", "sessions", "services",
-                 "federated", "canonical", "unique_ids", "warnings", "_cache")
+    __slots__ = (
+        "entries",
+        "wildcard",
+        "accounts",
+        "users",
+        "roles",
+        "role_arns",
+        "sessions",
+        "services",
+        "federated",
+        "canonical",
+        "unique_ids",
+        "warnings",
+        "_cache",
+    )
 
     def __init__(self, value: Any, where: str) -> None:
         self.entries: list[str] = []
         self.wildcard = False
-        self.accounts: set[tuple[str | None, str]] = set()  # (partition or None for a bare id, account)
+        self.accounts: set[tuple[str | None, str]] = (
+            set()
+        )  # (partition or None for a bare id, account)
         self.users: set[str] = set()
         self.roles: set[tuple[str, str, str]] = set()  # (partition, account, role name)
         self.role_arns: set[str] = set()
@@ -54,16 +82,22 @@ class PrincipalSpec:
             return
         if not isinstance(value, dict) or not value:
             raise PolicyError(
-                f"{where}: must be \"*\" or an object with AWS, Service, Federated or CanonicalUser, got {value!r}"
+                f'{where}: must be "*" or an object with AWS, Service, Federated or '
+                f"CanonicalUser, got {value!r}"
             )
         for key, vals in value.items():
             kind = _KEYS.get(str(key).lower())
             if kind is None:
-                raise PolicyError(f"{where}: unknown principal type {key!r}; valid: AWS, Service, Federated, CanonicalUser")
+                raise PolicyError(
+                    f"{where}: unknown principal type {key!r}; valid: AWS, Service, Federated, "
+                    f"CanonicalUser"
+                )
             if isinstance(vals, str):
                 vals = [vals]
             if not isinstance(vals, list) or not vals or not all(isinstance(v, str) for v in vals):
-                raise PolicyError(f"{where}: {key} must be a string or a non-empty list of strings, got {vals!r}")
+                raise PolicyError(
+                    f"{where}: {key} must be a string or a non-empty list of strings, got {vals!r}"
+                )
             for v in vals:
                 self.entries.append(f"{kind}:{v}")
                 self._add(kind, v.strip(), where)
@@ -81,7 +115,10 @@ class PrincipalSpec:
             self.accounts.add((None, v))
         elif v.startswith("arn:"):
             if "*" in v or "?" in v:
-                self.warnings.append(f"{where}: {v!r} has a wildcard; principals allow no partial wildcards (taken literally)")
+                self.warnings.append(
+                    f"{where}: {v!r} has a wildcard; principals allow no partial wildcards "
+                    f"(taken literally)"
+                )
             parts = v.split(":", 5)
             if len(parts) != 6:
                 self.warnings.append(f"{where}: {v!r} is not a valid principal ARN")
@@ -97,7 +134,9 @@ class PrincipalSpec:
             elif service == "sts" and res.startswith(("assumed-role/", "federated-user/")):
                 self.sessions.add(v)
             else:
-                self.warnings.append(f"{where}: {v!r} is not a user, role, session, federated user or account ARN")
+                self.warnings.append(
+                    f"{where}: {v!r} is not a user, role, session, federated user or account ARN"
+                )
         elif v[:4] in ("AIDA", "AROA") and v.isalnum():
             self.unique_ids.add(v)
         else:

@@ -10,8 +10,9 @@ are kept for reports. Reading files is the caller's job (this package is pure).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from iamlab.errors import InputError, PolicyError
 from iamlab.policy._evaluate import evaluate
@@ -33,8 +34,15 @@ class CaseResult:
     decision: Decision | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "where": self.where, "passed": self.passed, "expected": self.expected,
-                "actual": self.actual, "problems": list(self.problems), "explanation": self.explanation}
+        return {
+            "name": self.name,
+            "where": self.where,
+            "passed": self.passed,
+            "expected": self.expected,
+            "actual": self.actual,
+            "problems": list(self.problems),
+            "explanation": self.explanation,
+        }
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,12 @@ class CaseReport:
         return self.total - self.passed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "passed": self.passed, "failed": self.failed,
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "total": self.total,
+            "passed": self.passed,
+            "failed": self.failed,
+            "results": [r.to_dict() for r in self.results],
+        }
 
 
 def check_case(case: Any, where: str) -> None:
@@ -68,7 +80,9 @@ def check_case(case: Any, where: str) -> None:
     label = f"{where} (case {name!r})" if name else where
     for key in ("name", "request", "policies", "expect"):
         if key not in case:
-            raise InputError(f"{label}: missing {key!r}; a case needs name, request, policies and expect")
+            raise InputError(
+                f"{label}: missing {key!r}; a case needs name, request, policies and expect"
+            )
     req, exp = case["request"], case["expect"]
     if not isinstance(req, dict) or "principal" not in req or "action" not in req:
         raise InputError(f"{label}: request must be an object with at least principal and action")
@@ -76,17 +90,24 @@ def check_case(case: Any, where: str) -> None:
         raise InputError(f"{label}: policies must be an object of layer -> documents")
     unknown = set(case["policies"]) - set(LAYERS)
     if unknown:
-        raise InputError(f"{label}: unknown policy layer(s) {sorted(unknown)}; valid: identity, "
-                         "permissions_boundary, session, scp, rcp, resource (or trust), vpc_endpoint")
+        raise InputError(
+            f"{label}: unknown policy layer(s) {sorted(unknown)}; valid: identity, "
+            "permissions_boundary, session, scp, rcp, resource (or trust), vpc_endpoint"
+        )
     if case["policies"].get("trust") is not None and case["policies"].get("resource") is not None:
         raise InputError(f"{label}: give the role trust policy as resource or trust, not both")
     if not isinstance(exp, dict) or ("decision" not in exp and "error" not in exp):
         raise InputError(f"{label}: expect must be an object with decision (or error)")
     if "decision" in exp and exp["decision"] not in DECISIONS:
-        raise InputError(f"{label}: expect.decision {exp['decision']!r} is not one of {', '.join(DECISIONS)}")
+        raise InputError(
+            f"{label}: expect.decision {exp['decision']!r} is not one of {', '.join(DECISIONS)}"
+        )
     bad = set(exp.get("denied_by") or ()) - set(LAYERS)
     if bad:
-        raise InputError(f"{label}: expect.denied_by has unknown layer(s) {sorted(bad)}; valid: {', '.join(LAYERS)}")
+        raise InputError(
+            f"{label}: expect.denied_by has unknown layer(s) {sorted(bad)}; valid: "
+            f"{', '.join(LAYERS)}"
+        )
 
 
 def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
@@ -101,15 +122,21 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
         ok = want is True or (isinstance(want, str) and want.lower() in str(exc).lower())
         problems = () if ok else (f"policy error: {exc}",)
         return CaseResult(name, where, ok, exp, {"error": str(exc)}, problems, str(exc))
-    actual: dict[str, Any] = {"decision": d.decision, "denied_by": list(d.denied_by),
-                              "missing_context": list(d.missing_context), "policy_type": d.policy_type}
+    actual: dict[str, Any] = {
+        "decision": d.decision,
+        "denied_by": list(d.denied_by),
+        "missing_context": list(d.missing_context),
+        "policy_type": d.policy_type,
+    }
     problems: list[str] = []
     if "error" in exp:
         problems.append("expected a policy error, but the policies were accepted")
     if "decision" in exp and d.decision != exp["decision"]:
         problems.append(f"decision: expected {exp['decision']}, got {d.decision}")
     if exp.get("denied_by") is not None and _layers(exp["denied_by"]) != _layers(d.denied_by):
-        problems.append(f"denied_by: expected {sorted(exp['denied_by'])}, got {sorted(d.denied_by)}")
+        problems.append(
+            f"denied_by: expected {sorted(exp['denied_by'])}, got {sorted(d.denied_by)}"
+        )
     if exp.get("missing_context") is not None:
         want = {k.lower() for k in exp["missing_context"]}
         got = {k.lower() for k in d.missing_context}

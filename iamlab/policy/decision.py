@@ -12,11 +12,29 @@ from functools import cached_property
 from typing import Any
 
 DECISIONS = ("allow", "implicit_deny", "explicit_deny")
-LAYERS = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint", "trust")
+LAYERS = (
+    "identity",
+    "permissions_boundary",
+    "session",
+    "scp",
+    "rcp",
+    "resource",
+    "vpc_endpoint",
+    "trust",
+)
 OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable")
 FAILED_ON = ("action", "resource", "principal", "condition")
 # How a resource-based policy statement matched the caller (aws-facts 4.2).
-GRANTS = ("session", "user", "role", "account", "wildcard", "service", "federated", "canonical_user")
+GRANTS = (
+    "session",
+    "user",
+    "role",
+    "account",
+    "wildcard",
+    "service",
+    "federated",
+    "canonical_user",
+)
 
 # Error-message vocabulary of aws-facts 1.1, per layer.
 POLICY_TYPE_PHRASES = {
@@ -32,7 +50,16 @@ POLICY_TYPE_PHRASES = {
 # Which layer an AWS error message would name when several denied: AWS names
 # one only (aws-facts 1.1); we pick by evaluation order (4.1), which is our
 # inference, not documented.
-NAMING_ORDER = ("vpc_endpoint", "rcp", "scp", "trust", "resource", "identity", "permissions_boundary", "session")
+NAMING_ORDER = (
+    "vpc_endpoint",
+    "rcp",
+    "scp",
+    "trust",
+    "resource",
+    "identity",
+    "permissions_boundary",
+    "session",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +168,11 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (tuples become lists)."""
-        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("raw_")}
+        out = {
+            f.name: _plain(getattr(self, f.name))
+            for f in fields(self)
+            if not f.name.startswith("raw_")
+        }
         out["deciding"] = _plain(self.deciding)
         out["layers"] = _plain(self.layers)
         return out
@@ -158,15 +189,34 @@ def _statement(r: tuple) -> StatementResult:
 _new = object.__new__
 
 
-def make_decision(decision: str, denied_by: tuple[str, ...], policy_type: str | None,
-                  missing_context: tuple[str, ...], notes: tuple[str, ...], principal: str, action: str,
-                  resource: str, resource_account: str | None, raw_layers: tuple, raw_deciding: tuple) -> Decision:
+def make_decision(
+    decision: str,
+    denied_by: tuple[str, ...],
+    policy_type: str | None,
+    missing_context: tuple[str, ...],
+    notes: tuple[str, ...],
+    principal: str,
+    action: str,
+    resource: str,
+    resource_account: str | None,
+    raw_layers: tuple,
+    raw_deciding: tuple,
+) -> Decision:
     """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
     d = _new(Decision)
-    d.__dict__.update(decision=decision, denied_by=denied_by, policy_type=policy_type,
-                      missing_context=missing_context, notes=notes, principal=principal, action=action,
-                      resource=resource, resource_account=resource_account, raw_layers=raw_layers,
-                      raw_deciding=raw_deciding)
+    d.__dict__.update(
+        decision=decision,
+        denied_by=denied_by,
+        policy_type=policy_type,
+        missing_context=missing_context,
+        notes=notes,
+        principal=principal,
+        action=action,
+        resource=resource,
+        resource_account=resource_account,
+        raw_layers=raw_layers,
+        raw_deciding=raw_deciding,
+    )
     return d
 
 
@@ -217,7 +267,15 @@ def render_text(d: Decision) -> str:
 
 
 __all__ = [
-    "ConditionResult", "StatementResult", "LayerResult", "Decision", "render_text",
-    "DECISIONS", "LAYERS", "OUTCOMES", "FAILED_ON", "GRANTS", "POLICY_TYPE_PHRASES",
+    "ConditionResult",
+    "StatementResult",
+    "LayerResult",
+    "Decision",
+    "render_text",
+    "DECISIONS",
+    "LAYERS",
+    "OUTCOMES",
+    "FAILED_ON",
+    "GRANTS",
+    "POLICY_TYPE_PHRASES",
 ]
-

@@ -7,8 +7,9 @@ the engine (which only reads them). They carry no logic beyond conversion.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 ContextValue = str | list[str]
 
@@ -97,7 +98,9 @@ class PolicySet:
             rcp=levels(data.get("rcp"), "rcp"),
             # "trust" is accepted as another name for a role's trust policy,
             # which is the role's resource-based policy.
-            resource=one(data.get("resource") if data.get("resource") is not None else data.get("trust"),
-                         "resource"),
+            resource=one(
+                data.get("resource") if data.get("resource") is not None else data.get("trust"),
+                "resource",
+            ),
             vpc_endpoint=many(data.get("vpc_endpoint"), "vpc_endpoint"),
         )
