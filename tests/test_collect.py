@@ -288,6 +288,16 @@ def test_cli_collect_one_account_two_regions(world, tmp_path, capsys):
     assert "1 account" in capsys.readouterr().out
 
 
+def test_org_without_role_name_reads_the_org_and_own_account(world, tmp_path, capsys):
+    assert main(["collect", "--out", str(tmp_path), "--org", "--no-progress"]) == 0
+    data = _read(tmp_path / "manifest.json")
+    assert [a["account_id"] for a in data["accounts"]] == ["123456789012"]
+    assert data["skipped_accounts"] == [world["member"]]
+    assert data["organization"]["complete"] is True
+    assert (tmp_path / "organization" / "tree.json").exists()
+    assert "pass --role-name NAME to read them" in capsys.readouterr().out
+
+
 def _reset_auth(url: str, count: str) -> None:
     req = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
                                  headers={"Content-Type": "text/plain"})

@@ -48,6 +48,7 @@ class Manifest:
     organization: dict[str, Any] | None
     accounts: list[dict[str, Any]] = field(default_factory=list)
     failed_calls: list[FailedCall] = field(default_factory=list)
+    skipped_accounts: list[str] = field(default_factory=list)  # --org without --role-name
 
     def to_dict(self) -> dict[str, Any]:
         from iamlab import __version__
@@ -60,6 +61,7 @@ class Manifest:
             "role_name": self.role_name, "organization": self.organization,
             "accounts": self.accounts,
             "failed_calls": [f.to_dict() for f in self.failed_calls],
+            "skipped_accounts": self.skipped_accounts,
         }
 
 
@@ -103,9 +105,8 @@ def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: 
     failed_before = len(rec.failed)
     home = out / "accounts" / account
     iam = ro_client("iam", session=sess, region=regions[0])
-    before = len(rec.failed)
     pages = list(rec.pages(iam, "GetAccountAuthorizationDetails", account))
-    details_ok = len(rec.failed) == before
+    details_ok = len(rec.failed) == failed_before
     if details_ok:
         write_json(home / "authorization-details.json", _merge_authorization_details(pages))
     tick()
@@ -129,7 +130,9 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     """Collect a snapshot into ``out_dir`` and return its manifest.
 
     ``org``: also read the organization (tree, SCPs, RCPs) and, unless
-    ``accounts`` is given, collect every ACTIVE account in it. ``accounts``:
+    ``accounts`` is given, collect every ACTIVE account in it (only the
+    caller's when no ``role_name`` is given; the others are listed in
+    ``skipped_accounts``). ``accounts``:
     account ids to collect (default: the caller's). Other accounts than the
     caller's are read by assuming ``role_name`` there. ``regions``: where to
     list regional resources (default: the session's Region, else us-east-1).
@@ -165,9 +168,13 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     if org:
         org_client = ro_client("organizations", session=base, region=regions[0])
         org_summary = collect_organization(rec, org_client, out, caller["Account"], tick)
-        if org_summary and not targets:
-            targets = [a["Id"] for a in org_summary["accounts"] if a.get("Status", "ACTIVE")
-                       == "ACTIVE"]
+    skipped: list[str] = []
+    if org_summary and not targets:
+        members = [a["Id"] for a in org_summary["accounts"] if a.get("Status", "ACTIVE")
+                   == "ACTIVE"]
+        # without a role to assume, read the organization and the caller's own account only
+        targets = members if role_name else [caller["Account"]]
+        skipped = [] if role_name else [a for a in members if a != caller["Account"]]
     targets = list(dict.fromkeys(targets or [caller["Account"]]))
     others = [a for a in targets if a != caller["Account"]]
     if others and not role_name:
@@ -178,7 +185,7 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
                         None if org_summary is None else
                         {"id": org_summary["id"], "complete": org_summary["complete"],
                          "policies": len(org_summary["policies"])},
-                        failed_calls=rec.failed)
+                        failed_calls=rec.failed, skipped_accounts=skipped)
     for account in tqdm(targets, desc="accounts", disable=not progress or len(targets) < 2):
         sess, role_arn = _account_session(base, account, caller["Account"], role_name, rec)
         if sess is None:

@@ -140,6 +140,9 @@ def run_collect(args: argparse.Namespace) -> int:
           f"as {manifest.caller['Arn']}")
     for entry in manifest.accounts:
         print(f"  {entry['account_id']}  {entry['status']}")
+    if manifest.skipped_accounts:
+        print(f"skipped {len(manifest.skipped_accounts)} other account(s) of the organization; "
+              "pass --role-name NAME to read them")
     if manifest.failed_calls:
         print(f"{len(manifest.failed_calls)} call(s) failed (listed in manifest.json):")
         for f in manifest.failed_calls:
