@@ -297,7 +297,9 @@ SCENARIOS: list[dict] = [
                 "layer": "vpc_endpoint", "policy": f"arn:aws:ec2:eu-west-1:{PROD}:vpc-endpoint/{PROD_SECRETS_VPCE}",
                 "statement": None, "intended": True},
         "notes": "Network activity events (AwsVpceEvent) for the endpoint owner; the endpoint policy allows "
-                 "prod secrets only. The resource ARN is carried in resources[].",
+                 "prod secrets only, so the request never reached Secrets Manager. A full replay also finds "
+                 "no resource policy on the dev secret (cross-account), which would deny next. The resource "
+                 "ARN is carried in resources[].",
     },
     {
         "id": "undetailed-s3-partner",
