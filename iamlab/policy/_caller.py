@@ -60,13 +60,11 @@ class Caller:
     derived: dict[str, str] = field(default_factory=dict)
 
     @property
-    def derived_items(self) -> tuple[tuple[str, tuple[str]], ...]:
-        """The derived context keys as (lower-cased key, (value,)) pairs, computed once."""
-        items = self.__dict__.get("_derived_items")
+    def derived_ctx(self) -> dict[str, tuple[str, ...]]:
+        """The derived context keys as a request context (lower-cased keys), computed once."""
+        items = self.__dict__.get("_derived_ctx")
         if items is None:
-            items = self.__dict__["_derived_items"] = tuple(
-                (k, (v,)) for k, v in self.derived.items() if v
-            )
+            items = self.__dict__["_derived_ctx"] = {k: (v,) for k, v in self.derived.items() if v}
         return items
 
     @property

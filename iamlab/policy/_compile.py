@@ -9,8 +9,10 @@ findings as a list of ``Problem`` (plus warnings that do not stop evaluation).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from iamlab.errors import PolicyError
@@ -69,6 +71,24 @@ def _strings(value: Any, where: str) -> list[str]:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return value
     raise PolicyError(f"{where}: must be a string or a non-empty list of strings, got {value!r}")
+
+
+# Patterns repeat across the policies of a snapshot ("*", "s3:GetObject", ...):
+# their regexes are built once, like ``re``'s own cache.
+@lru_cache(maxsize=8192)
+def _action_regex(actions: tuple[str, ...]) -> re.Pattern[str]:
+    return compile_alternatives((plain_regex((("g", a),)) for a in actions), ignore_case=True)
+
+
+@lru_cache(maxsize=8192)
+def _resource_regex(
+    resources: tuple[str, ...], variables: bool
+) -> tuple[re.Pattern[str], tuple[Template, ...]]:
+    """(regex of the resources without variables, templates of those with variables)."""
+    templates = [parse_template(r, variables) for r in resources]
+    static = [t for t in templates if not t.variables]
+    rx = compile_alternatives(arn_regex([(k, x) for k, x, _ in t.parts]) for t in static)
+    return rx, tuple(t for t in templates if t.variables)
 
 
 class Statement:
@@ -131,9 +151,7 @@ class Statement:
                 self.warnings.append(
                     f"{w(afield)}: {a!r} has no service prefix (service:action); it matches nothing"
                 )
-        self.action_rx = compile_alternatives(
-            (plain_regex((("g", a),)) for a in self.actions), ignore_case=True
-        )
+        self.action_rx = _action_regex(self.actions)
         if "Resource" in raw and "NotResource" in raw:
             raise PolicyError(
                 f"{w('Resource')}: a statement cannot have both Resource and NotResource"
@@ -151,12 +169,7 @@ class Statement:
             f" not matched by {list(self.resources)}" if self.resources is not None else ""
         )
         if self.resources is not None:
-            templates = [parse_template(r, variables) for r in self.resources]
-            static = [t for t in templates if not t.variables]
-            self.resource_templates = tuple(t for t in templates if t.variables)
-            self.resource_rx = compile_alternatives(
-                arn_regex([(k, x) for k, x, _ in t.parts]) for t in static
-            )
+            self.resource_rx, self.resource_templates = _resource_regex(self.resources, variables)
         if "Principal" in raw and "NotPrincipal" in raw:
             raise PolicyError(
                 f"{w('Principal')}: a statement cannot have both Principal and NotPrincipal"

@@ -27,6 +27,7 @@ import math
 import operator
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from iamlab.errors import PolicyError
@@ -153,9 +154,7 @@ def _request_ip(text: str) -> tuple[int, int, int] | None:
     return hit
 
 
-def _build_predicate(
-    family: str, cmp: str, values: tuple[str, ...], where: str
-) -> Callable[[str], bool]:
+def _build_predicate(family: str, cmp: str, values: tuple[str, ...]) -> Callable[[str], bool]:
     """Positive-sense predicate: does one request value match any policy value?"""
     if family == "string":
         allowed = frozenset(values)
@@ -172,7 +171,7 @@ def _build_predicate(
         for v in values:
             n = parse(v)
             if n is None:
-                raise PolicyError(f"{where}: {v!r} is not a valid {family} value")
+                raise ValueError(f"{v!r} is not a valid {family} value")
             numbers.append(n)
         fn = _CMP[cmp]
 
@@ -189,7 +188,7 @@ def _build_predicate(
         for v in values:
             net = _parse_ip(v)
             if net is None:
-                raise PolicyError(f"{where}: {v!r} is not an IPv4/IPv6 address or CIDR block")
+                raise ValueError(f"{v!r} is not an IPv4/IPv6 address or CIDR block")
             nets.append((net.version, int(net.network_address), int(net.netmask)))
 
         def ip_pred(v: str) -> bool:
@@ -214,7 +213,29 @@ def _templates_predicate(
         rx = compile_alternatives(arn_regex(p) for p in parts_list)
         return lambda v: rx.match(v) is not None
     texts = tuple("".join(t for _, t in p) for p in parts_list)
-    return _build_predicate(family, "eq", texts, "")
+    return _build_predicate(family, "eq", texts)
+
+
+@lru_cache(maxsize=8192)
+def _compile_values(
+    family: str, cmp: str, values: tuple[str, ...], use_vars: bool
+) -> tuple[Callable[[str], bool] | None, tuple[Template, ...] | None]:
+    """(predicate, None) for static values, (None, templates) when variables need a request.
+
+    Cached: the same values recur across the policies of a snapshot. Raises
+    ``ValueError`` naming a bad value (the caller adds where it is).
+    """
+    templates = tuple(parse_template(v, use_vars) for v in values)
+    if any(t.variables for t in templates):
+        return None, templates
+    if family in ("string_like", "arn"):
+        parts = [tuple((k, t) for k, t, _ in tp.parts) for tp in templates]
+        return _templates_predicate(family, parts), None
+    if family in ("string", "string_ic", "bool"):
+        # Escapes such as ${*} still need rendering to their literal text.
+        texts = tuple("".join(t for _, t, _ in tp.parts) for tp in templates)
+        return _build_predicate(family, cmp, texts), None
+    return _build_predicate(family, cmp, values), None
 
 
 class Condition:
@@ -276,19 +297,10 @@ class Condition:
             return
         self._null_expect = set()
         use_vars = variables and self.family in _VARIABLE_FAMILIES
-        templates = tuple(parse_template(v, use_vars) for v in self.values)
-        if any(t.variables for t in templates):
-            self._templates = templates
-        elif self.family in ("string_like", "arn"):
-            self._pred = _templates_predicate(
-                self.family, [tuple((k, t) for k, t, _ in tp.parts) for tp in templates]
-            )
-        elif self.family in ("string", "string_ic", "bool"):
-            # Escapes such as ${*} still need rendering to their literal text.
-            texts = tuple("".join(t for _, t, _ in tp.parts) for tp in templates)
-            self._pred = _build_predicate(self.family, cmp, texts, where)
-        else:
-            self._pred = _build_predicate(self.family, cmp, self.values, where)
+        try:
+            self._pred, self._templates = _compile_values(self.family, cmp, self.values, use_vars)
+        except ValueError as exc:
+            raise PolicyError(f"{where}: {exc}") from None
 
     def _predicate(
         self, lookup: Callable[[str], tuple[str, ...] | None]

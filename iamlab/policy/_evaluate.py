@@ -70,7 +70,13 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     Keys that differ only in case are merged (aws-facts 4.6: ``ec2`` and ``EC2``
     tags both match ``aws:ResourceTag/EC2``).
     """
-    ctx: dict[str, tuple[str, ...]] = {}
+    try:  # fast path: single-valued string values, no keys differing only in case
+        ctx = {k.lower(): (v,) for k, v in raw.items() if v.__class__ is str}
+        if len(ctx) == len(raw):
+            return ctx
+    except AttributeError:
+        pass  # a key that is not a string: handled below
+    ctx = {}
     for k, v in raw.items():
         if type(v) is str:
             vals: tuple[str, ...] = (v,)
@@ -126,12 +132,12 @@ def evaluate(
         raise InputError(
             f"request action must look like service:Action (e.g. s3:GetObject), got {action!r}"
         )
-    ctx = _context(request.context) if request.context else {}
-    caller = _caller(request.principal, ctx)
+    given = _context(request.context) if request.context else {}
+    caller = _caller(request.principal, given)
     notes: list[str] = []
-    for k, v in caller.derived_items:
-        if k not in ctx:
-            ctx[k] = v
+    # Keys AWS derives from the principal; an explicit context value wins.
+    ctx = caller.derived_ctx.copy()
+    ctx.update(given)
     resource = request.resource or "*"
     res_account = request.resource_account
     if not res_account and resource.startswith("arn:"):

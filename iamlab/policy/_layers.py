@@ -454,3 +454,17 @@ def eval_layer(
 
 def not_applicable(layer: str, note: str, level: int | None = None) -> tuple:
     return (layer, "not_applicable", (), level, note, ())
+
+
+def clear_caches() -> None:
+    """Forget every compiled policy, policy set and shared pattern (frees memory)."""
+    from iamlab.policy import _compile, _conditions, _evaluate, _patterns
+
+    _policy_cache.clear()
+    _set_cache.clear()
+    _evaluate._caller_cache.clear()
+    _compile._action_regex.cache_clear()
+    _compile._resource_regex.cache_clear()
+    _conditions._compile_values.cache_clear()
+    _conditions._ip_cache.clear()
+    _patterns._rx_cache.clear()
