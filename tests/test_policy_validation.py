@@ -202,3 +202,20 @@ def test_not_principal_is_rejected_in_role_trust_policies() -> None:
     }
     with pytest.raises(PolicyError, match="NotPrincipal: not allowed in a role trust policy"):
         evaluate(req, {"resource": trust})
+
+
+def test_problems_name_statement_sid_and_field() -> None:
+    doc = {
+        "Version": "2012-10-18",
+        "Statement": [
+            {"Sid": "A", "Effect": "allow", "Action": "*"},
+            {"Effect": "Allow", "Action": 5},
+        ],
+    }
+    problems = validate(doc, id="p1")
+    assert [(p.statement, p.sid, p.field) for p in problems] == [
+        (None, None, "Version"),
+        (0, "A", "Effect"),
+        (1, None, "Action"),
+    ]
+    assert all(p.policy_id == "p1" and p.severity == "error" for p in problems)

@@ -332,34 +332,48 @@ def parse_policy(doc: Any, id: str = "") -> CompiledPolicy:  # noqa: A002 - AWS/
     return CompiledPolicy(doc, id)
 
 
+_PLACE = re.compile(r"statement (\d+)(?: \(Sid '((?:[^'\\]|\\.)*)'\))?(?: field (\S+?))?:")
+_TOP_FIELD = re.compile(r"^policy '.*?' field (\S+?):")
+
+
+def _problem(severity: str, policy_id: str, message: str) -> Problem:
+    """A Problem with statement index, Sid and field read back from the message."""
+    m = _PLACE.search(message)
+    if m:
+        return Problem(severity, policy_id, int(m.group(1)), m.group(2), m.group(3), message)
+    t = _TOP_FIELD.search(message)
+    return Problem(severity, policy_id, None, None, t.group(1) if t else None, message)
+
+
 def validate(doc: Any, id: str = "") -> list[Problem]:  # noqa: A002
-    """Return every problem found in ``doc`` (errors and warnings); [] when clean."""
+    """Return every problem found in ``doc`` (errors and warnings); [] when clean.
+
+    Unlike ``parse_policy`` it does not stop at the first bad statement. Each
+    ``Problem`` names the statement index, Sid and field where it can.
+    """
     try:
         cp = CompiledPolicy(doc, id)
     except PolicyError as exc:
-        problems = [Problem("error", id, None, None, None, str(exc))]
-        # Report every bad statement, not just the first.
+        first = _problem("error", id, str(exc))
         raw = doc
+        if isinstance(raw, (bytes, bytearray)):
+            raw = raw.decode("utf-8", "replace")
         if isinstance(raw, str):
             try:
                 raw = json.loads(raw)
             except json.JSONDecodeError:
-                return problems
+                return [first]
         stmts = raw.get("Statement") if isinstance(raw, dict) else None
         if isinstance(stmts, dict):
             stmts = [stmts]
-        if isinstance(stmts, list):
-            variables = raw.get("Version") == "2012-10-17"
-            problems = []
-            for i, s in enumerate(stmts):
-                try:
-                    Statement(s, i, id, variables)
-                except PolicyError as e:
-                    sid = s.get("Sid") if isinstance(s, dict) else None
-                    problems.append(
-                        Problem("error", id, i, sid if isinstance(sid, str) else None, None, str(e))
-                    )
-            if not problems:
-                problems = [Problem("error", id, None, None, None, str(exc))]
-        return problems
-    return [Problem("warning", id, None, None, None, m) for m in cp.warnings]
+        if not isinstance(stmts, list):
+            return [first]
+        variables = raw.get("Version") == "2012-10-17"
+        problems = [] if first.statement is not None else [first]
+        for i, st in enumerate(stmts):
+            try:
+                Statement(st, i, id, variables)
+            except PolicyError as e:
+                problems.append(_problem("error", id, str(e)))
+        return problems or [first]
+    return [_problem("warning", id, m) for m in cp.warnings]
