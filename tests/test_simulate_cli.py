@@ -172,3 +172,20 @@ def test_request_through_a_vpc_endpoint_is_limited_by_its_policy(capsys):
     assert status == 1
     assert "vpc_endpoint" in result["denied_by"]
     assert result["context"]["aws:SourceVpce"] == "vpce-0a1b2c3d4e5f60718"
+
+
+def test_session_policy_limits_a_role_session(capsys, tmp_path):
+    session = f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice"
+    args = ["--principal", session, "--action", "ec2:DescribeInstances", *SAFE, "--json"]
+    status, out, _ = run(capsys, *args)
+    assert status == 0, out
+    assert any("session policies" in c for c in json.loads(out)["caveats"])
+    doc = {"Version": "2012-10-17",
+           "Statement": [{"Sid": "OnlyS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    (tmp_path / "session.json").write_text(json.dumps(doc))
+    status, out, _ = run(capsys, *args, "--session-policy", str(tmp_path / "session.json"))
+    result = json.loads(out)
+    assert status == 1 and result["denied_by"] == ["session"]
+    assert not any("session policies" in c for c in result["caveats"])
+    status, out, err = run(capsys, *args, "--session-policy", "{not json")
+    assert status == 2 and "--session-policy" in err and "is not JSON" in err

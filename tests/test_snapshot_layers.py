@@ -257,8 +257,24 @@ def test_unknown_principal_lists_near_matches(snap):
         SnapshotError, match=r"assumed-role/Deployr/x is not in the snapshot.*role/ci/Deployer"
     ):
         snap.principal(f"arn:aws:sts::{PROD}:assumed-role/Deployr/x")
-    with pytest.raises(SnapshotError, match="account 444444444444 is not in the snapshot"):
-        snap.principal("arn:aws:iam::444444444444:user/eve")
+
+
+def test_principal_of_an_account_outside_the_snapshot_is_external(snap):
+    partner = "arn:aws:sts::444444444444:assumed-role/sync/job-1"
+    principal = snap.principal(partner)
+    assert principal.external and principal.kind == "assumed-role"
+    assert principal.entity_arn == "arn:aws:iam::444444444444:role/sync"  # path unknown
+    ps = snap.policies_for(partner, "s3:GetObject", "arn:aws:s3:::data-lake/x")
+    assert ids(ps.identity) == ["not-in-snapshot:444444444444"]  # stand-in that allows
+    assert ps.identity[0].document["Statement"][0]["Effect"] == "Allow"
+    assert ps.permissions_boundary == () and ps.scp is None  # not in the organization
+    assert ps.resource.id == "arn:aws:s3:::data-lake"
+    assert len(ps.rcp) == 3  # the owner's RCPs apply to callers from any account
+    notes = snap.caveats(partner, "s3:GetObject", "arn:aws:s3:::data-lake/x")
+    assert "account 444444444444 of " + partner + " is not in the snapshot" in notes[0]
+    assert "and SCPs are unknown and assumed to allow" in notes[0]
+    user = snap.principal("arn:aws:iam::444444444444:user/ops/eve")
+    assert (user.kind, user.name, user.path) == ("user", "eve", "/ops/")
 
 
 def test_federated_user_takes_the_issuing_users_policies(snap):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from iamlab.errors import InputError
 
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--vpc-endpoint", metavar="VPCE_ID",
                         help="the request came through this VPC endpoint: evaluate its policy "
                         "(default: the aws:SourceVpce context value)")
+    parser.add_argument("--session-policy", metavar="FILE|JSON",
+                        help="the session policy passed when the session was created "
+                        "(CloudTrail AssumeRole requestParameters.policy)")
     parser.add_argument("--no-snapshot-context", action="store_true",
                         help="do not add the condition keys the snapshot knows")
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
@@ -61,6 +65,27 @@ def parse_context(items: list[str]) -> dict[str, str | list[str]]:
     return context
 
 
+def read_document(value: str | None) -> dict | None:
+    """Return a policy document given inline as JSON or as a file path (None stays None)."""
+    if value is None:
+        return None
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
+                             "pass a JSON document or a file holding one") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
+                         f"column {exc.colno}: {exc.msg})") from None
+    if not isinstance(doc, dict):
+        raise InputError("--session-policy must be a JSON object (a policy document)")
+    return doc
+
+
 def run(args: argparse.Namespace) -> int:
     """Render the decision (and the snapshot's caveats); 0 when allowed, 1 when denied."""
     from iamlab.snapshot.simulate import simulate
@@ -69,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         args.snapshot, args.principal, args.action, args.resource,
         context=parse_context(args.context), resource_account=args.resource_account,
         issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
-        vpc_endpoint=args.vpc_endpoint,
+        vpc_endpoint=args.vpc_endpoint, session_policy=read_document(args.session_policy),
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))

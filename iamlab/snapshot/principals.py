@@ -46,7 +46,8 @@ class Principal:
     ``kind`` is ``user``, ``role``, ``assumed-role``, ``federated-user``,
     ``root``, ``service`` or ``anonymous``. ``entity_arn`` is the IAM user or
     role ARN with its path (the value of ``aws:PrincipalArn``); ``arn`` is the
-    ARN that was asked for.
+    ARN that was asked for. ``external`` principals belong to an account the
+    snapshot does not hold.
     """
 
     arn: str
@@ -59,6 +60,7 @@ class Principal:
     unique_id: str | None = None
     session_name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    external: bool = False  # its account is not in the snapshot: identity unknown
 
     @property
     def service_linked(self) -> bool:
@@ -229,6 +231,46 @@ class AccountIam:
         if principal.kind in ("role", "assumed-role"):
             return "role", self.roles[principal.name]
         return None
+
+
+def external_principal(arn: str, parts: ArnParts) -> Principal | None:
+    """Return a principal of an account outside the snapshot (None: not a principal ARN).
+
+    A session's role path is unknown there, so ``entity_arn`` omits it.
+    """
+    kind, _, rest = parts.resource.partition("/")
+    if parts.service == "iam" and parts.resource == "root":
+        kind, rest = "root", "root"
+    elif parts.service == "iam" and kind in ("user", "role"):
+        pass
+    elif parts.service == "sts" and kind == "assumed-role":
+        role_name, _, session = rest.partition("/")
+        role_arn = f"arn:{parts.partition}:iam::{parts.account}:role/{role_name}"
+        return Principal(arn, kind, parts.account, role_name, role_arn, parts.partition,
+                         session_name=session or None, external=True)
+    elif parts.service == "sts" and kind == "federated-user":
+        pass
+    else:
+        return None
+    name = rest.rsplit("/", 1)[-1]
+    path = "/" + rest[: -len(name)].lstrip("/") if kind in ("user", "role") else "/"
+    return Principal(arn, kind, parts.account, name, arn, parts.partition, path, external=True)
+
+
+def external_identity(principal: Principal) -> Policy:
+    """Return the stand-in for the unknown identity policies of an external principal.
+
+    It allows everything, so an evaluation shows what the snapshot's side
+    (resource policy, RCPs, trust policy) decides; caveats say so.
+    """
+    return Policy(
+        document={"Version": "2012-10-17", "Statement": [
+            {"Sid": "NotInSnapshotAssumedToAllow", "Effect": "Allow", "Action": "*",
+             "Resource": "*"}]},
+        id=f"not-in-snapshot:{principal.account}",
+        name=f"identity policies of account {principal.account} (not in the snapshot; "
+        "assumed to allow)",
+    )
 
 
 def policy_from_managed(entry: Mapping[str, Any], where: str) -> Policy:

@@ -9,11 +9,11 @@ condition key names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from iamlab.policy.request import ContextValue, PolicySet, Request
+from iamlab.policy.request import ContextValue, Policy, PolicySet, Request
 from iamlab.snapshot.snapshot import Snapshot, load
 
 if TYPE_CHECKING:  # the engine is imported when a simulation runs
@@ -84,11 +84,14 @@ def simulate(
     issuer_arn: str | None = None,
     derive_context: bool = True,
     vpc_endpoint: str | None = None,
+    session_policy: Mapping[str, Any] | str | None = None,
 ) -> Simulation:
     """Return the engine's decision for a request over every layer the snapshot holds.
 
     ``snapshot`` is a loaded Snapshot or a snapshot folder. ``vpc_endpoint``
     (default: the context's ``aws:SourceVpce``) adds that endpoint's policy.
+    ``session_policy`` is the document passed when the session was created
+    (CloudTrail: the AssumeRole event's ``requestParameters.policy``).
     Raises SnapshotError for an unknown principal or a broken snapshot file.
 
     >>> simulate("sample_data/snapshot", "arn:aws:iam::111122223333:user/alice",
@@ -108,4 +111,8 @@ def simulate(
                                  issuer_arn, endpoint)
     caveats = snap.caveats(principal, action, request.resource, request.resource_account,
                            endpoint)
+    if session_policy is not None:
+        policies = replace(policies, session=Policy(document=session_policy, id=principal,
+                                                    name="session policy"))
+        caveats = [c for c in caveats if not c.startswith("session policies")]
     return Simulation(request, policies, evaluate(request, policies), tuple(caveats))

@@ -18,7 +18,14 @@ from iamlab.errors import SnapshotError
 from iamlab.policy.request import ContextValue, Policy, PolicySet
 from iamlab.snapshot.files import authorization_detail_files, read_json
 from iamlab.snapshot.org import RCP, SCP, Levels, Organization
-from iamlab.snapshot.principals import AccountIam, ArnParts, Principal, policy_from_managed
+from iamlab.snapshot.principals import (
+    AccountIam,
+    ArnParts,
+    Principal,
+    external_identity,
+    external_principal,
+    policy_from_managed,
+)
 from iamlab.snapshot.resources import ResourceIndex, ResourcePolicy
 
 # Actions authorized against the target role's trust policy (the role is the resource).
@@ -88,17 +95,17 @@ class Snapshot:
     def iam(self, account_id: str) -> AccountIam:
         """Return the IAM index of one account (read on first use)."""
         if account_id not in self._iam:
-            if account_id not in self.accounts:
-                raise SnapshotError(
-                    f"account {account_id} is not in the snapshot {self.root} (it holds "
-                    f"{', '.join(self.accounts) or 'no accounts'}); collect it or pick another"
-                )
             if account_id in self.uncollected:
                 raise SnapshotError(
                     f"the authorization details of account {account_id} were not collected "
                     f"({self.uncollected[account_id]}, see {self.root / 'manifest.json'}); its "
                     "principals and policies are unknown: re-collect with a role that may call "
                     "iam:GetAccountAuthorizationDetails"
+                )
+            if account_id not in self.accounts:
+                raise SnapshotError(
+                    f"account {account_id} is not in the snapshot {self.root} (it holds "
+                    f"{', '.join(self.accounts) or 'no accounts'}); collect it or pick another"
                 )
             self._iam[account_id] = AccountIam(account_id, self.root / "accounts" / account_id)
         return self._iam[account_id]
@@ -130,6 +137,11 @@ class Snapshot:
             )
         if parts.service not in ("iam", "sts"):
             raise SnapshotError(f"{arn} is not an IAM or STS principal ARN")
+        if parts.account not in self.accounts and parts.account not in self.uncollected:
+            external = external_principal(arn, parts)
+            if external is None:
+                raise SnapshotError(f"{arn} is not a user, role, session, federated or root ARN")
+            return external
         found = self.iam(parts.account).principal(arn, parts)
         if found is None:
             known = self.iam(parts.account).names()
@@ -163,6 +175,8 @@ class Snapshot:
         GetFederationToken, which its ARN does not name: pass ``issuer_arn``
         (CloudTrail's ``sessionContext.sessionIssuer.arn``).
         """
+        if principal.external:
+            return (external_identity(principal),), ()
         if principal.kind == "federated-user":
             if issuer_arn is None:
                 raise SnapshotError(
@@ -290,6 +304,19 @@ class Snapshot:
         """
         notes = []
         principal = self.principal(principal_arn)
+        if principal.external:
+            in_org = self.organization is not None and self.organization.path(
+                principal.account or ""
+            )
+            notes.append(
+                f"account {principal.account} of {principal_arn} is not in the snapshot: its "
+                "identity policies and boundary"
+                + ("" if in_org else " and SCPs")
+                + " are unknown and assumed to allow, so the decision shows what the "
+                "snapshot's side decides"
+            )
+            if principal.kind == "assumed-role":
+                notes.append("the role's path is unknown: aws:PrincipalArn is given without it")
         if self.organization is None:
             notes.append("the snapshot has no organization/: SCPs and RCPs are not evaluated")
         if principal.kind in ("assumed-role", "federated-user"):
@@ -408,11 +435,25 @@ class Snapshot:
             self._policy_index = index
         return self._policy_index
 
-    def policy(self, policy_id_or_name: str) -> tuple[str, Policy]:
-        """Return (layer, policy) by id (ARN, SCP id, inline id) or by unique name."""
+    def policy(
+        self, policy_id_or_name: str, name: str | None = None, layer: str | None = None
+    ) -> tuple[str, Policy]:
+        """Return (layer, policy) by id (ARN, SCP id, inline id) or by unique name.
+
+        A user, group or role ARN with ``name`` (or ``layer="identity"``) names
+        its inline policy ``name``; a role ARN alone names its trust policy.
+        """
         index = self._index()
+        if name and f"{policy_id_or_name}#inline/{name}" in index:
+            return index[f"{policy_id_or_name}#inline/{name}"]
         if policy_id_or_name in index:
-            return index[policy_id_or_name]
+            found = index[policy_id_or_name]
+            if found[0] == "trust" and layer == "identity":
+                raise SnapshotError(
+                    f"{policy_id_or_name} is a role: name one of its inline policies "
+                    f"({name!r} is not one of them)"
+                )
+            return found
         named = {v[1].id: v for v in index.values() if v[1].name == policy_id_or_name}
         if len(named) == 1:
             return next(iter(named.values()))
@@ -427,12 +468,14 @@ class Snapshot:
             + (f"; near matches: {', '.join(near)}" if near else "")
         )
 
-    def layer_of(self, policy_id: str, principal_arn: str | None = None) -> str:
+    def layer_of(
+        self, policy_id: str, principal_arn: str | None = None, name: str | None = None
+    ) -> str:
         """Return the layer of a policy: identity, permissions_boundary, scp, rcp, resource, trust.
 
         With ``principal_arn``, a managed policy is placed where that principal uses it.
         """
-        layer, policy = self.policy(policy_id)
+        layer, policy = self.policy(policy_id, name)
         if principal_arn and layer in ("identity", "permissions_boundary"):
             identity, boundary = self.identity_layers(self.principal(principal_arn))
             if any(p.id == policy.id for p in boundary):
@@ -441,9 +484,15 @@ class Snapshot:
                 return "identity"
         return layer
 
-    def find_statement(self, policy_id_or_name: str, sid: str) -> StatementRef:
-        """Return the statement with ``sid`` in a policy (by id or unique name)."""
-        layer, policy = self.policy(policy_id_or_name)
+    def find_statement(
+        self, policy_id_or_name: str, sid: str, name: str | None = None, layer: str | None = None
+    ) -> StatementRef:
+        """Return the statement with ``sid`` in a policy (by id or unique name).
+
+        ``name`` and ``layer`` disambiguate as in ``policy`` (an inline policy
+        of a role, rather than its trust policy).
+        """
+        layer, policy = self.policy(policy_id_or_name, name, layer)
         statements = policy.document.get("Statement") if isinstance(policy.document, dict) else None
         if isinstance(statements, dict):
             statements = [statements]
