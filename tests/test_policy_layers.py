@@ -311,3 +311,13 @@ def test_bad_principal_is_an_input_error(bad: str) -> None:
 
     with pytest.raises(InputError):
         run(bad)
+
+
+def test_new_policy_wrappers_around_the_same_document_reuse_the_compiled_form() -> None:
+    from iamlab.policy import Policy
+    from iamlab.policy._layers import compile_policy
+
+    document = doc(allow("*"))
+    first = compile_policy(Policy(document, id="p"))
+    assert compile_policy(Policy(document, id="p")) is first
+    assert compile_policy(Policy(document, id="other")) is not first  # ids name the records

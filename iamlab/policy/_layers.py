@@ -22,21 +22,37 @@ from iamlab.policy.request import Policy, PolicySet
 _IDENTITY_LAYERS = ("identity", "permissions_boundary", "session", "scp")
 _CACHE_LIMIT = 20000
 _policy_cache: dict[int, tuple[Any, CompiledPolicy]] = {}
+_doc_cache: dict[tuple[Any, str], tuple[Any, CompiledPolicy]] = {}
 _set_cache: dict[int, tuple[Any, _CompiledSet]] = {}
 
 
 def compile_policy(
     policy: Policy | Mapping[str, Any] | str, default_id: str = ""
 ) -> CompiledPolicy:
-    """The compiled form of ``policy``, cached by the identity of the object."""
+    """The compiled form of ``policy``, cached by the identity of the object.
+
+    A second cache is keyed by the document itself (its identity, or its text
+    for JSON strings) and the policy id, so new ``Policy`` wrappers around the
+    same document (as a snapshot loader builds per principal) reuse the
+    compiled form. Documents are treated as immutable once evaluated.
+    """
     key = id(policy)
     hit = _policy_cache.get(key)
     if hit is not None and hit[0] is policy:
         return hit[1]
     if isinstance(policy, Policy):
-        cp = CompiledPolicy(policy.document, policy.id or policy.name or default_id)
+        doc, pid = policy.document, policy.id or policy.name or default_id
     else:
-        cp = CompiledPolicy(policy, default_id)
+        doc, pid = policy, default_id
+    doc_key = (doc if isinstance(doc, str) else id(doc), pid)
+    dhit = _doc_cache.get(doc_key)
+    if dhit is not None and (isinstance(doc, str) or dhit[0] is doc):
+        cp = dhit[1]
+    else:
+        cp = CompiledPolicy(doc, pid)
+        if len(_doc_cache) >= _CACHE_LIMIT:
+            _doc_cache.clear()
+        _doc_cache[doc_key] = (doc, cp)
     if len(_policy_cache) >= _CACHE_LIMIT:
         _policy_cache.clear()
     _policy_cache[key] = (policy, cp)
@@ -461,6 +477,7 @@ def clear_caches() -> None:
     from iamlab.policy import _compile, _conditions, _evaluate, _patterns
 
     _policy_cache.clear()
+    _doc_cache.clear()
     _set_cache.clear()
     _evaluate._caller_cache.clear()
     _compile._action_regex.cache_clear()

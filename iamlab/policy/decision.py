@@ -249,7 +249,8 @@ def render_text(d: Decision) -> str:
             + ", ".join(d.missing_context)
         )
     for note in d.notes:
-        lines.append(f"note: {note}")
+        if not note.startswith("the decision depends on context keys"):  # said above
+            lines.append(f"note: {note}")
     for lr in d.layers:
         level = f" level {lr.level}" if lr.level is not None else ""
         extra = f" ({lr.note})" if lr.note else ""
