@@ -5,6 +5,10 @@
 -- literal of the constant NAME in iamlab/denials/grammar.py (code, never input)
 -- and {{TEMP}} with TEMP or nothing.
 --
+-- Speed: string functions (strpos, split_part(.., -1) = after the last marker)
+-- and capture-free regexes (RE2 runs those as a DFA), each behind a cheap
+-- CASE guard. Positions below are 0-based like Python's, -1 meaning none.
+--
 -- error_events: every event with an errorCode or errorMessage, its effective
 --               code (given, or pasted inside CLI/SDK text) and is_denial.
 -- denials:      the denials among them, with the parsed message fields.
@@ -19,9 +23,11 @@ WITH src AS (
     WHERE error_code IS NOT NULL OR error_message IS NOT NULL
 ), coded AS (
     SELECT *,
-           coalesce(code_in,
-                    nullif(regexp_extract(msg, {{RE_WRAPPER_CODE}}, 1), ''),
-                    nullif(regexp_extract(msg, {{RE_WRAPPER_CODE}}, 2), '')) AS code
+           CASE WHEN code_in IS NOT NULL THEN code_in
+                WHEN contains(msg, 'An error occurred (') OR contains(msg, 'Error Code: ')
+                THEN coalesce(nullif(regexp_extract(msg, {{RE_WRAPPER_CODE}}, 1), ''),
+                              nullif(regexp_extract(msg, {{RE_WRAPPER_CODE}}, 2), ''))
+           END AS code
     FROM src
 )
 SELECT *,
@@ -33,93 +39,148 @@ FROM coded;
 
 CREATE OR REPLACE {{TEMP}} VIEW denials AS
 WITH split AS (
-    SELECT *,
-           contains(msg, {{MARK}}) AS has_grammar,
-           regexp_extract(msg, {{RE_SPLIT}}, ['head', 'tail']) AS sp
+    SELECT *, strpos(msg, {{MARK}}) AS mark_at
     FROM error_events
     WHERE is_denial
 ), act AS (
     SELECT *,
-           CASE WHEN has_grammar THEN nullif(regexp_extract(sp.head, {{RE_PRINCIPAL}}, 1), '') END
-               AS principal,
-           regexp_extract(sp.tail, {{RE_ACTION}}, ['tok', 'rest']) AS ac
+           CASE WHEN mark_at > 0 THEN left(msg, mark_at - 1) ELSE '' END AS head,
+           CASE WHEN mark_at > 0 THEN substr(msg, mark_at + length({{MARK}})) ELSE '' END AS tail
     FROM split
-), res AS (
+), act2 AS (
     SELECT *,
-           has_grammar AND starts_with(ac.rest, {{ON_RESOURCE}}) AS on_res,
-           CASE WHEN has_grammar AND starts_with(ac.rest, {{ON_RESOURCE}})
-                THEN substr(ac.rest, length({{ON_RESOURCE}}) + 1) END AS rs
+           CASE WHEN contains(head, {{USER_MARK}})
+                THEN nullif(split_part(head, {{USER_MARK}}, -1), '') END AS principal,
+           regexp_extract(tail, {{RE_TOKEN}}) AS atok
     FROM act
+), res AS (
+    SELECT *, substr(tail, length(atok) + 1) AS rest
+    FROM act2
 ), res2 AS (
     SELECT *,
-           on_res AND starts_with(rs, '"') AS quoted,
-           CASE WHEN on_res AND starts_with(rs, '"')
-                THEN regexp_extract(rs || ' ', {{RE_QUOTED}}, ['open', 'res', 'after']) END AS q,
-           CASE WHEN on_res AND NOT starts_with(rs, '"')
-                THEN regexp_extract(rs, {{RE_CTX_SPLIT}}, ['res', 'ctx']) END AS u,
-           CASE WHEN on_res AND NOT starts_with(rs, '"')
-                THEN regexp_extract(rs, {{RE_TOKEN_REST}}, ['tok', 'rest']) END AS t
+           mark_at > 0 AND starts_with(rest, {{ON_RESOURCE}}) AS on_res,
+           CASE WHEN mark_at > 0 AND starts_with(rest, {{ON_RESOURCE}})
+                THEN substr(rest, length({{ON_RESOURCE}}) + 1) END AS rs
     FROM res
+), res3 AS (
+    SELECT *,
+           on_res AND starts_with(rs, '"') AS quoted,
+           -- quoted: the last '"' followed by a space or '.'; unquoted: the
+           -- last context-clause start (0-based positions, -1 = none)
+           CASE WHEN on_res AND starts_with(rs, '"') THEN greatest(
+                CASE WHEN contains(rs || ' ', {{QUOTE_END_1}}) THEN length(rs || ' ')
+                     - length(split_part(rs || ' ', {{QUOTE_END_1}}, -1)) - 2 ELSE -1 END,
+                CASE WHEN contains(rs || ' ', {{QUOTE_END_2}}) THEN length(rs || ' ')
+                     - length(split_part(rs || ' ', {{QUOTE_END_2}}, -1)) - 2 ELSE -1 END)
+           END AS qclose,
+           CASE WHEN on_res AND NOT starts_with(rs, '"') THEN greatest(
+                CASE WHEN contains(rs, {{CTX_START_1}}) THEN length(rs)
+                     - length(split_part(rs, {{CTX_START_1}}, -1)) - length({{CTX_START_1}}) ELSE -1 END,
+                CASE WHEN contains(rs, {{CTX_START_2}}) THEN length(rs)
+                     - length(split_part(rs, {{CTX_START_2}}, -1)) - length({{CTX_START_2}}) ELSE -1 END)
+           END AS cpos
+    FROM res2
+), res4 AS (
+    SELECT *,
+           CASE WHEN on_res AND NOT quoted AND cpos < 0 THEN regexp_extract(rs, {{RE_TOKEN}}) END AS rtok
+    FROM res3
 ), zoned AS (
     SELECT *,
            CASE WHEN NOT on_res THEN NULL
-                WHEN quoted THEN CASE WHEN q.open = '"' THEN nullif(q.res, '')
+                WHEN quoted THEN CASE WHEN qclose >= 1 THEN nullif(substr(rs || ' ', 2, qclose - 1), '')
                                       ELSE nullif(substr(rs, 2), '') END
-                WHEN u.ctx <> '' THEN nullif(u.res, '')
-                ELSE nullif(CASE WHEN ends_with(t.tok, '.') AND NOT ends_with(t.tok, '..')
-                                 THEN left(t.tok, length(t.tok) - 1) ELSE t.tok END, '')
+                WHEN cpos >= 0 THEN nullif(left(rs, cpos), '')
+                ELSE nullif(CASE WHEN ends_with(rtok, '.') AND NOT ends_with(rtok, '..')
+                                 THEN left(rtok, length(rtok) - 1) ELSE rtok END, '')
            END AS resource,
-           CASE WHEN NOT has_grammar THEN msg
+           CASE WHEN mark_at = 0 THEN msg
                 WHEN NOT on_res THEN
-                    CASE WHEN starts_with(ac.rest, {{ON_THIS_RESOURCE}})
-                         THEN substr(ac.rest, length({{ON_THIS_RESOURCE}}) + 1)
-                         ELSE ac.rest END
-                WHEN quoted THEN CASE WHEN q.open = '"' THEN q.after ELSE '' END
-                WHEN u.ctx <> '' THEN u.ctx
-                ELSE t.rest
+                    CASE WHEN starts_with(rest, {{ON_THIS_RESOURCE}})
+                         THEN substr(rest, length({{ON_THIS_RESOURCE}}) + 1)
+                         ELSE rest END
+                WHEN quoted THEN CASE WHEN qclose >= 1 THEN substr(rs || ' ', qclose + 3) ELSE '' END
+                WHEN cpos >= 0 THEN substr(rs, cpos + 2)
+                ELSE substr(rs, length(rtok) + 1)
            END AS zone
-    FROM res2
-), ctxd AS (
-    SELECT *, regexp_extract(' ' || zone, {{RE_CTX_SPLIT}}, 2) AS ctx
+    FROM res4
+), ctx1 AS (
+    SELECT *, greatest(
+               CASE WHEN contains(' ' || zone, {{CTX_START_1}}) THEN length(' ' || zone)
+                    - length(split_part(' ' || zone, {{CTX_START_1}}, -1)) - length({{CTX_START_1}}) ELSE -1 END,
+               CASE WHEN contains(' ' || zone, {{CTX_START_2}}) THEN length(' ' || zone)
+                    - length(split_part(' ' || zone, {{CTX_START_2}}, -1)) - length({{CTX_START_2}}) ELSE -1 END
+           ) AS zpos
     FROM zoned
+), ctxd AS (
+    SELECT *, CASE WHEN zpos >= 0 THEN substr(' ' || zone, zpos + 2) ELSE '' END AS ctx
+    FROM ctx1
+), expl AS (
+    SELECT *,
+           CASE WHEN starts_with(ctx, {{EXPLICIT_START}} || {{EXPLICIT_IN}})
+                THEN substr(ctx, length({{EXPLICIT_START}} || {{EXPLICIT_IN}}) + 1) END AS e1
+    FROM ctxd
+), expl2 AS (
+    SELECT *,
+           CASE WHEN starts_with(e1, {{ARTICLE_1}}) THEN substr(e1, length({{ARTICLE_1}}) + 1)
+                WHEN starts_with(e1, {{ARTICLE_2}}) THEN substr(e1, length({{ARTICLE_2}}) + 1)
+                WHEN starts_with(e1, {{ARTICLE_3}}) THEN substr(e1, length({{ARTICLE_3}}) + 1)
+           END AS e2
+    FROM expl
 ), typed AS (
     SELECT *,
            CASE WHEN starts_with(ctx, {{EXPLICIT_START}}) THEN 'explicit'
                 WHEN starts_with(ctx, {{IMPLICIT_START}}) THEN 'implicit' END AS deny,
-           CASE WHEN starts_with(ctx, {{EXPLICIT_START}})
-                THEN regexp_extract(ctx, {{RE_EXPLICIT}}, ['phrase', 'arn'])
+           CASE WHEN starts_with(ctx, {{EXPLICIT_START}}) THEN coalesce(regexp_extract(e2, {{RE_PHRASE}}), '')
                 WHEN starts_with(ctx, {{IMPLICIT_START}})
-                THEN {'phrase': regexp_extract(ctx, {{RE_IMPLICIT}}, 1),
-                      'arn': regexp_extract(ctx, {{RE_IMPLICIT_ARN}}, 1)}
-                ELSE {'phrase': '', 'arn': ''} END AS pa
-    FROM ctxd
+                THEN regexp_extract(substr(ctx, length({{IMPLICIT_START}}) + 1), {{RE_PHRASE}})
+                ELSE '' END AS phrase,
+           CASE WHEN contains(zone, {{AUTH_ID_MARK}})
+                THEN regexp_extract(ltrim(split_part(zone, {{AUTH_ID_MARK}}, -1), {{WS_CHARS}}), {{RE_TOKEN}})
+                ELSE '' END AS auth_tok,
+           CASE WHEN contains(zone, {{AUTH_URL_MARK}})
+                THEN split_part(zone, {{AUTH_URL_MARK}}, -1) ELSE '' END AS url_after,
+           CASE WHEN contains(zone, {{ENCODED_MARK}})
+                THEN regexp_extract(ltrim(split_part(zone, {{ENCODED_MARK}}, -1), {{WS_CHARS}}), {{RE_TOKEN}})
+                ELSE '' END AS enc_tok
+    FROM expl2
 ), typed2 AS (
     SELECT *,
+           CASE WHEN starts_with(ctx, {{EXPLICIT_START}}) AND phrase <> ''
+                THEN substr(e2, length(phrase) + 1) ELSE '' END AS after_phrase,
+           regexp_extract(url_after, {{RE_TOKEN}}) AS url_tok,
            coalesce({{POLICY_TYPE_CASE}},
                     CASE WHEN code = 'VpceAccessDenied' OR contains(zone, {{VPCE_SENTENCE}})
                          THEN 'vpc_endpoint' END) AS policy_type
     FROM typed
+), typed3 AS (
+    SELECT *,
+           CASE WHEN starts_with(after_phrase, ':') AND length(after_phrase) > 1
+                     AND contains({{WS_CHARS}}, substr(after_phrase, 2, 1))
+                THEN regexp_extract(ltrim(substr(after_phrase, 2), {{WS_CHARS}}), {{RE_TOKEN}})
+                ELSE '' END AS arn
+    FROM typed2
 ), parsed AS MATERIALIZED (
     -- MATERIALIZED: a barrier for filter pushdown. Without it a filter on cause
     -- is rewritten through every step above and takes DuckDB seconds to plan.
     SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
-       account_id, recipient_account_id, error_code, error_message,
-       is_denial,
-       principal,
-       nullif(CASE WHEN NOT has_grammar THEN ''
-                   WHEN ends_with(ac.tok, '.') AND NOT ends_with(ac.tok, '..')
-                   THEN left(ac.tok, length(ac.tok) - 1) ELSE ac.tok END, '') AS action,
-       resource,
-       policy_type,
-       deny,
-       nullif(CASE WHEN ends_with(pa.arn, '.') AND NOT ends_with(pa.arn, '..')
-                   THEN left(pa.arn, length(pa.arn) - 1) ELSE pa.arn END, '') AS policy_arn,
-       coalesce(
-           nullif(CASE WHEN ends_with(auth.tok, '.') AND NOT ends_with(auth.tok, '..')
-                       THEN left(auth.tok, length(auth.tok) - 1) ELSE auth.tok END, ''),
-           nullif(regexp_extract(zone, {{RE_AUTH_URL}}, 1), '')) AS authorization_id,
-       nullif(regexp_extract(zone, {{RE_ENCODED}}, 1), '') AS encoded_message
-    FROM (SELECT *, {'tok': regexp_extract(zone, {{RE_AUTH_ID}}, 1)} AS auth FROM typed2)
+           account_id, recipient_account_id, error_code, error_message,
+           is_denial,
+           principal,
+           nullif(CASE WHEN mark_at = 0 THEN ''
+                       WHEN ends_with(atok, '.') AND NOT ends_with(atok, '..')
+                       THEN left(atok, length(atok) - 1) ELSE atok END, '') AS action,
+           resource,
+           policy_type,
+           deny,
+           nullif(CASE WHEN ends_with(arn, '.') AND NOT ends_with(arn, '..')
+                       THEN left(arn, length(arn) - 1) ELSE arn END, '') AS policy_arn,
+           coalesce(
+               nullif(CASE WHEN ends_with(auth_tok, '.') AND NOT ends_with(auth_tok, '..')
+                           THEN left(auth_tok, length(auth_tok) - 1) ELSE auth_tok END, ''),
+               CASE WHEN starts_with(substr(url_after, length(url_tok) + 1), {{AUTH_URL_END}})
+                    THEN nullif(url_tok, '') END) AS authorization_id,
+           nullif(enc_tok, '') AS encoded_message
+    FROM typed3
 )
 SELECT parsed.*,
        CASE policy_type

@@ -53,38 +53,32 @@ RE_DENIAL_MESSAGE = (
     r"|" + VPCE_SENTENCE
 )
 
-# "<head> is not authorized to perform: <tail>" at the FIRST marker: only the
-# principal (AWS text, no spaces) can precede it; resources come after.
-RE_SPLIT = r"(?s)^(.*?) is not authorized to perform: (.*)"
-# principal = whatever follows the last "User: " in the head.
-RE_PRINCIPAL = r"(?s)^.*User: (.*)"
-# the action is the first token of the tail; group 2 is the rest.
-RE_ACTION = f"(?s)^({TOKEN}*)(.*)"
-# the first token and the rest (unquoted resource without a context clause).
-RE_TOKEN_REST = f"(?s)^({TOKEN}*)(.*)"
-# S3's quoted resource: up to the LAST '"' followed by whitespace or '.'
-# (the caller appends one space so a quote at the very end qualifies).
-# Group 1 is a sentinel telling a match from no match.
-RE_QUOTED = f'(?s)^(")(.*)"[{_WS}.](.*)'
-# Resource and context clause split at the LAST context start
-# (" because " or " with an explicit deny"), so text in a resource name that
-# imitates a context clause stays in the resource.
-RE_CTX_SPLIT = f"(?s)^(.*){WS}((?:because{WS}|with an explicit deny).*)"
-# Context clauses (aws-facts 1.1, 1.2): the policy-type phrase runs over letters,
-# spaces and hyphens; an explicit deny may be followed by ": <policy ARN>".
-RE_EXPLICIT = (
-    f"(?s)^with an explicit deny in (?:a|an|the) ([A-Za-z][A-Za-z \\-]*)"
-    f"(?::{WS}+({TOKEN}+))?"
-)
-RE_IMPLICIT = r"(?s)^because no ([A-Za-z][A-Za-z \-]*)"
-# Not documented, accepted if AWS does it: "... allows the X action: <ARN>".
-RE_IMPLICIT_ARN = (
-    f"(?s)^because no [A-Za-z][A-Za-z \\-]*? allows the {TOKEN}+ action:{WS}+({TOKEN}+)"
-)
-# Trailing parts (aws-facts 1.3, 1.5); the last occurrence wins.
-RE_ENCODED = f"(?s)^.*Encoded authorization failure message:{WS}*({TOKEN}+)"
-RE_AUTH_ID = f"(?s)^.*authorization id:{WS}*({TOKEN}+)"
-RE_AUTH_URL = f"(?s)^.*#/authorization-details/({TOKEN}+) for complete details"
+# Speed: RE2 extracts capture groups with its slow NFA/backtracker. So the
+# steps use string functions (find; split at the LAST marker, DuckDB's
+# split_part(text, marker, -1) = Python's text.split(marker)[-1], both scanning
+# left to right) and capture-free regexes whose whole match is the value.
+
+# The principal is what follows the last "User: " before the FIRST MARK: only
+# the principal (AWS text, no spaces) can precede MARK; resources come after.
+USER_MARK = "User: "
+# the first token (action; unquoted resource without a context clause; ...).
+RE_TOKEN = f"^{TOKEN}*"
+# a policy-type phrase: letters, spaces and hyphens.
+RE_PHRASE = r"^[A-Za-z][A-Za-z \-]*"
+# S3's quoted resource ends at the LAST '"' followed by a space or '.' (the
+# caller appends one space so a quote at the very end qualifies).
+QUOTE_ENDS = ('" ', '".')
+# A context clause starts at the LAST of these (a resource name imitating a
+# clause stays in the resource); the clause is kept without the leading space.
+CTX_STARTS = (" because ", " with an explicit deny")
+# "with an explicit deny in (a|an|the) <phrase>[: <policy ARN>]" (aws-facts 1.1, 1.2)
+EXPLICIT_IN = " in "
+ARTICLES = ("a ", "an ", "the ")
+# Trailing parts (aws-facts 1.3, 1.5): the token after the LAST marker.
+ENCODED_MARK = "Encoded authorization failure message:"
+AUTH_ID_MARK = "authorization id:"
+AUTH_URL_MARK = "#/authorization-details/"
+AUTH_URL_END = " for complete details"
 
 # Policy-type phrase (as printed after "because no" / "in a|an|the") -> policy_type.
 # Matched as a prefix of the captured phrase, first hit wins. For the chained

@@ -61,18 +61,8 @@ _WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
 _DENIAL_MESSAGE = _C(g.RE_DENIAL_MESSAGE)
 _DENIAL_CODE = _C(g.RE_DENIAL_CODE)
 _NOT_DENIAL_CODE = _C(g.RE_NOT_DENIAL_CODE)
-_SPLIT = _C(g.RE_SPLIT)
-_PRINCIPAL = _C(g.RE_PRINCIPAL)
-_ACTION = _C(g.RE_ACTION)
-_TOKEN_REST = _C(g.RE_TOKEN_REST)
-_QUOTED = _C(g.RE_QUOTED)
-_CTX_SPLIT = _C(g.RE_CTX_SPLIT)
-_EXPLICIT = _C(g.RE_EXPLICIT)
-_IMPLICIT = _C(g.RE_IMPLICIT)
-_IMPLICIT_ARN = _C(g.RE_IMPLICIT_ARN)
-_ENCODED = _C(g.RE_ENCODED)
-_AUTH_ID = _C(g.RE_AUTH_ID)
-_AUTH_URL = _C(g.RE_AUTH_URL)
+_TOKEN = _C(g.RE_TOKEN)
+_PHRASE = _C(g.RE_PHRASE)
 
 
 @dataclass(frozen=True)
@@ -187,6 +177,56 @@ def wrapper_code(message: str) -> str | None:
     return (_none(_group(m, 1)) or _none(_group(m, 2))) if m else None
 
 
+def _token(text: str) -> str:
+    """The leading run of non-whitespace (DuckDB: regexp_extract(text, RE_TOKEN))."""
+    return _TOKEN.match(text).group(0)  # type: ignore[union-attr]  # always matches
+
+
+def _phrase(text: str) -> str:
+    m = _PHRASE.match(text)
+    return m.group(0) if m else ""
+
+
+def _after_last(text: str, marker: str) -> str | None:
+    """Text after the last ``marker`` (DuckDB: split_part(text, marker, -1)), or None."""
+    parts = text.split(marker)
+    return parts[-1] if len(parts) > 1 else None
+
+
+def _last_at(text: str, marker: str) -> int:
+    """0-based start of the last ``marker`` as split() finds it, or -1."""
+    after = _after_last(text, marker)
+    return -1 if after is None else len(text) - len(after) - len(marker)
+
+
+def _split_ctx(text: str) -> tuple[str, str] | None:
+    """(before, clause) split at the last context-clause start, or None."""
+    at = max(_last_at(text, start) for start in g.CTX_STARTS)
+    return (text[:at], text[at + 1:]) if at >= 0 else None
+
+
+def _trailing_token(zone: str, marker: str) -> str:
+    after = _after_last(zone, marker)
+    return _token(after.lstrip(g.WS_CHARS)) if after is not None else ""
+
+
+def _explicit(ctx: str) -> tuple[str, str]:
+    """(phrase, policy ARN) of "with an explicit deny in a|an|the <phrase>[: <ARN>]"."""
+    rest = ctx[len(g.EXPLICIT_START):]
+    if not rest.startswith(g.EXPLICIT_IN):
+        return "", ""
+    rest = rest[len(g.EXPLICIT_IN):]
+    article = next((a for a in g.ARTICLES if rest.startswith(a)), None)
+    if article is None:
+        return "", ""
+    rest = rest[len(article):]
+    phrase = _phrase(rest)
+    after = rest[len(phrase):]
+    if phrase and after[:1] == ":" and after[1:2] != "" and after[1:2] in g.WS_CHARS:
+        return phrase, _token(after[1:].lstrip(g.WS_CHARS))
+    return phrase, ""
+
+
 def _parse(error_code: str, error_message: str) -> ParsedDenial:
     msg = error_message[: g.MAX_MESSAGE]
     code = error_code.strip(g.WS_CHARS) or None
@@ -197,51 +237,52 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
 
     principal = action = resource = None
     zone = msg  # where the context clause and trailing parts are looked for
-    if g.MARK in msg:
-        split = _SPLIT.match(msg)
-        head, tail = _group(split, 1), _group(split, 2)
-        principal = _none(_group(_PRINCIPAL.match(head), 1))
-        act = _ACTION.match(tail)
-        action = _none(strip_period(_group(act, 1)))
-        rest = _group(act, 2)
+    at = msg.find(g.MARK)
+    if at >= 0:
+        head, tail = msg[:at], msg[at + len(g.MARK):]
+        principal = _none(_after_last(head, g.USER_MARK))
+        tok = _token(tail)
+        action, rest = _none(strip_period(tok)), tail[len(tok):]
         if rest.startswith(g.ON_RESOURCE):
             rs = rest[len(g.ON_RESOURCE):]
             if rs.startswith('"'):
-                quoted = _QUOTED.match(rs + " ")
-                if _group(quoted, 1) == '"':
-                    resource, zone = _none(_group(quoted, 2)), _group(quoted, 3)
+                padded = rs + " "
+                close = max(_last_at(padded, end) for end in g.QUOTE_ENDS)
+                if close >= 1:
+                    resource, zone = _none(padded[1:close]), padded[close + 2:]
                 else:  # no closing quote: the message was cut inside the name
                     resource, zone = _none(rs[1:]), ""
             else:
-                unquoted = _CTX_SPLIT.match(rs)
-                if _group(unquoted, 2):
-                    resource, zone = _none(_group(unquoted, 1)), _group(unquoted, 2)
+                split = _split_ctx(rs)
+                if split:
+                    resource, zone = _none(split[0]), split[1]
                 else:
-                    tok = _TOKEN_REST.match(rs)
-                    resource, zone = _none(strip_period(_group(tok, 1))), _group(tok, 2)
+                    tok = _token(rs)
+                    resource, zone = _none(strip_period(tok)), rs[len(tok):]
         elif rest.startswith(g.ON_THIS_RESOURCE):
             zone = rest[len(g.ON_THIS_RESOURCE):]
         else:
             zone = rest
 
-    ctx = _group(_CTX_SPLIT.match(" " + zone), 2)
+    split = _split_ctx(" " + zone)
+    ctx = split[1] if split else ""
     if ctx.startswith(g.EXPLICIT_START):
         deny = "explicit"
-        explicit = _EXPLICIT.match(ctx)
-        phrase, arn = _group(explicit, 1), _group(explicit, 2)
+        phrase, arn = _explicit(ctx)
     elif ctx.startswith(g.IMPLICIT_START):
-        deny = "implicit"
-        phrase = _group(_IMPLICIT.match(ctx), 1)
-        arn = _group(_IMPLICIT_ARN.match(ctx), 1)
+        deny, phrase, arn = "implicit", _phrase(ctx[len(g.IMPLICIT_START):]), ""
     else:
         deny, phrase, arn = None, "", ""
     policy_type = policy_type_of(phrase)
     if policy_type is None and (code == "VpceAccessDenied" or g.VPCE_SENTENCE in zone):
         policy_type = "vpc_endpoint"
 
-    auth_id = _none(strip_period(_group(_AUTH_ID.match(zone), 1)))
+    auth_id = _none(strip_period(_trailing_token(zone, g.AUTH_ID_MARK)))
     if auth_id is None:
-        auth_id = _none(_group(_AUTH_URL.match(zone), 1))
+        after = _after_last(zone, g.AUTH_URL_MARK) or ""
+        tok = _token(after)
+        if after[len(tok):].startswith(g.AUTH_URL_END):
+            auth_id = _none(tok)
     return ParsedDenial(
         is_denial=True,
         principal=principal,
@@ -251,6 +292,6 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
         deny=deny,
         policy_arn=_none(strip_period(arn)),
         authorization_id=auth_id,
-        encoded_message=_none(_group(_ENCODED.match(zone), 1)),
+        encoded_message=_none(_trailing_token(zone, g.ENCODED_MARK)),
         cause=cause_of(policy_type, deny),
     )

@@ -26,7 +26,7 @@ def _literal(text: str) -> str:
 
 def _policy_type_case() -> str:
     whens = " ".join(
-        f"WHEN starts_with(pa.phrase, {_literal(phrase)}) THEN {_literal(kind)}"
+        f"WHEN starts_with(phrase, {_literal(phrase)}) THEN {_literal(kind)}"
         for phrase, kind in g.POLICY_TYPE_PHRASES
     )
     return f"(CASE {whens} END)"
@@ -37,6 +37,9 @@ def render(temporary: bool = False) -> list[str]:
     template = resources.files("iamlab.denials").joinpath("denials.sql").read_text("utf-8")
     values = {"TEMP": "TEMP" if temporary else "", "POLICY_TYPE_CASE": _policy_type_case(),
               "MAX_MESSAGE": str(int(g.MAX_MESSAGE))}
+    for name in ("QUOTE_ENDS", "CTX_STARTS", "ARTICLES"):  # tuples: NAME_1, NAME_2, ...
+        for i, text in enumerate(getattr(g, name), 1):
+            values[f"{name[:-1]}_{i}"] = _literal(text)
 
     def fill(match: re.Match) -> str:
         name = match.group(1)
@@ -49,7 +52,7 @@ def render(temporary: bool = False) -> list[str]:
 
     body = "\n".join(line for line in template.splitlines() if not line.startswith("--"))
     statements = [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
-    return [re.sub(r"\{\{([A-Z_]+)\}\}", fill, s) for s in statements]
+    return [re.sub(r"\{\{([A-Z_0-9]+)\}\}", fill, s) for s in statements]
 
 
 def _exists(con: Any, name: str) -> bool:
