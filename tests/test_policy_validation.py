@@ -219,3 +219,15 @@ def test_problems_name_statement_sid_and_field() -> None:
         (1, None, "Action"),
     ]
     assert all(p.policy_id == "p1" and p.severity == "error" for p in problems)
+
+
+def test_identity_statement_without_resource_is_rejected_not_allowed() -> None:
+    req = {
+        "principal": "arn:aws:iam::111122223333:user/a",
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::b/k",
+        "resource_account": "111122223333",
+    }
+    no_resource = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*"}]}
+    with pytest.raises(PolicyError, match="field Resource: .* needs Resource or NotResource"):
+        evaluate(req, {"identity": [no_resource]})

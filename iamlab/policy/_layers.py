@@ -142,6 +142,15 @@ def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
                 f"({POLICY_TYPE_PHRASES.get(base, base)}); "
                 "only resource-based, trust, RCP and VPC endpoint policies name principals"
             )
+        if base in ("identity", "permissions_boundary", "session") and s.resources is None:
+            # AWS rejects such documents (from memory: "Policy statement must contain
+            # resources"); evaluating them would allow every resource.
+            raise PolicyError(
+                f"policy {cp.id!r} statement {s.index}"
+                + (f" (Sid {s.sid!r})" if s.sid else "")
+                + f" field Resource: a statement in a {POLICY_TYPE_PHRASES.get(base, base)} "
+                'needs Resource or NotResource (e.g. "Resource": "*")'
+            )
         if base == "resource" and not s.has_principal:
             raise PolicyError(
                 f"policy {cp.id!r} statement {s.index}"
