@@ -113,8 +113,13 @@ class Decision:
     """AWS's answer for one request, with the statements that decided it.
 
     ``decision`` is one of DECISIONS; ``denied_by`` lists the layers that
-    denied (empty on allow); ``policy_type`` is the error-message phrase of the
-    layer AWS would name (aws-facts 1.1); ``deciding`` holds the matching Deny
+    denied (empty on allow): for an explicit deny every layer holding a
+    matching Deny; for an implicit deny every layer that lacks a needed Allow
+    on the closest way to an allow (same account: identity side first, then a
+    resource-policy grant; aws-facts 4.1-4.3), in AWS's evaluation order. A
+    role's trust policy is reported as layer ``trust``. ``policy_type`` is the
+    error-message phrase of the first of them, the one AWS would name
+    (aws-facts 1.1); ``deciding`` holds the matching Deny
     statements (explicit deny) or the Allow statements that granted (allow);
     ``layers`` holds every layer with every statement and why it did or did
     not apply; ``missing_context`` lists condition keys the request does not
