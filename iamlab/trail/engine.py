@@ -28,7 +28,7 @@ from iamlab.trail.discover import FileItem
 from iamlab.trail.layout import Filter
 
 BATCH_BYTES = 96 * 1024 * 1024  # decompressed bytes per DuckDB batch
-BATCH_FILES = 256
+BATCH_FILES = 1024
 DECODED_CHUNK = 50_000  # records per staged chunk on the Python path
 MAX_REPORTED_REJECTS = 1000
 _FILE_IN_ERROR = re.compile(r'in file "([^"]+)"')

@@ -12,15 +12,13 @@ from __future__ import annotations
 # The S3 log-file fast path: DuckDB reads and gunzips the files (both cores),
 # and splits each {"Records": [...]} into one JSON value per record.
 TRAIL_RECORDS = """
-SELECT r, m.s AS source, 'Records[' || (i - 1) || ']' AS source_position
+SELECT unnest(recs) AS r, source, 'Records[' || (generate_subscripts(recs, 1) - 1) || ']' AS source_position
 FROM (
-    SELECT unnest(json_extract(json, '$.Records[*]')) AS r,
-           generate_subscripts(json_extract(json, '$.Records[*]'), 1) AS i,
-           filename
+    SELECT json_extract(f.json, '$.Records[*]') AS recs, m.s AS source
     FROM read_json_objects($files, format = 'unstructured', compression = 'auto_detect',
-                           maximum_object_size = 1073741824, filename = true)
-) t
-JOIN (SELECT unnest($paths) AS p, unnest($sources) AS s) m ON m.p = t.filename
+                           maximum_object_size = 1073741824, filename = true) f
+    JOIN (SELECT unnest($paths) AS p, unnest($sources) AS s) m ON m.p = f.filename
+)
 """
 
 # Records decoded in Python (lookup-events, Lake, NDJSON, salvaged files), from
@@ -124,12 +122,12 @@ EVENT_COLUMNS = (
 
 # Idempotent on event_id, in three cheap steps instead of a PRIMARY KEY index:
 # which ids of the batch are already loaded (a semi-join that builds its hash
-# table on the small batch and scans only events.event_id), whether the batch
+# table on the small batch and scans only event_records.event_id), whether the batch
 # repeats an id, and the insert, which pays for anti-join and de-duplication
 # only when those found something.
 EXISTING_IDS = """
 CREATE OR REPLACE TEMP TABLE existing_ids AS
-SELECT DISTINCT event_id FROM events
+SELECT DISTINCT event_id FROM event_records
 WHERE event_id IN (SELECT event_id FROM stage WHERE wanted)
 """
 
@@ -138,12 +136,12 @@ SELECT count(*) - count(DISTINCT event_id) FROM stage WHERE wanted
 """
 
 INSERT_EVENTS = f"""
-INSERT INTO events ({EVENT_COLUMNS}, load_id)
+INSERT INTO event_records ({EVENT_COLUMNS}, load_id)
 SELECT {EVENT_COLUMNS}, $load_id FROM stage WHERE wanted
 """
 
 INSERT_NEW_EVENTS = f"""
-INSERT INTO events ({EVENT_COLUMNS}, load_id)
+INSERT INTO event_records ({EVENT_COLUMNS}, load_id)
 SELECT {EVENT_COLUMNS}, $load_id
 FROM stage s
 WHERE wanted AND s.event_id NOT IN (SELECT event_id FROM existing_ids)
@@ -163,7 +161,7 @@ SELECT source,
 FROM stage GROUP BY source
 """
 
-LOADED_BY_SOURCE = "SELECT source, count(*) FROM events WHERE load_id = $load_id GROUP BY source"
+LOADED_BY_SOURCE = "SELECT source, count(*) FROM event_records WHERE load_id = $load_id GROUP BY source"
 
 
 def stage(records: str) -> str:
