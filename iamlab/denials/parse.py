@@ -22,10 +22,12 @@ Rules (aws-facts.md section 1):
   `` is not authorized to perform: `` (only AWS text precedes it; principal
   ARNs hold no spaces). The action is the next token.
 * Resource: S3 quotes it; the quoted resource ends at the last ``"`` followed
-  by whitespace or a period. An unquoted resource ends where the last context
-  clause (`` because ...`` / `` with an explicit deny ...``) starts; with no
+  by a space, a period or the end. An unquoted resource ends where the last
+  context clause (`` because `` / `` with an explicit deny``) starts; with no
   context clause it is the first token (a truncated message may end in half a
-  clause). ``on this resource`` and a missing clause give no resource.
+  clause, and most ARNs hold no spaces). ``on this resource`` and a missing
+  clause give no resource. "Last" means the last occurrence found scanning
+  left to right, as DuckDB's ``split_part(text, marker, -1)`` does.
 * Policy type: the phrase after ``because no`` / ``with an explicit deny in
   a|an|the``, matched by prefix against ``POLICY_TYPE_PHRASES``. For the
   chained "in a VPC endpoint policy transitively through a service control
