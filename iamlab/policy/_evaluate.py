@@ -218,10 +218,12 @@ def evaluate(
     if denies:
         firm = any(not r[10] for r in denies)
         missing = () if firm else _missing(denies + checked)
-        return finish("explicit_deny", _ordered({r[0] for r in denies}), tuple(denies), missing)
+        return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
-    common = [n for n in ("vpc_endpoint", "rcp", "scp") if ok.get(n) is False]
-    grant = min((r[9] for r in res_allows if r[9]), key=_GRANT_RANK.__getitem__, default=None)
+    common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
+    grant = None
+    if res_allows:
+        grant = min((r[9] for r in res_allows if r[9]), key=_GRANT_RANK.__getitem__, default=None)
     id_ok = kind == ROOT or ok.get("identity", False)
     pb_ok = ok.get("permissions_boundary", True)
     if kind in SESSION_KINDS:
@@ -236,7 +238,12 @@ def evaluate(
                 )
     else:
         sess_ok = True
-    limits = [n for n, good in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not good]
+    if pb_ok and sess_ok:
+        limits: list[str] = []
+    else:
+        limits = [
+            n for n, good in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not good
+        ]
     id_fail = limits if id_ok else ["identity"] + limits
     if not identity_side:
         failing, used = ([] if res_allows else [res_layer]), (res_layer,)
@@ -277,11 +284,14 @@ def evaluate(
             [r for r in checked if r[4] == "Deny" and r[10]] + [r for r in deciding if r[10]]
         )
         return finish("allow", (), deciding, missing)
-    missing = _missing([r for r in checked if r[4] == "Allow" and r[10]])
-    return finish("implicit_deny", _ordered(set(failing)), (), missing)
+    missing = _missing([r for r in checked if r[4] == "Allow" and r[10]]) if checked else ()
+    return finish("implicit_deny", _ordered(failing), (), missing)
 
 
-def _ordered(names: set[str]) -> tuple[str, ...]:
+def _ordered(names: list[str]) -> tuple[str, ...]:
+    """Distinct layer names in AWS's evaluation order (NAMING_ORDER)."""
+    if len(names) == 1:
+        return (names[0],)
     return tuple(n for n in NAMING_ORDER if n in names)
 
 
