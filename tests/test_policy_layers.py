@@ -321,3 +321,14 @@ def test_new_policy_wrappers_around_the_same_document_reuse_the_compiled_form() 
     first = compile_policy(Policy(document, id="p"))
     assert compile_policy(Policy(document, id="p")) is first
     assert compile_policy(Policy(document, id="other")) is not first  # ids name the records
+
+
+def test_missing_key_does_not_matter_when_another_condition_already_fails() -> None:
+    cond = {
+        "StringEquals": {"aws:PrincipalTag/team": "blue"},
+        "Bool": {"aws:MultiFactorAuthPresent": "true"},
+    }
+    d = run(identity=[doc(allow(Condition=cond))], context={"aws:PrincipalTag/team": "red"})
+    assert d.decision == "implicit_deny" and d.missing_context == ()
+    d = run(identity=[doc(allow(Condition=cond))], context={"aws:PrincipalTag/team": "blue"})
+    assert d.decision == "implicit_deny" and d.missing_context == ("aws:MultiFactorAuthPresent",)

@@ -401,6 +401,8 @@ def check_statement(
         if failed is None and not r[4]:
             failed = r
     mk = tuple(dict.fromkeys(missing_keys)) if missing_keys else ()
+    if mk and any(not r[4] and not r[6] and not r[7] for r in results):
+        mk = ()  # a condition on a key the request does carry already rules the statement out
     if failed is not None:
         return (
             layer,
