@@ -332,3 +332,11 @@ def test_missing_key_does_not_matter_when_another_condition_already_fails() -> N
     assert d.decision == "implicit_deny" and d.missing_context == ()
     d = run(identity=[doc(allow(Condition=cond))], context={"aws:PrincipalTag/team": "blue"})
     assert d.decision == "implicit_deny" and d.missing_context == ("aws:MultiFactorAuthPresent",)
+
+
+def test_allow_that_needs_no_absent_key_makes_the_allow_final() -> None:
+    maybe = allow(Condition={"StringEqualsIfExists": {"aws:RequestedRegion": "eu-west-1"}})
+    d = run(identity=[doc(maybe)])
+    assert d.allowed and d.missing_context == ("aws:RequestedRegion",)
+    d = run(identity=[doc(maybe, allow())])
+    assert d.allowed and d.missing_context == ()

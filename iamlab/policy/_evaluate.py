@@ -280,9 +280,14 @@ def evaluate(
         failing = common + failing
     if not failing:
         deciding = tuple(r for r in allows if r[0] in used or r[0] in _ORG_LAYERS)
-        missing = _missing(
-            [r for r in checked if r[4] == "Deny" and r[10]] + [r for r in deciding if r[10]]
-        )
+        unsure = [r for r in deciding if r[10]]
+        if unsure:
+            # An Allow that holds only for want of a key matters unless a firm Allow
+            # stands beside it in the same layer (SCP/RCP levels are kept: records
+            # do not say which level they came from).
+            firm = {r[0] for r in deciding if not r[10] and r[0] not in _ORG_LAYERS}
+            unsure = [r for r in unsure if r[0] not in firm]
+        missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + unsure)
         return finish("allow", (), deciding, missing)
     missing = _missing([r for r in checked if r[4] == "Allow" and r[10]]) if checked else ()
     return finish("implicit_deny", _ordered(failing), (), missing)
