@@ -8,6 +8,7 @@ same bytes.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from datetime import datetime, timedelta
@@ -73,11 +74,15 @@ def plan(total: int) -> dict[tuple[str, str, int], int]:
     return counts
 
 
+_HOURS = tuple(range(24))
+_DIURNAL_CUM = tuple(itertools.accumulate(DIURNAL))
+
+
 def _time(rng: random.Random, actor: Actor, day: datetime) -> datetime:
     if actor.hours:
         hour = rng.randrange(*actor.hours)
     else:
-        hour = rng.choices(range(24), weights=DIURNAL)[0]
+        hour = rng.choices(_HOURS, cum_weights=_DIURNAL_CUM)[0]
     return day + timedelta(hours=hour, seconds=rng.randrange(3600))
 
 
@@ -126,12 +131,13 @@ def chunk_records(seed: int, account: str, region: str, day_index: int, count: i
     salt = str(seed)
     day = DAYS[day_index]
     actors = [a for a in cast() if a.account == account and region in a.regions and _eligible(a, region)]
-    weights = [a.weight * a.regions[region] for a in actors]
+    actor_cum = list(itertools.accumulate(a.weight * a.regions[region] for a in actors))
+    calls = {a.key: _eligible(a, region) for a in actors}
+    call_cum = {k: list(itertools.accumulate(c[0] for c in v)) for k, v in calls.items()}
     out: list[dict] = []
     while len(out) < count:
-        actor = rng.choices(actors, weights=weights)[0]
-        calls = _eligible(actor, region)
-        _, _, build = rng.choices(calls, weights=[c[0] for c in calls])[0]
+        actor = rng.choices(actors, cum_weights=actor_cum)[0]
+        _, _, build = rng.choices(calls[actor.key], cum_weights=call_cum[actor.key])[0]
         when = _time(rng, actor, day)
         call = build(rng, region, when)
         out.extend(make_records(rng, salt, actor, call, when, region))

@@ -13,6 +13,7 @@ import random
 import string
 import uuid
 from datetime import datetime
+from functools import lru_cache
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _ALNUM = string.ascii_letters + string.digits
@@ -42,6 +43,7 @@ def encoded_message(rng: random.Random) -> str:
     return token(rng, 716, _URLSAFE)
 
 
+@lru_cache(maxsize=4096)
 def access_key(prefix: str, label: str) -> str:
     """A stable access key id (AKIA long-term, ASIA session) derived from a label."""
     digest = hashlib.sha256(label.encode()).digest()
@@ -50,7 +52,7 @@ def access_key(prefix: str, label: str) -> str:
 
 def iso(when: datetime) -> str:
     """CloudTrail's time format: YYYY-MM-DDTHH:MM:SSZ."""
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
 
 
 def _minor(version: str) -> int:
