@@ -455,6 +455,6 @@ def compile_conditions(block: Any, *, variables: bool, where: str) -> tuple[Cond
             if isinstance(values, list) and not values:
                 raise PolicyError(f"{where}: condition {op} {key!r} has an empty list of values")
             out.append(
-                Condition(op, key, values, variables=variables, where=f"{where} Condition {op}")
+                Condition(op, key, values, variables=variables, where=f"{where}.{op}[{key}]")
             )
     return tuple(out)
