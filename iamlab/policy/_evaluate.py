@@ -170,12 +170,29 @@ def evaluate(
         if step.__class__ is tuple:  # a layer that does not apply to this caller
             layers.append(step)
             continue
-        before = len(allows)
-        layers.append(eval_layer(step, action_l, resource, ctx, caller, allows, denies, checked))
         name = step.layer
-        ok[name] = ok.get(name, True) and len(allows) > before
-        if name == res_layer:
-            res_allows = allows[before:]
+        hit = step.cache.get(action_l) or step.candidates(action_l)
+        static = hit[1]
+        if static is not None:  # no statement of this layer depends on the request
+            layers.append(static[0])
+            got = static[1]
+            if got:
+                allows.extend(got)
+            if static[2]:
+                denies.extend(static[2])
+            if name == res_layer:
+                res_allows = list(got)
+        else:
+            before = len(allows)
+            layers.append(eval_layer(step, hit[0], resource, ctx, caller, allows, denies, checked))
+            got = len(allows) > before
+            if name == res_layer:
+                res_allows = allows[before:]
+        if got:
+            if name not in ok:
+                ok[name] = True
+        else:
+            ok[name] = False
 
     if kind == ROOT and cs.identity is not None:
         notes.append(

@@ -434,7 +434,7 @@ def check_statement(
 
 def eval_layer(
     ix: _LayerIndex,
-    action_l: str,
+    cands: tuple,
     resource: str,
     ctx: dict[str, tuple[str, ...]],
     caller: Caller,
@@ -442,20 +442,17 @@ def eval_layer(
     denies: list[tuple],
     checked: list[tuple],
 ) -> tuple:
-    """Evaluate one layer/level; append to ``allows``/``denies``/``checked``; return its record.
+    """Evaluate one layer/level over ``cands`` (its statements matching the action).
 
-    The layer record is (layer, outcome, 'no' records, level, note, replacements):
-    the records of statements that matched the action replace their 'no' record
-    when the Decision is read, so nothing is copied on the hot path.
+    Appends to ``allows``/``denies``/``checked`` and returns the layer record
+    (layer, outcome, 'no' records, level, note, replacements): the records of
+    statements that matched the action replace their 'no' record when the
+    Decision is read, so nothing is copied on the hot path. Layers whose
+    outcome cannot depend on the request use the precomputed outcome from
+    ``_LayerIndex.candidates`` instead.
     """
-    cands, static = ix.candidates(action_l)
-    if static is not None:
-        rec, a, d = static
-        if a:
-            allows.extend(a)
-        if d:
-            denies.extend(d)
-        return rec
+    if not cands:
+        return (ix.layer, "implicit_deny", ix.base, ix.level, ix.note, ())
     layer, wp = ix.layer, ix.with_principal
     repl = []
     n_allow = n_deny = 0
