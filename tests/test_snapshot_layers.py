@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -325,3 +327,54 @@ def test_vpc_endpoint_policy_is_its_own_layer(snap):
     assert snap.caveats(ALICE, "sqs:SendMessage", queue, vpc_endpoint="vpce-unknown") == [
         "the policy of VPC endpoint vpce-unknown is not in the snapshot; it is not evaluated"
     ]
+
+
+def test_kms_aliases_listed_on_the_key_record():
+    snap = load(DATA / "single-account")
+    key = "arn:aws:kms:eu-west-1:555555555555:key/0000aaaa-1111-2222-3333-444455556666"
+    for alias in ("alias/carol-key", "alias/carol-old"):
+        policy = snap.resource_policy(f"arn:aws:kms:eu-west-1:555555555555:{alias}", "kms:Decrypt")
+        assert policy is not None and policy.id == key
+    assert snap.resource_policy("arn:aws:kms:eu-west-1:555555555555:alias/nope") is None
+
+
+def test_nested_tree_as_the_collector_writes_it(tmp_path):
+    shutil.copytree(DATA / "org", tmp_path / "snap")
+    tree = {
+        "Roots": [
+            {
+                "Id": "r-ab12",
+                "Name": "Root",
+                "PolicyTypes": [
+                    {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
+                    {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"},
+                ],
+                "Accounts": [{"Id": MGMT, "ParentId": "r-ab12"}],
+                "OrganizationalUnits": [
+                    {
+                        "Id": "ou-ab12-prod0001",
+                        "ParentId": "r-ab12",
+                        "Accounts": [],
+                        "OrganizationalUnits": [
+                            {
+                                "Id": "ou-ab12-apps0001",
+                                "ParentId": "ou-ab12-prod0001",
+                                "Accounts": [{"Id": PROD, "ParentId": "ou-ab12-apps0001"}],
+                                "OrganizationalUnits": [],
+                            }
+                        ],
+                    },
+                    {
+                        "Id": "ou-ab12-data0001",
+                        "Accounts": [{"Id": DATA_ACCT}],
+                        "OrganizationalUnits": [],
+                    },
+                ],
+            }
+        ]
+    }
+    (tmp_path / "snap" / "organization" / "tree.json").write_text(json.dumps(tree))
+    snap = load(tmp_path / "snap")
+    assert levels(snap.policies_for(ALICE).scp) == PROD_SCP_LEVELS
+    assert snap.organization.path(DATA_ACCT) == ["r-ab12", "ou-ab12-data0001", DATA_ACCT]
+    assert snap.policies_for(f"arn:aws:iam::{MGMT}:user/auditor").scp is None
