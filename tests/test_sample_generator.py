@@ -18,7 +18,11 @@ SAMPLE = REPO / "sample_data"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes(tmp_path):
@@ -45,8 +49,9 @@ def test_other_seed_changes_events_not_labels(tmp_path):
     lb = json.loads((tmp_path / "b" / "labels.json").read_text())
     assert [s["id"] for s in la["scenarios"]] == [s["id"] for s in lb["scenarios"]]
     assert la["scenarios"][0]["event_ids"] != lb["scenarios"][0]["event_ids"]
-    assert (tmp_path / "a" / "snapshot" / "manifest.json").read_bytes() == \
-        (tmp_path / "b" / "snapshot" / "manifest.json").read_bytes()
+    assert (tmp_path / "a" / "snapshot" / "manifest.json").read_bytes() == (
+        tmp_path / "b" / "snapshot" / "manifest.json"
+    ).read_bytes()
 
 
 def test_background_count_is_exact(tmp_path):
@@ -67,12 +72,16 @@ def test_parallel_workers_give_the_same_bytes(tmp_path):
 
 def test_committed_sample_equals_generator_output(tmp_path):
     """sample_data/ never drifts from the code: regenerate and compare every byte."""
-    assert (SAMPLE / "labels.json").is_file(), "sample_data/ is missing; run `iamlab sample sample_data`"
+    assert (SAMPLE / "labels.json").is_file(), (
+        "sample_data/ is missing; run `iamlab sample sample_data`"
+    )
     generate(tmp_path / "fresh", seed=DEFAULT_SEED)
     fresh, committed = _tree(tmp_path / "fresh"), _tree(SAMPLE)
     assert sorted(fresh.keys() ^ committed.keys()) == []
     changed = [k for k in fresh if fresh[k] != committed[k]]
-    assert changed == [], f"regenerate with `iamlab sample sample_data --force` ({len(changed)} files differ)"
+    assert changed == [], (
+        f"regenerate with `iamlab sample sample_data --force` ({len(changed)} files differ)"
+    )
 
 
 def test_refuses_non_empty_folder_without_force(tmp_path):

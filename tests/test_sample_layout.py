@@ -15,12 +15,18 @@ import pytest
 from iamlab.errors import InputError
 from iamlab.sample import check, generate
 
-TRAIL = re.compile(r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail/([a-z]{2}-[a-z]+-\d)/(\d{4})/(\d{2})/(\d{2})/"
-                   r"\1_CloudTrail_\2_(\d{8})T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$")
-DIGEST = re.compile(r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail-Digest/([a-z]{2}-[a-z]+-\d)/\d{4}/\d{2}/\d{2}/"
-                    r"\1_CloudTrail-Digest_\2_[\w.-]+_[a-z]{2}-[a-z]+-\d_\d{8}T\d{6}Z\.json\.gz$")
-INSIGHT = re.compile(r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail-Insight/([a-z]{2}-[a-z]+-\d)/\d{4}/\d{2}/\d{2}/"
-                     r"\1_CloudTrail-Insight_\2_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$")
+TRAIL = re.compile(
+    r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail/([a-z]{2}-[a-z]+-\d)/(\d{4})/(\d{2})/(\d{2})/"
+    r"\1_CloudTrail_\2_(\d{8})T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$"
+)
+DIGEST = re.compile(
+    r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail-Digest/([a-z]{2}-[a-z]+-\d)/\d{4}/\d{2}/\d{2}/"
+    r"\1_CloudTrail-Digest_\2_[\w.-]+_[a-z]{2}-[a-z]+-\d_\d{8}T\d{6}Z\.json\.gz$"
+)
+INSIGHT = re.compile(
+    r"^AWSLogs/(?:o-[a-z0-9]{10}/)?(\d{12})/CloudTrail-Insight/([a-z]{2}-[a-z]+-\d)/\d{4}/\d{2}/\d{2}/"
+    r"\1_CloudTrail-Insight_\2_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +82,19 @@ def test_trail_files_parse_and_ids_are_unique(sample):
             versions.add(rec["eventVersion"])
             identity_types.add(rec["userIdentity"].get("type", "(service event)"))
     assert {"1.05", "1.06", "1.07", "1.08", "1.09", "1.10", "1.11"} <= versions
-    assert {"Root", "IAMUser", "AssumedRole", "Role", "FederatedUser", "AWSAccount", "AWSService",
-            "IdentityCenterUser", "SAMLUser", "WebIdentityUser", "Unknown"} <= identity_types
+    assert {
+        "Root",
+        "IAMUser",
+        "AssumedRole",
+        "Role",
+        "FederatedUser",
+        "AWSAccount",
+        "AWSService",
+        "IdentityCenterUser",
+        "SAMLUser",
+        "WebIdentityUser",
+        "Unknown",
+    } <= identity_types
 
 
 def test_fields_newer_than_the_event_version_are_absent(sample):
@@ -98,7 +115,9 @@ def test_records_are_not_sorted_within_files(sample):
     unordered = 0
     for key, path in _trail_files(sample):
         if TRAIL.match(key):
-            times = [r["eventTime"] for r in json.loads(gzip.decompress(path.read_bytes()))["Records"]]
+            times = [
+                r["eventTime"] for r in json.loads(gzip.decompress(path.read_bytes()))["Records"]
+            ]
             unordered += times != sorted(times)
     assert unordered > 10
 
@@ -116,8 +135,11 @@ def test_digests_reference_existing_files_with_their_hashes(sample):
 
 def test_lookup_events_shape(sample):
     files = sorted((sample / "lookup-events").glob("*.json"))
-    assert [f.name for f in files] == ["264830159726-eu-west-1.json", "264830159726-us-east-1.json",
-                                       "731926485017-eu-west-1.json"]
+    assert [f.name for f in files] == [
+        "264830159726-eu-west-1.json",
+        "264830159726-us-east-1.json",
+        "731926485017-eu-west-1.json",
+    ]
     for f in files:
         events = json.loads(f.read_text())["Events"]
         assert events
@@ -142,7 +164,9 @@ def test_lake_results_shape(sample):
         assert cells["errorcode"]
     text = gzip.decompress((sample / "lake" / "result_0.csv.gz").read_bytes()).decode()
     csv_rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["eventid"] for r in csv_rows] == [next(c["eventid"] for c in row if "eventid" in c) for row in rows]
+    assert [r["eventid"] for r in csv_rows] == [
+        next(c["eventid"] for c in row if "eventid" in c) for row in rows
+    ]
 
 
 def test_snapshot_files_have_cli_shapes(sample):
@@ -153,9 +177,14 @@ def test_snapshot_files_have_cli_shapes(sample):
     assert set(auth) == {"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"}
     roles = {r["RoleName"]: r for r in auth["RoleDetailList"]}
     sso = next(r for n, r in roles.items() if n.startswith("AWSReservedSSO_DataEngineer_"))
-    assert sso["Path"].startswith("/aws-reserved/sso.amazonaws.com/") and sso["RoleId"].startswith("AROA")
+    assert sso["Path"].startswith("/aws-reserved/sso.amazonaws.com/") and sso["RoleId"].startswith(
+        "AROA"
+    )
     assert isinstance(sso["AssumeRolePolicyDocument"], dict)  # the CLI prints documents as objects
-    assert roles["AWSServiceRoleForAutoScaling"]["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert (
+        roles["AWSServiceRoleForAutoScaling"]["Path"]
+        == "/aws-service-role/autoscaling.amazonaws.com/"
+    )
     assert roles["analytics-etl"]["PermissionsBoundary"]["PermissionsBoundaryType"] == "Policy"
     policy = next(p for p in auth["Policies"] if p["PolicyName"] == "LegacyReportingAccess")
     assert sum(v["IsDefaultVersion"] for v in policy["PolicyVersionList"]) == 1
@@ -165,8 +194,10 @@ def test_snapshot_files_have_cli_shapes(sample):
         assert data["Policy"]["PolicySummary"]["Name"] == name
         assert {"TargetId": "r-7kq2"}.items() <= data["Targets"][0].items()
         json.loads(data["Policy"]["Content"])  # Content is a JSON string
-    kinds = {json.loads(p.read_text())["Policy"]["PolicySummary"]["Type"]
-             for p in (snap / "organization/policies").glob("*.json")}
+    kinds = {
+        json.loads(p.read_text())["Policy"]["PolicySummary"]["Type"]
+        for p in (snap / "organization/policies").glob("*.json")
+    }
     assert kinds == {"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"}
     services = {p.parent.name for p in snap.glob("accounts/*/resource-policies/*/*.json")}
     assert {"s3", "kms", "lambda", "sqs", "sns", "secretsmanager"} <= services
@@ -177,6 +208,7 @@ def test_check_accepts_the_sample_and_rejects_damage(sample, tmp_path):
     assert summary["events"]["s3_export"] > 2500
     broken = tmp_path / "broken"
     import shutil
+
     shutil.copytree(sample, broken)
     victim = next(p for k, p in _trail_files(broken) if TRAIL.match(k))
     victim.rename(victim.with_name("not-a-cloudtrail-name.json.gz"))
@@ -186,6 +218,7 @@ def test_check_accepts_the_sample_and_rejects_damage(sample, tmp_path):
 
 def test_check_names_a_duplicate_event(sample, tmp_path):
     import shutil
+
     broken = tmp_path / "dup"
     shutil.copytree(sample, broken)
     files = [p for k, p in _trail_files(broken) if TRAIL.match(k)]

@@ -32,14 +32,22 @@ def _data():
 
 def _replayable():
     _, labels, _ = _data()
-    return [s for s in labels["scenarios"]
-            if s["cause"] != "not-denial" and s["decisive"]["layer"] != "session"
-            and not s["principal"].startswith("arn:aws:iam::418295736104:")]  # partner: outside the snapshot
+    return [
+        s
+        for s in labels["scenarios"]
+        if s["cause"] != "not-denial"
+        and s["decisive"]["layer"] != "session"
+        and not s["principal"].startswith("arn:aws:iam::418295736104:")
+    ]  # partner: outside the snapshot
 
 
 def _context(rec: dict) -> dict:
-    ctx = {"aws:SecureTransport": "true", "aws:RequestedRegion": rec["awsRegion"],
-           "aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"}
+    ctx = {
+        "aws:SecureTransport": "true",
+        "aws:RequestedRegion": rec["awsRegion"],
+        "aws:PrincipalIsAWSService": "false",
+        "aws:ViaAWSService": "false",
+    }
     ip = rec.get("sourceIPAddress", "")
     if ip[:1].isdigit() and not ip.startswith("10."):
         ctx["aws:SourceIp"] = ip
@@ -53,8 +61,14 @@ def test_replay_denies_at_the_labelled_layer(label):
     endpoint = None
     if rec.get("vpcEndpointId"):
         endpoint = f"arn:aws:ec2:{rec['awsRegion']}:{rec['vpcEndpointAccountId']}:vpc-endpoint/{rec['vpcEndpointId']}"
-    sim = simulate(snap, label["principal"], label["action"], label["resource"], _context(rec),
-                   vpc_endpoint=endpoint)
+    sim = simulate(
+        snap,
+        label["principal"],
+        label["action"],
+        label["resource"],
+        _context(rec),
+        vpc_endpoint=endpoint,
+    )
     result = sim.decision.to_dict()
     decisive = label["decisive"]
     expected = "explicit_deny" if decisive["sid"] else "implicit_deny"

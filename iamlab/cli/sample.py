@@ -14,15 +14,28 @@ def register(sub) -> None:
         "sample",
         help="write the sample investigation (seeded, any size) or check a sample folder",
         description="Write a deterministic sample AWS organization with CloudTrail evidence and labels, "
-                    "or check a sample folder and print its scenario summary.",
+        "or check a sample folder and print its scenario summary.",
     )
     p.add_argument("out", nargs="?", metavar="OUT", help="folder to write the sample into")
-    p.add_argument("--events", type=int, default=None, metavar="N",
-                   help="background events to generate (default: the committed size, 15000)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        metavar="N",
+        help="background events to generate (default: the committed size, 15000)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     p.add_argument("--force", action="store_true", help="replace a sample already in OUT")
-    p.add_argument("--check", nargs="?", const="", default=None, metavar="DIR",
-                   help="check a sample folder (default: the repository's sample_data/) and print its summary")
+    p.add_argument(
+        "--check",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="check a sample folder (default: the repository's sample_data/) and print its summary",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
@@ -30,7 +43,10 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.check is not None:
         if args.out:
-            print("iamlab sample: error: give either OUT (to write) or --check DIR, not both", file=sys.stderr)
+            print(
+                "iamlab sample: error: give either OUT (to write) or --check DIR, not both",
+                file=sys.stderr,
+            )
             return 2
         summary = check(args.check or default_dir())
         print(json.dumps(summary, indent=2) if args.json else render_check(summary))
@@ -38,8 +54,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("iamlab sample: error: OUT is required (or use --check [DIR])", file=sys.stderr)
         return 2
-    summary = generate(args.out, events=args.events, seed=args.seed, force=args.force,
-                       progress=_progress if sys.stderr.isatty() else None)
+    summary = generate(
+        args.out,
+        events=args.events,
+        seed=args.seed,
+        force=args.force,
+        progress=_progress if sys.stderr.isatty() else None,
+    )
     print(json.dumps(summary, indent=2) if args.json else render_generate(summary))
     return 0
 
@@ -51,14 +72,16 @@ def _progress(done: int, total: int) -> None:
 
 def render_generate(s: dict) -> str:
     ev, files = s["events"], s["files"]
-    return "\n".join([
-        f"wrote {s['out_dir']} (seed {s['seed']})",
-        f"  events: {ev['s3_export']} in S3 export layout ({s['background_events']} background + "
-        f"{s['scenario_events']} scenario), {ev['lookup_events']} lookup-events, {ev['lake']} Lake rows",
-        f"  files: {files['cloudtrail']} trail, {files['digest']} digest, {files['insight']} insight, "
-        f"{files['lookup_events']} lookup-events, {files['snapshot']} snapshot ({s['bytes']:,} trail bytes)",
-        "  scenarios: " + ", ".join(f"{c} {n}" for c, n in s["scenarios_by_cause"].items()),
-    ])
+    return "\n".join(
+        [
+            f"wrote {s['out_dir']} (seed {s['seed']})",
+            f"  events: {ev['s3_export']} in S3 export layout ({s['background_events']} background + "
+            f"{s['scenario_events']} scenario), {ev['lookup_events']} lookup-events, {ev['lake']} Lake rows",
+            f"  files: {files['cloudtrail']} trail, {files['digest']} digest, {files['insight']} insight, "
+            f"{files['lookup_events']} lookup-events, {files['snapshot']} snapshot ({s['bytes']:,} trail bytes)",
+            "  scenarios: " + ", ".join(f"{c} {n}" for c, n in s["scenarios_by_cause"].items()),
+        ]
+    )
 
 
 def render_check(s: dict) -> str:

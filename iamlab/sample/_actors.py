@@ -9,34 +9,48 @@ from the seed, so identical seeds give identical records.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from iamlab.sample import _records as R
 from iamlab.sample._iam import Role, User
 
 # user agents (shapes of real SDK/CLI/console agents; versions current in early 2026)
-CLI_MAC = ("aws-cli/2.24.18 md/awscrt#0.23.8 ua/2.1 os/macos#24.3.0 md/arch#arm64 lang/python#3.12.9 "
-           "md/pyimpl#CPython m/N,b,E,Z cfg/retry-mode#standard md/installer#source md/prompt#off md/command#{cmd}")
-CLI_LINUX = ("aws-cli/2.24.18 md/awscrt#0.23.8 ua/2.1 os/linux#6.8.0-1021-azure md/arch#x86_64 lang/python#3.12.9 "
-             "md/pyimpl#CPython exec-env/GitHubActions cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 "
-             "md/prompt#off md/command#{cmd}")
-BOTO3_LAMBDA = ("Boto3/1.37.4 md/Botocore#1.37.4 ua/2.1 os/linux#5.10.234-225.895.amzn2.x86_64 md/arch#x86_64 "
-                "lang/python#3.12.9 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.37.4")
-BOTO3_LAPTOP = ("Boto3/1.37.11 md/Botocore#1.37.11 ua/2.1 os/macos#24.3.0 md/arch#arm64 lang/python#3.11.11 "
-                "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.37.11")
-JAVA_FARGATE = ("aws-sdk-java/2.30.21 Linux/5.10.233-224.894.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/21.0.6+7-LTS "
-                "Java/21.0.6 vendor/Amazon.com_Inc. md/internal exec-env/AWS_ECS_FARGATE io/sync http/Apache "
-                "cfg/retry-mode/standard")
+CLI_MAC = (
+    "aws-cli/2.24.18 md/awscrt#0.23.8 ua/2.1 os/macos#24.3.0 md/arch#arm64 lang/python#3.12.9 "
+    "md/pyimpl#CPython m/N,b,E,Z cfg/retry-mode#standard md/installer#source md/prompt#off md/command#{cmd}"
+)
+CLI_LINUX = (
+    "aws-cli/2.24.18 md/awscrt#0.23.8 ua/2.1 os/linux#6.8.0-1021-azure md/arch#x86_64 lang/python#3.12.9 "
+    "md/pyimpl#CPython exec-env/GitHubActions cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 "
+    "md/prompt#off md/command#{cmd}"
+)
+BOTO3_LAMBDA = (
+    "Boto3/1.37.4 md/Botocore#1.37.4 ua/2.1 os/linux#5.10.234-225.895.amzn2.x86_64 md/arch#x86_64 "
+    "lang/python#3.12.9 md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.37.4"
+)
+BOTO3_LAPTOP = (
+    "Boto3/1.37.11 md/Botocore#1.37.11 ua/2.1 os/macos#24.3.0 md/arch#arm64 lang/python#3.11.11 "
+    "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.37.11"
+)
+JAVA_FARGATE = (
+    "aws-sdk-java/2.30.21 Linux/5.10.233-224.894.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/21.0.6+7-LTS "
+    "Java/21.0.6 vendor/Amazon.com_Inc. md/internal exec-env/AWS_ECS_FARGATE io/sync http/Apache "
+    "cfg/retry-mode/standard"
+)
 JAVA_V1 = "aws-sdk-java/1.12.772 Linux/4.18.0-553.el8_10.x86_64 OpenJDK_64-Bit_Server_VM/11.0.25+9-LTS java/11.0.25 vendor/Red_Hat,_Inc. cfg/retry-mode/legacy"
 GO_EC2 = "aws-sdk-go-v2/1.36.1 ua/2.1 os/linux lang/go#1.23.6 md/GOOS#linux md/GOARCH#arm64 api/{api}#1.{minor}.3"
 SSM_AGENT = "aws-sdk-go/1.55.5 (go1.22.11; linux; arm64) amazon-ssm-agent/3.3.1802.0"
-TERRAFORM = ("APN/1.0 HashiCorp/1.0 Terraform/1.10.5 (+https://www.terraform.io) terraform-provider-aws/5.89.0 "
-             "(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.36.1 ua/2.1 os/linux "
-             "lang/go#1.23.6 md/GOOS#linux md/GOARCH#amd64 api/{api}#1.{minor}.0")
-CONSOLE_UA = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/133.0.0.0 Safari/537.36")
+TERRAFORM = (
+    "APN/1.0 HashiCorp/1.0 Terraform/1.10.5 (+https://www.terraform.io) terraform-provider-aws/5.89.0 "
+    "(+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.36.1 ua/2.1 os/linux "
+    "lang/go#1.23.6 md/GOOS#linux md/GOARCH#amd64 api/{api}#1.{minor}.0"
+)
+CONSOLE_UA = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/133.0.0.0 Safari/537.36"
+)
 CONSOLE_FF = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0"
 S3_CONSOLE = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10.233-201.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.402-b08 java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard]"
 AWS_INTERNAL = "AWS Internal"
@@ -82,17 +96,33 @@ def user_identity(user: User, console: bool = False) -> Callable[[str, datetime]
     return build
 
 
-def role_identity(role: Role, session: str | Callable[[datetime], str], *, mfa: bool = False,
-                  invoked_by: str | None = None, ec2: bool = False,
-                  web_federation: dict | None = None) -> Callable[[str, datetime], dict]:
+def role_identity(
+    role: Role,
+    session: str | Callable[[datetime], str],
+    *,
+    mfa: bool = False,
+    invoked_by: str | None = None,
+    ec2: bool = False,
+    web_federation: dict | None = None,
+) -> Callable[[str, datetime], dict]:
     """Role session (AssumedRole); session may depend on the time."""
 
     def build(salt: str, when: datetime) -> dict:
         name = session(when) if callable(session) else session
         key = R.access_key("ASIA", f"{salt}|{role.arn}|{name}|{when.date()}|{when.hour // 6}")
-        return R.assumed_role(role.id, role.arn, role.name, role.account, name, key, _since(when),
-                              mfa=mfa, invoked_by=invoked_by, ec2_delivery="2.0" if ec2 else None,
-                              web_federation=web_federation)
+        return R.assumed_role(
+            role.id,
+            role.arn,
+            role.name,
+            role.account,
+            name,
+            key,
+            _since(when),
+            mfa=mfa,
+            invoked_by=invoked_by,
+            ec2_delivery="2.0" if ec2 else None,
+            web_federation=web_federation,
+        )
 
     return build
 

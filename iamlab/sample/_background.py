@@ -28,14 +28,23 @@ DIURNAL = (3, 2, 2, 2, 2, 3, 4, 6, 8, 9, 10, 10, 9, 10, 10, 9, 8, 7, 6, 5, 4, 4,
 # Non-denial errors that ordinary traffic produces now and then.
 _ERRORS = {
     ("s3.amazonaws.com", "GetObject"): ("NoSuchKey", "The specified key does not exist."),
-    ("dynamodb.amazonaws.com", "PutItem"): ("ConditionalCheckFailedException", "The conditional request failed"),
+    ("dynamodb.amazonaws.com", "PutItem"): (
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+    ),
     ("ssm.amazonaws.com", "GetParameter"): ("ParameterNotFound", None),
     ("athena.amazonaws.com", "GetQueryResults"): (
-        "InvalidRequestException", "Query has not yet finished. Current state: RUNNING"),
-    ("cloudformation.amazonaws.com", "DescribeStacks"): ("ValidationError", "Stack with id {stack} does not exist"),
+        "InvalidRequestException",
+        "Query has not yet finished. Current state: RUNNING",
+    ),
+    ("cloudformation.amazonaws.com", "DescribeStacks"): (
+        "ValidationError",
+        "Stack with id {stack} does not exist",
+    ),
     ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"): (
         "ResourceConflictException",
-        "The operation cannot be performed at this time. An update is in progress for resource: {fn}"),
+        "The operation cannot be performed at this time. An update is in progress for resource: {fn}",
+    ),
 }
 ERROR_RATE = 0.008
 
@@ -86,7 +95,9 @@ def _time(rng: random.Random, actor: Actor, day: datetime) -> datetime:
     return day + timedelta(hours=hour, seconds=rng.randrange(3600))
 
 
-def make_records(rng: random.Random, salt: str, actor: Actor, call: dict, when: datetime, region: str) -> list[dict]:
+def make_records(
+    rng: random.Random, salt: str, actor: Actor, call: dict, when: datetime, region: str
+) -> list[dict]:
     """Records for one call by one actor (a VPC-endpoint call also yields its network event)."""
     source = call["source"]
     via_vpce = actor.vpce is not None and source == "secretsmanager.amazonaws.com"
@@ -98,30 +109,62 @@ def make_records(rng: random.Random, salt: str, actor: Actor, call: dict, when: 
         code, message = err
         if message:
             params = call.get("params") or {}
-            message = message.format(stack=params.get("stackName", ""), fn=params.get("functionName", ""))
+            message = message.format(
+                stack=params.get("stackName", ""), fn=params.get("functionName", "")
+            )
         error = (code, message)
         call = dict(call, response=None)
-    kwargs = {k: v for k, v in call.items() if k not in ("source", "name", "read_only", "params", "response")}
+    kwargs = {
+        k: v
+        for k, v in call.items()
+        if k not in ("source", "name", "read_only", "params", "response")
+    }
     tls_host = kwargs.pop("tls_host", None)
     identity = actor.identity(salt, when)
     rec = R.record(
-        rng=rng, version=VERSIONS.get(source, "1.08"), when=when, source=source, name=call["name"],
-        region=region, identity=identity, ip=ip, agent=agent, recipient=actor.account,
-        read_only=call["read_only"], params=call["params"], response=call["response"],
+        rng=rng,
+        version=VERSIONS.get(source, "1.08"),
+        when=when,
+        source=source,
+        name=call["name"],
+        region=region,
+        identity=identity,
+        ip=ip,
+        agent=agent,
+        recipient=actor.account,
+        read_only=call["read_only"],
+        params=call["params"],
+        response=call["response"],
         error=error if error and error[1] is not None else (error[0], "") if error else None,
-        tls_host=None if actor.service_agent else tls_host, console=actor.console,
-        vpce=actor.vpce if via_vpce else None, **kwargs)
+        tls_host=None if actor.service_agent else tls_host,
+        console=actor.console,
+        vpce=actor.vpce if via_vpce else None,
+        **kwargs,
+    )
     if error and error[1] is None:
         del rec["errorMessage"]
     out = [rec]
     if via_vpce:
         principal = identity.get("principalId", "")
-        out.append(R.record(
-            rng=rng, version="1.09", when=when, source=source, name=call["name"], region=region,
-            identity=R.aws_account(principal, identity.get("accountId", actor.account)),
-            ip=ip, agent=agent, recipient=actor.vpce[1], read_only=call["read_only"],
-            event_type="AwsVpceEvent", category="NetworkActivity", request_id=rec["requestID"],
-            vpce=actor.vpce))
+        out.append(
+            R.record(
+                rng=rng,
+                version="1.09",
+                when=when,
+                source=source,
+                name=call["name"],
+                region=region,
+                identity=R.aws_account(principal, identity.get("accountId", actor.account)),
+                ip=ip,
+                agent=agent,
+                recipient=actor.vpce[1],
+                read_only=call["read_only"],
+                event_type="AwsVpceEvent",
+                category="NetworkActivity",
+                request_id=rec["requestID"],
+                vpce=actor.vpce,
+            )
+        )
     return out
 
 
@@ -130,7 +173,9 @@ def chunk_records(seed: int, account: str, region: str, day_index: int, count: i
     rng = random.Random(f"{seed}:bg:{account}:{region}:{day_index}")
     salt = str(seed)
     day = DAYS[day_index]
-    actors = [a for a in cast() if a.account == account and region in a.regions and _eligible(a, region)]
+    actors = [
+        a for a in cast() if a.account == account and region in a.regions and _eligible(a, region)
+    ]
     actor_cum = list(itertools.accumulate(a.weight * a.regions[region] for a in actors))
     calls = {a.key: _eligible(a, region) for a in actors}
     call_cum = {k: list(itertools.accumulate(c[0] for c in v)) for k, v in calls.items()}

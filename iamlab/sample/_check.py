@@ -23,28 +23,51 @@ import orjson
 
 from iamlab.errors import InputError
 
-CAUSES = ("missing-action", "resource-arn", "explicit-deny", "org-policy", "permissions-boundary",
-          "session-or-trust", "resource-policy", "vpc-endpoint", "undetailed")
-LAYERS = ("identity", "permissions_boundary", "session", "scp", "rcp", "resource", "vpc_endpoint", "trust")
+CAUSES = (
+    "missing-action",
+    "resource-arn",
+    "explicit-deny",
+    "org-policy",
+    "permissions-boundary",
+    "session-or-trust",
+    "resource-policy",
+    "vpc-endpoint",
+    "undetailed",
+)
+LAYERS = (
+    "identity",
+    "permissions_boundary",
+    "session",
+    "scp",
+    "rcp",
+    "resource",
+    "vpc_endpoint",
+    "trust",
+)
 
 _ORG = r"(?:o-[a-z0-9]{10,32}/)?"
 _DATE = r"(\d{4})/(\d{2})/(\d{2})"
 TRAIL_KEY = re.compile(
     rf"^AWSLogs/{_ORG}(\d{{12}})/CloudTrail/([a-z]{{2}}(?:-gov)?-[a-z]+-\d)/{_DATE}/"
-    r"\1_CloudTrail_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$")
+    r"\1_CloudTrail_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$"
+)
 DIGEST_KEY = re.compile(
     rf"^AWSLogs/{_ORG}(\d{{12}})/CloudTrail-Digest/([a-z]{{2}}-[a-z]+-\d)/{_DATE}/"
-    r"\1_CloudTrail-Digest_\2_[A-Za-z0-9._-]+_[a-z]{2}-[a-z]+-\d_(\d{8}T\d{6}Z)\.json\.gz$")
+    r"\1_CloudTrail-Digest_\2_[A-Za-z0-9._-]+_[a-z]{2}-[a-z]+-\d_(\d{8}T\d{6}Z)\.json\.gz$"
+)
 INSIGHT_KEY = re.compile(
     rf"^AWSLogs/{_ORG}(\d{{12}})/CloudTrail-Insight/([a-z]{{2}}-[a-z]+-\d)/{_DATE}/"
-    r"\1_CloudTrail-Insight_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$")
+    r"\1_CloudTrail-Insight_\2_(\d{8}T\d{4}Z)_[A-Za-z0-9]{16}\.json\.gz$"
+)
 
 
 def _load_gz(path: Path) -> Any:
     try:
         return orjson.loads(gzip.decompress(path.read_bytes()))
     except (OSError, EOFError, orjson.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a gzip JSON file ({exc}); regenerate the sample with `iamlab sample`") from exc
+        raise InputError(
+            f"{path}: not a gzip JSON file ({exc}); regenerate the sample with `iamlab sample`"
+        ) from exc
 
 
 def _load_json(path: Path) -> Any:
@@ -58,8 +81,15 @@ def _fail(where: str, problem: str) -> None:
     raise InputError(f"{where}: {problem}")
 
 
-def _check_trail_file(path: Path, rel: str, m: re.Match, ids: set[str], wanted: set[str],
-                      found: dict[str, dict], stats: dict) -> None:
+def _check_trail_file(
+    path: Path,
+    rel: str,
+    m: re.Match,
+    ids: set[str],
+    wanted: set[str],
+    found: dict[str, dict],
+    stats: dict,
+) -> None:
     account, region, y, mo, d, ts = m.groups()
     if ts[:8] != f"{y}{mo}{d}":
         _fail(rel, f"delivery time {ts} is not in the date folder {y}/{mo}/{d}")
@@ -76,7 +106,14 @@ def _check_trail_file(path: Path, rel: str, m: re.Match, ids: set[str], wanted: 
         if event_id in ids:
             _fail(where, f"duplicate eventID {event_id} in the trail tree")
         ids.add(event_id)
-        for key in ("eventTime", "eventSource", "eventName", "awsRegion", "eventVersion", "recipientAccountId"):
+        for key in (
+            "eventTime",
+            "eventSource",
+            "eventName",
+            "awsRegion",
+            "eventVersion",
+            "recipientAccountId",
+        ):
             if not isinstance(rec.get(key), str):
                 _fail(where, f"missing {key}")
         if rec["awsRegion"] != region:
@@ -114,11 +151,22 @@ def _check_digest(path: Path, rel: str, root: Path) -> None:
 
 def _scan_cloudtrail(root: Path, wanted: set[str]) -> tuple[dict[str, dict], dict]:
     if not root.is_dir():
-        raise InputError(f"{root} is missing; a sample holds cloudtrail/AWSLogs/... (run `iamlab sample DIR`)")
+        raise InputError(
+            f"{root} is missing; a sample holds cloudtrail/AWSLogs/... (run `iamlab sample DIR`)"
+        )
     ids: set[str] = set()
     found: dict[str, dict] = {}
-    stats = {"records": 0, "trail_files": 0, "digest_files": 0, "insight_files": 0, "versions": set(),
-             "accounts": set(), "regions": set(), "first": None, "last": None}
+    stats = {
+        "records": 0,
+        "trail_files": 0,
+        "digest_files": 0,
+        "insight_files": 0,
+        "versions": set(),
+        "accounts": set(),
+        "regions": set(),
+        "first": None,
+        "last": None,
+    }
     for path in sorted(root.rglob("*")):
         if not path.is_file():
             continue
@@ -131,12 +179,17 @@ def _scan_cloudtrail(root: Path, wanted: set[str]) -> tuple[dict[str, dict], dic
             stats["digest_files"] += 1
         elif INSIGHT_KEY.match(rel):
             data = _load_gz(path)
-            if not all(r.get("eventType") == "AwsCloudTrailInsight" for r in data.get("Records", [])):
+            if not all(
+                r.get("eventType") == "AwsCloudTrailInsight" for r in data.get("Records", [])
+            ):
                 _fail(rel, "Insight file holds records that are not AwsCloudTrailInsight")
             stats["insight_files"] += 1
         else:
-            _fail(rel, "file name does not follow the CloudTrail S3 layout "
-                       "(AWSLogs/[o-id/]<acct>/CloudTrail[-Digest|-Insight]/<region>/YYYY/MM/DD/<acct>_CloudTrail_...)")
+            _fail(
+                rel,
+                "file name does not follow the CloudTrail S3 layout "
+                "(AWSLogs/[o-id/]<acct>/CloudTrail[-Digest|-Insight]/<region>/YYYY/MM/DD/<acct>_CloudTrail_...)",
+            )
     stats["unique_ids"] = ids
     return found, stats
 
@@ -151,7 +204,9 @@ def _lookup(folder: Path) -> dict[str, dict]:
                 rec = json.loads(item["CloudTrailEvent"])
             except (KeyError, TypeError, ValueError) as exc:
                 raise InputError(f"{where}: CloudTrailEvent is not a JSON string ({exc})") from exc
-            if rec.get("eventID") != item.get("EventId") or not isinstance(item.get("EventTime"), (int, float)):
+            if rec.get("eventID") != item.get("EventId") or not isinstance(
+                item.get("EventTime"), (int, float)
+            ):
                 _fail(where, "EventId/EventTime do not match the CloudTrailEvent")
             events[item["EventId"]] = rec
     return events
@@ -170,7 +225,11 @@ def _lake(folder: Path) -> dict[str, dict]:
         where = f"{path}: QueryResultRows[{i}]"
         cells = {}
         for cell in row:
-            if not isinstance(cell, dict) or len(cell) != 1 or not all(isinstance(v, str) for v in cell.values()):
+            if (
+                not isinstance(cell, dict)
+                or len(cell) != 1
+                or not all(isinstance(v, str) for v in cell.values())
+            ):
                 _fail(where, "each cell must be a one-key object with a string value")
             cells.update(cell)
         rec = json.loads(cells["eventjson"])
@@ -201,7 +260,9 @@ def _sids(doc: Any) -> set[str]:
     return {s.get("Sid") for s in statements if s.get("Sid")}
 
 
-def _decisive_document(snapshot: Path, decisive: dict, scenario: dict, evidence: dict[str, dict]) -> Any:
+def _decisive_document(
+    snapshot: Path, decisive: dict, scenario: dict, evidence: dict[str, dict]
+) -> Any:
     layer, policy, account = decisive["layer"], decisive["policy"], decisive["account"]
     if layer in ("scp", "rcp"):
         path = snapshot / "organization" / "policies" / f"{policy}.json"
@@ -209,26 +270,39 @@ def _decisive_document(snapshot: Path, decisive: dict, scenario: dict, evidence:
             raise InputError(f"{path} is missing (decisive {layer} {policy})")
         return _load_json(path)["Policy"]["Content"]
     if layer in ("resource", "vpc_endpoint"):
-        for path in sorted((snapshot / "accounts" / account / "resource-policies").glob("*/*.json")):
+        for path in sorted(
+            (snapshot / "accounts" / account / "resource-policies").glob("*/*.json")
+        ):
             data = _load_json(path)
             if data.get("Arn") == policy:
                 return data["Policy"]
-        raise InputError(f"no resource policy for {policy} under {snapshot}/accounts/{account}/resource-policies")
+        raise InputError(
+            f"no resource policy for {policy} under {snapshot}/accounts/{account}/resource-policies"
+        )
     if layer == "session":
         for event_id in scenario.get("context_event_ids", []):
             rec = evidence.get(event_id, {})
             session_policy = (rec.get("requestParameters") or {}).get("policy")
             if session_policy:
                 return session_policy
-        raise InputError(f"scenario {scenario['id']}: no AssumeRole event with a session policy in context_event_ids")
+        raise InputError(
+            f"scenario {scenario['id']}: no AssumeRole event with a session policy in context_event_ids"
+        )
     auth = _auth(snapshot, account)
     if policy.split(":")[5].startswith("policy/"):
         for entry in auth["Policies"]:
             if entry["Arn"] == policy:
-                return next(v["Document"] for v in entry["PolicyVersionList"] if v["IsDefaultVersion"])
-        raise InputError(f"managed policy {policy} is not in accounts/{account}/authorization-details.json")
-    for kind, plist in (("RoleDetailList", "RolePolicyList"), ("UserDetailList", "UserPolicyList"),
-                        ("GroupDetailList", "GroupPolicyList")):
+                return next(
+                    v["Document"] for v in entry["PolicyVersionList"] if v["IsDefaultVersion"]
+                )
+        raise InputError(
+            f"managed policy {policy} is not in accounts/{account}/authorization-details.json"
+        )
+    for kind, plist in (
+        ("RoleDetailList", "RolePolicyList"),
+        ("UserDetailList", "UserPolicyList"),
+        ("GroupDetailList", "GroupPolicyList"),
+    ):
         for entity in auth[kind]:
             if entity["Arn"] != policy:
                 continue
@@ -237,7 +311,9 @@ def _decisive_document(snapshot: Path, decisive: dict, scenario: dict, evidence:
             for inline in entity[plist]:
                 if inline["PolicyName"] == decisive["policy_name"]:
                     return inline["PolicyDocument"]
-    raise InputError(f"{policy} ({decisive.get('policy_name')}) is not in accounts/{account}/authorization-details.json")
+    raise InputError(
+        f"{policy} ({decisive.get('policy_name')}) is not in accounts/{account}/authorization-details.json"
+    )
 
 
 def _check_labels(folder: Path, labels: dict, evidence: dict[str, dict]) -> dict:
@@ -260,11 +336,17 @@ def _check_labels(folder: Path, labels: dict, evidence: dict[str, dict]) -> dict
         for event_id in scenario["event_ids"]:
             rec = evidence[event_id]
             if scenario.get("error_code") and rec.get("errorCode") != scenario["error_code"]:
-                _fail(where, f"event {event_id} has errorCode {rec.get('errorCode')}, label says {scenario['error_code']}")
+                _fail(
+                    where,
+                    f"event {event_id} has errorCode {rec.get('errorCode')}, label says {scenario['error_code']}",
+                )
             if rec.get("userIdentity", {}).get("arn"):
                 arns.add(rec["userIdentity"]["arn"])
         if arns and scenario.get("principal") and scenario["principal"] not in arns:
-            _fail(where, f"principal {scenario['principal']} is not the caller of its events ({sorted(arns)})")
+            _fail(
+                where,
+                f"principal {scenario['principal']} is not the caller of its events ({sorted(arns)})",
+            )
         decisive = scenario.get("decisive")
         if cause == "not-denial":
             continue
@@ -273,14 +355,20 @@ def _check_labels(folder: Path, labels: dict, evidence: dict[str, dict]) -> dict
         sids = _sids(_decisive_document(snapshot, decisive, scenario, evidence))
         for key in ("sid", "near_miss_sid"):
             if decisive.get(key) and decisive[key] not in sids:
-                _fail(where, f"{key} {decisive[key]!r} is not a statement of {decisive['policy']} (has {sorted(sids)})")
+                _fail(
+                    where,
+                    f"{key} {decisive[key]!r} is not a statement of {decisive['policy']} (has {sorted(sids)})",
+                )
     missing = [c for c in CAUSES if c not in by_cause]
     if missing:
         _fail(str(folder / "labels.json"), f"no scenario for cause(s) {', '.join(missing)}")
     for event_id in labels.get("hostile_event_ids", []):
         if event_id not in evidence:
             _fail(str(folder / "labels.json"), f"hostile event {event_id} is not in the evidence")
-    return {"by_cause": dict(sorted(by_cause.items())), "events_by_cause": dict(sorted(events_by_cause.items()))}
+    return {
+        "by_cause": dict(sorted(by_cause.items())),
+        "events_by_cause": dict(sorted(events_by_cause.items())),
+    }
 
 
 def check(directory: str | Path) -> dict:
@@ -297,21 +385,34 @@ def check(directory: str | Path) -> dict:
         _load_json(path)
     lookup = _lookup(folder / "lookup-events")
     lake = _lake(folder / "lake")
-    wanted = {e for s in labels.get("scenarios", []) for e in [*s.get("event_ids", []), *s.get("context_event_ids", [])]}
+    wanted = {
+        e
+        for s in labels.get("scenarios", [])
+        for e in [*s.get("event_ids", []), *s.get("context_event_ids", [])]
+    }
     wanted |= set(labels.get("hostile_event_ids", [])) | set(lookup) | set(lake)
     found, stats = _scan_cloudtrail(folder / "cloudtrail", wanted)
     for name, view in (("lookup-events", lookup), ("lake", lake)):
         for event_id, rec in view.items():
             if found.get(event_id) != rec:
-                _fail(f"{folder / name}", f"event {event_id} differs from (or is missing in) the trail files")
+                _fail(
+                    f"{folder / name}",
+                    f"event {event_id} differs from (or is missing in) the trail files",
+                )
     summary = _check_labels(folder, labels, found)
     return {
         "dir": str(folder),
         "scenarios": len(labels.get("scenarios", [])),
         "scenarios_by_cause": summary["by_cause"],
-        "denial_events_by_cause": {k: v for k, v in summary["events_by_cause"].items() if k != "not-denial"},
+        "denial_events_by_cause": {
+            k: v for k, v in summary["events_by_cause"].items() if k != "not-denial"
+        },
         "events": {"s3_export": stats["records"], "lookup_events": len(lookup), "lake": len(lake)},
-        "files": {"trail": stats["trail_files"], "digest": stats["digest_files"], "insight": stats["insight_files"]},
+        "files": {
+            "trail": stats["trail_files"],
+            "digest": stats["digest_files"],
+            "insight": stats["insight_files"],
+        },
         "accounts": sorted(stats["accounts"]),
         "regions": sorted(stats["regions"]),
         "event_versions": sorted(stats["versions"], key=lambda v: int(v.split(".")[1])),

@@ -16,7 +16,16 @@ from iamlab.sample import _records as R
 from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
 from iamlab.sample._iam import role, user
 from iamlab.sample._world import (
-    DAYS, DEV, EXPORTS, GITHUB_RUNNER_IPS, KMS_KEY_ARN, KMS_KEY_ID, MGMT, OFFICE_IPS, ONPREM_IP, PROD,
+    DAYS,
+    DEV,
+    EXPORTS,
+    GITHUB_RUNNER_IPS,
+    KMS_KEY_ARN,
+    KMS_KEY_ID,
+    MGMT,
+    OFFICE_IPS,
+    ONPREM_IP,
+    PROD,
     sso_role_name,
 )
 
@@ -25,13 +34,28 @@ IDP = "AiWbbhb1K0dnI8yDmWyI0hUmTkE="
 
 
 def _login(b, when, ident, recipient, ip, agent, mfa: bool, extra=None):
-    add = {"LoginTo": "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1",
-           "MobileVersion": "No", "MFAUsed": "Yes" if mfa else "No"}
+    add = {
+        "LoginTo": "https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1",
+        "MobileVersion": "No",
+        "MFAUsed": "Yes" if mfa else "No",
+    }
     if extra:
         add.update(extra)
-    b.add(None, source="signin.amazonaws.com", name="ConsoleLogin", read_only=None, when=when, region="us-east-1",
-          identity=ident, ip=ip, agent=agent, recipient=recipient, event_type="AwsConsoleSignIn",
-          additional=add, response={"ConsoleLogin": "Success"})
+    b.add(
+        None,
+        source="signin.amazonaws.com",
+        name="ConsoleLogin",
+        read_only=None,
+        when=when,
+        region="us-east-1",
+        identity=ident,
+        ip=ip,
+        agent=agent,
+        recipient=recipient,
+        event_type="AwsConsoleSignIn",
+        additional=add,
+        response={"ConsoleLogin": "Success"},
+    )
 
 
 def add_fixtures(b) -> None:
@@ -44,100 +68,257 @@ def add_fixtures(b) -> None:
     for d, day in enumerate(DAYS):
         # Dana signs in to the console with MFA
         when = day + timedelta(hours=8, minutes=rng.randrange(5, 40), seconds=rng.randrange(60))
-        _login(b, when, {"type": "IAMUser", "principalId": dana.id, "arn": dana.arn, "accountId": DEV,
-                         "accessKeyId": "", "userName": dana.name}, DEV, OFFICE_IPS[2], CONSOLE_FF, True,
-               {"MFAIdentifier": f"arn:aws:iam::{DEV}:mfa/dana.kim-yubikey"})
+        _login(
+            b,
+            when,
+            {
+                "type": "IAMUser",
+                "principalId": dana.id,
+                "arn": dana.arn,
+                "accountId": DEV,
+                "accessKeyId": "",
+                "userName": dana.name,
+            },
+            DEV,
+            OFFICE_IPS[2],
+            CONSOLE_FF,
+            True,
+            {"MFAIdentifier": f"arn:aws:iam::{DEV}:mfa/dana.kim-yubikey"},
+        )
         # Kofi federates from Identity Center into prod ReadOnly (SAML), then the console sign-in
         when = day + timedelta(hours=7, minutes=rng.randrange(30, 59), seconds=rng.randrange(60))
         session = "kofi.mensah@larkspur.io"
         key = R.access_key("ASIA", f"{b.salt}|saml|kofi|{d}")
-        b.add(None, source="sts.amazonaws.com", name="AssumeRoleWithSAML", read_only=True, when=when,
-              region="us-east-1",
-              identity={"type": "SAMLUser", "principalId": f"{IDP}:{session}", "userName": session,
-                        "identityProvider": IDP},
-              ip=OFFICE_IPS[0], agent=SIGNIN_INTERNAL, recipient=PROD, tls_host="sts.amazonaws.com",
-              params={"sAMLAssertionID": "_" + A.hexs(rng, 32), "roleSessionName": session, "durationSeconds": 43200,
-                      "roleArn": kofi_role.arn,
-                      "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"},
-              response={"credentials": {"accessKeyId": key, "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                                        "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p")},
-                        "assumedRoleUser": {"assumedRoleId": f"{kofi_role.id}:{session}",
-                                            "arn": f"arn:aws:sts::{PROD}:assumed-role/{kofi_role.name}/{session}"},
-                        "subject": session, "subjectType": "persistent",
-                        "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/MDgwMTUyMDY3OTIzX2lucy1hMWIyYzNkNGU1ZjZhN2I4",
-                        "audience": "https://signin.aws.amazon.com/saml", "nameQualifier": IDP},
-              resources=[{"accountId": PROD, "type": "AWS::IAM::Role", "ARN": kofi_role.arn},
-                         {"accountId": PROD, "type": "AWS::IAM::SAMLProvider",
-                          "ARN": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"}])
+        b.add(
+            None,
+            source="sts.amazonaws.com",
+            name="AssumeRoleWithSAML",
+            read_only=True,
+            when=when,
+            region="us-east-1",
+            identity={
+                "type": "SAMLUser",
+                "principalId": f"{IDP}:{session}",
+                "userName": session,
+                "identityProvider": IDP,
+            },
+            ip=OFFICE_IPS[0],
+            agent=SIGNIN_INTERNAL,
+            recipient=PROD,
+            tls_host="sts.amazonaws.com",
+            params={
+                "sAMLAssertionID": "_" + A.hexs(rng, 32),
+                "roleSessionName": session,
+                "durationSeconds": 43200,
+                "roleArn": kofi_role.arn,
+                "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
+            },
+            response={
+                "credentials": {
+                    "accessKeyId": key,
+                    "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
+                    "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p"),
+                },
+                "assumedRoleUser": {
+                    "assumedRoleId": f"{kofi_role.id}:{session}",
+                    "arn": f"arn:aws:sts::{PROD}:assumed-role/{kofi_role.name}/{session}",
+                },
+                "subject": session,
+                "subjectType": "persistent",
+                "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/MDgwMTUyMDY3OTIzX2lucy1hMWIyYzNkNGU1ZjZhN2I4",
+                "audience": "https://signin.aws.amazon.com/saml",
+                "nameQualifier": IDP,
+            },
+            resources=[
+                {"accountId": PROD, "type": "AWS::IAM::Role", "ARN": kofi_role.arn},
+                {
+                    "accountId": PROD,
+                    "type": "AWS::IAM::SAMLProvider",
+                    "ARN": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
+                },
+            ],
+        )
         ident = role_identity(kofi_role, session)(b.salt, when)
-        _login(b, when + timedelta(seconds=2), ident, PROD, OFFICE_IPS[0], CONSOLE_UA, False,
-               {"SamlProviderArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"})
+        _login(
+            b,
+            when + timedelta(seconds=2),
+            ident,
+            PROD,
+            OFFICE_IPS[0],
+            CONSOLE_UA,
+            False,
+            {
+                "SamlProviderArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"
+            },
+        )
         # GitHub Actions exchanges its OIDC token twice a day
         for hour in (10, 15):
             when = day + timedelta(hours=hour, minutes=rng.randrange(60), seconds=rng.randrange(60))
             sub = "repo:larkspur-io/orders-api:ref:refs/heads/main"
             provider = f"arn:aws:iam::{PROD}:oidc-provider/token.actions.githubusercontent.com"
             session = f"GitHubActions-{when:%d%H}"
-            b.add(None, source="sts.amazonaws.com", name="AssumeRoleWithWebIdentity", read_only=True, when=when,
-                  region="eu-west-1",
-                  identity={"type": "WebIdentityUser", "principalId": f"{provider}:sts.amazonaws.com:{sub}",
-                            "userName": sub, "identityProvider": provider},
-                  ip=rng.choice(GITHUB_RUNNER_IPS), agent=CLI_LINUX.format(cmd="sts.assume-role-with-web-identity"),
-                  recipient=PROD, tls_host="sts.eu-west-1.amazonaws.com",
-                  params={"roleArn": gha.arn, "roleSessionName": session, "durationSeconds": 3600},
-                  response={"credentials": {"accessKeyId": R.access_key("ASIA", f"{b.salt}|gha|{when}"),
-                                            "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                                            "expiration": (when + timedelta(hours=1)).strftime("%b %-d, %Y, %-I:%M:%S %p")},
-                            "subjectFromWebIdentityToken": sub,
-                            "assumedRoleUser": {"assumedRoleId": f"{gha.id}:{session}",
-                                                "arn": f"arn:aws:sts::{PROD}:assumed-role/{gha.name}/{session}"},
-                            "provider": provider, "audience": "sts.amazonaws.com"},
-                  resources=[{"accountId": PROD, "type": "AWS::IAM::Role", "ARN": gha.arn}])
+            b.add(
+                None,
+                source="sts.amazonaws.com",
+                name="AssumeRoleWithWebIdentity",
+                read_only=True,
+                when=when,
+                region="eu-west-1",
+                identity={
+                    "type": "WebIdentityUser",
+                    "principalId": f"{provider}:sts.amazonaws.com:{sub}",
+                    "userName": sub,
+                    "identityProvider": provider,
+                },
+                ip=rng.choice(GITHUB_RUNNER_IPS),
+                agent=CLI_LINUX.format(cmd="sts.assume-role-with-web-identity"),
+                recipient=PROD,
+                tls_host="sts.eu-west-1.amazonaws.com",
+                params={"roleArn": gha.arn, "roleSessionName": session, "durationSeconds": 3600},
+                response={
+                    "credentials": {
+                        "accessKeyId": R.access_key("ASIA", f"{b.salt}|gha|{when}"),
+                        "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
+                        "expiration": (when + timedelta(hours=1)).strftime(
+                            "%b %-d, %Y, %-I:%M:%S %p"
+                        ),
+                    },
+                    "subjectFromWebIdentityToken": sub,
+                    "assumedRoleUser": {
+                        "assumedRoleId": f"{gha.id}:{session}",
+                        "arn": f"arn:aws:sts::{PROD}:assumed-role/{gha.name}/{session}",
+                    },
+                    "provider": provider,
+                    "audience": "sts.amazonaws.com",
+                },
+                resources=[{"accountId": PROD, "type": "AWS::IAM::Role", "ARN": gha.arn}],
+            )
         # The legacy reporting host federates a report viewer, which reads two reports
         when = day + timedelta(hours=5, minutes=50, seconds=rng.randrange(60))
-        fed_policy = json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Sid": "ViewDailyReports", "Effect": "Allow", "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{EXPORTS}/reports/daily/*"}]})
+        fed_policy = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ViewDailyReports",
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{EXPORTS}/reports/daily/*",
+                    }
+                ],
+            }
+        )
         fed_key = R.access_key("ASIA", f"{b.salt}|fed|{d}")
-        b.add(None, source="sts.amazonaws.com", name="GetFederationToken", read_only=True, when=when,
-              region="eu-west-1", identity=R.iam_user(legacy.id, legacy.arn, PROD, legacy.name,
-                                                      R.access_key("AKIA", "user|" + legacy.arn)),
-              ip=ONPREM_IP, agent=JAVA_V1, recipient=PROD, tls_host="sts.eu-west-1.amazonaws.com",
-              params={"name": "report-viewer", "policy": fed_policy, "durationSeconds": 43200},
-              response={"credentials": {"accessKeyId": fed_key, "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                                        "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p")},
-                        "federatedUser": {"federatedUserId": f"{PROD}:report-viewer",
-                                          "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer"},
-                        "packedPolicySize": 9})
-        fed = {"type": "FederatedUser", "principalId": f"{PROD}:report-viewer",
-               "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer", "accountId": PROD, "accessKeyId": fed_key,
-               "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": legacy.id, "arn": legacy.arn,
-                                                    "accountId": PROD, "userName": legacy.name},
-                                  "webIdFederationData": {},
-                                  "attributes": {"creationDate": R.iso(when), "mfaAuthenticated": "false"}}}
+        b.add(
+            None,
+            source="sts.amazonaws.com",
+            name="GetFederationToken",
+            read_only=True,
+            when=when,
+            region="eu-west-1",
+            identity=R.iam_user(
+                legacy.id, legacy.arn, PROD, legacy.name, R.access_key("AKIA", "user|" + legacy.arn)
+            ),
+            ip=ONPREM_IP,
+            agent=JAVA_V1,
+            recipient=PROD,
+            tls_host="sts.eu-west-1.amazonaws.com",
+            params={"name": "report-viewer", "policy": fed_policy, "durationSeconds": 43200},
+            response={
+                "credentials": {
+                    "accessKeyId": fed_key,
+                    "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
+                    "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p"),
+                },
+                "federatedUser": {
+                    "federatedUserId": f"{PROD}:report-viewer",
+                    "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer",
+                },
+                "packedPolicySize": 9,
+            },
+        )
+        fed = {
+            "type": "FederatedUser",
+            "principalId": f"{PROD}:report-viewer",
+            "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer",
+            "accountId": PROD,
+            "accessKeyId": fed_key,
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "principalId": legacy.id,
+                    "arn": legacy.arn,
+                    "accountId": PROD,
+                    "userName": legacy.name,
+                },
+                "webIdFederationData": {},
+                "attributes": {"creationDate": R.iso(when), "mfaAuthenticated": "false"},
+            },
+        }
         for name in ("revenue", "orders"):
-            b.call(None, A.s3_object(rng, "eu-west-1", EXPORTS, f"reports/daily/{day:%Y-%m-%d}/{name}.csv",
-                                     "GetObject", PROD),
-                   when=when + timedelta(minutes=rng.randrange(2, 9)), region="eu-west-1", identity=fed,
-                   ip=ONPREM_IP, agent=JAVA_V1, recipient=PROD)
+            b.call(
+                None,
+                A.s3_object(
+                    rng,
+                    "eu-west-1",
+                    EXPORTS,
+                    f"reports/daily/{day:%Y-%m-%d}/{name}.csv",
+                    "GetObject",
+                    PROD,
+                ),
+                when=when + timedelta(minutes=rng.randrange(2, 9)),
+                region="eu-west-1",
+                identity=fed,
+                ip=ONPREM_IP,
+                agent=JAVA_V1,
+                recipient=PROD,
+            )
         # [from memory] type "Role": role credentials used without a session name (SSM agent on EC2)
         when = day + timedelta(hours=rng.randrange(24), minutes=rng.randrange(60))
-        b.call(None, A.ssm_call(rng, "eu-west-1", "ListAssociations",
-                                associationFilterList=[{"key": "InstanceId", "value": "i-0b7d2e9f4a1c6d385"}],
-                                maxResults=50),
-               when=when, region="eu-west-1",
-               identity={"type": "Role", "principalId": batch.id, "arn": batch.arn, "accountId": PROD},
-               ip="10.40.12.88", agent="aws-sdk-go/1.55.5 (go1.22.11; linux; arm64) amazon-ssm-agent/3.3.1802.0",
-               recipient=PROD)
+        b.call(
+            None,
+            A.ssm_call(
+                rng,
+                "eu-west-1",
+                "ListAssociations",
+                associationFilterList=[{"key": "InstanceId", "value": "i-0b7d2e9f4a1c6d385"}],
+                maxResults=50,
+            ),
+            when=when,
+            region="eu-west-1",
+            identity={"type": "Role", "principalId": batch.id, "arn": batch.arn, "accountId": PROD},
+            ip="10.40.12.88",
+            agent="aws-sdk-go/1.55.5 (go1.22.11; linux; arm64) amazon-ssm-agent/3.3.1802.0",
+            recipient=PROD,
+        )
     # the management root user checks the bill on the first morning
     when = DAYS[0] + timedelta(hours=9, minutes=12, seconds=7)
-    _login(b, when, R.root(MGMT, "larkspur-mgmt"), MGMT, OFFICE_IPS[0], CONSOLE_UA, True,
-           {"MFAIdentifier": f"arn:aws:iam::{MGMT}:mfa/root-account-mfa-device"})
+    _login(
+        b,
+        when,
+        R.root(MGMT, "larkspur-mgmt"),
+        MGMT,
+        OFFICE_IPS[0],
+        CONSOLE_UA,
+        True,
+        {"MFAIdentifier": f"arn:aws:iam::{MGMT}:mfa/root-account-mfa-device"},
+    )
     # KMS rotates the data-lake key (service event, an older record version)
-    b.add(None, version="1.05", source="kms.amazonaws.com", name="RotateKey", read_only=False,
-          when=DAYS[2] + timedelta(hours=2, minutes=14, seconds=51), region="eu-west-1",
-          identity={"accountId": PROD, "invokedBy": "kms.amazonaws.com"}, ip="kms.amazonaws.com",
-          agent="kms.amazonaws.com", recipient=PROD, event_type="AwsServiceEvent",
-          additional={"keyId": KMS_KEY_ARN}, request_id=None,
-          resources=[{"accountId": PROD, "type": "AWS::KMS::Key", "ARN": KMS_KEY_ARN}])
+    b.add(
+        None,
+        version="1.05",
+        source="kms.amazonaws.com",
+        name="RotateKey",
+        read_only=False,
+        when=DAYS[2] + timedelta(hours=2, minutes=14, seconds=51),
+        region="eu-west-1",
+        identity={"accountId": PROD, "invokedBy": "kms.amazonaws.com"},
+        ip="kms.amazonaws.com",
+        agent="kms.amazonaws.com",
+        recipient=PROD,
+        event_type="AwsServiceEvent",
+        additional={"keyId": KMS_KEY_ARN},
+        request_id=None,
+        resources=[{"accountId": PROD, "type": "AWS::KMS::Key", "ARN": KMS_KEY_ARN}],
+    )
     assert KMS_KEY_ID in KMS_KEY_ARN

@@ -37,7 +37,10 @@ LOOKUP_WINDOWS = (
 
 
 def _in_lookup(rec: dict) -> tuple[str, str] | None:
-    if rec.get("eventCategory", "Management") != "Management" or rec.get("eventType") == "AwsVpceEvent":
+    if (
+        rec.get("eventCategory", "Management") != "Management"
+        or rec.get("eventType") == "AwsVpceEvent"
+    ):
         return None
     if rec.get("managementEvent") is False:
         return None
@@ -53,10 +56,17 @@ def _chunk_job(args: tuple) -> tuple[list[dict], list[dict], list[dict], int]:
     out, seed, account, region, day, count, extra, collect = args
     records = BG.chunk_records(seed, account, region, day, count) + extra
     level = 6 if collect else 1  # benchmark-sized samples trade compression for speed
-    meta = L.write_trail_files(Path(out) / "cloudtrail", seed, account, region, f"{account}:{region}:{day}",
-                               records, level)
-    lookup = [r for r in records if _in_lookup(r)] if collect else [r for r in extra if _in_lookup(r)]
-    lake = [r for r in records if "errorCode" in r] if collect else [r for r in extra if "errorCode" in r]
+    meta = L.write_trail_files(
+        Path(out) / "cloudtrail", seed, account, region, f"{account}:{region}:{day}", records, level
+    )
+    lookup = (
+        [r for r in records if _in_lookup(r)] if collect else [r for r in extra if _in_lookup(r)]
+    )
+    lake = (
+        [r for r in records if "errorCode" in r]
+        if collect
+        else [r for r in extra if "errorCode" in r]
+    )
     return meta, lookup, lake, len(records)
 
 
@@ -66,12 +76,16 @@ def _prepare(out: Path, force: bool) -> None:
     if out.is_dir() and any(out.iterdir()):
         present = [p.name for p in out.iterdir()]
         if not force:
-            raise InputError(f"{out} is not empty ({', '.join(sorted(present)[:5])}); "
-                             "pass --force to replace a previous sample there, or choose an empty folder")
+            raise InputError(
+                f"{out} is not empty ({', '.join(sorted(present)[:5])}); "
+                "pass --force to replace a previous sample there, or choose an empty folder"
+            )
         unknown = [p for p in present if p not in GENERATED]
         if unknown:
-            raise InputError(f"{out} holds files a sample does not write ({', '.join(sorted(unknown)[:5])}); "
-                             "refusing to overwrite it even with --force; choose another folder")
+            raise InputError(
+                f"{out} holds files a sample does not write ({', '.join(sorted(unknown)[:5])}); "
+                "refusing to overwrite it even with --force; choose another folder"
+            )
         for name in present:
             path = out / name
             shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -83,8 +97,15 @@ def _day_index(rec: dict) -> int:
     return max(0, min(len(DAYS) - 1, (when - DAYS[0]).days))
 
 
-def generate(out_dir: str | os.PathLike, *, events: int | None = None, seed: int = DEFAULT_SEED,
-             force: bool = False, workers: int | None = None, progress=None) -> dict:
+def generate(
+    out_dir: str | os.PathLike,
+    *,
+    events: int | None = None,
+    seed: int = DEFAULT_SEED,
+    force: bool = False,
+    workers: int | None = None,
+    progress=None,
+) -> dict:
     """Write the sample investigation to ``out_dir`` and return its summary.
 
     ``events`` is the number of background events (default: the committed
@@ -105,11 +126,15 @@ def generate(out_dir: str | os.PathLike, *, events: int | None = None, seed: int
     counts = BG.plan(total)
     extras: dict[tuple[str, str, int], list[dict]] = {}
     for rec in scen.records:
-        extras.setdefault((rec["recipientAccountId"], rec["awsRegion"], _day_index(rec)), []).append(rec)
+        extras.setdefault(
+            (rec["recipientAccountId"], rec["awsRegion"], _day_index(rec)), []
+        ).append(rec)
     keys = sorted(set(counts) | set(extras))
     collect = total <= VIEW_LIMIT
-    jobs = [(str(out), seed, a, r, d, counts.get((a, r, d), 0), extras.get((a, r, d), []), collect)
-            for a, r, d in keys]
+    jobs = [
+        (str(out), seed, a, r, d, counts.get((a, r, d), 0), extras.get((a, r, d), []), collect)
+        for a, r, d in keys
+    ]
     n_workers = workers or (min(2, os.cpu_count() or 1) if total >= PARALLEL_FROM else 1)
     files: list[dict] = []
     lookup: list[dict] = []
@@ -133,9 +158,19 @@ def generate(out_dir: str | os.PathLike, *, events: int | None = None, seed: int
 
     root = out / "cloudtrail"
     digests = L.write_digests(root, seed, files)
-    insight = L.write_insight(root, seed, PROD, "eu-west-1", DAYS[2] + timedelta(hours=19, minutes=40),
-                              DAYS[2] + timedelta(hours=20, minutes=10), "secretsmanager.amazonaws.com",
-                              "GetSecretValue", "AccessDeniedException", 0.0, 5.0)
+    insight = L.write_insight(
+        root,
+        seed,
+        PROD,
+        "eu-west-1",
+        DAYS[2] + timedelta(hours=19, minutes=40),
+        DAYS[2] + timedelta(hours=20, minutes=10),
+        "secretsmanager.amazonaws.com",
+        "GetSecretValue",
+        "AccessDeniedException",
+        0.0,
+        5.0,
+    )
     lookup_files = {}
     for acct, region, _start, _end in LOOKUP_WINDOWS:
         recs = [r for r in lookup if _in_lookup(r) == (acct, region)]
@@ -158,9 +193,19 @@ def generate(out_dir: str | os.PathLike, *, events: int | None = None, seed: int
         "seed": seed,
         "background_events": total,
         "scenario_events": len(scen.records),
-        "events": {"s3_export": s3_records, "lookup_events": sum(lookup_files.values()), "lake": lake_count},
-        "files": {"cloudtrail": len(files), "digest": digests, "insight": 1, "lookup_events": len(lookup_files),
-                  "lake": 3, "snapshot": len(snapshot_files())},
+        "events": {
+            "s3_export": s3_records,
+            "lookup_events": sum(lookup_files.values()),
+            "lake": lake_count,
+        },
+        "files": {
+            "cloudtrail": len(files),
+            "digest": digests,
+            "insight": 1,
+            "lookup_events": len(lookup_files),
+            "lake": 3,
+            "snapshot": len(snapshot_files()),
+        },
         "bytes": sum(f["bytes"] for f in files),
         "insight_file": insight,
         "scenarios_by_cause": dict(sorted(by_cause.items())),
@@ -178,14 +223,22 @@ def _collect(result, files, lookup, lake) -> None:
 def _labels(scen) -> dict:
     scenarios = []
     for label in SCENARIOS:
-        entry = {"id": label["id"], "title": label["title"], "cause": label["cause"],
-                 "event_ids": scen.by_scenario.get(label["id"], [])}
+        entry = {
+            "id": label["id"],
+            "title": label["title"],
+            "cause": label["cause"],
+            "event_ids": scen.by_scenario.get(label["id"], []),
+        }
         if label["id"] in scen.context:
             entry["context_event_ids"] = scen.context[label["id"]]
         entry.update({k: v for k, v in label.items() if k not in entry})
         scenarios.append(entry)
-    return {"format": "iamlab-labels/1", "generated_by": "iamlab sample", "scenarios": scenarios,
-            "hostile_event_ids": list(scen.hostile)}
+    return {
+        "format": "iamlab-labels/1",
+        "generated_by": "iamlab sample",
+        "scenarios": scenarios,
+        "hostile_event_ids": list(scen.hostile),
+    }
 
 
 def _utc(when: datetime) -> datetime:

@@ -92,16 +92,50 @@ class Role:
 
 
 def _cm(account: str, path: str, name: str, document: dict, description: str) -> ManagedPolicy:
-    previous = dict(document, Statement=document["Statement"][:-1]) if len(document["Statement"]) > 1 else None
+    previous = (
+        dict(document, Statement=document["Statement"][:-1])
+        if len(document["Statement"]) > 1
+        else None
+    )
     return ManagedPolicy(account, path, name, document, description, previous)
 
 
 CUSTOMER_MANAGED = [
-    _cm(DEV, "/", "DeveloperAccess", P.DEVELOPER_ACCESS, "Day-to-day developer access in larkspur-dev"),
-    _cm(DEV, "/", "DeveloperGuardrails", P.DEVELOPER_GUARDRAILS, "Identity and network changes go through the platform team"),
-    _cm(DEV, "/boundaries/", "DeveloperBoundary", P.DEVELOPER_BOUNDARY, "Permissions boundary for developer IAM users"),
-    _cm(PROD, "/", "LegacyReportingAccess", P.LEGACY_REPORTING_ACCESS, "On-premises reporting integration"),
-    _cm(PROD, "/boundaries/", "AppRoleBoundary", P.APP_ROLE_BOUNDARY, "Boundary for application roles"),
+    _cm(
+        DEV,
+        "/",
+        "DeveloperAccess",
+        P.DEVELOPER_ACCESS,
+        "Day-to-day developer access in larkspur-dev",
+    ),
+    _cm(
+        DEV,
+        "/",
+        "DeveloperGuardrails",
+        P.DEVELOPER_GUARDRAILS,
+        "Identity and network changes go through the platform team",
+    ),
+    _cm(
+        DEV,
+        "/boundaries/",
+        "DeveloperBoundary",
+        P.DEVELOPER_BOUNDARY,
+        "Permissions boundary for developer IAM users",
+    ),
+    _cm(
+        PROD,
+        "/",
+        "LegacyReportingAccess",
+        P.LEGACY_REPORTING_ACCESS,
+        "On-premises reporting integration",
+    ),
+    _cm(
+        PROD,
+        "/boundaries/",
+        "AppRoleBoundary",
+        P.APP_ROLE_BOUNDARY,
+        "Boundary for application roles",
+    ),
 ]
 MANAGED_BY_ARN = {p.arn: p for p in CUSTOMER_MANAGED}
 
@@ -122,86 +156,205 @@ AUTOSCALING_SLR = P.aws_managed_arn("AutoScalingServiceRolePolicy")
 POWER_USER = P.aws_managed_arn("PowerUserAccess")
 
 USERS = [
-    User(DEV, "/people/", "dana.kim", ("developers",), boundary=cm_arn(DEV, "DeveloperBoundary"),
-         tags={"team": "billing", "email": "dana.kim@larkspur.io"}),
-    User(DEV, "/people/", "tom.reyes", ("developers",), tags={"team": "billing", "email": "tom.reyes@larkspur.io"}),
-    User(DEV, "/automation/", "ci-deploy", inline={"TerraformIamRead": P.CI_TERRAFORM_IAM_READ},
-         attached=(POWER_USER,), tags={"owner": "platform", "used-by": "terraform"}),
-    User(PROD, "/integrations/", "svc-legacy-reporting", ("integrations",),
-         tags={"owner": "finance-it", "host": "rpt01.corp.larkspur.io"}),
+    User(
+        DEV,
+        "/people/",
+        "dana.kim",
+        ("developers",),
+        boundary=cm_arn(DEV, "DeveloperBoundary"),
+        tags={"team": "billing", "email": "dana.kim@larkspur.io"},
+    ),
+    User(
+        DEV,
+        "/people/",
+        "tom.reyes",
+        ("developers",),
+        tags={"team": "billing", "email": "tom.reyes@larkspur.io"},
+    ),
+    User(
+        DEV,
+        "/automation/",
+        "ci-deploy",
+        inline={"TerraformIamRead": P.CI_TERRAFORM_IAM_READ},
+        attached=(POWER_USER,),
+        tags={"owner": "platform", "used-by": "terraform"},
+    ),
+    User(
+        PROD,
+        "/integrations/",
+        "svc-legacy-reporting",
+        ("integrations",),
+        tags={"owner": "finance-it", "host": "rpt01.corp.larkspur.io"},
+    ),
 ]
 
 GROUPS = [
-    Group(DEV, "/", "developers", inline={"developers-self-service": P.DEVELOPERS_SELF_SERVICE},
-          attached=(cm_arn(DEV, "DeveloperAccess"), cm_arn(DEV, "DeveloperGuardrails"))),
+    Group(
+        DEV,
+        "/",
+        "developers",
+        inline={"developers-self-service": P.DEVELOPERS_SELF_SERVICE},
+        attached=(cm_arn(DEV, "DeveloperAccess"), cm_arn(DEV, "DeveloperGuardrails")),
+    ),
     Group(PROD, "/", "integrations", attached=(cm_arn(PROD, "LegacyReportingAccess"),)),
 ]
 
 
-def _sso(account: str, permission_set: str, inline: dict | None = None, attached: tuple = ()) -> Role:
-    return Role(account, sso_role_path(), sso_role_name(permission_set), P.trust_sso(account),
-                inline={"AwsSSOInlinePolicy": inline} if inline else {}, attached=attached,
-                description="")
+def _sso(
+    account: str, permission_set: str, inline: dict | None = None, attached: tuple = ()
+) -> Role:
+    return Role(
+        account,
+        sso_role_path(),
+        sso_role_name(permission_set),
+        P.trust_sso(account),
+        inline={"AwsSSOInlinePolicy": inline} if inline else {},
+        attached=attached,
+        description="",
+    )
 
 
 def _org_access(account: str) -> Role:
-    return Role(account, "/", "OrganizationAccountAccessRole", P.trust_org_access(account), attached=(ADMIN,))
+    return Role(
+        account,
+        "/",
+        "OrganizationAccountAccessRole",
+        P.trust_org_access(account),
+        attached=(ADMIN,),
+    )
 
 
 def _config_slr(account: str) -> Role:
-    return Role(account, "/aws-service-role/config.amazonaws.com/", "AWSServiceRoleForConfig",
-                P.trust_service("config.amazonaws.com"), attached=(CONFIG_SLR,),
-                description="")
+    return Role(
+        account,
+        "/aws-service-role/config.amazonaws.com/",
+        "AWSServiceRoleForConfig",
+        P.trust_service("config.amazonaws.com"),
+        attached=(CONFIG_SLR,),
+        description="",
+    )
 
 
 ROLES = [
     # management
     _sso(MGMT, "AdministratorAccess", attached=(ADMIN,)),
-    Role(MGMT, "/", "org-reporting-reader", P.ORG_REPORTING_READER_TRUST,
-         inline={"read-prod-reports": P.ORG_REPORTING_READER_POLICY}, attached=(LAMBDA_BASIC,),
-         description="Finance reporting Lambda reads the prod exports"),
-    Role(MGMT, "/ci/", "release-pipeline", P.RELEASE_PIPELINE_TRUST,
-         inline={"release": P.RELEASE_PIPELINE_POLICY}, description="CodeBuild release pipeline"),
+    Role(
+        MGMT,
+        "/",
+        "org-reporting-reader",
+        P.ORG_REPORTING_READER_TRUST,
+        inline={"read-prod-reports": P.ORG_REPORTING_READER_POLICY},
+        attached=(LAMBDA_BASIC,),
+        description="Finance reporting Lambda reads the prod exports",
+    ),
+    Role(
+        MGMT,
+        "/ci/",
+        "release-pipeline",
+        P.RELEASE_PIPELINE_TRUST,
+        inline={"release": P.RELEASE_PIPELINE_POLICY},
+        description="CodeBuild release pipeline",
+    ),
     _config_slr(MGMT),
     # production
     _sso(PROD, "AdministratorAccess", attached=(ADMIN,)),
     _sso(PROD, "DataEngineer", inline=P.DATA_ENGINEER_INLINE),
     _sso(PROD, "ReadOnly", inline=P.READ_ONLY_INLINE),
     _org_access(PROD),
-    Role(PROD, "/service-role/", "orders-api-lambda-role", P.trust_service("lambda.amazonaws.com"),
-         inline={"orders-api-access": P.ORDERS_API_POLICY}, attached=(LAMBDA_BASIC, LAMBDA_VPC),
-         tags={"app": "orders-api"}),
-    Role(PROD, "/app/", "analytics-etl", P.trust_service("ecs-tasks.amazonaws.com"),
-         inline={"etl-access": P.ANALYTICS_ETL_POLICY}, boundary=cm_arn(PROD, "AppRoleBoundary"),
-         tags={"app": "analytics"}, description="Nightly ETL (ECS Fargate)"),
-    Role(PROD, "/app/", "reporting-batch-role", P.trust_service("ec2.amazonaws.com"),
-         inline={"reporting-batch": P.REPORTING_BATCH_POLICY}, boundary=cm_arn(PROD, "AppRoleBoundary"),
-         tags={"app": "reporting"}, instance_profile=True),
-    Role(PROD, "/app/", "data-retention-admin", P.trust_service("lambda.amazonaws.com"),
-         attached=(LAMBDA_BASIC,), description="Only role allowed to delete data-lake objects"),
-    Role(PROD, "/", "IncidentResponder", P.INCIDENT_RESPONDER_TRUST,
-         inline={"incident-response": P.INCIDENT_RESPONSE_POLICY}, description="Assumed by the security team"),
-    Role(PROD, "/deploy/", "ProdDeployer", P.PROD_DEPLOYER_TRUST,
-         inline={"deploy": P.PROD_DEPLOYER_POLICY}, description="CloudFormation deployments from CI"),
-    Role(PROD, "/", "github-actions-orders", P.GITHUB_OIDC_TRUST,
-         inline={"build-and-push": P.GITHUB_ORDERS_POLICY}),
-    Role(PROD, "/aws-service-role/autoscaling.amazonaws.com/", "AWSServiceRoleForAutoScaling",
-         P.trust_service("autoscaling.amazonaws.com"), attached=(AUTOSCALING_SLR,),
-         description="Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling"),
+    Role(
+        PROD,
+        "/service-role/",
+        "orders-api-lambda-role",
+        P.trust_service("lambda.amazonaws.com"),
+        inline={"orders-api-access": P.ORDERS_API_POLICY},
+        attached=(LAMBDA_BASIC, LAMBDA_VPC),
+        tags={"app": "orders-api"},
+    ),
+    Role(
+        PROD,
+        "/app/",
+        "analytics-etl",
+        P.trust_service("ecs-tasks.amazonaws.com"),
+        inline={"etl-access": P.ANALYTICS_ETL_POLICY},
+        boundary=cm_arn(PROD, "AppRoleBoundary"),
+        tags={"app": "analytics"},
+        description="Nightly ETL (ECS Fargate)",
+    ),
+    Role(
+        PROD,
+        "/app/",
+        "reporting-batch-role",
+        P.trust_service("ec2.amazonaws.com"),
+        inline={"reporting-batch": P.REPORTING_BATCH_POLICY},
+        boundary=cm_arn(PROD, "AppRoleBoundary"),
+        tags={"app": "reporting"},
+        instance_profile=True,
+    ),
+    Role(
+        PROD,
+        "/app/",
+        "data-retention-admin",
+        P.trust_service("lambda.amazonaws.com"),
+        attached=(LAMBDA_BASIC,),
+        description="Only role allowed to delete data-lake objects",
+    ),
+    Role(
+        PROD,
+        "/",
+        "IncidentResponder",
+        P.INCIDENT_RESPONDER_TRUST,
+        inline={"incident-response": P.INCIDENT_RESPONSE_POLICY},
+        description="Assumed by the security team",
+    ),
+    Role(
+        PROD,
+        "/deploy/",
+        "ProdDeployer",
+        P.PROD_DEPLOYER_TRUST,
+        inline={"deploy": P.PROD_DEPLOYER_POLICY},
+        description="CloudFormation deployments from CI",
+    ),
+    Role(
+        PROD,
+        "/",
+        "github-actions-orders",
+        P.GITHUB_OIDC_TRUST,
+        inline={"build-and-push": P.GITHUB_ORDERS_POLICY},
+    ),
+    Role(
+        PROD,
+        "/aws-service-role/autoscaling.amazonaws.com/",
+        "AWSServiceRoleForAutoScaling",
+        P.trust_service("autoscaling.amazonaws.com"),
+        attached=(AUTOSCALING_SLR,),
+        description="Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
+    ),
     _config_slr(PROD),
     # development
     _sso(DEV, "AdministratorAccess", attached=(ADMIN,)),
     _sso(DEV, "ReadOnly", inline=P.READ_ONLY_INLINE),
     _org_access(DEV),
-    Role(DEV, "/service-role/", "invoice-render-lambda-role", P.trust_service("lambda.amazonaws.com"),
-         inline={"invoice-render": P.INVOICE_RENDER_POLICY}, attached=(LAMBDA_BASIC,)),
+    Role(
+        DEV,
+        "/service-role/",
+        "invoice-render-lambda-role",
+        P.trust_service("lambda.amazonaws.com"),
+        inline={"invoice-render": P.INVOICE_RENDER_POLICY},
+        attached=(LAMBDA_BASIC,),
+    ),
     _config_slr(DEV),
     # security
     _sso(SEC, "AdministratorAccess", attached=(ADMIN,)),
     _sso(SEC, "SecurityAudit", inline=P.SECURITY_AUDIT_INLINE),
     _org_access(SEC),
-    Role(SEC, "/", "redteam-probe", P.REDTEAM_PROBE_TRUST, inline={"probe": P.REDTEAM_PROBE_POLICY},
-         description="Red-team canaries for the SOC tooling"),
+    Role(
+        SEC,
+        "/",
+        "redteam-probe",
+        P.REDTEAM_PROBE_TRUST,
+        inline={"probe": P.REDTEAM_PROBE_POLICY},
+        description="Red-team canaries for the SOC tooling",
+    ),
     _config_slr(SEC),
 ]
 

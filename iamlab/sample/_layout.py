@@ -14,14 +14,21 @@ import io
 import json
 import math
 import random
-
-import orjson
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import orjson
+
 from iamlab.sample._records import iso, new_id, token
 from iamlab.sample._world import (
-    ACCOUNT_TRAIL, ACCOUNT_TRAIL_REGION, LOG_BUCKET, ORG_ID, ORG_TRAIL, ORG_TRAIL_REGION, ORG_TRAIL_START, UTC,
+    ACCOUNT_TRAIL,
+    ACCOUNT_TRAIL_REGION,
+    LOG_BUCKET,
+    ORG_ID,
+    ORG_TRAIL,
+    ORG_TRAIL_REGION,
+    ORG_TRAIL_START,
+    UTC,
 )
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -29,8 +36,15 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 def parse_time(text: str) -> datetime:
     """Parse CloudTrail's YYYY-MM-DDTHH:MM:SSZ (fast path for the generator's own output)."""
-    return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                    int(text[17:19]), tzinfo=UTC)
+    return datetime(
+        int(text[0:4]),
+        int(text[5:7]),
+        int(text[8:10]),
+        int(text[11:13]),
+        int(text[14:16]),
+        int(text[17:19]),
+        tzinfo=UTC,
+    )
 
 
 def gzip_bytes(data: bytes, level: int = 6) -> bytes:
@@ -68,8 +82,15 @@ def slot_minutes(n_records: int) -> int:
     return int(min(120, max(5, 5 * math.ceil(1440 / files_per_day / 5))))
 
 
-def write_trail_files(root: Path, seed: int, account: str, region: str, chunk: str,
-                      records: list[dict], level: int = 6) -> list[dict]:
+def write_trail_files(
+    root: Path,
+    seed: int,
+    account: str,
+    region: str,
+    chunk: str,
+    records: list[dict],
+    level: int = 6,
+) -> list[dict]:
     """Group records into delivery files and write them; return one metadata dict per file.
 
     ``level`` is the gzip level (large benchmark samples use 1 for speed).
@@ -92,9 +113,20 @@ def write_trail_files(root: Path, seed: int, account: str, region: str, chunk: s
         data = gzip_bytes(orjson.dumps({"Records": recs}), level)
         write_bytes(root / key, data)
         times = sorted(r["eventTime"] for r in recs)
-        meta.append({"kind": kind, "account": account, "region": region, "delivered": ts.isoformat(),
-                     "key": key, "sha256": hashlib.sha256(data).hexdigest(), "oldest": times[0],
-                     "newest": times[-1], "records": len(recs), "bytes": len(data)})
+        meta.append(
+            {
+                "kind": kind,
+                "account": account,
+                "region": region,
+                "delivered": ts.isoformat(),
+                "key": key,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "oldest": times[0],
+                "newest": times[-1],
+                "records": len(recs),
+                "bytes": len(data),
+            }
+        )
     return meta
 
 
@@ -105,20 +137,30 @@ def write_digests(root: Path, seed: int, files: list[dict]) -> int:
     for f in files:
         delivered = datetime.fromisoformat(f["delivered"])
         hour = delivered.replace(minute=0, second=0)
-        by_stream.setdefault((f["kind"], f["account"], f["region"]), {}).setdefault(hour, []).append(f)
+        by_stream.setdefault((f["kind"], f["account"], f["region"]), {}).setdefault(
+            hour, []
+        ).append(f)
     written = 0
     for (kind, account, region), hours in sorted(by_stream.items()):
         if kind != "org":
             continue  # the per-account trails ran without log file validation
         previous = None
-        trail, trail_region = (ORG_TRAIL, ORG_TRAIL_REGION) if kind == "org" else (ACCOUNT_TRAIL, ACCOUNT_TRAIL_REGION)
+        trail, trail_region = (
+            (ORG_TRAIL, ORG_TRAIL_REGION)
+            if kind == "org"
+            else (ACCOUNT_TRAIL, ACCOUNT_TRAIL_REGION)
+        )
         for hour in sorted(hours):
             logs = sorted(hours[hour], key=lambda f: f["key"])
             end = hour + timedelta(hours=1, seconds=rng.randint(5, 50))
             start = previous["end"] if previous else end - timedelta(hours=1)
-            prefix = (f"AWSLogs/{ORG_ID}/{account}" if kind == "org" else f"AWSLogs/{account}") + "/CloudTrail-Digest"
-            key = (f"{prefix}/{region}/{end:%Y/%m/%d}/"
-                   f"{account}_CloudTrail-Digest_{region}_{trail}_{trail_region}_{end:%Y%m%dT%H%M%SZ}.json.gz")
+            prefix = (
+                f"AWSLogs/{ORG_ID}/{account}" if kind == "org" else f"AWSLogs/{account}"
+            ) + "/CloudTrail-Digest"
+            key = (
+                f"{prefix}/{region}/{end:%Y/%m/%d}/"
+                f"{account}_CloudTrail-Digest_{region}_{trail}_{trail_region}_{end:%Y%m%dT%H%M%SZ}.json.gz"
+            )
             digest = {
                 "awsAccountId": account,
                 "digestStartTime": iso(start),
@@ -134,46 +176,96 @@ def write_digests(root: Path, seed: int, files: list[dict]) -> int:
                 "previousDigestHashValue": previous["hash"] if previous else None,
                 "previousDigestHashAlgorithm": "SHA-256" if previous else None,
                 "previousDigestSignature": previous["signature"] if previous else None,
-                "logFiles": [{"s3Bucket": LOG_BUCKET, "s3Object": f["key"], "hashValue": f["sha256"],
-                              "hashAlgorithm": "SHA-256", "newestEventTime": f["newest"],
-                              "oldestEventTime": f["oldest"]} for f in logs],
+                "logFiles": [
+                    {
+                        "s3Bucket": LOG_BUCKET,
+                        "s3Object": f["key"],
+                        "hashValue": f["sha256"],
+                        "hashAlgorithm": "SHA-256",
+                        "newestEventTime": f["newest"],
+                        "oldestEventTime": f["oldest"],
+                    }
+                    for f in logs
+                ],
             }
             data = gzip_bytes(json.dumps(digest, separators=(",", ":")).encode())
             write_bytes(root / key, data)
-            previous = {"key": key, "end": end, "hash": hashlib.sha256(data).hexdigest(),
-                        "signature": token(rng, 512, "0123456789abcdef")}
+            previous = {
+                "key": key,
+                "end": end,
+                "hash": hashlib.sha256(data).hexdigest(),
+                "signature": token(rng, 512, "0123456789abcdef"),
+            }
             written += 1
     return written
 
 
-def write_insight(root: Path, seed: int, account: str, region: str, start: datetime, end: datetime,
-                  source: str, name: str, error_code: str, baseline: float, observed: float) -> str:
+def write_insight(
+    root: Path,
+    seed: int,
+    account: str,
+    region: str,
+    start: datetime,
+    end: datetime,
+    source: str,
+    name: str,
+    error_code: str,
+    baseline: float,
+    observed: float,
+) -> str:
     """One CloudTrail-Insight file (an ApiErrorRateInsight Start/End pair)."""
     rng = random.Random(f"{seed}:insight")
     shared = new_id(rng)
     records = []
     for state, when in (("Start", start), ("End", end)):
-        details = {"state": state, "eventSource": source, "eventName": name, "insightType": "ApiErrorRateInsight",
-                   "errorCode": error_code,
-                   "insightContext": {"statistics": {"baseline": {"average": baseline},
-                                                     "insight": {"average": observed}},
-                                      "attributions": [{"attribute": "userIdentityArn",
-                                                        "insight": [{"value": "see events", "average": observed}],
-                                                        "baseline": []}]}}
+        details = {
+            "state": state,
+            "eventSource": source,
+            "eventName": name,
+            "insightType": "ApiErrorRateInsight",
+            "errorCode": error_code,
+            "insightContext": {
+                "statistics": {"baseline": {"average": baseline}, "insight": {"average": observed}},
+                "attributions": [
+                    {
+                        "attribute": "userIdentityArn",
+                        "insight": [{"value": "see events", "average": observed}],
+                        "baseline": [],
+                    }
+                ],
+            },
+        }
         if state == "End":
-            details["insightContext"]["statistics"]["insightDuration"] = int((end - start).total_seconds() // 60)
-        records.append({"eventVersion": "1.08", "eventTime": iso(when), "awsRegion": region,
-                        "eventID": new_id(rng), "eventType": "AwsCloudTrailInsight", "recipientAccountId": account,
-                        "sharedEventID": shared, "insightDetails": details, "eventCategory": "Insight"})
+            details["insightContext"]["statistics"]["insightDuration"] = int(
+                (end - start).total_seconds() // 60
+            )
+        records.append(
+            {
+                "eventVersion": "1.08",
+                "eventTime": iso(when),
+                "awsRegion": region,
+                "eventID": new_id(rng),
+                "eventType": "AwsCloudTrailInsight",
+                "recipientAccountId": account,
+                "sharedEventID": shared,
+                "insightDetails": details,
+                "eventCategory": "Insight",
+            }
+        )
     ts = end + timedelta(minutes=5)
     _, prefix = trail_prefix(account, ts, "CloudTrail-Insight")
     key = f"{prefix}/{region}/{ts:%Y/%m/%d}/{account}_CloudTrail-Insight_{region}_{ts:%Y%m%dT%H%MZ}_{token(rng, 16)}.json.gz"
-    write_bytes(root / key, gzip_bytes(json.dumps({"Records": records}, separators=(",", ":")).encode()))
+    write_bytes(
+        root / key, gzip_bytes(json.dumps({"Records": records}, separators=(",", ":")).encode())
+    )
     return key
 
 
 def _lookup_resources(rec: dict) -> list[dict]:
-    return [{"ResourceType": r.get("type"), "ResourceName": r.get("ARN")} for r in rec.get("resources") or []]
+    return [
+        {"ResourceType": r.get("type"), "ResourceName": r.get("ARN")}
+        for r in rec.get("resources") or []
+    ]
 
 
 def _username(ident: dict) -> str | None:
@@ -192,8 +284,11 @@ def lookup_events(records: list[dict]) -> dict:
     events = []
     for rec in sorted(records, key=lambda r: (r["eventTime"], r["eventID"]), reverse=True):
         ident = rec.get("userIdentity") or {}
-        item = {"EventId": rec["eventID"], "EventName": rec["eventName"],
-                "ReadOnly": "true" if rec.get("readOnly") else "false"}
+        item = {
+            "EventId": rec["eventID"],
+            "EventName": rec["eventName"],
+            "ReadOnly": "true" if rec.get("readOnly") else "false",
+        }
         if ident.get("accessKeyId"):
             item["AccessKeyId"] = ident["accessKeyId"]
         item["EventTime"] = float(parse_time(rec["eventTime"]).timestamp())
@@ -207,9 +302,22 @@ def lookup_events(records: list[dict]) -> dict:
     return {"Events": events}
 
 
-LAKE_COLUMNS = ("eventid", "eventtime", "eventversion", "eventsource", "eventname", "awsregion",
-                "sourceipaddress", "useragent", "errorcode", "errormessage", "eventtype", "eventcategory",
-                "recipientaccountid", "eventjson")
+LAKE_COLUMNS = (
+    "eventid",
+    "eventtime",
+    "eventversion",
+    "eventsource",
+    "eventname",
+    "awsregion",
+    "sourceipaddress",
+    "useragent",
+    "errorcode",
+    "errormessage",
+    "eventtype",
+    "eventcategory",
+    "recipientaccountid",
+    "eventjson",
+)
 LAKE_QUERY = (
     "SELECT eventid, eventtime, eventversion, eventsource, eventname, awsregion, sourceipaddress, useragent,\n"
     "       errorcode, errormessage, eventtype, eventcategory, recipientaccountid, eventjson\n"
@@ -227,11 +335,17 @@ def lake_rows(records: list[dict]) -> list[list[tuple[str, str]]]:
         values = {
             "eventid": rec["eventID"],
             "eventtime": parse_time(rec["eventTime"]).strftime("%Y-%m-%d %H:%M:%S.000"),
-            "eventversion": rec["eventVersion"], "eventsource": rec["eventSource"], "eventname": rec["eventName"],
-            "awsregion": rec["awsRegion"], "sourceipaddress": rec.get("sourceIPAddress"),
-            "useragent": rec.get("userAgent"), "errorcode": rec.get("errorCode"),
-            "errormessage": rec.get("errorMessage"), "eventtype": rec.get("eventType"),
-            "eventcategory": rec.get("eventCategory"), "recipientaccountid": rec.get("recipientAccountId"),
+            "eventversion": rec["eventVersion"],
+            "eventsource": rec["eventSource"],
+            "eventname": rec["eventName"],
+            "awsregion": rec["awsRegion"],
+            "sourceipaddress": rec.get("sourceIPAddress"),
+            "useragent": rec.get("userAgent"),
+            "errorcode": rec.get("errorCode"),
+            "errormessage": rec.get("errorMessage"),
+            "eventtype": rec.get("eventType"),
+            "eventcategory": rec.get("eventCategory"),
+            "recipientaccountid": rec.get("recipientAccountId"),
             "eventjson": json.dumps(rec, separators=(",", ":"), ensure_ascii=False),
         }
         rows.append([(c, values[c]) for c in LAKE_COLUMNS if values[c] is not None])
@@ -242,12 +356,18 @@ def write_lake(root: Path, records: list[dict]) -> int:
     """lake/get-query-results.json, lake/result_0.csv.gz and the query text."""
     rows = lake_rows(records)
     data_bytes = sum(len(v) for row in rows for _, v in row)
-    write_json(root / "lake" / "get-query-results.json", {
-        "QueryStatus": "FINISHED",
-        "QueryStatistics": {"ResultsCount": len(rows), "TotalResultsCount": len(rows),
-                            "BytesScanned": data_bytes * 37},
-        "QueryResultRows": [[{c: v} for c, v in row] for row in rows],
-    })
+    write_json(
+        root / "lake" / "get-query-results.json",
+        {
+            "QueryStatus": "FINISHED",
+            "QueryStatistics": {
+                "ResultsCount": len(rows),
+                "TotalResultsCount": len(rows),
+                "BytesScanned": data_bytes * 37,
+            },
+            "QueryResultRows": [[{c: v} for c, v in row] for row in rows],
+        },
+    )
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(LAKE_COLUMNS)

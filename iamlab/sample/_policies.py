@@ -96,21 +96,42 @@ AUTOSCALING_SLR_POLICY = doc(  # ABRIDGED
         ],
         "Resource": "*",
     },
-    {"Sid": "EC2InstanceProfileManagement", "Effect": "Allow", "Action": "iam:PassRole",
-     "Resource": "*", "Condition": {"StringLike": {"iam:PassedToService": "ec2.amazonaws.com*"}}},
+    {
+        "Sid": "EC2InstanceProfileManagement",
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": "*",
+        "Condition": {"StringLike": {"iam:PassedToService": "ec2.amazonaws.com*"}},
+    },
 )
 CONFIG_SLR_POLICY = doc(  # ABRIDGED
     {
         "Sid": "AWSConfigServiceRolePolicyStatementID",
         "Effect": "Allow",
         "Action": [
-            "ec2:Describe*", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-            "iam:ListRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListUsers",
-            "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetEncryptionConfiguration",
-            "s3:GetBucketVersioning", "s3:ListAllMyBuckets", "kms:DescribeKey",
-            "kms:GetKeyRotationStatus", "lambda:GetFunction", "lambda:GetPolicy",
-            "lambda:ListFunctions", "dynamodb:DescribeTable", "sqs:GetQueueAttributes",
-            "sns:GetTopicAttributes", "secretsmanager:DescribeSecret", "logs:DescribeLogGroups",
+            "ec2:Describe*",
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListRolePolicies",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+            "iam:ListUsers",
+            "s3:GetBucketPolicy",
+            "s3:GetBucketAcl",
+            "s3:GetEncryptionConfiguration",
+            "s3:GetBucketVersioning",
+            "s3:ListAllMyBuckets",
+            "kms:DescribeKey",
+            "kms:GetKeyRotationStatus",
+            "lambda:GetFunction",
+            "lambda:GetPolicy",
+            "lambda:ListFunctions",
+            "dynamodb:DescribeTable",
+            "sqs:GetQueueAttributes",
+            "sns:GetTopicAttributes",
+            "secretsmanager:DescribeSecret",
+            "logs:DescribeLogGroups",
         ],
         "Resource": "*",
     }
@@ -118,11 +139,27 @@ CONFIG_SLR_POLICY = doc(  # ABRIDGED
 
 AWS_MANAGED = {
     "AdministratorAccess": ("/", ADMINISTRATOR_ACCESS, "ANPAIWMBCKSKIEE64ZLYK"),
-    "AWSLambdaBasicExecutionRole": ("/service-role/", LAMBDA_BASIC_EXECUTION, "ANPAJNCQGXC42545SKXIK"),
-    "AWSLambdaVPCAccessExecutionRole": ("/service-role/", LAMBDA_VPC_EXECUTION, "ANPAJVTME3YLVNL72YR2K"),
+    "AWSLambdaBasicExecutionRole": (
+        "/service-role/",
+        LAMBDA_BASIC_EXECUTION,
+        "ANPAJNCQGXC42545SKXIK",
+    ),
+    "AWSLambdaVPCAccessExecutionRole": (
+        "/service-role/",
+        LAMBDA_VPC_EXECUTION,
+        "ANPAJVTME3YLVNL72YR2K",
+    ),
     "PowerUserAccess": ("/", POWER_USER_ACCESS, "ANPAJYRXTHIB4FOVS3ZXS"),
-    "AutoScalingServiceRolePolicy": ("/aws-service-role/", AUTOSCALING_SLR_POLICY, "ANPAIC5D2V7MRWBMJGWGO"),
-    "AWSConfigServiceRolePolicy": ("/aws-service-role/", CONFIG_SLR_POLICY, "ANPAIQRXRDRGJUA33ELIO"),
+    "AutoScalingServiceRolePolicy": (
+        "/aws-service-role/",
+        AUTOSCALING_SLR_POLICY,
+        "ANPAIC5D2V7MRWBMJGWGO",
+    ),
+    "AWSConfigServiceRolePolicy": (
+        "/aws-service-role/",
+        CONFIG_SLR_POLICY,
+        "ANPAIQRXRDRGJUA33ELIO",
+    ),
 }
 
 
@@ -137,14 +174,37 @@ DEVELOPER_ACCESS = doc(
         "Sid": "ReadAcrossDevAccount",
         "Effect": "Allow",
         "Action": [
-            "ec2:Describe*", "s3:ListAllMyBuckets", "s3:GetBucketLocation", "cloudwatch:Get*",
-            "cloudwatch:List*", "cloudwatch:Describe*", "logs:Describe*", "logs:Get*",
-            "logs:FilterLogEvents", "logs:StartQuery", "lambda:Get*", "lambda:List*",
-            "dynamodb:Describe*", "dynamodb:List*", "sqs:List*", "sqs:GetQueueAttributes",
-            "sns:List*", "sns:Get*", "cloudformation:Describe*", "cloudformation:List*",
-            "cloudformation:GetTemplate", "ssm:DescribeParameters", "ecr:Describe*", "ecr:List*",
-            "ecr:GetAuthorizationToken", "kms:ListAliases", "kms:DescribeKey",
-            "secretsmanager:ListSecrets", "iam:Get*", "iam:List*", "sts:GetCallerIdentity",
+            "ec2:Describe*",
+            "s3:ListAllMyBuckets",
+            "s3:GetBucketLocation",
+            "cloudwatch:Get*",
+            "cloudwatch:List*",
+            "cloudwatch:Describe*",
+            "logs:Describe*",
+            "logs:Get*",
+            "logs:FilterLogEvents",
+            "logs:StartQuery",
+            "lambda:Get*",
+            "lambda:List*",
+            "dynamodb:Describe*",
+            "dynamodb:List*",
+            "sqs:List*",
+            "sqs:GetQueueAttributes",
+            "sns:List*",
+            "sns:Get*",
+            "cloudformation:Describe*",
+            "cloudformation:List*",
+            "cloudformation:GetTemplate",
+            "ssm:DescribeParameters",
+            "ecr:Describe*",
+            "ecr:List*",
+            "ecr:GetAuthorizationToken",
+            "kms:ListAliases",
+            "kms:DescribeKey",
+            "secretsmanager:ListSecrets",
+            "iam:Get*",
+            "iam:List*",
+            "sts:GetCallerIdentity",
         ],
         "Resource": "*",
     },
@@ -163,8 +223,13 @@ DEVELOPER_ACCESS = doc(
     {
         "Sid": "DevTablesReadWrite",
         "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                   "dynamodb:Query", "dynamodb:Scan"],
+        "Action": [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+        ],
         "Resource": f"arn:aws:dynamodb:*:{DEV}:table/*",
     },
     {
@@ -198,10 +263,17 @@ DEVELOPER_GUARDRAILS = doc(
         "Sid": "DenyIdentityChanges",
         "Effect": "Deny",
         "Action": [
-            "iam:CreateUser", "iam:DeleteUser", "iam:CreateRole", "iam:DeleteRole",
-            "iam:AttachUserPolicy", "iam:AttachRolePolicy", "iam:PutUserPolicy",
-            "iam:PutRolePolicy", "iam:CreatePolicyVersion",
-            "iam:DeleteUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+            "iam:CreateUser",
+            "iam:DeleteUser",
+            "iam:CreateRole",
+            "iam:DeleteRole",
+            "iam:AttachUserPolicy",
+            "iam:AttachRolePolicy",
+            "iam:PutUserPolicy",
+            "iam:PutRolePolicy",
+            "iam:CreatePolicyVersion",
+            "iam:DeleteUserPermissionsBoundary",
+            "iam:DeleteRolePermissionsBoundary",
         ],
         "Resource": "*",
     },
@@ -209,10 +281,16 @@ DEVELOPER_GUARDRAILS = doc(
         "Sid": "DenyNetworkChanges",
         "Effect": "Deny",
         "Action": [
-            "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:CreateSubnet", "ec2:DeleteSubnet",
-            "ec2:CreateInternetGateway", "ec2:AttachInternetGateway",
-            "ec2:DeleteInternetGateway", "ec2:CreateVpcPeeringConnection",
-            "ec2:AcceptVpcPeeringConnection", "ec2:ModifyVpcAttribute",
+            "ec2:CreateVpc",
+            "ec2:DeleteVpc",
+            "ec2:CreateSubnet",
+            "ec2:DeleteSubnet",
+            "ec2:CreateInternetGateway",
+            "ec2:AttachInternetGateway",
+            "ec2:DeleteInternetGateway",
+            "ec2:CreateVpcPeeringConnection",
+            "ec2:AcceptVpcPeeringConnection",
+            "ec2:ModifyVpcAttribute",
         ],
         "Resource": "*",
     },
@@ -223,11 +301,29 @@ DEVELOPER_BOUNDARY = doc(
         "Sid": "AllowDeveloperServices",
         "Effect": "Allow",
         "Action": [
-            "s3:*", "lambda:*", "dynamodb:*", "logs:*", "cloudwatch:*", "sqs:*", "sns:*",
-            "ec2:Describe*", "ec2:StartInstances", "ec2:StopInstances", "ssm:Get*",
-            "ssm:Describe*", "ecr:*", "cloudformation:Describe*", "cloudformation:List*",
-            "cloudformation:GetTemplate", "iam:Get*", "iam:List*", "iam:ChangePassword",
-            "iam:*MFADevice", "sts:GetCallerIdentity", "kms:DescribeKey", "kms:ListAliases",
+            "s3:*",
+            "lambda:*",
+            "dynamodb:*",
+            "logs:*",
+            "cloudwatch:*",
+            "sqs:*",
+            "sns:*",
+            "ec2:Describe*",
+            "ec2:StartInstances",
+            "ec2:StopInstances",
+            "ssm:Get*",
+            "ssm:Describe*",
+            "ecr:*",
+            "cloudformation:Describe*",
+            "cloudformation:List*",
+            "cloudformation:GetTemplate",
+            "iam:Get*",
+            "iam:List*",
+            "iam:ChangePassword",
+            "iam:*MFADevice",
+            "sts:GetCallerIdentity",
+            "kms:DescribeKey",
+            "kms:ListAliases",
         ],
         "Resource": "*",
     },
@@ -243,14 +339,24 @@ DEVELOPERS_SELF_SERVICE = doc(
     {
         "Sid": "ManageOwnCredentials",
         "Effect": "Allow",
-        "Action": ["iam:ChangePassword", "iam:GetUser", "iam:ListAccessKeys",
-                   "iam:ListMFADevices", "iam:ResyncMFADevice"],
+        "Action": [
+            "iam:ChangePassword",
+            "iam:GetUser",
+            "iam:ListAccessKeys",
+            "iam:ListMFADevices",
+            "iam:ResyncMFADevice",
+        ],
         "Resource": "arn:aws:iam::*:user/${aws:username}",
     }
 )
 
 CI_TERRAFORM_IAM_READ = doc(
-    {"Sid": "TerraformReadIam", "Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}
+    {
+        "Sid": "TerraformReadIam",
+        "Effect": "Allow",
+        "Action": ["iam:Get*", "iam:List*"],
+        "Resource": "*",
+    }
 )
 
 INVOICE_RENDER_POLICY = doc(
@@ -258,8 +364,10 @@ INVOICE_RENDER_POLICY = doc(
         "Sid": "ReadTemplates",
         "Effect": "Allow",
         "Action": "s3:GetObject",
-        "Resource": [f"arn:aws:s3:::{DEV_ARTIFACTS}/templates/*",
-                     f"arn:aws:s3:::{EXPORTS}/templates/*"],
+        "Resource": [
+            f"arn:aws:s3:::{DEV_ARTIFACTS}/templates/*",
+            f"arn:aws:s3:::{EXPORTS}/templates/*",
+        ],
     },
     {
         "Sid": "WriteRenderedInvoices",
@@ -299,9 +407,16 @@ DATA_ENGINEER_INLINE = doc(
         "Sid": "AthenaAndGlue",
         "Effect": "Allow",
         "Action": [
-            "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
-            "athena:ListWorkGroups", "athena:GetWorkGroup", "glue:GetDatabase",
-            "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartitions",
+            "athena:StartQueryExecution",
+            "athena:GetQueryExecution",
+            "athena:GetQueryResults",
+            "athena:ListWorkGroups",
+            "athena:GetWorkGroup",
+            "glue:GetDatabase",
+            "glue:GetDatabases",
+            "glue:GetTable",
+            "glue:GetTables",
+            "glue:GetPartitions",
         ],
         "Resource": "*",
     },
@@ -326,9 +441,16 @@ DATA_ENGINEER_INLINE = doc(
     {
         "Sid": "Observability",
         "Effect": "Allow",
-        "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:GetDashboard",
-                   "cloudwatch:DescribeAlarms", "logs:StartQuery", "logs:GetQueryResults",
-                   "logs:DescribeLogGroups", "logs:FilterLogEvents"],
+        "Action": [
+            "cloudwatch:GetMetricData",
+            "cloudwatch:ListMetrics",
+            "cloudwatch:GetDashboard",
+            "cloudwatch:DescribeAlarms",
+            "logs:StartQuery",
+            "logs:GetQueryResults",
+            "logs:DescribeLogGroups",
+            "logs:FilterLogEvents",
+        ],
         "Resource": "*",
     },
 )
@@ -338,13 +460,33 @@ READ_ONLY_INLINE = doc(
         "Sid": "DescribeEverything",
         "Effect": "Allow",
         "Action": [
-            "ec2:Describe*", "s3:ListAllMyBuckets", "s3:GetBucket*", "cloudwatch:Describe*",
-            "cloudwatch:Get*", "cloudwatch:List*", "logs:Describe*", "logs:FilterLogEvents",
-            "lambda:List*", "lambda:GetFunction*", "dynamodb:Describe*", "dynamodb:List*",
-            "sqs:GetQueueAttributes", "sqs:ListQueues", "sns:ListTopics", "sns:GetTopicAttributes",
-            "cloudformation:Describe*", "cloudformation:List*", "iam:Get*", "iam:List*",
-            "kms:Describe*", "kms:List*", "ssm:Describe*", "ecr:Describe*", "ecr:List*",
-            "secretsmanager:ListSecrets", "secretsmanager:DescribeSecret",
+            "ec2:Describe*",
+            "s3:ListAllMyBuckets",
+            "s3:GetBucket*",
+            "cloudwatch:Describe*",
+            "cloudwatch:Get*",
+            "cloudwatch:List*",
+            "logs:Describe*",
+            "logs:FilterLogEvents",
+            "lambda:List*",
+            "lambda:GetFunction*",
+            "dynamodb:Describe*",
+            "dynamodb:List*",
+            "sqs:GetQueueAttributes",
+            "sqs:ListQueues",
+            "sns:ListTopics",
+            "sns:GetTopicAttributes",
+            "cloudformation:Describe*",
+            "cloudformation:List*",
+            "iam:Get*",
+            "iam:List*",
+            "kms:Describe*",
+            "kms:List*",
+            "ssm:Describe*",
+            "ecr:Describe*",
+            "ecr:List*",
+            "secretsmanager:ListSecrets",
+            "secretsmanager:DescribeSecret",
         ],
         "Resource": "*",
     }
@@ -354,10 +496,21 @@ SECURITY_AUDIT_INLINE = doc(
     {
         "Sid": "InvestigateEvents",
         "Effect": "Allow",
-        "Action": ["cloudtrail:LookupEvents", "cloudtrail:Describe*", "cloudtrail:Get*",
-                   "cloudtrail:List*", "guardduty:Get*", "guardduty:List*",
-                   "access-analyzer:List*", "access-analyzer:Get*", "iam:Get*", "iam:List*",
-                   "iam:GenerateCredentialReport", "s3:GetObject", "s3:ListBucket"],
+        "Action": [
+            "cloudtrail:LookupEvents",
+            "cloudtrail:Describe*",
+            "cloudtrail:Get*",
+            "cloudtrail:List*",
+            "guardduty:Get*",
+            "guardduty:List*",
+            "access-analyzer:List*",
+            "access-analyzer:Get*",
+            "iam:Get*",
+            "iam:List*",
+            "iam:GenerateCredentialReport",
+            "s3:GetObject",
+            "s3:ListBucket",
+        ],
         "Resource": "*",
     },
     {
@@ -372,11 +525,21 @@ ORDERS_API_POLICY = doc(
     {
         "Sid": "OrdersTableReadWrite",
         "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                   "dynamodb:Query", "dynamodb:BatchGetItem"],
+        "Action": [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+        ],
         "Resource": ORDERS_TABLE,
     },
-    {"Sid": "PublishOrderEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": ORDERS_QUEUE},
+    {
+        "Sid": "PublishOrderEvents",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": ORDERS_QUEUE,
+    },
     {"Sid": "NotifyOps", "Effect": "Allow", "Action": "sns:Publish", "Resource": ORDERS_TOPIC},
     {
         "Sid": "ReadOrdersSecret",
@@ -397,31 +560,59 @@ ANALYTICS_ETL_POLICY = doc(
         "Sid": "DataLakeReadWrite",
         "Effect": "Allow",
         "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-        "Resource": [f"arn:aws:s3:::{DATA_LAKE}", f"arn:aws:s3:::{DATA_LAKE}/*",
-                     f"arn:aws:s3:::{ATHENA_RESULTS}", f"arn:aws:s3:::{ATHENA_RESULTS}/*"],
+        "Resource": [
+            f"arn:aws:s3:::{DATA_LAKE}",
+            f"arn:aws:s3:::{DATA_LAKE}/*",
+            f"arn:aws:s3:::{ATHENA_RESULTS}",
+            f"arn:aws:s3:::{ATHENA_RESULTS}/*",
+        ],
     },
     {
         "Sid": "QueryWithAthena",
         "Effect": "Allow",
-        "Action": ["athena:StartQueryExecution", "athena:GetQueryExecution",
-                   "athena:GetQueryResults", "glue:GetTable", "glue:GetPartitions",
-                   "glue:GetDatabase", "glue:BatchCreatePartition"],
+        "Action": [
+            "athena:StartQueryExecution",
+            "athena:GetQueryExecution",
+            "athena:GetQueryResults",
+            "glue:GetTable",
+            "glue:GetPartitions",
+            "glue:GetDatabase",
+            "glue:BatchCreatePartition",
+        ],
         "Resource": "*",
     },
-    {"Sid": "UseDataLakeKey", "Effect": "Allow",
-     "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": KMS_KEY_ARN},
-    {"Sid": "ReadWarehouseSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-     "Resource": f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/warehouse/*"},
+    {
+        "Sid": "UseDataLakeKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": KMS_KEY_ARN,
+    },
+    {
+        "Sid": "ReadWarehouseSecret",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/warehouse/*",
+    },
 )
 
 APP_ROLE_BOUNDARY = doc(
     {
         "Sid": "AllowApplicationServices",
         "Effect": "Allow",
-        "Action": ["s3:*", "athena:*", "glue:*", "kms:Decrypt", "kms:GenerateDataKey",
-                   "secretsmanager:GetSecretValue", "logs:*", "cloudwatch:PutMetricData",
-                   "ssm:UpdateInstanceInformation", "ssm:ListAssociations",
-                   "ec2messages:*", "ssmmessages:*"],
+        "Action": [
+            "s3:*",
+            "athena:*",
+            "glue:*",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "secretsmanager:GetSecretValue",
+            "logs:*",
+            "cloudwatch:PutMetricData",
+            "ssm:UpdateInstanceInformation",
+            "ssm:ListAssociations",
+            "ec2messages:*",
+            "ssmmessages:*",
+        ],
         "Resource": "*",
     },
 )
@@ -437,14 +628,20 @@ REPORTING_BATCH_POLICY = doc(
         "Sid": "ReadReportingSecrets",
         "Effect": "Allow",
         "Action": "secretsmanager:GetSecretValue",
-        "Resource": [f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/*",
-                     f"arn:aws:secretsmanager:eu-west-1:{DEV}:secret:dev/reporting/*"],
+        "Resource": [
+            f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/*",
+            f"arn:aws:secretsmanager:eu-west-1:{DEV}:secret:dev/reporting/*",
+        ],
     },
     {
         "Sid": "SessionManager",
         "Effect": "Allow",
-        "Action": ["ssm:UpdateInstanceInformation", "ssm:ListAssociations",
-                   "ec2messages:*", "ssmmessages:*"],
+        "Action": [
+            "ssm:UpdateInstanceInformation",
+            "ssm:ListAssociations",
+            "ec2messages:*",
+            "ssmmessages:*",
+        ],
         "Resource": "*",
     },
 )
@@ -480,8 +677,17 @@ INCIDENT_RESPONSE_POLICY = doc(
     {
         "Sid": "InvestigateAndContain",
         "Effect": "Allow",
-        "Action": ["ec2:*", "s3:Get*", "s3:List*", "logs:*", "cloudtrail:LookupEvents",
-                   "iam:Get*", "iam:List*", "ssm:Describe*", "ssm:StartSession"],
+        "Action": [
+            "ec2:*",
+            "s3:Get*",
+            "s3:List*",
+            "logs:*",
+            "cloudtrail:LookupEvents",
+            "iam:Get*",
+            "iam:List*",
+            "ssm:Describe*",
+            "ssm:StartSession",
+        ],
         "Resource": "*",
     }
 )
@@ -490,8 +696,16 @@ PROD_DEPLOYER_POLICY = doc(
     {
         "Sid": "DeployStacks",
         "Effect": "Allow",
-        "Action": ["cloudformation:*", "lambda:UpdateFunctionCode", "lambda:PublishVersion",
-                   "lambda:GetFunction", "s3:GetObject", "s3:PutObject", "ecr:*", "iam:PassRole"],
+        "Action": [
+            "cloudformation:*",
+            "lambda:UpdateFunctionCode",
+            "lambda:PublishVersion",
+            "lambda:GetFunction",
+            "s3:GetObject",
+            "s3:PutObject",
+            "ecr:*",
+            "iam:PassRole",
+        ],
         "Resource": "*",
     }
 )
@@ -500,14 +714,24 @@ GITHUB_ORDERS_POLICY = doc(
     {
         "Sid": "PushImages",
         "Effect": "Allow",
-        "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
-                   "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
-                   "ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"],
+        "Action": [
+            "ecr:GetAuthorizationToken",
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+            "ecr:BatchGetImage",
+            "ecr:DescribeImages",
+        ],
         "Resource": "*",
     },
-    {"Sid": "UpdateOrdersFunction", "Effect": "Allow",
-     "Action": ["lambda:UpdateFunctionCode", "lambda:GetFunction", "lambda:PublishVersion"],
-     "Resource": f"arn:aws:lambda:eu-west-1:{PROD}:function:orders-api"},
+    {
+        "Sid": "UpdateOrdersFunction",
+        "Effect": "Allow",
+        "Action": ["lambda:UpdateFunctionCode", "lambda:GetFunction", "lambda:PublishVersion"],
+        "Resource": f"arn:aws:lambda:eu-west-1:{PROD}:function:orders-api",
+    },
 )
 
 # ---- management and security accounts ------------------------------------------------
@@ -518,15 +742,27 @@ ORG_REPORTING_READER_POLICY = doc(
         "Action": ["s3:GetObject", "s3:ListBucket"],
         "Resource": [f"arn:aws:s3:::{EXPORTS}", f"arn:aws:s3:::{EXPORTS}/reports/*"],
     },
-    {"Sid": "CostExplorer", "Effect": "Allow", "Action": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
-     "Resource": "*"},
+    {
+        "Sid": "CostExplorer",
+        "Effect": "Allow",
+        "Action": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
+        "Resource": "*",
+    },
 )
 
 RELEASE_PIPELINE_POLICY = doc(
-    {"Sid": "AssumeDeployRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
-     "Resource": "arn:aws:iam::*:role/deploy/*"},
-    {"Sid": "Artifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-     "Resource": "arn:aws:s3:::larkspur-release-artifacts/*"},
+    {
+        "Sid": "AssumeDeployRoles",
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": "arn:aws:iam::*:role/deploy/*",
+    },
+    {
+        "Sid": "Artifacts",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": "arn:aws:s3:::larkspur-release-artifacts/*",
+    },
 )
 
 REDTEAM_PROBE_POLICY = doc(
@@ -568,8 +804,13 @@ def trust_sso(account: str) -> dict:
 
 def trust_org_access(account: str) -> dict:
     """Trust of OrganizationAccountAccessRole: the management account."""
-    return doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MGMT}:root"},
-                "Action": "sts:AssumeRole"})
+    return doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{MGMT}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
 
 
 PROD_DEPLOYER_TRUST = doc(
@@ -610,11 +851,15 @@ GITHUB_OIDC_TRUST = doc(
     {
         "Sid": "GitHubActionsOrdersRepo",
         "Effect": "Allow",
-        "Principal": {"Federated": f"arn:aws:iam::{PROD}:oidc-provider/token.actions.githubusercontent.com"},
+        "Principal": {
+            "Federated": f"arn:aws:iam::{PROD}:oidc-provider/token.actions.githubusercontent.com"
+        },
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {
             "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-            "StringLike": {"token.actions.githubusercontent.com:sub": "repo:larkspur-io/orders-api:ref:refs/heads/main"},
+            "StringLike": {
+                "token.actions.githubusercontent.com:sub": "repo:larkspur-io/orders-api:ref:refs/heads/main"
+            },
         },
     }
 )
@@ -624,8 +869,12 @@ ORG_REPORTING_READER_TRUST = trust_service("lambda.amazonaws.com")
 RELEASE_PIPELINE_TRUST = trust_service("codebuild.amazonaws.com")
 
 REDTEAM_PROBE_TRUST = doc(
-    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SEC}:root"}, "Action": "sts:AssumeRole",
-     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
+    {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{SEC}:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    }
 )
 
 # ---- organization policies ----------------------------------------------------------
@@ -633,15 +882,25 @@ FULL_AWS_ACCESS = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
 RCP_FULL_AWS_ACCESS = doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
 
 SCP_BASELINE_DOC = doc(
-    {"Sid": "DenyLeavingOrganization", "Effect": "Deny",
-     "Action": "organizations:LeaveOrganization", "Resource": "*"},
+    {
+        "Sid": "DenyLeavingOrganization",
+        "Effect": "Deny",
+        "Action": "organizations:LeaveOrganization",
+        "Resource": "*",
+    },
     {
         "Sid": "ProtectCloudTrail",
         "Effect": "Deny",
-        "Action": ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
-                   "cloudtrail:PutEventSelectors"],
+        "Action": [
+            "cloudtrail:StopLogging",
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:UpdateTrail",
+            "cloudtrail:PutEventSelectors",
+        ],
         "Resource": "*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}},
+        "Condition": {
+            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}
+        },
     },
     {
         "Sid": "DenyMemberRootUser",
@@ -657,9 +916,23 @@ SCP_REGIONS_DOC = doc(
         "Sid": "DenyOutsideApprovedRegions",
         "Effect": "Deny",
         "NotAction": [
-            "a4b:*", "budgets:*", "ce:*", "cloudfront:*", "globalaccelerator:*", "health:*",
-            "iam:*", "organizations:*", "route53:*", "route53domains:*", "shield:*", "sso:*",
-            "sts:*", "support:*", "trustedadvisor:*", "waf:*", "wafv2:*",
+            "a4b:*",
+            "budgets:*",
+            "ce:*",
+            "cloudfront:*",
+            "globalaccelerator:*",
+            "health:*",
+            "iam:*",
+            "organizations:*",
+            "route53:*",
+            "route53domains:*",
+            "shield:*",
+            "sso:*",
+            "sts:*",
+            "support:*",
+            "trustedadvisor:*",
+            "waf:*",
+            "wafv2:*",
         ],
         "Resource": "*",
         "Condition": {
@@ -724,7 +997,9 @@ DATA_LAKE_BUCKET_POLICY = doc(
         "Principal": "*",
         "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
         "Resource": f"arn:aws:s3:::{DATA_LAKE}/*",
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{PROD}:role/app/data-retention-admin"}},
+        "Condition": {
+            "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{PROD}:role/app/data-retention-admin"}
+        },
     },
 )
 
@@ -735,25 +1010,47 @@ KMS_KEY_POLICY = {
         {
             "Sid": "AllowKeyAdministration",
             "Effect": "Allow",
-            "Principal": {"AWS": [
-                f"arn:aws:iam::{PROD}:role{sso_role_path()}{sso_role_name('AdministratorAccess')}",
-                f"arn:aws:iam::{PROD}:role/OrganizationAccountAccessRole",
-            ]},
-            "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
-                       "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
-                       "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
-                       "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
+            "Principal": {
+                "AWS": [
+                    f"arn:aws:iam::{PROD}:role{sso_role_path()}{sso_role_name('AdministratorAccess')}",
+                    f"arn:aws:iam::{PROD}:role/OrganizationAccountAccessRole",
+                ]
+            },
+            "Action": [
+                "kms:Create*",
+                "kms:Describe*",
+                "kms:Enable*",
+                "kms:List*",
+                "kms:Put*",
+                "kms:Update*",
+                "kms:Revoke*",
+                "kms:Disable*",
+                "kms:Get*",
+                "kms:Delete*",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+                "kms:RotateKeyOnDemand",
+            ],
             "Resource": "*",
         },
         {
             "Sid": "AllowUseByDataPipelines",
             "Effect": "Allow",
-            "Principal": {"AWS": [
-                f"arn:aws:iam::{PROD}:role/app/analytics-etl",
-                f"arn:aws:iam::{PROD}:role/service-role/orders-api-lambda-role",
-            ]},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                       "kms:DescribeKey"],
+            "Principal": {
+                "AWS": [
+                    f"arn:aws:iam::{PROD}:role/app/analytics-etl",
+                    f"arn:aws:iam::{PROD}:role/service-role/orders-api-lambda-role",
+                ]
+            },
+            "Action": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
             "Resource": "*",
         },
     ],
@@ -769,7 +1066,11 @@ ORDERS_FUNCTION_POLICY = {
             "Principal": {"Service": "apigateway.amazonaws.com"},
             "Action": "lambda:InvokeFunction",
             "Resource": f"arn:aws:lambda:eu-west-1:{PROD}:function:orders-api",
-            "Condition": {"ArnLike": {"AWS:SourceArn": f"arn:aws:execute-api:eu-west-1:{PROD}:k3v9q2x7ab/*/*/orders"}},
+            "Condition": {
+                "ArnLike": {
+                    "AWS:SourceArn": f"arn:aws:execute-api:eu-west-1:{PROD}:k3v9q2x7ab/*/*/orders"
+                }
+            },
         }
     ],
 }
@@ -797,9 +1098,16 @@ ORDERS_TOPIC_POLICY = {
             "Sid": "__default_statement_ID",
             "Effect": "Allow",
             "Principal": {"AWS": "*"},
-            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
-                       "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+            "Action": [
+                "SNS:GetTopicAttributes",
+                "SNS:SetTopicAttributes",
+                "SNS:AddPermission",
+                "SNS:RemovePermission",
+                "SNS:DeleteTopic",
+                "SNS:Subscribe",
+                "SNS:ListSubscriptionsByTopic",
+                "SNS:Publish",
+            ],
             "Resource": ORDERS_TOPIC,
             "Condition": {"StringEquals": {"AWS:SourceOwner": PROD}},
         },
@@ -831,8 +1139,13 @@ SECRETS_ENDPOINT_POLICY = doc(
         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
         "Resource": f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:*",
     },
-    {"Sid": "AllowListSecrets", "Effect": "Allow", "Principal": "*",
-     "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+    {
+        "Sid": "AllowListSecrets",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "secretsmanager:ListSecrets",
+        "Resource": "*",
+    },
 )
 
 FINDINGS_BUCKET_POLICY = doc(_bucket_tls(FINDINGS))

@@ -141,20 +141,40 @@ def record(
 # ---- userIdentity builders (aws-facts.md 2.2) -----------------------------------------
 
 
-def iam_user(user_id: str, arn: str, account: str, name: str, key: str,
-             console_since: str | None = None) -> dict:
-    ident = {"type": "IAMUser", "principalId": user_id, "arn": arn, "accountId": account,
-             "accessKeyId": key, "userName": name}
+def iam_user(
+    user_id: str, arn: str, account: str, name: str, key: str, console_since: str | None = None
+) -> dict:
+    ident = {
+        "type": "IAMUser",
+        "principalId": user_id,
+        "arn": arn,
+        "accountId": account,
+        "accessKeyId": key,
+        "userName": name,
+    }
     if console_since:
-        ident["sessionContext"] = {"sessionIssuer": {}, "webIdFederationData": {},
-                                   "attributes": {"creationDate": console_since, "mfaAuthenticated": "true"}}
+        ident["sessionContext"] = {
+            "sessionIssuer": {},
+            "webIdFederationData": {},
+            "attributes": {"creationDate": console_since, "mfaAuthenticated": "true"},
+        }
     return ident
 
 
-def assumed_role(role_id: str, role_arn: str, role_name: str, account: str, session: str, key: str,
-                 since: str, mfa: bool = False, invoked_by: str | None = None,
-                 source_identity: str | None = None, web_federation: dict | None = None,
-                 ec2_delivery: str | None = None) -> dict:
+def assumed_role(
+    role_id: str,
+    role_arn: str,
+    role_name: str,
+    account: str,
+    session: str,
+    key: str,
+    since: str,
+    mfa: bool = False,
+    invoked_by: str | None = None,
+    source_identity: str | None = None,
+    web_federation: dict | None = None,
+    ec2_delivery: str | None = None,
+) -> dict:
     ident = {
         "type": "AssumedRole",
         "principalId": f"{role_id}:{session}",
@@ -162,8 +182,13 @@ def assumed_role(role_id: str, role_arn: str, role_name: str, account: str, sess
         "accountId": account,
         "accessKeyId": key,
         "sessionContext": {
-            "sessionIssuer": {"type": "Role", "principalId": role_id, "arn": role_arn,
-                              "accountId": account, "userName": role_name},
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role_id,
+                "arn": role_arn,
+                "accountId": account,
+                "userName": role_name,
+            },
             "webIdFederationData": web_federation or {},
             "attributes": {"creationDate": since, "mfaAuthenticated": "true" if mfa else "false"},
         },
@@ -178,8 +203,13 @@ def assumed_role(role_id: str, role_arn: str, role_name: str, account: str, sess
 
 
 def root(account: str, alias: str | None = None, key: str = "") -> dict:
-    ident = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
-             "accountId": account, "accessKeyId": key}
+    ident = {
+        "type": "Root",
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+        "accountId": account,
+        "accessKeyId": key,
+    }
     if alias:
         ident["userName"] = alias
     return ident

@@ -77,7 +77,16 @@ def _inline(policies: dict) -> list[dict]:
 
 
 def _boundary(arn: str | None) -> dict:
-    return {"PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}} if arn else {}
+    return (
+        {
+            "PermissionsBoundary": {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": arn,
+            }
+        }
+        if arn
+        else {}
+    )
 
 
 def _role_detail(role: Role) -> dict:
@@ -98,15 +107,28 @@ def _role_detail(role: Role) -> dict:
     if role.description:
         detail["Description"] = role.description
     if role.instance_profile:
-        detail["InstanceProfileList"] = [{
-            "Path": role.path,
-            "InstanceProfileName": role.name,
-            "InstanceProfileId": unique_id("AIPA", role.arn),
-            "Arn": f"arn:aws:iam::{role.account}:instance-profile{role.path}{role.name}",
-            "CreateDate": _date(role.arn + "ip"),
-            "Roles": [{k: detail[k] for k in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
-                                              "AssumeRolePolicyDocument")}],
-        }]
+        detail["InstanceProfileList"] = [
+            {
+                "Path": role.path,
+                "InstanceProfileName": role.name,
+                "InstanceProfileId": unique_id("AIPA", role.arn),
+                "Arn": f"arn:aws:iam::{role.account}:instance-profile{role.path}{role.name}",
+                "CreateDate": _date(role.arn + "ip"),
+                "Roles": [
+                    {
+                        k: detail[k]
+                        for k in (
+                            "Path",
+                            "RoleName",
+                            "RoleId",
+                            "Arn",
+                            "CreateDate",
+                            "AssumeRolePolicyDocument",
+                        )
+                    }
+                ],
+            }
+        ]
     return detail
 
 
@@ -120,11 +142,23 @@ def _policy_entry(arn: str, count: int, boundary_count: int) -> dict:
         name = arn.rsplit("/", 1)[1]
         path, document, policy_id = P.AWS_MANAGED[name]
         previous, description = None, ""
-    versions = [{"Document": document, "VersionId": "v2" if previous else "v1", "IsDefaultVersion": True,
-                 "CreateDate": _date(arn + "v2")}]
+    versions = [
+        {
+            "Document": document,
+            "VersionId": "v2" if previous else "v1",
+            "IsDefaultVersion": True,
+            "CreateDate": _date(arn + "v2"),
+        }
+    ]
     if previous:
-        versions.append({"Document": previous, "VersionId": "v1", "IsDefaultVersion": False,
-                         "CreateDate": _date(arn)})
+        versions.append(
+            {
+                "Document": previous,
+                "VersionId": "v1",
+                "IsDefaultVersion": False,
+                "CreateDate": _date(arn),
+            }
+        )
     entry = {
         "PolicyName": name,
         "PolicyId": policy_id,
@@ -145,7 +179,10 @@ def _policy_entry(arn: str, count: int, boundary_count: int) -> dict:
 
 def authorization_details(account: str) -> dict:
     """`aws iam get-account-authorization-details` output for one account (pages merged)."""
-    users, groups = [u for u in USERS if u.account == account], [g for g in GROUPS if g.account == account]
+    users, groups = (
+        [u for u in USERS if u.account == account],
+        [g for g in GROUPS if g.account == account],
+    )
     roles = [r for r in ROLES if r.account == account]
     attach: dict[str, int] = {}
     bound: dict[str, int] = {}
@@ -185,7 +222,9 @@ def authorization_details(account: str) -> dict:
             for g in groups
         ],
         "RoleDetailList": [_role_detail(r) for r in roles],
-        "Policies": [_policy_entry(a, attach.get(a, 0), bound.get(a, 0)) for a in [*managed, *aws_used]],
+        "Policies": [
+            _policy_entry(a, attach.get(a, 0), bound.get(a, 0)) for a in [*managed, *aws_used]
+        ],
     }
 
 
@@ -198,42 +237,82 @@ def resource_policies() -> dict[str, dict]:
     prod = f"accounts/{PROD}/resource-policies"
     return {
         f"{prod}/s3/{EXPORTS}.json": _resource(
-            f"arn:aws:s3:::{EXPORTS}", P.EXPORTS_BUCKET_POLICY, f"aws s3api get-bucket-policy --bucket {EXPORTS}"),
+            f"arn:aws:s3:::{EXPORTS}",
+            P.EXPORTS_BUCKET_POLICY,
+            f"aws s3api get-bucket-policy --bucket {EXPORTS}",
+        ),
         f"{prod}/s3/{DATA_LAKE}.json": _resource(
-            f"arn:aws:s3:::{DATA_LAKE}", P.DATA_LAKE_BUCKET_POLICY, f"aws s3api get-bucket-policy --bucket {DATA_LAKE}"),
+            f"arn:aws:s3:::{DATA_LAKE}",
+            P.DATA_LAKE_BUCKET_POLICY,
+            f"aws s3api get-bucket-policy --bucket {DATA_LAKE}",
+        ),
         f"{prod}/kms/{KMS_KEY_ID}.json": _resource(
-            KMS_KEY_ARN, P.KMS_KEY_POLICY,
+            KMS_KEY_ARN,
+            P.KMS_KEY_POLICY,
             f"aws kms get-key-policy --key-id {KMS_KEY_ID} --policy-name default --region eu-west-1",
-            Aliases=[{"AliasName": "alias/prod-data-lake",
-                      "AliasArn": f"arn:aws:kms:eu-west-1:{PROD}:alias/prod-data-lake",
-                      "TargetKeyId": KMS_KEY_ID}]),
+            Aliases=[
+                {
+                    "AliasName": "alias/prod-data-lake",
+                    "AliasArn": f"arn:aws:kms:eu-west-1:{PROD}:alias/prod-data-lake",
+                    "TargetKeyId": KMS_KEY_ID,
+                }
+            ],
+        ),
         f"{prod}/lambda/orders-api.json": _resource(
-            ORDERS_FN, P.ORDERS_FUNCTION_POLICY, "aws lambda get-policy --function-name orders-api --region eu-west-1"),
+            ORDERS_FN,
+            P.ORDERS_FUNCTION_POLICY,
+            "aws lambda get-policy --function-name orders-api --region eu-west-1",
+        ),
         f"{prod}/sqs/orders-events.json": _resource(
-            ORDERS_QUEUE, P.ORDERS_QUEUE_POLICY,
-            f"aws sqs get-queue-attributes --queue-url {ORDERS_QUEUE_URL} --attribute-names Policy"),
+            ORDERS_QUEUE,
+            P.ORDERS_QUEUE_POLICY,
+            f"aws sqs get-queue-attributes --queue-url {ORDERS_QUEUE_URL} --attribute-names Policy",
+        ),
         f"{prod}/sns/orders-notifications.json": _resource(
-            ORDERS_TOPIC, P.ORDERS_TOPIC_POLICY,
-            f"aws sns get-topic-attributes --topic-arn {ORDERS_TOPIC}"),
+            ORDERS_TOPIC,
+            P.ORDERS_TOPIC_POLICY,
+            f"aws sns get-topic-attributes --topic-arn {ORDERS_TOPIC}",
+        ),
         f"{prod}/secretsmanager/prod-warehouse-db-credentials.json": _resource(
-            WAREHOUSE_SECRET, P.WAREHOUSE_SECRET_POLICY,
-            "aws secretsmanager get-resource-policy --secret-id prod/warehouse/db-credentials --region eu-west-1"),
+            WAREHOUSE_SECRET,
+            P.WAREHOUSE_SECRET_POLICY,
+            "aws secretsmanager get-resource-policy --secret-id prod/warehouse/db-credentials --region eu-west-1",
+        ),
         f"{prod}/ec2/{PROD_SECRETS_VPCE}.json": _resource(
-            f"arn:aws:ec2:eu-west-1:{PROD}:vpc-endpoint/{PROD_SECRETS_VPCE}", P.SECRETS_ENDPOINT_POLICY,
+            f"arn:aws:ec2:eu-west-1:{PROD}:vpc-endpoint/{PROD_SECRETS_VPCE}",
+            P.SECRETS_ENDPOINT_POLICY,
             f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {PROD_SECRETS_VPCE} --region eu-west-1",
-            VpcId=PROD_VPC, ServiceName="com.amazonaws.eu-west-1.secretsmanager"),
+            VpcId=PROD_VPC,
+            ServiceName="com.amazonaws.eu-west-1.secretsmanager",
+        ),
         f"accounts/{SEC}/resource-policies/s3/{FINDINGS}.json": _resource(
-            f"arn:aws:s3:::{FINDINGS}", P.FINDINGS_BUCKET_POLICY, f"aws s3api get-bucket-policy --bucket {FINDINGS}"),
+            f"arn:aws:s3:::{FINDINGS}",
+            P.FINDINGS_BUCKET_POLICY,
+            f"aws s3api get-bucket-policy --bucket {FINDINGS}",
+        ),
     }
 
 
-def _org_policy(policy_id: str, name: str, kind: str, doc: dict, description: str,
-                targets: list[str], aws_managed: bool = False) -> dict:
+def _org_policy(
+    policy_id: str,
+    name: str,
+    kind: str,
+    doc: dict,
+    description: str,
+    targets: list[str],
+    aws_managed: bool = False,
+) -> dict:
     arn = scp_arn(policy_id) if kind == "SERVICE_CONTROL_POLICY" else rcp_arn(policy_id)
     return {
         "Policy": {
-            "PolicySummary": {"Id": policy_id, "Arn": arn, "Name": name, "Description": description,
-                              "Type": kind, "AwsManaged": aws_managed},
+            "PolicySummary": {
+                "Id": policy_id,
+                "Arn": arn,
+                "Name": name,
+                "Description": description,
+                "Type": kind,
+                "AwsManaged": aws_managed,
+            },
             "Content": json.dumps(doc, indent=4),
         },
         "Targets": [_target(t) for t in targets],
@@ -242,40 +321,73 @@ def _org_policy(policy_id: str, name: str, kind: str, doc: dict, description: st
 
 def _target(target_id: str) -> dict:
     if target_id == ROOT_ID:
-        return {"TargetId": ROOT_ID, "Arn": f"arn:aws:organizations::{MGMT}:root/{ORG_ID}/{ROOT_ID}",
-                "Name": "Root", "Type": "ROOT"}
+        return {
+            "TargetId": ROOT_ID,
+            "Arn": f"arn:aws:organizations::{MGMT}:root/{ORG_ID}/{ROOT_ID}",
+            "Name": "Root",
+            "Type": "ROOT",
+        }
     if target_id in OUS:
-        return {"TargetId": target_id, "Arn": f"arn:aws:organizations::{MGMT}:ou/{ORG_ID}/{target_id}",
-                "Name": OUS[target_id][0], "Type": "ORGANIZATIONAL_UNIT"}
-    return {"TargetId": target_id, "Arn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{target_id}",
-            "Name": ACCOUNTS[target_id]["name"], "Type": "ACCOUNT"}
+        return {
+            "TargetId": target_id,
+            "Arn": f"arn:aws:organizations::{MGMT}:ou/{ORG_ID}/{target_id}",
+            "Name": OUS[target_id][0],
+            "Type": "ORGANIZATIONAL_UNIT",
+        }
+    return {
+        "TargetId": target_id,
+        "Arn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{target_id}",
+        "Name": ACCOUNTS[target_id]["name"],
+        "Type": "ACCOUNT",
+    }
 
 
 def organization_files() -> dict[str, dict]:
     """organization/organization.json, tree.json and policies/<id>.json."""
-    org = {"Organization": {
-        "Id": ORG_ID,
-        "Arn": f"arn:aws:organizations::{MGMT}:organization/{ORG_ID}",
-        "FeatureSet": "ALL",
-        "MasterAccountArn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{MGMT}",
-        "MasterAccountId": MGMT,
-        "MasterAccountEmail": ACCOUNTS[MGMT]["email"],
-        "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
-    }}
+    org = {
+        "Organization": {
+            "Id": ORG_ID,
+            "Arn": f"arn:aws:organizations::{MGMT}:organization/{ORG_ID}",
+            "FeatureSet": "ALL",
+            "MasterAccountArn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{MGMT}",
+            "MasterAccountId": MGMT,
+            "MasterAccountEmail": ACCOUNTS[MGMT]["email"],
+            "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
+        }
+    }
     tree = {
-        "Roots": [{"Id": ROOT_ID, "Arn": f"arn:aws:organizations::{MGMT}:root/{ORG_ID}/{ROOT_ID}",
-                   "Name": "Root", "PolicyTypes": [
-                       {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
-                       {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"}]}],
+        "Roots": [
+            {
+                "Id": ROOT_ID,
+                "Arn": f"arn:aws:organizations::{MGMT}:root/{ORG_ID}/{ROOT_ID}",
+                "Name": "Root",
+                "PolicyTypes": [
+                    {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
+                    {"Type": "RESOURCE_CONTROL_POLICY", "Status": "ENABLED"},
+                ],
+            }
+        ],
         "OrganizationalUnits": [
-            {"Id": ou, "Arn": f"arn:aws:organizations::{MGMT}:ou/{ORG_ID}/{ou}", "Name": name, "ParentId": parent}
+            {
+                "Id": ou,
+                "Arn": f"arn:aws:organizations::{MGMT}:ou/{ORG_ID}/{ou}",
+                "Name": name,
+                "ParentId": parent,
+            }
             for ou, (name, parent) in OUS.items()
         ],
         "Accounts": [
-            {"Id": acct, "Arn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{acct}",
-             "Email": info["email"], "Name": info["name"], "Status": "ACTIVE", "State": "ACTIVE",
-             "JoinedMethod": "INVITED" if acct == MGMT else "CREATED",
-             "JoinedTimestamp": _date("joined" + acct), "ParentId": info["ou"] or ROOT_ID}
+            {
+                "Id": acct,
+                "Arn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{acct}",
+                "Email": info["email"],
+                "Name": info["name"],
+                "Status": "ACTIVE",
+                "State": "ACTIVE",
+                "JoinedMethod": "INVITED" if acct == MGMT else "CREATED",
+                "JoinedTimestamp": _date("joined" + acct),
+                "ParentId": info["ou"] or ROOT_ID,
+            }
             for acct, info in ACCOUNTS.items()
         ],
     }
@@ -284,21 +396,47 @@ def organization_files() -> dict[str, dict]:
         "organization/organization.json": org,
         "organization/tree.json": tree,
         f"{pol}/{SCP_FULL}.json": _org_policy(
-            SCP_FULL, "FullAWSAccess", "SERVICE_CONTROL_POLICY", P.FULL_AWS_ACCESS,
-            "Allows access to every operation", [ROOT_ID, *OUS, *ORG_ACCOUNTS], aws_managed=True),
+            SCP_FULL,
+            "FullAWSAccess",
+            "SERVICE_CONTROL_POLICY",
+            P.FULL_AWS_ACCESS,
+            "Allows access to every operation",
+            [ROOT_ID, *OUS, *ORG_ACCOUNTS],
+            aws_managed=True,
+        ),
         f"{pol}/{RCP_FULL}.json": _org_policy(
-            RCP_FULL, "RCPFullAWSAccess", "RESOURCE_CONTROL_POLICY", P.RCP_FULL_AWS_ACCESS,
-            "Allows access to every operation", [ROOT_ID, *OUS, *ORG_ACCOUNTS], aws_managed=True),
+            RCP_FULL,
+            "RCPFullAWSAccess",
+            "RESOURCE_CONTROL_POLICY",
+            P.RCP_FULL_AWS_ACCESS,
+            "Allows access to every operation",
+            [ROOT_ID, *OUS, *ORG_ACCOUNTS],
+            aws_managed=True,
+        ),
         f"{pol}/{SCP_BASELINE}.json": _org_policy(
-            SCP_BASELINE, "baseline-guardrails", "SERVICE_CONTROL_POLICY", P.SCP_BASELINE_DOC,
-            "Stay in the org, keep CloudTrail on, no member root user", [ROOT_ID]),
+            SCP_BASELINE,
+            "baseline-guardrails",
+            "SERVICE_CONTROL_POLICY",
+            P.SCP_BASELINE_DOC,
+            "Stay in the org, keep CloudTrail on, no member root user",
+            [ROOT_ID],
+        ),
         f"{pol}/{SCP_REGIONS}.json": _org_policy(
-            SCP_REGIONS, "approved-regions-only", "SERVICE_CONTROL_POLICY", P.SCP_REGIONS_DOC,
-            "Workloads run only in approved regions", ["ou-7kq2-wl0ads8k"]),
+            SCP_REGIONS,
+            "approved-regions-only",
+            "SERVICE_CONTROL_POLICY",
+            P.SCP_REGIONS_DOC,
+            "Workloads run only in approved regions",
+            ["ou-7kq2-wl0ads8k"],
+        ),
         f"{pol}/{RCP_SECRETS_PERIMETER}.json": _org_policy(
-            RCP_SECRETS_PERIMETER, "secrets-network-perimeter", "RESOURCE_CONTROL_POLICY",
-            P.RCP_SECRETS_PERIMETER_DOC, "Production secrets only from the office or the prod VPC",
-            ["ou-7kq2-pr0d4x1m"]),
+            RCP_SECRETS_PERIMETER,
+            "secrets-network-perimeter",
+            "RESOURCE_CONTROL_POLICY",
+            P.RCP_SECRETS_PERIMETER_DOC,
+            "Production secrets only from the office or the prod VPC",
+            ["ou-7kq2-pr0d4x1m"],
+        ),
     }
 
 
@@ -308,14 +446,16 @@ def snapshot_files() -> dict[str, dict]:
         "manifest.json": {
             "format": "iamlab-snapshot/1",
             "created": SNAPSHOT_TIME.isoformat().replace("+00:00", "Z"),
-            "caller": {"UserId": role(SEC, sso_role_name("SecurityAudit")).id + ":ana.silva@larkspur.io",
-                       "Account": SEC,
-                       "Arn": f"arn:aws:sts::{SEC}:assumed-role/{sso_role_name('SecurityAudit')}/ana.silva@larkspur.io"},
+            "caller": {
+                "UserId": role(SEC, sso_role_name("SecurityAudit")).id + ":ana.silva@larkspur.io",
+                "Account": SEC,
+                "Arn": f"arn:aws:sts::{SEC}:assumed-role/{sso_role_name('SecurityAudit')}/ana.silva@larkspur.io",
+            },
             "accounts": list(ORG_ACCOUNTS),
             "organization": ORG_ID,
             "failed_calls": [],
             "notes": "Synthetic sample generated by `iamlab sample`; AWS managed policies marked ABRIDGED "
-                     "in iamlab/sample/_policies.py keep only the statements this sample uses.",
+            "in iamlab/sample/_policies.py keep only the statements this sample uses.",
         }
     }
     for acct in ORG_ACCOUNTS:

@@ -25,7 +25,11 @@ ACCOUNTS = {
     MGMT: {"name": "larkspur-management", "email": "aws-root@larkspur.io", "ou": None},
     PROD: {"name": "larkspur-prod", "email": "aws-prod@larkspur.io", "ou": "ou-7kq2-pr0d4x1m"},
     DEV: {"name": "larkspur-dev", "email": "aws-dev@larkspur.io", "ou": "ou-7kq2-n0npr9d2"},
-    SEC: {"name": "larkspur-security", "email": "aws-security@larkspur.io", "ou": "ou-7kq2-sec5t7q1"},
+    SEC: {
+        "name": "larkspur-security",
+        "email": "aws-security@larkspur.io",
+        "ou": "ou-7kq2-sec5t7q1",
+    },
 }
 ORG_ACCOUNTS = (MGMT, PROD, DEV, SEC)
 
@@ -103,10 +107,14 @@ INVOICE_FN = f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render"
 ORDERS_QUEUE = f"arn:aws:sqs:eu-west-1:{PROD}:orders-events"
 ORDERS_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{PROD}/orders-events"
 ORDERS_TOPIC = f"arn:aws:sns:eu-west-1:{PROD}:orders-notifications"
-WAREHOUSE_SECRET = f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/warehouse/db-credentials-Qm3xT9"
+WAREHOUSE_SECRET = (
+    f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/warehouse/db-credentials-Qm3xT9"
+)
 ORDERS_SECRET = f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/orders-api/stripe-key-b7LpW2"
 DEV_API_SECRET = f"arn:aws:secretsmanager:eu-west-1:{DEV}:secret:dev/invoice-render/api-key-Xy12Ab"
-DEV_REPORTING_SECRET = f"arn:aws:secretsmanager:eu-west-1:{DEV}:secret:dev/reporting/readonly-db-9fK2pQ"
+DEV_REPORTING_SECRET = (
+    f"arn:aws:secretsmanager:eu-west-1:{DEV}:secret:dev/reporting/readonly-db-9fK2pQ"
+)
 ORDERS_TABLE = f"arn:aws:dynamodb:eu-west-1:{PROD}:table/orders"
 IDENTITY_STORE = f"arn:aws:identitystore::{MGMT}:identitystore/d-93670b1c2f"
 
