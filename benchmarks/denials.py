@@ -13,6 +13,8 @@ an existing workspace as is.
     python benchmarks/denials.py --events 2000000
 """
 
+# ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
+
 from __future__ import annotations
 
 import argparse
@@ -30,19 +32,31 @@ TARGET_SECONDS = 5.0
 # (errorCode, errorMessage) templates; {i} becomes the row number.
 FORMS = [
     ("AccessDenied", "Access Denied"),
-    ("AccessDenied", "User: arn:aws:iam::123456789012:user/u{i} is not authorized to perform: s3:GetObject "
-                     'on resource: "arn:aws:s3:::bucket/key-{i}" because no identity-based policy allows the s3:GetObject action'),
-    ("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/App/s{i} is not authorized to perform: "
-                              "kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/{i} with an explicit "
-                              "deny in a service control policy: arn:aws:organizations::999999999999:policy/o-a/service_control_policy/p-{i}"),
-    ("Client.UnauthorizedOperation", "You are not authorized to perform this operation. User: arn:aws:sts::1:assumed-role/Dev/{i} "
-                                     "is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:1:instance/* "
-                                     "because no identity-based policy allows the ec2:RunInstances action. Encoded authorization "
-                                     "failure message: " + "Ab-_" * 150 + "{i}"),
-    ("AccessDenied", "User: arn:aws:iam::1:user/janedoe{i} is not authorized to perform: iam:CreateUser on resource: "
-                     "arn:aws:iam::1:user/x with an explicit deny in an identity-based policy: arn:aws:iam::1:policy/D. Go to "
-                     "https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/ID{i} for complete "
-                     "details, or call the GetRequestAuthorizationDetails API with the following authorization id: ID{i}"),
+    (
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:user/u{i} is not authorized to perform: s3:GetObject "
+        'on resource: "arn:aws:s3:::bucket/key-{i}" because no identity-based policy allows the s3:GetObject action',
+    ),
+    (
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/App/s{i} is not authorized to perform: "
+        "kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/{i} with an explicit "
+        "deny in a service control policy: arn:aws:organizations::999999999999:policy/o-a/service_control_policy/p-{i}",
+    ),
+    (
+        "Client.UnauthorizedOperation",
+        "You are not authorized to perform this operation. User: arn:aws:sts::1:assumed-role/Dev/{i} "
+        "is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:1:instance/* "
+        "because no identity-based policy allows the ec2:RunInstances action. Encoded authorization "
+        "failure message: " + "Ab-_" * 150 + "{i}",
+    ),
+    (
+        "AccessDenied",
+        "User: arn:aws:iam::1:user/janedoe{i} is not authorized to perform: iam:CreateUser on resource: "
+        "arn:aws:iam::1:user/x with an explicit deny in an identity-based policy: arn:aws:iam::1:policy/D. Go to "
+        "https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/ID{i} for complete "
+        "details, or call the GetRequestAuthorizationDetails API with the following authorization id: ID{i}",
+    ),
     ("VpceAccessDenied", "The request was denied due to a VPC endpoint policy"),
     ("NoSuchKey", "The specified key does not exist. {i}"),
     ("ThrottlingException", "Rate exceeded"),
@@ -55,7 +69,9 @@ ERROR_SHARE = 0.20  # share of events carrying an error
 def synthetic(con: duckdb.DuckDBPyConnection, n: int) -> None:
     """Create ``events`` with ``n`` rows, ERROR_SHARE of them with an error from FORMS."""
     con.execute("CREATE TEMP TABLE forms (k INTEGER, code VARCHAR, msg VARCHAR)")
-    con.executemany("INSERT INTO forms VALUES (?, ?, ?)", [(k, c, m) for k, (c, m) in enumerate(FORMS)])
+    con.executemany(
+        "INSERT INTO forms VALUES (?, ?, ?)", [(k, c, m) for k, (c, m) in enumerate(FORMS)]
+    )
     per = round(100 * ERROR_SHARE / len(FORMS))
     con.execute(
         """
@@ -97,10 +113,16 @@ def timed(con, sql: str) -> tuple[float, list]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=2_000_000)
-    ap.add_argument("--synthetic", action="store_true", help="build events directly (no sample generator)")
+    ap.add_argument(
+        "--synthetic", action="store_true", help="build events directly (no sample generator)"
+    )
     ap.add_argument("--workspace", help="use this existing workspace's events")
-    ap.add_argument("--python-limit", type=int, default=0,
-                    help="parse at most this many messages in Python (0: all)")
+    ap.add_argument(
+        "--python-limit",
+        type=int,
+        default=0,
+        help="parse at most this many messages in Python (0: all)",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -125,11 +147,15 @@ def main(argv: list[str] | None = None) -> int:
         install(con)
         total = con.execute("SELECT count(*) FROM events").fetchone()[0]
         errors = con.execute("SELECT count(*) FROM error_events").fetchone()[0]
-        print(f"events: {total:,}; with an error: {errors:,}; threads: "
-              f"{con.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]}")
+        print(
+            f"events: {total:,}; with an error: {errors:,}; threads: "
+            f"{con.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]}"
+        )
 
         base, _ = timed(con, "SELECT error_code, count(*) FROM events GROUP BY error_code")
-        by_cause_t, by_cause = timed(con, "SELECT cause, count(*) FROM denials GROUP BY cause ORDER BY 2 DESC")
+        by_cause_t, by_cause = timed(
+            con, "SELECT cause, count(*) FROM denials GROUP BY cause ORDER BY 2 DESC"
+        )
         ctas_t, _ = timed(con, "CREATE OR REPLACE TEMP TABLE denials_copy AS SELECT * FROM denials")
         denials = con.execute("SELECT count(*) FROM denials_copy").fetchone()[0]
 
@@ -150,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {cause:<22}{count:>10,}")
     worst = max(by_cause_t, ctas_t)
     verdict = "meets" if worst < TARGET_SECONDS else "MISSES"
-    print(f"\nclassification of {total:,} events: {worst:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target)")
+    print(
+        f"\nclassification of {total:,} events: {worst:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target)"
+    )
     return 0
 
 

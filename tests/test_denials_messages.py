@@ -5,8 +5,11 @@ each message, never by running the parser). Corpus records are referenced by
 file and record number under ../shared/corpus/cloudtrail, not copied.
 """
 
+# ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
+
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -69,7 +72,9 @@ def test_documented_form(case):
     assert got == expected(case["expect"], case["error_message"])
 
 
-@pytest.mark.parametrize("case", CORPUS_CASES, ids=[f"{c['file']}#{c['record']}" for c in CORPUS_CASES])
+@pytest.mark.parametrize(
+    "case", CORPUS_CASES, ids=[f"{c['file']}#{c['record']}" for c in CORPUS_CASES]
+)
 def test_corpus_record(case):
     record = corpus_records(case["file"])[case["record"] - 1]
     got = parse(record.get("errorCode"), record.get("errorMessage"), record.get("eventSource"))
@@ -93,17 +98,39 @@ def test_every_denial_code_in_corpus_is_recognised():
 
 def test_result_is_frozen_and_dict_has_the_design_fields():
     result = parse("AccessDenied", "Access Denied")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         result.cause = "x"  # type: ignore[misc]
     assert list(result.to_dict()) == [
-        "is_denial", "principal", "action", "resource", "policy_type", "deny",
-        "policy_arn", "authorization_id", "encoded_message", "cause",
+        "is_denial",
+        "principal",
+        "action",
+        "resource",
+        "policy_type",
+        "deny",
+        "policy_arn",
+        "authorization_id",
+        "encoded_message",
+        "cause",
     ]
 
 
-@pytest.mark.parametrize("value", [None, "", "\x00", "\x00\x01\x1b[31m", "User: ", " is not authorized to perform: ",
-                                   "User:  is not authorized to perform:  on resource: \"", 12345, b"Access Denied",
-                                   "A" * 200_000, "User: " * 20_000, "because no " * 20_000])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "\x00",
+        "\x00\x01\x1b[31m",
+        "User: ",
+        " is not authorized to perform: ",
+        'User:  is not authorized to perform:  on resource: "',
+        12345,
+        b"Access Denied",
+        "A" * 200_000,
+        "User: " * 20_000,
+        "because no " * 20_000,
+    ],
+)
 def test_odd_inputs_never_raise(value):
     for code in (None, "AccessDenied", value):
         result = parse(code, value)

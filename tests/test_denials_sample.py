@@ -2,6 +2,8 @@
 (where the message can tell it), no "not-denial" label is counted, and the SQL
 view agrees with the Python parser on every error event."""
 
+# ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
+
 from __future__ import annotations
 
 import json
@@ -62,12 +64,17 @@ def test_labelled_denial_has_its_cause_and_layer(scenario, denials):
             assert row.action == scenario["action"]
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s["cause"] == "not-denial"],
-                         ids=[s["id"] for s in SCENARIOS if s["cause"] == "not-denial"])
+@pytest.mark.parametrize(
+    "scenario",
+    [s for s in SCENARIOS if s["cause"] == "not-denial"],
+    ids=[s["id"] for s in SCENARIOS if s["cause"] == "not-denial"],
+)
 def test_not_denial_labels_are_not_counted(scenario, ws, denials):
     for event_id in scenario["event_ids"]:
         assert event_id not in denials.index
-        row = ws.con.execute("SELECT is_denial FROM error_events WHERE event_id = ?", [event_id]).fetchone()
+        row = ws.con.execute(
+            "SELECT is_denial FROM error_events WHERE event_id = ?", [event_id]
+        ).fetchone()
         assert row is None or row[0] is False
 
 
@@ -85,10 +92,15 @@ def test_sql_agrees_with_python_on_every_sample_error(ws):
     cols = ", ".join(f"d.{f}" for f in FIELDS if f != "is_denial")
     rows = ws.con.execute(
         f"SELECT e.error_code, e.error_message, e.is_denial, {cols} FROM error_events e "
-        "LEFT JOIN denials d USING (event_id)").fetchall()
+        "LEFT JOIN denials d USING (event_id)"
+    ).fetchall()
     assert len(rows) > 100
     for code, message, is_denial, *fields in rows:
-        sql = dict(zip(FIELDS, [is_denial, *fields])) if is_denial else parse(None, None).to_dict()
+        sql = (
+            dict(zip(FIELDS, [is_denial, *fields], strict=True))
+            if is_denial
+            else parse(None, None).to_dict()
+        )
         assert sql == parse(code, message).to_dict(), (code, message)
 
 

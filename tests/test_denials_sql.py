@@ -1,5 +1,7 @@
 """The DuckDB ``denials`` view agrees with ``parse`` field by field, and its frames/summaries filter right."""
 
+# ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +11,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_denials_messages import CASES, corpus_error_records
 
 from iamlab.denials import FIELDS, parse
 from iamlab.denials.sql import frame, install, render, summary
 from iamlab.errors import InputError
-from test_denials_messages import CASES, corpus_error_records
 
 # The events contract columns (common brief); the view reads only some.
 EVENTS_DDL = """
@@ -32,7 +34,9 @@ CREATE TABLE events (
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
 
 
-def make_db(rows: list[tuple], con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+def make_db(
+    rows: list[tuple], con: duckdb.DuckDBPyConnection | None = None
+) -> duckdb.DuckDBPyConnection:
     """rows: (event_id, error_code, error_message, principal_arn, event_time).
 
     With ``con``, its events are replaced (reusing one database keeps
@@ -43,13 +47,17 @@ def make_db(rows: list[tuple], con: duckdb.DuckDBPyConnection | None = None) -> 
         con.execute(EVENTS_DDL)
     else:
         con.execute("DELETE FROM events")
-    frame_ = pd.DataFrame(rows, columns=["event_id", "error_code", "error_message", "principal_arn",
-                                         "event_time"], dtype=object)
+    frame_ = pd.DataFrame(
+        rows,
+        columns=["event_id", "error_code", "error_message", "principal_arn", "event_time"],
+        dtype=object,
+    )
     con.register("new_rows", frame_)  # one bulk insert (executemany is row by row)
     con.execute(
         "INSERT INTO events (event_id, error_code, error_message, principal_arn, event_time,"
         " event_source, event_name) SELECT event_id, error_code, error_message, principal_arn,"
-        " event_time::TIMESTAMPTZ, 's3.amazonaws.com', 'GetObject' FROM new_rows")
+        " event_time::TIMESTAMPTZ, 's3.amazonaws.com', 'GetObject' FROM new_rows"
+    )
     con.unregister("new_rows")
     if not reused:
         install(con)
@@ -64,8 +72,10 @@ def sql_results(con) -> dict[str, dict]:
         f"SELECT e.event_id, e.is_denial, {cols} FROM error_events e "
         "LEFT JOIN denials d USING (event_id)"
     ).fetchall():
-        values = dict(zip(FIELDS, row[1:]))
-        out[row[0]] = values if values["is_denial"] else {f: None for f in FIELDS} | {"is_denial": False}
+        values = dict(zip(FIELDS, row[1:], strict=True))
+        out[row[0]] = (
+            values if values["is_denial"] else {f: None for f in FIELDS} | {"is_denial": False}
+        )
     return out
 
 
@@ -73,8 +83,11 @@ _SHARED: list[duckdb.DuckDBPyConnection] = []
 
 
 def assert_agree(pairs: list[tuple[str | None, str | None]], reuse: bool = False) -> None:
-    rows = [(str(i), code, msg, None, T0) for i, (code, msg) in enumerate(pairs)
-            if code is not None or msg is not None]
+    rows = [
+        (str(i), code, msg, None, T0)
+        for i, (code, msg) in enumerate(pairs)
+        if code is not None or msg is not None
+    ]
     if reuse and _SHARED:
         con = make_db(rows, _SHARED[0])
     else:
@@ -101,19 +114,45 @@ def test_sql_agrees_with_python_on_fixtures_and_corpus():
 
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-_piece = st.sampled_from([
-    "User: ", " is not authorized to perform: ", " on resource: ", " on this resource", '"', " ",
-    "because no identity-based policy allows the s3:GetObject action", "with an explicit deny in a ",
-    "service control policy", ": arn:aws:iam::1:policy/P", " (P).", ". Encoded authorization failure message: ",
-    "authorization id: ", "#/authorization-details/X for complete details", "Access Denied", ".", "\n",
-    "An error occurred (AccessDenied) when calling the X operation: ", "...", "arn:aws:s3:::b/k",
-])
+_piece = st.sampled_from(
+    [
+        "User: ",
+        " is not authorized to perform: ",
+        " on resource: ",
+        " on this resource",
+        '"',
+        " ",
+        "because no identity-based policy allows the s3:GetObject action",
+        "with an explicit deny in a ",
+        "service control policy",
+        ": arn:aws:iam::1:policy/P",
+        " (P).",
+        ". Encoded authorization failure message: ",
+        "authorization id: ",
+        "#/authorization-details/X for complete details",
+        "Access Denied",
+        ".",
+        "\n",
+        "An error occurred (AccessDenied) when calling the X operation: ",
+        "...",
+        "arn:aws:s3:::b/k",
+    ]
+)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["AccessDenied", "Bogus", "ExpiredToken", " "]), _text),
-                          st.lists(st.one_of(_piece, _text), max_size=12).map("".join)),
-                min_size=1, max_size=80))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.none(), st.sampled_from(["AccessDenied", "Bogus", "ExpiredToken", " "]), _text
+            ),
+            st.lists(st.one_of(_piece, _text), max_size=12).map("".join),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
 def test_sql_agrees_with_python_on_generated_messages(pairs):
     assert_agree(pairs, reuse=True)
 
@@ -133,18 +172,22 @@ def test_rendered_sql_has_no_placeholders_left():
 
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
-BOB_MSG = ("User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:GetObject on "
-           'resource: "arn:aws:s3:::b/k" with an explicit deny in a service control policy')
+BOB_MSG = (
+    "User: arn:aws:iam::111122223333:user/bob is not authorized to perform: s3:GetObject on "
+    'resource: "arn:aws:s3:::b/k" with an explicit deny in a service control policy'
+)
 
 
 @pytest.fixture()
 def small_db():
-    return make_db([
-        ("a1", "AccessDenied", "Access Denied", ALICE, T0),
-        ("a2", "AccessDenied", "Access Denied", ALICE, T0 + dt.timedelta(hours=2)),
-        ("b1", "AccessDenied", BOB_MSG, None, T0 + dt.timedelta(hours=2, minutes=5)),
-        ("n1", "NoSuchKey", "The specified key does not exist.", ALICE, T0),
-    ])
+    return make_db(
+        [
+            ("a1", "AccessDenied", "Access Denied", ALICE, T0),
+            ("a2", "AccessDenied", "Access Denied", ALICE, T0 + dt.timedelta(hours=2)),
+            ("b1", "AccessDenied", BOB_MSG, None, T0 + dt.timedelta(hours=2, minutes=5)),
+            ("n1", "NoSuchKey", "The specified key does not exist.", ALICE, T0),
+        ]
+    )
 
 
 def test_frame_filters_with_bound_parameters(small_db):
@@ -171,12 +214,19 @@ def test_summaries(small_db):
     assert by_cause[["cause", "denials"]].values.tolist() == [["undetailed", 2], ["org-policy", 1]]
     by_principal = summary(small_db, "principal")
     assert by_principal[["principal", "denials"]].values.tolist() == [
-        [ALICE, 2], ["arn:aws:iam::111122223333:user/bob", 1]]
+        [ALICE, 2],
+        ["arn:aws:iam::111122223333:user/bob", 1],
+    ]
     by_action = summary(small_db, "action")
     assert by_action[["action", "denials"]].values.tolist() == [
-        ["(not in message) s3.amazonaws.com GetObject", 2], ["s3:GetObject", 1]]
+        ["(not in message) s3.amazonaws.com GetObject", 2],
+        ["s3:GetObject", 1],
+    ]
     by_hour = summary(small_db, "hour")
-    hours = [(h.to_pydatetime().astimezone(dt.timezone.utc).hour, c, n) for h, c, n in by_hour.values.tolist()]
+    hours = [
+        (h.to_pydatetime().astimezone(dt.timezone.utc).hour, c, n)
+        for h, c, n in by_hour.values.tolist()
+    ]
     assert hours == [(0, "undetailed", 1), (2, "org-policy", 1), (2, "undetailed", 1)]
     assert summary(small_db, "cause", principal=ALICE)["denials"].tolist() == [2]
     with pytest.raises(InputError, match="by="):
@@ -187,8 +237,10 @@ def test_read_only_database_gets_temp_views(tmp_path):
     path = str(tmp_path / "ro.duckdb")
     con = duckdb.connect(path)
     con.execute(EVENTS_DDL)
-    con.execute("INSERT INTO events (event_id, error_code, error_message, event_time) VALUES "
-                "('1', 'AccessDenied', 'Access Denied', TIMESTAMPTZ '2024-05-01 00:00:00+00')")
+    con.execute(
+        "INSERT INTO events (event_id, error_code, error_message, event_time) VALUES "
+        "('1', 'AccessDenied', 'Access Denied', TIMESTAMPTZ '2024-05-01 00:00:00+00')"
+    )
     con.close()
     ro = duckdb.connect(path, read_only=True)
     assert list(frame(ro).cause) == ["undetailed"]

@@ -1,5 +1,7 @@
 """``iamlab why``: plain words, the right step and next command, JSON = to_dict()."""
 
+# ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
+
 from __future__ import annotations
 
 import json
@@ -7,19 +9,25 @@ import json
 from iamlab.cli import main
 from iamlab.denials import parse
 
-SCP = ("User: arn:aws:iam::123456789012:user/Matt is not authorized to perform: iam:ListRoles on "
-       "resource: arn:aws:iam::123456789012:role/* with an explicit deny in a service control policy: "
-       "arn:aws:organizations::987654321098:policy/o-qv5af4abcd/service_control_policy/p-2kgnabcd")
-AUTH = ("User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:CreateInstanceProfile "
-        "on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile with an explicit deny in "
-        "an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy. Go to "
-        "https://eu-west-2.console.aws.amazon.com/iam/home?region=eu-west-2#/authorization-details/ID123 for "
-        "complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: ID123")
-EC2 = ("An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not "
-       "authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/Dev/ana is not "
-       "authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:eu-west-1:111122223333:instance/* "
-       "because no identity-based policy allows the ec2:RunInstances action. Encoded authorization failure "
-       "message: Zm9v-bar_1")
+SCP = (
+    "User: arn:aws:iam::123456789012:user/Matt is not authorized to perform: iam:ListRoles on "
+    "resource: arn:aws:iam::123456789012:role/* with an explicit deny in a service control policy: "
+    "arn:aws:organizations::987654321098:policy/o-qv5af4abcd/service_control_policy/p-2kgnabcd"
+)
+AUTH = (
+    "User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:CreateInstanceProfile "
+    "on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile with an explicit deny in "
+    "an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy. Go to "
+    "https://eu-west-2.console.aws.amazon.com/iam/home?region=eu-west-2#/authorization-details/ID123 for "
+    "complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: ID123"
+)
+EC2 = (
+    "An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not "
+    "authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/Dev/ana is not "
+    "authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:eu-west-1:111122223333:instance/* "
+    "because no identity-based policy allows the ec2:RunInstances action. Encoded authorization failure "
+    "message: Zm9v-bar_1"
+)
 
 
 def run(capsys, *argv):
@@ -40,8 +48,10 @@ def test_scp_denial_points_to_step_4_and_the_org_policies(capsys):
     assert "a service control policy (SCP)" in out
     assert "explicit deny" in out
     assert "org-policy (step 4: an SCP or RCP)" in out
-    assert ("$ iamlab simulate --principal arn:aws:iam::123456789012:user/Matt --action iam:ListRoles "
-            "--resource 'arn:aws:iam::123456789012:role/*' --snapshot snap") in out
+    assert (
+        "$ iamlab simulate --principal arn:aws:iam::123456789012:user/Matt --action iam:ListRoles "
+        "--resource 'arn:aws:iam::123456789012:role/*' --snapshot snap"
+    ) in out
     assert "snap/organization/policies" in out
     assert "before 2023" in out  # SCP 'explicit' may have been implicit
 
@@ -65,22 +75,36 @@ def test_region_option_wins(capsys):
 
 
 def test_not_a_denial_exits_1(capsys):
-    status, out = run(capsys, "why", "Request would have succeeded, but DryRun flag is set.",
-                      "--error-code", "Client.DryRunOperation")
+    status, out = run(
+        capsys,
+        "why",
+        "Request would have succeeded, but DryRun flag is set.",
+        "--error-code",
+        "Client.DryRunOperation",
+    )
     assert status == 1
     assert "'Client.DryRunOperation' is not an authorization denial" in out
 
 
 def test_undetailed_s3_says_replay(capsys):
-    _, out = run(capsys, "why", "Access Denied", "--error-code", "AccessDenied",
-                 "--event-source", "s3.amazonaws.com")
+    _, out = run(
+        capsys,
+        "why",
+        "Access Denied",
+        "--error-code",
+        "AccessDenied",
+        "--event-source",
+        "s3.amazonaws.com",
+    )
     assert "undetailed" in out and "cross-account" in out
     assert "iamlab simulate --principal '<principal-arn>'" in out
 
 
 def test_hostile_text_is_quoted_and_escaped(capsys):
-    msg = ('User: arn:aws:iam::1:user/x is not authorized to perform: s3:GetObject on resource: '
-           '"arn:aws:s3:::b/$(touch pwned)\x1b[31m" because no identity-based policy allows the s3:GetObject action')
+    msg = (
+        "User: arn:aws:iam::1:user/x is not authorized to perform: s3:GetObject on resource: "
+        '"arn:aws:s3:::b/$(touch pwned)\x1b[31m" because no identity-based policy allows the s3:GetObject action'
+    )
     _, out = run(capsys, "why", msg)
     assert "\x1b" not in out
     assert "--resource 'arn:aws:s3:::b/$(touch pwned)\\x1b[31m'" in out

@@ -13,10 +13,13 @@ Pass '-' as the message to read it from standard input."""
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``why`` and ``denials`` commands."""
     p = sub.add_parser(
-        "why", help="explain a pasted AccessDenied message and the next step",
+        "why",
+        help="explain a pasted AccessDenied message and the next step",
         description="Parse an access-denied message (CloudTrail errorMessage or CLI/SDK "
         "output) and say who was denied what, which layer AWS blamed, and what to run next.",
-        epilog=WHY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=WHY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("message", help="the error message, or '-' for stdin")
     p.add_argument("--error-code", help="CloudTrail errorCode (default: read from CLI text)")
     p.add_argument("--event-source", help="CloudTrail eventSource, e.g. s3.amazonaws.com")
@@ -26,8 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_why)
 
     p = sub.add_parser(
-        "denials", help="summarise the denials in a workspace",
-        description="Count the workspace's denials by reported cause, principal, action or hour.")
+        "denials",
+        help="summarise the denials in a workspace",
+        description="Count the workspace's denials by reported cause, principal, action or hour.",
+    )
     p.add_argument("--workspace", required=True, metavar="DIR", help="workspace folder")
     p.add_argument("--by", choices=["cause", "principal", "action", "hour"], default="cause")
     p.add_argument("--principal", metavar="ARN", help="only this principal")
@@ -43,8 +48,9 @@ def run_why(args: argparse.Namespace) -> int:
     from iamlab.denials import advise
 
     message = sys.stdin.read() if args.message == "-" else args.message
-    advice = advise(args.error_code, message, args.event_source,
-                    region=args.region, snapshot=args.snapshot)
+    advice = advise(
+        args.error_code, message, args.event_source, region=args.region, snapshot=args.snapshot
+    )
     if args.json:
         print(json.dumps(advice.denial.to_dict(), indent=2))
     else:
@@ -58,8 +64,14 @@ def run_denials(args: argparse.Namespace) -> int:
     from iamlab.workspace import Workspace
 
     with Workspace(args.workspace, read_only=True) as ws:
-        table = summary(ws.con, args.by, principal=args.principal, since=args.since,
-                        until=args.until, cause=args.cause)
+        table = summary(
+            ws.con,
+            args.by,
+            principal=args.principal,
+            since=args.since,
+            until=args.until,
+            cause=args.cause,
+        )
     if args.json:
         print(table.to_json(orient="records", date_format="iso", indent=2))
     elif table.empty:

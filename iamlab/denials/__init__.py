@@ -12,5 +12,15 @@ from iamlab.denials.grammar import CAUSES, POLICY_TYPES
 from iamlab.denials.parse import FIELDS, ParsedDenial, parse
 from iamlab.denials.sql import frame, install, summary
 
-__all__ = ["CAUSES", "FIELDS", "POLICY_TYPES", "Advice", "ParsedDenial", "advise",
-           "frame", "install", "parse", "summary"]
+__all__ = [
+    "CAUSES",
+    "FIELDS",
+    "POLICY_TYPES",
+    "Advice",
+    "ParsedDenial",
+    "advise",
+    "frame",
+    "install",
+    "parse",
+    "summary",
+]

@@ -33,20 +33,30 @@ STEPS = {
     "org-policy": (4, "an SCP or RCP"),
     "permissions-boundary": (5, "the boundary does not allow it"),
     "session-or-trust": (6, "a session policy, or the role's trust policy"),
-    "resource-policy": (None, "no resource-based policy allows it (cross-account access, KMS key policy)"),
+    "resource-policy": (
+        None,
+        "no resource-based policy allows it (cross-account access, KMS key policy)",
+    ),
     "vpc-endpoint": (None, "a VPC endpoint policy"),
     "undetailed": (None, "the message names no policy: replaying the request decides"),
 }
 
 S3_REASONS = {
-    "BlockPublicAcls setting": "S3 Block Public Access (BlockPublicAcls) refused a public ACL; "
-                               "no policy is involved: change the ACL or the bucket/account setting.",
-    "BlockPublicPolicy setting": "S3 Block Public Access (BlockPublicPolicy) refused a public bucket "
-                                 "policy; no IAM policy is involved.",
-    "(SSE-C)": "the bucket blocks uploads with customer-provided keys (SSE-C); "
-               "use another server-side encryption type.",
+    "BlockPublicAcls setting": (
+        "S3 Block Public Access (BlockPublicAcls) refused a public ACL; "
+        "no policy is involved: change the ACL or the bucket/account setting."
+    ),
+    "BlockPublicPolicy setting": (
+        "S3 Block Public Access (BlockPublicPolicy) refused a public bucket "
+        "policy; no IAM policy is involved."
+    ),
+    "(SSE-C)": (
+        "the bucket blocks uploads with customer-provided keys (SSE-C); "
+        "use another server-side encryption type."
+    ),
 }
 
+_NOT_NAMED = "(not named in the message"
 _REGION_IN_URL = re.compile(r"[?&]region=([a-z0-9-]{3,32})")
 _REGION_IN_ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):")
 
@@ -70,13 +80,15 @@ class Advice:
             lines = [f"{code} is not an authorization denial."]
             lines += [f"  - {n}" for n in self.notes]
             return "\n".join(lines)
-        deny = {"explicit": "explicit deny (a Deny statement matched)",
-                "implicit": "implicit deny (no statement allowed it)"}.get(d.deny or "", "not stated")
+        deny = {
+            "explicit": "explicit deny (a Deny statement matched)",
+            "implicit": "implicit deny (no statement allowed it)",
+        }.get(d.deny or "", "not stated")
         lines = [
             "Access denied.",
-            f"  who:       {_show(d.principal) or '(not named in the message: see the event userIdentity.arn)'}",
-            f"  action:    {_show(d.action) or '(not named in the message: map the event name to its IAM action)'}",
-            f"  resource:  {_show(d.resource) or '(not named in the message)'}",
+            f"  who:       {_show(d.principal) or _NOT_NAMED + ': see userIdentity.arn)'}",
+            f"  action:    {_show(d.action) or _NOT_NAMED + ': map the event name to its action)'}",
+            f"  resource:  {_show(d.resource) or _NOT_NAMED + ')'}",
             f"  blamed:    {LAYER_WORDS.get(d.policy_type or '', 'no policy layer named')}",
             f"  deny:      {deny}",
         ]
@@ -97,8 +109,10 @@ def _show(text: str | None) -> str:
     """Return text safe for a terminal: control characters become escapes."""
     if not text:
         return ""
-    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def _region(message: str, denial: ParsedDenial, region: str | None) -> str:
@@ -115,9 +129,13 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
-def advise(error_code: str | None = None, error_message: str | None = None,
-           event_source: str | None = None, region: str | None = None,
-           snapshot: str | None = None) -> Advice:
+def advise(
+    error_code: str | None = None,
+    error_message: str | None = None,
+    event_source: str | None = None,
+    region: str | None = None,
+    snapshot: str | None = None,
+) -> Advice:
     """Return plain-words advice for one error; never raises for any message.
 
     ``region`` goes into the decode/authz-details commands (default: from the
@@ -128,9 +146,11 @@ def advise(error_code: str | None = None, error_message: str | None = None,
     d = parse(error_code, error_message, event_source)
     code = (error_code or "").strip() or wrapper_code(message[:65536])
     if not d.is_denial:
-        notes = ["Dry runs that would have succeeded, authentication failures (bad, expired "
-                 "or unsigned credentials), throttling and not-found errors are not denials; "
-                 "other codes count only when the message uses AWS's denial wording."]
+        notes = [
+            "Dry runs that would have succeeded, authentication failures (bad, expired "
+            "or unsigned credentials), throttling and not-found errors are not denials; "
+            "other codes count only when the message uses AWS's denial wording."
+        ]
         return Advice(d, code, None, "not a denial", (), tuple(notes))
 
     step, title = STEPS[d.cause or "undetailed"]
@@ -141,44 +161,64 @@ def advise(error_code: str | None = None, error_message: str | None = None,
     if d.encoded_message:
         commands.append(f"iamlab decode {_q(d.encoded_message)} --region {_q(where)}")
         if d.encoded_message.endswith("..."):
-            notes.append("The encoded message looks cut short (CloudTrail keeps about 1 KB of the "
-                         "message); decode the full text from the CLI/SDK error instead.")
+            notes.append(
+                "The encoded message looks cut short (CloudTrail keeps about 1 KB of the "
+                "message); decode the full text from the CLI/SDK error instead."
+            )
     if d.authorization_id:
         commands.append(f"iamlab authz-details {_q(d.authorization_id)} --region {_q(where)}")
     principal = d.principal or "<principal-arn>"
     action = d.action or "<service:Action>"
-    replay = (f"iamlab simulate --principal {_q(principal)} --action {_q(action)} "
-              f"--resource {_q(d.resource or '*')} --snapshot {_q(snap)}")
+    replay = (
+        f"iamlab simulate --principal {_q(principal)} --action {_q(action)} "
+        f"--resource {_q(d.resource or '*')} --snapshot {_q(snap)}"
+    )
     commands.append(replay)
 
     if d.cause == "missing-action":
-        notes.append("An implicit deny in identity-based policies reads the same whether the action "
-                     "is missing (step 1) or allowed only on other resource ARNs (step 2, "
-                     "resource-arn); the replay above tells them apart.")
+        notes.append(
+            "An implicit deny in identity-based policies reads the same whether the action "
+            "is missing (step 1) or allowed only on other resource ARNs (step 2, "
+            "resource-arn); the replay above tells them apart."
+        )
     if d.cause == "org-policy":
-        notes.append("Check the SCPs/RCPs attached to the account, its OUs and the root "
-                     f"(snapshot: {snap}/organization/policies/*.json)"
-                     + (f"; AWS named {d.policy_arn}." if d.policy_arn else "."))
+        notes.append(
+            "Check the SCPs/RCPs attached to the account, its OUs and the root "
+            f"(snapshot: {snap}/organization/policies/*.json)"
+            + (f"; AWS named {d.policy_arn}." if d.policy_arn else ".")
+        )
         if d.policy_type == "scp" and d.deny == "explicit":
-            notes.append("In logs from before 2023 an SCP denial was sometimes worded 'explicit "
-                         "deny' even when no SCP allowed the action (an implicit deny).")
+            notes.append(
+                "In logs from before 2023 an SCP denial was sometimes worded 'explicit "
+                "deny' even when no SCP allowed the action (an implicit deny)."
+            )
     if "transitively through a" in message:
-        notes.append("The message names a chain (a policy 'transitively through' another, e.g. an "
-                     "SCP); the first-named policy is reported, check both.")
+        notes.append(
+            "The message names a chain (a policy 'transitively through' another, e.g. an "
+            "SCP); the first-named policy is reported, check both."
+        )
     for phrase, text in S3_REASONS.items():
         if phrase in message:
             notes.append(text)
     if d.cause == "vpc-endpoint":
-        notes.append("Find the endpoint (the event's vpcEndpointId) and read its policy; some "
-                     "VPC endpoint denials (e.g. KMS) are never logged at all.")
+        notes.append(
+            "Find the endpoint (the event's vpcEndpointId) and read its policy; some "
+            "VPC endpoint denials (e.g. KMS) are never logged at all."
+        )
     if d.cause == "undetailed":
-        notes.append("The message names no policy layer: replay the request against a snapshot "
-                     "(fill in the principal and action from the event where the message lacks them).")
+        notes.append(
+            "The message names no policy layer: replay the request against a snapshot "
+            "(fill in the principal and action from the event where the message lacks them)."
+        )
         if "s3" in (event_source or "") or message.strip() == "Access Denied":
-            notes.append("S3 adds detail only for same-account and same-organization requests: a bare "
-                         "'Access Denied' points to a cross-account request, a directory bucket, or a "
-                         "VPC endpoint policy (those never get the detailed message).")
+            notes.append(
+                "S3 adds detail only for same-account and same-organization requests: a bare "
+                "'Access Denied' points to a cross-account request, a directory bucket, or a "
+                "VPC endpoint policy (those never get the detailed message)."
+            )
     if d.policy_type:
-        notes.append("AWS names only one policy type even when several denied: after fixing it, "
-                     "replay again.")
+        notes.append(
+            "AWS names only one policy type even when several denied: after fixing it, "
+            "replay again."
+        )
     return Advice(d, code, step, title, tuple(commands), tuple(notes))

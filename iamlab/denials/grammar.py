@@ -98,13 +98,25 @@ POLICY_TYPE_PHRASES: tuple[tuple[str, str], ...] = (
 )
 
 POLICY_TYPES = (
-    "identity", "resource", "permissions_boundary", "session",
-    "scp", "rcp", "vpc_endpoint", "trust",
+    "identity",
+    "resource",
+    "permissions_boundary",
+    "session",
+    "scp",
+    "rcp",
+    "vpc_endpoint",
+    "trust",
 )
 CAUSES = (
-    "missing-action", "resource-arn", "explicit-deny", "org-policy",
-    "permissions-boundary", "session-or-trust", "resource-policy",
-    "vpc-endpoint", "undetailed",
+    "missing-action",
+    "resource-arn",
+    "explicit-deny",
+    "org-policy",
+    "permissions-boundary",
+    "session-or-trust",
+    "resource-policy",
+    "vpc-endpoint",
+    "undetailed",
 )
 
 

@@ -96,8 +96,9 @@ NOT_A_DENIAL = ParsedDenial()
 FIELDS = tuple(ParsedDenial.__dataclass_fields__)
 
 
-def parse(error_code: Any = None, error_message: Any = None,
-          event_source: Any = None) -> ParsedDenial:
+def parse(
+    error_code: Any = None, error_message: Any = None, event_source: Any = None
+) -> ParsedDenial:
     """Return what ``error_code`` / ``error_message`` say about a denial; never raises.
 
     ``error_message`` may be a CloudTrail ``errorMessage`` or text pasted from
@@ -166,9 +167,11 @@ def cause_of(policy_type: str | None, deny: str | None) -> str:
     if policy_type == "resource":
         return "explicit-deny" if deny == "explicit" else "resource-policy"
     return {
-        "scp": "org-policy", "rcp": "org-policy",
+        "scp": "org-policy",
+        "rcp": "org-policy",
         "permissions_boundary": "permissions-boundary",
-        "session": "session-or-trust", "trust": "session-or-trust",
+        "session": "session-or-trust",
+        "trust": "session-or-trust",
         "vpc_endpoint": "vpc-endpoint",
     }.get(policy_type or "", "undetailed")
 
@@ -204,7 +207,7 @@ def _last_at(text: str, marker: str) -> int:
 def _split_ctx(text: str) -> tuple[str, str] | None:
     """(before, clause) split at the last context-clause start, or None."""
     at = max(_last_at(text, start) for start in g.CTX_STARTS)
-    return (text[:at], text[at + 1:]) if at >= 0 else None
+    return (text[:at], text[at + 1 :]) if at >= 0 else None
 
 
 def _trailing_token(zone: str, marker: str) -> str:
@@ -214,16 +217,16 @@ def _trailing_token(zone: str, marker: str) -> str:
 
 def _explicit(ctx: str) -> tuple[str, str]:
     """(phrase, policy ARN) of "with an explicit deny in a|an|the <phrase>[: <ARN>]"."""
-    rest = ctx[len(g.EXPLICIT_START):]
+    rest = ctx[len(g.EXPLICIT_START) :]
     if not rest.startswith(g.EXPLICIT_IN):
         return "", ""
-    rest = rest[len(g.EXPLICIT_IN):]
+    rest = rest[len(g.EXPLICIT_IN) :]
     article = next((a for a in g.ARTICLES if rest.startswith(a)), None)
     if article is None:
         return "", ""
-    rest = rest[len(article):]
+    rest = rest[len(article) :]
     phrase = _phrase(rest)
-    after = rest[len(phrase):]
+    after = rest[len(phrase) :]
     if phrase and after[:1] == ":" and after[1:2] != "" and after[1:2] in g.WS_CHARS:
         return phrase, _token(after[1:].lstrip(g.WS_CHARS))
     return phrase, ""
@@ -241,17 +244,17 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
     zone = msg  # where the context clause and trailing parts are looked for
     at = msg.find(g.MARK)
     if at >= 0:
-        head, tail = msg[:at], msg[at + len(g.MARK):]
+        head, tail = msg[:at], msg[at + len(g.MARK) :]
         principal = _none(_after_last(head, g.USER_MARK))
         tok = _token(tail)
-        action, rest = _none(strip_period(tok)), tail[len(tok):]
+        action, rest = _none(strip_period(tok)), tail[len(tok) :]
         if rest.startswith(g.ON_RESOURCE):
-            rs = rest[len(g.ON_RESOURCE):]
+            rs = rest[len(g.ON_RESOURCE) :]
             if rs.startswith('"'):
                 padded = rs + " "
                 close = max(_last_at(padded, end) for end in g.QUOTE_ENDS)
                 if close >= 1:
-                    resource, zone = _none(padded[1:close]), padded[close + 2:]
+                    resource, zone = _none(padded[1:close]), padded[close + 2 :]
                 else:  # no closing quote: the message was cut inside the name
                     resource, zone = _none(rs[1:]), ""
             else:
@@ -260,9 +263,9 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
                     resource, zone = _none(split[0]), split[1]
                 else:
                     tok = _token(rs)
-                    resource, zone = _none(strip_period(tok)), rs[len(tok):]
+                    resource, zone = _none(strip_period(tok)), rs[len(tok) :]
         elif rest.startswith(g.ON_THIS_RESOURCE):
-            zone = rest[len(g.ON_THIS_RESOURCE):]
+            zone = rest[len(g.ON_THIS_RESOURCE) :]
         else:
             zone = rest
 
@@ -272,7 +275,7 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
         deny = "explicit"
         phrase, arn = _explicit(ctx)
     elif ctx.startswith(g.IMPLICIT_START):
-        deny, phrase, arn = "implicit", _phrase(ctx[len(g.IMPLICIT_START):]), ""
+        deny, phrase, arn = "implicit", _phrase(ctx[len(g.IMPLICIT_START) :]), ""
     else:
         deny, phrase, arn = None, "", ""
     policy_type = policy_type_of(phrase)
@@ -283,7 +286,7 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
     if auth_id is None:
         after = _after_last(zone, g.AUTH_URL_MARK) or ""
         tok = _token(after)
-        if after[len(tok):].startswith(g.AUTH_URL_END):
+        if after[len(tok) :].startswith(g.AUTH_URL_END):
             auth_id = _none(tok)
     return ParsedDenial(
         is_denial=True,

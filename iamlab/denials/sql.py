@@ -35,8 +35,11 @@ def _policy_type_case() -> str:
 def render(temporary: bool = False) -> list[str]:
     """Return the statements of ``denials.sql`` with the grammar constants filled in."""
     template = resources.files("iamlab.denials").joinpath("denials.sql").read_text("utf-8")
-    values = {"TEMP": "TEMP" if temporary else "", "POLICY_TYPE_CASE": _policy_type_case(),
-              "MAX_MESSAGE": str(int(g.MAX_MESSAGE))}
+    values = {
+        "TEMP": "TEMP" if temporary else "",
+        "POLICY_TYPE_CASE": _policy_type_case(),
+        "MAX_MESSAGE": str(int(g.MAX_MESSAGE)),
+    }
     for name in ("QUOTE_ENDS", "CTX_STARTS", "ARTICLES"):  # tuples: NAME_1, NAME_2, ...
         for i, text in enumerate(getattr(g, name), 1):
             values[f"{name[:-1]}_{i}"] = _literal(text)
@@ -114,8 +117,12 @@ def _time(value: Any, name: str) -> dt.datetime | None:
 def _params(principal: Any, since: Any, until: Any, cause: Any) -> dict[str, Any]:
     if cause is not None and cause not in g.CAUSES:
         raise InputError(f"cause={cause!r} is not a cause; use one of {', '.join(g.CAUSES)}.")
-    return {"principal": None if principal in (None, "") else str(principal),
-            "since": _time(since, "since"), "until": _time(until, "until"), "cause": cause}
+    return {
+        "principal": None if principal in (None, "") else str(principal),
+        "since": _time(since, "since"),
+        "until": _time(until, "until"),
+        "cause": cause,
+    }
 
 
 # Filters shared by frame() and summary(): since <= event_time < until.
@@ -161,8 +168,9 @@ SUMMARY_SQL = {
 }
 
 
-def frame(con: Any, principal: Any = None, since: Any = None, until: Any = None,
-          cause: str | None = None):
+def frame(
+    con: Any, principal: Any = None, since: Any = None, until: Any = None, cause: str | None = None
+):
     """Return the denials as a pandas DataFrame, oldest first.
 
     ``principal`` matches the event's ``principal_arn`` or the principal named
@@ -176,8 +184,14 @@ def frame(con: Any, principal: Any = None, since: Any = None, until: Any = None,
     return con.execute(FRAME_SQL, params).df()
 
 
-def summary(con: Any, by: str = "cause", principal: Any = None, since: Any = None,
-            until: Any = None, cause: str | None = None):
+def summary(
+    con: Any,
+    by: str = "cause",
+    principal: Any = None,
+    since: Any = None,
+    until: Any = None,
+    cause: str | None = None,
+):
     """Return denial counts grouped ``by`` cause, principal, action or hour (DataFrame).
 
     Same filters as ``frame``. ``by="hour"`` gives one row per UTC hour and cause.
