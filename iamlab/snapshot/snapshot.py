@@ -113,7 +113,9 @@ class Snapshot:
     def principal(self, arn: str) -> Principal:
         """Resolve a user, role, role-session, federated-user or root ARN, or a unique id.
 
-        Raises SnapshotError listing near matches when the snapshot does not know it.
+        A principal of an account the snapshot does not hold comes back with
+        ``external=True`` (its identity is unknown). Raises SnapshotError listing
+        near matches when a collected account does not know it.
         """
         cached = self._principals.get(arn)
         if cached is None:
