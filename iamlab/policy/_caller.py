@@ -30,6 +30,8 @@ USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT, SERVICE, PROVIDER, ANONYMOUS = (
     "anonymous",
 )
 SESSION_KINDS = frozenset({ROLE_SESSION, ROLE, FEDERATED_USER})
+# Callers with identity-based permissions (and an account whose SCPs apply).
+IDENTITY_KINDS = frozenset({USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT})
 # aws:PrincipalType values, from memory (aws-facts 4.7 marks them unverified).
 _PRINCIPAL_TYPE = {
     USER: "User",
@@ -74,7 +76,7 @@ class Caller:
     @property
     def has_identity_side(self) -> bool:
         """False for callers with no identity policies (anonymous, services, providers)."""
-        return self.kind in (USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT)
+        return self.kind in IDENTITY_KINDS
 
 
 def _split_arn(arn: str) -> list[str] | None:

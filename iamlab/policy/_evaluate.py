@@ -28,6 +28,7 @@ from typing import Any
 from iamlab.errors import InputError, PolicyError
 from iamlab.policy._caller import (
     FEDERATED_USER,
+    IDENTITY_KINDS,
     ROLE_SESSION,
     ROOT,
     SESSION_KINDS,
@@ -159,7 +160,7 @@ def evaluate(
     if trust and cs.trust_error and cs.trust is not None:
         raise PolicyError(cs.trust_error)
     kind = caller.kind
-    identity_side = caller.has_identity_side
+    identity_side = kind in IDENTITY_KINDS
     layers: list[tuple] = []
     allows: list[tuple] = []
     denies: list[tuple] = []
@@ -201,6 +202,7 @@ def evaluate(
     if (
         kind == ROLE_SESSION
         and not caller.role_path_known
+        and cs.uses_principal_arn
         and any(c[1].lower() == "aws:principalarn" for r in allows + denies + checked for c in r[8])
     ):
         notes.append(

@@ -73,6 +73,7 @@ class _CompiledSet:
         "trust",
         "trust_error",
         "plans",
+        "uses_principal_arn",
     )
 
     def __init__(self, ps: PolicySet) -> None:
@@ -128,6 +129,27 @@ class _CompiledSet:
         )
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
         self.plans: dict[tuple, tuple] = {}
+        # Whether any condition or variable reads aws:PrincipalArn (for the path note).
+        indexes = [
+            self.identity,
+            self.permissions_boundary,
+            self.session,
+            self.resource,
+            self.vpc_endpoint,
+            *(self.scp or ()),
+            *(self.rcp or ()),
+        ]
+        self.uses_principal_arn = any(
+            _reads_principal_arn(e[2]) for ix in indexes if ix is not None for e in ix.statements
+        )
+
+
+def _reads_principal_arn(st: Statement) -> bool:
+    key = "aws:principalarn"
+    return any(
+        c.key_l == key or any(key in t.variables for t in (c._templates or ()))
+        for c in st.conditions
+    ) or any(key in t.variables for t in st.resource_templates)
 
 
 def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
