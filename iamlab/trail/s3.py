@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from iamlab.errors import AwsError, InputError, ReadOnlyViolation
 from iamlab.trail.discover import EVIDENCE_SUFFIXES, Discovered, classify
@@ -194,12 +195,18 @@ def fetch(
             f"the bucket but need s3:GetObject on arn:aws:s3:::{bucket}/* (and kms:Decrypt if "
             "the trail uses SSE-KMS)"
         )
-    stamp = datetime.now(timezone.utc)
-    for key, etag, size, path in done:
-        con.execute(
-            "INSERT OR REPLACE INTO s3_objects VALUES ($b, $k, $e, $s, $p, $t)",
-            {"b": bucket, "k": key, "e": etag, "s": size, "p": path, "t": stamp},
-        )
+    if done:
+        fetched = pa.table({
+            "bucket": [bucket] * len(done), "key": [d[0] for d in done],
+            "etag": [d[1] for d in done], "size": [d[2] for d in done],
+            "local_path": [d[3] for d in done],
+            "fetched_at": pa.array([datetime.now(timezone.utc)] * len(done), pa.timestamp("us", "UTC")),
+        })
+        con.register("fetched_objects", fetched)
+        try:
+            con.execute("INSERT OR REPLACE INTO s3_objects SELECT * FROM fetched_objects")
+        finally:
+            con.unregister("fetched_objects")
     keep = []
     for item in out.files:
         key = item.source[len(f"s3://{bucket}/"):]

@@ -1,0 +1,176 @@
+"""Loading s3://bucket/prefix against moto: pruned listing, parallel fetch, ETag cache, failures."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import boto3
+import pytest
+from conftest import make_record, utc
+from moto import mock_aws
+
+from iamlab.errors import AwsError
+
+BUCKET = "trail-bucket"
+A, B = "111122223333", "444455556666"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        yield s3
+
+
+class Calls:
+    """Records the S3 operations a boto3 session makes (a botocore event hook)."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.gets: list[str] = []
+        self.lists: list[str] = []
+        session.events.register("provide-client-params.s3.GetObject", self._get)
+        session.events.register("provide-client-params.s3.ListObjectsV2", self._list)
+
+    def _get(self, params, **_):
+        self.gets.append(params["Key"])
+
+    def _list(self, params, **_):
+        self.lists.append(params.get("Prefix", ""))
+
+
+def put_log(s3, account, region, day, n=2, org=None, prefix="logs/", minute=30):
+    key = (f"{prefix}AWSLogs/{org + '/' if org else ''}{account}/CloudTrail/{region}/"
+           f"{day:%Y/%m/%d}/{account}_CloudTrail_{region}_{day:%Y%m%d}T10{minute:02d}Z_abcdEFGH{minute:08d}.json.gz")
+    records = [make_record(day.replace(hour=10, minute=i), account, region) for i in range(n)]
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
+    return key, records
+
+
+def session():
+    return boto3.Session(region_name="us-east-1")
+
+
+def test_listing_is_pruned_by_account_region_and_date_before_download(aws, workspace):
+    keys = {}
+    for acct in (A, B):
+        for region in ("us-east-1", "eu-west-1"):
+            for d in (1, 5, 9):
+                keys[(acct, region, d)] = put_log(aws, acct, region, utc(2026, 3, d))[0]
+    put_log(aws, A, "us-east-1", utc(2026, 3, 5), org="o-abcdefghij")
+    sess = session()
+    calls = Calls(sess)
+    report = workspace.load(f"s3://{BUCKET}/logs/", accounts=[A], regions=["us-east-1"],
+                            since="2026-03-05T00:00:00Z", until="2026-03-05T23:59:59Z",
+                            session=sess, progress=False)
+    # day 1 and day 9 are more than a day of slack away from the window
+    expected = {keys[(A, "us-east-1", 5)],
+                f"logs/AWSLogs/o-abcdefghij/{A}/CloudTrail/us-east-1/2026/03/05/"
+                f"{A}_CloudTrail_us-east-1_20260305T1030Z_abcdEFGH00000030.json.gz"}
+    assert set(calls.gets) == expected
+    assert not any(B in p for p in calls.lists)  # account B's folder was never listed into
+    assert not any("eu-west-1" in p for p in calls.lists)
+    assert report.loaded == 4 and report.downloaded == 2 and report.reconciles
+    sources = set(workspace.sql("SELECT DISTINCT source FROM events").source)
+    assert sources == {f"s3://{BUCKET}/{k}" for k in expected}
+
+
+def test_second_run_downloads_nothing_and_a_changed_object_is_fetched_again(aws, workspace):
+    k1, _ = put_log(aws, A, "us-east-1", utc(2026, 3, 1))
+    k2, _ = put_log(aws, A, "us-east-1", utc(2026, 3, 2))
+    sess = session()
+    calls = Calls(sess)
+    first = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
+    assert first.downloaded == 2 and first.loaded == 4
+    assert (workspace.path / "evidence" / "s3" / BUCKET / k1).is_file()
+    calls.gets.clear()
+    second = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
+    assert calls.gets == [] and second.downloaded == 0
+    assert (second.loaded, second.duplicates) == (0, 4)
+    # a new version of k2 (new ETag) is downloaded again, k1 is not
+    aws.put_object(Bucket=BUCKET, Key=k2, Body=gzip.compress(json.dumps(
+        {"Records": [make_record(utc(2026, 3, 2, 12))]}).encode()))
+    third = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
+    assert calls.gets == [k2] and third.downloaded == 1 and third.loaded == 1
+
+
+def test_listing_follows_pagination_past_1000_objects(aws, workspace):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    body = gzip.compress(json.dumps({"Records": []}).encode())
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]  # straight into moto: 1,005 PUTs are slow
+    for i in range(1005):
+        key = (f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/"
+               f"{A}_CloudTrail_us-east-1_20260301T1000Z_{i:016d}.json.gz")
+        backend.put_object(BUCKET, key, body)
+    last_key, records = put_log(aws, A, "us-east-1", utc(2026, 3, 1), n=3, prefix="", minute=59)
+    sess = session()
+    calls = Calls(sess)
+    report = workspace.load(f"s3://{BUCKET}", session=sess, progress=False)
+    assert len(calls.lists) >= 2  # the paginator asked for a second page
+    assert len(calls.gets) == 1006 and last_key in calls.gets
+    assert report.loaded == 3 and report.sources[0].files == 1006 and report.reconciles
+
+
+def test_object_that_vanishes_between_list_and_get_is_rejected_and_others_load(aws, workspace):
+    gone, _ = put_log(aws, A, "us-east-1", utc(2026, 3, 1))
+    kept, records = put_log(aws, A, "us-east-1", utc(2026, 3, 2))
+    sess = session()
+
+    def delete_first(params, **_):
+        if params["Key"] == gone:
+            aws.delete_object(Bucket=BUCKET, Key=gone)  # someone else's lifecycle rule, say
+
+    sess.events.register("provide-client-params.s3.GetObject", delete_first)
+    report = workspace.load(f"s3://{BUCKET}/logs/", session=sess, progress=False)
+    rej = workspace.sql("SELECT * FROM rejected")
+    assert list(rej.source) == [f"s3://{BUCKET}/{gone}"]
+    assert "vanished" in rej.reason[0] and "NoSuchKey" in rej.reason[0]
+    assert report.loaded == 2 and report.rejected_count == 1 and report.reconciles
+    assert set(workspace.sql("SELECT event_id FROM events").event_id) == {r["eventID"] for r in records}
+
+
+class _Denied:
+    status_code = 403
+
+
+def _deny(operation: str):
+    def handler(**_):
+        return _Denied(), {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+                           "ResponseMetadata": {"HTTPStatusCode": 403}}
+    return handler
+
+
+def test_access_denied_listing_names_the_bucket_and_s3_listbucket(aws, workspace):
+    put_log(aws, A, "us-east-1", utc(2026, 3, 1))
+    sess = session()
+    # botocore's before-call hook answers instead of the service: the client
+    # raises the same ClientError a real 403 would produce
+    sess.events.register("before-call.s3.ListObjectsV2", _deny("ListObjectsV2"))
+    with pytest.raises(AwsError) as err:
+        workspace.load(f"s3://{BUCKET}/logs/", session=sess, progress=False)
+    assert BUCKET in str(err.value) and "s3:ListBucket" in str(err.value)
+
+
+def test_access_denied_on_every_object_names_s3_getobject(aws, workspace):
+    put_log(aws, A, "us-east-1", utc(2026, 3, 1))
+    sess = session()
+    sess.events.register("before-call.s3.GetObject", _deny("GetObject"))
+    with pytest.raises(AwsError) as err:
+        workspace.load(f"s3://{BUCKET}/logs/", session=sess, progress=False)
+    assert BUCKET in str(err.value) and "s3:GetObject" in str(err.value)
+
+
+def test_only_read_operations_can_be_sent(aws):
+    from iamlab.errors import ReadOnlyViolation
+    from iamlab.trail.s3 import make_client
+
+    client = make_client(session=session())
+    with pytest.raises(ReadOnlyViolation):
+        client.delete_object(Bucket=BUCKET, Key="anything")
