@@ -339,8 +339,10 @@ class Condition:
             )
             why = "key absent" if absent else "key present"
             return (self.operator, self.key, self.values, req, ok, why, absent, None)
-        pred = self._predicate(lookup)
-        if isinstance(pred, str):
+        pred = self._pred
+        if pred is None:
+            pred = self._predicate(lookup)
+        if pred.__class__ is str:
             return (
                 self.operator,
                 self.key,
