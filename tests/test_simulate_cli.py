@@ -189,3 +189,19 @@ def test_session_policy_limits_a_role_session(capsys, tmp_path):
     assert not any("session policies" in c for c in result["caveats"])
     status, out, err = run(capsys, *args, "--session-policy", "{not json")
     assert status == 2 and "--session-policy" in err and "is not JSON" in err
+
+
+def test_replay_saved_as_a_case_runs_with_the_same_decision(capsys, tmp_path):
+    status, out, _ = run(capsys, "--principal", ALICE, "--action", "iam:CreateUser",
+                         "--resource", f"arn:aws:iam::{PROD}:user/new", *SAFE,
+                         "--as-case", "alice may not create users (SCP)")
+    case = json.loads(out)
+    assert status == 1
+    assert case["expect"] == {"decision": "explicit_deny", "denied_by": ["scp"]}
+    assert len(case["policies"]["scp"]) == 4 and len(case["policies"]["rcp"]) == 4
+    assert case["request"]["context"]["aws:PrincipalArn"] == ALICE
+    path = tmp_path / "case.json"
+    path.write_text(out)
+    assert main(["cases", "run", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["total"], report["passed"], report["failed"]) == (1, 1, 0)

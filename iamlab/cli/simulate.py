@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="do not add the condition keys the snapshot knows")
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.add_argument("--as-case", metavar="NAME",
+                        help="print the replay as a test case (design format) named NAME, "
+                        "for `iamlab cases run`")
     parser.set_defaults(func=run)
 
 
@@ -96,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
         issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
         vpc_endpoint=args.vpc_endpoint, session_policy=read_document(args.session_policy),
     )
-    if args.json:
+    if args.as_case:
+        case = result.to_case(args.as_case, source=f"iamlab simulate --snapshot {args.snapshot}")
+        print(json.dumps(case, indent=2))
+    elif args.json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         print(result)

@@ -41,6 +41,43 @@ class Simulation:
         out["caveats"] = list(self.caveats)
         return out
 
+    def to_case(self, name: str, source: str = "") -> dict[str, Any]:
+        """Return this replay as a test case in the design's format (a regression case).
+
+        ``iamlab cases run`` on it must reach the same decision.
+        """
+
+        def docs(policies: tuple[Policy, ...]) -> list[Any]:
+            return [p.document for p in policies]
+
+        def levels(value: tuple[tuple[Policy, ...], ...] | None) -> list[list[Any]] | None:
+            return None if value is None else [docs(level) for level in value]
+
+        ps, request = self.policies, self.request
+        case: dict[str, Any] = {
+            "name": name,
+            "request": {
+                "principal": request.principal, "action": request.action,
+                "resource": request.resource, "resource_account": request.resource_account,
+                "context": {k: v if isinstance(v, str) else list(v)
+                            for k, v in request.context.items()},
+            },
+            "policies": {
+                "identity": docs(ps.identity),
+                "permissions_boundary": docs(ps.permissions_boundary),
+                "session": ps.session.document if ps.session else None,
+                "scp": levels(ps.scp),
+                "rcp": levels(ps.rcp),
+                "resource": ps.resource.document if ps.resource else None,
+                "vpc_endpoint": docs(ps.vpc_endpoint),
+            },
+            "expect": {"decision": self.decision.decision,
+                       "denied_by": list(self.decision.denied_by)},
+        }
+        if source:
+            case["source"] = source
+        return case
+
     def __str__(self) -> str:
         text = str(self.decision)
         if self.caveats:
