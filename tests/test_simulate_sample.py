@@ -18,8 +18,9 @@ import pytest
 
 from iamlab.cli import main
 from iamlab.policy import evaluate
+from iamlab.policy.cases import run_case
 from iamlab.policy.request import Policy, PolicySet
-from iamlab.snapshot import load
+from iamlab.snapshot import load, simulate
 from iamlab.snapshot.simulate import build_request
 
 SAMPLE = Path(__file__).parents[1] / "sample_data"
@@ -171,3 +172,18 @@ def _effect(snap, decisive: dict, session: dict | None) -> str | None:
 def _summary(decision: dict) -> str:
     keys = ("decision", "denied_by", "deciding", "notes", "missing_context", "caveats")
     return json.dumps({k: decision.get(k) for k in keys}, indent=1)[:4000]
+
+
+@pytest.mark.parametrize("scenario", DENIALS, ids=[s["id"] for s in DENIALS])
+def test_each_replay_saved_as_a_case_runs_with_the_same_decision(
+    snap, events, session_policies, scenario
+):
+    record = events[scenario["event_ids"][0]]
+    result = simulate(snap, scenario["principal"], scenario["action"],
+                      scenario.get("resource") or "*", context_of(record),
+                      session_policy=session_policies.get(scenario["principal"]))
+    case = result.to_case(scenario["id"])
+    json.dumps(case)  # the case is plain JSON
+    outcome = run_case(case)
+    assert outcome.passed, outcome.problems
+    assert case["expect"]["decision"] in ("implicit_deny", "explicit_deny")
