@@ -148,10 +148,11 @@ def evaluate(
     if res_account and "aws:resourceaccount" not in ctx:
         ctx["aws:resourceaccount"] = (res_account,)
     if not res_account and caller.account:
-        notes.append(
-            f"resource account unknown: assumed to be the caller's account {caller.account}; "
-            "pass resource_account for a cross-account request"
-        )
+        if resource != "*":
+            notes.append(
+                f"resource account unknown: assumed to be the caller's account {caller.account}; "
+                "pass resource_account for a cross-account request"
+            )
         res_account = caller.account
     action_l = action.lower()
     trust = action_l in TRUST_ACTIONS and ":role/" in resource and ":iam::" in resource
