@@ -378,3 +378,17 @@ def test_nested_tree_as_the_collector_writes_it(tmp_path):
     assert levels(snap.policies_for(ALICE).scp) == PROD_SCP_LEVELS
     assert snap.organization.path(DATA_ACCT) == ["r-ab12", "ou-ab12-data0001", DATA_ACCT]
     assert snap.policies_for(f"arn:aws:iam::{MGMT}:user/auditor").scp is None
+
+
+def test_role_as_resource_brings_its_tags_into_the_context(snap):
+    ctx = snap.context_for(ALICE, DEPLOYER)
+    assert ctx["aws:ResourceTag/purpose"] == "ci"
+    assert ctx["iam:ResourceTag/purpose"] == "ci"
+    assert not any(k.startswith("aws:ResourceTag/") for k in snap.context_for(ALICE, KEY))
+
+
+def test_principal_arns_lists_every_user_and_role(snap):
+    arns = snap.principal_arns()
+    assert ALICE in arns and DEPLOYER in arns and SSO_ROLE in arns
+    assert f"arn:aws:iam::{DATA_ACCT}:role/DataReader" in arns
+    assert len(arns) == len(set(arns)) == 7

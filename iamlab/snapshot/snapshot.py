@@ -360,7 +360,8 @@ class Snapshot:
         ``aws:PrincipalArn`` (the role ARN with path for sessions),
         ``aws:PrincipalAccount``, ``aws:PrincipalTag/*``, ``aws:username``,
         ``aws:userid``, ``aws:PrincipalType``, org ids and paths of the
-        principal and of the resource owner.
+        principal and of the resource owner, and the tags of a user or role
+        named as the resource (``aws:ResourceTag/*``, ``iam:ResourceTag/*``).
         """
         p = self.principal(principal_arn)
         ctx: dict[str, ContextValue] = {}
@@ -394,7 +395,24 @@ class Snapshot:
             if org is not None and org.id and org.path(owner):
                 ctx["aws:ResourceOrgID"] = org.id
                 ctx["aws:ResourceOrgPaths"] = org.org_paths(owner)
+        for key, value in self._resource_tags(resource_arn).items():
+            ctx[f"aws:ResourceTag/{key}"] = value
+            ctx[f"iam:ResourceTag/{key}"] = value
         return ctx
+
+    def _resource_tags(self, resource_arn: str | None) -> dict[str, str]:
+        """Return the tags of a user or role named as the resource (others are not collected)."""
+        parts = ArnParts.parse(resource_arn) if resource_arn else None
+        if parts is None or parts.service != "iam" or parts.account not in self.iam_accounts():
+            return {}
+        if not parts.resource.startswith(("user/", "role/")):
+            return {}
+        found = self.iam(parts.account).principal(resource_arn or "", parts)
+        return dict(found.tags) if found is not None else {}
+
+    def principal_arns(self) -> list[str]:
+        """Return every user and role ARN the snapshot holds (for pickers and listings)."""
+        return [arn for account in self.iam_accounts() for arn in self.iam(account).names()]
 
     # -- finding policies and statements --------------------------------------------------
 
