@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iamlab.policy import evaluate
+from iamlab.policy._patterns import FastMatcher, arn_regex, compile_alternatives, plain_regex
 
 USER = "arn:aws:iam::111122223333:user/alice"
 
@@ -215,3 +218,16 @@ def test_explanation_says_why_a_statement_did_not_apply() -> None:
     assert stmts["WrongBucket"].failed_on == "resource"
     assert "arn:aws:s3:::other/*" in stmts["WrongBucket"].reason
     assert d.policy_type == "identity-based policy"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    patterns=st.lists(st.text(alphabet="ab:/*?", min_size=1, max_size=8), min_size=1, max_size=3),
+    text=st.text(alphabet="ab:/", max_size=10),
+    arn=st.booleans(),
+)
+def test_fast_matcher_agrees_with_the_wildcard_regex(patterns, text, arn) -> None:
+    """The set/prefix shortcuts give exactly what the per-segment wildcard regex gives."""
+    build = arn_regex if arn else plain_regex
+    rx = compile_alternatives(build((("g", p),)) for p in patterns)
+    assert bool(FastMatcher(patterns, arn=arn).match(text)) == (rx.match(text) is not None)

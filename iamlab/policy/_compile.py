@@ -18,11 +18,11 @@ from typing import Any
 from iamlab.errors import PolicyError
 from iamlab.policy._conditions import Condition, compile_conditions
 from iamlab.policy._patterns import (
+    FastMatcher,
     Template,
     arn_regex,
     compile_alternatives,
     parse_template,
-    plain_regex,
 )
 from iamlab.policy._principal import PrincipalSpec
 
@@ -76,19 +76,23 @@ def _strings(value: Any, where: str) -> list[str]:
 # Patterns repeat across the policies of a snapshot ("*", "s3:GetObject", ...):
 # their regexes are built once, like ``re``'s own cache.
 @lru_cache(maxsize=8192)
-def _action_regex(actions: tuple[str, ...]) -> re.Pattern[str]:
-    return compile_alternatives((plain_regex((("g", a),)) for a in actions), ignore_case=True)
+def _action_regex(actions: tuple[str, ...]) -> FastMatcher:
+    return FastMatcher(actions, arn=False, ignore_case=True)
 
 
 @lru_cache(maxsize=8192)
 def _resource_regex(
     resources: tuple[str, ...], variables: bool
-) -> tuple[re.Pattern[str], tuple[Template, ...]]:
-    """(regex of the resources without variables, templates of those with variables)."""
+) -> tuple[FastMatcher, tuple[Template, ...]]:
+    """(matcher of the resources without variables, templates of those with variables)."""
     templates = [parse_template(r, variables) for r in resources]
     static = [t for t in templates if not t.variables]
-    rx = compile_alternatives(arn_regex([(k, x) for k, x, _ in t.parts]) for t in static)
-    return rx, tuple(t for t in templates if t.variables)
+    plain = [t.raw for t in static if len(t.parts) == 1 and t.parts[0][0] == "g"]
+    escaped = [t for t in static if not (len(t.parts) == 1 and t.parts[0][0] == "g")]
+    # Patterns with ${*}-style escapes hold literal * and ?: give those as regexes.
+    extra = [arn_regex([(k, x) for k, x, _ in t.parts]) for t in escaped]
+    matcher = FastMatcher(plain, arn=True, extra_regexes=extra)
+    return matcher, tuple(t for t in templates if t.variables)
 
 
 class Statement:

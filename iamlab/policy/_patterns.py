@@ -147,3 +147,54 @@ def has_wildcard(parts: Iterable[tuple[str, str]]) -> bool:
 def literal_text(parts: Iterable[tuple[str, str]]) -> str:
     """The text of rendered parts, wildcards kept as characters."""
     return "".join(text for _, text in parts)
+
+
+class FastMatcher:
+    """Whole-string matching of several patterns: sets and prefixes first, a regex for the rest.
+
+    Most policy patterns are exact (``s3:GetObject``), ``*`` or end in one
+    ``*`` (``arn:aws:s3:::bucket/*``); those need no regex, which keeps
+    compiling a snapshot cheap. ``match`` returns True or None, like a regex.
+    """
+
+    __slots__ = ("everything", "exact", "prefixes", "rx")
+
+    def __init__(
+        self,
+        patterns: Iterable[str],
+        *,
+        arn: bool,
+        ignore_case: bool = False,
+        extra_regexes: Iterable[str] = (),
+    ) -> None:
+        self.everything = False
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        rest: list[str] = list(extra_regexes)
+        for p in patterns:
+            if ignore_case:
+                p = p.lower()
+            if p == "*":
+                self.everything = True
+            elif "*" not in p and "?" not in p:
+                exact.add(p)
+            elif p.endswith("*") and p.count("*") == 1 and "?" not in p:
+                # A trailing * comes after every colon of the pattern, so even in an
+                # ARN it may span the rest (see arn_regex): a plain prefix test.
+                prefixes.append(p[:-1])
+            else:
+                rest.append(arn_regex((("g", p),)) if arn else plain_regex((("g", p),)))
+        self.exact = frozenset(exact)
+        self.prefixes = tuple(prefixes)
+        self.rx = compile_alternatives(rest, ignore_case=ignore_case) if rest else None
+
+    def match(self, text: str) -> bool | None:
+        if (
+            self.everything
+            or text in self.exact
+            or (self.prefixes and text.startswith(self.prefixes))
+        ):
+            return True
+        if self.rx is not None and self.rx.match(text) is not None:
+            return True
+        return None
