@@ -67,7 +67,9 @@ class Actor:
     weight: float
     regions: dict[str, float]
     identity: Callable[[str, datetime], dict]  # (salt, when) -> userIdentity
-    calls: list[tuple[float, bool, Call]]  # (weight, global-only, builder)
+    calls: list[
+        tuple[float, str | None, Call]
+    ]  # (weight, where, builder); where: None, 'global' or a region
     agents: tuple[str, ...] = (AWS_INTERNAL,)
     ips: tuple[str, ...] = ("AWS Internal",)
     hours: tuple[int, int] | None = None  # active UTC hours [start, end), None = all day

@@ -49,13 +49,51 @@ _ERRORS = {
 ERROR_RATE = 0.008
 
 
+HOME = (
+    "eu-west-1"  # every named resource of the sample (bucket, table, function, key...) lives here
+)
+_NEUTRAL_SOURCES = {
+    "iam.amazonaws.com",
+    "sts.amazonaws.com",
+    "organizations.amazonaws.com",
+    "ce.amazonaws.com",
+    "sso.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "monitoring.amazonaws.com",
+}
+_NEUTRAL_NAMES = {
+    "ListBuckets",
+    "ListFunctions20150331",
+    "DescribeLogGroups",
+    "GetAuthorizationToken",
+    "ListTables",
+    "ListQueues",
+    "ListTopics",
+    "ListSecrets",
+    "ListStacks",
+}
+
+
+def _region_neutral(call: dict) -> bool:
+    """True when a call names no regional resource, so it can happen in any region."""
+    if call["source"] in _NEUTRAL_SOURCES or call["name"] in _NEUTRAL_NAMES:
+        return True
+    return call["source"] == "ec2.amazonaws.com" and call["name"].startswith("Describe")
+
+
 @lru_cache(maxsize=1)
 def cast() -> tuple[Actor, ...]:
     return tuple(build_cast())
 
 
-def _eligible(actor: Actor, region: str) -> list[tuple[float, bool, object]]:
-    return [c for c in actor.calls if not c[1] or region == "us-east-1"]
+def _eligible(actor: Actor, region: str) -> list[tuple[float, str | None, object]]:
+    """Calls the actor makes in this region: global ones only in us-east-1, pinned ones only in theirs."""
+    return [
+        c
+        for c in actor.calls
+        if c[1] is None or c[1] == region or (c[1] == "global" and region == "us-east-1")
+    ]
 
 
 def chunk_weights() -> dict[tuple[str, str, int], float]:
@@ -180,11 +218,17 @@ def chunk_records(seed: int, account: str, region: str, day_index: int, count: i
     calls = {a.key: _eligible(a, region) for a in actors}
     call_cum = {k: list(itertools.accumulate(c[0] for c in v)) for k, v in calls.items()}
     out: list[dict] = []
+    skipped = 0
     while len(out) < count:
         actor = rng.choices(actors, cum_weights=actor_cum)[0]
         _, _, build = rng.choices(calls[actor.key], cum_weights=call_cum[actor.key])[0]
         when = _time(rng, actor, day)
         call = build(rng, region, when)
+        if region != HOME and not _region_neutral(call):
+            skipped += 1
+            if skipped > 10_000:  # pragma: no cover - a cast without neutral calls in this region
+                raise RuntimeError(f"no region-neutral calls for {account} {region}")
+            continue
         out.extend(make_records(rng, salt, actor, call, when, region))
     return out[:count]
 

@@ -12,6 +12,7 @@ import json
 from datetime import datetime, timedelta
 
 from iamlab.sample import _policies as P
+from iamlab.sample import _policies_org as O
 from iamlab.sample._iam import (
     CUSTOMER_MANAGED,
     GROUPS,
@@ -238,17 +239,17 @@ def resource_policies() -> dict[str, dict]:
     return {
         f"{prod}/s3/{EXPORTS}.json": _resource(
             f"arn:aws:s3:::{EXPORTS}",
-            P.EXPORTS_BUCKET_POLICY,
+            O.EXPORTS_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {EXPORTS}",
         ),
         f"{prod}/s3/{DATA_LAKE}.json": _resource(
             f"arn:aws:s3:::{DATA_LAKE}",
-            P.DATA_LAKE_BUCKET_POLICY,
+            O.DATA_LAKE_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {DATA_LAKE}",
         ),
         f"{prod}/kms/{KMS_KEY_ID}.json": _resource(
             KMS_KEY_ARN,
-            P.KMS_KEY_POLICY,
+            O.KMS_KEY_POLICY,
             f"aws kms get-key-policy --key-id {KMS_KEY_ID} --policy-name default --region eu-west-1",
             Aliases=[
                 {
@@ -260,34 +261,34 @@ def resource_policies() -> dict[str, dict]:
         ),
         f"{prod}/lambda/orders-api.json": _resource(
             ORDERS_FN,
-            P.ORDERS_FUNCTION_POLICY,
+            O.ORDERS_FUNCTION_POLICY,
             "aws lambda get-policy --function-name orders-api --region eu-west-1",
         ),
         f"{prod}/sqs/orders-events.json": _resource(
             ORDERS_QUEUE,
-            P.ORDERS_QUEUE_POLICY,
+            O.ORDERS_QUEUE_POLICY,
             f"aws sqs get-queue-attributes --queue-url {ORDERS_QUEUE_URL} --attribute-names Policy",
         ),
         f"{prod}/sns/orders-notifications.json": _resource(
             ORDERS_TOPIC,
-            P.ORDERS_TOPIC_POLICY,
+            O.ORDERS_TOPIC_POLICY,
             f"aws sns get-topic-attributes --topic-arn {ORDERS_TOPIC}",
         ),
         f"{prod}/secretsmanager/prod-warehouse-db-credentials.json": _resource(
             WAREHOUSE_SECRET,
-            P.WAREHOUSE_SECRET_POLICY,
+            O.WAREHOUSE_SECRET_POLICY,
             "aws secretsmanager get-resource-policy --secret-id prod/warehouse/db-credentials --region eu-west-1",
         ),
         f"{prod}/ec2/{PROD_SECRETS_VPCE}.json": _resource(
             f"arn:aws:ec2:eu-west-1:{PROD}:vpc-endpoint/{PROD_SECRETS_VPCE}",
-            P.SECRETS_ENDPOINT_POLICY,
+            O.SECRETS_ENDPOINT_POLICY,
             f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {PROD_SECRETS_VPCE} --region eu-west-1",
             VpcId=PROD_VPC,
             ServiceName="com.amazonaws.eu-west-1.secretsmanager",
         ),
         f"accounts/{SEC}/resource-policies/s3/{FINDINGS}.json": _resource(
             f"arn:aws:s3:::{FINDINGS}",
-            P.FINDINGS_BUCKET_POLICY,
+            O.FINDINGS_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {FINDINGS}",
         ),
     }
@@ -399,7 +400,7 @@ def organization_files() -> dict[str, dict]:
             SCP_FULL,
             "FullAWSAccess",
             "SERVICE_CONTROL_POLICY",
-            P.FULL_AWS_ACCESS,
+            O.FULL_AWS_ACCESS,
             "Allows access to every operation",
             [ROOT_ID, *OUS, *ORG_ACCOUNTS],
             aws_managed=True,
@@ -408,7 +409,7 @@ def organization_files() -> dict[str, dict]:
             RCP_FULL,
             "RCPFullAWSAccess",
             "RESOURCE_CONTROL_POLICY",
-            P.RCP_FULL_AWS_ACCESS,
+            O.RCP_FULL_AWS_ACCESS,
             "Allows access to every operation",
             [ROOT_ID, *OUS, *ORG_ACCOUNTS],
             aws_managed=True,
@@ -417,7 +418,7 @@ def organization_files() -> dict[str, dict]:
             SCP_BASELINE,
             "baseline-guardrails",
             "SERVICE_CONTROL_POLICY",
-            P.SCP_BASELINE_DOC,
+            O.SCP_BASELINE_DOC,
             "Stay in the org, keep CloudTrail on, no member root user",
             [ROOT_ID],
         ),
@@ -425,7 +426,7 @@ def organization_files() -> dict[str, dict]:
             SCP_REGIONS,
             "approved-regions-only",
             "SERVICE_CONTROL_POLICY",
-            P.SCP_REGIONS_DOC,
+            O.SCP_REGIONS_DOC,
             "Workloads run only in approved regions",
             ["ou-7kq2-wl0ads8k"],
         ),
@@ -433,7 +434,7 @@ def organization_files() -> dict[str, dict]:
             RCP_SECRETS_PERIMETER,
             "secrets-network-perimeter",
             "RESOURCE_CONTROL_POLICY",
-            P.RCP_SECRETS_PERIMETER_DOC,
+            O.RCP_SECRETS_PERIMETER_DOC,
             "Production secrets only from the office or the prod VPC",
             ["ou-7kq2-pr0d4x1m"],
         ),

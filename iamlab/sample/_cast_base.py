@@ -1,0 +1,80 @@
+"""Shared helpers of the background cast: region mixes, object keys, weighted calls."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from iamlab.sample import _apis as A
+from iamlab.sample import _records as R
+from iamlab.sample._world import (
+    IDENTITY_STORE,
+    MGMT,
+)
+
+EU = {"eu-west-1": 1.0}
+ALL = {"us-east-1": 0.25, "eu-west-1": 0.45, "eu-central-1": 0.15, "us-west-2": 0.15}
+GLOBAL_EU = {"us-east-1": 0.35, "eu-west-1": 0.65}
+
+
+def _day(rng, when):
+    return when.strftime("%Y/%m/%d")
+
+
+def _obj(bucket, owner, op, key_fn, size=None):
+    return lambda rng, region, when: A.s3_object(
+        rng, region, bucket, key_fn(rng, when), op, owner, size
+    )
+
+
+def _curated_key(rng, when):
+    return f"curated/orders/{when:%Y/%m/%d}/part-{rng.randint(0, 63):04d}.parquet"
+
+
+def _raw_key(rng, when):
+    return f"raw/clickstream/{when:%Y/%m/%d/%H}/events-{R.token(rng, 8).lower()}.json.gz"
+
+
+def _report_key(rng, when):
+    return (
+        f"reports/daily/{when:%Y-%m-%d}/{rng.choice(['revenue', 'orders', 'refunds', 'churn'])}.csv"
+    )
+
+
+def _partner_key(rng, when):
+    return f"partner/brightline/{when:%Y/%m/%d}/orders-{rng.randint(0, 23):02d}.csv.gz"
+
+
+def _ec2(*ops):
+    return [
+        (1.0, None, lambda rng, region, when, op=op: A.ec2_describe(rng, region, op)) for op in ops
+    ]
+
+
+def _w(weight, fn, where=None):
+    """A weighted call; where is None (any region), "global" (us-east-1 only) or a region."""
+    return (weight, "global" if where is True else where, fn)
+
+
+def _here(*calls):
+    """Pin calls on eu-west-1 resources to eu-west-1."""
+    return [(w, where or "eu-west-1", fn) for w, where, fn in calls]
+
+
+def _identity_center_user(salt: str, when) -> dict:
+    """IdentityCenterUser: the portal user acting on its own behalf (one of the staff, by hour)."""
+    user_id = str(
+        uuid.UUID(
+            bytes=hashlib.sha256(f"{salt}|icuser|{when:%d%H}".encode()).digest()[:16], version=4
+        )
+    )
+    return {
+        "type": "IdentityCenterUser",
+        "accountId": MGMT,
+        "onBehalfOf": {"userId": user_id, "identityStoreArn": IDENTITY_STORE},
+        "credentialId": R.access_key("", f"{salt}|cred|{when:%d%H}")[:22],
+    }
+
+
+def _sso_session(person):
+    return f"{person}@larkspur.io"

@@ -1,0 +1,632 @@
+"""Background actors of the production account: workloads, people, partners, services."""
+
+from __future__ import annotations
+
+from iamlab.sample import _apis as A
+from iamlab.sample import _records as R
+from iamlab.sample._actors import (
+    BOTO3_LAMBDA,
+    BOTO3_LAPTOP,
+    CLI_LINUX,
+    CLI_MAC,
+    CONSOLE_UA,
+    GO_EC2,
+    JAVA_FARGATE,
+    JAVA_V1,
+    SSM_AGENT,
+    TERRAFORM,
+    Actor,
+    fixed_identity,
+    role_identity,
+    user_identity,
+)
+from iamlab.sample._cast_base import (
+    ALL,
+    EU,
+    GLOBAL_EU,
+    _curated_key,
+    _ec2,
+    _obj,
+    _partner_key,
+    _raw_key,
+    _report_key,
+    _sso_session,
+    _w,
+)
+from iamlab.sample._iam import role, user
+from iamlab.sample._world import (
+    ATHENA_RESULTS,
+    DATA_LAKE,
+    EXPORTS,
+    GITHUB_RUNNER_IPS,
+    KMS_KEY_ARN,
+    MGMT,
+    OFFICE_IPS,
+    ONPREM_IP,
+    ORDERS_FN,
+    ORDERS_QUEUE,
+    ORDERS_QUEUE_URL,
+    ORDERS_SECRET,
+    ORDERS_TABLE,
+    ORDERS_TOPIC,
+    PARTNER,
+    PARTNER_IP,
+    PROD,
+    PROD_NAT_IPS,
+    PROD_SECRETS_VPCE,
+    WAREHOUSE_SECRET,
+    sso_role_name,
+)
+
+
+def prod_actors() -> list[Actor]:
+    """Actors whose events land in larkspur-prod."""
+    cast: list[Actor] = []
+    # ---------------- production workloads -----------------------------------------
+    orders = role(PROD, "orders-api-lambda-role")
+    cast.append(
+        Actor(
+            "orders-api",
+            PROD,
+            30,
+            EU,
+            role_identity(orders, "orders-api"),
+            [
+                _w(
+                    6,
+                    lambda rng, region, when: A.dynamodb_call(rng, region, "GetItem", ORDERS_TABLE),
+                ),
+                _w(
+                    3,
+                    lambda rng, region, when: A.dynamodb_call(rng, region, "PutItem", ORDERS_TABLE),
+                ),
+                _w(
+                    2,
+                    lambda rng, region, when: A.dynamodb_call(
+                        rng, region, "UpdateItem", ORDERS_TABLE
+                    ),
+                ),
+                _w(
+                    2, lambda rng, region, when: A.dynamodb_call(rng, region, "Query", ORDERS_TABLE)
+                ),
+                _w(
+                    3,
+                    lambda rng, region, when: A.sqs_call(
+                        rng, region, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE
+                    ),
+                ),
+                _w(1, lambda rng, region, when: A.sns_call(rng, region, "Publish", ORDERS_TOPIC)),
+                _w(
+                    1,
+                    lambda rng, region, when: A.secrets_call(
+                        rng, region, "GetSecretValue", ORDERS_SECRET
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.kms_call(
+                        rng, region, "GenerateDataKey", KMS_KEY_ARN, {"app": "orders-api"}
+                    ),
+                ),
+                _w(
+                    0.6, lambda rng, region, when: A.logs_call(rng, region, "CreateLogStream", when)
+                ),
+            ],
+            agents=(BOTO3_LAMBDA,),
+            ips=PROD_NAT_IPS,
+            vpce=(PROD_SECRETS_VPCE, PROD),
+            ip_for_vpce=("10.40.12.57", "10.40.13.201"),
+        )
+    )
+    cast.append(
+        Actor(
+            "lambda-service-prod",
+            PROD,
+            2,
+            EU,
+            fixed_identity(R.aws_service("lambda.amazonaws.com")),
+            [
+                _w(
+                    1,
+                    lambda rng, region, when: A.sts_assume_role(
+                        rng,
+                        region,
+                        when,
+                        orders.arn,
+                        orders.id,
+                        "orders-api",
+                        R.access_key("ASIA", f"lambda|{when:%Y%m%d%H}"),
+                    ),
+                )
+            ],
+            agents=("lambda.amazonaws.com",),
+            ips=("lambda.amazonaws.com",),
+            service_agent=True,
+        )
+    )
+    cast.append(
+        Actor(
+            "apigateway-invoke",
+            PROD,
+            6,
+            EU,
+            fixed_identity(R.aws_service("apigateway.amazonaws.com")),
+            [_w(1, lambda rng, region, when: A.lambda_invoke(rng, region, ORDERS_FN))],
+            agents=("apigateway.amazonaws.com",),
+            ips=("apigateway.amazonaws.com",),
+            service_agent=True,
+        )
+    )
+
+    etl = role(PROD, "analytics-etl")
+    cast.append(
+        Actor(
+            "analytics-etl",
+            PROD,
+            14,
+            EU,
+            role_identity(etl, lambda w: "etl-" + w.strftime("%Y%m%d")),
+            [
+                _w(5, _obj(DATA_LAKE, PROD, "GetObject", _raw_key)),
+                _w(4, _obj(DATA_LAKE, PROD, "PutObject", _curated_key)),
+                _w(
+                    1,
+                    lambda rng, region, when: A.s3_list_objects(
+                        rng, region, DATA_LAKE, f"raw/clickstream/{when:%Y/%m/%d}/", PROD
+                    ),
+                ),
+                _w(
+                    1.5, lambda rng, region, when: A.athena_call(rng, region, "StartQueryExecution")
+                ),
+                _w(3, lambda rng, region, when: A.athena_call(rng, region, "GetQueryExecution")),
+                _w(1, lambda rng, region, when: A.athena_call(rng, region, "GetQueryResults")),
+                _w(
+                    1,
+                    lambda rng, region, when: A.kms_call(
+                        rng, region, "Decrypt", KMS_KEY_ARN, {"app": "analytics"}
+                    ),
+                ),
+                _w(
+                    0.5,
+                    lambda rng, region, when: A.secrets_call(
+                        rng, region, "GetSecretValue", WAREHOUSE_SECRET
+                    ),
+                ),
+            ],
+            agents=(JAVA_FARGATE,),
+            ips=PROD_NAT_IPS,
+            hours=(0, 6),
+            vpce=(PROD_SECRETS_VPCE, PROD),
+            ip_for_vpce=("10.40.22.19",),
+        )
+    )
+    cast.append(
+        Actor(
+            "athena-fas",
+            PROD,
+            4,
+            EU,
+            role_identity(
+                etl, lambda w: "etl-" + w.strftime("%Y%m%d"), invoked_by="athena.amazonaws.com"
+            ),
+            [
+                _w(2, lambda rng, region, when: A.glue_call(rng, region, "GetTable")),
+                _w(2, lambda rng, region, when: A.glue_call(rng, region, "GetPartitions")),
+                _w(1, lambda rng, region, when: A.glue_call(rng, region, "GetDatabase")),
+            ],
+            agents=("athena.amazonaws.com",),
+            ips=("athena.amazonaws.com",),
+            hours=(0, 6),
+            service_agent=True,
+        )
+    )
+
+    batch = role(PROD, "reporting-batch-role")
+    cast.append(
+        Actor(
+            "reporting-batch",
+            PROD,
+            5,
+            EU,
+            role_identity(batch, "i-0b7d2e9f4a1c6d385", ec2=True),
+            [
+                _w(3, _obj(EXPORTS, PROD, "PutObject", _report_key)),
+                _w(
+                    1,
+                    lambda rng, region, when: A.secrets_call(
+                        rng,
+                        region,
+                        "GetSecretValue",
+                        f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/warehouse-ro-Lk2P9q",
+                    ),
+                ),
+                _w(
+                    4,
+                    lambda rng, region, when: A.ssm_call(
+                        rng,
+                        region,
+                        "UpdateInstanceInformation",
+                        instanceId="i-0b7d2e9f4a1c6d385",
+                        agentVersion="3.3.1802.0",
+                        agentName="amazon-ssm-agent",
+                        platformType="Linux",
+                        platformName="Amazon Linux",
+                        platformVersion="2023",
+                        iPAddress="10.40.12.88",
+                        computerName="ip-10-40-12-88.eu-west-1.compute.internal",
+                        availabilityZone="eu-west-1b",
+                        availabilityZoneId="euw1-az1",
+                    ),
+                ),
+            ],
+            agents=(GO_EC2.format(api="s3", minor=78), SSM_AGENT),
+            ips=("10.40.12.88",),
+            vpce=(PROD_SECRETS_VPCE, PROD),
+            ip_for_vpce=("10.40.12.88",),
+        )
+    )
+    cast.append(
+        Actor(
+            "ec2-service-prod",
+            PROD,
+            1,
+            EU,
+            fixed_identity(R.aws_service("ec2.amazonaws.com")),
+            [
+                _w(
+                    1,
+                    lambda rng, region, when: A.sts_assume_role(
+                        rng,
+                        region,
+                        when,
+                        batch.arn,
+                        batch.id,
+                        "i-0b7d2e9f4a1c6d385",
+                        R.access_key("ASIA", f"ec2|{when:%Y%m%d%H}"),
+                    ),
+                )
+            ],
+            agents=("ec2.amazonaws.com",),
+            ips=("ec2.amazonaws.com",),
+            service_agent=True,
+        )
+    )
+
+    asg = role(PROD, "AWSServiceRoleForAutoScaling")
+    cast.append(
+        Actor(
+            "autoscaling-slr",
+            PROD,
+            0.6,
+            EU,
+            role_identity(asg, "AutoScaling", invoked_by="autoscaling.amazonaws.com"),
+            [
+                _w(
+                    1,
+                    lambda rng, region, when: A.ec2_run_instances(
+                        rng,
+                        region,
+                        PROD,
+                        "subnet-0e2a6c41b9d7f3058",
+                        "sg-0f4b2d8a61c9e7305",
+                        profile=f"arn:aws:iam::{PROD}:instance-profile/app/reporting-batch-role",
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.ec2_instance_state(
+                        rng, region, "TerminateInstances", A.instance_id(rng)
+                    ),
+                ),
+                _w(
+                    3,
+                    lambda rng, region, when: A.ec2_describe(rng, region, "DescribeInstanceStatus"),
+                ),
+            ],
+            agents=("autoscaling.amazonaws.com",),
+            ips=("autoscaling.amazonaws.com",),
+            service_agent=True,
+        )
+    )
+
+    legacy = user(PROD, "svc-legacy-reporting")
+    cast.append(
+        Actor(
+            "svc-legacy-reporting",
+            PROD,
+            3,
+            EU,
+            user_identity(legacy),
+            [
+                _w(4, _obj(EXPORTS, PROD, "GetObject", _report_key)),
+                _w(
+                    1,
+                    lambda rng, region, when: A.s3_list_objects(
+                        rng, region, EXPORTS, f"reports/daily/{when:%Y-%m-%d}/", PROD
+                    ),
+                ),
+                _w(1, lambda rng, region, when: A.ec2_describe(rng, region, "DescribeVolumes")),
+                _w(1, lambda rng, region, when: A.ec2_describe(rng, region, "DescribeSnapshots")),
+            ],
+            agents=(JAVA_V1,),
+            ips=(ONPREM_IP,),
+            hours=(5, 8),
+        )
+    )
+
+    # people in production (Identity Center permission sets)
+    for person, pset, weight in (
+        ("priya.nair", "DataEngineer", 6),
+        ("luis.ortega", "DataEngineer", 4),
+        ("kofi.mensah", "ReadOnly", 3),
+    ):
+        r = role(PROD, sso_role_name(pset))
+        calls = (
+            [
+                _w(3, lambda rng, region, when: A.athena_call(rng, region, "StartQueryExecution")),
+                _w(5, lambda rng, region, when: A.athena_call(rng, region, "GetQueryExecution")),
+                _w(3, lambda rng, region, when: A.athena_call(rng, region, "GetQueryResults")),
+                _w(2, _obj(DATA_LAKE, PROD, "GetObject", _curated_key)),
+                _w(
+                    1,
+                    _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{A.new_id(rng)}.csv"),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.s3_list_objects(
+                        rng, region, DATA_LAKE, "curated/orders/", PROD
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.monitoring_call(rng, region, "GetMetricData", when),
+                ),
+                _w(1, lambda rng, region, when: A.logs_call(rng, region, "StartQuery", when)),
+                _w(0.5, lambda rng, region, when: A.s3_list_buckets(rng, region)),
+            ]
+            if pset == "DataEngineer"
+            else [
+                *_ec2(
+                    "DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes", "DescribeVpcs"
+                ),
+                _w(
+                    2,
+                    lambda rng, region, when: A.monitoring_call(
+                        rng, region, "DescribeAlarms", when
+                    ),
+                ),
+                _w(
+                    2,
+                    lambda rng, region, when: A.monitoring_call(rng, region, "GetMetricData", when),
+                ),
+                _w(
+                    1, lambda rng, region, when: A.logs_call(rng, region, "DescribeLogGroups", when)
+                ),
+                _w(1, lambda rng, region, when: A.logs_call(rng, region, "FilterLogEvents", when)),
+                _w(
+                    1,
+                    lambda rng, region, when: A.dynamodb_call(
+                        rng, region, "DescribeTable", ORDERS_TABLE
+                    ),
+                ),
+                _w(1, lambda rng, region, when: A.lambda_call(rng, region, "ListFunctions")),
+                _w(
+                    1,
+                    lambda rng, region, when: A.sqs_call(
+                        rng, region, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE
+                    ),
+                ),
+                _w(
+                    0.5,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "DescribeStacks", "orders-api"
+                    ),
+                ),
+                _w(0.5, lambda rng, region, when: A.iam_call(rng, "ListRoles"), True),
+                _w(
+                    0.5,
+                    lambda rng, region, when: A.iam_call(
+                        rng, "GetRole", roleName="orders-api-lambda-role"
+                    ),
+                    True,
+                ),
+            ]
+        )
+        console = pset == "ReadOnly"
+        cast.append(
+            Actor(
+                f"sso-{person}",
+                PROD,
+                weight,
+                GLOBAL_EU if console else EU,
+                role_identity(r, _sso_session(person)),
+                calls,
+                agents=(CONSOLE_UA,)
+                if console
+                else (CLI_MAC.format(cmd="athena.get-query-execution"), BOTO3_LAPTOP),
+                ips=OFFICE_IPS,
+                hours=(7, 18),
+                console=console,
+            )
+        )
+
+    admin_prod = role(PROD, sso_role_name("AdministratorAccess"))
+    cast.append(
+        Actor(
+            "sso-sam-prod",
+            PROD,
+            2,
+            ALL,
+            role_identity(admin_prod, _sso_session("sam.okafor")),
+            [
+                *_ec2(
+                    "DescribeInstances",
+                    "DescribeSubnets",
+                    "DescribeNetworkInterfaces",
+                    "DescribeImages",
+                ),
+                _w(
+                    2,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "DescribeStackEvents", "orders-api"
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "ListStacks", "orders-api"
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.iam_call(
+                        rng, "ListAttachedRolePolicies", roleName="analytics-etl"
+                    ),
+                    True,
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.iam_call(
+                        rng,
+                        "GetPolicyVersion",
+                        policyArn=f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess",
+                        versionId="v2",
+                    ),
+                    True,
+                ),
+                _w(
+                    1, lambda rng, region, when: A.kms_call(rng, region, "DescribeKey", KMS_KEY_ARN)
+                ),
+                _w(
+                    0.5,
+                    lambda rng, region, when: A.s3_bucket(
+                        rng, region, DATA_LAKE, "GetBucketPolicy", PROD
+                    ),
+                ),
+            ],
+            agents=(
+                TERRAFORM.format(api="ec2", minor=203),
+                CLI_MAC.format(cmd="ec2.describe-instances"),
+            ),
+            ips=OFFICE_IPS,
+            hours=(8, 17),
+        )
+    )
+
+    gha = role(PROD, "github-actions-orders")
+    cast.append(
+        Actor(
+            "github-actions",
+            PROD,
+            2,
+            EU,
+            role_identity(gha, lambda w: f"GitHubActions-{w:%d%H}"),
+            [
+                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "GetAuthorizationToken")),
+                _w(
+                    3,
+                    lambda rng, region, when: A.ecr_call(
+                        rng, region, "BatchCheckLayerAvailability"
+                    ),
+                ),
+                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "InitiateLayerUpload")),
+                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "CompleteLayerUpload")),
+                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "PutImage")),
+                _w(
+                    1,
+                    lambda rng, region, when: A.lambda_call(
+                        rng, region, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.lambda_call(
+                        rng, region, "GetFunction", "orders-api"
+                    ),
+                ),
+            ],
+            agents=(
+                CLI_LINUX.format(cmd="ecr.get-login-password"),
+                CLI_LINUX.format(cmd="lambda.update-function-code"),
+            ),
+            ips=GITHUB_RUNNER_IPS,
+            hours=(9, 17),
+        )
+    )
+
+    deployer = role(PROD, "ProdDeployer")
+    cast.append(
+        Actor(
+            "prod-deployer",
+            PROD,
+            1.5,
+            EU,
+            role_identity(deployer, lambda w: f"release-{w:%Y%m%d}"),
+            [
+                _w(
+                    3,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "DescribeStacks", "orders-api"
+                    ),
+                ),
+                _w(
+                    2,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "DescribeStackEvents", "orders-api"
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "UpdateStack", "orders-api"
+                    ),
+                ),
+                _w(
+                    1,
+                    lambda rng, region, when: A.cloudformation_call(
+                        rng, region, "GetTemplate", "orders-api"
+                    ),
+                ),
+            ],
+            agents=(
+                BOTO3_LAMBDA.replace("exec-env/AWS_Lambda_python3.12", "exec-env/AWS_CodeBuild"),
+            ),
+            ips=("3.248.17.140",),
+            hours=(10, 16),
+        )
+    )
+
+    # partner and management reader: bucket owner's copy shows AWSAccount
+    cast.append(
+        Actor(
+            "brightline",
+            PROD,
+            2,
+            EU,
+            lambda salt, when: R.aws_account(
+                f"AROAV2XQ7LMN3BRIGHTLN:brightline-sync-{when:%H}", PARTNER
+            ),
+            [_w(1, _obj(EXPORTS, PROD, "GetObject", _partner_key))],
+            agents=(
+                "Boto3/1.36.2 md/Botocore#1.36.2 ua/2.1 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 "
+                "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.36.2",
+            ),
+            ips=(PARTNER_IP,),
+            hours=(2, 4),
+        )
+    )
+    reader = role(MGMT, "org-reporting-reader")
+    cast.append(
+        Actor(
+            "org-reporting-reader-s3",
+            PROD,
+            1,
+            EU,
+            lambda salt, when: R.aws_account(f"{reader.id}:finance-reporting", MGMT),
+            [_w(1, _obj(EXPORTS, PROD, "GetObject", _report_key))],
+            agents=(BOTO3_LAMBDA,),
+            ips=("63.35.109.12",),
+            hours=(6, 7),
+        )
+    )
+    return cast
