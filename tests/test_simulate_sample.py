@@ -187,3 +187,22 @@ def test_each_replay_saved_as_a_case_runs_with_the_same_decision(
     outcome = run_case(case)
     assert outcome.passed, outcome.problems
     assert case["expect"]["decision"] in ("implicit_deny", "explicit_deny")
+
+
+# Error codes AWS only returns after authorization succeeded: a dry run that would have
+# worked, and "not found" answers (S3 answers 404 rather than 403 only to callers allowed to list).
+AUTHORIZED_CODES = {"Client.DryRunOperation", "NoSuchKey", "ResourceNotFoundException"}
+AUTHORIZED = [s for s in LABELS if s.get("error_code") in AUTHORIZED_CODES and s.get("resource")]
+
+
+def test_sample_has_authorized_non_denials():
+    assert len(AUTHORIZED) >= 2
+
+
+@pytest.mark.parametrize("scenario", AUTHORIZED, ids=[s["id"] for s in AUTHORIZED])
+def test_requests_aws_authorized_are_allowed(snap, events, scenario, capsys):
+    record = events[scenario["event_ids"][0]]
+    status = main(cli_args(scenario, context_of(record), None))
+    out, err = capsys.readouterr()
+    assert status == 0, err or _summary(json.loads(out))
+    assert json.loads(out)["decision"] == "allow"
