@@ -151,3 +151,15 @@ def test_account_the_collector_could_not_read_loads_but_names_the_gap(org_copy):
         f"collecting account {PROD} failed for iam:GetAccountAuthorizationDetails (manifest.json): "
         "policies read by those calls may be missing"
     ]
+
+
+def test_pages_appended_to_one_file_are_merged(org_copy):
+    path = org_copy / "accounts" / "333333333333" / "authorization-details.json"
+    pages = json.loads(path.read_text())
+    path.write_text("\n".join(json.dumps(page, indent=1) for page in pages))
+    snap = load(org_copy)
+    ps = snap.policies_for("arn:aws:iam::333333333333:role/DataReader")
+    assert [p.name for p in ps.identity] == ["kms-use", "LakeRead"]
+    path.write_text(json.dumps(pages[0]) + '\n{"UserDetailList": [}')
+    with pytest.raises(SnapshotError, match=f"malformed JSON in {path} at line 2 column"):
+        load(org_copy).principal("arn:aws:iam::333333333333:role/DataReader")

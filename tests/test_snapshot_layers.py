@@ -392,3 +392,26 @@ def test_principal_arns_lists_every_user_and_role(snap):
     assert ALICE in arns and DEPLOYER in arns and SSO_ROLE in arns
     assert f"arn:aws:iam::{DATA_ACCT}:role/DataReader" in arns
     assert len(arns) == len(set(arns)) == 7
+
+
+def test_raw_cli_outputs_saved_by_hand():
+    snap = load(DATA / "single-account")
+    acct = "555555555555"
+    cases = {  # resource ARN asked for -> (ARN the policy belongs to, its Sid)
+        f"arn:aws:sqs:eu-west-1:{acct}:carol-queue": (
+            f"arn:aws:sqs:eu-west-1:{acct}:carol-queue",
+            "CarolQueue",
+        ),
+        f"arn:aws:sns:eu-west-1:{acct}:carol-topic": (
+            f"arn:aws:sns:eu-west-1:{acct}:carol-topic",
+            "CarolTopic",
+        ),
+        f"arn:aws:secretsmanager:eu-west-1:{acct}:secret:carol/token": (
+            f"arn:aws:secretsmanager:eu-west-1:{acct}:secret:carol/token-Zz9Yy8",
+            "CarolSecret",
+        ),
+    }
+    for asked, (owner_arn, sid) in cases.items():
+        policy = snap.resource_policy(asked)
+        assert policy is not None and policy.id == owner_arn, asked
+        assert statement_sids(policy) == [sid]

@@ -20,8 +20,12 @@ AUTH_DETAILS = "authorization-details.json"
 _AUTH_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
 
-def read_json(path: Path) -> Any:
-    """Return the parsed JSON of ``path``; SnapshotError names the file and position."""
+def read_json(path: Path, concatenated: bool = False) -> Any:
+    """Return the parsed JSON of ``path``; SnapshotError names the file and position.
+
+    With ``concatenated``, a file of several JSON values one after the other
+    (pages appended by a shell loop) is returned as a list of them.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -31,10 +35,30 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"malformed JSON in {path} at line {exc.lineno} column {exc.colno} "
-            f"(char {exc.pos}): {exc.msg}; re-export it with the AWS CLI (--output json)"
-        ) from None
+        if concatenated and exc.msg == "Extra data":
+            return _values(text, path)
+        raise _malformed(path, exc) from None
+
+
+def _values(text: str, path: Path) -> list[Any]:
+    decoder, values, pos = json.JSONDecoder(), [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return values
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise _malformed(path, exc) from None
+        values.append(value)
+
+
+def _malformed(path: Path, exc: json.JSONDecodeError) -> SnapshotError:
+    return SnapshotError(
+        f"malformed JSON in {path} at line {exc.lineno} column {exc.colno} "
+        f"(char {exc.pos}): {exc.msg}; re-export it with the AWS CLI (--output json)"
+    )
 
 
 def decode_document(value: Any, where: str) -> dict[str, Any]:
@@ -83,11 +107,15 @@ def authorization_detail_files(account_dir: Path) -> list[Path]:
 
 
 def read_authorization_details(account_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    """Return one account's authorization details, all pages merged, deduplicated by ARN."""
+    """Return one account's authorization details, all pages merged, deduplicated by ARN.
+
+    A file may hold one (merged) output, a JSON list of pages, or pages
+    written one after the other.
+    """
     merged: dict[str, list[dict[str, Any]]] = {key: [] for key in _AUTH_LISTS}
     seen: dict[str, set[str]] = {key: set() for key in _AUTH_LISTS}
     for path in authorization_detail_files(account_dir):
-        data = read_json(path)
+        data = read_json(path, concatenated=True)
         pages = data if isinstance(data, list) else [data]
         for number, page in enumerate(pages):
             if not isinstance(page, dict) or not any(k in page for k in _AUTH_LISTS):

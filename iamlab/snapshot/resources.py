@@ -54,6 +54,7 @@ class ResourceIndex:
             return
         if not isinstance(data, dict):
             raise SnapshotError(f"{path} must be an object {{\"Arn\", \"Policy\", \"Source\"}}")
+        data = _from_cli_output(data)
         arn = data.get("Arn")
         if not arn and service == "s3":
             # `aws s3api get-bucket-policy` output saved as <bucket>.json
@@ -138,6 +139,29 @@ class ResourceIndex:
     def records(self) -> Iterable[ResourcePolicy]:
         """Yield every resource policy record (VPC endpoint policies excluded)."""
         return self.by_arn.values()
+
+
+def _from_cli_output(data: dict[str, Any]) -> dict[str, Any]:
+    """Return ``{"Arn", "Policy", ...}`` from the raw AWS CLI outputs analysts save by hand.
+
+    ``sqs get-queue-attributes`` / ``sns get-topic-attributes`` nest the policy
+    under ``Attributes`` (with ``QueueArn`` / ``TopicArn`` when asked for);
+    ``secretsmanager get-resource-policy`` names it ``ResourcePolicy`` next to ``ARN``.
+    """
+    if "Policy" in data and "Arn" in data:
+        return data
+    out = dict(data)
+    attributes = data.get("Attributes")
+    if isinstance(attributes, dict):
+        out.setdefault("Policy", attributes.get("Policy"))
+        arn = attributes.get("QueueArn") or attributes.get("TopicArn")
+        if arn:
+            out.setdefault("Arn", arn)
+    if "ResourcePolicy" in data:
+        out.setdefault("Policy", data["ResourcePolicy"])
+    if "ARN" in data:
+        out.setdefault("Arn", data["ARN"])
+    return out
 
 
 def _short_name(arn: str) -> str:
