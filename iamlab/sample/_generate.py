@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from iamlab.errors import InputError
@@ -21,7 +21,7 @@ from iamlab.sample._labels import SCENARIOS
 from iamlab.sample._scenarios import build
 from iamlab.sample._snapshot import snapshot_files
 from iamlab.sample._story import STORY
-from iamlab.sample._world import DAYS, DEV, PROD, UTC
+from iamlab.sample._world import DAYS, DEV, PROD
 
 DEFAULT_SEED = 20261128
 GENERATED = ("README.md", "labels.json", "snapshot", "cloudtrail", "lookup-events", "lake")
@@ -109,7 +109,7 @@ def generate(
     """Write the sample investigation to ``out_dir`` and return its summary.
 
     ``events`` is the number of background events (default: the committed
-    size, ~18k); scenario and fixture events come on top. The same seed and
+    size, 15k); scenario and fixture events come on top. The same seed and
     size always give the same bytes. Raises InputError for a non-empty folder
     without ``force``.
 
@@ -240,6 +240,3 @@ def _labels(scen) -> dict:
         "hostile_event_ids": list(scen.hostile),
     }
 
-
-def _utc(when: datetime) -> datetime:
-    return when.astimezone(UTC)
