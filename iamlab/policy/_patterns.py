@@ -153,11 +153,13 @@ class FastMatcher:
     """Whole-string matching of several patterns: sets and prefixes first, a regex for the rest.
 
     Most policy patterns are exact (``s3:GetObject``), ``*`` or end in one
-    ``*`` (``arn:aws:s3:::bucket/*``); those need no regex, which keeps
-    compiling a snapshot cheap. ``match`` returns True or None, like a regex.
+    ``*`` (``arn:aws:s3:::bucket/*``), and most other ARN patterns are, per
+    segment, ``*``, exact or a prefix (``arn:aws:logs:*:111122223333:log-group:*``);
+    those need no regex, which keeps compiling a snapshot cheap. ``match``
+    returns True or None, like a regex.
     """
 
-    __slots__ = ("everything", "exact", "prefixes", "rx")
+    __slots__ = ("everything", "exact", "prefixes", "segments", "rx")
 
     def __init__(
         self,
@@ -170,6 +172,7 @@ class FastMatcher:
         self.everything = False
         exact: set[str] = set()
         prefixes: list[str] = []
+        segments: list[tuple[tuple[int, str], ...]] = []
         rest: list[str] = list(extra_regexes)
         for p in patterns:
             if ignore_case:
@@ -183,7 +186,12 @@ class FastMatcher:
                 # ARN it may span the rest (see arn_regex): a plain prefix test.
                 prefixes.append(p[:-1])
             else:
-                rest.append(arn_regex((("g", p),)) if arn else plain_regex((("g", p),)))
+                segs = _segments(p) if arn else None
+                if segs is not None:
+                    segments.append(segs)
+                else:
+                    rest.append(arn_regex((("g", p),)) if arn else plain_regex((("g", p),)))
+        self.segments = tuple(segments)
         self.exact = frozenset(exact)
         self.prefixes = tuple(prefixes)
         self.rx = compile_alternatives(rest, ignore_case=ignore_case) if rest else None
@@ -195,6 +203,40 @@ class FastMatcher:
             or (self.prefixes and text.startswith(self.prefixes))
         ):
             return True
+        if self.segments:
+            parts = text.split(":", 5)
+            if len(parts) == 6:
+                for segs in self.segments:
+                    for (kind, value), part in zip(segs, parts, strict=True):
+                        if kind == _EQ:
+                            if part != value:
+                                break
+                        elif kind == _PREFIX and not part.startswith(value):
+                            break
+                    else:
+                        return True
         if self.rx is not None and self.rx.match(text) is not None:
             return True
         return None
+
+
+_ANY, _EQ, _PREFIX = 0, 1, 2
+
+
+def _segments(pattern: str) -> tuple[tuple[int, str], ...] | None:
+    """Per-segment form of a 6-segment ARN pattern whose segments are *, exact or prefix*."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6 or "?" in pattern:
+        return None
+    out = []
+    for part in parts:
+        stars = part.count("*")
+        if part == "*":
+            out.append((_ANY, ""))
+        elif stars == 0:
+            out.append((_EQ, part))
+        elif stars == 1 and part.endswith("*"):
+            out.append((_PREFIX, part[:-1]))
+        else:
+            return None
+    return tuple(out)
