@@ -206,9 +206,23 @@ def make_records(
     return out
 
 
-def chunk_records(seed: int, account: str, region: str, day_index: int, count: int) -> list[dict]:
-    """The background records of one (account, region, day): at least ``count`` records."""
-    rng = random.Random(f"{seed}:bg:{account}:{region}:{day_index}")
+MAX_CHUNK = 40_000  # records held in memory at once per worker; larger chunks are split in parts
+
+
+def chunk_key(account: str, region: str, day_index: int, part: int = 0) -> str:
+    """Stable name of a chunk (part 0 keeps the unsplit name, so small samples never change)."""
+    return f"{account}:{region}:{day_index}" + (f":{part}" if part else "")
+
+
+def split(count: int) -> list[int]:
+    """Sizes of the parts a chunk of ``count`` records is generated in."""
+    parts = max(1, math.ceil(count / MAX_CHUNK))
+    return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
+
+
+def chunk_records(seed: int, account: str, region: str, day_index: int, count: int, part: int = 0) -> list[dict]:
+    """The background records of one part of (account, region, day): exactly ``count`` records."""
+    rng = random.Random(f"{seed}:bg:{chunk_key(account, region, day_index, part)}")
     salt = str(seed)
     day = DAYS[day_index]
     actors = [

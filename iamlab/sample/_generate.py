@@ -52,21 +52,14 @@ def _in_lookup(rec: dict) -> tuple[str, str] | None:
 
 
 def _chunk_job(args: tuple) -> tuple[list[dict], list[dict], list[dict], int]:
-    """Generate and write one chunk; return (file metadata, lookup records, lake records, count)."""
-    out, seed, account, region, day, count, extra, collect = args
-    records = BG.chunk_records(seed, account, region, day, count) + extra
+    """Generate and write one chunk part; return (file metadata, lookup records, lake records, count)."""
+    out, seed, account, region, day, part, count, extra, collect = args
+    records = BG.chunk_records(seed, account, region, day, count, part) + extra
     level = 6 if collect else 1  # benchmark-sized samples trade compression for speed
-    meta = L.write_trail_files(
-        Path(out) / "cloudtrail", seed, account, region, f"{account}:{region}:{day}", records, level
-    )
-    lookup = (
-        [r for r in records if _in_lookup(r)] if collect else [r for r in extra if _in_lookup(r)]
-    )
-    lake = (
-        [r for r in records if "errorCode" in r]
-        if collect
-        else [r for r in extra if "errorCode" in r]
-    )
+    key = BG.chunk_key(account, region, day, part)
+    meta = L.write_trail_files(Path(out) / "cloudtrail", seed, account, region, key, records, level)
+    lookup = [r for r in records if _in_lookup(r)] if collect else [r for r in extra if _in_lookup(r)]
+    lake = [r for r in records if "errorCode" in r] if collect else [r for r in extra if "errorCode" in r]
     return meta, lookup, lake, len(records)
 
 
@@ -132,8 +125,9 @@ def generate(
     keys = sorted(set(counts) | set(extras))
     collect = total <= VIEW_LIMIT
     jobs = [
-        (str(out), seed, a, r, d, counts.get((a, r, d), 0), extras.get((a, r, d), []), collect)
+        (str(out), seed, a, r, d, part, n, extras.get((a, r, d), []) if part == 0 else [], collect)
         for a, r, d in keys
+        for part, n in enumerate(BG.split(counts.get((a, r, d), 0)))
     ]
     n_workers = workers or (min(2, os.cpu_count() or 1) if total >= PARALLEL_FROM else 1)
     files: list[dict] = []
