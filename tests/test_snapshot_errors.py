@@ -163,3 +163,25 @@ def test_pages_appended_to_one_file_are_merged(org_copy):
     path.write_text(json.dumps(pages[0]) + '\n{"UserDetailList": [}')
     with pytest.raises(SnapshotError, match=f"malformed JSON in {path} at line 2 column"):
         load(org_copy).principal("arn:aws:iam::333333333333:role/DataReader")
+
+
+def test_org_policy_without_targets_is_named(org_copy):
+    path = org_copy / "organization" / "policies" / "p-noiamuser1.json"
+    data = json.loads(path.read_text())
+    del data["Targets"]
+    path.write_text(json.dumps(data))
+    expected = rf"{path} has no \"Targets\".*--policy-id p-noiamuser1"
+    with pytest.raises(SnapshotError, match=expected):
+        load(org_copy)
+
+
+def test_scp_level_with_nothing_attached_is_a_caveat(org_copy):
+    path = org_copy / "organization" / "policies" / "p-FullAWSAccess.json"
+    data = json.loads(path.read_text())
+    data["Targets"] = [t for t in data["Targets"] if t["TargetId"] != "ou-ab12-apps0001"]
+    path.write_text(json.dumps(data))
+    snap = load(org_copy)
+    assert [[p.id for p in level] for level in snap.policies_for(ALICE).scp][2] == []
+    assert any("no SCP is attached at ou-ab12-apps0001" in c for c in snap.caveats(ALICE))
+    reader = "arn:aws:iam::333333333333:role/DataReader"  # its path is complete
+    assert not any("no SCP" in c for c in snap.caveats(reader))

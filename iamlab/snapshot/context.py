@@ -46,6 +46,12 @@ def caveats(
             notes.append("the role's path is unknown: aws:PrincipalArn is given without it")
     if snap.organization is None:
         notes.append("the snapshot has no organization/: SCPs and RCPs are not evaluated")
+    elif principal.account and not principal.service_linked:
+        empty = snap.organization.empty_scp_targets(principal.account)
+        if empty:
+            notes.append(f"no SCP is attached at {', '.join(empty)} in the snapshot, which AWS "
+                         "does not allow: its Targets lists are incomplete and those levels "
+                         "deny everything")
     if principal.kind in ("assumed-role", "federated-user"):
         notes.append("session policies passed when the session was created are not in a "
                      "snapshot; none is evaluated")

@@ -173,6 +173,16 @@ class Organization:
                     level.insert(0, full_policy)
         return tuple(tuple(level) for level in levels)
 
+    def empty_scp_targets(self, account_id: str) -> list[str]:
+        """Return the root/OU/account ids on an account's path with no SCP attached.
+
+        AWS keeps at least one SCP on every target, so these mean the
+        snapshot's Targets lists are incomplete.
+        """
+        if not self.enabled(SCP) or account_id == self.management_account:
+            return []
+        return [node for node in self.path(account_id) or [] if not self.attached.get((SCP, node))]
+
     def org_paths(self, account_id: str) -> list[str]:
         """Return ``aws:PrincipalOrgPaths``-style paths (``o-x/r-x/ou-x/``) for an account."""
         chain = self.path(account_id)
@@ -199,6 +209,12 @@ def _read_org_policy(path: Path) -> OrgPolicy | None:
     if kind not in (SCP, RCP):
         return None
     doc = decode_document(body.get("Content"), f"{path} (Policy.Content)")
+    if "Targets" not in data:
+        raise SnapshotError(
+            f"{path} has no \"Targets\": add the output of `aws organizations "
+            f"list-targets-for-policy --policy-id {summary['Id']}` as \"Targets\" (an empty "
+            "list when it is attached nowhere)"
+        )
     targets = data.get("Targets") or []
     if isinstance(targets, dict):  # the whole list-targets-for-policy output
         targets = targets.get("Targets") or []
