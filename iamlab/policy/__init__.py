@@ -14,6 +14,7 @@ I/O, no DuckDB, no boto3.
 
 from iamlab.policy._compile import CompiledPolicy, Problem, parse_policy, validate
 from iamlab.policy._evaluate import evaluate
+from iamlab.policy._layers import clear_caches
 from iamlab.policy.decision import ConditionResult, Decision, LayerResult, StatementResult
 from iamlab.policy.request import Policy, PolicySet, Request
 
@@ -30,4 +31,5 @@ __all__ = [
     "parse_policy",
     "CompiledPolicy",
     "Problem",
+    "clear_caches",
 ]
