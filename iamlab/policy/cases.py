@@ -32,11 +32,15 @@ class CaseResult:
     problems: tuple[str, ...] = ()
     explanation: str = ""
     decision: Decision | None = field(default=None, compare=False, repr=False)
+    rule: str | None = None  # the case's optional "rule" and "source" keys
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "where": self.where,
+            "rule": self.rule,
+            "source": self.source,
             "passed": self.passed,
             "expected": self.expected,
             "actual": self.actual,
@@ -121,7 +125,18 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
         want = exp.get("error")
         ok = want is True or (isinstance(want, str) and want.lower() in str(exc).lower())
         problems = () if ok else (f"policy error: {exc}",)
-        return CaseResult(name, where, ok, exp, {"error": str(exc)}, problems, str(exc))
+        return CaseResult(
+            name,
+            where,
+            ok,
+            exp,
+            {"error": str(exc)},
+            problems,
+            str(exc),
+            None,
+            case.get("rule"),
+            case.get("source"),
+        )
     actual: dict[str, Any] = {
         "decision": d.decision,
         "denied_by": list(d.denied_by),
@@ -144,7 +159,18 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
             problems.append(f"missing_context: expected {sorted(want)}, got {sorted(got)}")
     if exp.get("policy_type") is not None and exp["policy_type"] != d.policy_type:
         problems.append(f"policy_type: expected {exp['policy_type']!r}, got {d.policy_type!r}")
-    return CaseResult(name, where, not problems, exp, actual, tuple(problems), str(d), d)
+    return CaseResult(
+        name,
+        where,
+        not problems,
+        exp,
+        actual,
+        tuple(problems),
+        str(d),
+        d,
+        case.get("rule"),
+        case.get("source"),
+    )
 
 
 def _layers(names: Iterable[str]) -> set[str]:
