@@ -231,3 +231,21 @@ def test_check_names_a_duplicate_event(sample, tmp_path):
         d.unlink()  # the edited file no longer matches its digest hash
     with pytest.raises(InputError, match="duplicate eventID"):
         check(broken)
+
+
+def test_check_rejects_a_label_whose_statement_is_not_in_the_snapshot(sample, tmp_path):
+    import shutil
+
+    broken = tmp_path / "labels"
+    shutil.copytree(sample, broken)
+    labels = json.loads((broken / "labels.json").read_text())
+    target = next(s for s in labels["scenarios"] if s["id"] == "org-policy-scp-region")
+    target["decisive"]["sid"] = "NoSuchStatement"
+    (broken / "labels.json").write_text(json.dumps(labels))
+    with pytest.raises(InputError, match="NoSuchStatement"):
+        check(broken)
+    labels["scenarios"] = [s for s in labels["scenarios"] if s["cause"] != "vpc-endpoint"]
+    target["decisive"]["sid"] = "DenyOutsideApprovedRegions"
+    (broken / "labels.json").write_text(json.dumps(labels))
+    with pytest.raises(InputError, match="vpc-endpoint"):
+        check(broken)

@@ -357,7 +357,7 @@ SCENARIOS: list[dict] = [
             "summary": "Intended by the runbook: isolate and snapshot instead; terminate only after approval "
             "from a session without DenyDestructiveActions",
             "layer": "session",
-            "policy": None,
+            "policy": f"arn:aws:sts::{PROD}:assumed-role/IncidentResponder/ana.silva",
             "statement": None,
             "intended": True,
         },
