@@ -82,6 +82,7 @@ class Workspace:
             str(self.path / DB_NAME), read_only=read_only
         )
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # load() shows its own
         if not read_only:
             self.con.execute(_schema_sql())
 

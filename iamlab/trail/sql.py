@@ -50,6 +50,8 @@ IN_FILTER = """(
 )"""
 
 
+# r is minified JSON (DuckDB or orjson wrote it), so an object starts with '{':
+# a prefix test instead of json_type, which would parse every record once more.
 # Logstash exports (the OTRF corpus) move eventTime into "@timestamp"; it is the
 # fallback for event_time, and the raw record keeps both as they were.
 # {records} is one of the relations above; {in_filter} is IN_FILTER (code, not input).
@@ -100,7 +102,7 @@ FROM (
     SELECT CASE WHEN is_object THEN json_transform(r, '"""
     + _SHAPE.replace("\n", " ")
     + """') END AS x, r, is_object, source, source_position
-    FROM (SELECT r, json_type(r) = 'OBJECT' AS is_object, source, source_position
+    FROM (SELECT r, starts_with(r::VARCHAR, '{') AS is_object, source, source_position
           FROM ({records}))
 ))
 """
