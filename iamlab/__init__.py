@@ -13,21 +13,37 @@ from iamlab.errors import IamlabError
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> (module, name there)
 _LAZY = {
-    "Request": "iamlab.policy.request",
-    "Policy": "iamlab.policy.request",
-    "PolicySet": "iamlab.policy.request",
+    # workspace: evidence in, tables out
+    "Workspace": ("iamlab.workspace", "Workspace"),
+    # denials: what AWS said
+    "parse_denial": ("iamlab.denials", "parse"),
+    "ParsedDenial": ("iamlab.denials", "ParsedDenial"),
+    # snapshot: the IAM configuration at a point in time
+    "load_snapshot": ("iamlab.snapshot", "load"),
+    "Snapshot": ("iamlab.snapshot", "Snapshot"),
+    "simulate": ("iamlab.snapshot", "simulate"),
+    # policy: the offline evaluation engine
+    "evaluate": ("iamlab.policy", "evaluate"),
+    "validate": ("iamlab.policy", "validate"),
+    "Decision": ("iamlab.policy", "Decision"),
+    "Request": ("iamlab.policy", "Request"),
+    "Policy": ("iamlab.policy", "Policy"),
+    "PolicySet": ("iamlab.policy", "PolicySet"),
+    # aws: read-only calls
+    "whoami": ("iamlab.aws", "whoami"),
+    "collect": ("iamlab.aws", "collect"),
 }
 
 __all__ = ["IamlabError", "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _LAZY:
         raise AttributeError(f"module 'iamlab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, attr = _LAZY[name]
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 

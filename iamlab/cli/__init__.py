@@ -16,6 +16,7 @@ from iamlab.errors import IamlabError
 
 # Command modules, in the order ``iamlab --help`` lists them.
 COMMAND_MODULES = [
+    "iamlab.cli.demo",
     "iamlab.cli.aws",
     "iamlab.cli.cases",
     "iamlab.cli.denials",
