@@ -340,3 +340,13 @@ def test_allow_that_needs_no_absent_key_makes_the_allow_final() -> None:
     assert d.allowed and d.missing_context == ("aws:RequestedRegion",)
     d = run(identity=[doc(maybe, allow())])
     assert d.allowed and d.missing_context == ()
+
+
+def test_implicit_deny_names_the_step_where_aws_stops_and_keeps_every_lacking_layer() -> None:
+    d = run(permissions_boundary=[doc(allow("ec2:*"))], scp=[[doc(allow("ec2:*"))]])
+    assert d.decision == "implicit_deny"
+    assert d.denied_by == ("scp",) and d.policy_type == "service control policy"
+    assert d.lacking_allow == ("scp", "identity", "permissions_boundary")
+    assert "lacking an Allow: scp, identity, permissions_boundary" in str(d)
+    assert d.to_dict()["lacking_allow"] == ["scp", "identity", "permissions_boundary"]
+    assert run(identity=[FULL]).lacking_allow == ()

@@ -213,7 +213,11 @@ def evaluate(
         )
 
     def finish(
-        decision: str, denied_by: tuple[str, ...], deciding: tuple, missing: tuple[str, ...]
+        decision: str,
+        denied_by: tuple[str, ...],
+        deciding: tuple,
+        missing: tuple[str, ...],
+        lacking: tuple[str, ...] = (),
     ) -> Decision:
         if missing:
             notes.append(
@@ -233,6 +237,7 @@ def evaluate(
             res_account,
             tuple(layers),
             deciding,
+            lacking,
         )
 
     if denies:
@@ -310,7 +315,10 @@ def evaluate(
         missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + unsure)
         return finish("allow", (), deciding, missing)
     missing = _missing([r for r in checked if r[4] == "Allow" and r[10]]) if checked else ()
-    return finish("implicit_deny", _ordered(failing), (), missing)
+    # AWS evaluates the steps in order and stops at the first that denies, so
+    # that layer is the one it reports; the others are kept in lacking_allow.
+    lacking = _ordered(failing)
+    return finish("implicit_deny", lacking[:1], (), missing, lacking)
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:

@@ -114,11 +114,14 @@ class Decision:
 
     ``decision`` is one of DECISIONS; ``denied_by`` lists the layers that
     denied (empty on allow): for an explicit deny every layer holding a
-    matching Deny; for an implicit deny every layer that lacks a needed Allow
-    on the closest way to an allow (same account: identity side first, then a
-    resource-policy grant; aws-facts 4.1-4.3), in AWS's evaluation order. A
-    role's trust policy is reported as layer ``trust``. ``policy_type`` is the
-    error-message phrase of the first of them, the one AWS would name
+    matching Deny (4.1 step 2); for an implicit deny the one layer at which
+    AWS's ordered evaluation stops (4.1 steps 3-8: VPC endpoint, RCP, SCP,
+    resource/trust, identity, boundary, session), while ``lacking_allow``
+    lists every layer that lacks a needed Allow on the closest way to an allow
+    (same account: identity side first, then a resource-policy grant; 4.2,
+    4.3): all of them must change for the request to pass. A role's trust
+    policy is reported as layer ``trust``. ``policy_type`` is the
+    error-message phrase of ``denied_by[0]``, the one AWS would name
     (aws-facts 1.1); ``deciding`` holds the matching Deny
     statements (explicit deny) or the Allow statements that granted (allow);
     ``layers`` holds every layer with every statement and why it did or did
@@ -140,6 +143,7 @@ class Decision:
     action: str = ""
     resource: str = ""
     resource_account: str | None = None
+    lacking_allow: tuple[str, ...] = ()
     raw_layers: tuple = field(default=(), repr=False, compare=False)
     raw_deciding: tuple = field(default=(), repr=False, compare=False)
 
@@ -206,6 +210,7 @@ def make_decision(
     resource_account: str | None,
     raw_layers: tuple,
     raw_deciding: tuple,
+    lacking_allow: tuple[str, ...] = (),
 ) -> Decision:
     """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
     d = _new(Decision)
@@ -221,6 +226,7 @@ def make_decision(
         resource_account=resource_account,
         raw_layers=raw_layers,
         raw_deciding=raw_deciding,
+        lacking_allow=lacking_allow,
     )
     return d
 
@@ -245,6 +251,8 @@ def render_text(d: Decision) -> str:
     lines = [f"{head}: {d.principal} -> {d.action} on {d.resource}"]
     if d.denied_by:
         lines.append(f"denied by: {', '.join(d.denied_by)} (AWS would report: {d.policy_type})")
+    if len(d.lacking_allow) > 1:
+        lines.append(f"lacking an Allow: {', '.join(d.lacking_allow)} (each must allow)")
     if d.deciding:
         lines.append("deciding statements:")
         lines.extend(f"  - [{s.layer}] {s.ref()} {s.effect}" for s in d.deciding)
