@@ -52,7 +52,8 @@ def trail_files(data: Path) -> list[str]:
 def child_iamlab(data: Path, work: Path, files_limit: int | None) -> dict:
     from iamlab.workspace import Workspace
 
-    sources = [str(data)] if files_limit is None else trail_files(data)[:files_limit]
+    tree = data / "cloudtrail" if (data / "cloudtrail").is_dir() else data
+    sources = [str(tree)] if files_limit is None else trail_files(data)[:files_limit]
     ws_dir = work / f"ws-{files_limit or 'all'}"
     t0 = time.perf_counter()
     with Workspace(ws_dir) as ws:

@@ -27,7 +27,7 @@ from iamlab.trail.decode import Decoded, decode_file
 from iamlab.trail.discover import FileItem
 from iamlab.trail.layout import Filter
 
-BATCH_BYTES = 96 * 1024 * 1024  # decompressed bytes per DuckDB batch
+BATCH_BYTES = 32 * 1024 * 1024  # decompressed bytes per DuckDB batch (peak memory ~ 10x this)
 BATCH_FILES = 1024
 DECODED_CHUNK = 50_000  # records per staged chunk on the Python path
 MAX_REPORTED_REJECTS = 1000
