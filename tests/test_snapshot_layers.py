@@ -415,3 +415,22 @@ def test_raw_cli_outputs_saved_by_hand():
         policy = snap.resource_policy(asked)
         assert policy is not None and policy.id == owner_arn, asked
         assert statement_sids(policy) == [sid]
+
+
+def test_summary_counts_what_the_snapshot_holds(snap):
+    summary = snap.summary()
+    prod = summary["accounts"][PROD]
+    assert (prod["users"], prod["groups"], prod["roles"], prod["managed_policies"]) == (2, 1, 3, 4)
+    assert prod["resource_policies"] == {"s3": 1, "lambda": 1, "sqs": 1, "sns": 1}
+    assert summary["accounts"][DATA_ACCT]["resource_policies"] == {
+        "s3": 1,
+        "kms": 1,
+        "secretsmanager": 1,
+    }
+    assert summary["organization"] == {
+        "id": "o-exampleorg1",
+        "management_account": MGMT,
+        "scps": 4,
+        "rcps": 2,
+    }
+    assert summary["vpc_endpoint_policies"] == 1 and summary["failed_calls"] == 0

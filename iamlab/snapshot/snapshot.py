@@ -317,6 +317,36 @@ class Snapshot:
         """
         return context.derive_context(self, principal_arn, resource_arn, resource_account)
 
+    def summary(self) -> dict[str, Any]:
+        """Return counts of what the snapshot holds, per account and for the organization."""
+        accounts = {}
+        for account_id in self.accounts:
+            if account_id in self.uncollected:
+                accounts[account_id] = {"authorization_details": False}
+                continue
+            iam = self.iam(account_id)
+            accounts[account_id] = {
+                "users": len(iam.users), "groups": len(iam.groups), "roles": len(iam.roles),
+                "managed_policies": len(iam.managed),
+            }
+        index = self.resources()
+        for record in index.records():
+            entry = accounts.setdefault(record.account, {})
+            entry.setdefault("resource_policies", {}).setdefault(record.service, 0)
+            entry["resource_policies"][record.service] += 1
+        org = self.organization
+        return {
+            "root": str(self.root),
+            "accounts": accounts,
+            "vpc_endpoint_policies": len(index.endpoints),
+            "organization": None if org is None else {
+                "id": org.id, "management_account": org.management_account,
+                "scps": sum(1 for p in org.all_policies() if p.type == SCP),
+                "rcps": sum(1 for p in org.all_policies() if p.type == RCP),
+            },
+            "failed_calls": len(self.manifest.get("failed_calls") or []),
+        }
+
     def principal_arns(self) -> list[str]:
         """Return every user and role ARN the snapshot holds (for pickers and listings)."""
         return [arn for account in self.iam_accounts() for arn in self.iam(account).names()]
