@@ -281,26 +281,21 @@ def evaluate(
             "both the caller's side and the resource policy must allow (aws-facts 4.3)"
         )
     else:
-        must_rp = trust or kms_key
-        path_a = id_fail + [res_layer] if must_rp and not res_allows else id_fail
+        # Same account (4.2): a grant to the session, user or "*" allows on its
+        # own; a grant to the role ARN still needs the boundary and session
+        # policy; otherwise (no grant, or the whole account) the identity side
+        # must allow. KMS key and trust policies must allow in any case.
+        used = ("identity", "permissions_boundary", "session", res_layer)
         if grant in _UNLIMITED_GRANTS:
-            path_b: list[str] = []
+            failing, used = [], (res_layer,)
+        elif (trust or kms_key) and not res_allows:
+            failing = [res_layer]
+        elif not id_fail:
+            failing = []
         elif grant == "role":
-            path_b = limits
+            failing = limits
         else:
-            path_b = [res_layer]
-        if len(path_b) < len(path_a):
-            failing = path_b
-            used = (
-                (res_layer, "permissions_boundary", "session") if grant == "role" else (res_layer,)
-            )
-        else:
-            failing = path_a
-            used = (
-                ("identity", "permissions_boundary", "session", res_layer)
-                if must_rp
-                else ("identity", "permissions_boundary", "session")
-            )
+            failing = id_fail
     if common:
         failing = common + failing
     if not failing:
