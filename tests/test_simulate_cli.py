@@ -205,3 +205,11 @@ def test_replay_saved_as_a_case_runs_with_the_same_decision(capsys, tmp_path):
     assert main(["cases", "run", str(path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["total"], report["passed"], report["failed"]) == (1, 1, 0)
+
+
+def test_user_arn_without_its_path_is_evaluated_as_the_real_user():
+    snap = load(SNAP)
+    request = build_request(snap, f"arn:aws:iam::{PROD}:user/alice", "s3:GetObject")
+    assert request.principal == ALICE
+    session = f"arn:aws:sts::{PROD}:assumed-role/Deployer/x"
+    assert build_request(snap, session, "s3:GetObject").principal == session

@@ -105,6 +105,9 @@ def build_request(
     owner = resource_account or (
         snapshot.resource_account(resource) if resource and resource != "*" else None
     )
+    resolved = snapshot.principal(principal)
+    if resolved.kind in ("user", "role") and not resolved.external:
+        principal = resolved.entity_arn  # a user/role ARN given without its path gets it back
     return Request(
         principal=principal, action=action, resource=resource or "*",
         resource_account=owner, context=merged,
