@@ -231,3 +231,24 @@ def test_fast_matcher_agrees_with_the_wildcard_regex(patterns, text, arn) -> Non
     build = arn_regex if arn else plain_regex
     rx = compile_alternatives(build((("g", p),)) for p in patterns)
     assert bool(FastMatcher(patterns, arn=arn).match(text)) == (rx.match(text) is not None)
+
+
+def test_fast_matcher_gives_the_same_answers_after_it_compiles_itself() -> None:
+    patterns = [
+        "arn:aws:logs:*:111122223333:log-group:*",
+        "arn:aws:s3:::b/*",
+        "arn:aws:ec2:*:*:vpc/v?",
+    ]
+    texts = [
+        "arn:aws:logs:us-east-1:111122223333:log-group:x:y",
+        "arn:aws:logs:us-east-1:1:log-group:x",
+        "arn:aws:s3:::b/k",
+        "arn:aws:ec2:eu-west-1:1:vpc/v1",
+        "arn:aws:ec2:eu-west-1:1:vpc/v12",
+    ]
+    rx = compile_alternatives(arn_regex((("g", p),)) for p in patterns)
+    matcher = FastMatcher(patterns, arn=True)
+    for _ in range(20):  # past the point where the segment matcher becomes a regex
+        for t in texts:
+            assert bool(matcher.match(t)) == (rx.match(t) is not None), t
+    assert matcher.segments == ()

@@ -159,7 +159,7 @@ class FastMatcher:
     returns True or None, like a regex.
     """
 
-    __slots__ = ("everything", "exact", "prefixes", "segments", "rx")
+    __slots__ = ("everything", "exact", "prefixes", "segments", "rx", "_seg_texts", "_seg_uses")
 
     def __init__(
         self,
@@ -173,6 +173,7 @@ class FastMatcher:
         exact: set[str] = set()
         prefixes: list[str] = []
         segments: list[tuple[tuple[int, str], ...]] = []
+        seg_texts: list[str] = []
         rest: list[str] = list(extra_regexes)
         for p in patterns:
             if ignore_case:
@@ -189,9 +190,12 @@ class FastMatcher:
                 segs = _segments(p) if arn else None
                 if segs is not None:
                     segments.append(segs)
+                    seg_texts.append(p)
                 else:
                     rest.append(arn_regex((("g", p),)) if arn else plain_regex((("g", p),)))
         self.segments = tuple(segments)
+        self._seg_texts = tuple(seg_texts)
+        self._seg_uses = 0
         self.exact = frozenset(exact)
         self.prefixes = tuple(prefixes)
         self.rx = compile_alternatives(rest, ignore_case=ignore_case) if rest else None
@@ -204,6 +208,15 @@ class FastMatcher:
         ):
             return True
         if self.segments:
+            self._seg_uses += 1
+            if self._seg_uses > _JIT_AFTER:
+                # Matched often: a regex is now cheaper than the segment loop.
+                rest = [arn_regex((("g", p),)) for p in self._seg_texts]
+                if self.rx is not None:
+                    rest.append(self.rx.pattern[:-2])  # drop the trailing \Z
+                self.rx = compile_alternatives(rest)
+                self.segments = ()
+                return True if self.rx.match(text) is not None else None
             parts = text.split(":", 5)
             if len(parts) == 6:
                 for segs in self.segments:
@@ -221,6 +234,7 @@ class FastMatcher:
 
 
 _ANY, _EQ, _PREFIX = 0, 1, 2
+_JIT_AFTER = 32  # segment-matcher uses before it is compiled to a regex
 
 
 def _segments(pattern: str) -> tuple[tuple[int, str], ...] | None:
