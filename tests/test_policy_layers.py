@@ -350,3 +350,12 @@ def test_implicit_deny_names_the_step_where_aws_stops_and_keeps_every_lacking_la
     assert "lacking an Allow: scp, identity, permissions_boundary" in str(d)
     assert d.to_dict()["lacking_allow"] == ["scp", "identity", "permissions_boundary"]
     assert run(identity=[FULL]).lacking_allow == ()
+
+
+def test_request_without_principal_or_action_is_an_input_error() -> None:
+    from iamlab.errors import InputError
+
+    with pytest.raises(InputError, match="principal, action"):
+        evaluate({"action": "s3:GetObject"}, {})
+    with pytest.raises(InputError, match="service:Action"):
+        evaluate({"principal": ALICE, "action": "GetObject"}, {})

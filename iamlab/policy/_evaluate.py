@@ -124,7 +124,13 @@ def evaluate(
     reuse the same ``PolicySet`` for many requests.
     """
     if not isinstance(request, Request):
-        request = Request.from_dict(request)
+        try:
+            request = Request.from_dict(request)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(
+                f"request must be a Request or an object with principal, action and optionally "
+                f"resource, resource_account, context; got {request!r} ({exc})"
+            ) from None
     if not isinstance(policies, PolicySet):
         policies = PolicySet.from_dict(policies)
     cs = compiled_set(policies)
