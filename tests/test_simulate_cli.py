@@ -149,6 +149,7 @@ def test_text_output_names_the_decision_and_caveats(capsys):
     assert status == 1  # Deployer's identity policies do not allow sts:AssumeRole
     assert "implicit_deny" in out or "implicit deny" in out.lower()
     assert "Snapshot caveats:" in out and "session policies" in out
+    assert "  aws:PrincipalArn = arn:aws:iam::222222222222:role/ci/Deployer" in out
 
 
 def test_unknown_principal_is_a_clear_error(capsys):

@@ -80,6 +80,11 @@ class Simulation:
 
     def __str__(self) -> str:
         text = str(self.decision)
+        if self.request.context:
+            text += "\n\nRequest context:\n" + "\n".join(
+                f"  {key} = {value if isinstance(value, str) else list(value)}"
+                for key, value in sorted(self.request.context.items())
+            )
         if self.caveats:
             text += "\n\nSnapshot caveats:\n" + "\n".join(f"  - {c}" for c in self.caveats)
         return text
