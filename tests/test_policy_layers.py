@@ -359,3 +359,18 @@ def test_request_without_principal_or_action_is_an_input_error() -> None:
         evaluate({"action": "s3:GetObject"}, {})
     with pytest.raises(InputError, match="service:Action"):
         evaluate({"principal": ALICE, "action": "GetObject"}, {})
+
+
+@pytest.mark.parametrize(
+    ("policies", "fragment"),
+    [
+        ({"identity": FULL}, "policies.identity must be a list"),
+        ({"scp": [FULL]}, "policies.scp must be a list of levels"),
+        ({"resource": [FULL]}, "policies.resource must be one policy document"),
+    ],
+)
+def test_misshaped_policy_layers_are_named(policies: dict, fragment: str) -> None:
+    from iamlab.errors import InputError
+
+    with pytest.raises(InputError, match=fragment):
+        run(**policies)

@@ -112,6 +112,36 @@ def _caller(principal: str, ctx: dict[str, tuple[str, ...]]) -> Caller:
     return c
 
 
+_LIST_LAYERS = ("identity", "permissions_boundary", "vpc_endpoint")
+_LEVEL_LAYERS = ("scp", "rcp")
+
+
+def _policy_set(data: Any) -> PolicySet:
+    """A PolicySet from the case format's ``policies`` object, with shape errors named."""
+    if not isinstance(data, Mapping):
+        raise InputError(
+            f"policies must be an object of layer -> documents, got {type(data).__name__}"
+        )
+    for name in _LIST_LAYERS:
+        v = data.get(name)
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise InputError(f"policies.{name} must be a list of policy documents or null")
+    for name in _LEVEL_LAYERS:
+        v = data.get(name)
+        if v is not None and not (
+            isinstance(v, (list, tuple)) and all(isinstance(lv, (list, tuple)) for lv in v)
+        ):
+            raise InputError(
+                f"policies.{name} must be a list of levels (root first), each a list of policy "
+                "documents, or null (not in an organization)"
+            )
+    for name in ("session", "resource", "trust"):
+        v = data.get(name)
+        if isinstance(v, (list, tuple)):
+            raise InputError(f"policies.{name} must be one policy document or null, not a list")
+    return PolicySet.from_dict(data)
+
+
 def evaluate(
     request: Request | Mapping[str, Any], policies: PolicySet | Mapping[str, Any]
 ) -> Decision:
@@ -132,7 +162,7 @@ def evaluate(
                 f"resource, resource_account, context; got {request!r} ({exc})"
             ) from None
     if not isinstance(policies, PolicySet):
-        policies = PolicySet.from_dict(policies)
+        policies = _policy_set(policies)
     cs = compiled_set(policies)
     action = request.action
     if not isinstance(action, str) or ":" not in action:
