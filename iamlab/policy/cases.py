@@ -17,7 +17,6 @@ from typing import Any
 from iamlab.errors import InputError, PolicyError
 from iamlab.policy._evaluate import evaluate
 from iamlab.policy.decision import DECISIONS, LAYERS, Decision
-from iamlab.policy.request import PolicySet, Request
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,9 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
     exp = dict(case["expect"])
     name = str(case["name"])
     try:
-        d = evaluate(Request.from_dict(case["request"]), PolicySet.from_dict(case["policies"]))
+        d = evaluate(case["request"], case["policies"])
+    except InputError as exc:
+        raise InputError(f"{where} (case {name!r}): {exc}") from None
     except PolicyError as exc:
         want = exp.get("error")
         ok = want is True or (isinstance(want, str) and want.lower() in str(exc).lower())
