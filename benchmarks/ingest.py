@@ -43,7 +43,9 @@ GROUP BY 1 ORDER BY 1
 
 def trail_files(data: Path) -> list[str]:
     files = glob.glob(str(data / "**" / "*_CloudTrail_*.json.gz"), recursive=True)
-    return sorted(f for f in files if "CloudTrail-Digest" not in f and "CloudTrail-Insight" not in f)
+    return sorted(
+        f for f in files if "CloudTrail-Digest" not in f and "CloudTrail-Insight" not in f
+    )
 
 
 # --- children (each runs in its own process) ------------------------------------------------------
@@ -65,10 +67,13 @@ def child_iamlab(data: Path, work: Path, files_limit: int | None) -> dict:
             rows = ws.con.execute(DENIALS_BY_HOUR).fetchall()
             query_times.append(time.perf_counter() - q0)
     return {
-        "events": report.seen, "loaded": report.loaded, "seconds": seconds,
+        "events": report.seen,
+        "loaded": report.loaded,
+        "seconds": seconds,
         "query_first_ms": query_times[0] * 1000,
         "query_median_ms": statistics.median(query_times[1:]) * 1000,
-        "hours": len(rows), "reconciles": report.reconciles,
+        "hours": len(rows),
+        "reconciles": report.reconciles,
         "db_mb": os.path.getsize(ws_dir / "iamlab.duckdb") / 1e6,
     }
 
@@ -137,8 +142,12 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--data", type=Path, help="reuse a folder made by iamlab.sample.generate")
     ap.add_argument("--work", type=Path, help="scratch folder (default: a temp dir)")
-    ap.add_argument("--pandas-events", type=int, default=100_000,
-                    help="events to give pandas (a subset; its rate is extrapolated)")
+    ap.add_argument(
+        "--pandas-events",
+        type=int,
+        default=100_000,
+        help="events to give pandas (a subset; its rate is extrapolated)",
+    )
     ap.add_argument("--skip-auto", action="store_true", help="do not run DuckDB auto-detect")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -163,8 +172,11 @@ def main() -> int:
         data = work / "sample"
         t0 = time.perf_counter()
         generate(data, events=args.events)
-        print(f"generated {args.events:,} events with iamlab.sample.generate in "
-              f"{time.perf_counter() - t0:.0f}s -> {data}", flush=True)
+        print(
+            f"generated {args.events:,} events with iamlab.sample.generate in "
+            f"{time.perf_counter() - t0:.0f}s -> {data}",
+            flush=True,
+        )
     files = trail_files(data)
     size = sum(os.path.getsize(f) for f in files)
     print(f"{len(files):,} S3 log files, {size / 1e6:,.0f} MB gzip, under {data}", flush=True)
@@ -196,28 +208,44 @@ def main() -> int:
     rp, peakp = run_child(["--child", "pandas", str(data), str(work), str(pf)])
     rp["peak_mb"] = peakp
     label = "pandas.json_normalize" + (
-        f" (subset: {rp['events']:,} events in {pf} files, rate extrapolated)" if pf < len(files) else ""
+        f" (subset: {rp['events']:,} events in {pf} files, rate extrapolated)"
+        if pf < len(files)
+        else ""
     )
     results[label] = rp
 
     print()
-    print(f"{'method':<72} {'events':>10} {'seconds':>9} {'events/s':>10} {'peak MB':>8} {'iamlab x':>9}")
+    print(
+        f"{'method':<72} {'events':>10} {'seconds':>9} {'events/s':>10} {'peak MB':>8} "
+        f"{'iamlab x':>9}"
+    )
     ours = results["iamlab"]["events"] / results["iamlab"]["seconds"]
     for name, r in results.items():
         rate = r["events"] / r["seconds"]
-        print(f"{name:<72} {r['events']:>10,} {r['seconds']:>9.1f} {rate:>10,.0f} "
-              f"{r['peak_mb']:>8,.0f} {ours / rate:>9.2f}")
+        print(
+            f"{name:<72} {r['events']:>10,} {r['seconds']:>9.1f} {rate:>10,.0f} "
+            f"{r['peak_mb']:>8,.0f} {ours / rate:>9.2f}"
+        )
     print()
-    print(f"iamlab on 1/4 of the files: {r4['events']:,} events, peak {r4['peak_mb']:,.0f} MB "
-          f"(all files: {results['iamlab']['peak_mb']:,.0f} MB)")
-    print(f"denial count by hour over {results['iamlab']['loaded']:,} events "
-          f"({results['iamlab']['hours']} hours): first {results['iamlab']['query_first_ms']:.1f} ms, "
-          f"median {results['iamlab']['query_median_ms']:.1f} ms")
-    print(f"report reconciles: {results['iamlab']['reconciles']}; workspace size "
-          f"{results['iamlab']['db_mb']:,.0f} MB")
+    print(
+        f"iamlab on 1/4 of the files: {r4['events']:,} events, peak {r4['peak_mb']:,.0f} MB "
+        f"(all files: {results['iamlab']['peak_mb']:,.0f} MB)"
+    )
+    print(
+        f"denial count by hour over {results['iamlab']['loaded']:,} events "
+        f"({results['iamlab']['hours']} hours): "
+        f"first {results['iamlab']['query_first_ms']:.1f} ms, "
+        f"median {results['iamlab']['query_median_ms']:.1f} ms"
+    )
+    print(
+        f"report reconciles: {results['iamlab']['reconciles']}; workspace size "
+        f"{results['iamlab']['db_mb']:,.0f} MB"
+    )
     print()
-    print("targets: iamlab >= 2x DuckDB auto-detect, >= 8x pandas, >= 0.6x gzip -dc; "
-          "peak < 1536 MB; query < 100 ms")
+    print(
+        "targets: iamlab >= 2x DuckDB auto-detect, >= 8x pandas, >= 0.6x gzip -dc; "
+        "peak < 1536 MB; query < 100 ms"
+    )
     return 0
 
 

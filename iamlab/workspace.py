@@ -76,7 +76,9 @@ class Workspace:
         if not read_only:
             self.path.mkdir(parents=True, exist_ok=True)
         elif not (self.path / DB_NAME).exists():
-            raise InputError(f"No workspace at {str(self.path)!r} (no {DB_NAME}); load evidence first")
+            raise InputError(
+                f"No workspace at {str(self.path)!r} (no {DB_NAME}); load evidence first"
+            )
         self.evidence_dir = self.path / "evidence"
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(
             str(self.path / DB_NAME), read_only=read_only
@@ -149,8 +151,12 @@ class Workspace:
         }
         self.con.execute(
             "INSERT INTO loads (load_id, started_at, sources, options) VALUES ($id, $t, $s, $o)",
-            {"id": load_id, "t": datetime.now(timezone.utc),
-             "s": json.dumps([str(s) for s in sources]), "o": json.dumps(options)},
+            {
+                "id": load_id,
+                "t": datetime.now(timezone.utc),
+                "s": json.dumps([str(s) for s in sources]),
+                "o": json.dumps(options),
+            },
         )
         found: list[Discovered] = []
         downloaded = 0
@@ -211,13 +217,17 @@ class Workspace:
             raise InputError(f"since ({s.isoformat()}) is after until ({u.isoformat()})")
         accts = None
         if accounts:
-            accts = frozenset(str(a).strip() for a in ([accounts] if isinstance(accounts, str) else accounts))
+            accts = frozenset(
+                str(a).strip() for a in ([accounts] if isinstance(accounts, str) else accounts)
+            )
             bad = [a for a in accts if not _ACCOUNT.match(a)]
             if bad:
                 raise InputError(f"Not an AWS account id: {bad[0]!r}; an account id has 12 digits")
         regs = None
         if regions:
-            regs = frozenset(str(r).strip() for r in ([regions] if isinstance(regions, str) else regions))
+            regs = frozenset(
+                str(r).strip() for r in ([regions] if isinstance(regions, str) else regions)
+            )
         return Filter(since=s, until=u, accounts=accts, regions=regs)
 
     @staticmethod
@@ -237,8 +247,9 @@ class Workspace:
         for source, counts in result.counts.items():
             arg = owner.get(source)
             if arg is None:  # an S3 object that failed before it became a file
-                arg = next((i for i, d in enumerate(found)
-                            if any(r[0] == source for r in d.rejects)), 0)
+                arg = next(
+                    (i for i, d in enumerate(found) if any(r[0] == source for r in d.rejects)), 0
+                )
                 per_arg[arg].files += 1
             c = per_arg[arg]
             if counts.skipped:
@@ -251,14 +262,22 @@ class Workspace:
             c.loaded += loaded
             c.duplicates += counts.seen - counts.rejected - counts.filtered - loaded
         return LoadReport(
-            load_id=load_id, sources=per_arg, skipped=skipped, rejected=result.rejected,
+            load_id=load_id,
+            sources=per_arg,
+            skipped=skipped,
+            rejected=result.rejected,
             files_read=result.files_read,
         )
 
     # --- denials (added by the denials helper) --------------------------------------------------
 
-    def denials(self, principal: str | None = None, since: Any = None, until: Any = None,
-                cause: str | None = None):
+    def denials(
+        self,
+        principal: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        cause: str | None = None,
+    ):
         """Return the denials as a pandas DataFrame (see ``iamlab.denials.frame``)."""
         from iamlab.denials import frame
 

@@ -53,8 +53,12 @@ def make_record(
             "accountId": account,
             "accessKeyId": "ASIAEXAMPLE",
             "sessionContext": {
-                "sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{account}:role/dev",
-                                  "accountId": account, "userName": "dev"},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": f"arn:aws:iam::{account}:role/dev",
+                    "accountId": account,
+                    "userName": "dev",
+                },
                 "attributes": {"creationDate": "2026-03-01T00:00:00Z", "mfaAuthenticated": "false"},
             },
         },
@@ -79,13 +83,21 @@ def make_record(
 
 
 def trail_path(
-    root: Path, account: str, region: str, delivered: datetime, org: str | None = None,
-    suffix: str = ".json.gz", unique: str | None = None,
+    root: Path,
+    account: str,
+    region: str,
+    delivered: datetime,
+    org: str | None = None,
+    suffix: str = ".json.gz",
+    unique: str | None = None,
 ) -> Path:
     """The S3 export path of a log file delivered at ``delivered`` (aws-facts.md 3.1)."""
     unique = unique or f"U{next(_ids):015d}"
-    parts = [root, "AWSLogs"] + ([org] if org else []) + [account, "CloudTrail", region,
-                                                            f"{delivered:%Y}", f"{delivered:%m}", f"{delivered:%d}"]
+    parts = (
+        [root, "AWSLogs"]
+        + ([org] if org else [])
+        + [account, "CloudTrail", region, f"{delivered:%Y}", f"{delivered:%m}", f"{delivered:%d}"]
+    )
     folder = Path(*parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{account}_CloudTrail_{region}_{delivered:%Y%m%dT%H%MZ}_{unique}{suffix}"
@@ -99,8 +111,13 @@ def write_trail_file(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def write_day(root: Path, account: str, region: str, day: datetime, n: int = 3, **kw) -> tuple[Path, list[dict]]:
-    """One log file for ``day`` (records at 10:00 + i min), delivered at 10:30; returns (path, records)."""
+def write_day(
+    root: Path, account: str, region: str, day: datetime, n: int = 3, **kw
+) -> tuple[Path, list[dict]]:
+    """One log file for ``day`` (records at 10:00 + i min), delivered at 10:30.
+
+    Returns (path, records).
+    """
     records = [make_record(day.replace(hour=10, minute=i), account, region, **kw) for i in range(n)]
     path = trail_path(root, account, region, day.replace(hour=10, minute=30))
     return write_trail_file(path, records), records

@@ -12,13 +12,29 @@ from iamlab.cli import main
 def test_load_prints_report_per_source(tmp_path, capsys):
     write_day(tmp_path / "logs", "111122223333", "us-east-1", utc(2026, 3, 3))
     (tmp_path / "broken.json").write_text('{"Records": [')
-    status = main(["load", str(tmp_path / "logs"), str(tmp_path / "broken.json"),
-                   "--workspace", str(tmp_path / "ws"), "--quiet"])
+    status = main(
+        [
+            "load",
+            str(tmp_path / "logs"),
+            str(tmp_path / "broken.json"),
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--quiet",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("source"))
-    assert header.split() == ["source", "files", "records", "loaded", "duplicates", "rejected", "filtered"]
+    assert header.split() == [
+        "source",
+        "files",
+        "records",
+        "loaded",
+        "duplicates",
+        "rejected",
+        "filtered",
+    ]
     logs_row = next(line for line in lines if line.startswith(str(tmp_path / "logs")))
     assert logs_row.split()[1:] == ["1", "3", "3", "0", "0", "0"]
     broken_row = next(line for line in lines if line.startswith(str(tmp_path / "broken.json")))
@@ -29,11 +45,31 @@ def test_load_prints_report_per_source(tmp_path, capsys):
 def test_load_json_and_filters(tmp_path, capsys):
     write_day(tmp_path / "logs", "111122223333", "us-east-1", utc(2026, 3, 3))
     write_day(tmp_path / "logs", "111122223333", "eu-west-1", utc(2026, 3, 3))
-    status = main(["load", str(tmp_path / "logs"), "-w", str(tmp_path / "ws"), "--quiet", "--json",
-                   "--region", "eu-west-1", "--account", "111122223333", "--since", "2026-03-03"])
+    status = main(
+        [
+            "load",
+            str(tmp_path / "logs"),
+            "-w",
+            str(tmp_path / "ws"),
+            "--quiet",
+            "--json",
+            "--region",
+            "eu-west-1",
+            "--account",
+            "111122223333",
+            "--since",
+            "2026-03-03",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert status == 0
-    assert report["totals"] == {"seen": 3, "loaded": 3, "duplicates": 0, "rejected": 0, "filtered": 0}
+    assert report["totals"] == {
+        "seen": 3,
+        "loaded": 3,
+        "duplicates": 0,
+        "rejected": 0,
+        "filtered": 0,
+    }
     assert report["sources"][0]["files_pruned"] == 1
 
 

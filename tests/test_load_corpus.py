@@ -17,8 +17,13 @@ def test_malformed_cloudgrappler_file_is_rejected_and_the_rest_loads(workspace, 
     # the file is 965 bytes long and breaks at its end: line 26
     assert rejected.source_position[0].startswith("line 26 column")
     assert "byte 965" in rejected.source_position[0]
-    loaded = workspace.sql("SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source")
-    assert list(loaded.source) == [str(folder / "cloudtrail.json"), str(folder / "cloudtrail_singleline.json")]
+    loaded = workspace.sql(
+        "SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source"
+    )
+    assert list(loaded.source) == [
+        str(folder / "cloudtrail.json"),
+        str(folder / "cloudtrail_singleline.json"),
+    ]
     assert report.loaded == 2 and report.rejected_count == 1 and report.reconciles
     assert report.sources[0].files == 3
 
@@ -34,7 +39,8 @@ def test_logstash_ndjson_extra_keys_do_not_break_anything(workspace, corpus):
     first = lines[0]
     row = workspace.sql(
         "SELECT event_time, raw->>'$.\"@version\"' AS version, event_name, principal_arn "
-        "FROM events WHERE event_id = $id", {"id": first["eventID"]}
+        "FROM events WHERE event_id = $id",
+        {"id": first["eventID"]},
     ).iloc[0]
     assert row.event_time.isoformat().startswith(first["@timestamp"][:19])
     assert row.version == first["@version"]
@@ -50,7 +56,9 @@ def test_lookup_events_string_is_decoded(workspace, corpus):
     assert row.event_id == "d647586b-b713-46af-b7f9-512c7f5145dd"
     assert row.error_code == "AccessDenied"
     assert row.principal_type == "AssumedRole"
-    assert row.session_issuer_arn.endswith("role/eks-bootstrap-template-ws-EKSNodegroupRole-E1potkq4Auqa")
+    assert row.session_issuer_arn.endswith(
+        "role/eks-bootstrap-template-ws-EKSNodegroupRole-E1potkq4Auqa"
+    )
     assert row.aws_region == "us-west-2" and bool(row.read_only) is True
     assert json.loads(row.tls_details)["tlsVersion"] == "TLSv1.3"
     assert row.source_position == "Events[0]"
@@ -61,7 +69,9 @@ def test_trailscraper_plain_and_gzip_hold_the_same_records(workspace, corpus):
     report = workspace.load(folder, progress=False)
     # two files with the same two events: two loaded, two duplicates
     assert (report.seen, report.loaded, report.duplicates) == (4, 2, 2)
-    rows = workspace.sql("SELECT event_id, event_time, source_position FROM events ORDER BY event_time")
+    rows = workspace.sql(
+        "SELECT event_id, event_time, source_position FROM events ORDER BY event_time"
+    )
     assert list(rows.source_position) == ["Records[0]", "Records[1]"]
     assert str(rows.event_time[0]) == "2017-12-11 15:01:51+00:00"
 
@@ -94,4 +104,6 @@ def test_whole_corpus_reconciles_with_the_tables(workspace, corpus):
     events = workspace.sql("SELECT count(*) AS n FROM events").n[0]
     rejected = workspace.sql("SELECT count(*) AS n FROM rejected").n[0]
     assert events == report.loaded and rejected == report.rejected_count
-    assert report.seen == report.loaded + report.duplicates + report.rejected_count + report.filtered
+    assert (
+        report.seen == report.loaded + report.duplicates + report.rejected_count + report.filtered
+    )

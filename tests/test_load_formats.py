@@ -23,8 +23,16 @@ def test_s3_export_plain_and_org_trail_gzip_and_plain(workspace, tmp_path):
     b = [make_record(account="444455556666", region="eu-west-1") for _ in range(2)]
     write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)), a)
     write_trail_file(
-        trail_path(tmp_path, "444455556666", "eu-west-1", utc(2026, 3, 2, 11, 0), org="o-abcdefghij",
-                   suffix=".json"), b)
+        trail_path(
+            tmp_path,
+            "444455556666",
+            "eu-west-1",
+            utc(2026, 3, 2, 11, 0),
+            org="o-abcdefghij",
+            suffix=".json",
+        ),
+        b,
+    )
     report = workspace.load(tmp_path / "AWSLogs", progress=False)
     assert (report.seen, report.loaded, report.rejected_count) == (5, 5, 0)
     ev = _events(workspace)
@@ -37,10 +45,21 @@ def test_s3_export_plain_and_org_trail_gzip_and_plain(workspace, tmp_path):
 
 def test_digest_and_insight_files_are_skipped_by_name_and_by_shape(workspace, tmp_path):
     logs = tmp_path / "AWSLogs" / "111122223333"
-    digest = {"awsAccountId": "111122223333", "digestStartTime": "2026-03-02T10:00:00Z",
-              "digestEndTime": "2026-03-02T11:00:00Z", "logFiles": []}
-    by_name = logs / "CloudTrail-Digest" / "us-east-1" / "2026" / "03" / "02" / (
-        "111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20260302T110000Z.json.gz")
+    digest = {
+        "awsAccountId": "111122223333",
+        "digestStartTime": "2026-03-02T10:00:00Z",
+        "digestEndTime": "2026-03-02T11:00:00Z",
+        "logFiles": [],
+    }
+    by_name = (
+        logs
+        / "CloudTrail-Digest"
+        / "us-east-1"
+        / "2026"
+        / "03"
+        / "02"
+        / ("111122223333_CloudTrail-Digest_us-east-1_main_us-east-1_20260302T110000Z.json.gz")
+    )
     by_name.parent.mkdir(parents=True)
     by_name.write_bytes(gzip.compress(json.dumps(digest).encode()))
     insight = logs / "CloudTrail-Insight" / "us-east-1" / "2026" / "03" / "02" / "x.json.gz"
@@ -49,8 +68,9 @@ def test_digest_and_insight_files_are_skipped_by_name_and_by_shape(workspace, tm
     # a digest hiding under a log-file name: recognised by its shape
     disguised = trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30))
     disguised.write_bytes(gzip.compress(json.dumps(digest).encode()))
-    good = write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 35)),
-                            [make_record()])
+    good = write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 35)), [make_record()]
+    )
     report = workspace.load(tmp_path, progress=False)
     reasons = dict(report.skipped)
     assert "digest" in reasons[str(disguised)]
@@ -71,9 +91,13 @@ def test_insights_records_are_not_loaded_as_api_events(workspace, tmp_path):
 
 def test_lookup_events_output_and_console_downloads(workspace, tmp_path):
     recs = [make_record() for _ in range(4)]
-    lookup = {"Events": [{"EventId": r["eventID"], "EventName": r["eventName"],
-                          "CloudTrailEvent": json.dumps(r)} for r in recs[:2]],
-              "NextToken": "abc"}
+    lookup = {
+        "Events": [
+            {"EventId": r["eventID"], "EventName": r["eventName"], "CloudTrailEvent": json.dumps(r)}
+            for r in recs[:2]
+        ],
+        "NextToken": "abc",
+    }
     (tmp_path / "lookup.json").write_text(json.dumps(lookup))
     (tmp_path / "console-records.json").write_text(json.dumps({"Records": [recs[2]]}))
     (tmp_path / "console-list.json").write_text(json.dumps([recs[3]]))
@@ -87,8 +111,13 @@ def test_lookup_events_output_and_console_downloads(workspace, tmp_path):
 
 def test_lookup_events_with_a_broken_string_rejects_that_event_only(workspace, tmp_path):
     ok = make_record()
-    doc = {"Events": [{"CloudTrailEvent": json.dumps(ok)}, {"CloudTrailEvent": '{"eventID": "x", '},
-                      {"EventId": "no-payload"}]}
+    doc = {
+        "Events": [
+            {"CloudTrailEvent": json.dumps(ok)},
+            {"CloudTrailEvent": '{"eventID": "x", '},
+            {"EventId": "no-payload"},
+        ]
+    }
     (tmp_path / "lookup.json").write_text(json.dumps(doc))
     report = workspace.load(tmp_path / "lookup.json", progress=False)
     rej = _rejected(workspace)
@@ -99,19 +128,35 @@ def test_lookup_events_with_a_broken_string_rejects_that_event_only(workspace, t
 
 
 def test_lake_get_query_results_with_eventjson_and_with_columns(workspace, tmp_path):
-    a, b = make_record(errorCode="AccessDenied", errorMessage="User: x is not authorized"), make_record()
-    with_json = {"QueryStatus": "FINISHED", "QueryResultRows": [
-        [{"eventid": a["eventID"]}, {"eventjson": json.dumps(a)}]]}
-    columns = {"QueryStatus": "FINISHED", "QueryResultRows": [[
-        {"eventid": b["eventID"]}, {"eventtime": "2026-03-02 10:00:00.000"},
-        {"eventsource": "s3.amazonaws.com"}, {"eventname": "GetObject"}, {"awsregion": "us-east-1"},
-        {"errorcode": "AccessDenied"},
-        {"useridentity": "{type=AssumedRole, principalid=AROAEXAMPLE:alice, "
-                         "arn=arn:aws:sts::111122223333:assumed-role/dev/alice, accountid=111122223333, "
-                         "sessioncontext={sessionissuer={arn=arn:aws:iam::111122223333:role/dev}}}"},
-        {"requestparameters": "{bucketName=reports, key=q.csv}"},
-        {"readonly": "true"}, {"recipientaccountid": "111122223333"},
-    ]]}
+    a, b = (
+        make_record(errorCode="AccessDenied", errorMessage="User: x is not authorized"),
+        make_record(),
+    )
+    with_json = {
+        "QueryStatus": "FINISHED",
+        "QueryResultRows": [[{"eventid": a["eventID"]}, {"eventjson": json.dumps(a)}]],
+    }
+    columns = {
+        "QueryStatus": "FINISHED",
+        "QueryResultRows": [
+            [
+                {"eventid": b["eventID"]},
+                {"eventtime": "2026-03-02 10:00:00.000"},
+                {"eventsource": "s3.amazonaws.com"},
+                {"eventname": "GetObject"},
+                {"awsregion": "us-east-1"},
+                {"errorcode": "AccessDenied"},
+                {
+                    "useridentity": "{type=AssumedRole, principalid=AROAEXAMPLE:alice, "
+                    "arn=arn:aws:sts::111122223333:assumed-role/dev/alice, accountid=111122223333, "
+                    "sessioncontext={sessionissuer={arn=arn:aws:iam::111122223333:role/dev}}}"
+                },
+                {"requestparameters": "{bucketName=reports, key=q.csv}"},
+                {"readonly": "true"},
+                {"recipientaccountid": "111122223333"},
+            ]
+        ],
+    }
     (tmp_path / "q1.json").write_text(json.dumps(with_json))
     (tmp_path / "q2.json").write_text(json.dumps(columns))
     report = workspace.load(tmp_path, progress=False)
@@ -133,8 +178,15 @@ def _lake_csv(records: list[dict]) -> bytes:
     w = csv.writer(out)
     w.writerow(["eventid", "eventtime", "eventname", "errorcode", "eventjson"])
     for r in records:
-        w.writerow([r["eventID"], r["eventTime"].replace("T", " ").replace("Z", ".000"),
-                    r["eventName"], r.get("errorCode", ""), json.dumps(r)])
+        w.writerow(
+            [
+                r["eventID"],
+                r["eventTime"].replace("T", " ").replace("Z", ".000"),
+                r["eventName"],
+                r.get("errorCode", ""),
+                json.dumps(r),
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -161,25 +213,31 @@ def test_ndjson_and_json_arrays_with_a_malformed_line(workspace, tmp_path):
     report = workspace.load(tmp_path, progress=False)
     assert report.loaded == 3 and report.rejected_count == 2 and report.reconciles
     rej = _rejected(workspace)
-    reasons = dict(zip(rej.source_position, rej.reason))
+    reasons = dict(zip(rej.source_position, rej.reason, strict=True))
     assert reasons["line 2 column 2"].startswith("malformed JSON")
     assert reasons["[1]"] == "record is not a JSON object"
 
 
 def test_bad_files_are_rejected_with_reasons_and_never_stop_the_others(workspace, tmp_path):
-    good = write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
-                            [make_record(), make_record()])
+    good = write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
+        [make_record(), make_record()],
+    )
     full = gzip.compress(json.dumps({"Records": [make_record()]}).encode())
     truncated = trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 35))
     truncated.write_bytes(full[: len(full) // 2])
-    not_ct = trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 40), suffix=".json")
+    not_ct = trail_path(
+        tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 40), suffix=".json"
+    )
     not_ct.write_text('{"hello": "world"}')
     no_time = make_record()
     del no_time["eventTime"]
     bad_time = make_record(eventTime="yesterday")
     no_id = make_record(eventID="")
-    mixed = write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 45)),
-                             [no_time, bad_time, no_id, make_record()])
+    mixed = write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 45)),
+        [no_time, bad_time, no_id, make_record()],
+    )
     report = workspace.load(tmp_path, progress=False)
     assert report.loaded == 3 and report.rejected_count == 5 and report.reconciles
     rej = _rejected(workspace).set_index(["source", "source_position"]).reason
@@ -192,8 +250,10 @@ def test_bad_files_are_rejected_with_reasons_and_never_stop_the_others(workspace
 
 
 def test_oversized_object_is_rejected(workspace, tmp_path):
-    big = write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
-                           [make_record(userAgent="x" * 5000)])
+    big = write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
+        [make_record(userAgent="x" * 5000)],
+    )
     small = write_trail_file(tmp_path / "small.json", [make_record()])
     report = workspace.load(tmp_path, progress=False, max_object_bytes=4000)
     rej = _rejected(workspace)

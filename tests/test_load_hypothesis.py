@@ -13,12 +13,17 @@ from hypothesis import strategies as st
 NAMES = [
     "111122223333_CloudTrail_us-east-1_20260302T1030Z_abcdEFGH12345678.json.gz",
     "111122223333_CloudTrail_us-east-1_20260302T1030Z_abcdEFGH12345678.json",
-    "export.json", "events.ndjson", "result_1.csv", "result_1.csv.gz", "lookup.json",
+    "export.json",
+    "events.ndjson",
+    "result_1.csv",
+    "result_1.csv.gz",
+    "lookup.json",
 ]
 _dirs = itertools.count()
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _valid_payloads():
@@ -28,9 +33,13 @@ def _valid_payloads():
         "\n".join(json.dumps(r) for r in recs).encode(),
         json.dumps({"Events": [{"CloudTrailEvent": json.dumps(r)} for r in recs]}).encode(),
         json.dumps({"QueryResultRows": [[{"eventjson": json.dumps(r)}] for r in recs]}).encode(),
-        b"eventid,eventtime,eventjson\n" + b"\n".join(
-            f'{r["eventID"]},{r["eventTime"]},"{json.dumps(r).replace(chr(34), chr(34) * 2)}"'.encode()
-            for r in recs),
+        b"eventid,eventtime,eventjson\n"
+        + b"\n".join(
+            (
+                f'{r["eventID"]},{r["eventTime"]},"{json.dumps(r).replace(chr(34), chr(34) * 2)}"'
+            ).encode()
+            for r in recs
+        ),
     ]
 
 
@@ -45,7 +54,10 @@ def _check(workspace, tmp_path, name: str, data: bytes) -> None:
     s = report.sources[0]
     assert s.seen == s.loaded + s.duplicates + s.rejected + s.filtered
     assert workspace.sql("SELECT count(*) AS n FROM events").n[0] - before_events == report.loaded
-    assert workspace.sql("SELECT count(*) AS n FROM rejected").n[0] - before_rejected == report.rejected_count
+    assert (
+        workspace.sql("SELECT count(*) AS n FROM rejected").n[0] - before_rejected
+        == report.rejected_count
+    )
     assert s.files == 1 and report.files_read == [str(folder / name)]
 
 
@@ -56,8 +68,13 @@ def test_random_bytes_never_raise_and_reconcile(workspace, tmp_path, name, data)
 
 
 @SETTINGS
-@given(name=st.sampled_from(NAMES), which=st.integers(0, 4), cut=st.floats(0, 1),
-       compress=st.booleans(), flip=st.integers(-1, 10_000))
+@given(
+    name=st.sampled_from(NAMES),
+    which=st.integers(0, 4),
+    cut=st.floats(0, 1),
+    compress=st.booleans(),
+    flip=st.integers(-1, 10_000),
+)
 def test_truncated_or_corrupted_evidence_never_raises_and_reconciles(
     workspace, tmp_path, name, which, cut, compress, flip
 ):

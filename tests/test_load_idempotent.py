@@ -9,7 +9,9 @@ from conftest import make_record, trail_path, utc, write_trail_file
 
 def test_second_load_adds_nothing_and_reports_duplicates(workspace, tmp_path):
     recs = [make_record() for _ in range(5)]
-    write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)), recs)
+    write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)), recs
+    )
     first = workspace.load(tmp_path, progress=False)
     second = workspace.load(tmp_path, progress=False)
     assert (first.loaded, first.duplicates) == (5, 0)
@@ -21,10 +23,16 @@ def test_second_load_adds_nothing_and_reports_duplicates(workspace, tmp_path):
 def test_same_event_in_s3_export_lookup_events_and_lake_is_loaded_once(workspace, tmp_path):
     shared = make_record(errorCode="AccessDenied")
     only_s3 = make_record()
-    s3 = write_trail_file(trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
-                          [shared, only_s3])
-    (tmp_path / "lookup.json").write_text(json.dumps({"Events": [{"CloudTrailEvent": json.dumps(shared)}]}))
-    (tmp_path / "lake.json").write_text(json.dumps({"QueryResultRows": [[{"eventjson": json.dumps(shared)}]]}))
+    s3 = write_trail_file(
+        trail_path(tmp_path, "111122223333", "us-east-1", utc(2026, 3, 2, 10, 30)),
+        [shared, only_s3],
+    )
+    (tmp_path / "lookup.json").write_text(
+        json.dumps({"Events": [{"CloudTrailEvent": json.dumps(shared)}]})
+    )
+    (tmp_path / "lake.json").write_text(
+        json.dumps({"QueryResultRows": [[{"eventjson": json.dumps(shared)}]]})
+    )
     report = workspace.load(tmp_path, progress=False)
     assert (report.seen, report.loaded, report.duplicates) == (4, 2, 2)
     row = workspace.sql("SELECT source FROM events WHERE event_id = $id", {"id": shared["eventID"]})

@@ -38,17 +38,25 @@ def test_window_account_and_region_prune_files_and_filter_records(workspace, tre
     for (acct, region, d), (path, _) in files.items():
         if acct == B or region == "eu-west-1" or d in (1, 2, 8, 9):
             _poison(path)
-    report = workspace.load(root, since="2026-03-04T10:01:00Z", until="2026-03-06T10:00:30Z",
-                            accounts=[A], regions=["us-east-1"], progress=False)
+    report = workspace.load(
+        root,
+        since="2026-03-04T10:01:00Z",
+        until="2026-03-06T10:00:30Z",
+        accounts=[A],
+        regions=["us-east-1"],
+        progress=False,
+    )
     assert report.rejected_count == 0  # no poisoned file was opened
     # the day before and after the window are read (a day of slack for late delivery)
     read = {p for p in report.files_read}
     assert read == {str(files[(A, "us-east-1", d)][0]) for d in (3, 4, 5, 6, 7)}
     loaded = set(workspace.sql("SELECT event_id FROM events").event_id)
     # day 4: 10:01 and 10:02 (since is inclusive); day 5: all; day 6: 10:00 only
-    expected = ({r["eventID"] for r in files[(A, "us-east-1", 4)][1][1:]}
-                | {r["eventID"] for r in files[(A, "us-east-1", 5)][1]}
-                | {files[(A, "us-east-1", 6)][1][0]["eventID"]})
+    expected = (
+        {r["eventID"] for r in files[(A, "us-east-1", 4)][1][1:]}
+        | {r["eventID"] for r in files[(A, "us-east-1", 5)][1]}
+        | {files[(A, "us-east-1", 6)][1][0]["eventID"]}
+    )
     assert loaded == expected
     assert report.filtered == 15 - len(expected) and report.reconciles
 
@@ -57,8 +65,9 @@ def test_a_record_delivered_late_is_still_found(workspace, tmp_path):
     # a 23:58 event delivered after midnight lands in the next day's folder
     late = make_record(utc(2026, 3, 4, 23, 58))
     write_trail_file(trail_path(tmp_path, A, "us-east-1", utc(2026, 3, 5, 0, 4)), [late])
-    report = workspace.load(tmp_path, since="2026-03-04T00:00:00Z", until="2026-03-04T23:59:59Z",
-                            progress=False)
+    report = workspace.load(
+        tmp_path, since="2026-03-04T00:00:00Z", until="2026-03-04T23:59:59Z", progress=False
+    )
     assert report.loaded == 1
 
 
@@ -73,11 +82,20 @@ def test_file_delivered_before_since_is_not_opened(workspace, tmp_path):
 
 
 def test_records_outside_the_filter_in_files_without_layout_are_filtered(workspace, tmp_path):
-    recs = [make_record(utc(2026, 3, 1, 12)), make_record(utc(2026, 3, 5, 12)),
-            make_record(utc(2026, 3, 5, 12), account=B), make_record(utc(2026, 3, 5, 12), region="eu-west-1")]
+    recs = [
+        make_record(utc(2026, 3, 1, 12)),
+        make_record(utc(2026, 3, 5, 12)),
+        make_record(utc(2026, 3, 5, 12), account=B),
+        make_record(utc(2026, 3, 5, 12), region="eu-west-1"),
+    ]
     write_trail_file(tmp_path / "export.json", recs)
-    report = workspace.load(tmp_path / "export.json", since="2026-03-02", accounts=[A],
-                            regions="us-east-1", progress=False)
+    report = workspace.load(
+        tmp_path / "export.json",
+        since="2026-03-02",
+        accounts=[A],
+        regions="us-east-1",
+        progress=False,
+    )
     assert set(workspace.sql("SELECT event_id FROM events").event_id) == {recs[1]["eventID"]}
     assert (report.seen, report.loaded, report.filtered) == (4, 1, 3)
 
@@ -96,5 +114,7 @@ def test_times_without_zone_are_utc(workspace, tmp_path):
     _, recs = write_day(tmp_path, A, "us-east-1", utc(2026, 3, 3))
     report = workspace.load(tmp_path, since="2026-03-03T10:01:00", progress=False)
     assert report.loaded == 2
-    assert utc(2026, 3, 3, 10, 1) - timedelta(0) == workspace.sql(
-        "SELECT min(event_time) AS t FROM events").t[0].to_pydatetime()
+    assert (
+        utc(2026, 3, 3, 10, 1) - timedelta(0)
+        == workspace.sql("SELECT min(event_time) AS t FROM events").t[0].to_pydatetime()
+    )

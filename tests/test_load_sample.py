@@ -1,4 +1,4 @@
-"""The bundled sample loads whole: S3 tree, lookup-events and Lake, reconciled, duplicates caught."""
+"""The bundled sample loads whole (S3 tree, lookup-events, Lake), reconciled, duplicates caught."""
 
 from __future__ import annotations
 
@@ -23,11 +23,19 @@ def _s3_ids() -> list[str]:
 def _other_ids() -> list[str]:
     ids = []
     for path in sorted((SAMPLE_DATA / "lookup-events").glob("*.json")):
-        ids += [json.loads(e["CloudTrailEvent"])["eventID"] for e in json.loads(path.read_text())["Events"]]
-    rows = json.loads((SAMPLE_DATA / "lake" / "get-query-results.json").read_text())["QueryResultRows"]
+        ids += [
+            json.loads(e["CloudTrailEvent"])["eventID"]
+            for e in json.loads(path.read_text())["Events"]
+        ]
+    rows = json.loads((SAMPLE_DATA / "lake" / "get-query-results.json").read_text())[
+        "QueryResultRows"
+    ]
     ids += [next(c["eventid"] for c in row if "eventid" in c) for row in rows]
     for path in sorted((SAMPLE_DATA / "lake").glob("result_*.csv.gz")):
-        ids += [r["eventid"] for r in csv.DictReader(io.StringIO(gzip.decompress(path.read_bytes()).decode()))]
+        ids += [
+            r["eventid"]
+            for r in csv.DictReader(io.StringIO(gzip.decompress(path.read_bytes()).decode()))
+        ]
     return ids
 
 
@@ -38,8 +46,12 @@ def loaded(tmp_path_factory):
     from iamlab.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("sample") / "ws")
-    report = ws.load(SAMPLE_DATA / "cloudtrail", SAMPLE_DATA / "lookup-events", SAMPLE_DATA / "lake",
-                     progress=False)
+    report = ws.load(
+        SAMPLE_DATA / "cloudtrail",
+        SAMPLE_DATA / "lookup-events",
+        SAMPLE_DATA / "lake",
+        progress=False,
+    )
     yield ws, report
     ws.close()
 
@@ -68,6 +80,10 @@ def test_every_labelled_event_is_loaded(loaded):
     ws, _ = loaded
     labels = json.loads((SAMPLE_DATA / "labels.json").read_text())
     wanted = {i for s in labels["scenarios"] for i in s["event_ids"]}
-    found = set(ws.sql("SELECT event_id FROM events WHERE list_contains($ids, event_id)",
-                       {"ids": sorted(wanted)}).event_id)
+    found = set(
+        ws.sql(
+            "SELECT event_id FROM events WHERE list_contains($ids, event_id)",
+            {"ids": sorted(wanted)},
+        ).event_id
+    )
     assert found == wanted

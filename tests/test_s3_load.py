@@ -18,8 +18,12 @@ A, B = "111122223333", "444455556666"
 
 @pytest.fixture
 def aws(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
@@ -45,10 +49,14 @@ class Calls:
 
 
 def put_log(s3, account, region, day, n=2, org=None, prefix="logs/", minute=30):
-    key = (f"{prefix}AWSLogs/{org + '/' if org else ''}{account}/CloudTrail/{region}/"
-           f"{day:%Y/%m/%d}/{account}_CloudTrail_{region}_{day:%Y%m%d}T10{minute:02d}Z_abcdEFGH{minute:08d}.json.gz")
+    key = (
+        f"{prefix}AWSLogs/{org + '/' if org else ''}{account}/CloudTrail/{region}/"
+        f"{day:%Y/%m/%d}/{account}_CloudTrail_{region}_{day:%Y%m%d}T10{minute:02d}Z_abcdEFGH{minute:08d}.json.gz"
+    )
     records = [make_record(day.replace(hour=10, minute=i), account, region) for i in range(n)]
-    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode()))
+    s3.put_object(
+        Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps({"Records": records}).encode())
+    )
     return key, records
 
 
@@ -65,13 +73,21 @@ def test_listing_is_pruned_by_account_region_and_date_before_download(aws, works
     put_log(aws, A, "us-east-1", utc(2026, 3, 5), org="o-abcdefghij")
     sess = session()
     calls = Calls(sess)
-    report = workspace.load(f"s3://{BUCKET}/logs/", accounts=[A], regions=["us-east-1"],
-                            since="2026-03-05T00:00:00Z", until="2026-03-05T23:59:59Z",
-                            session=sess, progress=False)
+    report = workspace.load(
+        f"s3://{BUCKET}/logs/",
+        accounts=[A],
+        regions=["us-east-1"],
+        since="2026-03-05T00:00:00Z",
+        until="2026-03-05T23:59:59Z",
+        session=sess,
+        progress=False,
+    )
     # day 1 and day 9 are more than a day of slack away from the window
-    expected = {keys[(A, "us-east-1", 5)],
-                f"logs/AWSLogs/o-abcdefghij/{A}/CloudTrail/us-east-1/2026/03/05/"
-                f"{A}_CloudTrail_us-east-1_20260305T1030Z_abcdEFGH00000030.json.gz"}
+    expected = {
+        keys[(A, "us-east-1", 5)],
+        f"logs/AWSLogs/o-abcdefghij/{A}/CloudTrail/us-east-1/2026/03/05/"
+        f"{A}_CloudTrail_us-east-1_20260305T1030Z_abcdEFGH00000030.json.gz",
+    }
     assert set(calls.gets) == expected
     assert not any(B in p for p in calls.lists)  # account B's folder was never listed into
     assert not any("eu-west-1" in p for p in calls.lists)
@@ -93,8 +109,11 @@ def test_second_run_downloads_nothing_and_a_changed_object_is_fetched_again(aws,
     assert calls.gets == [] and second.downloaded == 0
     assert (second.loaded, second.duplicates) == (0, 4)
     # a new version of k2 (new ETag) is downloaded again, k1 is not
-    aws.put_object(Bucket=BUCKET, Key=k2, Body=gzip.compress(json.dumps(
-        {"Records": [make_record(utc(2026, 3, 2, 12))]}).encode()))
+    aws.put_object(
+        Bucket=BUCKET,
+        Key=k2,
+        Body=gzip.compress(json.dumps({"Records": [make_record(utc(2026, 3, 2, 12))]}).encode()),
+    )
     third = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
     assert calls.gets == [k2] and third.downloaded == 1 and third.loaded == 1
 
@@ -106,8 +125,10 @@ def test_listing_follows_pagination_past_1000_objects(aws, workspace):
     body = gzip.compress(json.dumps({"Records": []}).encode())
     backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]  # straight into moto: 1,005 PUTs are slow
     for i in range(1005):
-        key = (f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/"
-               f"{A}_CloudTrail_us-east-1_20260301T1000Z_{i:016d}.json.gz")
+        key = (
+            f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/"
+            f"{A}_CloudTrail_us-east-1_20260301T1000Z_{i:016d}.json.gz"
+        )
         backend.put_object(BUCKET, key, body)
     last_key, records = put_log(aws, A, "us-east-1", utc(2026, 3, 1), n=3, prefix="", minute=59)
     sess = session()
@@ -133,7 +154,9 @@ def test_object_that_vanishes_between_list_and_get_is_rejected_and_others_load(a
     assert list(rej.source) == [f"s3://{BUCKET}/{gone}"]
     assert "vanished" in rej.reason[0] and "NoSuchKey" in rej.reason[0]
     assert report.loaded == 2 and report.rejected_count == 1 and report.reconciles
-    assert set(workspace.sql("SELECT event_id FROM events").event_id) == {r["eventID"] for r in records}
+    assert set(workspace.sql("SELECT event_id FROM events").event_id) == {
+        r["eventID"] for r in records
+    }
 
 
 class _Denied:
@@ -142,8 +165,11 @@ class _Denied:
 
 def _deny(operation: str):
     def handler(**_):
-        return _Denied(), {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
-                           "ResponseMetadata": {"HTTPStatusCode": 403}}
+        return _Denied(), {
+            "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+
     return handler
 
 

@@ -14,32 +14,74 @@ def test_open_creates_the_folder_and_schema_and_reopen_keeps_data(tmp_path):
     with Workspace(path) as ws:
         assert (path / "iamlab.duckdb").is_file()
         tables = set(ws.sql("SELECT table_name FROM information_schema.tables").table_name)
-        assert {"events", "event_records", "rejected", "loads", "files_skipped", "s3_objects"} <= tables
+        assert {
+            "events",
+            "event_records",
+            "rejected",
+            "loads",
+            "files_skipped",
+            "s3_objects",
+        } <= tables
         write_day(tmp_path / "logs", "111122223333", "us-east-1", utc(2026, 3, 3))
         ws.load(tmp_path / "logs", progress=False)
     with Workspace(path) as ws:
         assert ws.sql("SELECT count(*) AS n FROM events").n[0] == 3
-        loads = ws.sql("SELECT load_id, finished_at, report->>'$.totals.loaded' AS loaded FROM loads")
+        loads = ws.sql(
+            "SELECT load_id, finished_at, report->>'$.totals.loaded' AS loaded FROM loads"
+        )
         assert list(loads.load_id) == [1] and loads.loaded[0] == "3"
     with Workspace(path, read_only=True) as ws:
         assert ws.sql("SELECT count(*) AS n FROM events").n[0] == 3
 
 
 def test_events_has_the_contract_columns_with_their_types(workspace):
-    cols = dict(workspace.sql("SELECT column_name, data_type FROM information_schema.columns "
-                              "WHERE table_name = 'events'").values.tolist())
+    cols = dict(
+        workspace.sql(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'events'"
+        ).values.tolist()
+    )
     expected = {
-        "event_id": "VARCHAR", "event_time": "TIMESTAMP WITH TIME ZONE", "read_only": "BOOLEAN",
-        "management_event": "BOOLEAN", "user_identity": "JSON", "request_parameters": "JSON",
-        "response_elements": "JSON", "additional_event_data": "JSON", "resources": "JSON",
-        "tls_details": "JSON", "raw": "JSON", "source": "VARCHAR", "source_position": "VARCHAR",
+        "event_id": "VARCHAR",
+        "event_time": "TIMESTAMP WITH TIME ZONE",
+        "read_only": "BOOLEAN",
+        "management_event": "BOOLEAN",
+        "user_identity": "JSON",
+        "request_parameters": "JSON",
+        "response_elements": "JSON",
+        "additional_event_data": "JSON",
+        "resources": "JSON",
+        "tls_details": "JSON",
+        "raw": "JSON",
+        "source": "VARCHAR",
+        "source_position": "VARCHAR",
         "load_id": "INTEGER",
     }
-    for name in ("event_version", "event_source", "event_name", "aws_region", "event_type",
-                 "event_category", "error_code", "error_message", "principal_arn", "principal_type",
-                 "principal_id", "account_id", "user_name", "access_key_id", "session_issuer_arn",
-                 "invoked_by", "recipient_account_id", "source_ip", "user_agent", "request_id",
-                 "shared_event_id", "vpc_endpoint_id", "vpc_endpoint_account_id"):
+    for name in (
+        "event_version",
+        "event_source",
+        "event_name",
+        "aws_region",
+        "event_type",
+        "event_category",
+        "error_code",
+        "error_message",
+        "principal_arn",
+        "principal_type",
+        "principal_id",
+        "account_id",
+        "user_name",
+        "access_key_id",
+        "session_issuer_arn",
+        "invoked_by",
+        "recipient_account_id",
+        "source_ip",
+        "user_agent",
+        "request_id",
+        "shared_event_id",
+        "vpc_endpoint_id",
+        "vpc_endpoint_account_id",
+    ):
         expected[name] = "VARCHAR"
     assert {k: cols.get(k) for k in expected} == expected
 

@@ -17,11 +17,25 @@ def register(sub: argparse._SubParsersAction) -> None:
             "results (JSON or CSV), NDJSON, JSON arrays, or s3://bucket/prefix."
         ),
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder, glob or s3://bucket/prefix")
-    p.add_argument("--workspace", "-w", required=True, metavar="DIR", help="workspace folder (created if missing)")
-    p.add_argument("--since", metavar="ISO", help="only records at or after this time (UTC if no zone)")
-    p.add_argument("--until", metavar="ISO", help="only records at or before this time (UTC if no zone)")
-    p.add_argument("--account", action="append", metavar="ID", help="only this trail account (repeatable)")
+    p.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="file, folder, glob or s3://bucket/prefix"
+    )
+    p.add_argument(
+        "--workspace",
+        "-w",
+        required=True,
+        metavar="DIR",
+        help="workspace folder (created if missing)",
+    )
+    p.add_argument(
+        "--since", metavar="ISO", help="only records at or after this time (UTC if no zone)"
+    )
+    p.add_argument(
+        "--until", metavar="ISO", help="only records at or before this time (UTC if no zone)"
+    )
+    p.add_argument(
+        "--account", action="append", metavar="ID", help="only this trail account (repeatable)"
+    )
     p.add_argument("--region", action="append", metavar="R", help="only this region (repeatable)")
     p.add_argument("--profile", metavar="P", help="AWS profile for s3:// sources")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -34,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
 
     with Workspace(args.workspace) as ws:
         report = ws.load(
-            *args.sources, since=args.since, until=args.until, accounts=args.account,
-            regions=args.region, profile=args.profile, progress=not args.quiet,
+            *args.sources,
+            since=args.since,
+            until=args.until,
+            accounts=args.account,
+            regions=args.region,
+            profile=args.profile,
+            progress=not args.quiet,
         )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     return 0

@@ -55,7 +55,9 @@ def gunzip(data: bytes) -> tuple[bytes, str | None]:
         out.append(chunk)
         total += len(chunk)
         if not d.eof:
-            return b"".join(out), f"truncated gzip: the stream ends after {total} decompressed bytes"
+            return b"".join(
+                out
+            ), f"truncated gzip: the stream ends after {total} decompressed bytes"
         data = d.unused_data
         if data and data[:2] != b"\x1f\x8b":
             break  # trailing garbage after the last member is ignored, as gzip -d does
@@ -143,9 +145,7 @@ def _decode_ndjson(text: bytes, result: Decoded, max_object_bytes: int, truncate
         except orjson.JSONDecodeError as exc:
             if truncated and lineno == len(lines):
                 continue  # the cut-off last line: reported once, as truncated gzip
-            result.reject(
-                f"line {lineno} column {exc.colno}", f"malformed JSON: {exc.msg}", line
-            )
+            result.reject(f"line {lineno} column {exc.colno}", f"malformed JSON: {exc.msg}", line)
             continue
         result.add(record, f"line {lineno}")
 
@@ -156,7 +156,9 @@ def _decode_document(doc: Any, result: Decoded, text: bytes) -> None:
             _add_item(item, f"[{i}]", result)
         return
     if not isinstance(doc, dict):
-        result.reject("file", _not_cloudtrail(f"the top level is a JSON {type(doc).__name__}"), text)
+        result.reject(
+            "file", _not_cloudtrail(f"the top level is a JSON {type(doc).__name__}"), text
+        )
         return
     if "Records" in doc:
         records = doc["Records"]
@@ -201,7 +203,9 @@ def _add_item(item: Any, position: str, result: Decoded) -> None:
             result.add(inner, position)
             return
         if not isinstance(inner, str):
-            result.reject(position, "CloudTrailEvent is neither a JSON string nor an object", str(inner))
+            result.reject(
+                position, "CloudTrailEvent is neither a JSON string nor an object", str(inner)
+            )
             return
         try:
             result.add(orjson.loads(inner), position)
@@ -213,7 +217,7 @@ def _add_item(item: Any, position: str, result: Decoded) -> None:
 
 def _not_cloudtrail(what: str) -> str:
     return (
-        f"JSON that is not CloudTrail: {what}; expected {{\"Records\": [...]}}, lookup-events "
+        f'JSON that is not CloudTrail: {what}; expected {{"Records": [...]}}, lookup-events '
         '{"Events": [...]}, Lake {"QueryResultRows": [...]}, a list of records or one per line'
     )
 
@@ -250,11 +254,12 @@ def _decode_csv(data: bytes, result: Decoded) -> None:
             continue
         if len(row) != len(header):
             result.reject(
-                f"row {row_no}", f"CSV row has {len(row)} fields, header has {len(header)}",
+                f"row {row_no}",
+                f"CSV row has {len(row)} fields, header has {len(header)}",
                 ",".join(row),
             )
             continue
-        cells = {h: (v if v != "" else None) for h, v in zip(header, row)}
+        cells = {h: (v if v != "" else None) for h, v in zip(header, row, strict=True)}
         try:
             result.add(record_from_columns(cells), f"row {row_no}")
         except orjson.JSONDecodeError as exc:

@@ -17,7 +17,17 @@ from iamlab.errors import InputError
 from iamlab.trail.layout import Filter, is_trail_log_name, path_may_match, skip_reason_for_name
 
 # Extensions a folder walk picks up; a file named explicitly is read whatever its name.
-EVIDENCE_SUFFIXES = (".json", ".json.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".csv", ".csv.gz", ".gz")
+EVIDENCE_SUFFIXES = (
+    ".json",
+    ".json.gz",
+    ".ndjson",
+    ".ndjson.gz",
+    ".jsonl",
+    ".jsonl.gz",
+    ".csv",
+    ".csv.gz",
+    ".gz",
+)
 
 
 @dataclass

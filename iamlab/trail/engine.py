@@ -104,7 +104,8 @@ class Engine:
             if size is not None:
                 if size > self.max_object_bytes:
                     self._file_reject(
-                        item, "file",
+                        item,
+                        "file",
                         f"oversized object: about {size} bytes decompressed is more than the "
                         f"{self.max_object_bytes}-byte limit (raise max_object_bytes to read it)",
                     )
@@ -182,8 +183,10 @@ class Engine:
             (".csv", ".csv.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
         ):
             self._file_reject(
-                item, "file",
-                f"oversized object: {item.size} bytes is more than the {self.max_object_bytes}-byte "
+                item,
+                "file",
+                f"oversized object: {item.size} bytes is more than the "
+                f"{self.max_object_bytes}-byte "
                 "limit (raise max_object_bytes to read it)",
             )
             self._tick(item, 0)
@@ -231,9 +234,7 @@ class Engine:
         }
         con = self.con
         con.execute("BEGIN TRANSACTION")
-        con.execute(
-            sql.stage(records_sql), {**params, **flt}
-        )
+        con.execute(sql.stage(records_sql), {**params, **flt})
         con.execute(sql.INSERT_REJECTED, {"load_id": self.load_id})
         con.execute(sql.EXISTING_IDS)
         existing = con.execute("SELECT count(*) FROM existing_ids").fetchone()[0]
@@ -271,8 +272,13 @@ class Engine:
     def record_reject(self, source: str, position: str, reason: str, snippet: str) -> None:
         self.con.execute(
             "INSERT INTO rejected VALUES ($load_id, $source, $position, $reason, $snippet)",
-            {"load_id": self.load_id, "source": source, "position": position,
-             "reason": reason, "snippet": snippet},
+            {
+                "load_id": self.load_id,
+                "source": source,
+                "position": position,
+                "reason": reason,
+                "snippet": snippet,
+            },
         )
         c = self.result.counts[source]
         c.seen += 1
@@ -287,4 +293,3 @@ class Engine:
     def _tick(self, item: FileItem, _records: int) -> None:
         if self.progress is not None:
             self.progress.advance(item.size, self.records)
-

@@ -27,8 +27,16 @@ COLUMN_TO_KEY = {
     ).split()
 }
 _NESTED = {
-    "userIdentity", "requestParameters", "responseElements", "additionalEventData", "resources",
-    "serviceEventDetails", "addendum", "edgeDeviceDetails", "insightDetails", "tlsDetails",
+    "userIdentity",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "resources",
+    "serviceEventDetails",
+    "addendum",
+    "edgeDeviceDetails",
+    "insightDetails",
+    "tlsDetails",
     "eventContext",
 }
 # Lake lowercases nested struct fields too; these are the ones investigations read.

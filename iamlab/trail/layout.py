@@ -20,7 +20,9 @@ from datetime import date, datetime, timedelta, timezone
 SKIP_FOLDERS = {
     "CloudTrail-Digest": "digest file (integrity validation, not events)",
     "CloudTrail-Insight": "CloudTrail Insights file (different schema)",
-    "CloudTrail-Lake": "CloudTrail Lake saved query result under AWSLogs (pass it directly to load it)",
+    "CloudTrail-Lake": (
+        "CloudTrail Lake saved query result under AWSLogs (pass it directly to load it)"
+    ),
 }
 
 _ACCOUNT = re.compile(r"^\d{12}$")

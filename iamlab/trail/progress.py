@@ -22,8 +22,13 @@ class Progress:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(
-                total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024,
-                desc="loading", leave=True, dynamic_ncols=True,
+                total=total_bytes,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc="loading",
+                leave=True,
+                dynamic_ncols=True,
             )
 
     def advance(self, nbytes: int, records: int) -> None:
@@ -33,8 +38,10 @@ class Progress:
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         self._bar.update(nbytes)
         self._bar.set_postfix(
-            files=f"{self.files}/{self.total_files}", records=records,
-            rate=f"{records / elapsed:,.0f} rec/s", refresh=False,
+            files=f"{self.files}/{self.total_files}",
+            records=records,
+            rate=f"{records / elapsed:,.0f} rec/s",
+            refresh=False,
         )
 
     def close(self) -> None:

@@ -73,8 +73,11 @@ class LoadReport:
             "seconds": round(self.seconds, 3),
             "downloaded": self.downloaded,
             "totals": {
-                "seen": self.seen, "loaded": self.loaded, "duplicates": self.duplicates,
-                "rejected": self.rejected_count, "filtered": self.filtered,
+                "seen": self.seen,
+                "loaded": self.loaded,
+                "duplicates": self.duplicates,
+                "rejected": self.rejected_count,
+                "filtered": self.filtered,
             },
             "sources": [asdict(s) for s in self.sources],
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
@@ -85,26 +88,44 @@ class LoadReport:
     def __str__(self) -> str:
         head = ("source", "files", "records", "loaded", "duplicates", "rejected", "filtered")
         rows = [
-            (s.source, str(s.files), str(s.seen), str(s.loaded), str(s.duplicates),
-             str(s.rejected), str(s.filtered))
+            (
+                s.source,
+                str(s.files),
+                str(s.seen),
+                str(s.loaded),
+                str(s.duplicates),
+                str(s.rejected),
+                str(s.filtered),
+            )
             for s in self.sources
         ]
         if len(rows) > 1:
-            rows.append(("total", str(sum(s.files for s in self.sources)), str(self.seen),
-                         str(self.loaded), str(self.duplicates), str(self.rejected_count),
-                         str(self.filtered)))
+            rows.append(
+                (
+                    "total",
+                    str(sum(s.files for s in self.sources)),
+                    str(self.seen),
+                    str(self.loaded),
+                    str(self.duplicates),
+                    str(self.rejected_count),
+                    str(self.filtered),
+                )
+            )
         widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
 
         def line(r: tuple[str, ...]) -> str:
             return "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
             )
 
         out = [f"load {self.load_id}: {self.loaded} events loaded in {self.seconds:.1f}s"]
         out += [line(head), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
         pruned = sum(s.files_pruned for s in self.sources)
         if pruned:
-            out.append(f"{pruned} files/folders not read: outside the requested window/accounts/regions")
+            out.append(
+                f"{pruned} files/folders not read: outside the requested window/accounts/regions"
+            )
         if self.downloaded:
             out.append(f"{self.downloaded} S3 objects downloaded")
         if self.skipped:

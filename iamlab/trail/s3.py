@@ -1,4 +1,4 @@
-"""Fetch CloudTrail files from ``s3://bucket/prefix`` into the workspace, listing only what can match.
+"""Fetch CloudTrail files from ``s3://bucket/prefix``, listing only what can match.
 
 The listing walks the AWSLogs key layout one folder level at a time (S3
 ``Delimiter='/'``) and does not descend into accounts, regions or days the
@@ -111,7 +111,9 @@ def list_objects(client: Any, bucket: str, prefix: str, flt: Filter, out: Discov
                 "ask for read access or use --profile with a role that has it"
             ) from exc
         if code == "NoSuchBucket":
-            raise InputError(f"No such S3 bucket: {bucket!r}; check the name in {prefix!r}") from exc
+            raise InputError(
+                f"No such S3 bucket: {bucket!r}; check the name in {prefix!r}"
+            ) from exc
         raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
     except BotoCoreError as exc:
         raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
@@ -196,12 +198,18 @@ def fetch(
             "the trail uses SSE-KMS)"
         )
     if done:
-        fetched = pa.table({
-            "bucket": [bucket] * len(done), "key": [d[0] for d in done],
-            "etag": [d[1] for d in done], "size": [d[2] for d in done],
-            "local_path": [d[3] for d in done],
-            "fetched_at": pa.array([datetime.now(timezone.utc)] * len(done), pa.timestamp("us", "UTC")),
-        })
+        fetched = pa.table(
+            {
+                "bucket": [bucket] * len(done),
+                "key": [d[0] for d in done],
+                "etag": [d[1] for d in done],
+                "size": [d[2] for d in done],
+                "local_path": [d[3] for d in done],
+                "fetched_at": pa.array(
+                    [datetime.now(timezone.utc)] * len(done), pa.timestamp("us", "UTC")
+                ),
+            }
+        )
         con.register("fetched_objects", fetched)
         try:
             con.execute("INSERT OR REPLACE INTO s3_objects SELECT * FROM fetched_objects")
@@ -209,7 +217,7 @@ def fetch(
             con.unregister("fetched_objects")
     keep = []
     for item in out.files:
-        key = item.source[len(f"s3://{bucket}/"):]
+        key = item.source[len(f"s3://{bucket}/") :]
         if key in errors:
             out.rejects.append((item.source, "object", errors[key][0]))
             continue

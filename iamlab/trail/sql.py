@@ -12,7 +12,8 @@ from __future__ import annotations
 # The S3 log-file fast path: DuckDB reads and gunzips the files (both cores),
 # and splits each {"Records": [...]} into one JSON value per record.
 TRAIL_RECORDS = """
-SELECT unnest(recs) AS r, source, 'Records[' || (generate_subscripts(recs, 1) - 1) || ']' AS source_position
+SELECT unnest(recs) AS r, source,
+       'Records[' || (generate_subscripts(recs, 1) - 1) || ']' AS source_position
 FROM (
     SELECT json_extract(f.json, '$.Records[*]') AS recs, m.s AS source
     FROM read_json_objects($files, format = 'unstructured', compression = 'auto_detect',
@@ -95,7 +96,8 @@ FROM (SELECT
         WHEN coalesce(x.eventID, '') = '' THEN 'record has no eventID'
         WHEN coalesce(x.eventTime, x."@timestamp") IS NULL THEN 'record has no eventTime'
         WHEN try_cast(coalesce(x.eventTime, x."@timestamp") AS TIMESTAMPTZ) IS NULL
-            THEN 'eventTime is not an ISO-8601 time: ' || left(coalesce(x.eventTime, x."@timestamp"), 60)
+            THEN 'eventTime is not an ISO-8601 time: '
+                 || left(coalesce(x.eventTime, x."@timestamp"), 60)
     END AS reason,
     x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' AS insight
 FROM (
@@ -163,7 +165,9 @@ SELECT source,
 FROM stage GROUP BY source
 """
 
-LOADED_BY_SOURCE = "SELECT source, count(*) FROM event_records WHERE load_id = $load_id GROUP BY source"
+LOADED_BY_SOURCE = (
+    "SELECT source, count(*) FROM event_records WHERE load_id = $load_id GROUP BY source"
+)
 
 
 def stage(records: str) -> str:
