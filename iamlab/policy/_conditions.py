@@ -254,6 +254,8 @@ class Condition:
         "_templates",
         "_null_expect",
         "_cache",
+        "_simple",
+        "_why",
     )
 
     def __init__(self, op: str, key: str, raw_values: Any, *, variables: bool, where: str) -> None:
@@ -289,6 +291,8 @@ class Condition:
         self._templates: tuple[Template, ...] | None = None
         self._pred: Callable[[str], bool] | None = None
         self._cache: dict[tuple, Callable[[str], bool]] = {}
+        self._simple = False  # static predicate, no set operator: the fast path in evaluate
+        self._why: dict[bool, str] = {}
         if self.family == "null":
             flags = {v.lower() for v in self.values}
             if not flags <= {"true", "false"}:
@@ -299,6 +303,15 @@ class Condition:
         use_vars = variables and self.family in _VARIABLE_FAMILIES
         try:
             self._pred, self._templates = _compile_values(self.family, cmp, self.values, use_vars)
+            self._simple = self._pred is not None and self.set_op is None
+            self._why = (
+                {
+                    True: "no policy value matches",
+                    False: "a policy value matches (negated operator)",
+                }
+                if self.negated
+                else {True: "a policy value matches", False: "no policy value matches"}
+            )
         except ValueError as exc:
             raise PolicyError(f"{where}: {exc}") from None
 
@@ -332,6 +345,9 @@ class Condition:
         ``Decision`` turns them into ``ConditionResult`` objects when read.
         """
         req = ctx.get(self.key_l) or None
+        if self._simple and req is not None and len(req) == 1:  # the common case, first
+            ok = self._pred(req[0]) != self.negated
+            return (self.operator, self.key, self.values, req, ok, self._why[ok], False, None)
         if self.family == "null":
             absent = req is None
             ok = ("true" in self._null_expect and absent) or (
