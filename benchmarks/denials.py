@@ -18,6 +18,7 @@ an existing workspace as is.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -104,10 +105,11 @@ def from_sample(n: int, tmp: Path) -> duckdb.DuckDBPyConnection:
     return ws.con
 
 
-def timed(con, sql: str) -> tuple[float, list]:
-    t = time.perf_counter()
+def timed(con, sql: str) -> tuple[float, float, list]:
+    """Run ``sql``; return (wall seconds, CPU seconds of all threads, rows)."""
+    cpu, wall = time.process_time(), time.perf_counter()
     rows = con.execute(sql).fetchall()
-    return time.perf_counter() - t, rows
+    return time.perf_counter() - wall, time.process_time() - cpu, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,32 +154,48 @@ def main(argv: list[str] | None = None) -> int:
             f"{con.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]}"
         )
 
-        base, _ = timed(con, "SELECT error_code, count(*) FROM events GROUP BY error_code")
-        by_cause_t, by_cause = timed(
-            con, "SELECT cause, count(*) FROM denials GROUP BY cause ORDER BY 2 DESC"
-        )
-        ctas_t, _ = timed(con, "CREATE OR REPLACE TEMP TABLE denials_copy AS SELECT * FROM denials")
+        results = [
+            (
+                "baseline: count(*) GROUP BY error_code over events",
+                timed(con, "SELECT error_code, count(*) FROM events GROUP BY error_code"),
+            ),
+            (
+                "denials view: count(*) GROUP BY cause",
+                timed(con, "SELECT cause, count(*) FROM denials GROUP BY cause ORDER BY 2 DESC"),
+            ),
+            (
+                "denials view: CREATE TABLE AS SELECT * FROM denials",
+                timed(con, "CREATE OR REPLACE TEMP TABLE denials_copy AS SELECT * FROM denials"),
+            ),
+        ]
+        by_cause = results[1][1][2]
         denials = con.execute("SELECT count(*) FROM denials_copy").fetchone()[0]
 
         messages = con.execute("SELECT error_code, error_message FROM error_events").fetchall()
         if args.python_limit:
             messages = messages[: args.python_limit]
-        t = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         py_denials = sum(parse(code, msg).is_denial for code, msg in messages)
-        py_t = time.perf_counter() - t
+        results.append(
+            (
+                f"baseline: Python parse() over {len(messages):,} error messages",
+                (time.perf_counter() - wall, time.process_time() - cpu, []),
+            )
+        )
 
-    print(f"\n{'measure':<58}{'seconds':>9}")
-    print(f"{'baseline: count(*) GROUP BY error_code over events':<58}{base:9.2f}")
-    print(f"{'denials view: count(*) GROUP BY cause':<58}{by_cause_t:9.2f}")
-    print(f"{'denials view: CREATE TABLE AS SELECT * FROM denials':<58}{ctas_t:9.2f}")
-    print(f"{f'baseline: Python parse() over {len(messages):,} error messages':<58}{py_t:9.2f}")
+    # CPU seconds (all threads) tell a busy machine from a slow query.
+    print(f"\n{'measure':<58}{'wall s':>8}{'CPU s':>8}")
+    for label, (wall_s, cpu_s, _) in results:
+        print(f"{label:<58}{wall_s:8.2f}{cpu_s:8.2f}")
     print(f"\ndenials: {denials:,} (Python parser: {py_denials:,} of the messages it read)")
     for cause, count in by_cause:
         print(f"  {cause:<22}{count:>10,}")
-    worst = max(by_cause_t, ctas_t)
+    worst = max(results[1][1][0], results[2][1][0])
     verdict = "meets" if worst < TARGET_SECONDS else "MISSES"
     print(
-        f"\nclassification of {total:,} events: {worst:.2f} s ({verdict} the {TARGET_SECONDS:.0f} s target)"
+        f"\nclassification of {total:,} events: {worst:.2f} s wall "
+        f"({verdict} the {TARGET_SECONDS:.0f} s target); load average now "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     return 0
 

@@ -17,7 +17,9 @@ CREATE OR REPLACE {{TEMP}} VIEW error_events AS
 WITH src AS (
     SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
            account_id, recipient_account_id, error_code, error_message,
-           left(coalesce(error_message, ''), {{MAX_MESSAGE}}) AS msg,
+           CASE WHEN error_message IS NULL THEN ''
+                WHEN strlen(error_message) <= {{MAX_MESSAGE}} THEN error_message
+                ELSE left(error_message, {{MAX_MESSAGE}}) END AS msg,
            nullif(trim(coalesce(error_code, ''), {{WS_CHARS}}), '') AS code_in
     FROM events
     WHERE error_code IS NOT NULL OR error_message IS NOT NULL
@@ -62,16 +64,19 @@ WITH split AS (
            CASE WHEN mark_at > 0 AND starts_with(rest, {{ON_RESOURCE}})
                 THEN substr(rest, length({{ON_RESOURCE}}) + 1) END AS rs
     FROM res
+), res2b AS (
+    SELECT *, CASE WHEN on_res AND starts_with(rs, '"') THEN rs || ' ' END AS rsp
+    FROM res2
 ), res3 AS (
     SELECT *,
            on_res AND starts_with(rs, '"') AS quoted,
            -- quoted: the last '"' followed by a space or '.'; unquoted: the
            -- last context-clause start (0-based positions, -1 = none)
            CASE WHEN on_res AND starts_with(rs, '"') THEN greatest(
-                CASE WHEN contains(rs || ' ', {{QUOTE_END_1}}) THEN length(rs || ' ')
-                     - length(split_part(rs || ' ', {{QUOTE_END_1}}, -1)) - 2 ELSE -1 END,
-                CASE WHEN contains(rs || ' ', {{QUOTE_END_2}}) THEN length(rs || ' ')
-                     - length(split_part(rs || ' ', {{QUOTE_END_2}}, -1)) - 2 ELSE -1 END)
+                CASE WHEN contains(rsp, {{QUOTE_END_1}}) THEN length(rsp)
+                     - length(split_part(rsp, {{QUOTE_END_1}}, -1)) - 2 ELSE -1 END,
+                CASE WHEN contains(rsp, {{QUOTE_END_2}}) THEN length(rsp)
+                     - length(split_part(rsp, {{QUOTE_END_2}}, -1)) - 2 ELSE -1 END)
            END AS qclose,
            CASE WHEN on_res AND NOT starts_with(rs, '"') THEN greatest(
                 CASE WHEN contains(rs, {{CTX_START_1}}) THEN length(rs)
@@ -79,7 +84,7 @@ WITH split AS (
                 CASE WHEN contains(rs, {{CTX_START_2}}) THEN length(rs)
                      - length(split_part(rs, {{CTX_START_2}}, -1)) - length({{CTX_START_2}}) ELSE -1 END)
            END AS cpos
-    FROM res2
+    FROM res2b
 ), res4 AS (
     SELECT *,
            CASE WHEN on_res AND NOT quoted AND cpos < 0 THEN regexp_extract(rs, {{RE_TOKEN}}) END AS rtok
@@ -87,7 +92,7 @@ WITH split AS (
 ), zoned AS (
     SELECT *,
            CASE WHEN NOT on_res THEN NULL
-                WHEN quoted THEN CASE WHEN qclose >= 1 THEN nullif(substr(rs || ' ', 2, qclose - 1), '')
+                WHEN quoted THEN CASE WHEN qclose >= 1 THEN nullif(substr(rsp, 2, qclose - 1), '')
                                       ELSE nullif(substr(rs, 2), '') END
                 WHEN cpos >= 0 THEN nullif(left(rs, cpos), '')
                 ELSE nullif(CASE WHEN ends_with(rtok, '.') AND NOT ends_with(rtok, '..')
@@ -98,21 +103,24 @@ WITH split AS (
                     CASE WHEN starts_with(rest, {{ON_THIS_RESOURCE}})
                          THEN substr(rest, length({{ON_THIS_RESOURCE}}) + 1)
                          ELSE rest END
-                WHEN quoted THEN CASE WHEN qclose >= 1 THEN substr(rs || ' ', qclose + 3) ELSE '' END
+                WHEN quoted THEN CASE WHEN qclose >= 1 THEN substr(rsp, qclose + 3) ELSE '' END
                 WHEN cpos >= 0 THEN substr(rs, cpos + 2)
                 ELSE substr(rs, length(rtok) + 1)
            END AS zone
     FROM res4
+), zoned2 AS (
+    SELECT *, ' ' || zone AS zs
+    FROM zoned
 ), ctx1 AS (
     SELECT *, greatest(
-               CASE WHEN contains(' ' || zone, {{CTX_START_1}}) THEN length(' ' || zone)
-                    - length(split_part(' ' || zone, {{CTX_START_1}}, -1)) - length({{CTX_START_1}}) ELSE -1 END,
-               CASE WHEN contains(' ' || zone, {{CTX_START_2}}) THEN length(' ' || zone)
-                    - length(split_part(' ' || zone, {{CTX_START_2}}, -1)) - length({{CTX_START_2}}) ELSE -1 END
+               CASE WHEN contains(zs, {{CTX_START_1}}) THEN length(zs)
+                    - length(split_part(zs, {{CTX_START_1}}, -1)) - length({{CTX_START_1}}) ELSE -1 END,
+               CASE WHEN contains(zs, {{CTX_START_2}}) THEN length(zs)
+                    - length(split_part(zs, {{CTX_START_2}}, -1)) - length({{CTX_START_2}}) ELSE -1 END
            ) AS zpos
-    FROM zoned
+    FROM zoned2
 ), ctxd AS (
-    SELECT *, CASE WHEN zpos >= 0 THEN substr(' ' || zone, zpos + 2) ELSE '' END AS ctx
+    SELECT *, CASE WHEN zpos >= 0 THEN substr(zs, zpos + 2) ELSE '' END AS ctx
     FROM ctx1
 ), expl AS (
     SELECT *,

@@ -112,7 +112,8 @@ def parse(
     try:
         return _parse(code, message)
     except Exception:  # pragma: no cover - a bug; keep the promise of never raising
-        return ParsedDenial(is_denial=_classify(code.strip(g.WS_CHARS) or None, ""))
+        denial = _classify(code.strip(g.WS_CHARS) or None, "")
+        return ParsedDenial(is_denial=denial, cause="undetailed" if denial else None)
 
 
 def _text(value: Any) -> str:
