@@ -165,6 +165,8 @@ def _finish(c: Caller) -> Caller:
     if c.kind in (ROLE_SESSION, ROLE):
         d["aws:principalarn"] = c.role_arn or ""
     elif c.arn:
+        # Users, root and federated users: their own ARN (from memory of the
+        # aws:PrincipalArn table; aws-facts 5 only states the role case).
         d["aws:principalarn"] = c.arn
     if c.kind == USER and c.user_name:
         d["aws:username"] = c.user_name

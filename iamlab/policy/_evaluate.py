@@ -40,6 +40,8 @@ from iamlab.policy._layers import compiled_set, eval_layer, plan
 from iamlab.policy.decision import NAMING_ORDER, POLICY_TYPE_PHRASES, Decision, make_decision
 from iamlab.policy.request import PolicySet, Request
 
+# Actions authorized by the role's trust policy when the resource is a role
+# (from memory of the IAM guide: AssumeRole*, TagSession, SetSourceIdentity, SetContext).
 TRUST_ACTIONS = frozenset(
     {
         "sts:assumerole",

@@ -191,6 +191,8 @@ class PrincipalSpec:
             cu = ctx.get("aws:canonicaluser") or ()
             if caller.raw in self.canonical or any(c in self.canonical for c in cu):
                 best = best if best is not None and _RANK[best] <= 0 else "canonical_user"
+        # "*" (and {"AWS": "*"}) names every caller, anonymous and AWS services
+        # included (from memory of the IAM Principal element page).
         if self.wildcard and (best is None or _RANK["wildcard"] < _RANK[best]):
             best = "wildcard"
         return best
