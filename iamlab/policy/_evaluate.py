@@ -179,6 +179,8 @@ def evaluate(
     ctx.update(given)
     resource = request.resource or "*"
     res_account = request.resource_account
+    if res_account is not None and not isinstance(res_account, str):
+        res_account = str(res_account)  # an account id given as a number
     if not res_account and resource.startswith("arn:"):
         parts = resource.split(":", 5)
         if len(parts) == 6 and parts[4].isdigit():
