@@ -36,7 +36,7 @@ from iamlab.policy._caller import (
     parse_caller,
 )
 from iamlab.policy._conditions import value_text
-from iamlab.policy._layers import compiled_set, eval_layer, plan
+from iamlab.policy._layers import action_plan, compiled_set, eval_layer
 from iamlab.policy.decision import NAMING_ORDER, POLICY_TYPE_PHRASES, Decision, make_decision
 from iamlab.policy.request import PolicySet, Request
 
@@ -208,25 +208,22 @@ def evaluate(
     checked: list[tuple] = []
     ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
     res_allows: list[tuple] = []
-    for step in plan(cs, caller, action_l == "kms:retiregrant", trust):
-        if step.__class__ is tuple:  # a layer that does not apply to this caller
-            layers.append(step)
+    for mode, name, a, b in action_plan(cs, caller, action_l, trust):
+        if mode == 0:  # a layer that does not apply to this caller
+            layers.append(a)
             continue
-        name = step.layer
-        hit = step.cache.get(action_l) or step.candidates(action_l)
-        static = hit[1]
-        if static is not None:  # no statement of this layer depends on the request
-            layers.append(static[0])
-            got = static[1]
+        if mode == 1:  # no statement of this layer depends on the request
+            layers.append(a[0])
+            got = a[1]
             if got:
                 allows.extend(got)
-            if static[2]:
-                denies.extend(static[2])
+            if a[2]:
+                denies.extend(a[2])
             if name == res_layer:
                 res_allows = list(got)
         else:
             before = len(allows)
-            layers.append(eval_layer(step, hit[0], resource, ctx, caller, allows, denies, checked))
+            layers.append(eval_layer(a, b, resource, ctx, caller, allows, denies, checked))
             got = len(allows) > before
             if name == res_layer:
                 res_allows = allows[before:]

@@ -73,6 +73,7 @@ class _CompiledSet:
         "trust",
         "trust_error",
         "plans",
+        "action_plans",
         "uses_principal_arn",
     )
 
@@ -129,6 +130,7 @@ class _CompiledSet:
         )
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
         self.plans: dict[tuple, tuple] = {}
+        self.action_plans: dict[tuple, tuple] = {}
         # Whether any condition or variable reads aws:PrincipalArn (for the path note).
         indexes = [
             self.identity,
@@ -269,6 +271,33 @@ class _LayerIndex:
                 self.cache.clear()
             hit = self.cache[action_l] = (cands, static)
         return hit
+
+
+def action_plan(cs: _CompiledSet, caller: Caller, action_l: str, trust: bool) -> tuple:
+    """The steps for this kind of caller and this action, cached per compiled set.
+
+    Each step is (mode, layer, a, b): mode 0, a layer that does not apply (a =
+    its record); mode 1, a layer whose outcome cannot depend on the request (a
+    = (record, Allows, Denies)); mode 2, a layer to evaluate (a = its index,
+    b = its statements matching the action).
+    """
+    key = (caller.kind, caller.slr_reason, action_l, trust)
+    steps = cs.action_plans.get(key)
+    if steps is None:
+        out = []
+        for step in plan(cs, caller, action_l == "kms:retiregrant", trust):
+            if step.__class__ is tuple:
+                out.append((0, step[0], step, None))
+                continue
+            cands, static = step.candidates(action_l)
+            if static is not None:
+                out.append((1, step.layer, static, None))
+            else:
+                out.append((2, step.layer, step, cands))
+        if len(cs.action_plans) >= 4096:
+            cs.action_plans.clear()
+        steps = cs.action_plans[key] = tuple(out)
+    return steps
 
 
 def plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> tuple:
