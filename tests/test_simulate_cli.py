@@ -214,3 +214,20 @@ def test_user_arn_without_its_path_is_evaluated_as_the_real_user():
     assert request.principal == ALICE
     session = f"arn:aws:sts::{PROD}:assumed-role/Deployer/x"
     assert build_request(snap, session, "s3:GetObject").principal == session
+
+
+def test_requested_region_comes_from_a_regional_resource_arn_and_is_a_caveat():
+    from iamlab.snapshot import simulate
+
+    queue = f"arn:aws:sqs:eu-west-1:{PROD}:orders"
+    sim = simulate(SNAP, ALICE, "sqs:SendMessage", queue)
+    assert sim.request.context["aws:RequestedRegion"] == "eu-west-1"
+    assert any("aws:RequestedRegion is taken from the resource ARN" in c for c in sim.caveats)
+    given = simulate(SNAP, ALICE, "sqs:SendMessage", queue,
+                     context={"aws:requestedregion": "us-east-1"})
+    assert given.request.context["aws:requestedregion"] == "us-east-1"
+    assert "aws:RequestedRegion" not in given.request.context
+    assert not any("RequestedRegion" in c for c in given.caveats)
+    # Global (IAM) and S3 ARNs carry no Region: nothing is derived.
+    s3 = simulate(SNAP, ALICE, "s3:GetObject", "arn:aws:s3:::data-lake/x")
+    assert "aws:RequestedRegion" not in s3.request.context

@@ -90,6 +90,17 @@ class Simulation:
         return text
 
 
+REQUESTED_REGION = "aws:RequestedRegion"
+
+
+def _arn_region(arn: str | None) -> str | None:
+    """Return the Region field of an ARN, or None (global services, ``*``, not an ARN)."""
+    parts = (arn or "").split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or "*" in parts[3] or "?" in parts[3]:
+        return None
+    return parts[3] or None
+
+
 def build_request(
     snapshot: Snapshot,
     principal: str,
@@ -105,6 +116,10 @@ def build_request(
     if derive_context:
         lowered = {k.lower() for k in given}
         derived = snapshot.context_for(principal, resource, resource_account)
+        region = _arn_region(resource)
+        if region:
+            # A regional resource is usually reached through its own Region's endpoint.
+            derived.setdefault(REQUESTED_REGION, region)
         merged = {k: v for k, v in derived.items() if k.lower() not in lowered}
     merged.update(given)
     owner = resource_account or (
@@ -156,6 +171,11 @@ def simulate(
                                  issuer_arn, endpoint)
     caveats = snap.caveats(principal, action, request.resource, request.resource_account,
                            endpoint)
+    if derive_context and not any(k.lower() == REQUESTED_REGION.lower() for k in given):
+        region = request.context.get(REQUESTED_REGION)
+        if region:
+            caveats = [*caveats, f"{REQUESTED_REGION} is taken from the resource ARN ({region}); "
+                       f"pass --context {REQUESTED_REGION}=... if the call went to another Region"]
     if session_policy is not None:
         policies = replace(policies, session=Policy(document=session_policy, id=principal,
                                                     name="session policy"))
