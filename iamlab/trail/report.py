@@ -31,7 +31,7 @@ class SourceCounts:
         return self.seen == self.loaded + self.duplicates + self.rejected + self.filtered
 
 
-@dataclass
+@dataclass(repr=False)
 class LoadReport:
     """Returned by ``Workspace.load``; ``print`` it for a table, ``to_dict()`` for JSON."""
 
@@ -84,6 +84,9 @@ class LoadReport:
             "rejected": [{"file": f, "position": p, "reason": r} for f, p, r in self.rejected],
             "files_read": len(self.files_read),
         }
+
+    def __repr__(self) -> str:  # a notebook cell shows the table, not the fields
+        return str(self)
 
     def __str__(self) -> str:
         head = ("source", "files", "records", "loaded", "duplicates", "rejected", "filtered")
