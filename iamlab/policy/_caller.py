@@ -60,6 +60,9 @@ class Caller:
     slr: bool = False  # service-linked role
     slr_reason: str = ""
     derived: dict[str, str] = field(default_factory=dict)
+    # Keys AWS never sets for this kind of caller (lower-cased): their absence is
+    # a fact, not missing evidence, so they are not reported as missing context.
+    known_absent: frozenset[str] = frozenset()
 
     @property
     def derived_ctx(self) -> dict[str, tuple[str, ...]]:
@@ -96,7 +99,7 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
         raise InputError(f"request principal must be a non-empty string, got {principal!r}")
     p = principal.strip()
     if p.lower() == "anonymous" or p == "*":
-        return Caller(p, ANONYMOUS)
+        return Caller(p, ANONYMOUS, known_absent=frozenset({"aws:username"}))
     parts = _split_arn(p)
     if parts is None:
         if ":" in p or "/" in p:
@@ -104,7 +107,7 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
                 f"request principal {principal!r} is neither an IAM/STS ARN, a service principal "
                 "(e.g. lambda.amazonaws.com) nor 'anonymous'"
             )
-        c = Caller(p, SERVICE, service=p.lower())
+        c = Caller(p, SERVICE, service=p.lower(), known_absent=frozenset({"aws:username"}))
         if p.lower().endswith((".amazonaws.com", ".amazonaws.com.cn")):
             c.derived["aws:principalisawsservice"] = "true"
             c.derived["aws:principalservicename"] = p.lower()
@@ -125,7 +128,15 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
             )
             return _finish(c)
         if res.startswith(("saml-provider/", "oidc-provider/")):
-            return Caller(p, PROVIDER, partition, account, arn=p, service=p.lower())
+            return Caller(
+                p,
+                PROVIDER,
+                partition,
+                account,
+                arn=p,
+                service=p.lower(),
+                known_absent=frozenset({"aws:username"}),
+            )
     elif service == "sts":
         if res.startswith("assumed-role/"):
             bits = res.split("/")
@@ -156,6 +167,8 @@ def _finish(c: Caller) -> Caller:
         elif (c.role_name or "").startswith("AWSServiceRoleFor"):
             # Heuristic: every service-linked role name starts with AWSServiceRoleFor.
             c.slr, c.slr_reason = True, "role name AWSServiceRoleFor*"
+    if c.kind != USER:
+        c.known_absent = frozenset({"aws:username"})  # aws-facts 4.7: IAM users only
     d = c.derived
     d["aws:principalisawsservice"] = "false"
     if c.account:

@@ -389,6 +389,8 @@ def check_statement(
         s.resource_templates or s.not_resource or s.resource_rx.match(resource) is None
     ):
         ok, reason, missing = s.match_resource(resource, lookup)
+        if missing and caller.known_absent:
+            missing = tuple(k for k in missing if k not in caller.known_absent)
         if not ok:
             return (
                 layer,
@@ -444,10 +446,11 @@ def check_statement(
     results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
     failed = None
     missing_keys: list[str] = []
+    known_absent = caller.known_absent
     for r in results:
-        if r[6]:
+        if r[6] and r[1].lower() not in known_absent:
             missing_keys.append(r[1])
-        if r[7]:
+        if r[7] and r[7] not in known_absent:
             missing_keys.append(r[7])
         if failed is None and not r[4]:
             failed = r
