@@ -32,6 +32,18 @@ USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT, SERVICE, PROVIDER, ANONYMOUS = (
 SESSION_KINDS = frozenset({ROLE_SESSION, ROLE, FEDERATED_USER})
 # Callers with identity-based permissions (and an account whose SCPs apply).
 IDENTITY_KINDS = frozenset({USER, ROLE_SESSION, ROLE, FEDERATED_USER, ROOT})
+# Principal keys an anonymous caller or an AWS service principal never carries
+# (from memory of the global condition key reference).
+_NO_PRINCIPAL_KEYS = frozenset(
+    {
+        "aws:username",
+        "aws:userid",
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+    }
+)
 # aws:PrincipalType values, from memory (aws-facts 4.7 marks them unverified).
 _PRINCIPAL_TYPE = {
     USER: "User",
@@ -99,7 +111,7 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
         raise InputError(f"request principal must be a non-empty string, got {principal!r}")
     p = principal.strip()
     if p.lower() == "anonymous" or p == "*":
-        return Caller(p, ANONYMOUS, known_absent=frozenset({"aws:username"}))
+        return Caller(p, ANONYMOUS, known_absent=_NO_PRINCIPAL_KEYS)
     parts = _split_arn(p)
     if parts is None:
         if ":" in p or "/" in p:
@@ -107,7 +119,7 @@ def parse_caller(principal: str, context: dict[str, tuple[str, ...]]) -> Caller:
                 f"request principal {principal!r} is neither an IAM/STS ARN, a service principal "
                 "(e.g. lambda.amazonaws.com) nor 'anonymous'"
             )
-        c = Caller(p, SERVICE, service=p.lower(), known_absent=frozenset({"aws:username"}))
+        c = Caller(p, SERVICE, service=p.lower(), known_absent=_NO_PRINCIPAL_KEYS)
         if p.lower().endswith((".amazonaws.com", ".amazonaws.com.cn")):
             c.derived["aws:principalisawsservice"] = "true"
             c.derived["aws:principalservicename"] = p.lower()
