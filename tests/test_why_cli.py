@@ -116,3 +116,17 @@ def test_message_from_stdin(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(SCP + "\n"))
     status, out = run(capsys, "why", "-", "--json")
     assert status == 0 and json.loads(out)["policy_type"] == "scp"
+
+
+def test_suggested_commands_exist_with_their_options():
+    from iamlab.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for command, options in {
+        "decode": ["--region"],
+        "authz-details": ["--region"],
+        "simulate": ["--principal", "--action", "--resource", "--snapshot"],
+    }.items():
+        parser = sub.choices[command]
+        known = {o for a in parser._actions for o in a.option_strings}
+        assert set(options) <= known, command
