@@ -61,6 +61,14 @@ def parse_time(value: str | datetime | None, name: str) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+def _apply_load_settings(con: duckdb.DuckDBPyConnection) -> None:
+    # zstd for the bulk of the data (raw JSON): in our measurements it wrote 2-3x
+    # faster than DuckDB's default analysis and made the file 2.7x smaller, with
+    # the by-hour query unchanged.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET force_compression = 'zstd'")
+
+
 class Workspace:
     """A folder holding ``iamlab.duckdb`` (tables ``events``, ``rejected``, ``loads``, ...).
 
@@ -80,13 +88,30 @@ class Workspace:
                 f"No workspace at {str(self.path)!r} (no {DB_NAME}); load evidence first"
             )
         self.evidence_dir = self.path / "evidence"
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(
-            str(self.path / DB_NAME), read_only=read_only
-        )
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")  # load() shows its own
+        self.read_only = read_only
+        self.con: duckdb.DuckDBPyConnection = self._connect()
         if not read_only:
             self.con.execute(_schema_sql())
+
+    def _connect(self, loading: bool = False) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(str(self.path / DB_NAME), read_only=self.read_only)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # load() shows its own
+        if loading:
+            _apply_load_settings(con)
+        return con
+
+    def _reconnect(self, loading: bool) -> duckdb.DuckDBPyConnection:
+        """Close and reopen the database connection.
+
+        DuckDB's allocator keeps the memory of a bulk load until its connection
+        closes, so a load of more than ``engine.RECONNECT_RECORDS`` events reopens
+        now and then to keep peak memory flat (measured: 455 MB -> 120 MB after a
+        close). Temporary views and registrations on ``con`` do not survive that.
+        """
+        self.con.close()
+        self.con = self._connect(loading)
+        return self.con
 
     # --- context manager ----------------------------------------------------------------------
 
@@ -180,21 +205,33 @@ class Workspace:
                     seen_paths.add(item.path)
                     files.append(item)
         bar = Progress(sum(f.size for f in files), len(files), enabled=progress)
-        # zstd for the bulk of the data (raw JSON): in our measurements it wrote
-        # 2-3x faster than DuckDB's default analysis and made the file 2.7x smaller,
-        # with the by-hour query unchanged. Checkpoint while it is set.
-        self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute("SET force_compression = 'zstd'")
+        _apply_load_settings(self.con)
+        reopened = []
+
+        def reconnect() -> duckdb.DuckDBPyConnection:
+            reopened.append(True)
+            return self._reconnect(loading=True)
+
         try:
-            engine = Engine(self.con, load_id, flt, max_object_bytes, bar)
+            engine = Engine(
+                self.con,
+                load_id,
+                flt,
+                max_object_bytes,
+                bar,
+                reconnect=reconnect,
+            )
             for d in found:
                 for source, position, reason in d.rejects:
                     engine.record_reject(source, position, reason, "")
             result = engine.run(files)
-            self.con.execute("CHECKPOINT")
+            self.con.execute("CHECKPOINT")  # while zstd is set
         finally:
-            self.con.execute("RESET preserve_insertion_order")
-            self.con.execute("RESET force_compression")
+            if reopened:  # give the load's memory back and drop the load settings
+                self._reconnect(loading=False)
+            else:
+                self.con.execute("RESET preserve_insertion_order")
+                self.con.execute("RESET force_compression")
             bar.close()
         report = self._report(load_id, [str(s) for s in sources], found, files, result)
         report.seconds = time.perf_counter() - started

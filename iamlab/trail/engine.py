@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ BATCH_BYTES = 32 * 1024 * 1024  # decompressed bytes per DuckDB batch (peak memo
 BATCH_FILES = 1024
 DECODED_CHUNK = 50_000  # records per staged chunk on the Python path
 MAX_REPORTED_REJECTS = 1000
+RECONNECT_RECORDS = 250_000  # reopen the database this often (see Workspace._reconnect)
 _FILE_IN_ERROR = re.compile(r'in file "([^"]+)"')
 
 
@@ -83,8 +85,11 @@ class Engine:
         flt: Filter,
         max_object_bytes: int,
         progress: Any = None,
+        reconnect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
     ) -> None:
         self.con = con
+        self.reconnect = reconnect
+        self._since_reconnect = 0
         self.load_id = load_id
         self.flt = flt
         self.max_object_bytes = max_object_bytes
@@ -164,6 +169,7 @@ class Engine:
                 self._careful(item, count_read=False)
             else:
                 self._tick(item, 0)
+        self._maybe_reconnect()
 
     @staticmethod
     def _blame(batch: list[FileItem], message: str) -> FileItem | None:
@@ -221,6 +227,7 @@ class Engine:
             self._stage_and_insert(sql.DECODED_RECORDS, {})
         finally:
             self.con.unregister("decoded_batch")
+        self._maybe_reconnect()
 
     # --- shared -------------------------------------------------------------------------------
 
@@ -261,7 +268,14 @@ class Engine:
             c.insights += insights
             n += seen
         self.records += n
+        self._since_reconnect += n
         return {row[0] for row in rows}
+
+    def _maybe_reconnect(self) -> None:
+        """Between batches (nothing registered, no transaction open), now and then."""
+        if self.reconnect is not None and self._since_reconnect >= RECONNECT_RECORDS:
+            self.con = self.reconnect()
+            self._since_reconnect = 0
 
     def _rollback(self) -> None:
         try:
