@@ -374,3 +374,51 @@ def test_misshaped_policy_layers_are_named(policies: dict, fragment: str) -> Non
 
     with pytest.raises(InputError, match=fragment):
         run(**policies)
+
+
+def test_cross_account_assume_role_needs_identity_and_trust() -> None:
+    role = f"arn:aws:iam::{B}:role/Deploy"
+    trust_a = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    assume = doc(allow("sts:AssumeRole", role))
+    # resource_account left out: it is read from the role ARN
+    ok = run(action="sts:AssumeRole", arn=role, account=None, identity=[assume], resource=trust_a)
+    assert ok.allowed and ok.resource_account == B
+    alone = run(action="sts:AssumeRole", arn=role, account=None, resource=trust_a)
+    assert alone.denied_by == ("identity",)  # cross-account: the trust policy alone is not enough
+    d = run(action="sts:AssumeRole", arn=role, account=None, identity=[assume])
+    assert d.denied_by == ("trust",)
+
+
+def test_service_assumes_role_through_the_trust_policy_only() -> None:
+    role = f"arn:aws:iam::{A}:role/LambdaExec"
+    trust = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    assert run(
+        "lambda.amazonaws.com",
+        action="sts:AssumeRole",
+        arn=role,
+        resource=trust,
+        scp=[[doc(deny("*"))]],
+    ).allowed  # SCPs do not apply to service principals
+    assert run(
+        "ec2.amazonaws.com", action="sts:AssumeRole", arn=role, resource=trust
+    ).denied_by == ("trust",)
+
+
+def test_rcp_applies_to_anonymous_callers() -> None:
+    public = doc(allow(Principal="*"))
+    full = doc(allow("*", Principal="*"))
+    assert run("anonymous", resource=public, rcp=[[full]]).allowed
+    d = run("anonymous", resource=public, rcp=[[full, doc(deny("s3:*", Principal="*"))]])
+    assert d.decision == "explicit_deny" and d.denied_by == ("rcp",)
