@@ -181,10 +181,16 @@ def evaluate(
     res_account = request.resource_account
     if res_account is not None and not isinstance(res_account, str):
         res_account = str(res_account)  # an account id given as a number
-    if not res_account and resource.startswith("arn:"):
+    if resource.startswith("arn:"):
         parts = resource.split(":", 5)
         if len(parts) == 6 and parts[4].isdigit():
-            res_account = parts[4]
+            if not res_account:
+                res_account = parts[4]
+            elif res_account != parts[4]:
+                notes.append(
+                    f"resource_account {res_account} differs from the account in the resource "
+                    f"ARN ({parts[4]}); evaluated as owned by {res_account}"
+                )
     if res_account and "aws:resourceaccount" not in ctx:
         ctx["aws:resourceaccount"] = (res_account,)
     if not res_account and caller.account:
