@@ -78,3 +78,12 @@ def test_missing_source_is_status_2_with_the_path(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2
     assert "absent" in err and err.count("\n") == 1
+
+
+def test_progress_shows_files_records_and_rate_unless_quiet(tmp_path, capsys):
+    write_day(tmp_path / "logs", "111122223333", "us-east-1", utc(2026, 3, 3))
+    main(["load", str(tmp_path / "logs"), "-w", str(tmp_path / "ws")])
+    err = capsys.readouterr().err
+    assert "loading" in err and "files=1/1" in err and "records=3" in err and "rec/s" in err
+    main(["load", str(tmp_path / "logs"), "-w", str(tmp_path / "ws"), "--quiet"])
+    assert capsys.readouterr().err == ""
