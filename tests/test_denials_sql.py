@@ -244,3 +244,12 @@ def test_read_only_database_gets_temp_views(tmp_path):
     con.close()
     ro = duckdb.connect(path, read_only=True)
     assert list(frame(ro).cause) == ["undetailed"]
+
+
+def test_principal_summary_names_the_account_when_no_arn_is_known():
+    # Network activity and cross-account copies may carry only userIdentity.accountId.
+    con = make_db([("v1", "VpceAccessDenied", "The request was denied due to a VPC endpoint "
+                    "policy", None, T0)])
+    con.execute("UPDATE events SET account_id = '444455556666'")
+    rows = summary(con, "principal")[["principal", "denials"]].values.tolist()
+    assert rows == [["account 444455556666", 1]]

@@ -17,12 +17,12 @@ from iamlab.errors import IamlabError
 # Command modules, in the order ``iamlab --help`` lists them.
 COMMAND_MODULES = [
     "iamlab.cli.demo",
-    "iamlab.cli.aws",
-    "iamlab.cli.cases",
-    "iamlab.cli.denials",
     "iamlab.cli.load",
-    "iamlab.cli.sample",
+    "iamlab.cli.denials",
     "iamlab.cli.simulate",
+    "iamlab.cli.cases",
+    "iamlab.cli.sample",
+    "iamlab.cli.aws",
 ]
 
 

@@ -144,7 +144,9 @@ SUMMARY_SQL = {
         FROM denials {where}
         GROUP BY cause ORDER BY denials DESC, cause""",
     "principal": """
-        SELECT coalesce(principal_arn, principal, '(unknown)') AS principal,
+        -- cross-account and network events may name only the caller's account
+        SELECT coalesce(principal_arn, principal, 'account ' || account_id, '(unknown)')
+                   AS principal,
                count(*) AS denials, count(DISTINCT action) AS actions,
                string_agg(DISTINCT cause, ', ' ORDER BY cause) AS causes,
                min(event_time) AS first_seen, max(event_time) AS last_seen
