@@ -39,6 +39,7 @@ class FileItem:
     size: int
     fast: bool  # an S3 log file {"Records": [...]}: read by DuckDB in batches
     arg: int  # index of the load() source it came from
+    expanded: int | None = None  # decompressed size, when known (gzip trailer)
 
 
 @dataclass

@@ -32,7 +32,7 @@ BATCH_BYTES = 32 * 1024 * 1024  # decompressed bytes per DuckDB batch (peak memo
 BATCH_FILES = 1024
 DECODED_CHUNK = 50_000  # records per staged chunk on the Python path
 MAX_REPORTED_REJECTS = 1000
-RECONNECT_RECORDS = 250_000  # reopen the database this often (see Workspace._reconnect)
+RECONNECT_RECORDS = 125_000  # reopen (and so checkpoint) this often; see Workspace._reconnect
 _FILE_IN_ERROR = re.compile(r'in file "([^"]+)"')
 
 
@@ -122,6 +122,7 @@ class Engine:
         batch: list[FileItem] = []
         batch_bytes = 0
         for item, size in fast:
+            item.expanded = size
             batch.append(item)
             batch_bytes += size
             if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
@@ -145,8 +146,10 @@ class Engine:
             "paths": [i.path for i in batch],
             "sources": [i.source for i in batch],
         }
+        biggest = max(i.expanded or i.size for i in batch)
+        buffer = 1 << max(24, (2 * biggest).bit_length())  # a power of two >= 16 MiB
         try:
-            staged = self._stage_and_insert(sql.TRAIL_RECORDS, params)
+            staged = self._stage_and_insert(sql.trail_records(buffer), params)
         except duckdb.Error as exc:
             self._rollback()
             bad = self._blame(batch, str(exc))
