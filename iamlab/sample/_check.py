@@ -21,29 +21,9 @@ from typing import Any
 
 import orjson
 
+from iamlab.denials.grammar import CAUSES  # the design's vocabularies, from their owners
 from iamlab.errors import InputError
-
-CAUSES = (
-    "missing-action",
-    "resource-arn",
-    "explicit-deny",
-    "org-policy",
-    "permissions-boundary",
-    "session-or-trust",
-    "resource-policy",
-    "vpc-endpoint",
-    "undetailed",
-)
-LAYERS = (
-    "identity",
-    "permissions_boundary",
-    "session",
-    "scp",
-    "rcp",
-    "resource",
-    "vpc_endpoint",
-    "trust",
-)
+from iamlab.policy.decision import LAYERS
 
 _ORG = r"(?:o-[a-z0-9]{10,32}/)?"
 _DATE = r"(\d{4})/(\d{2})/(\d{2})"
