@@ -18,7 +18,7 @@ import pytest
 from iamlab.denials import FIELDS, parse
 
 DATA = Path(__file__).parent / "data" / "denial_messages.json"
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "cloudtrail"
+CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "cloudtrail"  # = conftest's
 
 
 def load_fixtures() -> dict:
@@ -75,20 +75,20 @@ def test_documented_form(case):
 @pytest.mark.parametrize(
     "case", CORPUS_CASES, ids=[f"{c['file']}#{c['record']}" for c in CORPUS_CASES]
 )
-def test_corpus_record(case):
+def test_corpus_record(case, corpus):
     record = corpus_records(case["file"])[case["record"] - 1]
     got = parse(record.get("errorCode"), record.get("errorMessage"), record.get("eventSource"))
     assert got.to_dict() == expected(case["expect"], record.get("errorMessage"))
 
 
-def test_every_corpus_error_has_a_fixture():
+def test_every_corpus_error_has_a_fixture(corpus):
     labelled = {(c["file"], c["record"]) for c in CORPUS_CASES}
     found = {(name, number) for name, number, _ in corpus_error_records()}
     assert found == labelled
     assert sum(1 for name, _ in found if name.startswith("panther/")) == 68
 
 
-def test_every_denial_code_in_corpus_is_recognised():
+def test_every_denial_code_in_corpus_is_recognised(corpus):
     from iamlab.denials.grammar import DENIAL_CODES
 
     denial_records = [r for _, _, r in corpus_error_records() if r.get("errorCode") in DENIAL_CODES]

@@ -100,7 +100,7 @@ def assert_agree(pairs: list[tuple[str | None, str | None]], reuse: bool = False
         assert got[event_id] == parse(code, msg).to_dict(), (code, msg)
 
 
-def test_sql_agrees_with_python_on_fixtures_and_corpus():
+def test_sql_agrees_with_python_on_fixtures_and_corpus(corpus):
     pairs = [(c["error_code"], c["error_message"]) for c in CASES]
     pairs += [(c["error_code"], None) for c in CASES if c["error_code"]]
     pairs += [(None, c["error_message"]) for c in CASES]
