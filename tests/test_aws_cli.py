@@ -151,10 +151,25 @@ def test_aws_simulate_command(fake_aws, capsys):
     assert sent["ContextEntries.member.1.ContextKeyName"] == ["aws:SourceIp"]
 
 
-def test_authz_details_command_explains_missing_service(fake_aws, capsys):
+def test_authz_details_command_explains_missing_service(fake_aws, capsys, monkeypatch,
+                                                        tmp_path):
+    # An older botocore: its loader finds every model but iam-toolbox's.
+    from pathlib import Path
+
+    import botocore.loaders
+
+    data = tmp_path / "botocore-data"
+    data.mkdir()
+    for entry in Path(botocore.loaders.Loader.BUILTIN_DATA_PATH).iterdir():
+        if entry.name != "iam-toolbox":
+            (data / entry.name).symlink_to(entry)
+    monkeypatch.setattr(botocore.loaders.Loader, "BUILTIN_DATA_PATH", str(data))
+    monkeypatch.setattr(botocore.loaders.Loader, "CUSTOMER_DATA_PATH", str(tmp_path / "none"))
     assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"]) == 2
     err = capsys.readouterr().err
     assert "does not know the iam-toolbox service" in err
+    assert ("aws iam-toolbox get-request-authorization-details --authorization-id "
+            "EXAMPLE1a2b --region us-east-1") in err
     assert fake_aws == []  # nothing was sent
 
 

@@ -1,19 +1,23 @@
-"""IAM authorization details for an authorization id (iam-toolbox GetRequestAuthorizationDetails).
+"""IAM authorization details for an authorization id (iam-toolbox, aws-facts 1.3).
 
-Newer access-denied messages end with an authorization id that this regional,
-paginated API resolves into the evaluated policies and matched statements
-(aws-facts 1.3). Older botocore releases do not know the ``iam-toolbox``
-service; then iamlab says so and gives the AWS CLI command to use instead.
+Newer access-denied messages end with an authorization id. The regional
+``iam-toolbox`` API resolves it: ``GetRequestAuthorizationDetails``
+(GET /authorization-details/{authorizationId}, paginated by ``nextToken`` over
+``evaluations``) gives the request context, per action/resource evaluations
+with matched policies and statements, and the ``policies`` involved;
+``GetRequestAuthorizationPolicy`` (``authorizationId`` + ``policyUri``) gives
+one policy document as it was at denial time. Member names follow botocore
+1.44.8's model. Older botocore releases do not know the service; then iamlab
+says so and gives the AWS CLI command to use instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from botocore import xform_name
 from botocore.exceptions import ClientError
 
-from iamlab.aws._calls import error_code, jsonable
+from iamlab.aws._calls import error_code, jsonable, permission_for
 from iamlab.aws.evidence import caller_identity, now_utc, save
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
@@ -21,27 +25,85 @@ from iamlab.errors import AwsError, InputError
 
 SERVICE = "iam-toolbox"
 OPERATION = "GetRequestAuthorizationDetails"
+POLICY_OPERATION = "GetRequestAuthorizationPolicy"
 
 
-def _member(shape: Any, *suffixes: str) -> str | None:
-    """Return the member of ``shape`` whose name ends with one of ``suffixes`` (any case)."""
-    for name in getattr(shape, "members", {}) or {}:
-        if name.lower().endswith(tuple(s.lower() for s in suffixes)):
-            return name
-    return None
+def _cli_command(authorization_id: str, region: str) -> str:
+    return (f"aws {SERVICE} get-request-authorization-details --authorization-id "
+            f"{authorization_id} --region {region}")
 
 
-def _merge(pages: list[dict[str, Any]], token_name: str | None) -> dict[str, Any]:
-    """Merge pages: lists are concatenated, other values kept from the first page."""
-    merged: dict[str, Any] = {}
-    for page in pages:
-        for key, value in page.items():
-            if key in ("ResponseMetadata", token_name):
-                continue
-            if isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            else:
-                merged.setdefault(key, value)
+def _toolbox(authorization_id: str, region: str, profile: str | None, session: Any,
+             client: Any) -> tuple[Any, Any]:
+    """Return (session, read-only iam-toolbox client), or raise when botocore lacks it."""
+    sess = session if session is not None else (None if client else ro_session(profile, region))
+    if client is None and SERVICE not in sess.get_available_services():
+        import botocore
+
+        raise AwsError(
+            f"the installed botocore {botocore.__version__} does not know the {SERVICE} "
+            f"service, so iamlab cannot call {OPERATION}; upgrade boto3/botocore "
+            f"(`pip install -U boto3 botocore`; 1.44.8 knows it), or run "
+            f"`{_cli_command(authorization_id, region)}` with an AWS CLI that knows it")
+    return sess, client or ro_client(SERVICE, session=sess, region=region)
+
+
+def _failed(operation: str, exc: ClientError, authorization_id: str, region: str) -> AwsError:
+    """Turn an iam-toolbox error into an AwsError that says what to do next."""
+    code = error_code(exc)
+    if code == "ResourceNotFoundException":
+        hint = (f"no details for authorization id {authorization_id} in {region} yet: they "
+                "are written asynchronously, so retry in a minute; they are kept for at "
+                "least 24 hours, only in the Region of the denial (check --region)")
+    elif code == "AccessDeniedException":
+        hint = f"the caller needs {permission_for(SERVICE, operation)}"
+    elif code == "ValidationException":
+        hint = "check the id: copy it whole from the end of the access-denied message"
+    else:
+        hint = "retry later"
+    return AwsError(f"{SERVICE} {operation} failed with {code}: {hint} ({exc})")
+
+
+def _pages(tb: Any, authorization_id: str) -> list[dict[str, Any]]:
+    """Return every response page, using botocore's paginator (nextToken -> nextToken)."""
+    # botocore's paginator config keeps only `evaluations` in build_full_result,
+    # dropping `policies` and `requestContext`, so pages are merged here.
+    if tb.can_paginate("get_request_authorization_details"):
+        pager = tb.get_paginator("get_request_authorization_details")
+        return list(pager.paginate(authorizationId=authorization_id))
+    pages, params = [], {"authorizationId": authorization_id}
+    while True:
+        page = tb.get_request_authorization_details(**params)
+        pages.append(page)
+        if not page.get("nextToken"):
+            return pages
+        params["nextToken"] = page["nextToken"]
+
+
+def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]:
+    """Merge pages: evaluations concatenated, policies once each by uri, context from page 1.
+
+    Raises AwsError when a page lacks the members the model requires.
+    """
+    merged: dict[str, Any] = {"requestContext": {}, "evaluations": [], "policies": []}
+    seen: set[str] = set()
+    for number, page in enumerate(pages, 1):
+        bad = [name for name, kind in (("requestContext", dict), ("evaluations", list),
+                                       ("policies", list))
+               if not isinstance(page.get(name), kind)]
+        if bad:
+            raise AwsError(
+                f"{SERVICE} {OPERATION} returned a malformed page {number} for "
+                f"{authorization_id}: {', '.join(bad)} missing or of the wrong type "
+                f"(got members {sorted(k for k in page if k != 'ResponseMetadata')}); "
+                "retry, or compare with the AWS CLI output")
+        merged["requestContext"] = merged["requestContext"] or page["requestContext"]
+        merged["evaluations"].extend(page["evaluations"])
+        for policy in page["policies"]:
+            key = str(policy.get("uri") or policy)
+            if key not in seen:
+                seen.add(key)
+                merged["policies"].append(policy)
     return merged
 
 
@@ -50,53 +112,86 @@ def authorization_details(authorization_id: str, region: str, workspace: Any = N
                           caller: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the details AWS recorded for ``authorization_id`` (all pages merged).
 
-    Use the Region of the denial: the API is regional and keeps details for at
-    least 24 hours, written asynchronously (an early call may find nothing).
-    Raises ``AwsError`` when the installed botocore does not know iam-toolbox,
-    or when the call fails.
+    The result has AWS's members: ``requestContext``, ``evaluations`` (each with
+    ``action``, ``resource``, ``evaluatedEffect``, ``matchedPolicies``, ``checks``)
+    and ``policies`` (``uri``, ``type``, ``inline``, ``attachedTo``). Use the
+    Region of the denial. Raises ``AwsError`` when botocore does not know
+    iam-toolbox, when the details are not (yet) there, or the call fails.
+    Example: ``print(summarize(authorization_details("a1b2...", "us-east-1")))``.
     """
     if not authorization_id or not authorization_id.strip():
         raise InputError("no authorization id given (it ends the access-denied message)")
-    sess = session if session is not None else (None if client else ro_session(profile, region))
-    if client is None and SERVICE not in sess.get_available_services():
-        import botocore
-
-        raise AwsError(
-            f"the installed botocore {botocore.__version__} does not know the {SERVICE} "
-            f"service, so iamlab cannot call {OPERATION}; upgrade boto3/botocore, or run "
-            f"`aws {SERVICE} get-request-authorization-details --authorization-id "
-            f"{authorization_id} --region {region}` with a newer AWS CLI v2")
-    tb = client or ro_client(SERVICE, session=sess, region=region)
-    op_model = tb.meta.service_model.operation_model(OPERATION)
-    id_name = _member(op_model.input_shape, "authorizationid")
-    token_in = _member(op_model.input_shape, "nexttoken")
-    token_out = _member(op_model.output_shape, "nexttoken")
-    if id_name is None:
-        raise AwsError(f"{SERVICE} {OPERATION} in this botocore takes no authorization id "
-                       "parameter; upgrade botocore")
-    method = getattr(tb, xform_name(OPERATION))
+    auth_id = authorization_id.strip()
+    sess, tb = _toolbox(auth_id, region, profile, session, client)
     started = now_utc()
-    pages: list[dict[str, Any]] = []
-    params: dict[str, Any] = {id_name: authorization_id.strip()}
-    while True:
-        try:
-            page = method(**params)
-        except ClientError as exc:
-            code = error_code(exc)
-            hint = (" (details are written asynchronously and kept for at least 24 hours, in "
-                    "the Region of the denial: retry shortly, or check --region)"
-                    if "NotFound" in code else "")
-            raise AwsError(f"{SERVICE} {OPERATION} failed with {code}{hint}: {exc}") from exc
-        pages.append(page)
-        token = page.get(token_out) if token_out else None
-        if not token or not token_in:
-            break
-        params[token_in] = token
-    details = jsonable(_merge(pages, token_out))
+    try:
+        pages = _pages(tb, auth_id)
+    except ClientError as exc:
+        raise _failed(OPERATION, exc, auth_id, region) from exc
+    details = jsonable(_merge(pages, auth_id))
     if workspace is not None:
         who = caller if caller is not None else caller_identity(sess)
-        save(workspace, "authorization-details", authorization_id.strip(), details,
-             api=f"{SERVICE}:{OPERATION}", request={id_name: authorization_id.strip()},
+        save(workspace, "authorization-details", auth_id, details,
+             api=f"{SERVICE}:{OPERATION}", request={"authorizationId": auth_id},
              region=region, caller=who, started=started, extra={"pages": len(pages)},
              load=False)
     return details
+
+
+def authorization_policy(authorization_id: str, policy_uri: str, region: str, *,
+                         profile: str | None = None, session: Any = None,
+                         client: Any = None) -> dict[str, Any]:
+    """Return the policy document ``policy_uri`` as captured for ``authorization_id``.
+
+    ``policy_uri`` is a ``uri`` from the details' ``policies`` (an ARN for
+    managed policies, an opaque URI for inline ones). Raises ``AwsError``.
+    """
+    if not authorization_id.strip() or not policy_uri.strip():
+        raise InputError("give both the authorization id and a policy uri from its details")
+    _, tb = _toolbox(authorization_id.strip(), region, profile, session, client)
+    try:
+        answer = tb.get_request_authorization_policy(
+            authorizationId=authorization_id.strip(), policyUri=policy_uri.strip())
+    except ClientError as exc:
+        raise _failed(POLICY_OPERATION, exc, authorization_id.strip(), region) from exc
+    document = answer.get("policyDocument")
+    if not isinstance(document, dict):
+        raise AwsError(f"{SERVICE} {POLICY_OPERATION} returned no policyDocument for "
+                       f"{policy_uri}; retry, or compare with the AWS CLI output")
+    return jsonable(document)
+
+
+def _statements(matched: list[dict[str, Any]], kinds: dict[str, str]) -> list[str]:
+    lines = []
+    for policy in matched or []:
+        uri = policy.get("uri", "?")
+        kind = f" ({kinds[uri]})" if uri in kinds else ""
+        sids = [f"{s.get('sid') or '(no Sid)'} {s.get('evaluatedEffect', '?')}"
+                for s in policy.get("matchedStatements") or []]
+        lines.append(f"{uri}{kind}: {', '.join(sids) or 'no statement matched'}")
+    return lines
+
+
+def summarize(details: dict[str, Any]) -> str:
+    """Return readable text: each action/resource, its effect, the policies and statements."""
+    kinds = {p["uri"]: p.get("type", "?") + (" inline" if p.get("inline") else "")
+             for p in details.get("policies", []) if p.get("uri")}
+    attached = {p["uri"]: [a.get("arn") for a in p.get("attachedTo") or [] if a.get("arn")]
+                for p in details.get("policies", []) if p.get("uri")}
+    lines: list[str] = []
+    for ev in details.get("evaluations", []):
+        lines.append(f"{ev.get('action')} on {ev.get('resource')}: "
+                     f"{ev.get('evaluatedEffect', 'no effect recorded')}")
+        lines += [f"  matched {line}" for line in _statements(ev.get("matchedPolicies"), kinds)]
+        for check in ev.get("checks") or []:
+            target = f" {check['targetArn']}" if check.get("targetArn") else ""
+            lines.append(f"  check {check.get('checkType')}{target}: "
+                         f"{check.get('evaluatedEffect')}")
+            lines += [f"    matched {line}"
+                      for line in _statements(check.get("matchedPolicies"), kinds)]
+    if attached:
+        lines.append("policies:")
+        lines += [f"  {uri} ({kinds[uri]})"
+                  + (f" attached to {', '.join(arns)}" if arns else "")
+                  for uri, arns in attached.items()]
+    return "\n".join(lines) if lines else "no evaluations recorded"
