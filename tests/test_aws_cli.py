@@ -32,6 +32,19 @@ DENIED = {"eventVersion": "1.09", "eventID": "ev-denied", "eventSource": "ec2.am
           "eventName": "RunInstances", "eventTime": "2024-05-01T10:00:00Z",
           "errorCode": "Client.UnauthorizedOperation",
           "errorMessage": "You are not authorized to perform this operation."}
+AUTHZ = {  # iam-toolbox GetRequestAuthorizationDetails, members as in botocore's model
+    "requestContext": {},
+    "evaluations": [{
+        "action": "iam:CreateInstanceProfile",
+        "resource": "arn:aws:iam::111122223333:instance-profile/web",
+        "evaluatedEffect": "EXPLICIT_DENY",
+        "matchedPolicies": [{"uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
+                             "matchedStatements": [{"sid": "NoProfiles",
+                                                    "evaluatedEffect": "DENY"}]}],
+    }],
+    "policies": [{"type": "IDENTITY", "uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
+                  "attachedTo": [{"arn": "arn:aws:iam::111122223333:user/janedoe"}]}],
+}
 FINE = {**DENIED, "eventID": "ev-fine", "errorCode": None, "errorMessage": None}
 
 
@@ -81,6 +94,14 @@ class FakeAws(BaseHTTPRequestHandler):
                 "</member></EvaluationResults></SimulatePrincipalPolicyResult>"
                 "</SimulatePrincipalPolicyResponse>", "text/xml")
         self.send_response(400)
+        self.end_headers()
+
+    def do_GET(self):
+        FakeAws.requests.append({"target": "GET " + self.path, "body": "",
+                                 "auth": self.headers.get("Authorization", "")})
+        if self.path.startswith("/authorization-details/"):
+            return self._reply(json.dumps(AUTHZ), "application/json")
+        self.send_response(404)
         self.end_headers()
 
     def log_message(self, *args):
@@ -186,3 +207,13 @@ def test_write_attempts_never_leave_the_machine_and_logs_hold_no_secret(fake_aws
     assert fake_aws == []
     assert main(["whoami", "--json"]) == 0
     assert SECRET not in caplog.text
+
+
+def test_authz_details_command_prints_the_deciding_statement(fake_aws, capsys):
+    assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"]) == 0
+    out = capsys.readouterr().out
+    assert "EXPLICIT_DENY" in out and "NoProfiles" in out and "ExampleDenyPolicy" in out
+    assert any(r["target"] == "GET /authorization-details/EXAMPLE1a2b" for r in fake_aws)
+    assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["evaluations"][0]["evaluatedEffect"] == (
+        "EXPLICIT_DENY")

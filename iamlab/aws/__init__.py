@@ -28,6 +28,7 @@ _LAZY = {
     "simulate_custom": "iamlab.aws.simulate",
     "Simulation": "iamlab.aws.simulate",
     "authorization_details": "iamlab.aws.authz",
+    "authorization_policy": "iamlab.aws.authz",
 }
 
 __all__ = list(_LAZY)

@@ -83,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--region", required=True, help="Region where the denial happened")
     p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
     p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--json", action="store_true", help="print AWS's answer as JSON")
     p.set_defaults(func=run_authz_details)
 
     p = sub.add_parser("aws-simulate", help="ask the IAM policy simulator (AWS's answer)",
@@ -226,11 +227,15 @@ def run_decode(args: argparse.Namespace) -> int:
 
 
 def run_authz_details(args: argparse.Namespace) -> int:
-    """Print the authorization details as JSON."""
-    from iamlab.aws.authz import authorization_details
+    """Print the authorization details: readable text, or AWS's answer with --json."""
+    from iamlab.aws.authz import authorization_details, summarize
 
-    _print_json(authorization_details(args.authorization_id, args.region, args.workspace,
-                                      profile=args.profile))
+    details = authorization_details(args.authorization_id, args.region, args.workspace,
+                                    profile=args.profile)
+    if args.json:
+        _print_json(details)
+    else:
+        print(summarize(details))
     return 0
 
 
