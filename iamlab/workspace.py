@@ -62,14 +62,13 @@ def parse_time(value: str | datetime | None, name: str) -> datetime | None:
 
 
 def _apply_load_settings(con: duckdb.DuckDBPyConnection) -> None:
-    # zstd for the bulk of the data (raw JSON): in our measurements it wrote 2-3x
-    # faster than DuckDB's default analysis and made the file 2.7x smaller, with
-    # the by-hour query unchanged.
+    # DuckDB's own compression choice: with raw JSON no longer stored for S3 log
+    # files it wrote as fast as forced zstd (which had helped while raw was the
+    # bulk of the data) and made the file 2x smaller (200k events: 25 vs 55 MB).
     # No automatic checkpoint after each batch's commit (each one recompressed the
     # last, growing row group): the engine reopens the connection every
     # RECONNECT_RECORDS events, and closing checkpoints once for all of them.
     con.execute("SET preserve_insertion_order = false")
-    con.execute("SET force_compression = 'zstd'")
     con.execute("SET checkpoint_threshold = '16GB'")
 
 
@@ -95,7 +94,35 @@ class Workspace:
         self.read_only = read_only
         self.con: duckdb.DuckDBPyConnection = self._connect()
         if not read_only:
+            self._migrate()
             self.con.execute(_schema_sql())
+
+    def _migrate(self) -> None:
+        """Bring a workspace from before the nested JSON columns up to the current schema.
+
+        Older workspaces stored every record's raw JSON and derived the nested
+        parts from it in the events view; the columns are added and filled once.
+        """
+        from iamlab.trail.sql import NESTED_KEYS
+
+        have = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'event_records'"
+            ).fetchall()
+        }
+        if not have or "user_identity" in have:
+            return
+        self.con.execute("DROP VIEW IF EXISTS events")
+        for key, column in NESTED_KEYS.items():
+            # column and key come from code (sql.NESTED_KEYS), never from input
+            self.con.execute(f"ALTER TABLE event_records ADD COLUMN {column} JSON")
+            self.con.execute(
+                f"UPDATE event_records SET {column} = json_extract(raw, $path)",
+                {"path": f'$."{key}"'},
+            )
+        self.con.execute("ALTER TABLE event_records ALTER COLUMN raw DROP NOT NULL")
 
     def _connect(self, loading: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.path / DB_NAME), read_only=self.read_only)
@@ -229,13 +256,12 @@ class Workspace:
                 for source, position, reason in d.rejects:
                     engine.record_reject(source, position, reason, "")
             result = engine.run(files)
-            self.con.execute("CHECKPOINT")  # while zstd is set
+            self.con.execute("CHECKPOINT")
         finally:
             if reopened:  # give the load's memory back and drop the load settings
                 self._reconnect(loading=False)
             else:
                 self.con.execute("RESET preserve_insertion_order")
-                self.con.execute("RESET force_compression")
                 self.con.execute("RESET checkpoint_threshold")
             bar.close()
         report = self._report(load_id, [str(s) for s in sources], found, files, result)
@@ -310,6 +336,43 @@ class Workspace:
             rejected=result.rejected,
             files_read=result.files_read,
         )
+
+    def raw(self, event_id: str) -> dict[str, Any]:
+        """The exact original record of ``event_id`` as a dict, every key included.
+
+        Records decoded in Python keep their JSON in ``events.raw``; rows from S3
+        log files point at their file instead (``source``, ``source_position``;
+        S3 objects are re-read from this workspace's ``evidence/`` cache), so the
+        file is read again. Raises InputError for an unknown id or a source file
+        that is gone or changed since the load.
+        """
+        from iamlab.trail.pointer import record_at
+
+        row = self.con.execute(
+            "SELECT raw, source, source_position FROM event_records WHERE event_id = $id LIMIT 1",
+            {"id": event_id},
+        ).fetchone()
+        if row is None:
+            raise InputError(
+                f"No event {event_id!r} in {self.path}; check the id with "
+                "SELECT event_id FROM events"
+            )
+        raw, source, position = row
+        if raw is not None:
+            return json.loads(raw)
+        if source.startswith("s3://"):
+            bucket, _, key = source[5:].partition("/")
+            path = self.evidence_dir / "s3" / bucket / key
+            if not path.is_file():
+                hit = self.con.execute(
+                    "SELECT local_path FROM s3_objects WHERE bucket = $b AND key = $k",
+                    {"b": bucket, "k": key},
+                ).fetchone()
+                if hit:
+                    path = Path(hit[0])
+        else:
+            path = Path(source)
+        return record_at(path, position, event_id, source)
 
     # --- denials (added by the denials helper) --------------------------------------------------
 

@@ -40,7 +40,11 @@ def test_s3_export_plain_and_org_trail_gzip_and_plain(workspace, tmp_path):
     row = ev[ev.event_id == b[1]["eventID"]].iloc[0]
     assert row.recipient_account_id == "444455556666" and row.aws_region == "eu-west-1"
     assert row.source.endswith(".json") and row.source_position == "Records[1]"
-    assert json.loads(row.raw) == b[1]  # nothing in the input is lost
+    # S3 log files keep a pointer, not a copy: raw() re-reads the exact record
+    assert row.raw is None
+    assert workspace.raw(b[1]["eventID"]) == b[1]  # nothing in the input is lost
+    assert json.loads(row.user_identity) == b[1]["userIdentity"]
+    assert json.loads(row.request_parameters) == b[1]["requestParameters"]
 
 
 def test_digest_and_insight_files_are_skipped_by_name_and_by_shape(workspace, tmp_path):
@@ -107,6 +111,7 @@ def test_lookup_events_output_and_console_downloads(workspace, tmp_path):
     assert ev.loc[recs[0]["eventID"], "source_position"] == "Events[0]"
     assert ev.loc[recs[3]["eventID"], "source_position"] == "[0]"
     assert json.loads(ev.loc[recs[1]["eventID"], "raw"]) == recs[1]
+    assert workspace.raw(recs[1]["eventID"]) == recs[1]
 
 
 def test_lookup_events_with_a_broken_string_rejects_that_event_only(workspace, tmp_path):

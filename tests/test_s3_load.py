@@ -97,13 +97,16 @@ def test_listing_is_pruned_by_account_region_and_date_before_download(aws, works
 
 
 def test_second_run_downloads_nothing_and_a_changed_object_is_fetched_again(aws, workspace):
-    k1, _ = put_log(aws, A, "us-east-1", utc(2026, 3, 1))
+    k1, recs1 = put_log(aws, A, "us-east-1", utc(2026, 3, 1))
     k2, _ = put_log(aws, A, "us-east-1", utc(2026, 3, 2))
     sess = session()
     calls = Calls(sess)
     first = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
     assert first.downloaded == 2 and first.loaded == 4
     assert (workspace.path / "evidence" / "s3" / BUCKET / k1).is_file()
+    # the raw record is re-read from the workspace's cached copy, not from S3
+    calls.gets.clear()
+    assert workspace.raw(recs1[1]["eventID"]) == recs1[1] and calls.gets == []
     calls.gets.clear()
     second = workspace.load(f"s3://{BUCKET}/logs", session=sess, progress=False)
     assert calls.gets == [] and second.downloaded == 0

@@ -2,9 +2,14 @@
 -- events: one row per CloudTrail record (event_id is the key; the loader keeps it
 -- unique with a semi-join per batch instead of a PRIMARY KEY index, because
 -- DuckDB's ART index made bulk loads 2x slower in our measurements and grows
--- memory with N). Rows live in event_records; the view events adds the nested
--- parts, read from raw, so each record's JSON is stored once, compactly
--- (minified), and nothing in the input is lost.
+-- memory with N). Rows live in event_records, with the nested parts as JSON
+-- columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
+-- NULL and (source, source_position) point at it in the file, which stays where
+-- it was loaded from (S3 objects: the workspace's evidence/ cache);
+-- Workspace.raw(event_id) returns it exactly, top-level keys this schema does not
+-- name included. Records decoded in Python (lookup-events, Lake, NDJSON, salvaged
+-- files) store raw as minified JSON, because their source is not a stable place
+-- to find one record again.
 
 CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
 
@@ -45,24 +50,27 @@ CREATE TABLE IF NOT EXISTS event_records (
     vpc_endpoint_account_id VARCHAR,
     read_only BOOLEAN,
     management_event BOOLEAN,
-    raw JSON NOT NULL,
+    user_identity JSON,
+    request_parameters JSON,
+    response_elements JSON,
+    additional_event_data JSON,
+    resources JSON,
+    tls_details JSON,
+    service_event_details JSON,
+    addendum JSON,
+    event_context JSON,
+    edge_device_details JSON,
+    raw JSON,
     source VARCHAR NOT NULL,
     source_position VARCHAR NOT NULL,
     load_id INTEGER NOT NULL
 );
 
 
--- The events contract: every stored column plus the nested parts as JSON,
--- extracted from raw when read (DuckDB's VIRTUAL columns made inserts 3x slower).
+-- The events contract: every stored column (raw is NULL for rows that point
+-- into an S3 log file; see above).
 CREATE OR REPLACE VIEW events AS
-SELECT *,
-    json_extract(raw, '$.userIdentity') AS user_identity,
-    json_extract(raw, '$.requestParameters') AS request_parameters,
-    json_extract(raw, '$.responseElements') AS response_elements,
-    json_extract(raw, '$.additionalEventData') AS additional_event_data,
-    json_extract(raw, '$.resources') AS resources,
-    json_extract(raw, '$.tlsDetails') AS tls_details
-FROM event_records;
+SELECT * FROM event_records;
 
 -- Everything that could not be loaded: a whole file (position says where it
 -- broke) or one record (position is its index or line).
