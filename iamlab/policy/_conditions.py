@@ -256,6 +256,7 @@ class Condition:
         "_cache",
         "_simple",
         "_why",
+        "context_only",
     )
 
     def __init__(self, op: str, key: str, raw_values: Any, *, variables: bool, where: str) -> None:
@@ -293,6 +294,8 @@ class Condition:
         self._cache: dict[tuple, Callable[[str], bool]] = {}
         self._simple = False  # static predicate, no set operator: the fast path in evaluate
         self._why: dict[bool, str] = {}
+        # True when evaluate() reads nothing but this key's value (no policy variables).
+        self.context_only = True
         if self.family == "null":
             flags = {v.lower() for v in self.values}
             if not flags <= {"true", "false"}:
@@ -304,6 +307,7 @@ class Condition:
         try:
             self._pred, self._templates = _compile_values(self.family, cmp, self.values, use_vars)
             self._simple = self._pred is not None and self.set_op is None
+            self.context_only = self._pred is not None
             self._why = (
                 {
                     True: "no policy value matches",

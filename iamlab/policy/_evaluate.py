@@ -208,36 +208,46 @@ def evaluate(
         raise PolicyError(cs.trust_error)
     kind = caller.kind
     identity_side = kind in IDENTITY_KINDS
-    layers: list[tuple] = []
-    allows: list[tuple] = []
-    denies: list[tuple] = []
-    checked: list[tuple] = []
-    ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
-    res_allows: list[tuple] = []
-    for mode, name, a, b in action_plan(cs, caller, action_l, trust):
-        if mode == 0:  # a layer that does not apply to this caller
-            layers.append(a)
-            continue
-        if mode == 1:  # no statement of this layer depends on the request
-            layers.append(a[0])
-            got = a[1]
-            if got:
-                allows.extend(got)
-            if a[2]:
-                denies.extend(a[2])
-            if name == res_layer:
-                res_allows = list(got)
-        else:
-            before = len(allows)
-            layers.append(eval_layer(a, b, resource, ctx, caller, allows, denies, checked))
-            got = len(allows) > before
-            if name == res_layer:
-                res_allows = allows[before:]
-        if got:
-            if name not in ok:
-                ok[name] = True
-        else:
-            ok[name] = False
+    steps, mkeys = action_plan(cs, caller, action_l, trust)
+    memo_key = None
+    hit = None
+    if mkeys is not None:
+        # Every layer's outcome depends on these inputs only (see action_plan).
+        memo_key = (
+            kind,
+            caller.slr_reason,
+            action_l,
+            trust,
+            resource,
+            caller.raw,
+            caller.role_arn,
+            caller.known_absent,
+            *[ctx.get(k) for k in mkeys],
+        )
+        hit = cs.memo.get(memo_key)
+    if hit:
+        layers, allows, denies, checked, ok, res_allows = hit
+    else:
+        layers, allows, denies, checked, ok, res_allows = _run_plan(
+            steps, res_layer, resource, ctx, caller
+        )
+        if memo_key is not None:
+            if len(cs.memo) >= _MEMO_LIMIT:
+                cs.memo.clear()
+            # Kept on second sight only: a memo of requests seen once would hold
+            # many records for nothing and make the garbage collector busier.
+            cs.memo[memo_key] = (
+                (
+                    tuple(layers),
+                    tuple(allows),
+                    tuple(denies),
+                    tuple(checked),
+                    ok,
+                    tuple(res_allows),
+                )
+                if hit is False
+                else False
+            )
 
     if kind == ROOT and cs.identity is not None:
         notes.append(
@@ -357,6 +367,51 @@ def evaluate(
     # that layer is the one it reports; the others are kept in lacking_allow.
     lacking = _ordered(failing)
     return finish("implicit_deny", lacking[:1], (), missing, lacking)
+
+
+_MEMO_LIMIT = 8192
+
+
+def _run_plan(
+    steps: tuple,
+    res_layer: str,
+    resource: str,
+    ctx: dict[str, tuple[str, ...]],
+    caller: Caller,
+) -> tuple:
+    """Evaluate every step of an action plan: (layer records, allows, denies, checked, ok,
+    resource-layer allows)."""
+    layers: list[tuple] = []
+    allows: list[tuple] = []
+    denies: list[tuple] = []
+    checked: list[tuple] = []
+    ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
+    res_allows: list[tuple] = []
+    for mode, name, a, b in steps:
+        if mode == 0:  # a layer that does not apply to this caller
+            layers.append(a)
+            continue
+        if mode == 1:  # no statement of this layer depends on the request
+            layers.append(a[0])
+            got = a[1]
+            if got:
+                allows.extend(got)
+            if a[2]:
+                denies.extend(a[2])
+            if name == res_layer:
+                res_allows = list(got)
+        else:
+            before = len(allows)
+            layers.append(eval_layer(a, b, resource, ctx, caller, allows, denies, checked))
+            got = len(allows) > before
+            if name == res_layer:
+                res_allows = allows[before:]
+        if got:
+            if name not in ok:
+                ok[name] = True
+        else:
+            ok[name] = False
+    return layers, allows, denies, checked, ok, res_allows
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:

@@ -75,6 +75,7 @@ class _CompiledSet:
         "plans",
         "action_plans",
         "uses_principal_arn",
+        "memo",
     )
 
     def __init__(self, ps: PolicySet) -> None:
@@ -131,6 +132,9 @@ class _CompiledSet:
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
         self.plans: dict[tuple, tuple] = {}
         self.action_plans: dict[tuple, tuple] = {}
+        # The outcome of a whole plan (every layer) by the inputs it depends on:
+        # see action_plan; filled and read by evaluate.
+        self.memo: dict[tuple, tuple] = {}
         # Whether any condition or variable reads aws:PrincipalArn (for the path note).
         indexes = [
             self.identity,
@@ -273,18 +277,23 @@ class _LayerIndex:
         return hit
 
 
-def action_plan(cs: _CompiledSet, caller: Caller, action_l: str, trust: bool) -> tuple:
+def action_plan(
+    cs: _CompiledSet, caller: Caller, action_l: str, trust: bool
+) -> tuple[tuple, tuple[str, ...] | None]:
     """The steps for this kind of caller and this action, cached per compiled set.
 
     Each step is (mode, layer, a, b): mode 0, a layer that does not apply (a =
     its record); mode 1, a layer whose outcome cannot depend on the request (a
     = (record, Allows, Denies)); mode 2, a layer to evaluate (a = its index,
-    b = its statements matching the action).
+    b = its statements matching the action). Also returns the
+    context keys every step's outcome depends on (None when a step cannot be
+    memoized): with the action, resource and caller they determine the outcome.
     """
     key = (caller.kind, caller.slr_reason, action_l, trust)
-    steps = cs.action_plans.get(key)
-    if steps is None:
+    hit = cs.action_plans.get(key)
+    if hit is None:
         out = []
+        all_keys: dict[str, None] | None = {}
         for step in plan(cs, caller, action_l == "kms:retiregrant", trust):
             if step.__class__ is tuple:
                 out.append((0, step[0], step, None))
@@ -293,11 +302,16 @@ def action_plan(cs: _CompiledSet, caller: Caller, action_l: str, trust: bool) ->
             if static is not None:
                 out.append((1, step.layer, static, None))
             else:
+                keys = _memo_keys(step, cands)
+                if keys is None:
+                    all_keys = None
+                elif all_keys is not None:
+                    all_keys.update(dict.fromkeys(keys))
                 out.append((2, step.layer, step, cands))
         if len(cs.action_plans) >= 4096:
             cs.action_plans.clear()
-        steps = cs.action_plans[key] = tuple(out)
-    return steps
+        hit = cs.action_plans[key] = (tuple(out), None if all_keys is None else tuple(all_keys))
+    return hit
 
 
 def plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> tuple:
@@ -369,6 +383,33 @@ def plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> t
         steps.append(cs.vpc_endpoint)
     plan = cs.plans[key] = tuple(steps)
     return plan
+
+
+def _memo_keys(ix: _LayerIndex, cands: tuple) -> tuple[str, ...] | None:
+    """The context keys a layer's outcome depends on, or None if it cannot be memoized.
+
+    Its outcome is then a function of the action, the resource, the caller
+    (as ``PrincipalSpec.match`` caches it: raw principal and role ARN), the
+    caller's known-absent keys and these keys' values only. Policy variables
+    read arbitrary keys, so a layer using them is not memoized.
+    """
+    keys: dict[str, None] = {}
+    for _pos, _pid, s, always in cands:
+        if always is not None:
+            continue
+        if s.resource_templates:
+            return None
+        if ix.with_principal:
+            for spec in (s.principal, s.not_principal):
+                if spec is not None and spec.unique_ids:
+                    keys["aws:userid"] = None
+                if spec is not None and spec.canonical:
+                    keys["aws:canonicaluser"] = None
+        for c in s.conditions:
+            if not c.context_only:
+                return None
+            keys[c.key_l] = None
+    return tuple(keys)
 
 
 def check_statement(
