@@ -14,6 +14,7 @@ from typing import Any
 
 from iamlab.denials import grammar as g
 from iamlab.errors import InputError
+from iamlab.times import parse_time
 
 VIEWS = ("error_events", "denials")
 SUMMARY_BY = ("cause", "principal", "action", "hour")
@@ -91,36 +92,13 @@ def _ensure(con: Any) -> None:
         install(con)
 
 
-def _time(value: Any, name: str) -> dt.datetime | None:
-    """Return ``value`` as an aware UTC datetime (naive input is taken as UTC)."""
-    if value is None or value == "":
-        return None
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InputError(
-                f"{name}={value!r} is not a time; use ISO 8601 such as "
-                "2024-05-01 or 2024-05-01T13:00:00Z (UTC when no offset is given)."
-            ) from None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if not isinstance(value, dt.datetime):
-        raise InputError(f"{name}={value!r} is not a time; pass a datetime or an ISO 8601 string.")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
-
-
 def _params(principal: Any, since: Any, until: Any, cause: Any) -> dict[str, Any]:
     if cause is not None and cause not in g.CAUSES:
         raise InputError(f"cause={cause!r} is not a cause; use one of {', '.join(g.CAUSES)}.")
     return {
         "principal": None if principal in (None, "") else str(principal),
-        "since": _time(since, "since"),
-        "until": _time(until, "until"),
+        "since": parse_time(since, "since"),
+        "until": parse_time(until, "until"),
         "cause": cause,
     }
 
