@@ -7,7 +7,6 @@ bound parameters.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from importlib import resources
 from typing import Any
