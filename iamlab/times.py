@@ -32,13 +32,13 @@ def parse_time(value: Any, name: str) -> dt.datetime | None:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
             raise InputError(
-                f"{name}={value!r} is not an ISO 8601 time; write e.g. 2026-03-01 or "
+                f"{name}={value!r} is not an ISO-8601 time; write e.g. 2026-03-01 or "
                 "2026-03-01T12:00:00Z (UTC when no offset is given)."
             ) from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     if not isinstance(value, dt.datetime):
-        raise InputError(f"{name}={value!r} is not a time; pass a datetime or an ISO 8601 string.")
+        raise InputError(f"{name}={value!r} is not a time; pass a datetime or an ISO-8601 string.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc)

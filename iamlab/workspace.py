@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from iamlab.errors import InputError
+from iamlab.times import parse_time
 from iamlab.trail.discover import Discovered, discover_local
 from iamlab.trail.engine import Engine
 from iamlab.trail.layout import Filter
@@ -40,26 +41,6 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 
 def _schema_sql() -> str:
     return resources.files("iamlab.trail").joinpath("schema.sql").read_text()
-
-
-def parse_time(value: str | datetime | None, name: str) -> datetime | None:
-    """An ISO-8601 string or datetime -> aware UTC datetime (naive means UTC)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise InputError(
-                f"{name}={value!r} is not an ISO-8601 time; write e.g. 2026-03-01 or "
-                "2026-03-01T12:00:00Z"
-            ) from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _apply_load_settings(con: duckdb.DuckDBPyConnection) -> None:
