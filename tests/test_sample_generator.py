@@ -87,12 +87,16 @@ def _content(rel: str, data: bytes):
 
 def test_committed_sample_equals_generator_output(tmp_path):
     """sample_data/ never drifts from the code: regenerate and compare every file."""
-    assert (SAMPLE / "labels.json").is_file(), "sample_data/ is missing; run `iamlab sample sample_data`"
+    assert (SAMPLE / "labels.json").is_file(), (
+        "sample_data/ is missing; run `iamlab sample sample_data`"
+    )
     generate(tmp_path / "fresh", seed=DEFAULT_SEED)
     fresh, committed = _tree(tmp_path / "fresh"), _tree(SAMPLE)
     assert sorted(fresh.keys() ^ committed.keys()) == []
     changed = [k for k in fresh if _content(k, fresh[k]) != _content(k, committed[k])]
-    assert changed == [], f"regenerate with `iamlab sample sample_data --force` ({len(changed)} files differ)"
+    assert changed == [], (
+        f"regenerate with `iamlab sample sample_data --force` ({len(changed)} files differ)"
+    )
 
 
 def test_refuses_non_empty_folder_without_force(tmp_path):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-
 # The sample's evidence folders, one per format (S3 export tree, lookup-events
 # output, CloudTrail Lake results); the same events appear in several of them.
 EVIDENCE = ("cloudtrail", "lookup-events", "lake")
