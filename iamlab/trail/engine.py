@@ -5,8 +5,8 @@ events, so S3 log files go to DuckDB in batches of files: it gunzips and parses
 them in C++ on both cores, typing each element of ``Records`` with an explicit
 schema in that one parse (``sql.TRAIL_RECORDS``, ``sql.STAGE``). A batch that
 fails is split until the bad file is found; that file, and every file in another
-format, goes through the careful Python decoder (``decode.py``), which says where it broke and salvages
-what it can. Each batch is one transaction, so memory stays flat and an
+format, goes through the careful Python decoder (``decode.py``), which says where
+it broke and salvages what it can. Each batch is one transaction, so memory stays flat and an
 interrupted load keeps what it committed.
 """
 
