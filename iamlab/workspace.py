@@ -362,7 +362,7 @@ class Workspace:
             path = Path(source)
         return record_at(path, position, event_id, source)
 
-    # --- denials (added by the denials helper) --------------------------------------------------
+    # --- denials ------------------------------------------------------------------------------
 
     def denials(
         self,

@@ -115,3 +115,13 @@ def test_close_twice_is_harmless(tmp_path):
     ws = Workspace(tmp_path / "ws")
     ws.close()
     ws.close()
+
+
+def test_reopening_replaces_stale_denials_views(tmp_path):
+    from iamlab.workspace import Workspace
+
+    with Workspace(tmp_path / "ws") as ws:
+        ws.con.execute("CREATE OR REPLACE VIEW denials AS SELECT 'stale' AS cause")
+    with Workspace(tmp_path / "ws") as ws:
+        assert "cause" in ws.denials().columns
+        assert ws.sql("SELECT count(*) AS n FROM denials WHERE cause = 'stale'").n[0] == 0

@@ -87,8 +87,9 @@ def install(con: Any, temporary: bool = False) -> None:
 
 
 def _ensure(con: Any) -> None:
-    if not _exists(con, "denials"):
-        install(con)
+    # Always (re)create: a workspace may hold views written by an older iamlab,
+    # and CREATE OR REPLACE VIEW costs milliseconds.
+    install(con)
 
 
 def _params(principal: Any, since: Any, until: Any, cause: Any) -> dict[str, Any]:
