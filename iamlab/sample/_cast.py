@@ -28,6 +28,7 @@ from iamlab.sample._cast_base import (
     _obj,
     _sso_session,
     _w,
+    service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
 from iamlab.sample._iam import role, user
@@ -280,29 +281,14 @@ def build_cast() -> list[Actor]:
         )
     )
     cast.append(
-        Actor(
+        service_actor(
             "lambda-service-dev",
             DEV,
             1,
-            EU,
-            fixed_identity(R.aws_service("lambda.amazonaws.com")),
-            [
-                _w(
-                    1,
-                    lambda rng, region, when: A.sts_assume_role(
-                        rng,
-                        region,
-                        when,
-                        invoice.arn,
-                        invoice.id,
-                        "invoice-render",
-                        R.access_key("ASIA", f"lambda-dev|{when:%Y%m%d%H}"),
-                    ),
-                )
-            ],
-            agents=("lambda.amazonaws.com",),
-            ips=("lambda.amazonaws.com",),
-            service_agent=True,
+            "lambda.amazonaws.com",
+            invoice,
+            "invoice-render",
+            "lambda-dev",
         )
     )
 

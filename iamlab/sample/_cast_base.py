@@ -7,6 +7,7 @@ import uuid
 
 from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
+from iamlab.sample._actors import Actor, fixed_identity
 from iamlab.sample._world import (
     IDENTITY_STORE,
     MGMT,
@@ -78,3 +79,34 @@ def _identity_center_user(salt: str, when) -> dict:
 
 def _sso_session(person):
     return f"{person}@larkspur.io"
+
+
+def service_actor(key, account, weight, service, role, source, key_salt) -> Actor:
+    """An AWS service (e.g. lambda.amazonaws.com) assuming `role` for `source`, in eu-west-1.
+
+    The session key is derived from `key_salt` and the hour, so each service's keys are stable.
+    """
+    return Actor(
+        key,
+        account,
+        weight,
+        EU,
+        fixed_identity(R.aws_service(service)),
+        [
+            _w(
+                1,
+                lambda rng, region, when: A.sts_assume_role(
+                    rng,
+                    region,
+                    when,
+                    role.arn,
+                    role.id,
+                    source,
+                    R.access_key("ASIA", f"{key_salt}|{when:%Y%m%d%H}"),
+                ),
+            )
+        ],
+        agents=(service,),
+        ips=(service,),
+        service_agent=True,
+    )

@@ -32,6 +32,7 @@ from iamlab.sample._cast_base import (
     _report_key,
     _sso_session,
     _w,
+    service_actor,
 )
 from iamlab.sample._iam import role, user
 from iamlab.sample._world import (
@@ -119,29 +120,8 @@ def prod_actors() -> list[Actor]:
         )
     )
     cast.append(
-        Actor(
-            "lambda-service-prod",
-            PROD,
-            2,
-            EU,
-            fixed_identity(R.aws_service("lambda.amazonaws.com")),
-            [
-                _w(
-                    1,
-                    lambda rng, region, when: A.sts_assume_role(
-                        rng,
-                        region,
-                        when,
-                        orders.arn,
-                        orders.id,
-                        "orders-api",
-                        R.access_key("ASIA", f"lambda|{when:%Y%m%d%H}"),
-                    ),
-                )
-            ],
-            agents=("lambda.amazonaws.com",),
-            ips=("lambda.amazonaws.com",),
-            service_agent=True,
+        service_actor(
+            "lambda-service-prod", PROD, 2, "lambda.amazonaws.com", orders, "orders-api", "lambda"
         )
     )
     cast.append(
@@ -266,29 +246,8 @@ def prod_actors() -> list[Actor]:
         )
     )
     cast.append(
-        Actor(
-            "ec2-service-prod",
-            PROD,
-            1,
-            EU,
-            fixed_identity(R.aws_service("ec2.amazonaws.com")),
-            [
-                _w(
-                    1,
-                    lambda rng, region, when: A.sts_assume_role(
-                        rng,
-                        region,
-                        when,
-                        batch.arn,
-                        batch.id,
-                        "i-0b7d2e9f4a1c6d385",
-                        R.access_key("ASIA", f"ec2|{when:%Y%m%d%H}"),
-                    ),
-                )
-            ],
-            agents=("ec2.amazonaws.com",),
-            ips=("ec2.amazonaws.com",),
-            service_agent=True,
+        service_actor(
+            "ec2-service-prod", PROD, 1, "ec2.amazonaws.com", batch, "i-0b7d2e9f4a1c6d385", "ec2"
         )
     )
 
