@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._apis import VERSIONS
 from iamlab.sample._world import (
@@ -88,3 +89,32 @@ class Builder:
 
 def _who(identity: dict) -> str:
     return identity["arn"]
+
+
+def s3_denied(
+    b: Builder,
+    scenario: str,
+    ident: dict,
+    bucket: str,
+    key: str,
+    op: str,
+    account: str,
+    tail: str,
+    *,
+    size: int = 0,
+    **kw,
+) -> dict:
+    """An S3 object call in eu-west-1 refused with AccessDenied; S3 quotes the object ARN."""
+    action = f"s3:{op}"
+    return b.call(
+        scenario,
+        A.s3_object(b.rng, "eu-west-1", bucket, key, op, account, size),
+        error=(
+            "AccessDenied",
+            _denied(_who(ident), action, f"arn:aws:s3:::{bucket}/{key}", tail, quote=True),
+        ),
+        region="eu-west-1",
+        identity=ident,
+        recipient=account,
+        **kw,
+    )

@@ -22,7 +22,7 @@ from iamlab.sample._actors import (
     role_identity,
     user_identity,
 )
-from iamlab.sample._builder import EC2_PREFIX, Builder, _denied, _implicit, _t, _who
+from iamlab.sample._builder import EC2_PREFIX, Builder, _denied, _implicit, _t, _who, s3_denied
 from iamlab.sample._iam import role, user
 from iamlab.sample._scenarios_more import (
     _resource_policy,
@@ -97,25 +97,18 @@ def build(seed: int) -> Builder:
     for hms in ("09:41:17", "09:41:52", "09:43:30"):
         when = _t(2, hms)
         ident = priya(b.salt, when)
-        b.call(
+        s3_denied(
+            b,
             "resource-arn-s3-payroll",
-            A.s3_object(rng, "eu-west-1", DATA_LAKE, key, "GetObject", PROD, 0),
-            error=(
-                "AccessDenied",
-                _denied(
-                    _who(ident),
-                    "s3:GetObject",
-                    f"arn:aws:s3:::{DATA_LAKE}/{key}",
-                    _implicit("identity-based policy", "s3:GetObject"),
-                    quote=True,
-                ),
-            ),
+            ident,
+            DATA_LAKE,
+            key,
+            "GetObject",
+            PROD,
+            _implicit("identity-based policy", "s3:GetObject"),
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip=OFFICE_IPS[0],
             agent=cli(cmd="s3.cp"),
-            recipient=PROD,
         )
 
     # -- resource-arn: DynamoDB index ---------------------------------------------------------
@@ -220,26 +213,19 @@ def build(seed: int) -> Builder:
     legacy_policy = f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess"
     for i, hms in enumerate(("06:15:02", "06:15:03", "06:15:05", "06:15:09")):
         k = f"raw/customers/2026/03/customers-{i:03d}.parquet"
-        b.call(
+        s3_denied(
+            b,
             "explicit-deny-s3-raw-customers",
-            A.s3_object(rng, "eu-west-1", DATA_LAKE, k, "GetObject", PROD, 0),
-            error=(
-                "AccessDenied",
-                _denied(
-                    _who(legacy),
-                    "s3:GetObject",
-                    f"arn:aws:s3:::{DATA_LAKE}/{k}",
-                    f"with an explicit deny in an identity-based policy: {legacy_policy} "
-                    "(LegacyReportingAccess).",
-                    quote=True,
-                ),
-            ),
+            legacy,
+            DATA_LAKE,
+            k,
+            "GetObject",
+            PROD,
+            f"with an explicit deny in an identity-based policy: {legacy_policy} "
+            "(LegacyReportingAccess).",
             when=_t(2, hms),
-            region="eu-west-1",
-            identity=legacy,
             ip=ONPREM_IP,
             agent=JAVA_V1,
-            recipient=PROD,
         )
 
     # -- explicit-deny: bucket policy -------------------------------------------------------------
@@ -247,25 +233,18 @@ def build(seed: int) -> Builder:
     for hms in ("11:30:12", "11:31:40"):
         when = _t(2, hms)
         ident = luis(b.salt, when)
-        b.call(
+        s3_denied(
+            b,
             "explicit-deny-bucket-policy-delete",
-            A.s3_object(rng, "eu-west-1", DATA_LAKE, key, "DeleteObject", PROD, 0),
-            error=(
-                "AccessDenied",
-                _denied(
-                    _who(ident),
-                    "s3:DeleteObject",
-                    f"arn:aws:s3:::{DATA_LAKE}/{key}",
-                    "with an explicit deny in a resource-based policy",
-                    quote=True,
-                ),
-            ),
+            ident,
+            DATA_LAKE,
+            key,
+            "DeleteObject",
+            PROD,
+            "with an explicit deny in a resource-based policy",
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip=OFFICE_IPS[2],
             agent=cli(cmd="s3.rm"),
-            recipient=PROD,
         )
 
     # -- org-policy: SCP region ----------------------------------------------------------------------

@@ -17,7 +17,15 @@ from iamlab.sample._actors import (
     role_identity,
     user_identity,
 )
-from iamlab.sample._builder import EC2_PREFIX, HOSTILE_AGENTS, Builder, _denied, _implicit, _t
+from iamlab.sample._builder import (
+    EC2_PREFIX,
+    HOSTILE_AGENTS,
+    Builder,
+    _denied,
+    _implicit,
+    _t,
+    s3_denied,
+)
 from iamlab.sample._iam import role, user
 from iamlab.sample._world import (
     DAYS,
@@ -329,26 +337,20 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     ):
         when = _t(3, hms)
         ident = probe(b.salt, when)
-        b.call(
+        s3_denied(
+            b,
             "hostile-probe-s3",
-            A.s3_object(rng, "eu-west-1", FINDINGS, key, "PutObject", SEC, 64),
-            error=(
-                "AccessDenied",
-                _denied(
-                    ident["arn"],
-                    "s3:PutObject",
-                    f"arn:aws:s3:::{FINDINGS}/{key}",
-                    _implicit("identity-based policy", "s3:PutObject"),
-                    quote=True,
-                ),
-            ),
+            ident,
+            FINDINGS,
+            key,
+            "PutObject",
+            SEC,
+            _implicit("identity-based policy", "s3:PutObject"),
+            size=64,
             hostile=True,
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip=OFFICE_IPS[0],
             agent=agent,
-            recipient=SEC,
         )
     when = _t(3, "14:00:20")
     bad = "<script>alert(1)</script>"
