@@ -23,7 +23,9 @@ from iamlab.sample._cast_base import (
     ALL,
     EU,
     GLOBAL_EU,
+    _call,
     _ec2,
+    _iam,
     _identity_center_user,
     _obj,
     _sso_session,
@@ -57,18 +59,15 @@ def build_cast() -> list[Actor]:
     for name, weight, console in (("dana.kim", 5, True), ("tom.reyes", 5, False)):
         u = user(DEV, name)
         calls = [
-            _w(
-                2,
-                lambda rng, region, when: A.lambda_call(
-                    rng, region, "GetFunction", "invoice-render"
-                ),
-            ),
-            _w(1, lambda rng, region, when: A.lambda_call(rng, region, "ListFunctions")),
-            _w(
+            _call(2, A.lambda_call, "GetFunction", "invoice-render"),
+            _call(1, A.lambda_call, "ListFunctions"),
+            _call(
                 1,
-                lambda rng, region, when: A.lambda_call(
-                    rng, region, "UpdateFunctionCode", "invoice-render", publish=False, dryRun=False
-                ),
+                A.lambda_call,
+                "UpdateFunctionCode",
+                "invoice-render",
+                publish=False,
+                dryRun=False,
             ),
             _w(
                 2,
@@ -94,35 +93,20 @@ def build_cast() -> list[Actor]:
                     rng, region, "FilterLogEvents", when, "/aws/lambda/invoice-render"
                 ),
             ),
-            _w(
+            _call(1, A.dynamodb_call, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"),
+            _call(
                 1,
-                lambda rng, region, when: A.dynamodb_call(
-                    rng, region, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"
-                ),
-            ),
-            _w(
-                1,
-                lambda rng, region, when: A.ssm_call(
-                    rng,
-                    region,
-                    "GetParameter",
-                    name="/dev/invoice-render/base-url",
-                    withDecryption=False,
-                ),
+                A.ssm_call,
+                "GetParameter",
+                name="/dev/invoice-render/base-url",
+                withDecryption=False,
             ),
             *_ec2("DescribeInstances", "DescribeSecurityGroups"),
-            _w(0.5, lambda rng, region, when: A.sts_get_caller_identity(rng, region)),
+            _call(0.5, A.sts_get_caller_identity),
             _w(0.3, lambda rng, region, when, n=name: A.iam_call(rng, "GetUser", userName=n), True),
         ]
         if not console:
-            calls.append(
-                _w(
-                    1,
-                    lambda rng, region, when: A.ec2_instance_state(
-                        rng, region, "StartInstances", "i-03c9e1f7a2b4d6085"
-                    ),
-                )
-            )
+            calls.append(_call(1, A.ec2_instance_state, "StartInstances", "i-03c9e1f7a2b4d6085"))
         cast.append(
             Actor(
                 name,
@@ -155,81 +139,35 @@ def build_cast() -> list[Actor]:
                     "DescribeSecurityGroups",
                     "DescribeLaunchTemplates",
                 ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.iam_call(
-                        rng, "GetRole", roleName="invoice-render-lambda-role"
-                    ),
-                    True,
-                ),
-                _w(
+                _iam(2, "GetRole", roleName="invoice-render-lambda-role"),
+                _iam(1, "ListRolePolicies", roleName="invoice-render-lambda-role"),
+                _call(2, A.lambda_call, "GetFunction", "invoice-render"),
+                _call(1, A.lambda_call, "GetPolicy", "invoice-render"),
+                _call(1, A.s3_bucket, DEV_ARTIFACTS, "GetBucketPolicy", DEV),
+                _call(1, A.s3_bucket, DEV_ARTIFACTS, "GetBucketVersioning", DEV),
+                _call(
                     1,
-                    lambda rng, region, when: A.iam_call(
-                        rng, "ListRolePolicies", roleName="invoice-render-lambda-role"
-                    ),
-                    True,
+                    A.dynamodb_call,
+                    "DescribeTable",
+                    f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.lambda_call(
-                        rng, region, "GetFunction", "invoice-render"
-                    ),
-                ),
-                _w(
+                _call(
                     1,
-                    lambda rng, region, when: A.lambda_call(
-                        rng, region, "GetPolicy", "invoice-render"
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.s3_bucket(
-                        rng, region, DEV_ARTIFACTS, "GetBucketPolicy", DEV
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.s3_bucket(
-                        rng, region, DEV_ARTIFACTS, "GetBucketVersioning", DEV
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.dynamodb_call(
-                        rng,
-                        region,
-                        "DescribeTable",
-                        f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.dynamodb_call(
-                        rng,
-                        region,
-                        "DescribeTimeToLive",
-                        f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
-                    ),
+                    A.dynamodb_call,
+                    "DescribeTimeToLive",
+                    f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
                 _w(
                     1, lambda rng, region, when: A.logs_call(rng, region, "DescribeLogGroups", when)
                 ),
-                _w(
+                _call(
                     1,
-                    lambda rng, region, when: A.ssm_call(
-                        rng,
-                        region,
-                        "GetParameters",
-                        names=["/dev/invoice-render/base-url"],
-                        withDecryption=True,
-                    ),
+                    A.ssm_call,
+                    "GetParameters",
+                    names=["/dev/invoice-render/base-url"],
+                    withDecryption=True,
                 ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.secrets_call(
-                        rng, region, "DescribeSecret", "dev/invoice-render/api-key"
-                    ),
-                ),
+                _call(1, A.secrets_call, "DescribeSecret", "dev/invoice-render/api-key"),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -263,11 +201,11 @@ def build_cast() -> list[Actor]:
                         lambda rng, w: f"invoices/{w:%Y/%m/%d}/{A.new_id(rng)}.pdf",
                     ),
                 ),
-                _w(
+                _call(
                     2,
-                    lambda rng, region, when: A.dynamodb_call(
-                        rng, region, "GetItem", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"
-                    ),
+                    A.dynamodb_call,
+                    "GetItem",
+                    f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
                 _w(
                     1,
@@ -302,26 +240,10 @@ def build_cast() -> list[Actor]:
             role_identity(admin_dev, _sso_session("sam.okafor")),
             [
                 *_ec2("DescribeInstances", "DescribeVpcs", "DescribeRegions"),
-                _w(
-                    1,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "DescribeStacks", "invoice-render"
-                    ),
-                ),
-                _w(1, lambda rng, region, when: A.iam_call(rng, "ListUsers"), True),
-                _w(
-                    1,
-                    lambda rng, region, when: A.iam_call(
-                        rng, "ListAccessKeys", userName="ci-deploy"
-                    ),
-                    True,
-                ),
-                _w(
-                    0.5,
-                    lambda rng, region, when: A.ec2_create_tags(
-                        rng, region, "i-03c9e1f7a2b4d6085", "owner", "billing"
-                    ),
-                ),
+                _call(1, A.cloudformation_call, "DescribeStacks", "invoice-render"),
+                _iam(1, "ListUsers"),
+                _iam(1, "ListAccessKeys", userName="ci-deploy"),
+                _call(0.5, A.ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
             ],
             agents=(CONSOLE_UA,),
             ips=OFFICE_IPS,
@@ -441,9 +363,9 @@ def build_cast() -> list[Actor]:
             GLOBAL_EU,
             role_identity(audit, _sso_session("ana.silva")),
             [
-                _w(3, lambda rng, region, when: A.guardduty_call(rng, region, "ListFindings")),
-                _w(2, lambda rng, region, when: A.guardduty_call(rng, region, "GetFindings")),
-                _w(1, lambda rng, region, when: A.guardduty_call(rng, region, "ListDetectors")),
+                _call(3, A.guardduty_call, "ListFindings"),
+                _call(2, A.guardduty_call, "GetFindings"),
+                _call(1, A.guardduty_call, "ListDetectors"),
                 _w(
                     2,
                     lambda rng, region, when: A.cloudtrail_call(rng, region, "LookupEvents", when),
@@ -463,7 +385,7 @@ def build_cast() -> list[Actor]:
                         lambda rng, w: f"guardduty/{w:%Y/%m/%d}/{A.new_id(rng)}.jsonl.gz",
                     ),
                 ),
-                _w(1, lambda rng, region, when: A.iam_call(rng, "GenerateCredentialReport"), True),
+                _iam(1, "GenerateCredentialReport"),
             ],
             agents=(CONSOLE_UA, BOTO3_LAPTOP),
             ips=OFFICE_IPS,
@@ -490,15 +412,9 @@ def build_cast() -> list[Actor]:
                         "DescribeVpcs",
                         "DescribeNetworkInterfaces",
                     ),
-                    _w(
-                        2,
-                        lambda rng, region, when: A.iam_call(
-                            rng, "GetRole", roleName="OrganizationAccountAccessRole"
-                        ),
-                        True,
-                    ),
-                    _w(1, lambda rng, region, when: A.iam_call(rng, "ListUsers"), True),
-                    _w(1, lambda rng, region, when: A.s3_list_buckets(rng, region)),
+                    _iam(2, "GetRole", roleName="OrganizationAccountAccessRole"),
+                    _iam(1, "ListUsers"),
+                    _call(1, A.s3_list_buckets),
                 ],
                 agents=("config.amazonaws.com",),
                 ips=("config.amazonaws.com",),

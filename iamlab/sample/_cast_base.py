@@ -110,3 +110,13 @@ def service_actor(key, account, weight, service, role, source, key_salt) -> Acto
         ips=(service,),
         service_agent=True,
     )
+
+
+def _call(weight, fn, *args, where=None, **kw):
+    """A weighted call fn(rng, region, *args, **kw) whose arguments are fixed."""
+    return _w(weight, lambda rng, region, when: fn(rng, region, *args, **kw), where)
+
+
+def _iam(weight, op, **params):
+    """A weighted IAM call (IAM is global, so always us-east-1)."""
+    return _w(weight, lambda rng, region, when: A.iam_call(rng, op, **params), True)

@@ -24,8 +24,10 @@ from iamlab.sample._cast_base import (
     ALL,
     EU,
     GLOBAL_EU,
+    _call,
     _curated_key,
     _ec2,
+    _iam,
     _obj,
     _partner_key,
     _raw_key,
@@ -73,42 +75,19 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(orders, "orders-api"),
             [
-                _w(
-                    6,
-                    lambda rng, region, when: A.dynamodb_call(rng, region, "GetItem", ORDERS_TABLE),
-                ),
-                _w(
-                    3,
-                    lambda rng, region, when: A.dynamodb_call(rng, region, "PutItem", ORDERS_TABLE),
-                ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.dynamodb_call(
-                        rng, region, "UpdateItem", ORDERS_TABLE
-                    ),
-                ),
-                _w(
-                    2, lambda rng, region, when: A.dynamodb_call(rng, region, "Query", ORDERS_TABLE)
-                ),
-                _w(
-                    3,
-                    lambda rng, region, when: A.sqs_call(
-                        rng, region, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE
-                    ),
-                ),
-                _w(1, lambda rng, region, when: A.sns_call(rng, region, "Publish", ORDERS_TOPIC)),
-                _w(
-                    1,
-                    lambda rng, region, when: A.secrets_call(
-                        rng, region, "GetSecretValue", ORDERS_SECRET
-                    ),
-                ),
+                _call(6, A.dynamodb_call, "GetItem", ORDERS_TABLE),
+                _call(3, A.dynamodb_call, "PutItem", ORDERS_TABLE),
+                _call(2, A.dynamodb_call, "UpdateItem", ORDERS_TABLE),
+                _call(2, A.dynamodb_call, "Query", ORDERS_TABLE),
+                _call(3, A.sqs_call, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                _call(1, A.sns_call, "Publish", ORDERS_TOPIC),
+                _call(1, A.secrets_call, "GetSecretValue", ORDERS_SECRET),
                 _w(
                     1,
                     lambda rng, region, when: A.kms_call(
                         rng, region, "GenerateDataKey", KMS_KEY_ARN, {"app": "orders-api"}
                     ),
-                ),
+                ),  # a fresh context dict per record
                 _w(
                     0.6, lambda rng, region, when: A.logs_call(rng, region, "CreateLogStream", when)
                 ),
@@ -131,7 +110,7 @@ def prod_actors() -> list[Actor]:
             6,
             EU,
             fixed_identity(R.aws_service("apigateway.amazonaws.com")),
-            [_w(1, lambda rng, region, when: A.lambda_invoke(rng, region, ORDERS_FN))],
+            [_call(1, A.lambda_invoke, ORDERS_FN)],
             agents=("apigateway.amazonaws.com",),
             ips=("apigateway.amazonaws.com",),
             service_agent=True,
@@ -155,23 +134,16 @@ def prod_actors() -> list[Actor]:
                         rng, region, DATA_LAKE, f"raw/clickstream/{when:%Y/%m/%d}/", PROD
                     ),
                 ),
-                _w(
-                    1.5, lambda rng, region, when: A.athena_call(rng, region, "StartQueryExecution")
-                ),
-                _w(3, lambda rng, region, when: A.athena_call(rng, region, "GetQueryExecution")),
-                _w(1, lambda rng, region, when: A.athena_call(rng, region, "GetQueryResults")),
+                _call(1.5, A.athena_call, "StartQueryExecution"),
+                _call(3, A.athena_call, "GetQueryExecution"),
+                _call(1, A.athena_call, "GetQueryResults"),
                 _w(
                     1,
                     lambda rng, region, when: A.kms_call(
                         rng, region, "Decrypt", KMS_KEY_ARN, {"app": "analytics"}
                     ),
-                ),
-                _w(
-                    0.5,
-                    lambda rng, region, when: A.secrets_call(
-                        rng, region, "GetSecretValue", WAREHOUSE_SECRET
-                    ),
-                ),
+                ),  # a fresh context dict per record
+                _call(0.5, A.secrets_call, "GetSecretValue", WAREHOUSE_SECRET),
             ],
             agents=(JAVA_FARGATE,),
             ips=PROD_NAT_IPS,
@@ -190,9 +162,9 @@ def prod_actors() -> list[Actor]:
                 etl, lambda w: "etl-" + w.strftime("%Y%m%d"), invoked_by="athena.amazonaws.com"
             ),
             [
-                _w(2, lambda rng, region, when: A.glue_call(rng, region, "GetTable")),
-                _w(2, lambda rng, region, when: A.glue_call(rng, region, "GetPartitions")),
-                _w(1, lambda rng, region, when: A.glue_call(rng, region, "GetDatabase")),
+                _call(2, A.glue_call, "GetTable"),
+                _call(2, A.glue_call, "GetPartitions"),
+                _call(1, A.glue_call, "GetDatabase"),
             ],
             agents=("athena.amazonaws.com",),
             ips=("athena.amazonaws.com",),
@@ -211,32 +183,26 @@ def prod_actors() -> list[Actor]:
             role_identity(batch, "i-0b7d2e9f4a1c6d385", ec2=True),
             [
                 _w(3, _obj(EXPORTS, PROD, "PutObject", _report_key)),
-                _w(
+                _call(
                     1,
-                    lambda rng, region, when: A.secrets_call(
-                        rng,
-                        region,
-                        "GetSecretValue",
-                        f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/warehouse-ro-Lk2P9q",
-                    ),
+                    A.secrets_call,
+                    "GetSecretValue",
+                    f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/warehouse-ro-Lk2P9q",
                 ),
-                _w(
+                _call(
                     4,
-                    lambda rng, region, when: A.ssm_call(
-                        rng,
-                        region,
-                        "UpdateInstanceInformation",
-                        instanceId="i-0b7d2e9f4a1c6d385",
-                        agentVersion="3.3.1802.0",
-                        agentName="amazon-ssm-agent",
-                        platformType="Linux",
-                        platformName="Amazon Linux",
-                        platformVersion="2023",
-                        iPAddress="10.40.12.88",
-                        computerName="ip-10-40-12-88.eu-west-1.compute.internal",
-                        availabilityZone="eu-west-1b",
-                        availabilityZoneId="euw1-az1",
-                    ),
+                    A.ssm_call,
+                    "UpdateInstanceInformation",
+                    instanceId="i-0b7d2e9f4a1c6d385",
+                    agentVersion="3.3.1802.0",
+                    agentName="amazon-ssm-agent",
+                    platformType="Linux",
+                    platformName="Amazon Linux",
+                    platformVersion="2023",
+                    iPAddress="10.40.12.88",
+                    computerName="ip-10-40-12-88.eu-west-1.compute.internal",
+                    availabilityZone="eu-west-1b",
+                    availabilityZoneId="euw1-az1",
                 ),
             ],
             agents=(GO_EC2.format(api="s3", minor=78), SSM_AGENT),
@@ -260,16 +226,13 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(asg, "AutoScaling", invoked_by="autoscaling.amazonaws.com"),
             [
-                _w(
+                _call(
                     1,
-                    lambda rng, region, when: A.ec2_run_instances(
-                        rng,
-                        region,
-                        PROD,
-                        "subnet-0e2a6c41b9d7f3058",
-                        "sg-0f4b2d8a61c9e7305",
-                        profile=f"arn:aws:iam::{PROD}:instance-profile/app/reporting-batch-role",
-                    ),
+                    A.ec2_run_instances,
+                    PROD,
+                    "subnet-0e2a6c41b9d7f3058",
+                    "sg-0f4b2d8a61c9e7305",
+                    profile=f"arn:aws:iam::{PROD}:instance-profile/app/reporting-batch-role",
                 ),
                 _w(
                     1,
@@ -277,10 +240,7 @@ def prod_actors() -> list[Actor]:
                         rng, region, "TerminateInstances", A.instance_id(rng)
                     ),
                 ),
-                _w(
-                    3,
-                    lambda rng, region, when: A.ec2_describe(rng, region, "DescribeInstanceStatus"),
-                ),
+                _call(3, A.ec2_describe, "DescribeInstanceStatus"),
             ],
             agents=("autoscaling.amazonaws.com",),
             ips=("autoscaling.amazonaws.com",),
@@ -304,8 +264,8 @@ def prod_actors() -> list[Actor]:
                         rng, region, EXPORTS, f"reports/daily/{when:%Y-%m-%d}/", PROD
                     ),
                 ),
-                _w(1, lambda rng, region, when: A.ec2_describe(rng, region, "DescribeVolumes")),
-                _w(1, lambda rng, region, when: A.ec2_describe(rng, region, "DescribeSnapshots")),
+                _call(1, A.ec2_describe, "DescribeVolumes"),
+                _call(1, A.ec2_describe, "DescribeSnapshots"),
             ],
             agents=(JAVA_V1,),
             ips=(ONPREM_IP,),
@@ -322,26 +282,21 @@ def prod_actors() -> list[Actor]:
         r = role(PROD, sso_role_name(pset))
         calls = (
             [
-                _w(3, lambda rng, region, when: A.athena_call(rng, region, "StartQueryExecution")),
-                _w(5, lambda rng, region, when: A.athena_call(rng, region, "GetQueryExecution")),
-                _w(3, lambda rng, region, when: A.athena_call(rng, region, "GetQueryResults")),
+                _call(3, A.athena_call, "StartQueryExecution"),
+                _call(5, A.athena_call, "GetQueryExecution"),
+                _call(3, A.athena_call, "GetQueryResults"),
                 _w(2, _obj(DATA_LAKE, PROD, "GetObject", _curated_key)),
                 _w(
                     1,
                     _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{A.new_id(rng)}.csv"),
                 ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.s3_list_objects(
-                        rng, region, DATA_LAKE, "curated/orders/", PROD
-                    ),
-                ),
+                _call(1, A.s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
                 _w(
                     1,
                     lambda rng, region, when: A.monitoring_call(rng, region, "GetMetricData", when),
                 ),
                 _w(1, lambda rng, region, when: A.logs_call(rng, region, "StartQuery", when)),
-                _w(0.5, lambda rng, region, when: A.s3_list_buckets(rng, region)),
+                _call(0.5, A.s3_list_buckets),
             ]
             if pset == "DataEngineer"
             else [
@@ -362,33 +317,12 @@ def prod_actors() -> list[Actor]:
                     1, lambda rng, region, when: A.logs_call(rng, region, "DescribeLogGroups", when)
                 ),
                 _w(1, lambda rng, region, when: A.logs_call(rng, region, "FilterLogEvents", when)),
-                _w(
-                    1,
-                    lambda rng, region, when: A.dynamodb_call(
-                        rng, region, "DescribeTable", ORDERS_TABLE
-                    ),
-                ),
-                _w(1, lambda rng, region, when: A.lambda_call(rng, region, "ListFunctions")),
-                _w(
-                    1,
-                    lambda rng, region, when: A.sqs_call(
-                        rng, region, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE
-                    ),
-                ),
-                _w(
-                    0.5,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "DescribeStacks", "orders-api"
-                    ),
-                ),
-                _w(0.5, lambda rng, region, when: A.iam_call(rng, "ListRoles"), True),
-                _w(
-                    0.5,
-                    lambda rng, region, when: A.iam_call(
-                        rng, "GetRole", roleName="orders-api-lambda-role"
-                    ),
-                    True,
-                ),
+                _call(1, A.dynamodb_call, "DescribeTable", ORDERS_TABLE),
+                _call(1, A.lambda_call, "ListFunctions"),
+                _call(1, A.sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                _call(0.5, A.cloudformation_call, "DescribeStacks", "orders-api"),
+                _iam(0.5, "ListRoles"),
+                _iam(0.5, "GetRole", roleName="orders-api-lambda-role"),
             ]
         )
         console = pset == "ReadOnly"
@@ -424,44 +358,17 @@ def prod_actors() -> list[Actor]:
                     "DescribeNetworkInterfaces",
                     "DescribeImages",
                 ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "DescribeStackEvents", "orders-api"
-                    ),
-                ),
-                _w(
+                _call(2, A.cloudformation_call, "DescribeStackEvents", "orders-api"),
+                _call(1, A.cloudformation_call, "ListStacks", "orders-api"),
+                _iam(1, "ListAttachedRolePolicies", roleName="analytics-etl"),
+                _iam(
                     1,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "ListStacks", "orders-api"
-                    ),
+                    "GetPolicyVersion",
+                    policyArn=f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess",
+                    versionId="v2",
                 ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.iam_call(
-                        rng, "ListAttachedRolePolicies", roleName="analytics-etl"
-                    ),
-                    True,
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.iam_call(
-                        rng,
-                        "GetPolicyVersion",
-                        policyArn=f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess",
-                        versionId="v2",
-                    ),
-                    True,
-                ),
-                _w(
-                    1, lambda rng, region, when: A.kms_call(rng, region, "DescribeKey", KMS_KEY_ARN)
-                ),
-                _w(
-                    0.5,
-                    lambda rng, region, when: A.s3_bucket(
-                        rng, region, DATA_LAKE, "GetBucketPolicy", PROD
-                    ),
-                ),
+                _call(1, A.kms_call, "DescribeKey", KMS_KEY_ARN),
+                _call(0.5, A.s3_bucket, DATA_LAKE, "GetBucketPolicy", PROD),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -481,28 +388,15 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(gha, lambda w: f"GitHubActions-{w:%d%H}"),
             [
-                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "GetAuthorizationToken")),
-                _w(
-                    3,
-                    lambda rng, region, when: A.ecr_call(
-                        rng, region, "BatchCheckLayerAvailability"
-                    ),
+                _call(1, A.ecr_call, "GetAuthorizationToken"),
+                _call(3, A.ecr_call, "BatchCheckLayerAvailability"),
+                _call(1, A.ecr_call, "InitiateLayerUpload"),
+                _call(1, A.ecr_call, "CompleteLayerUpload"),
+                _call(1, A.ecr_call, "PutImage"),
+                _call(
+                    1, A.lambda_call, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
                 ),
-                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "InitiateLayerUpload")),
-                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "CompleteLayerUpload")),
-                _w(1, lambda rng, region, when: A.ecr_call(rng, region, "PutImage")),
-                _w(
-                    1,
-                    lambda rng, region, when: A.lambda_call(
-                        rng, region, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.lambda_call(
-                        rng, region, "GetFunction", "orders-api"
-                    ),
-                ),
+                _call(1, A.lambda_call, "GetFunction", "orders-api"),
             ],
             agents=(
                 CLI_LINUX.format(cmd="ecr.get-login-password"),
@@ -522,30 +416,10 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(deployer, lambda w: f"release-{w:%Y%m%d}"),
             [
-                _w(
-                    3,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "DescribeStacks", "orders-api"
-                    ),
-                ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "DescribeStackEvents", "orders-api"
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "UpdateStack", "orders-api"
-                    ),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.cloudformation_call(
-                        rng, region, "GetTemplate", "orders-api"
-                    ),
-                ),
+                _call(3, A.cloudformation_call, "DescribeStacks", "orders-api"),
+                _call(2, A.cloudformation_call, "DescribeStackEvents", "orders-api"),
+                _call(1, A.cloudformation_call, "UpdateStack", "orders-api"),
+                _call(1, A.cloudformation_call, "GetTemplate", "orders-api"),
             ],
             agents=(
                 BOTO3_LAMBDA.replace("exec-env/AWS_Lambda_python3.12", "exec-env/AWS_CodeBuild"),
