@@ -91,6 +91,30 @@ def _who(identity: dict) -> str:
     return identity["arn"]
 
 
+def denied(
+    b: Builder,
+    scenario: str,
+    call: dict,
+    ident: dict,
+    code: str,
+    action: str,
+    resource: str | None,
+    tail: str,
+    *,
+    quote: bool = False,
+    **kw,
+) -> dict:
+    """Record `call` by `ident` in eu-west-1, refused with `code` and AWS's denial message."""
+    return b.call(
+        scenario,
+        call,
+        error=(code, _denied(_who(ident), action, resource, tail, quote=quote)),
+        region="eu-west-1",
+        identity=ident,
+        **kw,
+    )
+
+
 def s3_denied(
     b: Builder,
     scenario: str,
@@ -105,16 +129,16 @@ def s3_denied(
     **kw,
 ) -> dict:
     """An S3 object call in eu-west-1 refused with AccessDenied; S3 quotes the object ARN."""
-    action = f"s3:{op}"
-    return b.call(
+    return denied(
+        b,
         scenario,
         A.s3_object(b.rng, "eu-west-1", bucket, key, op, account, size),
-        error=(
-            "AccessDenied",
-            _denied(_who(ident), action, f"arn:aws:s3:::{bucket}/{key}", tail, quote=True),
-        ),
-        region="eu-west-1",
-        identity=ident,
+        ident,
+        "AccessDenied",
+        f"s3:{op}",
+        f"arn:aws:s3:::{bucket}/{key}",
+        tail,
+        quote=True,
         recipient=account,
         **kw,
     )

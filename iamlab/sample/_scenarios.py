@@ -22,7 +22,16 @@ from iamlab.sample._actors import (
     role_identity,
     user_identity,
 )
-from iamlab.sample._builder import EC2_PREFIX, Builder, _denied, _implicit, _t, _who, s3_denied
+from iamlab.sample._builder import (
+    EC2_PREFIX,
+    Builder,
+    _denied,
+    _implicit,
+    _t,
+    _who,
+    denied,
+    s3_denied,
+)
 from iamlab.sample._iam import role, user
 from iamlab.sample._scenarios_more import (
     _resource_policy,
@@ -65,7 +74,8 @@ def build(seed: int) -> Builder:
 
     # -- missing-action: lambda:UpdateFunctionConfiguration -----------------------------
     for hms in ("10:12:03", "10:12:44", "10:14:08"):
-        b.call(
+        denied(
+            b,
             "missing-action-lambda-config",
             A.lambda_call(
                 rng,
@@ -75,18 +85,12 @@ def build(seed: int) -> Builder:
                 timeout=60,
                 memorySize=1024,
             ),
-            error=(
-                "AccessDeniedException",
-                _denied(
-                    _who(tom),
-                    "lambda:UpdateFunctionConfiguration",
-                    INVOICE_FN,
-                    _implicit("identity-based policy", "lambda:UpdateFunctionConfiguration"),
-                ),
-            ),
+            tom,
+            "AccessDeniedException",
+            "lambda:UpdateFunctionConfiguration",
+            INVOICE_FN,
+            _implicit("identity-based policy", "lambda:UpdateFunctionConfiguration"),
             when=_t(1, hms),
-            region="eu-west-1",
-            identity=tom,
             ip=OFFICE_IPS[1],
             agent=cli(cmd="lambda.update-function-configuration"),
             recipient=DEV,
@@ -117,7 +121,8 @@ def build(seed: int) -> Builder:
     for hms in ("13:05:11", "13:05:12", "13:06:14", "13:06:15", "13:08:19", "13:08:20"):
         when = _t(2, hms)
         ident = orders(b.salt, when)
-        b.call(
+        denied(
+            b,
             "resource-arn-dynamodb-index",
             A.dynamodb_call(
                 rng,
@@ -126,18 +131,12 @@ def build(seed: int) -> Builder:
                 f"arn:aws:dynamodb:eu-west-1:{PROD}:table/orders",
                 index="by-customer",
             ),
-            error=(
-                "AccessDeniedException",
-                _denied(
-                    _who(ident),
-                    "dynamodb:Query",
-                    index_arn,
-                    _implicit("identity-based policy", "dynamodb:Query"),
-                ),
-            ),
+            ident,
+            "AccessDeniedException",
+            "dynamodb:Query",
+            index_arn,
+            _implicit("identity-based policy", "dynamodb:Query"),
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip="34.246.17.88",
             agent=BOTO3_LAMBDA,
             recipient=PROD,
@@ -326,21 +325,16 @@ def build(seed: int) -> Builder:
     for hms in ("14:10:22", "14:11:03"):
         when = _t(1, hms)
         ident = dana(b.salt, when)
-        b.call(
+        denied(
+            b,
             "permissions-boundary-secrets",
             A.secrets_call(rng, "eu-west-1", "GetSecretValue", DEV_API_SECRET),
-            error=(
-                "AccessDeniedException",
-                _denied(
-                    _who(ident),
-                    "secretsmanager:GetSecretValue",
-                    DEV_API_SECRET,
-                    _implicit("permissions boundary", "secretsmanager:GetSecretValue"),
-                ),
-            ),
+            ident,
+            "AccessDeniedException",
+            "secretsmanager:GetSecretValue",
+            DEV_API_SECRET,
+            _implicit("permissions boundary", "secretsmanager:GetSecretValue"),
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip=OFFICE_IPS[2],
             agent=CONSOLE_FF,
             recipient=DEV,

@@ -24,6 +24,7 @@ from iamlab.sample._builder import (
     _denied,
     _implicit,
     _t,
+    denied,
     s3_denied,
 )
 from iamlab.sample._iam import role, user
@@ -246,21 +247,16 @@ def _resource_policy(b: Builder, luis) -> None:
     for hms in ("10:05:44", "10:06:02", "10:09:37"):
         when = _t(2, hms)
         ident = luis(b.salt, when)
-        b.call(
+        denied(
+            b,
             "resource-policy-kms-key",
             A.kms_call(rng, "eu-west-1", "Decrypt", KMS_KEY_ARN, {"dataset": "restricted/ssn-map"}),
-            error=(
-                "AccessDeniedException",
-                _denied(
-                    ident["arn"],
-                    "kms:Decrypt",
-                    KMS_KEY_ARN,
-                    _implicit("resource-based policy", "kms:Decrypt"),
-                ),
-            ),
+            ident,
+            "AccessDeniedException",
+            "kms:Decrypt",
+            KMS_KEY_ARN,
+            _implicit("resource-based policy", "kms:Decrypt"),
             when=when,
-            region="eu-west-1",
-            identity=ident,
             ip=OFFICE_IPS[2],
             agent=CLI_MAC.format(cmd="kms.decrypt"),
             recipient=PROD,
