@@ -39,6 +39,15 @@ def _denied(who: str, action: str, resource: str | None, tail: str, quote: bool 
     return f"User: {who} is not authorized to perform: {action}{on} {tail}"
 
 
+def _ec2_denied(rng: random.Random, who: str, action: str, resource: str, tail: str) -> str:
+    """EC2's wording: a fixed prefix, the denial, then an encoded authorization message."""
+    return (
+        f"{EC2_PREFIX} "
+        + _denied(who, action, resource, tail)
+        + f" Encoded authorization failure message: {R.encoded_message(rng)}"
+    )
+
+
 def _implicit(kind: str, action: str) -> str:
     return f"because no {kind} allows the {action} action"
 

@@ -23,9 +23,9 @@ from iamlab.sample._actors import (
     user_identity,
 )
 from iamlab.sample._builder import (
-    EC2_PREFIX,
     Builder,
     _denied,
+    _ec2_denied,
     _implicit,
     _t,
     _who,
@@ -171,15 +171,12 @@ def build(seed: int) -> Builder:
     for hms in ("15:02:37", "15:03:10"):
         when = _t(1, hms)
         ident = dana(b.salt, when)
-        msg = (
-            f"{EC2_PREFIX} "
-            + _denied(
-                _who(ident),
-                "ec2:CreateInternetGateway",
-                f"arn:aws:ec2:eu-west-1:{DEV}:internet-gateway/*",
-                f"with an explicit deny in an identity-based policy: {guard}.",
-            )
-            + f" Encoded authorization failure message: {R.encoded_message(rng)}"
+        msg = _ec2_denied(
+            rng,
+            _who(ident),
+            "ec2:CreateInternetGateway",
+            f"arn:aws:ec2:eu-west-1:{DEV}:internet-gateway/*",
+            f"with an explicit deny in an identity-based policy: {guard}.",
         )
         b.add(
             "explicit-deny-ec2-igw",
@@ -253,15 +250,12 @@ def build(seed: int) -> Builder:
     for hms in ("16:45:09", "16:45:31", "16:47:02"):
         when = _t(2, hms)
         ident = sam_dev(b.salt, when)
-        msg = (
-            f"{EC2_PREFIX} "
-            + _denied(
-                _who(ident),
-                "ec2:RunInstances",
-                f"arn:aws:ec2:ap-southeast-2:{DEV}:instance/*",
-                f"with an explicit deny in a service control policy: {scp_arn('p-3rgn8x2k')}.",
-            )
-            + f" Encoded authorization failure message: {R.encoded_message(rng)}"
+        msg = _ec2_denied(
+            rng,
+            _who(ident),
+            "ec2:RunInstances",
+            f"arn:aws:ec2:ap-southeast-2:{DEV}:instance/*",
+            f"with an explicit deny in a service control policy: {scp_arn('p-3rgn8x2k')}.",
         )
         b.call(
             "org-policy-scp-region",

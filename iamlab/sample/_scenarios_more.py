@@ -22,6 +22,7 @@ from iamlab.sample._builder import (
     HOSTILE_AGENTS,
     Builder,
     _denied,
+    _ec2_denied,
     _implicit,
     _t,
     denied,
@@ -120,15 +121,12 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
     )
     iid = "i-0f19a7c3e5b2d4806"
     for hms in ("15:26:51", "15:27:30"):
-        msg = (
-            f"{EC2_PREFIX} "
-            + _denied(
-                ir_ident["arn"],
-                "ec2:TerminateInstances",
-                f"arn:aws:ec2:eu-west-1:{PROD}:instance/{iid}",
-                "with an explicit deny in a sessions policy.",
-            )
-            + f" Encoded authorization failure message: {R.encoded_message(rng)}"
+        msg = _ec2_denied(
+            rng,
+            ir_ident["arn"],
+            "ec2:TerminateInstances",
+            f"arn:aws:ec2:eu-west-1:{PROD}:instance/{iid}",
+            "with an explicit deny in a sessions policy.",
         )
         b.call(
             "session-policy-terminate",
