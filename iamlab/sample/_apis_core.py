@@ -315,6 +315,15 @@ def _expiration(when: datetime, seconds: int) -> str:
     return (when + timedelta(seconds=seconds)).strftime("%b %-d, %Y, %-I:%M:%S %p")
 
 
+def sts_credentials(rng, key: str, when: datetime, seconds: int) -> dict:
+    """The `credentials` block of an STS response (draws the session token from rng)."""
+    return {
+        "accessKeyId": key,
+        "sessionToken": "IQoJb3JpZ2luX2VjE" + token(rng, 60),
+        "expiration": _expiration(when, seconds),
+    }
+
+
 def sts_assume_role(
     rng,
     region,
@@ -340,11 +349,7 @@ def sts_assume_role(
     if source_identity:
         params["sourceIdentity"] = source_identity
     response = {
-        "credentials": {
-            "accessKeyId": key,
-            "sessionToken": "IQoJb3JpZ2luX2VjE" + token(rng, 60),
-            "expiration": _expiration(when, duration),
-        },
+        "credentials": sts_credentials(rng, key, when, duration),
         "assumedRoleUser": {
             "assumedRoleId": f"{role_id}:{session}",
             "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}",

@@ -114,11 +114,7 @@ def add_fixtures(b) -> None:
                 "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
             },
             response={
-                "credentials": {
-                    "accessKeyId": key,
-                    "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                    "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p"),
-                },
+                "credentials": A.sts_credentials(rng, key, when, 12 * 3600),
                 "assumedRoleUser": {
                     "assumedRoleId": f"{kofi_role.id}:{session}",
                     "arn": f"arn:aws:sts::{PROD}:assumed-role/{kofi_role.name}/{session}",
@@ -176,13 +172,9 @@ def add_fixtures(b) -> None:
                 tls_host="sts.eu-west-1.amazonaws.com",
                 params={"roleArn": gha.arn, "roleSessionName": session, "durationSeconds": 3600},
                 response={
-                    "credentials": {
-                        "accessKeyId": R.access_key("ASIA", f"{b.salt}|gha|{when}"),
-                        "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                        "expiration": (when + timedelta(hours=1)).strftime(
-                            "%b %-d, %Y, %-I:%M:%S %p"
-                        ),
-                    },
+                    "credentials": A.sts_credentials(
+                        rng, R.access_key("ASIA", f"{b.salt}|gha|{when}"), when, 3600
+                    ),
                     "subjectFromWebIdentityToken": sub,
                     "assumedRoleUser": {
                         "assumedRoleId": f"{gha.id}:{session}",
@@ -225,11 +217,7 @@ def add_fixtures(b) -> None:
             tls_host="sts.eu-west-1.amazonaws.com",
             params={"name": "report-viewer", "policy": fed_policy, "durationSeconds": 43200},
             response={
-                "credentials": {
-                    "accessKeyId": fed_key,
-                    "sessionToken": "IQoJb3JpZ2luX2VjE" + R.token(rng, 60),
-                    "expiration": (when + timedelta(hours=12)).strftime("%b %-d, %Y, %-I:%M:%S %p"),
-                },
+                "credentials": A.sts_credentials(rng, fed_key, when, 12 * 3600),
                 "federatedUser": {
                     "federatedUserId": f"{PROD}:report-viewer",
                     "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer",
