@@ -151,3 +151,11 @@ def s3_denied(
         recipient=account,
         **kw,
     )
+
+
+def both_sides(b: Builder, scenario: str, call: dict, ident: dict, owner: str, **kw) -> None:
+    """A cross-account call as CloudTrail logs it: once in the caller's account with the full
+    identity, once in the owner's account where the caller is only an AWSAccount."""
+    caller = ident["accountId"]
+    for recipient, who in ((caller, ident), (owner, R.aws_account(ident["principalId"], caller))):
+        b.call(scenario, call, identity=who, recipient=recipient, **kw)

@@ -25,6 +25,7 @@ from iamlab.sample._builder import (
     _ec2_denied,
     _implicit,
     _t,
+    both_sides,
     denied,
     s3_denied,
 )
@@ -196,20 +197,20 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
             rng, "us-east-1", when, deployer.arn, deployer.id, "tom-hotfix", ""
         )
         request_id = R.new_id(rng)
-        for recipient, ident in ((DEV, tom), (PROD, R.aws_account(tom["principalId"], DEV))):
-            b.call(
-                "trust-policy-prod-deployer",
-                call,
-                error=("AccessDenied", msg),
-                when=when,
-                region="us-east-1",
-                identity=ident,
-                ip=OFFICE_IPS[1],
-                agent=CLI_MAC.format(cmd="sts.assume-role"),
-                recipient=recipient,
-                shared_event_id=shared,
-                request_id=request_id,
-            )
+        both_sides(
+            b,
+            "trust-policy-prod-deployer",
+            call,
+            tom,
+            PROD,
+            error=("AccessDenied", msg),
+            when=when,
+            region="us-east-1",
+            ip=OFFICE_IPS[1],
+            agent=CLI_MAC.format(cmd="sts.assume-role"),
+            shared_event_id=shared,
+            request_id=request_id,
+        )
 
 
 def _resource_policy(b: Builder, luis) -> None:
@@ -229,19 +230,19 @@ def _resource_policy(b: Builder, luis) -> None:
             quote=True,
         )
         call = A.s3_object(rng, "eu-west-1", EXPORTS, key, "GetObject", PROD, 0)
-        for recipient, who in ((DEV, ident), (PROD, R.aws_account(ident["principalId"], DEV))):
-            b.call(
-                "resource-policy-cross-account-s3",
-                call,
-                error=("AccessDenied", msg),
-                when=when,
-                region="eu-west-1",
-                identity=who,
-                ip="54.78.201.33",
-                agent=BOTO3_LAMBDA,
-                recipient=recipient,
-                shared_event_id=shared,
-            )
+        both_sides(
+            b,
+            "resource-policy-cross-account-s3",
+            call,
+            ident,
+            PROD,
+            error=("AccessDenied", msg),
+            when=when,
+            region="eu-west-1",
+            ip="54.78.201.33",
+            agent=BOTO3_LAMBDA,
+            shared_event_id=shared,
+        )
     for hms in ("10:05:44", "10:06:02", "10:09:37"):
         when = _t(2, hms)
         ident = luis(b.salt, when)
