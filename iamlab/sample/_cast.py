@@ -25,10 +25,12 @@ from iamlab.sample._cast_base import (
     GLOBAL_EU,
     _call,
     _ec2,
+    _global,
     _iam,
     _identity_center_user,
     _obj,
     _sso_session,
+    _timed,
     _w,
     service_actor,
 )
@@ -157,9 +159,7 @@ def build_cast() -> list[Actor]:
                     "DescribeTimeToLive",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _w(
-                    1, lambda rng, region, when: A.logs_call(rng, region, "DescribeLogGroups", when)
-                ),
+                _timed(1, A.logs_call, "DescribeLogGroups"),
                 _call(
                     1,
                     A.ssm_call,
@@ -262,32 +262,17 @@ def build_cast() -> list[Actor]:
             {"us-east-1": 1.0},
             role_identity(admin_mgmt, _sso_session("sam.okafor")),
             [
-                _w(
-                    2,
-                    lambda rng, region, when: A.organizations_call(rng, "DescribeOrganization"),
-                    True,
-                ),
-                _w(1, lambda rng, region, when: A.organizations_call(rng, "ListAccounts"), True),
-                _w(
+                _global(2, A.organizations_call, "DescribeOrganization"),
+                _global(1, A.organizations_call, "ListAccounts"),
+                _global(
                     1,
-                    lambda rng, region, when: A.organizations_call(
-                        rng, "ListPoliciesForTarget", targetId=DEV, filter="SERVICE_CONTROL_POLICY"
-                    ),
-                    True,
+                    A.organizations_call,
+                    "ListPoliciesForTarget",
+                    targetId=DEV,
+                    filter="SERVICE_CONTROL_POLICY",
                 ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.organizations_call(
-                        rng, "DescribePolicy", policyId="p-3rgn8x2k"
-                    ),
-                    True,
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.cloudtrail_call(
-                        rng, region, "GetTrailStatus", when
-                    ),
-                ),
+                _global(1, A.organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
+                _timed(1, A.cloudtrail_call, "GetTrailStatus"),
             ],
             agents=(CONSOLE_UA,),
             ips=OFFICE_IPS,
@@ -366,16 +351,8 @@ def build_cast() -> list[Actor]:
                 _call(3, A.guardduty_call, "ListFindings"),
                 _call(2, A.guardduty_call, "GetFindings"),
                 _call(1, A.guardduty_call, "ListDetectors"),
-                _w(
-                    2,
-                    lambda rng, region, when: A.cloudtrail_call(rng, region, "LookupEvents", when),
-                ),
-                _w(
-                    1,
-                    lambda rng, region, when: A.cloudtrail_call(
-                        rng, region, "DescribeTrails", when
-                    ),
-                ),
+                _timed(2, A.cloudtrail_call, "LookupEvents"),
+                _timed(1, A.cloudtrail_call, "DescribeTrails"),
                 _w(
                     2,
                     _obj(

@@ -117,6 +117,16 @@ def _call(weight, fn, *args, where=None, **kw):
     return _w(weight, lambda rng, region, when: fn(rng, region, *args, **kw), where)
 
 
+def _timed(weight, fn, *args):
+    """A weighted call fn(rng, region, *args, when) for APIs whose records depend on the time."""
+    return _w(weight, lambda rng, region, when: fn(rng, region, *args, when))
+
+
+def _global(weight, fn, *args, **kw):
+    """A weighted call fn(rng, *args, **kw) of a global API, always in us-east-1."""
+    return _w(weight, lambda rng, region, when: fn(rng, *args, **kw), True)
+
+
 def _iam(weight, op, **params):
     """A weighted IAM call (IAM is global, so always us-east-1)."""
-    return _w(weight, lambda rng, region, when: A.iam_call(rng, op, **params), True)
+    return _global(weight, A.iam_call, op, **params)

@@ -33,6 +33,7 @@ from iamlab.sample._cast_base import (
     _raw_key,
     _report_key,
     _sso_session,
+    _timed,
     _w,
     service_actor,
 )
@@ -88,9 +89,7 @@ def prod_actors() -> list[Actor]:
                         rng, region, "GenerateDataKey", KMS_KEY_ARN, {"app": "orders-api"}
                     ),
                 ),  # a fresh context dict per record
-                _w(
-                    0.6, lambda rng, region, when: A.logs_call(rng, region, "CreateLogStream", when)
-                ),
+                _timed(0.6, A.logs_call, "CreateLogStream"),
             ],
             agents=(BOTO3_LAMBDA,),
             ips=PROD_NAT_IPS,
@@ -291,11 +290,8 @@ def prod_actors() -> list[Actor]:
                     _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{A.new_id(rng)}.csv"),
                 ),
                 _call(1, A.s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
-                _w(
-                    1,
-                    lambda rng, region, when: A.monitoring_call(rng, region, "GetMetricData", when),
-                ),
-                _w(1, lambda rng, region, when: A.logs_call(rng, region, "StartQuery", when)),
+                _timed(1, A.monitoring_call, "GetMetricData"),
+                _timed(1, A.logs_call, "StartQuery"),
                 _call(0.5, A.s3_list_buckets),
             ]
             if pset == "DataEngineer"
@@ -303,20 +299,10 @@ def prod_actors() -> list[Actor]:
                 *_ec2(
                     "DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes", "DescribeVpcs"
                 ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.monitoring_call(
-                        rng, region, "DescribeAlarms", when
-                    ),
-                ),
-                _w(
-                    2,
-                    lambda rng, region, when: A.monitoring_call(rng, region, "GetMetricData", when),
-                ),
-                _w(
-                    1, lambda rng, region, when: A.logs_call(rng, region, "DescribeLogGroups", when)
-                ),
-                _w(1, lambda rng, region, when: A.logs_call(rng, region, "FilterLogEvents", when)),
+                _timed(2, A.monitoring_call, "DescribeAlarms"),
+                _timed(2, A.monitoring_call, "GetMetricData"),
+                _timed(1, A.logs_call, "DescribeLogGroups"),
+                _timed(1, A.logs_call, "FilterLogEvents"),
                 _call(1, A.dynamodb_call, "DescribeTable", ORDERS_TABLE),
                 _call(1, A.lambda_call, "ListFunctions"),
                 _call(1, A.sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
