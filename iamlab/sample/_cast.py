@@ -32,6 +32,7 @@ from iamlab.sample._cast_base import (
     _sso_session,
     _timed,
     _w,
+    sam_admin,
     service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
@@ -230,14 +231,11 @@ def build_cast() -> list[Actor]:
         )
     )
 
-    admin_dev = role(DEV, sso_role_name("AdministratorAccess"))
     cast.append(
-        Actor(
+        sam_admin(
             "sso-sam-dev",
             DEV,
-            2,
             ALL,
-            role_identity(admin_dev, _sso_session("sam.okafor")),
             [
                 *_ec2("DescribeInstances", "DescribeVpcs", "DescribeRegions"),
                 _call(1, A.cloudformation_call, "DescribeStacks", "invoice-render"),
@@ -245,22 +243,15 @@ def build_cast() -> list[Actor]:
                 _iam(1, "ListAccessKeys", userName="ci-deploy"),
                 _call(0.5, A.ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
             ],
-            agents=(CONSOLE_UA,),
-            ips=OFFICE_IPS,
-            hours=(8, 17),
-            console=True,
         )
     )
 
     # ---------------- management and security -----------------------------------------
-    admin_mgmt = role(MGMT, sso_role_name("AdministratorAccess"))
     cast.append(
-        Actor(
+        sam_admin(
             "sso-sam-mgmt",
             MGMT,
-            2,
             {"us-east-1": 1.0},
-            role_identity(admin_mgmt, _sso_session("sam.okafor")),
             [
                 _global(2, A.organizations_call, "DescribeOrganization"),
                 _global(1, A.organizations_call, "ListAccounts"),
@@ -274,10 +265,6 @@ def build_cast() -> list[Actor]:
                 _global(1, A.organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
                 _timed(1, A.cloudtrail_call, "GetTrailStatus"),
             ],
-            agents=(CONSOLE_UA,),
-            ips=OFFICE_IPS,
-            hours=(8, 17),
-            console=True,
         )
     )
     cast.append(

@@ -7,10 +7,13 @@ import uuid
 
 from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
-from iamlab.sample._actors import Actor, fixed_identity
+from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
+from iamlab.sample._iam import role
 from iamlab.sample._world import (
     IDENTITY_STORE,
     MGMT,
+    OFFICE_IPS,
+    sso_role_name,
 )
 
 EU = {"eu-west-1": 1.0}
@@ -130,3 +133,21 @@ def _global(weight, fn, *args, **kw):
 def _iam(weight, op, **params):
     """A weighted IAM call (IAM is global, so always us-east-1)."""
     return _global(weight, A.iam_call, op, **params)
+
+
+def sam_admin(key, account, regions, calls, **kw) -> Actor:
+    """Sam's AdministratorAccess session in `account`: from the office, 8-17 UTC, in the
+    console unless kw says otherwise."""
+    kw = {"agents": (CONSOLE_UA,), "console": True, **kw}
+    admin = role(account, sso_role_name("AdministratorAccess"))
+    return Actor(
+        key,
+        account,
+        2,
+        regions,
+        role_identity(admin, _sso_session("sam.okafor")),
+        calls,
+        ips=OFFICE_IPS,
+        hours=(8, 17),
+        **kw,
+    )

@@ -35,6 +35,7 @@ from iamlab.sample._cast_base import (
     _sso_session,
     _timed,
     _w,
+    sam_admin,
     service_actor,
 )
 from iamlab.sample._iam import role, user
@@ -329,14 +330,11 @@ def prod_actors() -> list[Actor]:
             )
         )
 
-    admin_prod = role(PROD, sso_role_name("AdministratorAccess"))
     cast.append(
-        Actor(
+        sam_admin(
             "sso-sam-prod",
             PROD,
-            2,
             ALL,
-            role_identity(admin_prod, _sso_session("sam.okafor")),
             [
                 *_ec2(
                     "DescribeInstances",
@@ -360,8 +358,7 @@ def prod_actors() -> list[Actor]:
                 TERRAFORM.format(api="ec2", minor=203),
                 CLI_MAC.format(cmd="ec2.describe-instances"),
             ),
-            ips=OFFICE_IPS,
-            hours=(8, 17),
+            console=False,
         )
     )
 
