@@ -412,6 +412,13 @@ def _memo_keys(ix: _LayerIndex, cands: tuple) -> tuple[str, ...] | None:
     return tuple(keys)
 
 
+def _not_applied(
+    s: Statement, layer: str, pid: str, failed_on: str, reason: str, missing: tuple = ()
+) -> tuple:
+    """Record of a statement ruled out by resource or principal (``StatementResult`` order)."""
+    return (layer, pid, s.index, s.sid, s.effect, False, failed_on, reason, (), None, missing)
+
+
 def check_statement(
     s: Statement,
     layer: str,
@@ -433,51 +440,21 @@ def check_statement(
         if missing and caller.known_absent:
             missing = tuple(k for k in missing if k not in caller.known_absent)
         if not ok:
-            return (
-                layer,
-                pid,
-                s.index,
-                s.sid,
-                s.effect,
-                False,
-                "resource",
-                reason,
-                (),
-                None,
-                missing,
-            )
+            return _not_applied(s, layer, pid, "resource", reason, missing)
     grant = None
     if with_principal:
         if s.principal is not None:
             grant = s.principal.match(caller, ctx)
             if grant is None:
-                return (
-                    layer,
-                    pid,
-                    s.index,
-                    s.sid,
-                    s.effect,
-                    False,
-                    "principal",
+                return _not_applied(
+                    s, layer, pid, "principal",
                     f"caller {caller.raw} is not named in Principal {s.principal.entries}",
-                    (),
-                    None,
-                    (),
                 )
         elif s.not_principal is not None:
             if s.not_principal.excludes(caller):
-                return (
-                    layer,
-                    pid,
-                    s.index,
-                    s.sid,
-                    s.effect,
-                    False,
-                    "principal",
+                return _not_applied(
+                    s, layer, pid, "principal",
                     f"caller {caller.raw} is listed (with all its identities) in NotPrincipal",
-                    (),
-                    None,
-                    (),
                 )
             grant = "wildcard"
         else:
