@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -36,6 +38,7 @@ from iamlab.trail.report import LoadReport, SourceCounts
 DB_NAME = "iamlab.duckdb"
 MAX_OBJECT_BYTES = 512 * 1024 * 1024
 LOAD_MEMORY_LIMIT = "800MB"
+RECONNECT_RECORDS = 125_000  # after a load this big, reopen to give its memory back
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
@@ -47,16 +50,26 @@ def _apply_load_settings(con: duckdb.DuckDBPyConnection) -> None:
     # DuckDB's own compression choice: with raw JSON no longer stored for S3 log
     # files it wrote as fast as forced zstd (which had helped while raw was the
     # bulk of the data) and made the file 2x smaller (200k events: 25 vs 55 MB).
-    # No automatic checkpoint after each batch's commit (each one recompressed the
-    # last, growing row group): the engine reopens the connection every
-    # RECONNECT_RECORDS events, and closing checkpoints once for all of them.
+    # No automatic checkpoint after each statement's commit, and no vacuum at
+    # checkpoint: merging the row groups that a parallel insert leaves cost about
+    # 2 s per 500k events, for a few percent of file size.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET checkpoint_threshold = '16GB'")
+    con.execute("SET max_vacuum_tasks = 0")
     # Bound DuckDB's buffer pool during a load (it spills to disk past it): with
-    # 256 MiB batches, 2M events peaked at 1.35 GB without a limit and 0.84 GB
-    # with this one, and used less CPU (61 vs 71-78 cpu-s). A batch that needs
-    # more fails and is split (engine), down to the careful Python path.
+    # it, 2M events peaked at 0.85 GB; a statement that needs more fails and is
+    # split (engine), down to the careful Python path.
     con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    # query_progress() (the load's bar) needs DuckDB's progress tracking, not its printing.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    con.execute("SET progress_bar_time = 0")
+
+
+_LOAD_SETTINGS = (
+    "preserve_insertion_order", "checkpoint_threshold", "max_vacuum_tasks", "memory_limit",
+    "enable_progress_bar_print", "progress_bar_time",
+)  # fmt: skip
 
 
 class Workspace:
@@ -83,12 +96,15 @@ class Workspace:
         if not read_only:
             self._migrate()
             self.con.execute(_schema_sql())
+            self._finish_interrupted_loads()
 
     def _migrate(self) -> None:
-        """Bring a workspace from before the nested JSON columns up to the current schema.
+        """Bring a workspace made by an older iamlab up to the current schema.
 
         Older workspaces stored every record's raw JSON and derived the nested
-        parts from it in the events view; the columns are added and filled once.
+        parts from it in the events view (the columns are added and filled
+        once), and kept rejected records out of event_records with NOT NULL
+        constraints (now the loader's ``reason`` column).
         """
         from iamlab.trail.sql import NESTED_KEYS
 
@@ -99,36 +115,62 @@ class Workspace:
                 "WHERE table_name = 'event_records'"
             ).fetchall()
         }
-        if not have or "user_identity" in have:
+        if not have or "reason" in have:
             return
         self.con.execute("DROP VIEW IF EXISTS events")
-        for key, column in NESTED_KEYS.items():
-            # column and key come from code (sql.NESTED_KEYS), never from input
-            self.con.execute(f"ALTER TABLE event_records ADD COLUMN {column} JSON")
-            self.con.execute(
-                f"UPDATE event_records SET {column} = json_extract(raw, $path)",
-                {"path": f'$."{key}"'},
-            )
-        self.con.execute("ALTER TABLE event_records ALTER COLUMN raw DROP NOT NULL")
+        if "user_identity" not in have:
+            for key, column in NESTED_KEYS.items():
+                # column and key come from code (sql.NESTED_KEYS), never from input
+                self.con.execute(f"ALTER TABLE event_records ADD COLUMN {column} JSON")
+                self.con.execute(
+                    f"UPDATE event_records SET {column} = json_extract(raw, $path)",
+                    {"path": f'$."{key}"'},
+                )
+            self.con.execute("ALTER TABLE event_records ALTER COLUMN raw DROP NOT NULL")
+        self.con.execute("ALTER TABLE event_records ALTER COLUMN event_id DROP NOT NULL")
+        self.con.execute("ALTER TABLE event_records ALTER COLUMN event_time DROP NOT NULL")
+        self.con.execute("ALTER TABLE event_records ADD COLUMN reason VARCHAR")
 
-    def _connect(self, loading: bool = False) -> duckdb.DuckDBPyConnection:
+    def _finish_interrupted_loads(self) -> None:
+        """Remove the duplicates a load left when it stopped before its end (Ctrl-C, a crash).
+
+        Each statement of a load commits on its own, and duplicates are removed
+        once at the end (``engine.remove_duplicates``), so an interrupted load
+        keeps what it read but may hold records loaded twice until this runs.
+        """
+        from iamlab.trail.engine import remove_duplicates
+
+        for (load_id,) in self.con.execute(
+            "SELECT load_id FROM loads WHERE finished_at IS NULL ORDER BY load_id"
+        ).fetchall():
+            removed = remove_duplicates(self.con, load_id)
+            self.con.execute(
+                "UPDATE loads SET finished_at = $t, report = $r WHERE load_id = $id",
+                {
+                    "t": datetime.now(timezone.utc),
+                    "r": json.dumps(
+                        {"interrupted": True, "duplicates_removed": sum(removed.values())}
+                    ),
+                    "id": load_id,
+                },
+            )
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.path / DB_NAME), read_only=self.read_only)
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")  # load() shows its own
-        if loading:
-            _apply_load_settings(con)
         return con
 
-    def _reconnect(self, loading: bool) -> duckdb.DuckDBPyConnection:
-        """Close and reopen the database connection.
+    def _reconnect(self) -> duckdb.DuckDBPyConnection:
+        """Close and reopen the database connection after a big load.
 
         DuckDB's allocator keeps the memory of a bulk load until its connection
-        closes, so a load of more than ``engine.RECONNECT_RECORDS`` events reopens
-        now and then to keep peak memory flat (measured: 455 MB -> 120 MB after a
-        close). Temporary views and registrations on ``con`` do not survive that.
+        closes (measured: 455 MB -> 120 MB after a close), and reopening also
+        drops the load's settings. Temporary views and registrations on ``con``
+        do not survive it.
         """
         self.con.close()
-        self.con = self._connect(loading)
+        self.con = self._connect()
         return self.con
 
     # --- context manager ----------------------------------------------------------------------
@@ -185,22 +227,7 @@ class Workspace:
             raise InputError("load needs at least one source: a file, folder, glob or s3:// URL")
         flt = self._filter(since, until, accounts, regions)
         started = time.perf_counter()
-        load_id = self.con.execute("SELECT nextval('load_ids')").fetchone()[0]
-        options = {
-            "since": flt.since.isoformat() if flt.since else None,
-            "until": flt.until.isoformat() if flt.until else None,
-            "accounts": sorted(flt.accounts) if flt.accounts else None,
-            "regions": sorted(flt.regions) if flt.regions else None,
-        }
-        self.con.execute(
-            "INSERT INTO loads (load_id, started_at, sources, options) VALUES ($id, $t, $s, $o)",
-            {
-                "id": load_id,
-                "t": datetime.now(timezone.utc),
-                "s": json.dumps([str(s) for s in sources]),
-                "o": json.dumps(options),
-            },
-        )
+        self._finish_interrupted_loads()
         found: list[Discovered] = []
         downloaded = 0
         client = None
@@ -222,36 +249,53 @@ class Workspace:
                 if item.path not in seen_paths:
                     seen_paths.add(item.path)
                     files.append(item)
+        load_id = self.con.execute("SELECT nextval('load_ids')").fetchone()[0]
+        options = {
+            "since": flt.since.isoformat() if flt.since else None,
+            "until": flt.until.isoformat() if flt.until else None,
+            "accounts": sorted(flt.accounts) if flt.accounts else None,
+            "regions": sorted(flt.regions) if flt.regions else None,
+        }
+        self.con.execute(
+            "INSERT INTO loads (load_id, started_at, sources, options) VALUES ($id, $t, $s, $o)",
+            {
+                "id": load_id,
+                "t": datetime.now(timezone.utc),
+                "s": json.dumps([str(s) for s in sources]),
+                "o": json.dumps(options),
+            },
+        )
         bar = Progress(sum(f.size for f in files), len(files), enabled=progress)
         _apply_load_settings(self.con)
-        reopened = []
-
-        def reconnect() -> duckdb.DuckDBPyConnection:
-            reopened.append(True)
-            return self._reconnect(loading=True)
-
+        scratch = Path(tempfile.mkdtemp(prefix="loading-", dir=self.path))
+        engine = Engine(
+            self.con,
+            load_id,
+            flt,
+            max_object_bytes,
+            bar,
+            s3_root=str(self.evidence_dir / "s3"),
+            scratch=scratch,
+        )
         try:
-            engine = Engine(
-                self.con,
-                load_id,
-                flt,
-                max_object_bytes,
-                bar,
-                reconnect=reconnect,
-            )
             for d in found:
                 for source, position, reason in d.rejects:
                     engine.record_reject(source, position, reason, "")
             result = engine.run(files)
             self.con.execute("CHECKPOINT")
         finally:
-            if reopened:  # give the load's memory back and drop the load settings
-                self._reconnect(loading=False)
-            else:
-                self.con.execute("RESET preserve_insertion_order")
-                self.con.execute("RESET checkpoint_threshold")
-                self.con.execute("RESET memory_limit")
             bar.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+            try:
+                self.con.execute("ROLLBACK")  # only if a statement was cut short
+            except duckdb.Error:
+                pass
+            if engine.records >= RECONNECT_RECORDS:
+                self._reconnect()
+            else:
+                self.con.execute("SET enable_progress_bar = false")
+                for name in _LOAD_SETTINGS:
+                    self.con.execute(f"RESET {name}")  # names from code, not input
         report = self._report(load_id, [str(s) for s in sources], found, files, result)
         report.seconds = time.perf_counter() - started
         report.downloaded = downloaded

@@ -40,6 +40,7 @@ class FileItem:
     fast: bool  # an S3 log file {"Records": [...]}: read by DuckDB in batches
     arg: int  # index of the load() source it came from
     expanded: int | None = None  # decompressed size, when known (gzip trailer)
+    fmt: str = ""  # the read_json format for the fast path (engine.inspect)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def discover_local(spec: str, arg: int, flt: Filter) -> Discovered:
     """Files for one local source (a file, a folder, or a glob); InputError if none exist."""
     out = Discovered()
     expanded = os.path.expanduser(spec)
-    if glob.has_magic(expanded):
+    if glob.has_magic(expanded) and not os.path.exists(expanded):  # "case [1]/" is a name
         matches = sorted(glob.glob(expanded, recursive=True))
         if not matches:
             raise InputError(

@@ -1,8 +1,8 @@
 -- The workspace schema: created once per workspace, safe to run again.
 -- events: one row per CloudTrail record (event_id is the key; the loader keeps it
--- unique with a semi-join per batch instead of a PRIMARY KEY index, because
--- DuckDB's ART index made bulk loads 2x slower in our measurements and grows
--- memory with N). Rows live in event_records, with the nested parts as JSON
+-- unique by deleting duplicates after each load instead of with a PRIMARY KEY
+-- index, because DuckDB's ART index made bulk loads 2x slower in our
+-- measurements and grows memory with N). Rows live in event_records, with the nested parts as JSON
 -- columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
 -- NULL and (source, source_position) point at it in the file, which stays where
 -- it was loaded from (S3 objects: the workspace's evidence/ cache);
@@ -23,8 +23,8 @@ CREATE TABLE IF NOT EXISTS loads (
 );
 
 CREATE TABLE IF NOT EXISTS event_records (
-    event_id VARCHAR NOT NULL,
-    event_time TIMESTAMPTZ NOT NULL,
+    event_id VARCHAR,  -- never NULL once a load commits (see reason)
+    event_time TIMESTAMPTZ,  -- likewise
     event_version VARCHAR,
     event_source VARCHAR,
     event_name VARCHAR,
@@ -63,14 +63,18 @@ CREATE TABLE IF NOT EXISTS event_records (
     raw JSON,
     source VARCHAR NOT NULL,
     source_position VARCHAR NOT NULL,
-    load_id INTEGER NOT NULL
+    load_id INTEGER NOT NULL,
+    -- Only inside a load's transaction: why a record read is not kept (rejected,
+    -- or outside the load's filter). The loader deletes those rows before it
+    -- commits, so every committed row has reason NULL and an event_id and time.
+    reason VARCHAR
 );
 
 
--- The events contract: every stored column (raw is NULL for rows that point
--- into an S3 log file; see above).
+-- The events contract: every stored column but the loader's reason (raw is
+-- NULL for rows that point into an S3 log file; see above).
 CREATE OR REPLACE VIEW events AS
-SELECT * FROM event_records;
+SELECT * EXCLUDE (reason) FROM event_records;
 
 -- Everything that could not be loaded: a whole file (position says where it
 -- broke) or one record (position is its index or line).

@@ -1,11 +1,12 @@
 """The loader's SQL, as named constants (table and column names come from here, never from input).
 
-Every batch, whatever format it came from, is first turned into a relation of
-``(x RECORD, r JSON, is_object BOOLEAN, source, source_position)`` where ``x``
-is the record typed with one explicit schema (``RECORD_TYPE``: no
-auto-detection). ``STAGE`` then derives the columns, marks records it must
-reject or filter, and the inserts move it on. Values (file lists, times,
-accounts) are always bound parameters.
+Every statement, whatever format it reads, first turns its records into a
+relation of ``(x RECORD, r JSON, source, source_position)`` where ``x`` is the
+record typed with one explicit schema (``RECORD_TYPE``: no auto-detection).
+``INSERT_RECORDS`` derives the columns and writes every record to
+``event_records``, marking the ones to reject or filter out; the statements
+after it move those to ``rejected`` or count them, and delete them. Values
+(file lists, times, accounts) are always bound parameters.
 
 S3 log files are parsed once: ``read_json`` with ``records = true`` types each
 ``Records`` element straight into ``RECORD_TYPE`` (measured 7x faster than
@@ -19,7 +20,7 @@ in Python (lookup-events, Lake, NDJSON, salvaged files) keep their raw JSON.
 
 from __future__ import annotations
 
-# Top-level CloudTrail keys kept as text (times and booleans are cast in STAGE,
+# Top-level CloudTrail keys kept as text (times and booleans are cast in INSERT_RECORDS,
 # so a wrong type becomes a reason or a NULL rather than a failed batch), and
 # the nested parts, kept as JSON (minified) in their own columns.
 # "@timestamp": Logstash exports (the OTRF corpus) move eventTime into it.
@@ -55,32 +56,65 @@ _SHAPE = (
 )
 
 # The S3 log-file fast path: DuckDB reads and gunzips the files (both cores)
-# and types each element of Records in the same pass. A file whose Records is
-# not a list of objects (or that is not JSON) fails the batch; the engine then
-# finds it and reads it on the careful path.
-TRAIL_RECORDS = (
-    """
-SELECT unnest(recs) AS x, NULL::JSON AS r, source,
-       'Records[' || (generate_subscripts(recs, 1) - 1) || ']' AS source_position
-FROM (
-    SELECT f.Records AS recs, m.s AS source
-    FROM read_json($files, columns = {'Records': '"""
-    + RECORD_TYPE
-    + """[]'}, format = 'unstructured', records = true, compression = 'auto_detect',
-                   maximum_object_size = {max_object_size}, filename = true) f
-    JOIN (SELECT unnest($paths) AS p, unnest($sources) AS s) m ON m.p = f.filename
-)
+# and types each element of Records in the same pass. ``{reads}`` is one
+# read_json per kind of input (READS below), joined by UNION ALL:
+# - BUNDLE: gzip files that start the way CloudTrail writes them
+#   ('{"Records":[' on one line) are concatenated, as gzip members, into a few
+#   bundle files in which each line is {"f": <source>, "r": <the file>}
+#   (engine.write_bundles). DuckDB binds its reader once per file it opens, so
+#   one bundle instead of hundreds of small files was measured to cost 19%
+#   fewer instructions per record.
+# - COMPACT: other one-line files, read as newline-delimited JSON (18% fewer
+#   instructions than DuckDB's 'unstructured' reader, measured);
+# - ANY_LAYOUT: the rest (pretty-printed, say), with the 'unstructured' reader.
+# The source of a file's rows is its name, or for a file of the workspace's S3
+# cache ($s3_root + bucket/key) the s3:// URL it came from: a string expression
+# rather than a join, because a join hides the scan's progress from
+# ``query_progress``.
+TRAIL_RECORDS = """
+SELECT unnest(Records) AS x, NULL::JSON AS r, source,
+       'Records[' || (generate_subscripts(Records, 1) - 1) || ']' AS source_position
+FROM ({reads})
 """
-)
 
-# {max_object_size} is an int computed by the engine from the batch's largest
-# file: DuckDB's reader cost grows with it (1 GiB: 0.81 cpu-s, 16 MiB: 0.43 for
-# the same 400 files in our measurement), so it is sized per batch.
+BUNDLE = "bundle"
+COMPACT = "newline_delimited"
+ANY_LAYOUT = "unstructured"
+
+_FILE_SOURCE = """CASE WHEN $s3_root <> '' AND starts_with(filename, $s3_root)
+                THEN 's3://' || filename[length($s3_root) + 1:] ELSE filename END"""
+
+READS = {
+    BUNDLE: (
+        """SELECT r.Records AS Records, f AS source
+   FROM read_json($files_bundle, columns = {'f': 'VARCHAR', 'r': 'STRUCT("Records" """
+        + RECORD_TYPE
+        + """[])'}, format = 'newline_delimited', records = true, compression = 'gzip',
+                  maximum_object_size = {max_object_size})"""
+    ),
+    **{
+        fmt: (
+            f"""SELECT Records, {_FILE_SOURCE} AS source
+   FROM read_json($files_{fmt}, columns = {{'Records': '"""
+            + RECORD_TYPE
+            + f"""[]'}}, format = '{fmt}', records = true, compression = 'auto_detect',
+                  maximum_object_size = {{max_object_size}}, filename = true)"""
+        )
+        for fmt in (COMPACT, ANY_LAYOUT)
+    },
+}
+
+# {max_object_size} is an int computed by the engine from the largest file (a
+# bundle's lines are whole files): DuckDB's reader cost grows with it (1 GiB:
+# 0.81 cpu-s, 16 MiB: 0.43 for the same 400 files in our measurement).
 
 
-def trail_records(max_object_size: int) -> str:
-    """TRAIL_RECORDS with its reader buffer sized for the batch (an int, never input)."""
-    return TRAIL_RECORDS.replace("{max_object_size}", str(int(max_object_size)))
+def trail_records(kinds: list[str], max_object_size: int) -> str:
+    """TRAIL_RECORDS over the given kinds of input (READS keys), buffer size in bytes (an int)."""
+    reads = " UNION ALL ".join(
+        READS[kind].replace("{max_object_size}", str(int(max_object_size))) for kind in kinds
+    )
+    return TRAIL_RECORDS.replace("{reads}", reads)
 
 
 # Records decoded in Python, from an Arrow table registered as ``decoded_batch``.
@@ -96,86 +130,26 @@ FROM decoded_batch
 """
 )
 
-# Records outside the requested window/accounts/regions (bound parameters; NULL = no filter).
-IN_FILTER = """(
+# Is a record inside the requested window/accounts/regions? (bound parameters;
+# NULL = no filter). Reads the parsed record ``x``, ``u`` (userIdentity fields)
+# and ``event_time``; coalesce: an unknown account or region is outside a filter.
+IN_FILTER = """coalesce(
     ($since IS NULL OR event_time >= $since)
     AND ($until IS NULL OR event_time <= $until)
-    AND ($accounts IS NULL OR list_contains($accounts, coalesce(recipient_account_id, account_id)))
-    AND ($regions IS NULL OR list_contains($regions, aws_region))
-)"""
+    AND ($accounts IS NULL OR list_contains($accounts, coalesce(x.recipientAccountId, u[4])))
+    AND ($regions IS NULL OR list_contains($regions, x.awsRegion)), false)"""
 
+# Markers in event_records.reason for rows a load reads but does not keep
+# (any other non-NULL reason is why the record was rejected). They never
+# outlive the statement's transaction: the engine counts and deletes them.
+FILTERED = "(outside the load filter)"
+INSIGHT = "(CloudTrail Insights record)"
 
-# userIdentity fields, in the order STAGE reads them as u[1..8]
+# userIdentity fields, in the order INSERT_RECORDS reads them as u[1..8]
 USER_IDENTITY_PATHS = (
     "arn", "type", "principalId", "accountId", "userName", "accessKeyId", "invokedBy",
     "sessionContext.sessionIssuer.arn",
 )  # fmt: skip
-
-# {records} is one of the relations above; {in_filter} is IN_FILTER (code, not input).
-# The userIdentity fields come from one json_extract_string call with a list of
-# paths (one parse of that JSON instead of eight).
-STAGE = (
-    """
-CREATE OR REPLACE TEMP TABLE stage AS
-SELECT *, reason IS NULL AND NOT insight AND {in_filter} AS wanted
-FROM (SELECT
-    x.eventID AS event_id,
-    try_cast(coalesce(x.eventTime, x."@timestamp") AS TIMESTAMPTZ) AS event_time,
-    x.eventVersion AS event_version,
-    x.eventSource AS event_source,
-    x.eventName AS event_name,
-    x.awsRegion AS aws_region,
-    x.eventType AS event_type,
-    x.eventCategory AS event_category,
-    x.errorCode AS error_code,
-    x.errorMessage AS error_message,
-    u[1] AS principal_arn,
-    u[2] AS principal_type,
-    u[3] AS principal_id,
-    u[4] AS account_id,
-    u[5] AS user_name,
-    u[6] AS access_key_id,
-    u[8] AS session_issuer_arn,
-    u[7] AS invoked_by,
-    x.recipientAccountId AS recipient_account_id,
-    x.sourceIPAddress AS source_ip,
-    x.userAgent AS user_agent,
-    x.requestID AS request_id,
-    x.sharedEventID AS shared_event_id,
-    x.vpcEndpointId AS vpc_endpoint_id,
-    x.vpcEndpointAccountId AS vpc_endpoint_account_id,
-    try_cast(x.readOnly AS BOOLEAN) AS read_only,
-    try_cast(x.managementEvent AS BOOLEAN) AS management_event,
-    """
-    + ",\n    ".join(f'x."{k}" AS {c}' for k, c in NESTED_KEYS.items())
-    + """,
-    r AS raw,
-    source,
-    source_position,
-    CASE
-        WHEN x IS NULL THEN 'record is not a JSON object'
-        WHEN coalesce(x.eventID, '') = '' THEN 'record has no eventID'
-        WHEN coalesce(x.eventTime, x."@timestamp") IS NULL THEN 'record has no eventTime'
-        WHEN try_cast(coalesce(x.eventTime, x."@timestamp") AS TIMESTAMPTZ) IS NULL
-            THEN 'eventTime is not an ISO-8601 time: '
-                 || left(coalesce(x.eventTime, x."@timestamp"), 60)
-    END AS reason,
-    x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' AS insight
-FROM (
-    SELECT x, r, source, source_position,
-           json_extract_string(x.userIdentity, U_PATHS) AS u
-    FROM ({records})
-))
-"""
-).replace("U_PATHS", str(["$." + p for p in USER_IDENTITY_PATHS]))
-
-INSERT_REJECTED = """
-INSERT INTO rejected
-SELECT $load_id, source, source_position, reason,
-       left(coalesce(raw::VARCHAR, json_object('eventID', event_id, 'eventSource', event_source,
-                                               'eventName', event_name)::VARCHAR), 200)
-FROM stage WHERE reason IS NOT NULL
-"""
 
 EVENT_COLUMNS = (
     "event_id, event_time, event_version, event_source, event_name, aws_region, event_type, "
@@ -187,52 +161,137 @@ EVENT_COLUMNS = (
     + ", raw, source, source_position"
 )
 
-# Idempotent on event_id, in three cheap steps instead of a PRIMARY KEY index:
-# which ids of the batch are already loaded (a semi-join that builds its hash
-# table on the small batch and scans only event_records.event_id), whether the batch
-# repeats an id, and the insert, which pays for anti-join and de-duplication
-# only when those found something.
-EXISTING_IDS = """
-CREATE OR REPLACE TEMP TABLE existing_ids AS
-SELECT DISTINCT event_id FROM event_records
-WHERE event_id IN (SELECT event_id FROM stage WHERE wanted)
+# Every record read goes straight into event_records, in one pass with no
+# staging copy (the copy was a third of the load time): kept records with
+# reason NULL, the others with their reason or a marker, which the engine then
+# moves to ``rejected`` or counts, and deletes, before it commits.
+# {records} is one of the relations above; {in_filter} is IN_FILTER (code, not
+# input). The userIdentity fields come from one json_extract_string call with a
+# list of paths (one parse of that JSON instead of eight).
+INSERT_RECORDS = (
+    f"""
+INSERT INTO event_records ({EVENT_COLUMNS}, reason, load_id)
+SELECT
+    x.eventID, event_time, x.eventVersion, x.eventSource, x.eventName, x.awsRegion,
+    x.eventType, x.eventCategory, x.errorCode, x.errorMessage,
+    u[1], u[2], u[3], u[4], u[5], u[6], u[8], u[7],
+    x.recipientAccountId, x.sourceIPAddress, x.userAgent, x.requestID, x.sharedEventID,
+    x.vpcEndpointId, x.vpcEndpointAccountId,
+    try_cast(x.readOnly AS BOOLEAN), try_cast(x.managementEvent AS BOOLEAN),
+    """
+    + ", ".join(f'x."{k}"' for k in NESTED_KEYS)
+    + """,
+    r, source, source_position,
+    CASE
+        WHEN x IS NULL THEN 'record is not a JSON object'
+        WHEN coalesce(x.eventID, '') = '' THEN 'record has no eventID'
+        WHEN time_text IS NULL THEN 'record has no eventTime'
+        WHEN event_time IS NULL
+            THEN 'eventTime is not an ISO-8601 time: ' || left(time_text, 60)
+        WHEN x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' THEN '{insight}'
+        WHEN NOT {in_filter} THEN '{filtered}'
+    END,
+    $load_id
+FROM (
+    SELECT *, try_cast(time_text AS TIMESTAMPTZ) AS event_time
+    FROM (
+        SELECT x, r, source, source_position,
+               coalesce(x.eventTime, x."@timestamp") AS time_text,
+               json_extract_string(x.userIdentity, U_PATHS) AS u
+        FROM ({records})
+    )
+)
 """
+).replace("U_PATHS", str(["$." + p for p in USER_IDENTITY_PATHS]))
 
-REPEATS_IN_BATCH = """
-SELECT count(*) - count(DISTINCT event_id) FROM stage WHERE wanted
-"""
 
-INSERT_EVENTS = f"""
-INSERT INTO event_records ({EVENT_COLUMNS}, load_id)
-SELECT {EVENT_COLUMNS}, $load_id FROM stage WHERE wanted
-"""
+def insert_records(records: str) -> str:
+    """INSERT_RECORDS over one of the record relations above (code, never input)."""
+    return (
+        INSERT_RECORDS.replace("{records}", records)
+        .replace("{in_filter}", IN_FILTER)
+        .replace("{insight}", INSIGHT)
+        .replace("{filtered}", FILTERED)
+    )
 
-INSERT_NEW_EVENTS = f"""
-INSERT INTO event_records ({EVENT_COLUMNS}, load_id)
-SELECT {EVENT_COLUMNS}, $load_id
-FROM stage s
-WHERE wanted AND s.event_id NOT IN (SELECT event_id FROM existing_ids)
-  AND s.rowid IN (
-      SELECT arg_min(rowid, source || ' ' || source_position)
-      FROM stage WHERE wanted GROUP BY event_id
-  )
-"""
 
-# Per-file tallies of one batch.
-STAGE_COUNTS = """
+# After each insert, in its transaction: what this statement read but does not
+# keep (only its rows can carry a reason: earlier statements deleted theirs).
+MARKED_COUNTS = f"""
 SELECT source,
-       count(*) AS seen,
-       count(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-       count(*) FILTER (WHERE reason IS NULL AND NOT wanted) AS filtered,
-       count(*) FILTER (WHERE insight AND reason IS NULL) AS insights
-FROM stage GROUP BY source
+       count(*) FILTER (WHERE reason NOT IN ('{FILTERED}', '{INSIGHT}')) AS rejected,
+       count(*) FILTER (WHERE reason IN ('{FILTERED}', '{INSIGHT}')) AS filtered,
+       count(*) FILTER (WHERE reason = '{INSIGHT}') AS insights
+FROM event_records WHERE load_id = $load_id AND reason IS NOT NULL
+GROUP BY source
 """
+
+INSERT_REJECTED = f"""
+INSERT INTO rejected
+SELECT $load_id, source, source_position, reason,
+       left(coalesce(raw::VARCHAR, json_object('eventID', event_id, 'eventSource', event_source,
+                                               'eventName', event_name)::VARCHAR), 200)
+FROM event_records
+WHERE load_id = $load_id AND reason IS NOT NULL AND reason NOT IN ('{FILTERED}', '{INSIGHT}')
+"""
+
+REJECTED_OF_LOAD = """
+SELECT source, source_position, reason FROM rejected
+WHERE load_id = $load_id ORDER BY source, source_position LIMIT $n
+"""
+
+DELETE_MARKED = "DELETE FROM event_records WHERE load_id = $load_id AND reason IS NOT NULL"
+
+SOURCES_OF_LOAD = "SELECT DISTINCT source FROM event_records WHERE load_id = $load_id"
+
+# Idempotent on event_id, once per load after its inserts, instead of a PRIMARY
+# KEY index (DuckDB's ART index made bulk loads 2x slower and grows memory with
+# N): a record already loaded by an earlier load, or repeated within this one,
+# is a duplicate and deleted. Within a load the copy kept is one from an S3 log
+# file if there is one (raw NULL: the complete record, pointed to in place),
+# else the first by source and position, whatever order the files were read in.
+# The two counts decide whether the costlier ranking is needed at all.
+REPEATS_IN_LOAD = """
+SELECT count(*) - count(DISTINCT event_id) FROM event_records WHERE load_id = $load_id
+"""
+
+OVERLAP_WITH_EARLIER = """
+SELECT count(*) FROM event_records
+WHERE load_id <> $load_id
+  AND event_id IN (SELECT event_id FROM event_records WHERE load_id = $load_id)
+"""
+
+DUPLICATE_ROWS = """
+CREATE OR REPLACE TEMP TABLE duplicate_rows AS
+WITH mine AS (
+    SELECT rowid AS rid, event_id, source, source_position, raw IS NOT NULL AS decoded
+    FROM event_records WHERE load_id = $load_id
+),
+earlier AS (
+    SELECT DISTINCT event_id FROM event_records
+    WHERE load_id <> $load_id AND event_id IN (SELECT event_id FROM mine)
+),
+repeated AS (
+    SELECT event_id FROM mine GROUP BY event_id HAVING count(*) > 1
+)
+SELECT rid, source FROM (
+    SELECT rid, source, event_id IN (SELECT event_id FROM earlier) AS known,
+           row_number() OVER (
+               PARTITION BY event_id ORDER BY decoded, source, source_position
+           ) AS n
+    FROM mine
+    WHERE event_id IN (SELECT event_id FROM earlier) OR event_id IN (SELECT event_id FROM repeated)
+)
+WHERE known OR n > 1
+"""
+
+DUPLICATES_BY_SOURCE = "SELECT source, count(*) FROM duplicate_rows GROUP BY source"
+
+DELETE_DUPLICATES = (
+    "DELETE FROM event_records WHERE rowid IN (SELECT rid FROM duplicate_rows); "
+    "DROP TABLE duplicate_rows"
+)
 
 LOADED_BY_SOURCE = (
     "SELECT source, count(*) FROM event_records WHERE load_id = $load_id GROUP BY source"
 )
-
-
-def stage(records: str) -> str:
-    """STAGE over one of the record relations above (code, never input)."""
-    return STAGE.replace("{records}", records).replace("{in_filter}", IN_FILTER)
