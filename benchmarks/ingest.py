@@ -23,6 +23,7 @@ import glob
 import gzip
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def child_iamlab(data: Path, work: Path, files_limit: int | None) -> dict:
     tree = data / "cloudtrail" if (data / "cloudtrail").is_dir() else data
     sources = [str(tree)] if files_limit is None else trail_files(data)[:files_limit]
     ws_dir = work / f"ws-{files_limit or 'all'}"
+    shutil.rmtree(ws_dir, ignore_errors=True)  # a fresh workspace, even when --work is reused
     t0 = time.perf_counter()
     with Workspace(ws_dir) as ws:
         report = ws.load(*sources, progress=False)
@@ -152,7 +154,7 @@ def main() -> int:
     ap.add_argument(
         "--pandas-events",
         type=int,
-        default=100_000,
+        default=250_000,
         help="events to give pandas (a subset; its rate is extrapolated)",
     )
     ap.add_argument("--skip-auto", action="store_true", help="do not run DuckDB auto-detect")

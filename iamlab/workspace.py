@@ -218,7 +218,9 @@ class Workspace:
         trail recorded the event: ``recipientAccountId``) and ``regions`` keep
         only matching records and skip files whose S3 layout rules them out.
         Loading is idempotent on ``event_id``. Bad files and records go to the
-        ``rejected`` table; nothing raises for bad input data. Raises
+        ``rejected`` table; nothing raises for bad input data. While it runs, a
+        ``loading-*`` folder in the workspace holds gzip log files bundled for
+        DuckDB (about their own size on disk); it is removed at the end. Raises
         InputError for a missing path or bad option, AwsError when S3 refuses.
 
         Example: ``ws.load("exports/AWSLogs", since="2026-03-01", regions=["us-east-1"])``

@@ -37,7 +37,7 @@ class FileItem:
     path: str
     source: str  # what goes in events.source: the path, or the s3:// URL it came from
     size: int
-    fast: bool  # an S3 log file {"Records": [...]}: read by DuckDB in batches
+    fast: bool  # an S3 log file {"Records": [...]}: read by DuckDB (engine)
     arg: int  # index of the load() source it came from
     expanded: int | None = None  # decompressed size, when known (gzip trailer)
     fmt: str = ""  # the read_json format for the fast path (engine.inspect)
