@@ -338,6 +338,18 @@ class Condition:
             pred = self._cache[key] = _templates_predicate(self.family, rendered)
         return pred
 
+    def _when_absent(self) -> tuple[bool, str]:
+        """The verdict, and why, when the request lacks the key."""
+        if self.if_exists:
+            return True, "key absent: IfExists makes it true"
+        if self.set_op == "all":
+            return True, "key absent: ForAllValues is true for an absent key"
+        if self.set_op == "any":
+            return False, "key absent: ForAnyValue is false for an absent key"
+        if self.negated:
+            return True, "key absent: a negated operator is true"
+        return False, "key absent: a positive operator is false"
+
     def evaluate(
         self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]
     ) -> tuple:
@@ -375,60 +387,8 @@ class Condition:
                 pred,
             )
         if req is None:
-            if self.if_exists:
-                return (
-                    self.operator,
-                    self.key,
-                    self.values,
-                    None,
-                    True,
-                    "key absent: IfExists makes it true",
-                    True,
-                    None,
-                )
-            if self.set_op == "all":
-                return (
-                    self.operator,
-                    self.key,
-                    self.values,
-                    None,
-                    True,
-                    "key absent: ForAllValues is true for an absent key",
-                    True,
-                    None,
-                )
-            if self.set_op == "any":
-                return (
-                    self.operator,
-                    self.key,
-                    self.values,
-                    None,
-                    False,
-                    "key absent: ForAnyValue is false for an absent key",
-                    True,
-                    None,
-                )
-            if self.negated:
-                return (
-                    self.operator,
-                    self.key,
-                    self.values,
-                    None,
-                    True,
-                    "key absent: a negated operator is true",
-                    True,
-                    None,
-                )
-            return (
-                self.operator,
-                self.key,
-                self.values,
-                None,
-                False,
-                "key absent: a positive operator is false",
-                True,
-                None,
-            )
+            ok, why = self._when_absent()
+            return (self.operator, self.key, self.values, None, ok, why, True, None)
         neg = self.negated
         if self.set_op is None and len(req) == 1:
             ok = pred(req[0]) != neg

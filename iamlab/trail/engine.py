@@ -61,7 +61,6 @@ class FileCounts:
     seen: int = 0
     rejected: int = 0
     filtered: int = 0
-    insights: int = 0
     duplicates: int = 0
     skipped: str | None = None
 
@@ -405,11 +404,10 @@ class Engine:
             con.execute(sql.INSERT_REJECTED, ids)
             con.execute(sql.DELETE_MARKED, ids)
         con.execute("COMMIT")
-        for source, rejected, filtered, insights in marked:
+        for source, rejected, filtered in marked:
             c = self.result.counts[source]
             c.rejected += rejected
             c.filtered += filtered
-            c.insights += insights
         self.records += inserted
         return produced
 

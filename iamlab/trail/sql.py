@@ -220,8 +220,7 @@ def insert_records(records: str) -> str:
 MARKED_COUNTS = f"""
 SELECT source,
        count(*) FILTER (WHERE reason NOT IN ('{FILTERED}', '{INSIGHT}')) AS rejected,
-       count(*) FILTER (WHERE reason IN ('{FILTERED}', '{INSIGHT}')) AS filtered,
-       count(*) FILTER (WHERE reason = '{INSIGHT}') AS insights
+       count(*) FILTER (WHERE reason IN ('{FILTERED}', '{INSIGHT}')) AS filtered
 FROM event_records WHERE load_id = $load_id AND reason IS NOT NULL
 GROUP BY source
 """
