@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from iamlab.denials.parse import ParsedDenial, parse, wrapper_code
+from iamlab.escape import printable
 
 LAYER_WORDS = {
     "identity": "an identity-based policy (the caller's user, group or role policies)",
@@ -86,33 +87,26 @@ class Advice:
         }.get(d.deny or "", "not stated")
         lines = [
             "Access denied.",
-            f"  who:       {_show(d.principal) or _NOT_NAMED + ': see userIdentity.arn)'}",
-            f"  action:    {_show(d.action) or _NOT_NAMED + ': map the event name to its action)'}",
-            f"  resource:  {_show(d.resource) or _NOT_NAMED + ')'}",
+            f"  who:       {printable(d.principal) or _NOT_NAMED + ': see userIdentity.arn)'}",
+            f"  action:    "
+            f"{printable(d.action) or _NOT_NAMED + ': map the event name to its action)'}",
+            f"  resource:  {printable(d.resource) or _NOT_NAMED + ')'}",
             f"  blamed:    {LAYER_WORDS.get(d.policy_type or '', 'no policy layer named')}",
             f"  deny:      {deny}",
         ]
         if d.policy_arn:
-            lines.append(f"  policy:    {_show(d.policy_arn)}")
+            lines.append(f"  policy:    {printable(d.policy_arn)}")
         step = f"step {self.step}: " if self.step else ""
         lines.append(f"  cause:     {d.cause} ({step}{self.step_title})")
         if self.commands:
             lines.append("Next:")
-            lines += [f"  $ {_show(c)}" for c in self.commands]
+            lines += [f"  $ {printable(c)}" for c in self.commands]
         if self.notes:
             lines.append("Notes:")
-            lines += [f"  - {_show(n)}" for n in self.notes]
+            lines += [f"  - {printable(n)}" for n in self.notes]
         return "\n".join(lines)
 
 
-def _show(text: str | None) -> str:
-    """Return text safe for a terminal: control characters become escapes."""
-    if not text:
-        return ""
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
 
 
 def _region(message: str, denial: ParsedDenial, region: str | None) -> str:
