@@ -102,7 +102,8 @@ def from_sample(n: int, tmp: Path) -> duckdb.DuckDBPyConnection:
     t = time.perf_counter()
     ws.load(str(out / "cloudtrail"), progress=False)
     print(f"loaded in {time.perf_counter() - t:.1f} s")
-    return ws.con
+    ws.close()
+    return duckdb.connect(str(ws.path / "iamlab.duckdb"), read_only=True)
 
 
 def timed(con, sql: str) -> tuple[float, float, list]:
@@ -132,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.workspace:
             from iamlab.workspace import Workspace
 
-            con = Workspace(args.workspace).con
+            Workspace(args.workspace).close()  # set up (views of this iamlab), then let go
+            con = duckdb.connect(str(Path(args.workspace) / "iamlab.duckdb"), read_only=True)
             print(f"data: workspace {args.workspace}")
         elif args.synthetic:
             con = duckdb.connect(str(tmp / "bench.duckdb"))

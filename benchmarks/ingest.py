@@ -64,10 +64,11 @@ def child_iamlab(data: Path, work: Path, files_limit: int | None) -> dict:
         report = ws.load(*sources, progress=False)
         seconds = time.perf_counter() - t0
         query_times = []
-        for _ in range(6):
-            q0 = time.perf_counter()
-            rows = ws.con.execute(DENIALS_BY_HOUR).fetchall()
-            query_times.append(time.perf_counter() - q0)
+        with ws.connect() as con:
+            for _ in range(6):
+                q0 = time.perf_counter()
+                rows = con.execute(DENIALS_BY_HOUR).fetchall()
+                query_times.append(time.perf_counter() - q0)
     return {
         "events": report.seen,
         "loaded": report.loaded,

@@ -72,10 +72,8 @@ def test_labelled_denial_has_its_cause_and_layer(scenario, denials):
 def test_not_denial_labels_are_not_counted(scenario, ws, denials):
     for event_id in scenario["event_ids"]:
         assert event_id not in denials.index
-        row = ws.con.execute(
-            "SELECT is_denial FROM error_events WHERE event_id = ?", [event_id]
-        ).fetchone()
-        assert row is None or row[0] is False
+        rows = ws.sql("SELECT is_denial FROM error_events WHERE event_id = ?", [event_id])
+        assert rows.empty or not rows.is_denial[0]
 
 
 def test_hostile_resource_names_stay_in_the_resource(ws, denials):
@@ -90,10 +88,11 @@ def test_hostile_resource_names_stay_in_the_resource(ws, denials):
 
 def test_sql_agrees_with_python_on_every_sample_error(ws):
     cols = ", ".join(f"d.{f}" for f in FIELDS if f != "is_denial")
-    rows = ws.con.execute(
-        f"SELECT e.error_code, e.error_message, e.is_denial, {cols} FROM error_events e "
-        "LEFT JOIN denials d USING (event_id)"
-    ).fetchall()
+    with ws.connect() as con:
+        rows = con.execute(
+            f"SELECT e.error_code, e.error_message, e.is_denial, {cols} FROM error_events e "
+            "LEFT JOIN denials d USING (event_id)"
+        ).fetchall()
     assert len(rows) > 100
     for code, message, is_denial, *fields in rows:
         sql = (

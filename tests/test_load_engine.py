@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import duckdb
 import pytest
 from conftest import make_record, trail_path, utc, write_trail_file
 
@@ -120,14 +121,15 @@ def test_a_load_cut_short_has_its_duplicates_removed_when_the_workspace_opens(tm
     )
     ws = Workspace(tmp_path / "ws")
     first = ws.load(tmp_path / "logs", progress=False)
-    # What an interrupted second load leaves: its rows committed, no dedupe, no finish time.
-    ws.con.execute("INSERT INTO loads (load_id, started_at) VALUES (nextval('load_ids'), now()) ")
-    ws.con.execute(
-        "INSERT INTO event_records SELECT * REPLACE (currval('load_ids') AS load_id) "
-        "FROM event_records WHERE load_id = $id",
-        {"id": first.load_id},
-    )
     ws.close()
+    # What an interrupted second load leaves: its rows committed, no dedupe, no finish time.
+    with duckdb.connect(str(tmp_path / "ws" / "iamlab.duckdb")) as con:
+        con.execute("INSERT INTO loads (load_id, started_at) VALUES (nextval('load_ids'), now())")
+        con.execute(
+            "INSERT INTO event_records SELECT * REPLACE (currval('load_ids') AS load_id) "
+            "FROM event_records WHERE load_id = $id",
+            {"id": first.load_id},
+        )
     ws = Workspace(tmp_path / "ws")
     try:
         rows = ws.sql("SELECT load_id, count(*) AS n FROM events GROUP BY 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from conftest import utc, write_day
 
@@ -111,17 +112,18 @@ def test_missing_source_is_an_input_error_naming_it(workspace, tmp_path):
         workspace.load(progress=False)
 
 
-def test_close_twice_is_harmless(tmp_path):
+def test_close_twice_is_harmless_and_the_workspace_still_answers(tmp_path):
     ws = Workspace(tmp_path / "ws")
     ws.close()
     ws.close()
+    assert ws.sql("SELECT count(*) AS n FROM events").n[0] == 0
 
 
-def test_reopening_replaces_stale_denials_views(tmp_path):
-    from iamlab.workspace import Workspace
-
-    with Workspace(tmp_path / "ws") as ws:
-        ws.con.execute("CREATE OR REPLACE VIEW denials AS SELECT 'stale' AS cause")
+def test_a_workspace_from_an_older_iamlab_gets_this_versions_views(tmp_path):
+    Workspace(tmp_path / "ws").close()
+    with duckdb.connect(str(tmp_path / "ws" / "iamlab.duckdb")) as con:
+        con.execute("CREATE OR REPLACE VIEW denials AS SELECT 'stale' AS cause")
+        con.execute("DELETE FROM workspace_meta")  # what an older iamlab left: no fingerprint
     with Workspace(tmp_path / "ws") as ws:
         assert "cause" in ws.denials().columns
         assert ws.sql("SELECT count(*) AS n FROM denials WHERE cause = 'stale'").n[0] == 0

@@ -32,7 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iamlab.denials import summary
     from iamlab.sample import default_dir, generate
     from iamlab.workspace import Workspace
 
@@ -49,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
         print(report)
         print()
         print(f"Denials by reported cause (workspace {args.workspace}):")
-        print(summary(ws.con, by="cause").to_string(index=False))
+        print(ws.denial_summary(by="cause").to_string(index=False))
     return 0

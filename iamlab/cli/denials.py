@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from iamlab.cli._options import add_workspace
+
 WHY_EPILOG = """exit status: 0 the text is an access denial, 1 it is not, 2 a usage error.
 Pass '-' as the message to read it from standard input."""
 
@@ -33,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="summarise the denials in a workspace",
         description="Count the workspace's denials by reported cause, principal, action or hour.",
     )
-    p.add_argument("--workspace", required=True, metavar="DIR", help="workspace folder")
+    add_workspace(p)
     p.add_argument("--by", choices=["cause", "principal", "action", "hour"], default="cause")
     p.add_argument("--principal", metavar="ARN", help="only this principal")
     p.add_argument("--since", help="UTC start, ISO 8601 (inclusive)")
@@ -60,12 +62,10 @@ def run_why(args: argparse.Namespace) -> int:
 
 def run_denials(args: argparse.Namespace) -> int:
     """Print one summary table of the workspace's denials."""
-    from iamlab.denials import summary
     from iamlab.workspace import Workspace
 
-    with Workspace(args.workspace, read_only=True) as ws:
-        table = summary(
-            ws.con,
+    with Workspace(args.workspace, read_only=True, wait=args.wait) as ws:
+        table = ws.denial_summary(
             args.by,
             principal=args.principal,
             since=args.since,

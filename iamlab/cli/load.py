@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from iamlab.cli._options import add_workspace
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -20,13 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "sources", nargs="+", metavar="SOURCE", help="file, folder, glob or s3://bucket/prefix"
     )
-    p.add_argument(
-        "--workspace",
-        "-w",
-        required=True,
-        metavar="DIR",
-        help="workspace folder (created if missing)",
-    )
+    add_workspace(p, help="workspace folder (created if missing)")
     p.add_argument(
         "--since", metavar="ISO", help="only records at or after this time (UTC if no zone)"
     )
@@ -46,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from iamlab.workspace import Workspace
 
-    with Workspace(args.workspace) as ws:
+    with Workspace(args.workspace, wait=args.wait) as ws:
         report = ws.load(
             *args.sources,
             since=args.since,

@@ -87,9 +87,10 @@ def install(con: Any, temporary: bool = False) -> None:
 
 
 def _ensure(con: Any) -> None:
-    # Always (re)create: a workspace may hold views written by an older iamlab,
-    # and CREATE OR REPLACE VIEW costs milliseconds.
-    install(con)
+    # A workspace stores the views of the iamlab that set it up (Workspace
+    # replaces them when its version differs); a bare DuckDB file gets them here.
+    if not _exists(con, "denials"):
+        install(con)
 
 
 def _params(principal: Any, since: Any, until: Any, cause: Any) -> dict[str, Any]:
