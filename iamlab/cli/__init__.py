@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from iamlab.errors import IamlabError
@@ -28,10 +29,13 @@ COMMAND_MODULES = [
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every command registered."""
+    from iamlab import __version__
+
     parser = argparse.ArgumentParser(
         prog="iamlab",
         description="Why was this AWS request denied, and what exactly fixes it?",
     )
+    parser.add_argument("--version", action="version", version=f"iamlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -51,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``iamlab denials ... | head``): stop quietly, and
+        # point stdout at /dev/null so Python's own flush at exit does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # what a Unix tool killed by SIGPIPE reports
     return 0 if status is None else int(status)
 
 

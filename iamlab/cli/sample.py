@@ -37,6 +37,7 @@ def register(sub) -> None:
         help="check a sample folder (default: the repository's sample_data/) and print its summary",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -54,20 +55,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print("iamlab sample: error: OUT is required (or use --check [DIR])", file=sys.stderr)
         return 2
-    summary = generate(
-        args.out,
-        events=args.events,
-        seed=args.seed,
-        force=args.force,
-        progress=_progress if sys.stderr.isatty() else None,
-    )
+    from tqdm.auto import tqdm
+
+    with tqdm(desc="writing the sample", unit="chunk", disable=args.quiet, file=sys.stderr,
+              dynamic_ncols=True) as bar:  # fmt: skip
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        summary = generate(
+            args.out, events=args.events, seed=args.seed, force=args.force, progress=progress
+        )
     print(json.dumps(summary, indent=2) if args.json else render_generate(summary))
     return 0
-
-
-def _progress(done: int, total: int) -> None:
-    end = "\n" if done == total else ""
-    print(f"\rwriting trail chunks {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
 def render_generate(s: dict) -> str:
