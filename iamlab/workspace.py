@@ -72,6 +72,8 @@ class Workspace:
                 self._views_stale = True  # reads get temporary views of this version
             else:
                 self._setup()
+        elif not read_only:
+            loader.remove_stale_scratch(self.path, holding_write_lock=False)
 
     def _is_current(self) -> bool:
         if not (self.path / DB_NAME).exists():

@@ -6,6 +6,7 @@ these tests show what an analyst sees with JupyterLab and a terminal open.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,14 @@ def test_stale_scratch_folders_of_a_killed_load_are_removed_by_the_next_load(sam
     Workspace(sample_ws).load(SAMPLE_DATA / "lookup-events", progress=False)
     assert not stale.exists()
     assert not list(sample_ws.glob("loading-*"))
+
+
+def test_opening_removes_the_scratch_of_a_dead_load_but_not_of_a_live_one(sample_ws):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stale, live = sample_ws / f"loading-{dead}-abc", sample_ws / f"loading-{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "b0.json.gz").write_bytes(b"x")
+    Workspace(sample_ws)
+    assert not stale.exists() and live.exists()

@@ -9,6 +9,7 @@ folder by ``Workspace.load`` and owns neither.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -76,11 +77,28 @@ def make_filter(since: Any, until: Any, accounts: Any, regions: Any) -> Filter:
     return Filter(since=s, until=u, accounts=accts, regions=regs)
 
 
-def remove_stale_scratch(folder: Path) -> int:
-    """Delete ``loading-*`` folders that killed loads left (the caller holds the write lock)."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_scratch(folder: Path, holding_write_lock: bool = True) -> int:
+    """Delete the ``loading-<pid>-*`` folders that killed loads left; return how many.
+
+    With the write lock held no load can be running, so every such folder is
+    stale; without it (opening a workspace), only those of dead processes are.
+    """
     removed = 0
     for path in folder.glob(SCRATCH_PREFIX + "*"):
-        if path.is_dir() and not path.is_symlink():
+        if not path.is_dir() or path.is_symlink():
+            continue
+        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if holding_write_lock or not pid.isdigit() or not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
@@ -156,7 +174,7 @@ def load(
     )  # fmt: skip
     bar = Progress(sum(f.size for f in files), len(files), enabled=progress)
     apply_load_settings(con)
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=folder))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=folder))
     engine = Engine(
         con, load_id, flt, max_object_bytes, bar,
         s3_root=str(evidence_dir / "s3"), scratch=scratch,
