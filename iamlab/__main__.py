@@ -2,6 +2,10 @@
 
 import sys
 
-from iamlab.cli import main
+try:
+    from iamlab.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command is still starting
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -6,8 +6,6 @@ import argparse
 import json
 import sys
 
-from iamlab.sample import DEFAULT_SEED, check, default_dir, generate
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -25,7 +23,7 @@ def register(sub) -> None:
         help="background events to generate (default: the committed size, 15000)",
     )
     p.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed", type=int, default=None, help="random seed (default: the bundled sample's)"
     )
     p.add_argument("--force", action="store_true", help="replace a sample already in OUT")
     p.add_argument(
@@ -42,6 +40,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from iamlab.sample import DEFAULT_SEED, check, default_dir, generate
+
     if args.check is not None:
         if args.out:
             print(
@@ -65,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         summary = generate(
-            args.out, events=args.events, seed=args.seed, force=args.force, progress=progress
+            args.out,
+            events=args.events,
+            seed=DEFAULT_SEED if args.seed is None else args.seed,
+            force=args.force,
+            progress=progress,
         )
     print(json.dumps(summary, indent=2) if args.json else render_generate(summary))
     return 0
