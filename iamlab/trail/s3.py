@@ -5,13 +5,18 @@ The listing walks the AWSLogs key layout one folder level at a time (S3
 filter rules out, so a narrow load lists and downloads little. Objects are
 fetched in parallel into ``<workspace>/evidence/s3/<bucket>/<key>`` and
 remembered with their ETag in the ``s3_objects`` table: a rerun downloads
-nothing that did not change. Only the read-only S3 calls below are allowed
+nothing that did not change. Key names are written by whoever can put an
+object in the bucket, so ``cache_path`` refuses any key that would not land
+exactly at ``<bucket>/<key>`` inside the cache (a ``rejected`` row, nothing
+written). Only the read-only S3 calls below are allowed
 (enforced by a botocore hook, not by convention).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -22,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from iamlab.errors import AwsError, InputError, ReadOnlyViolation
+from iamlab.escape import printable
 from iamlab.trail.discover import EVIDENCE_SUFFIXES, Discovered, classify
 from iamlab.trail.layout import Filter, path_may_match, skip_reason_for_name
 
@@ -29,12 +35,75 @@ ALLOWED_OPERATIONS = {"ListObjectsV2", "GetObject", "HeadObject", "HeadBucket", 
 WORKERS = 8
 
 
+NAME_MAX = 255  # bytes per path component on Linux, macOS and Windows file systems
+# S3 bucket names: 3-63 of [a-z0-9.-] today; older us-east-1 buckets may also hold
+# upper case and "_" and run to 255 characters. The first character is never a dot.
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
 def parse_url(url: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` -> (bucket, prefix); InputError for anything else."""
     if not url.startswith("s3://") or len(url) <= 5 or url[5] == "/":
-        raise InputError(f"Not an S3 URL: {url!r}; write s3://bucket or s3://bucket/prefix/")
+        raise InputError(
+            f"Not an S3 URL: '{printable(url)}'; write s3://bucket or s3://bucket/prefix/"
+        )
     bucket, _, prefix = url[5:].partition("/")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise InputError(
+            f"Not an S3 bucket name: '{printable(bucket)}' in '{printable(url)}'; a bucket "
+            "name holds letters, digits, '.', '-' and '_' and starts with a letter or digit"
+        )
     return bucket, prefix
+
+
+def _key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be stored as ``<bucket>/<key>`` verbatim, or None if it can."""
+    if not key:
+        return "the key is empty"
+    if "\\" in key:
+        return "it holds a backslash (a folder separator on Windows)"
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return "it holds a control character (NUL, newline, ESC, ...)"
+    if key.startswith("/"):
+        return "it starts with '/' (an absolute path)"
+    for part in key.split("/"):
+        if part in (".", ".."):
+            return f"it has a {part!r} segment, which would move out of its folder"
+        if part == "":
+            return "it has an empty segment ('//'), which a file path would merge away"
+        if len(part.encode("utf-8", "surrogatepass")) > NAME_MAX:
+            return f"a segment is longer than {NAME_MAX} bytes, the file system's name limit"
+    return None
+
+
+def cache_path(root: Path, bucket: str, key: str) -> Path:
+    """Return where S3 object ``bucket``/``key`` is kept under ``root``; InputError if unsafe.
+
+    The path is ``root / bucket / key`` exactly, never a normalised form: a
+    key that would need normalising (``..``, ``.``, ``//``, a leading ``/``),
+    that a file system would read differently (backslash, NUL and other
+    control characters) or could not store (a segment over 255 bytes) is
+    refused, so two different keys never share a file and no key leaves
+    ``root``. A symbolic link already inside ``root`` that points out of it
+    is refused too.
+
+    Example: ``cache_path(Path("ws/evidence/s3"), "trail", "AWSLogs/1/x.json.gz")``.
+    """
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise InputError(f"refused S3 bucket name '{printable(bucket)}': not a bucket name")
+    problem = _key_problem(key)
+    if problem:
+        raise InputError(
+            f"refused S3 key '{printable(key)}': {problem}; nothing was written for it"
+        )
+    path = root / bucket / key
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+        raise InputError(
+            f"refused S3 key '{printable(key)}': a symbolic link in {root} leads out of it; "
+            "nothing was written for it"
+        )
+    return path
 
 
 def _guard(event_name: str, **_: Any) -> None:
@@ -143,8 +212,12 @@ def fetch(
         key = obj["Key"]
         if key.endswith("/") or not key.lower().endswith(EVIDENCE_SUFFIXES):
             continue
+        try:
+            local = cache_path(cache_dir, bucket, key)
+        except InputError as exc:
+            out.rejects.append((f"s3://{bucket}/{printable(key)}", "object", str(exc)))
+            continue
         source = f"s3://{bucket}/{key}"
-        local = cache_dir / bucket / key
         before = len(out.files)
         classify(str(local), source, int(obj.get("Size", 0)), arg, out, flt)
         if len(out.files) > before:
@@ -161,18 +234,23 @@ def fetch(
 
     def get(obj: dict) -> None:
         key, etag = obj["Key"], obj.get("ETag", "")
-        local = cache_dir / bucket / key
+        local = cache_path(cache_dir, bucket, key)  # checked when listed
         hit = cached.get(key)
         if hit and hit[0] == etag and local.exists():
             return
         try:
             resp = client.get_object(Bucket=bucket, Key=key)
             local.parent.mkdir(parents=True, exist_ok=True)
-            tmp = local.with_name(local.name + f".part{threading.get_ident()}")
-            with open(tmp, "wb") as f:
-                for chunk in resp["Body"].iter_chunks(1 << 20):
-                    f.write(chunk)
-            os.replace(tmp, local)
+            # a short unique name beside the target: a key's own name may be 255 bytes
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=local.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    for chunk in resp["Body"].iter_chunks(1 << 20):
+                        f.write(chunk)
+                os.replace(tmp, local)
+            except BaseException:
+                os.unlink(tmp)
+                raise
             with lock:
                 done.append((key, resp.get("ETag", etag), local.stat().st_size, str(local)))
         except ClientError as exc:
