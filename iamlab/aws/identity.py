@@ -16,8 +16,8 @@ import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
 from iamlab.aws.readonly import client as ro_client
-from iamlab.aws.readonly import redact_key
 from iamlab.aws.readonly import session as ro_session
+from iamlab.aws.redact import redact_key, redact_key_ids
 from iamlab.errors import AwsError
 
 # botocore ``Credentials.method`` -> plain words (botocore/credentials.py METHOD values).
@@ -244,7 +244,7 @@ def whoami(profile: str | None = None, expect_account: str | None = None,
     unexpected = _unexpected(ident, expect_account, expect_arn)
     warnings = _warnings(method, profile, sess.region_name) + unexpected
     return Identity(
-        account=ident["Account"], arn=ident["Arn"], user_id=ident["UserId"],
+        account=ident["Account"], arn=ident["Arn"], user_id=redact_key_ids(ident["UserId"]),
         principal_type=parsed["principal_type"] or "unknown", name=parsed["name"],
         role_name=parsed["role_name"], session_name=parsed["session_name"],
         credential_method=method, credential_source=source, credential_origin=origin,

@@ -8,8 +8,8 @@ remembered with their ETag in the ``s3_objects`` table: a rerun downloads
 nothing that did not change. Key names are written by whoever can put an
 object in the bucket, so ``cache_path`` refuses any key that would not land
 exactly at ``<bucket>/<key>`` inside the cache (a ``rejected`` row, nothing
-written). Only the read-only S3 calls below are allowed
-(enforced by a botocore hook, not by convention).
+written). The client comes from ``iamlab.aws.readonly``, the one door to
+AWS: only its allow-listed reads can be sent.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from iamlab.errors import AwsError, InputError, ReadOnlyViolation
+from iamlab.errors import AwsError, InputError
 from iamlab.escape import printable
 from iamlab.trail.discover import EVIDENCE_SUFFIXES, Discovered, classify
 from iamlab.trail.layout import Filter, path_may_match, skip_reason_for_name
 
-ALLOWED_OPERATIONS = {"ListObjectsV2", "GetObject", "HeadObject", "HeadBucket", "GetBucketLocation"}
 WORKERS = 8
 
 
@@ -106,27 +105,15 @@ def cache_path(root: Path, bucket: str, key: str) -> Path:
     return path
 
 
-def _guard(event_name: str, **_: Any) -> None:
-    operation = event_name.rsplit(".", 1)[-1]
-    if operation not in ALLOWED_OPERATIONS:
-        raise ReadOnlyViolation(
-            f"iamlab refused to call s3:{operation}: loading evidence only reads "
-            f"({', '.join(sorted(ALLOWED_OPERATIONS))})"
-        )
-
-
 def make_client(session: Any = None, profile: str | None = None) -> Any:
-    """An S3 client from the user's normal credential chain (or ``profile``), read-only."""
-    import boto3
+    """An S3 client from ``iamlab.aws``'s read-only factory (``session``, ``profile`` or the chain).
 
-    if session is None:
-        try:
-            session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-        except Exception as exc:  # botocore.exceptions.ProfileNotFound and friends
-            raise AwsError(f"Cannot use AWS profile {profile!r}: {exc}") from exc
-    client = session.client("s3")
-    client.meta.events.register("before-call.s3", _guard)
-    return client
+    The factory's allow-list is the only one: listing and downloading are the
+    S3 operations it allows here, anything else is refused before it is sent.
+    """
+    from iamlab.aws.readonly import client
+
+    return client("s3", session=session, profile=profile)
 
 
 def _denied(exc: Any) -> bool:
