@@ -47,7 +47,7 @@ def test_decode_whole_message_unwraps_items(sts, tmp_path):
     stub.add_response("decode_authorization_message",
                       {"DecodedMessage": json.dumps(DECODED)}, {"EncodedMessage": BLOB})
     with stub:
-        msg = decode_message(MESSAGE, workspace=tmp_path, client=sts,
+        msg = decode_message(MESSAGE, evidence_dir=tmp_path, client=sts,
                              caller={"Account": "111122223333", "Arn": "arn:x"})
     assert (msg.allowed, msg.explicit_deny) == (False, True)
     (stmt,) = msg.matched
@@ -61,7 +61,7 @@ def test_decode_whole_message_unwraps_items(sts, tmp_path):
     assert "matched: DENY statement VisualEditor0 actions ec2:RunInstances resources *" in text
     assert "context: aws:Region = us-east-2" in text
     assert json.loads(msg.evidence.path.read_text()) == DECODED
-    assert msg.evidence.path.parent == tmp_path / "evidence" / "decoded"
+    assert msg.evidence.path.parent == tmp_path / "decoded"
 
 
 def test_implicit_deny_has_no_matched_statement():

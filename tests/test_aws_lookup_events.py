@@ -134,14 +134,14 @@ def test_denials_are_filtered_client_side_and_saved_with_provenance(cloudtrail, 
     stub.add_response("lookup_events", {"Events": events}, _params())
     clock = FakeClock()
     with stub:
-        result = lookup_events(START, END, "us-east-1", workspace=tmp_path, client=cloudtrail,
+        result = lookup_events(START, END, "us-east-1", evidence_dir=tmp_path, client=cloudtrail,
                                limiter=RateLimiter(2.0, clock, clock.sleep), caller=CALLER)
     assert [e["EventId"] for e in result.denials] == ["denied", "ec2"]
     assert result.malformed == 1
     saved = json.loads(result.evidence.path.read_text())
     assert [e["EventId"] for e in saved["Events"]] == ["denied", "ec2"]
     assert json.loads(saved["Events"][0]["CloudTrailEvent"])["errorCode"] == "AccessDenied"
-    assert result.evidence.path.parent == tmp_path / "evidence" / "lookup-events"
+    assert result.evidence.path.parent == tmp_path / "lookup-events"
     assert result.evidence.path.name == (
         "111122223333-us-east-1-20240501T000000Z-20240502T000000Z.json")
     meta = json.loads(result.evidence.meta_path.read_text())

@@ -48,7 +48,7 @@ def test_principal_simulation_pages_and_per_resource_decisions(iam, tmp_path):
     with stub:
         sim = simulate_principal(ROLE, ["s3:GetObject", "s3:PutObject"],
                                  ["arn:aws:s3:::b/k", "arn:aws:s3:::c/k"],
-                                 {"aws:SourceIp": ("203.0.113.9", "ip")}, workspace=tmp_path,
+                                 {"aws:SourceIp": ("203.0.113.9", "ip")}, evidence_dir=tmp_path,
                                  client=iam, caller={"Account": "111122223333", "Arn": "a"})
     stub.assert_no_pending_responses()
     assert sim.pages == 2

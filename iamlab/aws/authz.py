@@ -13,6 +13,7 @@ says so and gives the AWS CLI command to use instead.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -107,7 +108,8 @@ def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]
     return merged
 
 
-def authorization_details(authorization_id: str, region: str, workspace: Any = None, *,
+def authorization_details(authorization_id: str, region: str,
+                          evidence_dir: Path | None = None, *,
                           profile: str | None = None, session: Any = None, client: Any = None,
                           caller: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the details AWS recorded for ``authorization_id`` (all pages merged).
@@ -129,12 +131,11 @@ def authorization_details(authorization_id: str, region: str, workspace: Any = N
     except ClientError as exc:
         raise _failed(OPERATION, exc, auth_id, region) from exc
     details = jsonable(_merge(pages, auth_id))
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        save(workspace, "authorization-details", auth_id, details,
+        save(evidence_dir, "authorization-details", auth_id, details,
              api=f"{SERVICE}:{OPERATION}", request={"authorizationId": auth_id},
-             region=region, caller=who, started=started, extra={"pages": len(pages)},
-             load=False)
+             region=region, caller=who, started=started, extra={"pages": len(pages)})
     return details
 
 

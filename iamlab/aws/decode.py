@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -125,7 +126,8 @@ def encoded_part(text: str) -> str:
     return (found.group(1) if found else text).strip().rstrip(".")
 
 
-def decode_message(encoded: str, region: str | None = None, workspace: Any = None, *,
+def decode_message(encoded: str, region: str | None = None,
+                   evidence_dir: Path | None = None, *,
                    profile: str | None = None, session: Any = None, client: Any = None,
                    caller: dict[str, Any] | None = None) -> DecodedMessage:
     """Return the decoded EC2 authorization failure message (needs sts:DecodeAuthorizationMessage).
@@ -154,11 +156,11 @@ def decode_message(encoded: str, region: str | None = None, workspace: Any = Non
     if "DecodedMessage" not in answer:
         raise AwsError("malformed DecodeAuthorizationMessage response: no DecodedMessage")
     decoded = DecodedMessage.from_json(answer["DecodedMessage"])
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        ev = save(workspace, "decoded", f"decoded-{stamp(started)}", decoded.raw,
+        ev = save(evidence_dir, "decoded", f"decoded-{stamp(started)}", decoded.raw,
                   api="sts:DecodeAuthorizationMessage",
                   request={"EncodedMessage": blob[:64] + ("..." if len(blob) > 64 else "")},
-                  region=sts.meta.region_name, caller=who, started=started, load=False)
+                  region=sts.meta.region_name, caller=who, started=started)
         decoded = DecodedMessage(**{**decoded.__dict__, "evidence": ev})
     return decoded

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -51,13 +52,13 @@ def _api(call: Callable[[], dict[str, Any]], what: str, sleep: Callable[[float],
         raise AwsError(f"cloudtrail {what} failed with {error_code(exc)}: {exc}") from exc
 
 
-def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
+def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = None, *,
                profile: str | None = None, session: Any = None, client: Any = None,
                poll_interval: float = 2.0, timeout: float = 3900.0,
                clock: Callable[[], float] = time.monotonic,
                sleep: Callable[[float], None] = time.sleep,
                caller: dict[str, Any] | None = None) -> LakeResult:
-    """Run a CloudTrail Lake SELECT and return every row (saved to ``workspace`` if given).
+    """Run a CloudTrail Lake SELECT and return every row (saved under ``evidence_dir`` if given).
 
     Polls ``DescribeQuery`` every ``poll_interval`` seconds until FINISHED,
     FAILED, TIMED_OUT or CANCELLED (Lake stops queries after about an hour, so
@@ -109,12 +110,12 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
         if not token:
             break
     result = LakeResult(query_id, status, rows, jsonable(stats), pages, polls)
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
         body = {"QueryStatus": status, "QueryStatistics": result.statistics,
                 "QueryResultRows": rows}
         result.evidence = save(
-            workspace, "lake", f"get-query-results-{stamp(started)}-{query_id}", body,
+            evidence_dir, "lake", f"get-query-results-{stamp(started)}-{query_id}", body,
             api="cloudtrail:StartQuery+GetQueryResults",
             request={"QueryStatement": sql, "QueryId": query_id}, region=region, caller=who,
             started=started, extra={"pages": pages, "rows": len(rows),

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -109,7 +110,8 @@ def call_with_backoff(call: Callable[[], dict[str, Any]], sleep: Callable[[float
 
 
 def lookup_events(start: datetime | str, end: datetime | str, region: str,
-                  attribute: tuple[str, str] | str | None = None, workspace: Any = None, *,
+                  attribute: tuple[str, str] | str | None = None,
+                  evidence_dir: Path | None = None, *,
                   denials_only: bool = True, profile: str | None = None, session: Any = None,
                   client: Any = None, limiter: RateLimiter | None = None,
                   sleep: Callable[[float], None] = time.sleep, max_pages: int | None = None,
@@ -117,9 +119,10 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     """Return the events of ``region`` between ``start`` and ``end`` (UTC), denials kept.
 
     ``attribute``: one lookup attribute, ``("Username", "alice")`` or
-    ``"EventName=RunInstances"``. With ``workspace`` (folder or Workspace) the
-    kept events are saved as ``evidence/lookup-events/<...>.json`` in
-    ``lookup-events`` output shape with a provenance sidecar, then loaded.
+    ``"EventName=RunInstances"``. With ``evidence_dir`` (a workspace's
+    ``evidence`` folder) the kept events are saved as
+    ``<evidence_dir>/lookup-events/<...>.json`` in ``lookup-events`` output
+    shape with a provenance sidecar, for ``Workspace.load`` to read.
     ``limiter``/``sleep`` are injectable so pacing is testable without waiting.
     Raises ``AwsError`` on a non-throttling AWS error or a malformed response.
     Example: ``lookup_events("2024-05-01T00:00Z", "2024-05-02T00:00Z", "us-east-1")``.
@@ -172,12 +175,12 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     request = {"StartTime": start_at.isoformat(), "EndTime": end_at.isoformat(),
                "MaxResults": MAX_RESULTS, "LookupAttributes": attrs}
     result = LookupResult(events, denials, pages, malformed, None, request)
-    if workspace is not None:
+    if evidence_dir is not None:
         kept = denials if denials_only else events
         who = caller if caller is not None else caller_identity(sess)
         name = f"{who.get('Account', 'unknown')}-{region}-{stamp(start_at)}-{stamp(end_at)}"
         result.evidence = save(
-            workspace, "lookup-events", name, {"Events": kept}, api="cloudtrail:LookupEvents",
+            evidence_dir, "lookup-events", name, {"Events": kept}, api="cloudtrail:LookupEvents",
             request=request, region=region, caller=who, started=started,
             extra={"pages": pages, "events_seen": len(events), "events_saved": len(kept),
                    "filter": "denials" if denials_only else "none", "malformed": malformed,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -152,20 +153,19 @@ def run_collect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workspace(folder: str | None) -> Any:
-    """Return the workspace to save evidence into: a Workspace when available, else the folder."""
-    if folder is None:
-        return None
-    try:
-        from iamlab.workspace import Workspace
-    except ImportError:  # evidence files are still written; load them later with `iamlab load`
-        return folder
-    return Workspace(folder)
+def _evidence_dir(workspace: str | None) -> Path | None:
+    """Return the evidence folder of workspace folder ``workspace`` (None: save nothing)."""
+    return None if workspace is None else Path(workspace).expanduser() / "evidence"
 
 
-def _close(workspace: Any) -> None:
-    if hasattr(workspace, "close"):
-        workspace.close()
+def _load_saved(workspace: str | None, evidence: Any) -> None:
+    """Load a saved evidence file into the workspace, so its events are queryable at once."""
+    if workspace is None or evidence is None:
+        return
+    from iamlab.workspace import Workspace
+
+    with Workspace(workspace) as ws:
+        ws.load(evidence.path, progress=False)
 
 
 def _saved(evidence: Any) -> None:
@@ -177,12 +177,10 @@ def run_lookup_events(args: argparse.Namespace) -> int:
     """Look up events, print the denials kept, save them."""
     from iamlab.aws.lookup import lookup_events
 
-    ws = _workspace(args.workspace)
-    try:
-        result = lookup_events(args.start, args.end, args.region, args.attribute, ws,
-                               denials_only=not args.all, profile=args.profile)
-    finally:
-        _close(ws)
+    result = lookup_events(args.start, args.end, args.region, args.attribute,
+                           _evidence_dir(args.workspace), denials_only=not args.all,
+                           profile=args.profile)
+    _load_saved(args.workspace, result.evidence)
     kept = result.events if args.all else result.denials
     if args.json:
         _print_json(kept)
@@ -201,11 +199,9 @@ def run_lake_query(args: argparse.Namespace) -> int:
     """Run a Lake query and print the row count (or rows as JSON)."""
     from iamlab.aws.lake import lake_query
 
-    ws = _workspace(args.workspace)
-    try:
-        result = lake_query(args.sql, args.region, ws, profile=args.profile)
-    finally:
-        _close(ws)
+    result = lake_query(args.sql, args.region, _evidence_dir(args.workspace),
+                        profile=args.profile)
+    _load_saved(args.workspace, result.evidence)
     if args.json:
         _print_json(result.records())
         return 0
@@ -218,7 +214,8 @@ def run_decode(args: argparse.Namespace) -> int:
     """Decode the message and print its summary."""
     from iamlab.aws.decode import decode_message
 
-    decoded = decode_message(args.message, args.region, args.workspace, profile=args.profile)
+    decoded = decode_message(args.message, args.region, _evidence_dir(args.workspace),
+                             profile=args.profile)
     if args.json:
         _print_json(decoded.raw)
     else:
@@ -230,8 +227,8 @@ def run_authz_details(args: argparse.Namespace) -> int:
     """Print the authorization details: readable text, or AWS's answer with --json."""
     from iamlab.aws.authz import authorization_details, summarize
 
-    details = authorization_details(args.authorization_id, args.region, args.workspace,
-                                    profile=args.profile)
+    details = authorization_details(args.authorization_id, args.region,
+                                    _evidence_dir(args.workspace), profile=args.profile)
     if args.json:
         _print_json(details)
     else:
@@ -263,7 +260,7 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
     context = {k: v[0] if len(v) == 1 else v for k, v in context.items()}
     resource_policy = _read_json_file(args.resource_policy) if args.resource_policy else None
     common = {"resource_policy": resource_policy, "profile": args.profile}
-    ws = args.workspace  # simulator answers are kept as files, not events
+    ws = _evidence_dir(args.workspace)  # simulator answers are kept as files, not events
     if args.principal:
         sim = simulate_principal(args.principal, args.action, args.resource, context, ws,
                                  **common)
