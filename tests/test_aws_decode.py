@@ -93,8 +93,9 @@ def test_sts_refusal_and_bad_input(sts):
     stub = Stubber(sts)
     stub.add_client_error("decode_authorization_message", "InvalidAuthorizationMessageException",
                           "message is invalid", 400)
-    with stub, pytest.raises(AwsError, match="InvalidAuthorizationMessageException \\(the "
-                                             "message must be decoded in the account"):
+    with stub, pytest.raises(AwsError, match="InvalidAuthorizationMessageException\\): decode "
+                                             "it in the account that received it.*AWS: message "
+                                             "is invalid"):
         decode_message(BLOB, client=sts)
     with pytest.raises(InputError, match="no encoded message"):
         decode_message("   ", client=sts)

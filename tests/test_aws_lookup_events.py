@@ -112,8 +112,9 @@ def test_other_errors_are_clear(cloudtrail):
     stub.add_client_error("lookup_events", "AccessDeniedException",
                           "not authorized to perform: cloudtrail:LookupEvents", 400)
     clock = FakeClock()
-    with stub, pytest.raises(AwsError, match="LookupEvents in us-east-1 failed with "
-                                             "AccessDeniedException"):
+    with stub, pytest.raises(AwsError, match="access denied to LookupEvents while looking up "
+                                             "events in us-east-1: not authorized to perform: "
+                                             "cloudtrail:LookupEvents"):
         lookup_events(START, END, "us-east-1", client=cloudtrail,
                       limiter=RateLimiter(2.0, clock, clock.sleep), sleep=clock.sleep)
 

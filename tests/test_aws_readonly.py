@@ -121,10 +121,11 @@ def test_public_names_of_iamlab_aws_resolve():
     assert callable(aws.whoami) and callable(aws.collect) and callable(aws.lookup_events)
 
 
-def test_clients_retry_throttling_with_adaptive_backoff():
+def test_clients_retry_a_few_times_with_adaptive_backoff_and_bounded_timeouts():
     c = client("organizations", region="us-east-1", **CREDS)
     assert c.meta.config.retries["mode"] == "adaptive"
-    assert c.meta.config.retries["total_max_attempts"] == 11  # botocore: 1 + max_attempts
+    assert c.meta.config.retries["total_max_attempts"] == 3  # the first try included
+    assert (c.meta.config.connect_timeout, c.meta.config.read_timeout) == (2, 20)
 
 
 def _factory_and_session_clients(service):

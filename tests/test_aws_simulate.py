@@ -96,7 +96,9 @@ def test_errors_and_malformed_responses(iam):
     stub = Stubber(iam)
     stub.add_client_error("simulate_principal_policy", "NoSuchEntity",
                           "The role with name reader cannot be found.", 404)
-    with stub, pytest.raises(AwsError, match="simulate_principal_policy failed with NoSuchEntity"):
+    with stub, pytest.raises(AwsError, match="SimulatePrincipalPolicy failed with NoSuchEntity "
+                                             "while asking the IAM policy simulator: The role "
+                                             "with name reader cannot be found.$"):
         simulate_principal(ROLE, ["s3:GetObject"], client=iam)
     stub = Stubber(iam)
     stub.add_response("simulate_custom_policy", {"IsTruncated": False},

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code, jsonable, permission_for
 from iamlab.aws.evidence import caller_identity, now_utc, save
+from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
@@ -61,8 +62,8 @@ def _failed(operation: str, exc: ClientError, authorization_id: str, region: str
     elif code == "ValidationException":
         hint = "check the id: copy it whole from the end of the access-denied message"
     else:
-        hint = "retry later"
-    return AwsError(f"{SERVICE} {operation} failed with {code}: {hint} ({exc})")
+        return as_aws_error(exc, f"reading the authorization details of {authorization_id}")
+    return AwsError(f"{SERVICE} {operation} failed with {code}: {hint} ({describe(exc)})")
 
 
 def _pages(tb: Any, authorization_id: str) -> list[dict[str, Any]]:
@@ -108,6 +109,7 @@ def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]
     return merged
 
 
+@plain_errors("reading authorization details")
 def authorization_details(authorization_id: str, region: str,
                           evidence_dir: Path | None = None, *,
                           profile: str | None = None, session: Any = None, client: Any = None,
@@ -139,6 +141,7 @@ def authorization_details(authorization_id: str, region: str,
     return details
 
 
+@plain_errors("reading an authorization policy")
 def authorization_policy(authorization_id: str, policy_uri: str, region: str, *,
                          profile: str | None = None, session: Any = None,
                          client: Any = None) -> dict[str, Any]:

@@ -26,10 +26,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamlab.aws._calls import FailedCall, Recorder, write_json
 from iamlab.aws.collect_org import collect_organization
 from iamlab.aws.collect_resources import collect_resource_policies
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.aws.redact import redact_key_ids
-from iamlab.errors import AwsError, InputError
+from iamlab.errors import InputError
 
 MANIFEST_VERSION = 1
 _DETAIL_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -118,6 +119,7 @@ def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: 
             "failed_calls": failures}
 
 
+@plain_errors("collecting the snapshot")
 def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
             accounts: list[str] | None = None, role_name: str | None = None,
             regions: list[str] | None = None, progress: bool = True, *,
@@ -149,8 +151,7 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     try:
         ident = ro_client("sts", session=base, region=regions[0]).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
-        raise AwsError(f"cannot read the caller identity before collecting ({exc}); "
-                       "run `iamlab whoami` to check the credentials") from exc
+        raise as_aws_error(exc, "reading the caller identity before collecting") from exc
     # some endpoints echo the access key id as the user id
     caller = {"Account": ident["Account"], "Arn": ident["Arn"],
               "UserId": redact_key_ids(ident["UserId"])}

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
@@ -126,6 +127,7 @@ def encoded_part(text: str) -> str:
     return (found.group(1) if found else text).strip().rstrip(".")
 
 
+@plain_errors("decoding the authorization message")
 def decode_message(encoded: str, region: str | None = None,
                    evidence_dir: Path | None = None, *,
                    profile: str | None = None, session: Any = None, client: Any = None,
@@ -149,10 +151,13 @@ def decode_message(encoded: str, region: str | None = None,
     try:
         answer = sts.decode_authorization_message(EncodedMessage=blob)
     except ClientError as exc:
-        code = error_code(exc)
-        hint = (" (the message must be decoded in the account that received it, within "
-                "its validity)" if code == "InvalidAuthorizationMessageException" else "")
-        raise AwsError(f"sts DecodeAuthorizationMessage failed with {code}{hint}: {exc}") from exc
+        if error_code(exc) != "InvalidAuthorizationMessageException":
+            raise as_aws_error(exc, "decoding the authorization message") from exc
+        raise AwsError(
+            "sts DecodeAuthorizationMessage refused the message (InvalidAuthorizationMessage"
+            "Exception): decode it in the account that received it, within its validity, "
+            f"and copy it whole (AWS: {describe(exc.response['Error'].get('Message', ''))})"
+        ) from exc
     if "DecodedMessage" not in answer:
         raise AwsError("malformed DecodeAuthorizationMessage response: no DecodedMessage")
     decoded = DecodedMessage.from_json(answer["DecodedMessage"])

@@ -16,8 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from iamlab.aws._calls import error_code, jsonable
+from iamlab.aws._calls import jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.lookup import call_with_backoff
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
@@ -49,9 +50,10 @@ def _api(call: Callable[[], dict[str, Any]], what: str, sleep: Callable[[float],
     try:
         return call_with_backoff(call, sleep)
     except ClientError as exc:
-        raise AwsError(f"cloudtrail {what} failed with {error_code(exc)}: {exc}") from exc
+        raise as_aws_error(exc, f"running a Lake query ({what})") from exc
 
 
+@plain_errors("running a CloudTrail Lake query")
 def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = None, *,
                profile: str | None = None, session: Any = None, client: Any = None,
                poll_interval: float = 2.0, timeout: float = 3900.0,

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code, jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import THROTTLING_CODES, as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import retry_config
 from iamlab.aws.readonly import session as ro_session
@@ -30,8 +31,6 @@ MAX_RESULTS = 50
 REQUESTS_PER_SECOND = 2.0
 LOOKUP_ATTRIBUTES = ("AccessKeyId", "EventId", "EventName", "EventSource", "ReadOnly",
                      "ResourceName", "ResourceType", "Username")
-THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
-                              "RequestLimitExceeded", "LimitExceededException"})
 
 
 class RateLimiter:
@@ -109,6 +108,7 @@ def call_with_backoff(call: Callable[[], dict[str, Any]], sleep: Callable[[float
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@plain_errors("looking up CloudTrail events")
 def lookup_events(start: datetime | str, end: datetime | str, region: str,
                   attribute: tuple[str, str] | str | None = None,
                   evidence_dir: Path | None = None, *,
@@ -134,7 +134,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     sess = session if session is not None else (None if client else ro_session(profile, region))
     # iamlab paces and retries itself, so botocore must not retry behind its back
     ct = client or ro_client("cloudtrail", session=sess, region=region,
-                             config=retry_config(max_attempts=0, mode="standard"))
+                             config=retry_config(attempts=1, mode="standard"))
     if limiter is None:
         limiter = _LIMITERS.setdefault((profile, region), RateLimiter())
     params: dict[str, Any] = {"StartTime": start_at, "EndTime": end_at, "MaxResults": MAX_RESULTS}
@@ -151,8 +151,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
         try:
             page = call_with_backoff(lambda p=page_params: ct.lookup_events(**p), sleep)
         except ClientError as exc:
-            raise AwsError(f"cloudtrail LookupEvents in {region} failed with "
-                           f"{error_code(exc)}: {exc}") from exc
+            raise as_aws_error(exc, f"looking up events in {region}") from exc
         pages += 1
         if "Events" not in page:
             raise AwsError(f"malformed LookupEvents response in {region} (page {pages}): "

@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from iamlab.aws.redact import install as install_redaction
 from iamlab.errors import AwsError, ReadOnlyViolation
@@ -119,6 +119,13 @@ _SIGNING_METHODS = ("generate_presigned_post", "generate_db_auth_token",
 
 _GUARD_ID = "iamlab-readonly-guard"
 
+# How long iamlab waits for AWS and how often it tries, so that an unreachable
+# endpoint fails in seconds (botocore's defaults: 60 s to connect, and with the
+# earlier 11 adaptive attempts `whoami` took 37 s to give up on a closed port).
+ATTEMPTS = 3  # tries per call, the first included; throttling backs off between them
+CONNECT_TIMEOUT = 2  # seconds
+READ_TIMEOUT = 20  # seconds: Lake results and big IAM pages can take a while
+
 
 def is_allowed(service: str, operation: str) -> bool:
     """Return whether ``service``/``operation`` is on the read-only allow-list."""
@@ -175,9 +182,10 @@ def guard(events: Any) -> None:
                          unique_id=_GUARD_ID + "-class")
 
 
-def retry_config(max_attempts: int = 10, mode: str = "adaptive") -> Config:
-    """Return the botocore config iamlab uses: throttling retried with backoff."""
-    return Config(retries={"max_attempts": max_attempts, "mode": mode},
+def retry_config(attempts: int = ATTEMPTS, mode: str = "adaptive") -> Config:
+    """Return the botocore config iamlab uses: bounded timeouts, a few tries with backoff."""
+    return Config(retries={"total_max_attempts": attempts, "mode": mode},
+                  connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
                   user_agent_extra="iamlab")
 
 
@@ -202,11 +210,19 @@ def session(profile: str | None = None, region: str | None = None, *,
         raise AwsError(
             f"AWS profile {profile!r} is not in the config or credentials files; "
             f"`aws configure list-profiles` shows the known ones") from exc
+    except BotoCoreError as exc:  # a config file that cannot be read, ...
+        raise _plain(exc, "reading the AWS configuration") from exc
     guard(sess._session)  # botocore session events are copied into each client
     return sess
 
 
 _make_session = session  # ``client`` takes a parameter called ``session``
+
+
+def _plain(exc: BotoCoreError, doing: str) -> AwsError:
+    from iamlab.aws.failures import as_aws_error  # it reads this module's limits
+
+    return as_aws_error(exc, doing)
 
 
 def client(name: str, *, session: boto3.Session | None = None, profile: str | None = None,
@@ -223,7 +239,10 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     install_redaction()
     sess = session if session is not None else _make_session(profile, region)
     cfg = retry_config() if config is None else retry_config().merge(config)
-    made = sess.client(name, region_name=region, config=cfg, **kwargs)
+    try:
+        made = sess.client(name, region_name=region, config=cfg, **kwargs)
+    except BotoCoreError as exc:  # NoRegionError, a bad endpoint URL, ...
+        raise _plain(exc, f"making a {name} client") from exc
     guard(made.meta.events)
     for method in _SIGNING_METHODS:  # a session not made here did not strip them
         if hasattr(made, method):

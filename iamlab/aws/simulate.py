@@ -16,8 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from iamlab.aws._calls import error_code, jsonable
+from iamlab.aws._calls import jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
@@ -90,7 +91,7 @@ def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, prof
                                "no EvaluationResults")
             results.extend(jsonable(page["EvaluationResults"]))
     except ClientError as exc:
-        raise AwsError(f"iam {operation} failed with {error_code(exc)}: {exc}") from exc
+        raise as_aws_error(exc, "asking the IAM policy simulator") from exc
     sim = Simulation(results, pages)
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
@@ -121,6 +122,7 @@ def _common(actions: Iterable[str], resources: Iterable[str] | None,
     return params
 
 
+@plain_errors("asking the IAM policy simulator")
 def simulate_principal(principal_arn: str, actions: Iterable[str],
                        resources: Iterable[str] | None = None,
                        context: dict[str, Any] | None = None,
@@ -144,6 +146,7 @@ def simulate_principal(principal_arn: str, actions: Iterable[str],
                 caller)
 
 
+@plain_errors("asking the IAM policy simulator")
 def simulate_custom(policies: Iterable[Any], actions: Iterable[str],
                     resources: Iterable[str] | None = None,
                     context: dict[str, Any] | None = None,

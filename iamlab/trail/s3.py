@@ -127,7 +127,9 @@ def _code(exc: Any) -> str:
 
 def list_objects(client: Any, bucket: str, prefix: str, flt: Filter, out: Discovered) -> list[dict]:
     """Objects under ``prefix`` that may hold matching records (pruned by the key layout)."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from iamlab.aws.failures import as_aws_error
 
     found: list[dict] = []
     paginator = client.get_paginator("list_objects_v2")
@@ -151,28 +153,22 @@ def list_objects(client: Any, bucket: str, prefix: str, flt: Filter, out: Discov
                 else:
                     out.pruned += 1
 
+    where = f"s3://{bucket}/{printable(prefix)}"
     try:
         walk(prefix)
-    except NoCredentialsError as exc:
-        raise AwsError(
-            f"No AWS credentials to list s3://{bucket}/{prefix}: configure the AWS CLI "
-            "(aws configure / aws sso login) or pass --profile"
-        ) from exc
     except ClientError as exc:
         code = _code(exc)
         if _denied(exc):
             raise AwsError(
-                f"Access denied listing s3://{bucket}/{prefix}: your credentials need "
+                f"Access denied listing {where}: your credentials need "
                 f"s3:ListBucket on arn:aws:s3:::{bucket} (and s3:GetObject on its objects); "
                 "ask for read access or use --profile with a role that has it"
             ) from exc
         if code == "NoSuchBucket":
-            raise InputError(
-                f"No such S3 bucket: {bucket!r}; check the name in {prefix!r}"
-            ) from exc
-        raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
+            raise InputError(f"No such S3 bucket: {bucket!r}; check the name in {where}") from exc
+        raise as_aws_error(exc, f"listing {where}") from exc
     except BotoCoreError as exc:
-        raise AwsError(f"Listing s3://{bucket}/{prefix} failed: {exc}") from exc
+        raise as_aws_error(exc, f"listing {where}") from exc
     return found
 
 
@@ -190,6 +186,8 @@ def fetch(
     key policy) become ``out.rejects``; AwsError when every object is denied.
     """
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from iamlab.aws.failures import describe
 
     bucket, prefix = parse_url(url)
     out = Discovered()
@@ -245,20 +243,22 @@ def fetch(
             if code in ("NoSuchKey", "404"):
                 reason = "object vanished between listing and download (NoSuchKey)"
             elif _denied(exc):
-                reason = f"access denied: s3:GetObject on arn:aws:s3:::{bucket}/{key} ({code})"
+                reason = (f"access denied: s3:GetObject on arn:aws:s3:::{bucket}/"
+                          f"{printable(key)} ({printable(code)})")
             else:
-                reason = f"download failed: {code or exc}"
+                reason = f"download failed: {printable(code) if code else describe(exc)}"
             with lock:
                 errors[key] = (reason, _denied(exc))
         except (BotoCoreError, OSError) as exc:
             with lock:
-                errors[key] = (f"download failed: {exc}", False)
+                errors[key] = (f"download failed: {describe(exc)}", False)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(get, wanted))
     if wanted and len(errors) == len(wanted) and all(d for _, d in errors.values()):
         raise AwsError(
-            f"Access denied reading objects in s3://{bucket}/{prefix}: your credentials can list "
+            f"Access denied reading objects in s3://{bucket}/{printable(prefix)}: your "
+            "credentials can list "
             f"the bucket but need s3:GetObject on arn:aws:s3:::{bucket}/* (and kms:Decrypt if "
             "the trail uses SSE-KMS)"
         )
