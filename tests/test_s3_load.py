@@ -217,6 +217,7 @@ HOSTILE = {
     "a\\..\\..\\..\\..\\win.json.gz": "backslash",
     "nul\x00byte.json.gz": "control character",
     "osc\x1b]0;pwned\x07.json.gz": "control character",
+    "bidi/\u202egz.nosj.json.gz": "unprintable",
     f"AWSLogs/{A}//merged.json.gz": "empty segment",
     f"AWSLogs/{A}/./merged.json.gz": "'.' segment",
     "long/" + "x" * 300 + ".json.gz": "longer than 255 bytes",

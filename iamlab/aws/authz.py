@@ -24,6 +24,7 @@ from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 SERVICE = "iam-toolbox"
 OPERATION = "GetRequestAuthorizationDetails"
@@ -177,7 +178,10 @@ def _statements(matched: list[dict[str, Any]], kinds: dict[str, str]) -> list[st
 
 
 def summarize(details: dict[str, Any]) -> str:
-    """Return readable text: each action/resource, its effect, the policies and statements."""
+    """Return readable text: each action/resource, its effect, the policies and statements.
+
+    Every line is escaped (``printable``): Sids, URIs and ARNs come from AWS's answer.
+    """
     kinds = {p["uri"]: p.get("type", "?") + (" inline" if p.get("inline") else "")
              for p in details.get("policies", []) if p.get("uri")}
     attached = {p["uri"]: [a.get("arn") for a in p.get("attachedTo") or [] if a.get("arn")]
@@ -198,4 +202,4 @@ def summarize(details: dict[str, Any]) -> str:
         lines += [f"  {uri} ({kinds[uri]})"
                   + (f" attached to {', '.join(arns)}" if arns else "")
                   for uri, arns in attached.items()]
-    return "\n".join(lines) if lines else "no evaluations recorded"
+    return "\n".join(printable(line) for line in lines) if lines else "no evaluations recorded"

@@ -21,6 +21,7 @@ from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 MAX_ENCODED = 10240  # STS limit on EncodedMessage (aws-facts 1.5)
 _ENCODED = re.compile(r"Encoded authorization failure message:\s*(\S+)", re.IGNORECASE)
@@ -97,7 +98,7 @@ class DecodedMessage:
                    context=_conditions(ctx.get("conditions")), raw=raw)
 
     def summary(self) -> str:
-        """Return a few readable lines: the verdict, who, what, which statements."""
+        """Return a few readable lines: the verdict, who, what, which statements (escaped)."""
         verdict = ("allowed" if self.allowed else "explicit deny" if self.explicit_deny
                    else "implicit deny (no statement allows it)")
         lines = [f"decision: {verdict}",
@@ -111,7 +112,7 @@ class DecodedMessage:
             lines.append("matched: none (an implicit deny matches no statement)")
         for key, values in sorted(self.context.items()):
             lines.append(f"context: {key} = {', '.join(map(str, values))}")
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)  # AWS's text, one line each
 
     def to_dict(self) -> dict[str, Any]:
         return {"allowed": self.allowed, "explicit_deny": self.explicit_deny,

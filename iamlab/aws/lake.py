@@ -23,6 +23,7 @@ from iamlab.aws.lookup import call_with_backoff
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 TERMINAL = ("FINISHED", "FAILED", "TIMED_OUT", "CANCELLED")
 MAX_QUERY_RESULTS = 1000
@@ -76,6 +77,7 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
     region = region or ct.meta.region_name
     started = now_utc()
     query_id = _api(lambda: ct.start_query(QueryStatement=sql), "StartQuery", sleep)["QueryId"]
+    shown = printable(query_id)  # AWS's text, in messages
     deadline = clock() + timeout
     polls = 0
     while True:
@@ -85,15 +87,15 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
         if status in TERMINAL:
             break
         if status not in ("QUEUED", "RUNNING"):
-            raise AwsError(f"malformed DescribeQuery response for {query_id}: "
+            raise AwsError(f"malformed DescribeQuery response for {shown}: "
                            f"QueryStatus {status!r}")
         if clock() >= deadline:
-            raise AwsError(f"Lake query {query_id} still {status} after {timeout:.0f}s; "
-                           f"fetch it later with get-query-results --query-id {query_id}")
+            raise AwsError(f"Lake query {shown} still {status} after {timeout:.0f}s; "
+                           f"fetch it later with get-query-results --query-id {shown}")
         sleep(poll_interval)
     if status in ("FAILED", "CANCELLED"):
-        raise AwsError(f"Lake query {query_id} {status}: "
-                       f"{described.get('ErrorMessage') or 'no message from AWS'}")
+        raise AwsError(f"Lake query {shown} {status}: "
+                       f"{printable(described.get('ErrorMessage') or 'no message from AWS')}")
     rows: list[list[dict[str, str]]] = []
     stats: dict[str, Any] = {}
     token, pages = None, 0
@@ -104,7 +106,7 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
         pages += 1
         page_rows = page.get("QueryResultRows")
         if page_rows is None and page.get("QueryStatus") not in TERMINAL:
-            raise AwsError(f"malformed GetQueryResults response for {query_id} (page {pages}): "
+            raise AwsError(f"malformed GetQueryResults response for {shown} (page {pages}): "
                            "no QueryResultRows")
         rows.extend(page_rows or [])
         stats = page.get("QueryStatistics") or stats

@@ -1,5 +1,9 @@
 """AWS commands: whoami, collect, lookup-events, lake-query, decode, authz-details,
-aws-simulate. Each parses options, calls one ``iamlab.aws`` function, renders."""
+aws-simulate. Each parses options, calls one ``iamlab.aws`` function, renders.
+
+What AWS answers (ARNs, event fields, Sids, error codes) is shown through
+``printable``: an endpoint or an event can carry terminal escapes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from iamlab.escape import printable
 
 
 def _print_json(value: Any) -> None:
@@ -121,9 +127,9 @@ def run_whoami(args: argparse.Namespace) -> int:
                 ("region from", ident.region_source)]
         for label, value in rows:
             if value:
-                print(f"{label:<12} {value}")
+                print(f"{label:<12} {printable(value)}")
         for warning in ident.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
     return 1 if ident.unexpected else 0
 
 
@@ -139,17 +145,17 @@ def run_collect(args: argparse.Namespace) -> int:
         return 0
     n = len(manifest.accounts)
     print(f"collected {n} account{'s' if n != 1 else ''} into {args.out} "
-          f"as {manifest.caller['Arn']}")
+          f"as {printable(manifest.caller['Arn'])}")
     for entry in manifest.accounts:
-        print(f"  {entry['account_id']}  {entry['status']}")
+        print(f"  {printable(entry['account_id'])}  {entry['status']}")
     if manifest.skipped_accounts:
         print(f"skipped {len(manifest.skipped_accounts)} other account(s) of the organization; "
               "pass --role-name NAME to read them")
     if manifest.failed_calls:
         print(f"{len(manifest.failed_calls)} call(s) failed (listed in manifest.json):")
         for f in manifest.failed_calls:
-            print(f"  {f.account} {f.region or '-'} {f.service}:{f.operation} {f.error_code} "
-                  f"(needs {f.permission})")
+            print(f"  {printable(f.account)} {printable(f.region or '-')} "
+                  f"{f.service}:{f.operation} {printable(f.error_code)} (needs {f.permission})")
     return 0
 
 
@@ -170,7 +176,8 @@ def _load_saved(workspace: str | None, evidence: Any) -> None:
 
 def _saved(evidence: Any) -> None:
     if evidence is not None:
-        print(f"saved {evidence.path} (provenance in {evidence.meta_path.name})")
+        print(f"saved {printable(evidence.path)} "
+              f"(provenance in {printable(evidence.meta_path.name)})")
 
 
 def run_lookup_events(args: argparse.Namespace) -> int:
@@ -189,8 +196,9 @@ def run_lookup_events(args: argparse.Namespace) -> int:
           f"{len(result.denials)} denials" + (f", {result.malformed} unreadable"
                                               if result.malformed else ""))
     for event in result.denials:
-        print(f"  {event.get('EventTime')}  {event.get('EventSource')}  "
-              f"{event.get('EventName')}  {event.get('Username') or '-'}")
+        fields = (event.get("EventTime"), event.get("EventSource"), event.get("EventName"),
+                  event.get("Username") or "-")
+        print("  " + "  ".join(printable(value) for value in fields))
     _saved(result.evidence)
     return 0
 
@@ -205,7 +213,8 @@ def run_lake_query(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.records())
         return 0
-    print(f"query {result.query_id} {result.status}: {len(result.rows)} rows")
+    print(f"query {printable(result.query_id)} {printable(result.status)}: "
+          f"{len(result.rows)} rows")
     _saved(result.evidence)
     return 0
 
@@ -271,6 +280,6 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
         _print_json(sim.results)
         return 0
     for (action, resource), decision in sim.decisions().items():
-        print(f"{decision:<13} {action}  {resource}")
+        print(f"{printable(decision):<13} {printable(action)}  {printable(resource)}")
     _saved(sim.evidence)
     return 0

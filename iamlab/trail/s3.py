@@ -61,8 +61,9 @@ def _key_problem(key: str) -> str | None:
         return "the key is empty"
     if "\\" in key:
         return "it holds a backslash (a folder separator on Windows)"
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
-        return "it holds a control character (NUL, newline, ESC, ...)"
+    if not key.isprintable():  # shown in reports and kept as events.source: printable only
+        return ("it holds a control character or another unprintable one (NUL, newline, ESC, "
+                "a bidirectional override, ...)")
     if key.startswith("/"):
         return "it starts with '/' (an absolute path)"
     for part in key.split("/"):
@@ -81,10 +82,11 @@ def cache_path(root: Path, bucket: str, key: str) -> Path:
     The path is ``root / bucket / key`` exactly, never a normalised form: a
     key that would need normalising (``..``, ``.``, ``//``, a leading ``/``),
     that a file system would read differently (backslash, NUL and other
-    control characters) or could not store (a segment over 255 bytes) is
-    refused, so two different keys never share a file and no key leaves
-    ``root``. A symbolic link already inside ``root`` that points out of it
-    is refused too.
+    control characters), that a terminal would act on (any unprintable
+    character) or that a file system could not store (a segment over 255
+    bytes) is refused, so two different keys never share a file, no key
+    leaves ``root``, and every cached key prints as it is. A symbolic link
+    already inside ``root`` that points out of it is refused too.
 
     Example: ``cache_path(Path("ws/evidence/s3"), "trail", "AWSLogs/1/x.json.gz")``.
     """
@@ -147,7 +149,7 @@ def list_objects(client: Any, bucket: str, prefix: str, flt: Filter, out: Discov
                 parts = [bucket, *[p for p in sub.split("/") if p]]
                 reason = skip_reason_for_name([*parts, ""])
                 if reason:
-                    out.skipped.append((f"s3://{bucket}/{sub}", reason))
+                    out.skipped.append((f"s3://{bucket}/{printable(sub)}", reason))
                 elif path_may_match(parts, flt):
                     walk(sub)
                 else:
