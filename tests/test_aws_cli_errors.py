@@ -1,9 +1,8 @@
 """Every AWS command fails in a few seconds with one line that says what to do, never a traceback.
 
-No test reads credentials or configuration from this machine: every AWS_*
-variable is cleared, the config and credentials files are empty files under
-tmp, HOME is tmp, instance metadata is off, and AWS_ENDPOINT_URL points at
-127.0.0.1 (a closed port, or a small fake endpoint), so nothing leaves it.
+No test reads credentials or configuration from this machine (``aws_env``),
+HOME is a temporary folder, and AWS_ENDPOINT_URL points at 127.0.0.1 (a
+closed port, or a small fake endpoint), so nothing leaves it.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 
 from iamlab.cli import main
 
@@ -53,16 +53,8 @@ def closed_port() -> int:
 
 @pytest.fixture
 def bare(monkeypatch, tmp_path):
-    """An environment with nothing AWS in it; returns a setter for the parts a test wants."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    (tmp_path / "config").write_text("")
-    (tmp_path / "credentials").write_text("")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    """Nothing AWS but a closed endpoint; returns a setter for the parts a test wants."""
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.aws/sso cache either
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
 
     def setup(credentials: bool, region: bool) -> None:

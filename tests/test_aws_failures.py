@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,

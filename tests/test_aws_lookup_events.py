@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.lookup import MAX_RESULTS, RateLimiter, lookup_events

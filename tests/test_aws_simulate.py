@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.readonly import client

@@ -7,6 +7,7 @@ import json
 
 import boto3
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from conftest import make_record, utc
 from moto import mock_aws
 
