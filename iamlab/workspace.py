@@ -207,8 +207,10 @@ class Workspace:
             if raw is not None:
                 return json.loads(raw)
             if source.startswith("s3://"):
+                from iamlab.trail.s3 import cache_path
+
                 bucket, _, key = source[5:].partition("/")
-                path = self.evidence_dir / "s3" / bucket / key
+                path = cache_path(self.evidence_dir / "s3", bucket, key)
                 if not path.is_file():
                     hit = con.execute(
                         "SELECT local_path FROM s3_objects WHERE bucket = $b AND key = $k",

@@ -101,12 +101,12 @@ def test_evaluations_and_policies_across_pages_are_merged_and_saved(toolbox, tmp
                        "policies": POLICIES},
                       {"authorizationId": "AUTH123", "nextToken": "tok-2"})
     with stub:
-        details = authorization_details(" AUTH123 ", REGION, workspace=tmp_path,
+        details = authorization_details(" AUTH123 ", REGION, evidence_dir=tmp_path,
                                         client=toolbox, caller={"Account": "1", "Arn": "a"})
     stub.assert_no_pending_responses()
     assert details == {"requestContext": CONTEXT, "evaluations": [EVAL_DENY, EVAL_IMPLICIT],
                        "policies": POLICIES}
-    saved = tmp_path / "evidence" / "authorization-details" / "AUTH123.json"
+    saved = tmp_path / "authorization-details" / "AUTH123.json"
     assert json.loads(saved.read_text()) == details
     meta = json.loads((saved.parent / "AUTH123.json.meta.json").read_text())
     assert (meta["region"], meta["pages"]) == (REGION, 2)

@@ -50,6 +50,8 @@ FINE = {**DENIED, "eventID": "ev-fine", "errorCode": None, "errorMessage": None}
 
 class FakeAws(BaseHTTPRequestHandler):
     requests: list[dict] = []
+    caller_arn = "arn:aws:iam::111122223333:user/analyst"
+    simulated_resource = "arn:aws:s3:::b/k"
 
     def _reply(self, body: str, content_type: str) -> None:
         data = body.encode()
@@ -75,7 +77,7 @@ class FakeAws(BaseHTTPRequestHandler):
         if action == "GetCallerIdentity":
             return self._reply(
                 "<GetCallerIdentityResponse><GetCallerIdentityResult>"
-                "<Arn>arn:aws:iam::111122223333:user/analyst</Arn><UserId>AIDAEXAMPLE</UserId>"
+                f"<Arn>{escape(FakeAws.caller_arn)}</Arn><UserId>AIDAEXAMPLE</UserId>"
                 "<Account>111122223333</Account></GetCallerIdentityResult>"
                 "</GetCallerIdentityResponse>", "text/xml")
         if action == "DecodeAuthorizationMessage":
@@ -89,7 +91,7 @@ class FakeAws(BaseHTTPRequestHandler):
                 "<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult>"
                 "<IsTruncated>false</IsTruncated><EvaluationResults><member>"
                 "<EvalActionName>s3:GetObject</EvalActionName>"
-                "<EvalResourceName>arn:aws:s3:::b/k</EvalResourceName>"
+                f"<EvalResourceName>{escape(FakeAws.simulated_resource)}</EvalResourceName>"
                 "<EvalDecision>implicitDeny</EvalDecision>"
                 "</member></EvaluationResults></SimulatePrincipalPolicyResult>"
                 "</SimulatePrincipalPolicyResponse>", "text/xml")
@@ -122,6 +124,8 @@ def fake_aws(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     FakeAws.requests = []
+    monkeypatch.setattr(FakeAws, "caller_arn", FakeAws.caller_arn)
+    monkeypatch.setattr(FakeAws, "simulated_resource", FakeAws.simulated_resource)
     yield FakeAws.requests
     server.shutdown()
 
@@ -217,3 +221,35 @@ def test_authz_details_command_prints_the_deciding_statement(fake_aws, capsys):
     assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["evaluations"][0]["evaluatedEffect"] == (
         "EXPLICIT_DENY")
+
+
+
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\u202e"  # OSC title, clear screen, bidi override
+IN_XML = "\x9b2J\u202e"  # what XML can carry: an 8-bit CSI and a bidi override
+RAW = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def test_what_aws_answers_is_printed_escaped_by_every_command(fake_aws, monkeypatch, capsys):
+    monkeypatch.setattr(FakeAws, "caller_arn", f"arn:aws:iam::111122223333:user/an{IN_XML}a")
+    monkeypatch.setattr(FakeAws, "simulated_resource", f"arn:aws:s3:::b/{IN_XML}")
+    monkeypatch.setitem(globals(), "DENIED", {**DENIED, "eventName": f"Run{HOSTILE}"})
+    monkeypatch.setitem(globals(), "DECODED", {
+        **DECODED, "matchedStatements": {"items": [{"statementId": f"Sid{HOSTILE}",
+                                                    "effect": "DENY"}]}})
+    evaluation = AUTHZ["evaluations"][0]
+    statement = {"sid": f"NoProfiles{HOSTILE}", "evaluatedEffect": "DENY"}
+    monkeypatch.setitem(globals(), "AUTHZ", {**AUTHZ, "evaluations": [{
+        **evaluation, "matchedPolicies": [{**evaluation["matchedPolicies"][0],
+                                           "matchedStatements": [statement]}]}]})
+    runs = [["whoami"],
+            ["lookup-events", "--start", "2024-05-01T00:00Z", "--end", "2024-05-01T12:00Z",
+             "--region", "us-east-1"],
+            ["decode", "abcDEF123"],
+            ["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"],
+            ["aws-simulate", "--principal", "arn:aws:iam::111122223333:role/reader",
+             "--action", "s3:GetObject"]]
+    for argv in runs:
+        assert main(argv) == 0, argv
+        out = capsys.readouterr()
+        assert not any(c in out.out + out.err for c in RAW), (argv, out)
+        assert "\\u202e" in out.out, argv  # shown, as a visible escape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.decode import DecodedMessage, decode_message, encoded_part
@@ -47,7 +48,7 @@ def test_decode_whole_message_unwraps_items(sts, tmp_path):
     stub.add_response("decode_authorization_message",
                       {"DecodedMessage": json.dumps(DECODED)}, {"EncodedMessage": BLOB})
     with stub:
-        msg = decode_message(MESSAGE, workspace=tmp_path, client=sts,
+        msg = decode_message(MESSAGE, evidence_dir=tmp_path, client=sts,
                              caller={"Account": "111122223333", "Arn": "arn:x"})
     assert (msg.allowed, msg.explicit_deny) == (False, True)
     (stmt,) = msg.matched
@@ -61,7 +62,7 @@ def test_decode_whole_message_unwraps_items(sts, tmp_path):
     assert "matched: DENY statement VisualEditor0 actions ec2:RunInstances resources *" in text
     assert "context: aws:Region = us-east-2" in text
     assert json.loads(msg.evidence.path.read_text()) == DECODED
-    assert msg.evidence.path.parent == tmp_path / "evidence" / "decoded"
+    assert msg.evidence.path.parent == tmp_path / "decoded"
 
 
 def test_implicit_deny_has_no_matched_statement():
@@ -93,8 +94,9 @@ def test_sts_refusal_and_bad_input(sts):
     stub = Stubber(sts)
     stub.add_client_error("decode_authorization_message", "InvalidAuthorizationMessageException",
                           "message is invalid", 400)
-    with stub, pytest.raises(AwsError, match="InvalidAuthorizationMessageException \\(the "
-                                             "message must be decoded in the account"):
+    with stub, pytest.raises(AwsError, match="InvalidAuthorizationMessageException\\): decode "
+                                             "it in the account that received it.*AWS: message "
+                                             "is invalid"):
         decode_message(BLOB, client=sts)
     with pytest.raises(InputError, match="no encoded message"):
         decode_message("   ", client=sts)

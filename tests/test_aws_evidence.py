@@ -1,4 +1,4 @@
-"""Live evidence lands in a Workspace: saved with provenance, then loaded as events."""
+"""Live evidence is saved in a workspace's evidence folder with provenance, then loads as events."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.lake import lake_query
@@ -49,10 +50,10 @@ def test_lake_rows_are_loaded_into_events(workspace):
         "QueryStatus": "FINISHED", "QueryResultRows": [[{"eventjson": json.dumps(RECORD)}]]},
         {"QueryId": qid, "MaxQueryResults": 1000})
     with stub:
-        result = lake_query(sql, workspace=workspace, client=ct, sleep=lambda s: None,
-                            caller=CALLER)
+        result = lake_query(sql, evidence_dir=workspace.evidence_dir, client=ct,
+                            sleep=lambda s: None, caller=CALLER)
     assert result.evidence.path.parent == workspace.path / "evidence" / "lake"
-    assert result.evidence.loaded.to_dict()["totals"]["loaded"] == 1
+    assert workspace.load(result.evidence.path, progress=False).loaded == 1
     rows = workspace.sql("SELECT event_id, error_code, principal_arn FROM events")
     assert rows.values.tolist() == [["4b1c-lake-denied", "AccessDeniedException",
                                      "arn:aws:iam::111122223333:user/ana"]]
@@ -71,10 +72,11 @@ def test_lookup_denials_are_loaded_and_the_rest_is_not(workspace):
                       {"StartTime": start, "EndTime": end, "MaxResults": MAX_RESULTS})
     clock = [0.0]
     with stub:
-        result = lookup_events(start, end, "eu-west-1", workspace=workspace, client=ct,
-                               limiter=RateLimiter(2.0, lambda: clock[0], lambda s: None),
-                               caller=CALLER)
+        result = lookup_events(start, end, "eu-west-1", evidence_dir=workspace.evidence_dir,
+                               client=ct, caller=CALLER,
+                               limiter=RateLimiter(2.0, lambda: clock[0], lambda s: None))
     assert [e["EventId"] for e in result.events] == ["4b1c-lake-denied", "fine"]
+    assert workspace.load(result.evidence.path, progress=False).loaded == 1
     rows = workspace.sql("SELECT event_id FROM events")
     assert rows["event_id"].tolist() == ["4b1c-lake-denied"]
     meta = json.loads(result.evidence.meta_path.read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.lake import lake_query
@@ -57,7 +58,7 @@ def test_polls_until_finished_and_pages_through_rows(cloudtrail, tmp_path):
         "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048}},
         {"QueryId": QID, "MaxQueryResults": 1000, "NextToken": "page-two-token"})
     with stub:
-        result = lake_query(SQL, workspace=tmp_path, client=cloudtrail, clock=clock,
+        result = lake_query(SQL, evidence_dir=tmp_path, client=cloudtrail, clock=clock,
                             sleep=clock.sleep, poll_interval=5, caller=CALLER)
     stub.assert_no_pending_responses()
     assert (result.status, result.polls, result.pages) == ("FINISHED", 3, 2)
@@ -72,7 +73,7 @@ def test_polls_until_finished_and_pages_through_rows(cloudtrail, tmp_path):
     meta = json.loads(result.evidence.meta_path.read_text())
     assert meta["request"] == {"QueryStatement": SQL, "QueryId": QID}
     assert (meta["region"], meta["rows"], meta["partial"]) == ("eu-west-1", 2, False)
-    assert result.evidence.path.parent == tmp_path / "evidence" / "lake"
+    assert result.evidence.path.parent == tmp_path / "lake"
 
 
 def test_failed_query_raises_with_awss_message(cloudtrail):
@@ -96,7 +97,7 @@ def test_timed_out_query_keeps_partial_rows(cloudtrail, tmp_path):
                                             "QueryResultRows": [_row("e1", "AccessDenied")]},
                       {"QueryId": QID, "MaxQueryResults": 1000})
     with stub:
-        result = lake_query(SQL, workspace=tmp_path, client=cloudtrail, clock=clock,
+        result = lake_query(SQL, evidence_dir=tmp_path, client=cloudtrail, clock=clock,
                             sleep=clock.sleep, caller=CALLER)
     assert result.status == "TIMED_OUT" and len(result.rows) == 1
     assert json.loads(result.evidence.meta_path.read_text())["partial"] is True

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.lookup import MAX_RESULTS, RateLimiter, lookup_events
@@ -112,8 +113,9 @@ def test_other_errors_are_clear(cloudtrail):
     stub.add_client_error("lookup_events", "AccessDeniedException",
                           "not authorized to perform: cloudtrail:LookupEvents", 400)
     clock = FakeClock()
-    with stub, pytest.raises(AwsError, match="LookupEvents in us-east-1 failed with "
-                                             "AccessDeniedException"):
+    with stub, pytest.raises(AwsError, match="access denied to LookupEvents while looking up "
+                                             "events in us-east-1: not authorized to perform: "
+                                             "cloudtrail:LookupEvents"):
         lookup_events(START, END, "us-east-1", client=cloudtrail,
                       limiter=RateLimiter(2.0, clock, clock.sleep), sleep=clock.sleep)
 
@@ -134,14 +136,14 @@ def test_denials_are_filtered_client_side_and_saved_with_provenance(cloudtrail, 
     stub.add_response("lookup_events", {"Events": events}, _params())
     clock = FakeClock()
     with stub:
-        result = lookup_events(START, END, "us-east-1", workspace=tmp_path, client=cloudtrail,
+        result = lookup_events(START, END, "us-east-1", evidence_dir=tmp_path, client=cloudtrail,
                                limiter=RateLimiter(2.0, clock, clock.sleep), caller=CALLER)
     assert [e["EventId"] for e in result.denials] == ["denied", "ec2"]
     assert result.malformed == 1
     saved = json.loads(result.evidence.path.read_text())
     assert [e["EventId"] for e in saved["Events"]] == ["denied", "ec2"]
     assert json.loads(saved["Events"][0]["CloudTrailEvent"])["errorCode"] == "AccessDenied"
-    assert result.evidence.path.parent == tmp_path / "evidence" / "lookup-events"
+    assert result.evidence.path.parent == tmp_path / "lookup-events"
     assert result.evidence.path.name == (
         "111122223333-us-east-1-20240501T000000Z-20240502T000000Z.json")
     meta = json.loads(result.evidence.meta_path.read_text())

@@ -6,6 +6,7 @@ import logging
 import os
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from moto.server import ThreadedMotoServer
 
 from iamlab.aws.readonly import client

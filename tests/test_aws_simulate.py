@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from botocore.stub import Stubber
 
 from iamlab.aws.readonly import client
@@ -48,7 +49,7 @@ def test_principal_simulation_pages_and_per_resource_decisions(iam, tmp_path):
     with stub:
         sim = simulate_principal(ROLE, ["s3:GetObject", "s3:PutObject"],
                                  ["arn:aws:s3:::b/k", "arn:aws:s3:::c/k"],
-                                 {"aws:SourceIp": ("203.0.113.9", "ip")}, workspace=tmp_path,
+                                 {"aws:SourceIp": ("203.0.113.9", "ip")}, evidence_dir=tmp_path,
                                  client=iam, caller={"Account": "111122223333", "Arn": "a"})
     stub.assert_no_pending_responses()
     assert sim.pages == 2
@@ -96,7 +97,9 @@ def test_errors_and_malformed_responses(iam):
     stub = Stubber(iam)
     stub.add_client_error("simulate_principal_policy", "NoSuchEntity",
                           "The role with name reader cannot be found.", 404)
-    with stub, pytest.raises(AwsError, match="simulate_principal_policy failed with NoSuchEntity"):
+    with stub, pytest.raises(AwsError, match="SimulatePrincipalPolicy failed with NoSuchEntity "
+                                             "while asking the IAM policy simulator: The role "
+                                             "with name reader cannot be found.$"):
         simulate_principal(ROLE, ["s3:GetObject"], client=iam)
     stub = Stubber(iam)
     stub.add_response("simulate_custom_policy", {"IsTruncated": False},

@@ -7,10 +7,12 @@ import json
 
 import boto3
 import pytest
+from aws_env import no_machine_aws  # noqa: F401  (autouse: no AWS set-up of this machine)
 from conftest import make_record, utc
 from moto import mock_aws
 
 from iamlab.errors import AwsError
+from iamlab.escape import printable
 
 BUCKET = "trail-bucket"
 A, B = "111122223333", "444455556666"
@@ -203,3 +205,119 @@ def test_only_read_operations_can_be_sent(aws):
     client = make_client(session=session())
     with pytest.raises(ReadOnlyViolation):
         client.delete_object(Bucket=BUCKET, Key="anything")
+
+
+# --- key names are written by whoever can put an object in the bucket --------------------------
+
+GOOD = (f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/"
+        f"{A}_CloudTrail_us-east-1_20260301T1000Z_g.json.gz")
+HOSTILE = {
+    "../../../../victim.json.gz": "'..' segment",
+    f"AWSLogs/{A}/../../../../../outside.json.gz": "'..' segment",
+    "/etc/cron.d/x.json.gz": "starts with '/'",
+    "a\\..\\..\\..\\..\\win.json.gz": "backslash",
+    "nul\x00byte.json.gz": "control character",
+    "osc\x1b]0;pwned\x07.json.gz": "control character",
+    "bidi/\u202egz.nosj.json.gz": "unprintable",
+    f"AWSLogs/{A}//merged.json.gz": "empty segment",
+    f"AWSLogs/{A}/./merged.json.gz": "'.' segment",
+    "long/" + "x" * 300 + ".json.gz": "longer than 255 bytes",
+}
+
+
+def _body(n: int = 1) -> bytes:
+    records = [make_record(utc(2026, 3, 1, 10, i)) for i in range(n)]
+    return gzip.compress(json.dumps({"Records": records}).encode())
+
+
+def _files(folder) -> set:
+    return {p for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+@pytest.mark.parametrize("key,why", list(HOSTILE.items()))
+def test_cache_path_refuses_a_key_that_would_leave_or_merge_its_folder(tmp_path, key, why):
+    from iamlab.errors import InputError
+    from iamlab.trail.s3 import cache_path
+
+    with pytest.raises(InputError) as err:
+        cache_path(tmp_path, "trail-bucket", key)
+    message = str(err.value)
+    assert why in message and "nothing was written" in message
+    assert "\x00" not in message and "\x1b" not in message  # the key is shown escaped
+
+
+def test_cache_path_keeps_ordinary_and_odd_but_harmless_keys_verbatim_inside_the_root(tmp_path):
+    from iamlab.trail.s3 import cache_path
+
+    for key in (GOOD, "%2e%2e/%2E%2E/pct.json.gz", "..json.gz", "a/...json.gz",
+                "ünïcode/ключ.json.gz", "x" * 255):
+        path = cache_path(tmp_path, "trail-bucket", key)
+        assert path == tmp_path / "trail-bucket" / key  # no normalising: one key, one file
+        assert path.resolve().is_relative_to(tmp_path.resolve())
+
+
+@pytest.mark.parametrize("bucket", ["..", ".", "a/b", "../x", "", "b\x00", "-dash", "a..b"])
+def test_bucket_names_that_are_not_bucket_names_are_refused(tmp_path, bucket):
+    from iamlab.errors import InputError
+    from iamlab.trail.s3 import cache_path, parse_url
+
+    with pytest.raises(InputError):
+        cache_path(tmp_path, bucket, GOOD)
+    if "/" not in bucket and bucket:
+        with pytest.raises(InputError, match="Not an S3 bucket name"):
+            parse_url(f"s3://{bucket}/logs/")
+
+
+def test_hostile_keys_are_rejected_by_name_and_nothing_is_written_outside_the_workspace(
+    aws, tmp_path
+):
+    from iamlab.workspace import Workspace
+
+    victim = tmp_path / "victim.json.gz"
+    victim.write_bytes(b"the analyst's own file")
+    aws.put_object(Bucket=BUCKET, Key=GOOD, Body=_body(2))
+    aws.put_object(Bucket=BUCKET, Key="%2e%2e/%2e%2e/pct.json.gz", Body=_body(1))
+    for key in HOSTILE:
+        aws.put_object(Bucket=BUCKET, Key=key, Body=_body(1))
+    before = _files(tmp_path)
+    with Workspace(tmp_path / "ws") as ws:
+        report = ws.load(f"s3://{BUCKET}", session=session(), progress=False)
+        rejected = ws.sql("SELECT source, reason FROM rejected ORDER BY source")
+    new = _files(tmp_path) - before
+    assert new and all(p.is_relative_to(tmp_path / "ws") for p in new)
+    assert victim.read_bytes() == b"the analyst's own file"
+    cache = tmp_path / "ws" / "evidence" / "s3" / BUCKET
+    assert _files(cache) == {cache / GOOD, cache / "%2e%2e/%2e%2e/pct.json.gz"}
+    # every hostile key is one rejected row that names it (escaped) and says why
+    assert len(rejected) == len(HOSTILE)
+    for key, why in HOSTILE.items():
+        (reason,) = [r for r in rejected.reason if printable(key) in r]
+        assert why in reason
+    assert not any("\x00" in s or "\x1b" in s for s in [*rejected.source, *rejected.reason])
+    assert (report.loaded, report.rejected_count, report.downloaded) == (3, len(HOSTILE), 2)
+    assert report.reconciles
+    assert "\x1b" not in str(report)
+
+
+def test_a_symlink_in_the_cache_that_leads_outside_is_not_followed(aws, tmp_path):
+    from iamlab.workspace import Workspace
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    cache = tmp_path / "ws" / "evidence" / "s3" / BUCKET
+    cache.mkdir(parents=True)
+    (cache / "AWSLogs").symlink_to(outside, target_is_directory=True)
+    aws.put_object(Bucket=BUCKET, Key=GOOD, Body=_body(1))
+    with Workspace(tmp_path / "ws") as ws:
+        report = ws.load(f"s3://{BUCKET}", session=session(), progress=False)
+        (reason,) = ws.sql("SELECT reason FROM rejected").reason
+    assert list(outside.iterdir()) == []
+    assert "symbolic link" in reason and report.loaded == 0 and report.reconciles
+
+
+def test_a_key_with_a_255_byte_name_is_downloaded_and_loaded(aws, workspace):
+    key = f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/" + "n" * 247 + ".json.gz"  # 255 bytes
+    aws.put_object(Bucket=BUCKET, Key=key, Body=_body(2))
+    report = workspace.load(f"s3://{BUCKET}", session=session(), progress=False)
+    assert (report.loaded, report.rejected_count) == (2, 0)
+    assert (workspace.path / "evidence" / "s3" / BUCKET / key).is_file()

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamlab.aws.redact import redact_key_ids
 from iamlab.errors import ReadOnlyViolation
 
 # API operation -> IAM action, where they differ (the rest is "<service>:<Operation>").
@@ -122,7 +123,8 @@ class Recorder:
         else:
             code, message = type(exc).__name__, str(exc)
         self.failed.append(FailedCall(service, op, account, client.meta.region_name, code,
-                                      permission_for(service, op), message[:500]))
+                                      permission_for(service, op),
+                                      redact_key_ids(message)[:500]))
 
     def call(self, client: Any, op: str, account: str | None, *, quiet: frozenset = frozenset(),
              **params: Any) -> dict[str, Any] | None:

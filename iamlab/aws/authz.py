@@ -13,15 +13,18 @@ says so and gives the AWS CLI command to use instead.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code, jsonable, permission_for
 from iamlab.aws.evidence import caller_identity, now_utc, save
+from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 SERVICE = "iam-toolbox"
 OPERATION = "GetRequestAuthorizationDetails"
@@ -60,8 +63,8 @@ def _failed(operation: str, exc: ClientError, authorization_id: str, region: str
     elif code == "ValidationException":
         hint = "check the id: copy it whole from the end of the access-denied message"
     else:
-        hint = "retry later"
-    return AwsError(f"{SERVICE} {operation} failed with {code}: {hint} ({exc})")
+        return as_aws_error(exc, f"reading the authorization details of {authorization_id}")
+    return AwsError(f"{SERVICE} {operation} failed with {code}: {hint} ({describe(exc)})")
 
 
 def _pages(tb: Any, authorization_id: str) -> list[dict[str, Any]]:
@@ -107,7 +110,9 @@ def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]
     return merged
 
 
-def authorization_details(authorization_id: str, region: str, workspace: Any = None, *,
+@plain_errors("reading authorization details")
+def authorization_details(authorization_id: str, region: str,
+                          evidence_dir: Path | None = None, *,
                           profile: str | None = None, session: Any = None, client: Any = None,
                           caller: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the details AWS recorded for ``authorization_id`` (all pages merged).
@@ -129,15 +134,15 @@ def authorization_details(authorization_id: str, region: str, workspace: Any = N
     except ClientError as exc:
         raise _failed(OPERATION, exc, auth_id, region) from exc
     details = jsonable(_merge(pages, auth_id))
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        save(workspace, "authorization-details", auth_id, details,
+        save(evidence_dir, "authorization-details", auth_id, details,
              api=f"{SERVICE}:{OPERATION}", request={"authorizationId": auth_id},
-             region=region, caller=who, started=started, extra={"pages": len(pages)},
-             load=False)
+             region=region, caller=who, started=started, extra={"pages": len(pages)})
     return details
 
 
+@plain_errors("reading an authorization policy")
 def authorization_policy(authorization_id: str, policy_uri: str, region: str, *,
                          profile: str | None = None, session: Any = None,
                          client: Any = None) -> dict[str, Any]:
@@ -173,7 +178,10 @@ def _statements(matched: list[dict[str, Any]], kinds: dict[str, str]) -> list[st
 
 
 def summarize(details: dict[str, Any]) -> str:
-    """Return readable text: each action/resource, its effect, the policies and statements."""
+    """Return readable text: each action/resource, its effect, the policies and statements.
+
+    Every line is escaped (``printable``): Sids, URIs and ARNs come from AWS's answer.
+    """
     kinds = {p["uri"]: p.get("type", "?") + (" inline" if p.get("inline") else "")
              for p in details.get("policies", []) if p.get("uri")}
     attached = {p["uri"]: [a.get("arn") for a in p.get("attachedTo") or [] if a.get("arn")]
@@ -194,4 +202,4 @@ def summarize(details: dict[str, Any]) -> str:
         lines += [f"  {uri} ({kinds[uri]})"
                   + (f" attached to {', '.join(arns)}" if arns else "")
                   for uri, arns in attached.items()]
-    return "\n".join(lines) if lines else "no evaluations recorded"
+    return "\n".join(printable(line) for line in lines) if lines else "no evaluations recorded"

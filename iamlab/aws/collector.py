@@ -26,10 +26,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamlab.aws._calls import FailedCall, Recorder, write_json
 from iamlab.aws.collect_org import collect_organization
 from iamlab.aws.collect_resources import collect_resource_policies
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
-from iamlab.aws.readonly import guard, redact_key
 from iamlab.aws.readonly import session as ro_session
-from iamlab.errors import AwsError, InputError
+from iamlab.aws.redact import redact_key_ids
+from iamlab.errors import InputError
 
 MANIFEST_VERSION = 1
 _DETAIL_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -90,13 +91,8 @@ def _account_session(base: boto3.Session, account: str, caller_account: str,
                    RoleSessionName="iamlab-collect")
     if got is None:
         return None, role_arn
-    creds = got["Credentials"]  # kept in memory only, never written
-    sess = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
-                         aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"],
-                         region_name=base.region_name)
-    guard(sess._session)
-    return sess, role_arn
+    # the credentials are kept in memory only, never written
+    return ro_session(region=base.region_name, credentials=got["Credentials"]), role_arn
 
 
 def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: list[str],
@@ -123,6 +119,7 @@ def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: 
             "failed_calls": failures}
 
 
+@plain_errors("collecting the snapshot")
 def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
             accounts: list[str] | None = None, role_name: str | None = None,
             regions: list[str] | None = None, progress: bool = True, *,
@@ -154,12 +151,10 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     try:
         ident = ro_client("sts", session=base, region=regions[0]).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
-        raise AwsError(f"cannot read the caller identity before collecting ({exc}); "
-                       "run `iamlab whoami` to check the credentials") from exc
-    user_id = ident["UserId"]
-    if user_id.startswith(("AKIA", "ASIA")):  # some emulators echo the access key id
-        user_id = redact_key(user_id) or ""
-    caller = {"Account": ident["Account"], "Arn": ident["Arn"], "UserId": user_id}
+        raise as_aws_error(exc, "reading the caller identity before collecting") from exc
+    # some endpoints echo the access key id as the user id
+    caller = {"Account": ident["Account"], "Arn": ident["Arn"],
+              "UserId": redact_key_ids(ident["UserId"])}
     rec = Recorder()
     bar = tqdm(desc="collect", unit="call", disable=not progress, leave=False)
     tick = lambda: bar.update(1)  # noqa: E731

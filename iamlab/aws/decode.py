@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, describe, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 MAX_ENCODED = 10240  # STS limit on EncodedMessage (aws-facts 1.5)
 _ENCODED = re.compile(r"Encoded authorization failure message:\s*(\S+)", re.IGNORECASE)
@@ -95,7 +98,7 @@ class DecodedMessage:
                    context=_conditions(ctx.get("conditions")), raw=raw)
 
     def summary(self) -> str:
-        """Return a few readable lines: the verdict, who, what, which statements."""
+        """Return a few readable lines: the verdict, who, what, which statements (escaped)."""
         verdict = ("allowed" if self.allowed else "explicit deny" if self.explicit_deny
                    else "implicit deny (no statement allows it)")
         lines = [f"decision: {verdict}",
@@ -109,7 +112,7 @@ class DecodedMessage:
             lines.append("matched: none (an implicit deny matches no statement)")
         for key, values in sorted(self.context.items()):
             lines.append(f"context: {key} = {', '.join(map(str, values))}")
-        return "\n".join(lines)
+        return "\n".join(printable(line) for line in lines)  # AWS's text, one line each
 
     def to_dict(self) -> dict[str, Any]:
         return {"allowed": self.allowed, "explicit_deny": self.explicit_deny,
@@ -125,7 +128,9 @@ def encoded_part(text: str) -> str:
     return (found.group(1) if found else text).strip().rstrip(".")
 
 
-def decode_message(encoded: str, region: str | None = None, workspace: Any = None, *,
+@plain_errors("decoding the authorization message")
+def decode_message(encoded: str, region: str | None = None,
+                   evidence_dir: Path | None = None, *,
                    profile: str | None = None, session: Any = None, client: Any = None,
                    caller: dict[str, Any] | None = None) -> DecodedMessage:
     """Return the decoded EC2 authorization failure message (needs sts:DecodeAuthorizationMessage).
@@ -147,18 +152,21 @@ def decode_message(encoded: str, region: str | None = None, workspace: Any = Non
     try:
         answer = sts.decode_authorization_message(EncodedMessage=blob)
     except ClientError as exc:
-        code = error_code(exc)
-        hint = (" (the message must be decoded in the account that received it, within "
-                "its validity)" if code == "InvalidAuthorizationMessageException" else "")
-        raise AwsError(f"sts DecodeAuthorizationMessage failed with {code}{hint}: {exc}") from exc
+        if error_code(exc) != "InvalidAuthorizationMessageException":
+            raise as_aws_error(exc, "decoding the authorization message") from exc
+        raise AwsError(
+            "sts DecodeAuthorizationMessage refused the message (InvalidAuthorizationMessage"
+            "Exception): decode it in the account that received it, within its validity, "
+            f"and copy it whole (AWS: {describe(exc.response['Error'].get('Message', ''))})"
+        ) from exc
     if "DecodedMessage" not in answer:
         raise AwsError("malformed DecodeAuthorizationMessage response: no DecodedMessage")
     decoded = DecodedMessage.from_json(answer["DecodedMessage"])
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        ev = save(workspace, "decoded", f"decoded-{stamp(started)}", decoded.raw,
+        ev = save(evidence_dir, "decoded", f"decoded-{stamp(started)}", decoded.raw,
                   api="sts:DecodeAuthorizationMessage",
                   request={"EncodedMessage": blob[:64] + ("..." if len(blob) > 64 else "")},
-                  region=sts.meta.region_name, caller=who, started=started, load=False)
+                  region=sts.meta.region_name, caller=who, started=started)
         decoded = DecodedMessage(**{**decoded.__dict__, "evidence": ev})
     return decoded

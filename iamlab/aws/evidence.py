@@ -1,9 +1,10 @@
 """Save live AWS answers as evidence files with a provenance sidecar.
 
-Every file written under ``<workspace>/evidence/<kind>/`` gets a
-``<file>.meta.json`` next to it: the API called, its request parameters,
-when, in which Region, and as whom (caller identity, never credentials). A
-``Workspace`` object, if given, then loads the file like any other evidence.
+Every file written under ``<evidence_dir>/<kind>/`` (a workspace's is
+``<workspace>/evidence``) gets a ``<file>.meta.json`` next to it: the API
+called, its request parameters, when, in which Region, and as whom (caller
+identity, never credentials). Loading the file into a workspace is the
+caller's step (``Workspace.load(evidence.path)``), not this room's.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from iamlab.aws._calls import safe_name, write_json
 
 @dataclass(frozen=True)
 class EvidenceFile:
-    """Where the evidence went, its sidecar, and what the workspace said when loading it."""
+    """Where the evidence went, and its provenance sidecar."""
 
     path: Path
     meta_path: Path
-    loaded: Any = None
 
 
 def now_utc() -> datetime:
@@ -34,23 +34,14 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def workspace_dir(workspace: Any) -> Path:
-    """Return the folder of a workspace given as a path or a ``Workspace`` object."""
-    if isinstance(workspace, (str, Path)):
-        return Path(workspace)
-    for attr in ("path", "root", "folder", "directory"):
-        value = getattr(workspace, attr, None)
-        if isinstance(value, (str, Path)):
-            return Path(value)
-    raise TypeError(f"cannot tell the folder of workspace {workspace!r}")
-
-
 def caller_identity(session: Any) -> dict[str, Any]:
     """Return the caller's account and ARN for provenance; an error note if STS fails."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from iamlab.aws.readonly import client
 
+    if session is None:  # a ready-made client was given, and no session to ask STS with
+        return {"error": "caller not recorded: a client was given without its session"}
     try:
         ident = client("sts", session=session,
                        region=session.region_name or "us-east-1").get_caller_identity()
@@ -59,17 +50,17 @@ def caller_identity(session: Any) -> dict[str, Any]:
     return {"Account": ident["Account"], "Arn": ident["Arn"]}
 
 
-def save(workspace: Any, kind: str, name: str, data: Any, *, api: str, request: dict[str, Any],
-         region: str | None, caller: dict[str, Any], started: datetime,
-         extra: dict[str, Any] | None = None, load: bool = True) -> EvidenceFile:
-    """Write ``data`` and its provenance sidecar; load it into the workspace if it is one.
+def save(evidence_dir: Path, kind: str, name: str, data: Any, *, api: str,
+         request: dict[str, Any], region: str | None, caller: dict[str, Any],
+         started: datetime, extra: dict[str, Any] | None = None) -> EvidenceFile:
+    """Write ``data`` to ``evidence_dir/kind/<name>.json`` with its provenance sidecar.
 
     ``kind`` is the evidence folder (``lookup-events``, ``lake``, ...), ``name``
-    the file stem. The sidecar never holds credentials: ``caller`` is an
-    account and ARN, ``request`` the API parameters.
+    the file stem (made safe as one file name). The sidecar never holds
+    credentials: ``caller`` is an account and ARN, ``request`` the API
+    parameters.
     """
-    folder = workspace_dir(workspace) / "evidence" / kind
-    path = write_json(folder / f"{safe_name(name)}.json", data)
+    path = write_json(Path(evidence_dir) / kind / f"{safe_name(name)}.json", data)
     meta = {"api": api, "request": request, "region": region, "caller": caller,
             "requested_at": started.isoformat(), "saved_at": now_utc().isoformat(),
             **(extra or {})}
@@ -77,7 +68,4 @@ def save(workspace: Any, kind: str, name: str, data: Any, *, api: str, request: 
 
     meta["iamlab"] = __version__
     meta_path = write_json(path.with_name(path.name + ".meta.json"), meta)
-    loaded = None
-    if load and not isinstance(workspace, (str, Path)) and hasattr(workspace, "load"):
-        loaded = workspace.load(path, progress=False)
-    return EvidenceFile(path, meta_path, loaded)
+    return EvidenceFile(path, meta_path)

@@ -13,11 +13,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError, NoCredentialsError
 
+from iamlab.aws.failures import (
+    EXPIRED_CODES,
+    REJECTED_CODES,
+    as_aws_error,
+    describe,
+    plain_errors,
+)
 from iamlab.aws.readonly import client as ro_client
-from iamlab.aws.readonly import redact_key
 from iamlab.aws.readonly import session as ro_session
+from iamlab.aws.redact import redact_key, redact_key_ids
 from iamlab.errors import AwsError
 
 # botocore ``Credentials.method`` -> plain words (botocore/credentials.py METHOD values).
@@ -193,18 +200,19 @@ def _warnings(method: str | None, explicit_profile: str | None,
 
 def _auth_failure(exc: ClientError, source: str, origin: str) -> AwsError:
     code = exc.response.get("Error", {}).get("Code", "")
-    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+    if code in EXPIRED_CODES:
         return AwsError(
             f"the session token from {source} ({origin}) has expired ({code}); get fresh "
             f"credentials (aws sso login, re-assume the role, or unset the stale "
             f"AWS_SESSION_TOKEN) and run again")
-    if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
+    if code in REJECTED_CODES:
         return AwsError(
             f"AWS rejected the credentials from {source} ({origin}) with {code}: the key is "
             f"unknown, deleted or paired with the wrong secret; check that source")
-    return AwsError(f"sts GetCallerIdentity failed with {code or exc}: {exc}")
+    return as_aws_error(exc, "reading the caller identity")
 
 
+@plain_errors("reading the caller identity")
 def whoami(profile: str | None = None, expect_account: str | None = None,
            expect_arn: str | None = None, *, region: str | None = None,
            session: boto3.Session | None = None) -> Identity:
@@ -221,7 +229,7 @@ def whoami(profile: str | None = None, expect_account: str | None = None,
     try:
         creds = sess.get_credentials()
     except Exception as exc:  # botocore raises many kinds while resolving the chain
-        raise AwsError(f"could not load credentials (profile {profile_name}): {exc}") from exc
+        raise as_aws_error(exc, f"loading credentials (profile {profile_name})") from exc
     if creds is None:
         raise AwsError(
             "no AWS credentials found: looked at environment variables, the shared "
@@ -237,14 +245,13 @@ def whoami(profile: str | None = None, expect_account: str | None = None,
     except ClientError as exc:
         raise _auth_failure(exc, source, origin) from exc
     except NoCredentialsError as exc:
-        raise AwsError(f"credentials from {source} ({origin}) could not be used: {exc}") from exc
-    except NoRegionError as exc:  # pragma: no cover - a region is always given above
-        raise AwsError(str(exc)) from exc
+        raise AwsError(f"credentials from {source} ({origin}) could not be used: "
+                       f"{describe(exc)}") from exc
     parsed = parse_arn(ident["Arn"])
     unexpected = _unexpected(ident, expect_account, expect_arn)
     warnings = _warnings(method, profile, sess.region_name) + unexpected
     return Identity(
-        account=ident["Account"], arn=ident["Arn"], user_id=ident["UserId"],
+        account=ident["Account"], arn=ident["Arn"], user_id=redact_key_ids(ident["UserId"]),
         principal_type=parsed["principal_type"] or "unknown", name=parsed["name"],
         role_name=parsed["role_name"], session_name=parsed["session_name"],
         credential_method=method, credential_source=source, credential_origin=origin,

@@ -11,16 +11,19 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from iamlab.aws._calls import error_code, jsonable
+from iamlab.aws._calls import jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.lookup import call_with_backoff
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
+from iamlab.escape import printable
 
 TERMINAL = ("FINISHED", "FAILED", "TIMED_OUT", "CANCELLED")
 MAX_QUERY_RESULTS = 1000
@@ -48,16 +51,17 @@ def _api(call: Callable[[], dict[str, Any]], what: str, sleep: Callable[[float],
     try:
         return call_with_backoff(call, sleep)
     except ClientError as exc:
-        raise AwsError(f"cloudtrail {what} failed with {error_code(exc)}: {exc}") from exc
+        raise as_aws_error(exc, f"running a Lake query ({what})") from exc
 
 
-def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
+@plain_errors("running a CloudTrail Lake query")
+def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = None, *,
                profile: str | None = None, session: Any = None, client: Any = None,
                poll_interval: float = 2.0, timeout: float = 3900.0,
                clock: Callable[[], float] = time.monotonic,
                sleep: Callable[[float], None] = time.sleep,
                caller: dict[str, Any] | None = None) -> LakeResult:
-    """Run a CloudTrail Lake SELECT and return every row (saved to ``workspace`` if given).
+    """Run a CloudTrail Lake SELECT and return every row (saved under ``evidence_dir`` if given).
 
     Polls ``DescribeQuery`` every ``poll_interval`` seconds until FINISHED,
     FAILED, TIMED_OUT or CANCELLED (Lake stops queries after about an hour, so
@@ -73,6 +77,7 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
     region = region or ct.meta.region_name
     started = now_utc()
     query_id = _api(lambda: ct.start_query(QueryStatement=sql), "StartQuery", sleep)["QueryId"]
+    shown = printable(query_id)  # AWS's text, in messages
     deadline = clock() + timeout
     polls = 0
     while True:
@@ -82,15 +87,15 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
         if status in TERMINAL:
             break
         if status not in ("QUEUED", "RUNNING"):
-            raise AwsError(f"malformed DescribeQuery response for {query_id}: "
+            raise AwsError(f"malformed DescribeQuery response for {shown}: "
                            f"QueryStatus {status!r}")
         if clock() >= deadline:
-            raise AwsError(f"Lake query {query_id} still {status} after {timeout:.0f}s; "
-                           f"fetch it later with get-query-results --query-id {query_id}")
+            raise AwsError(f"Lake query {shown} still {status} after {timeout:.0f}s; "
+                           f"fetch it later with get-query-results --query-id {shown}")
         sleep(poll_interval)
     if status in ("FAILED", "CANCELLED"):
-        raise AwsError(f"Lake query {query_id} {status}: "
-                       f"{described.get('ErrorMessage') or 'no message from AWS'}")
+        raise AwsError(f"Lake query {shown} {status}: "
+                       f"{printable(described.get('ErrorMessage') or 'no message from AWS')}")
     rows: list[list[dict[str, str]]] = []
     stats: dict[str, Any] = {}
     token, pages = None, 0
@@ -101,7 +106,7 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
         pages += 1
         page_rows = page.get("QueryResultRows")
         if page_rows is None and page.get("QueryStatus") not in TERMINAL:
-            raise AwsError(f"malformed GetQueryResults response for {query_id} (page {pages}): "
+            raise AwsError(f"malformed GetQueryResults response for {shown} (page {pages}): "
                            "no QueryResultRows")
         rows.extend(page_rows or [])
         stats = page.get("QueryStatistics") or stats
@@ -109,12 +114,12 @@ def lake_query(sql: str, region: str | None = None, workspace: Any = None, *,
         if not token:
             break
     result = LakeResult(query_id, status, rows, jsonable(stats), pages, polls)
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
         body = {"QueryStatus": status, "QueryStatistics": result.statistics,
                 "QueryResultRows": rows}
         result.evidence = save(
-            workspace, "lake", f"get-query-results-{stamp(started)}-{query_id}", body,
+            evidence_dir, "lake", f"get-query-results-{stamp(started)}-{query_id}", body,
             api="cloudtrail:StartQuery+GetQueryResults",
             request={"QueryStatement": sql, "QueryId": query_id}, region=region, caller=who,
             started=started, extra={"pages": pages, "rows": len(rows),

@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from iamlab.aws._calls import error_code, jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import THROTTLING_CODES, as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import retry_config
 from iamlab.aws.readonly import session as ro_session
@@ -29,8 +31,6 @@ MAX_RESULTS = 50
 REQUESTS_PER_SECOND = 2.0
 LOOKUP_ATTRIBUTES = ("AccessKeyId", "EventId", "EventName", "EventSource", "ReadOnly",
                      "ResourceName", "ResourceType", "Username")
-THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
-                              "RequestLimitExceeded", "LimitExceededException"})
 
 
 class RateLimiter:
@@ -108,8 +108,10 @@ def call_with_backoff(call: Callable[[], dict[str, Any]], sleep: Callable[[float
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@plain_errors("looking up CloudTrail events")
 def lookup_events(start: datetime | str, end: datetime | str, region: str,
-                  attribute: tuple[str, str] | str | None = None, workspace: Any = None, *,
+                  attribute: tuple[str, str] | str | None = None,
+                  evidence_dir: Path | None = None, *,
                   denials_only: bool = True, profile: str | None = None, session: Any = None,
                   client: Any = None, limiter: RateLimiter | None = None,
                   sleep: Callable[[float], None] = time.sleep, max_pages: int | None = None,
@@ -117,9 +119,10 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     """Return the events of ``region`` between ``start`` and ``end`` (UTC), denials kept.
 
     ``attribute``: one lookup attribute, ``("Username", "alice")`` or
-    ``"EventName=RunInstances"``. With ``workspace`` (folder or Workspace) the
-    kept events are saved as ``evidence/lookup-events/<...>.json`` in
-    ``lookup-events`` output shape with a provenance sidecar, then loaded.
+    ``"EventName=RunInstances"``. With ``evidence_dir`` (a workspace's
+    ``evidence`` folder) the kept events are saved as
+    ``<evidence_dir>/lookup-events/<...>.json`` in ``lookup-events`` output
+    shape with a provenance sidecar, for ``Workspace.load`` to read.
     ``limiter``/``sleep`` are injectable so pacing is testable without waiting.
     Raises ``AwsError`` on a non-throttling AWS error or a malformed response.
     Example: ``lookup_events("2024-05-01T00:00Z", "2024-05-02T00:00Z", "us-east-1")``.
@@ -131,7 +134,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     sess = session if session is not None else (None if client else ro_session(profile, region))
     # iamlab paces and retries itself, so botocore must not retry behind its back
     ct = client or ro_client("cloudtrail", session=sess, region=region,
-                             config=retry_config(max_attempts=0, mode="standard"))
+                             config=retry_config(attempts=1, mode="standard"))
     if limiter is None:
         limiter = _LIMITERS.setdefault((profile, region), RateLimiter())
     params: dict[str, Any] = {"StartTime": start_at, "EndTime": end_at, "MaxResults": MAX_RESULTS}
@@ -148,8 +151,7 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
         try:
             page = call_with_backoff(lambda p=page_params: ct.lookup_events(**p), sleep)
         except ClientError as exc:
-            raise AwsError(f"cloudtrail LookupEvents in {region} failed with "
-                           f"{error_code(exc)}: {exc}") from exc
+            raise as_aws_error(exc, f"looking up events in {region}") from exc
         pages += 1
         if "Events" not in page:
             raise AwsError(f"malformed LookupEvents response in {region} (page {pages}): "
@@ -172,12 +174,12 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     request = {"StartTime": start_at.isoformat(), "EndTime": end_at.isoformat(),
                "MaxResults": MAX_RESULTS, "LookupAttributes": attrs}
     result = LookupResult(events, denials, pages, malformed, None, request)
-    if workspace is not None:
+    if evidence_dir is not None:
         kept = denials if denials_only else events
         who = caller if caller is not None else caller_identity(sess)
         name = f"{who.get('Account', 'unknown')}-{region}-{stamp(start_at)}-{stamp(end_at)}"
         result.evidence = save(
-            workspace, "lookup-events", name, {"Events": kept}, api="cloudtrail:LookupEvents",
+            evidence_dir, "lookup-events", name, {"Events": kept}, api="cloudtrail:LookupEvents",
             request=request, region=region, caller=who, started=started,
             extra={"pages": pages, "events_seen": len(events), "events_saved": len(kept),
                    "filter": "denials" if denials_only else "none", "malformed": malformed,

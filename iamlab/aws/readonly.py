@@ -1,10 +1,15 @@
 """Read-only by construction: every boto3 client iamlab makes refuses writes.
 
-A botocore event handler checks each operation against an explicit allow-list
-before the request is built, so a write (or any call iamlab does not need)
-raises ``ReadOnlyViolation`` and nothing reaches the endpoint. ``Get*``,
-``List*`` and ``Describe*`` are *not* allowed wholesale: ``GetSecretValue`` is a
-``Get`` that reads a secret, and iamlab never needs it.
+This is the one door to AWS: every client in the package comes from
+``client()`` (or a ``session()`` made here). A botocore event handler checks
+each operation against an explicit allow-list before the request is built,
+so a write (or any call iamlab does not need) raises ``ReadOnlyViolation`` and
+nothing reaches the endpoint. ``Get*``, ``List*`` and ``Describe*`` are *not*
+allowed wholesale: ``GetSecretValue`` is a ``Get`` that reads a secret, and
+iamlab never needs it. Allowed operations whose parameters would make AWS
+write somewhere are refused with those parameters (``REFUSED_PARAMETERS``),
+and nothing is signed for later use: presigned URLs, presigned POSTs and
+database auth tokens hand the caller's authority to whoever holds them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from iamlab.aws.redact import install as install_redaction
 from iamlab.errors import AwsError, ReadOnlyViolation
@@ -59,7 +64,11 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "ListPolicies",
         "ListTargetsForPolicy",
     }),
-    "s3": frozenset({"ListBuckets", "GetBucketPolicy", "GetBucketLocation"}),
+    "s3": frozenset({
+        "ListBuckets", "GetBucketPolicy", "GetBucketLocation",
+        # load s3://bucket/prefix: list the trail's keys, download the log files
+        "ListObjectsV2", "GetObject",
+    }),
     "kms": frozenset({
         "ListKeys", "ListAliases", "DescribeKey", "ListKeyPolicies", "GetKeyPolicy",
     }),
@@ -71,7 +80,8 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
     "cloudtrail": frozenset({
         "LookupEvents",
         "ListEventDataStores",
-        # Lake accepts SELECT statements only (aws-facts 3.3); StartQuery runs one.
+        # Lake accepts SELECT statements only (aws-facts 3.3); StartQuery runs one
+        # (never with DeliveryS3Uri: see REFUSED_PARAMETERS).
         "StartQuery",
         "DescribeQuery",
         "GetQueryResults",
@@ -82,7 +92,39 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
     }),
 }
 
+# (service, operation) -> parameters that make an allowed operation write, and why.
+REFUSED_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
+    ("cloudtrail", "StartQuery"): {
+        "DeliveryS3Uri": "makes CloudTrail Lake write the query results into an S3 bucket",
+    },
+    # AssumeRole only returns credentials, but these parameters label the new
+    # session: session tags (and transitive tags, which follow every role it
+    # chains into) feed ABAC decisions and are recorded in CloudTrail, and a
+    # SourceIdentity can never be changed for the session or its chained
+    # sessions. The collector sends none of them and botocore's credential chain
+    # never does (botocore 1.44.8 credentials.py), so a read-only tool refuses
+    # them rather than assert attributes about the analyst in other accounts.
+    ("sts", "AssumeRole"): {
+        "Tags": "attaches session tags, which policies read as attributes of the caller",
+        "TransitiveTagKeys": "makes session tags follow every role chained from the session",
+        "SourceIdentity": "sets a source identity that the session and its chain keep for good",
+    },
+}
+
+# Methods botocore adds to client classes that sign a request for someone else
+# to send later (presigned POST, RDS/DSQL auth tokens); no event fires when
+# they run, so they are replaced on the class (session clients) or the client.
+_SIGNING_METHODS = ("generate_presigned_post", "generate_db_auth_token",
+                    "generate_db_connect_auth_token", "generate_db_connect_admin_auth_token")
+
 _GUARD_ID = "iamlab-readonly-guard"
+
+# How long iamlab waits for AWS and how often it tries, so that an unreachable
+# endpoint fails in seconds (botocore's defaults: 60 s to connect, and with the
+# earlier 11 adaptive attempts `whoami` took 37 s to give up on a closed port).
+ATTEMPTS = 3  # tries per call, the first included; throttling backs off between them
+CONNECT_TIMEOUT = 2  # seconds
+READ_TIMEOUT = 20  # seconds: Lake results and big IAM pages can take a while
 
 
 def is_allowed(service: str, operation: str) -> bool:
@@ -90,8 +132,9 @@ def is_allowed(service: str, operation: str) -> bool:
     return operation in ALLOWED_OPERATIONS.get(service, frozenset())
 
 
-def _refuse_writes(model: Any = None, **_: Any) -> None:
-    """botocore handler: raise before any operation off the allow-list is sent."""
+def _refuse_writes(model: Any = None, params: Any = None, context: Any = None,
+                   **_: Any) -> None:
+    """botocore handler: raise before any operation off the allow-list is sent or signed."""
     service = model.service_model.service_name
     if not is_allowed(service, model.name):
         raise ReadOnlyViolation(
@@ -100,41 +143,86 @@ def _refuse_writes(model: Any = None, **_: Any) -> None:
             f"nothing was sent to AWS. Allowed for {service}: "
             f"{', '.join(sorted(ALLOWED_OPERATIONS.get(service, ()))) or 'none'}"
         )
+    if isinstance(context, dict) and context.get("is_presign_request"):
+        raise ReadOnlyViolation(
+            f"refused to presign {service}:{model.name}: a presigned URL lets whoever holds "
+            "it act with your credentials, and iamlab never needs one; nothing was signed")
+    refused = REFUSED_PARAMETERS.get((service, model.name), {})
+    for name in refused:
+        if isinstance(params, dict) and params.get(name) not in (None, "", [], {}):
+            raise ReadOnlyViolation(
+                f"refused {service}:{model.name} with {name}: it {refused[name]}; "
+                "iamlab only reads, nothing was sent to AWS")
+
+
+def _refuse_signing(*_: Any, **__: Any) -> None:
+    raise ReadOnlyViolation(
+        "refused to sign a request for later use (presigned POST or database auth token): "
+        "it would hand your credentials' authority to whoever holds it; nothing was signed")
+
+
+def _strip_signing_methods(class_attributes: dict[str, Any], **_: Any) -> None:
+    """botocore creating-client-class handler: replace the signing methods it just added."""
+    for name in _SIGNING_METHODS:
+        if name in class_attributes:
+            class_attributes[name] = _refuse_signing
 
 
 def guard(events: Any) -> None:
-    """Install the read-only check on a botocore event emitter (idempotent)."""
-    # provide-client-params is the first event of every API call; before-call
-    # is checked again just before the request is signed and sent.
+    """Install the read-only check on a botocore session or event emitter (idempotent)."""
+    if hasattr(events, "get_component"):  # a botocore Session: its emitter
+        events = events.get_component("event_emitter")
+    # provide-client-params is the first event of every API call and of
+    # generate_presigned_url; before-call is checked again just before the
+    # request is signed and sent.
     events.register("provide-client-params", _refuse_writes, unique_id=_GUARD_ID)
     events.register("before-call", _refuse_writes, unique_id=_GUARD_ID + "-call")
+    # last, so botocore's own handlers have added the methods this replaces
+    events.register_last("creating-client-class", _strip_signing_methods,
+                         unique_id=_GUARD_ID + "-class")
 
 
-def retry_config(max_attempts: int = 10, mode: str = "adaptive") -> Config:
-    """Return the botocore config iamlab uses: throttling retried with backoff."""
-    return Config(retries={"max_attempts": max_attempts, "mode": mode},
+def retry_config(attempts: int = ATTEMPTS, mode: str = "adaptive") -> Config:
+    """Return the botocore config iamlab uses: bounded timeouts, a few tries with backoff."""
+    return Config(retries={"total_max_attempts": attempts, "mode": mode},
+                  connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
                   user_agent_extra="iamlab")
 
 
-def session(profile: str | None = None, region: str | None = None) -> boto3.Session:
+def session(profile: str | None = None, region: str | None = None, *,
+            credentials: dict[str, str] | None = None) -> boto3.Session:
     """Return a boto3 session whose every client is read-only.
 
-    ``profile`` and ``region`` follow boto3's rules (None: the default chain).
+    ``profile`` and ``region`` follow boto3's rules (None: the default chain);
+    ``credentials`` (STS's ``AccessKeyId``, ``SecretAccessKey``,
+    ``SessionToken``) use those keys instead, e.g. an assumed role's.
     The guard is registered on the session, so clients made from it later,
     including by code that is not iamlab's, inherit it.
     """
     install_redaction()
+    keys = {} if credentials is None else {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials.get("SessionToken")}
     try:
-        sess = boto3.Session(profile_name=profile, region_name=region)
+        sess = boto3.Session(profile_name=profile, region_name=region, **keys)
     except ProfileNotFound as exc:
         raise AwsError(
             f"AWS profile {profile!r} is not in the config or credentials files; "
             f"`aws configure list-profiles` shows the known ones") from exc
+    except BotoCoreError as exc:  # a config file that cannot be read, ...
+        raise _plain(exc, "reading the AWS configuration") from exc
     guard(sess._session)  # botocore session events are copied into each client
     return sess
 
 
 _make_session = session  # ``client`` takes a parameter called ``session``
+
+
+def _plain(exc: BotoCoreError, doing: str) -> AwsError:
+    from iamlab.aws.failures import as_aws_error  # it reads this module's limits
+
+    return as_aws_error(exc, doing)
 
 
 def client(name: str, *, session: boto3.Session | None = None, profile: str | None = None,
@@ -144,16 +232,19 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     Example: ``client("iam").get_account_authorization_details()`` works,
     ``client("iam").create_user(UserName="x")`` raises ``ReadOnlyViolation``.
     """
+    if name not in ALLOWED_OPERATIONS:
+        raise ReadOnlyViolation(
+            f"refused to make a {name} client: iamlab sends no {name} operation "
+            f"(services on its allow-list: {', '.join(sorted(ALLOWED_OPERATIONS))})")
     install_redaction()
     sess = session if session is not None else _make_session(profile, region)
     cfg = retry_config() if config is None else retry_config().merge(config)
-    made = sess.client(name, region_name=region, config=cfg, **kwargs)
+    try:
+        made = sess.client(name, region_name=region, config=cfg, **kwargs)
+    except BotoCoreError as exc:  # NoRegionError, a bad endpoint URL, ...
+        raise _plain(exc, f"making a {name} client") from exc
     guard(made.meta.events)
+    for method in _SIGNING_METHODS:  # a session not made here did not strip them
+        if hasattr(made, method):
+            setattr(made, method, _refuse_signing)
     return made
-
-
-def redact_key(access_key_id: str | None) -> str | None:
-    """Return an access key id shortened to its prefix and last four characters."""
-    if not access_key_id:
-        return None
-    return f"{access_key_id[:4]}...{access_key_id[-4:]}" if len(access_key_id) > 8 else "****"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from iamlab.aws._calls import error_code, jsonable
+from iamlab.aws._calls import jsonable
 from iamlab.aws.evidence import EvidenceFile, caller_identity, now_utc, save, stamp
+from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
 from iamlab.errors import AwsError, InputError
@@ -72,7 +74,7 @@ def _doc(policy: Any) -> str:
     return policy if isinstance(policy, str) else json.dumps(policy)
 
 
-def _run(operation: str, params: dict[str, Any], workspace: Any, profile: str | None,
+def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, profile: str | None,
          session: Any, client: Any, caller: dict[str, Any] | None) -> Simulation:
     if not params["ActionNames"]:
         raise InputError("give at least one action to simulate, e.g. s3:GetObject")
@@ -89,14 +91,14 @@ def _run(operation: str, params: dict[str, Any], workspace: Any, profile: str | 
                                "no EvaluationResults")
             results.extend(jsonable(page["EvaluationResults"]))
     except ClientError as exc:
-        raise AwsError(f"iam {operation} failed with {error_code(exc)}: {exc}") from exc
+        raise as_aws_error(exc, "asking the IAM policy simulator") from exc
     sim = Simulation(results, pages)
-    if workspace is not None:
+    if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        sim.evidence = save(workspace, "simulate", f"{operation}-{stamp(started)}",
+        sim.evidence = save(evidence_dir, "simulate", f"{operation}-{stamp(started)}",
                             {"EvaluationResults": results}, api=f"iam:{operation}",
                             request=jsonable(params), region=None, caller=who,
-                            started=started, load=False)
+                            started=started)
     return sim
 
 
@@ -120,9 +122,11 @@ def _common(actions: Iterable[str], resources: Iterable[str] | None,
     return params
 
 
+@plain_errors("asking the IAM policy simulator")
 def simulate_principal(principal_arn: str, actions: Iterable[str],
                        resources: Iterable[str] | None = None,
-                       context: dict[str, Any] | None = None, workspace: Any = None, *,
+                       context: dict[str, Any] | None = None,
+                       evidence_dir: Path | None = None, *,
                        policies: Iterable[Any] | None = None, resource_policy: Any = None,
                        resource_owner: str | None = None, caller_arn: str | None = None,
                        permissions_boundaries: Iterable[Any] | None = None,
@@ -138,12 +142,15 @@ def simulate_principal(principal_arn: str, actions: Iterable[str],
     params["PolicySourceArn"] = principal_arn
     if policies:
         params["PolicyInputList"] = [_doc(p) for p in policies]
-    return _run("simulate_principal_policy", params, workspace, profile, session, client, caller)
+    return _run("simulate_principal_policy", params, evidence_dir, profile, session, client,
+                caller)
 
 
+@plain_errors("asking the IAM policy simulator")
 def simulate_custom(policies: Iterable[Any], actions: Iterable[str],
                     resources: Iterable[str] | None = None,
-                    context: dict[str, Any] | None = None, workspace: Any = None, *,
+                    context: dict[str, Any] | None = None,
+                    evidence_dir: Path | None = None, *,
                     resource_policy: Any = None, resource_owner: str | None = None,
                     caller_arn: str | None = None,
                     permissions_boundaries: Iterable[Any] | None = None,
@@ -156,4 +163,5 @@ def simulate_custom(policies: Iterable[Any], actions: Iterable[str],
     params = _common(actions, resources, context, resource_policy, resource_owner,
                      caller_arn, permissions_boundaries)
     params["PolicyInputList"] = docs
-    return _run("simulate_custom_policy", params, workspace, profile, session, client, caller)
+    return _run("simulate_custom_policy", params, evidence_dir, profile, session, client,
+                caller)

@@ -1,12 +1,19 @@
 """AWS commands: whoami, collect, lookup-events, lake-query, decode, authz-details,
-aws-simulate. Each parses options, calls one ``iamlab.aws`` function, renders."""
+aws-simulate. Each parses options, calls one ``iamlab.aws`` function, renders.
+
+What AWS answers (ARNs, event fields, Sids, error codes) is shown through
+``printable``: an endpoint or an event can carry terminal escapes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+from iamlab.escape import printable
 
 
 def _print_json(value: Any) -> None:
@@ -120,9 +127,9 @@ def run_whoami(args: argparse.Namespace) -> int:
                 ("region from", ident.region_source)]
         for label, value in rows:
             if value:
-                print(f"{label:<12} {value}")
+                print(f"{label:<12} {printable(value)}")
         for warning in ident.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
     return 1 if ident.unexpected else 0
 
 
@@ -138,51 +145,49 @@ def run_collect(args: argparse.Namespace) -> int:
         return 0
     n = len(manifest.accounts)
     print(f"collected {n} account{'s' if n != 1 else ''} into {args.out} "
-          f"as {manifest.caller['Arn']}")
+          f"as {printable(manifest.caller['Arn'])}")
     for entry in manifest.accounts:
-        print(f"  {entry['account_id']}  {entry['status']}")
+        print(f"  {printable(entry['account_id'])}  {entry['status']}")
     if manifest.skipped_accounts:
         print(f"skipped {len(manifest.skipped_accounts)} other account(s) of the organization; "
               "pass --role-name NAME to read them")
     if manifest.failed_calls:
         print(f"{len(manifest.failed_calls)} call(s) failed (listed in manifest.json):")
         for f in manifest.failed_calls:
-            print(f"  {f.account} {f.region or '-'} {f.service}:{f.operation} {f.error_code} "
-                  f"(needs {f.permission})")
+            print(f"  {printable(f.account)} {printable(f.region or '-')} "
+                  f"{f.service}:{f.operation} {printable(f.error_code)} (needs {f.permission})")
     return 0
 
 
-def _workspace(folder: str | None) -> Any:
-    """Return the workspace to save evidence into: a Workspace when available, else the folder."""
-    if folder is None:
-        return None
-    try:
-        from iamlab.workspace import Workspace
-    except ImportError:  # evidence files are still written; load them later with `iamlab load`
-        return folder
-    return Workspace(folder)
+def _evidence_dir(workspace: str | None) -> Path | None:
+    """Return the evidence folder of workspace folder ``workspace`` (None: save nothing)."""
+    return None if workspace is None else Path(workspace).expanduser() / "evidence"
 
 
-def _close(workspace: Any) -> None:
-    if hasattr(workspace, "close"):
-        workspace.close()
+def _load_saved(workspace: str | None, evidence: Any) -> None:
+    """Load a saved evidence file into the workspace, so its events are queryable at once."""
+    if workspace is None or evidence is None:
+        return
+    from iamlab.workspace import Workspace
+
+    with Workspace(workspace) as ws:
+        ws.load(evidence.path, progress=False)
 
 
 def _saved(evidence: Any) -> None:
     if evidence is not None:
-        print(f"saved {evidence.path} (provenance in {evidence.meta_path.name})")
+        print(f"saved {printable(evidence.path)} "
+              f"(provenance in {printable(evidence.meta_path.name)})")
 
 
 def run_lookup_events(args: argparse.Namespace) -> int:
     """Look up events, print the denials kept, save them."""
     from iamlab.aws.lookup import lookup_events
 
-    ws = _workspace(args.workspace)
-    try:
-        result = lookup_events(args.start, args.end, args.region, args.attribute, ws,
-                               denials_only=not args.all, profile=args.profile)
-    finally:
-        _close(ws)
+    result = lookup_events(args.start, args.end, args.region, args.attribute,
+                           _evidence_dir(args.workspace), denials_only=not args.all,
+                           profile=args.profile)
+    _load_saved(args.workspace, result.evidence)
     kept = result.events if args.all else result.denials
     if args.json:
         _print_json(kept)
@@ -191,8 +196,9 @@ def run_lookup_events(args: argparse.Namespace) -> int:
           f"{len(result.denials)} denials" + (f", {result.malformed} unreadable"
                                               if result.malformed else ""))
     for event in result.denials:
-        print(f"  {event.get('EventTime')}  {event.get('EventSource')}  "
-              f"{event.get('EventName')}  {event.get('Username') or '-'}")
+        fields = (event.get("EventTime"), event.get("EventSource"), event.get("EventName"),
+                  event.get("Username") or "-")
+        print("  " + "  ".join(printable(value) for value in fields))
     _saved(result.evidence)
     return 0
 
@@ -201,15 +207,14 @@ def run_lake_query(args: argparse.Namespace) -> int:
     """Run a Lake query and print the row count (or rows as JSON)."""
     from iamlab.aws.lake import lake_query
 
-    ws = _workspace(args.workspace)
-    try:
-        result = lake_query(args.sql, args.region, ws, profile=args.profile)
-    finally:
-        _close(ws)
+    result = lake_query(args.sql, args.region, _evidence_dir(args.workspace),
+                        profile=args.profile)
+    _load_saved(args.workspace, result.evidence)
     if args.json:
         _print_json(result.records())
         return 0
-    print(f"query {result.query_id} {result.status}: {len(result.rows)} rows")
+    print(f"query {printable(result.query_id)} {printable(result.status)}: "
+          f"{len(result.rows)} rows")
     _saved(result.evidence)
     return 0
 
@@ -218,7 +223,8 @@ def run_decode(args: argparse.Namespace) -> int:
     """Decode the message and print its summary."""
     from iamlab.aws.decode import decode_message
 
-    decoded = decode_message(args.message, args.region, args.workspace, profile=args.profile)
+    decoded = decode_message(args.message, args.region, _evidence_dir(args.workspace),
+                             profile=args.profile)
     if args.json:
         _print_json(decoded.raw)
     else:
@@ -230,8 +236,8 @@ def run_authz_details(args: argparse.Namespace) -> int:
     """Print the authorization details: readable text, or AWS's answer with --json."""
     from iamlab.aws.authz import authorization_details, summarize
 
-    details = authorization_details(args.authorization_id, args.region, args.workspace,
-                                    profile=args.profile)
+    details = authorization_details(args.authorization_id, args.region,
+                                    _evidence_dir(args.workspace), profile=args.profile)
     if args.json:
         _print_json(details)
     else:
@@ -263,7 +269,7 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
     context = {k: v[0] if len(v) == 1 else v for k, v in context.items()}
     resource_policy = _read_json_file(args.resource_policy) if args.resource_policy else None
     common = {"resource_policy": resource_policy, "profile": args.profile}
-    ws = args.workspace  # simulator answers are kept as files, not events
+    ws = _evidence_dir(args.workspace)  # simulator answers are kept as files, not events
     if args.principal:
         sim = simulate_principal(args.principal, args.action, args.resource, context, ws,
                                  **common)
@@ -274,6 +280,6 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
         _print_json(sim.results)
         return 0
     for (action, resource), decision in sim.decisions().items():
-        print(f"{decision:<13} {action}  {resource}")
+        print(f"{printable(decision):<13} {printable(action)}  {printable(resource)}")
     _saved(sim.evidence)
     return 0
