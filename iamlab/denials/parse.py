@@ -20,7 +20,10 @@ Rules (aws-facts.md section 1):
   ``An error occurred (CODE) when calling ...``; Java ``Error Code: CODE``).
 * The principal is the text after the last ``User: `` before the first
   `` is not authorized to perform: `` (only AWS text precedes it; principal
-  ARNs hold no spaces). The action is the next token.
+  ARNs hold no spaces). The action is the next token; a literal ``null``
+  is no action. Without that marker, the older STS form ``Not authorized to
+  perform sts:AssumeRoleWithWebIdentity`` (capital N, no colon) names the
+  action the same way.
 * Resource: S3 quotes it; the quoted resource ends at the last ``"`` followed
   by a space, a period or the end. An unquoted resource ends where the last
   context clause (`` because `` / `` with an explicit deny``) starts; with no
@@ -33,7 +36,12 @@ Rules (aws-facts.md section 1):
   chained "in a VPC endpoint policy transitively through a service control
   policy" the first type (``vpc_endpoint``) is reported. Unknown phrases give
   no type. ``VpceAccessDenied`` or the VPC endpoint sentence give
-  ``vpc_endpoint`` with no deny kind. S3 Block Public Access and SSE-C reasons
+  ``vpc_endpoint`` with no deny kind. A service that could not assume a role
+  (EKS "does not have permissions to assume the associated role", "could not
+  be assumed because it does not exist or the trusted entity is not correct",
+  Lambda "cannot be assumed by Lambda"; ``grammar.TRUST_PHRASES``) gives
+  ``trust`` with no deny kind, and the role after ``Role with arn:`` as the
+  resource. S3 Block Public Access and SSE-C reasons
   name a setting, not a policy: no type, no deny kind, cause ``undetailed``.
 * Tokens (action, token resource, policy ARN, authorization id) lose one
   trailing sentence period (not an ellipsis): ``policy/Name.`` -> ``policy/Name``.
@@ -65,6 +73,7 @@ _DENIAL_CODE = _C(g.RE_DENIAL_CODE)
 _NOT_DENIAL_CODE = _C(g.RE_NOT_DENIAL_CODE)
 _TOKEN = _C(g.RE_TOKEN)
 _PHRASE = _C(g.RE_PHRASE)
+_ROLE_TOKEN = _C(g.RE_ROLE_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -243,12 +252,16 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
 
     principal = action = resource = None
     zone = msg  # where the context clause and trailing parts are looked for
-    at = msg.find(g.MARK)
+    at, mark = msg.find(g.MARK), g.MARK
+    if at < 0:
+        at, mark = msg.find(g.OLD_MARK), g.OLD_MARK
     if at >= 0:
-        head, tail = msg[:at], msg[at + len(g.MARK) :]
+        head, tail = msg[:at], msg[at + len(mark) :]
         principal = _none(_after_last(head, g.USER_MARK))
         tok = _token(tail)
         action, rest = _none(strip_period(tok)), tail[len(tok) :]
+        if action == g.NULL_ACTION:
+            action = None
         if rest.startswith(g.ON_RESOURCE):
             rs = rest[len(g.ON_RESOURCE) :]
             if rs.startswith('"'):
@@ -282,6 +295,11 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
     policy_type = policy_type_of(phrase)
     if policy_type is None and (code == "VpceAccessDenied" or g.VPCE_SENTENCE in zone):
         policy_type = "vpc_endpoint"
+    if policy_type is None and any(phrase in zone for phrase, _ in g.TRUST_PHRASES):
+        policy_type = "trust"
+        if resource is None and g.ROLE_ARN_MARK in zone:
+            named = zone.split(g.ROLE_ARN_MARK)[-1]
+            resource = _none(_ROLE_TOKEN.match(named).group(0))  # type: ignore[union-attr]
 
     auth_id = _none(strip_period(_trailing_token(zone, g.AUTH_ID_MARK)))
     if auth_id is None:

@@ -39,6 +39,9 @@ def render(temporary: bool = False) -> list[str]:
         "TEMP": "TEMP" if temporary else "",
         "POLICY_TYPE_CASE": _policy_type_case(),
         "MAX_MESSAGE": str(int(g.MAX_MESSAGE)),
+        "TRUST_MATCH": "("
+        + " OR ".join(f"contains(zone, {_literal(phrase)})" for phrase, _ in g.TRUST_PHRASES)
+        + ")",
     }
     for name in ("QUOTE_ENDS", "CTX_STARTS", "ARTICLES"):  # tuples: NAME_1, NAME_2, ...
         for i, text in enumerate(getattr(g, name), 1):
