@@ -1,4 +1,4 @@
-"""The DuckDB ``denials`` view agrees with ``parse`` field by field, and its frames/summaries filter right."""
+"""The DuckDB ``denials`` view agrees with ``read_message`` field by field; frames/summaries filter right."""
 
 # ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_denials_messages import CASES, corpus_error_records
 
-from iamlab.denials import FIELDS, parse
+from iamlab.denials import FIELDS, read_message
 from iamlab.denials.sql import frame, install, render, summary
 from iamlab.errors import InputError
 
@@ -97,7 +97,8 @@ def assert_agree(pairs: list[tuple[str | None, str | None]], reuse: bool = False
     got = sql_results(con)
     assert len(got) == len(rows)
     for event_id, code, msg, _, _ in rows:
-        assert got[event_id] == parse(code, msg).to_dict(), (code, msg)
+        want = read_message(code, msg).to_dict()
+        assert got[event_id] == {f: want[f] for f in FIELDS}, (code, msg)
 
 
 def test_sql_agrees_with_python_on_fixtures_and_corpus(corpus):
@@ -248,8 +249,17 @@ def test_read_only_database_gets_temp_views(tmp_path):
 
 def test_principal_summary_names_the_account_when_no_arn_is_known():
     # Network activity and cross-account copies may carry only userIdentity.accountId.
-    con = make_db([("v1", "VpceAccessDenied", "The request was denied due to a VPC endpoint "
-                    "policy", None, T0)])
+    con = make_db(
+        [
+            (
+                "v1",
+                "VpceAccessDenied",
+                "The request was denied due to a VPC endpoint policy",
+                None,
+                T0,
+            )
+        ]
+    )
     con.execute("UPDATE events SET account_id = '444455556666'")
     rows = summary(con, "principal")[["principal", "denials"]].values.tolist()
     assert rows == [["account 444455556666", 1]]

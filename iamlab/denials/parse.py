@@ -1,9 +1,10 @@
 """Parse one AWS error (code + message) into what AWS said about a denial.
 
-``parse`` is the single-message twin of the ``denials`` view in
+``read_message`` is the single-message twin of the ``denials`` view in
 ``denials.sql``: both follow the same steps with the same patterns
 (``grammar.py``), and a test holds them to the same answer on every fixture.
-Keep the two in step when changing either.
+Keep the two in step when changing either. ``parse`` first finds AWS's
+message inside pasted text (``paste.py``), then reads it the same way.
 
 Rules (aws-facts.md section 1):
 
@@ -61,10 +62,12 @@ Rules (aws-facts.md section 1):
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from iamlab.denials import grammar as g
+from iamlab.denials.actions import iam_action
+from iamlab.denials.paste import unwrap
 
 _C = re.compile
 _WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
@@ -74,6 +77,7 @@ _NOT_DENIAL_CODE = _C(g.RE_NOT_DENIAL_CODE)
 _TOKEN = _C(g.RE_TOKEN)
 _PHRASE = _C(g.RE_PHRASE)
 _ROLE_TOKEN = _C(g.RE_ROLE_TOKEN)
+_SPACES = _C(r"[\t\n\r\f\v ]+")
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,10 @@ class ParsedDenial:
     ``policy_type`` is one of ``grammar.POLICY_TYPES``, ``deny`` is
     ``"explicit"`` or ``"implicit"``, ``cause`` one of ``grammar.CAUSES``
     (the *reported* cause; replaying against a snapshot gives the diagnosed one).
+    ``operation`` is the API call a pasted SDK/CLI wrapper (or a CloudTrail
+    record's ``eventName``) names, and ``action_hint`` the IAM action it needs
+    (``actions.iam_action``), given only when the message names no action and
+    the service is known; the ``denials`` view has neither (``FIELDS``).
     """
 
     is_denial: bool = False
@@ -95,6 +103,8 @@ class ParsedDenial:
     authorization_id: str | None = None
     encoded_message: str | None = None
     cause: str | None = None
+    operation: str | None = None
+    action_hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain dict (JSON-ready)."""
@@ -102,7 +112,10 @@ class ParsedDenial:
 
 
 NOT_A_DENIAL = ParsedDenial()
-FIELDS = tuple(ParsedDenial.__dataclass_fields__)
+# The fields read from the message alone: the columns of the ``denials`` view.
+FIELDS = tuple(
+    f for f in ParsedDenial.__dataclass_fields__ if f not in ("operation", "action_hint")
+)
 
 
 def parse(
@@ -111,11 +124,75 @@ def parse(
     """Return what ``error_code`` / ``error_message`` say about a denial; never raises.
 
     ``error_message`` may be a CloudTrail ``errorMessage`` or text pasted from
-    the AWS CLI or an SDK. ``event_source`` is accepted for symmetry with the
-    event columns; the message alone decides the fields.
+    the AWS CLI, an SDK, Terraform or CloudFormation, or a JSON error body
+    (``paste.unwrap`` finds AWS's message in it). A given ``error_code`` wins
+    over one found in the text. ``event_source`` (an eventSource or SDK
+    service name) names the service for ``action_hint`` when the text does not.
 
     >>> parse("AccessDenied", "Access Denied").cause
     'undetailed'
+    >>> parse(None, "An error occurred (AccessDenied) when calling the ListObjectsV2 "
+    ...       "operation: Access Denied", "s3.amazonaws.com").action_hint
+    's3:ListBucket'
+    """
+    code, message = _text(error_code), _text(error_message)
+    try:
+        given = code.strip(g.WS_CHARS)
+        as_written = _parse(given, message)
+        pasted = unwrap(message)
+        unwrapped = _parse(given or pasted.code or "", pasted.message)
+        if _fields(as_written) != _fields(unwrapped) and not _better(
+            unwrapped, as_written, pasted.framed
+        ):
+            return as_written
+        if not unwrapped.is_denial or pasted.operation is None:
+            return unwrapped
+        hint = None
+        service = _text(event_source).strip() or pasted.service
+        # a trust failure is the service's own AssumeRole, not the operation's action
+        if unwrapped.action is None and unwrapped.policy_type != "trust" and service:
+            hint = iam_action(service, pasted.operation)
+        return replace(unwrapped, operation=pasted.operation, action_hint=hint)
+    except Exception:  # pragma: no cover - a bug; keep the promise of never raising
+        denial = _classify(code.strip(g.WS_CHARS) or None, "")
+        return ParsedDenial(is_denial=denial, cause="undetailed" if denial else None)
+
+
+def _better(unwrapped: ParsedDenial, as_written: ParsedDenial, framed: bool) -> bool:
+    """Whether the unwrapped reading of a text replaces the reading as written.
+
+    Text in a wrapper (SDK, CLI, JSON...) is read unwrapped unless that explains
+    less. Text with no wrapper (CloudTrail's own) is read unwrapped only when
+    that merely adds to the reading as written (a line break mended inside the
+    marker or the "because ..." clause): every field found as written must stay,
+    up to spacing, so wrapper-like text inside a field (an S3 key) moves nothing.
+    """
+    if framed:
+        return _score(unwrapped) >= _score(as_written)
+    for f in FIELDS[:-1]:  # not the cause: it follows from the others
+        old, new = getattr(as_written, f), getattr(unwrapped, f)
+        if old is not None and old is not False and new != (
+            _SPACES.sub(" ", old).strip(g.WS_CHARS) if isinstance(old, str) else old
+        ):
+            return False
+    return _score(unwrapped) > _score(as_written)
+
+
+def _fields(denial: ParsedDenial) -> tuple:
+    return tuple(getattr(denial, f) for f in FIELDS)
+
+
+def _score(denial: ParsedDenial) -> tuple[bool, int]:
+    """How much a reading explains: a denial first, then how many fields it found."""
+    named = sum(getattr(denial, f) is not None for f in FIELDS[1:] if f != "cause")
+    return denial.is_denial, named
+
+
+def read_message(error_code: Any = None, error_message: Any = None) -> ParsedDenial:
+    """Return what AWS's own text says, read exactly as the ``denials`` view reads it.
+
+    The single-message twin of ``denials.sql``: no unwrapping of pasted text,
+    no operation or action hint. ``parse`` is the one to call for pastes.
     """
     code, message = _text(error_code), _text(error_message)
     try:
