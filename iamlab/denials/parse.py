@@ -163,19 +163,25 @@ def _better(unwrapped: ParsedDenial, as_written: ParsedDenial, framed: bool) -> 
 
     Text in a wrapper (SDK, CLI, JSON...) is read unwrapped unless that explains
     less. Text with no wrapper (CloudTrail's own) is read unwrapped only when
-    that merely adds to the reading as written (a line break mended inside the
-    marker or the "because ..." clause): every field found as written must stay,
-    up to spacing, so wrapper-like text inside a field (an S3 key) moves nothing.
+    that adds to the reading as written (a line break mended inside the marker
+    or the "because ..." clause) and keeps every field it found, up to spaces
+    around it (or inside it, when the unwrapped reading finds strictly more):
+    so wrapper-like text inside a field (an S3 key) moves nothing.
     """
+    more, same = _score(unwrapped) > _score(as_written), _score(unwrapped) == _score(as_written)
     if framed:
-        return _score(unwrapped) >= _score(as_written)
+        return more or same
     for f in FIELDS[:-1]:  # not the cause: it follows from the others
         old, new = getattr(as_written, f), getattr(unwrapped, f)
-        if old is not None and old is not False and new != (
-            _SPACES.sub(" ", old).strip(g.WS_CHARS) if isinstance(old, str) else old
+        if old is None or old is False or new == old:
+            continue
+        if not isinstance(old, str):
+            return False
+        if new != old.strip(g.WS_CHARS) and not (
+            more and new == _SPACES.sub(" ", old).strip(g.WS_CHARS)
         ):
             return False
-    return _score(unwrapped) > _score(as_written)
+    return more or same
 
 
 def _fields(denial: ParsedDenial) -> tuple:

@@ -28,7 +28,8 @@ Forms (real threads named in tests/data/pasted_messages.json):
 * CloudFormation: ``Resource handler returned message: "MSG (Service: ...)"
   (RequestToken: ..., HandlerErrorCode: CODE)``.
 * PHP: ``Error executing "OP" on "URL"; AWS HTTP error: ... CODE (client): MSG - ...``.
-* Terraform's ``│`` line frames are removed before anything else.
+* Terraform's ``│`` line frames, Markdown code fences and backticks around
+  the paste are removed before anything else.
 
 Limits: a terminal that cut a line inside a word (``Erro\\nr Code``) cannot be
 repaired; wrapping only ever becomes one space.
@@ -48,7 +49,8 @@ from iamlab.denials.actions import service_prefix
 _C = re.compile
 _S = re.DOTALL
 
-_FRAME = _C(r"(?m)^[ \t]*[│╷╵][ \t]?")
+_FRAME = _C(r"(?m)^[ \t]*[│╷╵][ \t]?")  # Terraform's error frame
+_FENCE = _C(r"(?m)^[ \t]*```[^\n]*$")  # Markdown code fences from an issue or chat
 _WHITESPACE = _C(r"[\t\n\r\f\v ]+")
 _JSON_ESCAPES = _C(r'\\(["\\/nrt])')
 _ESCAPE_MEANING = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "r": "\r", "t": "\t"}
@@ -78,7 +80,7 @@ _GO2_CODES = (
     ),
 )
 _JAVA = _C(
-    r"[ \t]*\((?:Service: ([^;,()]{1,64})[;,] )?Status Code: (\d{3})[;,] "
+    r"[ \t]*\((?:Service: ([^;,()]{1,64})[;,] )?Status Code:\s{0,8}(\d{3})[;,] "
     r"(?:Error Code: ([^;,()]{1,128})[;,] )?"
 )
 _JAVA_OLD = _C(
@@ -86,8 +88,8 @@ _JAVA_OLD = _C(
     r"AWS Error Code: ([^,\s]{1,128}), AWS Error Message: "
 )
 _CFN = _C(
-    r'Resource handler returned message: "(.*?)"[ \t]*\(RequestToken: [^,]{0,128}, '
-    r"HandlerErrorCode: ([A-Za-z]{1,64})\)",
+    r'Resource\s{1,8}handler\s{1,8}returned\s{1,8}message:\s{0,8}"(.*?)"\s{0,8}'
+    r"\(RequestToken:\s{0,8}[^,]{0,128},\s{1,8}HandlerErrorCode:\s{0,8}([A-Za-z]{1,64})\)",
     _S,
 )
 _PHP_CALL = _C(r'Error executing "([A-Za-z0-9_]{1,128})" on "([^"]{1,2048})"')
@@ -117,7 +119,7 @@ _NOT_CODES = frozenset(
 # Where the SDK's trailer starts after the message.
 _TRAILERS = _C(
     r"[ \t\r\n]+status code: \d{3}, request id:"  # Go v1 / older Terraform
-    r"|[ \t]*\((?:Service: [^;,()]{1,64}[;,] )?Status Code: \d{3}[;,]"  # Java, CloudFormation
+    r"|[ \t]*\((?:Service: [^;,()]{1,64}[;,] )?Status Code:\s{0,8}\d{3}[;,]"  # Java, CFN
     r"|[ \t]*\(RequestToken: "  # CloudFormation
     r"|[ \t]*\r?\n[ \t]*at [\w$<.]"  # Java/.NET/JavaScript stack frames
     r"|[ \t]*\r?\n[ \t]*Traceback "  # Python
@@ -179,7 +181,7 @@ def unwrap(text: str) -> Pasted:
     'ListBuckets'
     """
     found: dict[str, str] = {}
-    text = raw = _FRAME.sub("", text[: g.MAX_MESSAGE])
+    text = raw = _FENCE.sub("", _FRAME.sub("", text[: g.MAX_MESSAGE])).strip(g.WS_CHARS + "`")
     php = _PHP_CALL.search(text, 0, _first(text))
     if php is not None:  # before the XML body it may quote replaces the text
         _set(found, "operation", php.group(1))
@@ -187,10 +189,13 @@ def unwrap(text: str) -> Pasted:
         found["framed"] = "php"
     text = _from_json(text, found)
     text = _from_xml(text, found)
-    if _ESCAPED_QUOTE in text or (("\\n" in text or '\\"' in text) and "framed" in found):
+    if _ESCAPED_QUOTE in text:
         found["framed"] = "escapes"
-        text = _JSON_ESCAPES.sub(lambda m: _ESCAPE_MEANING[m.group(1)], text)
+    if "framed" in found:
+        text = _unescape(text)
     text = _from_wrappers(text, found)
+    if "framed" in found:  # a wrapper printed with its escapes (b'...\n...', a log line)
+        text = _unescape(text)
     if "framed" in found:  # trailers follow the wrappers that frame a message
         text = _cut_trailer(text)
     message = _WHITESPACE.sub(" ", text).strip(g.WS_CHARS)
@@ -199,6 +204,13 @@ def unwrap(text: str) -> Pasted:
     if code is None and found.get("status") == "403" and message in ("", "Forbidden"):
         code = "403"  # a 403 with no body (S3 HEAD), aws-facts 1.4
     return Pasted(message, code, found.get("operation"), found.get("service"), "framed" in found)
+
+
+def _unescape(text: str) -> str:
+    """Undo JSON/Python string escapes (\\" \\n \\t) left in pasted text."""
+    if "\\" not in text:
+        return text
+    return _JSON_ESCAPES.sub(lambda m: _ESCAPE_MEANING[m.group(1)], text)
 
 
 def _set(found: dict[str, str], key: str, value: Any) -> None:
@@ -268,7 +280,10 @@ def _from_json(text: str, found: dict[str, str]) -> str:
             found["framed"] = "json"
             return message
     pairs: dict[str, str] = {}
-    for m in _FRAGMENT.finditer(text, 0, _first(text)):
+    first = _first(text)
+    for m in _FRAGMENT.finditer(text):
+        if m.start() >= first:
+            break
         try:
             pairs.setdefault(m.group(1), json.loads('"' + m.group(2) + '"'))
         except ValueError:
@@ -284,8 +299,8 @@ def _from_json(text: str, found: dict[str, str]) -> str:
 
 
 def _from_xml(text: str, found: dict[str, str]) -> str:
-    message = _XML["message"].search(text, 0, _first(text))
-    if message is None:
+    message = _XML["message"].search(text)
+    if message is None or message.start() >= _first(text):
         return text
     found["framed"] = "xml"
     code = _XML["code"].search(text)
