@@ -22,8 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("message", help="the error message, or '-' for stdin")
     p.add_argument("--error-code", help="CloudTrail errorCode (default: read from CLI text)")
-    p.add_argument("--event-source", help="CloudTrail eventSource, e.g. s3.amazonaws.com")
-    p.add_argument("--region", help="Region of the denied call (for decode/authz-details)")
+    p.add_argument(
+        "--event-source",
+        help="CloudTrail eventSource or SDK service name, e.g. s3.amazonaws.com (maps the "
+        "pasted call to its IAM action when the message names none)",
+    )
+    p.add_argument(
+        "--region",
+        help="Region of the denied call (for decode/authz-details, and the replay's "
+        "aws:RequestedRegion)",
+    )
     p.add_argument("--snapshot", help="snapshot folder for the replay command")
     p.add_argument("--json", action="store_true", help="print the parsed fields as JSON")
     p.set_defaults(func=run_why)
