@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iamlab.denials.actions import iam_action, service_prefix
+from iamlab.denials.actions import event_action, iam_action, service_prefix
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,14 @@ def test_every_mismatch_names_a_source_and_a_well_formed_action():
 def test_iam_action_never_raises(service, operation):
     result = iam_action(service, operation)
     assert result is None or (":" in result and " " not in result)
+
+
+def test_event_action_names_the_call_even_for_unknown_services():
+    assert event_action("s3.amazonaws.com", "ListObjects") == "s3:ListBucket"
+    assert event_action("lambda.amazonaws.com", "Invoke") == "lambda:InvokeFunction"
+    assert event_action("eks-auth.amazonaws.com", "AssumeRoleForPodIdentity") == (
+        "eks-auth:AssumeRoleForPodIdentity"
+    )
+    assert event_action(None, "GetObject") == "?:GetObject"
+    assert event_action("s3.amazonaws.com", None) is None
+    assert event_action("s3.amazonaws.com", "  ") is None

@@ -69,6 +69,7 @@ def run_why(args: argparse.Namespace) -> int:
 def run_denials(args: argparse.Namespace) -> int:
     """Print one summary table of the workspace's denials."""
     from iamlab.denials import summary
+    from iamlab.escape import printable
     from iamlab.workspace import Workspace
 
     with Workspace(args.workspace, read_only=True) as ws:
@@ -84,6 +85,6 @@ def run_denials(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records", date_format="iso", indent=2))
     elif table.empty:
         print("No denials match.")
-    else:
-        print(table.to_string(index=False))
+    else:  # principals, actions and causes come from events: shown, never acted on
+        print(table.map(lambda v: printable(v) if isinstance(v, str) else v).to_string(index=False))
     return 0

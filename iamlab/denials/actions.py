@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["iam_action", "service_prefix"]
+__all__ = ["event_action", "iam_action", "service_prefix"]
 
 _EVENT_SOURCE_TAIL = re.compile(r"\.amazonaws\.com(?:\.cn)?$")
 _OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
@@ -105,3 +105,27 @@ def iam_action(service: str, operation: str) -> str | None:
     if prefix in no_default or "_" in op:
         return None
     return f"{prefix}:{op}"
+
+
+def event_action(event_source: str | None, event_name: str | None) -> str | None:
+    """Return the IAM action a CloudTrail event's call needs, as well as it can be named.
+
+    ``iam_action`` where the mapping is known; otherwise ``service:EventName``
+    with the service taken from ``eventSource`` (``eks-auth.amazonaws.com`` ->
+    ``eks-auth``), which names the call even when it is not the IAM action.
+    None without an event name. For summaries and hints, never for a replay
+    that must be right: use ``iam_action`` there.
+
+    >>> event_action("s3.amazonaws.com", "ListObjects")
+    's3:ListBucket'
+    >>> event_action("unheard-of.amazonaws.com", "DoThing")
+    'unheard-of:DoThing'
+    """
+    if not isinstance(event_name, str) or not event_name.strip():
+        return None
+    known = iam_action(event_source or "", event_name)
+    if known is not None:
+        return known
+    source = event_source.strip() if isinstance(event_source, str) else ""
+    service = _EVENT_SOURCE_TAIL.sub("", source) if source else "?"
+    return f"{service or '?'}:{event_name.strip()}"
