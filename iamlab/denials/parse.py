@@ -67,7 +67,7 @@ from typing import Any
 
 from iamlab.denials import grammar as g
 from iamlab.denials.actions import iam_action
-from iamlab.denials.paste import unwrap
+from iamlab.denials.paste import is_plain, unwrap
 
 _C = re.compile
 _WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
@@ -139,6 +139,8 @@ def parse(
     try:
         given = code.strip(g.WS_CHARS)
         as_written = _parse(given, message)
+        if is_plain(message) or (given and _NOT_DENIAL_CODE.fullmatch(given)):
+            return as_written  # AWS's own text, or a code that settles it: nothing to unwrap
         pasted = unwrap(message)
         unwrapped = _parse(given or pasted.code or "", pasted.message)
         if _fields(as_written) != _fields(unwrapped) and not _better(

@@ -50,6 +50,8 @@ _C = re.compile
 _S = re.DOTALL
 
 _FRAME = _C(r"(?m)^[ \t]*[│╷╵][ \t]?")  # Terraform's error frame
+_PLAIN_PREFIX = _C(r"[A-Za-z0-9 ._-]*")
+_NOT_PLAIN = _C(r"[\n\r\t\f\v\\`]|  ")
 _FENCE = _C(r"(?m)^[ \t]*```[^\n]*$")  # Markdown code fences from an issue or chat
 _WHITESPACE = _C(r"[\t\n\r\f\v ]+")
 _JSON_ESCAPES = _C(r'\\(["\\/nrt])')
@@ -257,6 +259,20 @@ def _walk(doc: Any, found: dict[str, str], depth: int = 0) -> str | None:
         if message is not None:
             return message
     return None
+
+
+def is_plain(text: str) -> bool:
+    """Whether ``text`` starts with AWS's own message and holds nothing a paste adds.
+
+    No line breaks, tabs, runs of spaces, backslashes or backticks, and nothing
+    but words before the message: CloudTrail's ``errorMessage`` as AWS writes it
+    (``User is not authorized ...`` too). Such text
+    needs no unwrapping (``parse`` reads it directly, as fast as the view does).
+    """
+    if _NOT_PLAIN.search(text):
+        return False
+    before = text[: _first(text)]  # every wrapper puts ':', '(', '"', '{' or '<' there
+    return _PLAIN_PREFIX.fullmatch(before) is not None and "Code" not in before
 
 
 def _first(text: str) -> int:
