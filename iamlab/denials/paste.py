@@ -199,7 +199,7 @@ def unwrap(text: str) -> Pasted:
     if "framed" in found:  # a wrapper printed with its escapes (b'...\n...', a log line)
         text = _unescape(text)
     if "framed" in found:  # trailers follow the wrappers that frame a message
-        text = _cut_trailer(text)
+        text = _first_message(_cut_trailer(text))
     message = _WHITESPACE.sub(" ", text).strip(g.WS_CHARS)
     _service_from_stack(raw, found)
     code = found.get("code")
@@ -408,6 +408,14 @@ def _looks_like_code(token: str) -> bool:
         if token.endswith(ending) and service_prefix(token[: -len(ending)]) is not None:
             return False
     return True
+
+
+def _first_message(text: str) -> str:
+    """The first of several messages joined as 'MSG, User: ... is not authorized ...'."""
+    first = text.find(g.MARK)
+    second = text.find(g.MARK, first + len(g.MARK)) if first >= 0 else -1
+    joint = text.rfind(", " + g.USER_MARK, first, second) if second >= 0 else -1
+    return text[:joint] if joint >= 0 else text
 
 
 def _cut_trailer(text: str) -> str:
