@@ -28,8 +28,8 @@ Forms (real threads named in tests/data/pasted_messages.json):
 * CloudFormation: ``Resource handler returned message: "MSG (Service: ...)"
   (RequestToken: ..., HandlerErrorCode: CODE)``.
 * PHP: ``Error executing "OP" on "URL"; AWS HTTP error: ... CODE (client): MSG - ...``.
-* Terraform's ``│`` line frames, Markdown code fences and backticks around
-  the paste are removed before anything else.
+* Terraform's ``│`` line frames, Markdown quotes (``> ``) and code fences,
+  and backticks around the paste are removed before anything else.
 
 Limits: a terminal that cut a line inside a word (``Erro\\nr Code``) cannot be
 repaired; wrapping only ever becomes one space.
@@ -49,7 +49,7 @@ from iamlab.denials.actions import service_prefix
 _C = re.compile
 _S = re.DOTALL
 
-_FRAME = _C(r"(?m)^[ \t]*[│╷╵][ \t]?")  # Terraform's error frame
+_FRAME = _C(r"(?m)^[ \t]*(?:[│╷╵]|>(?![>=]))[ \t]?")  # Terraform's frame, Markdown quotes
 _PLAIN_PREFIX = _C(r"[A-Za-z0-9 ._-]*")
 _NOT_PLAIN = _C(r"[\n\r\t\f\v\\`]|  ")
 _FENCE = _C(r"(?m)^[ \t]*```[^\n]*$")  # Markdown code fences from an issue or chat
@@ -101,6 +101,7 @@ _PHP_ERROR = _C(
     _S,
 )
 _CLASS_PREFIX = _C(r"(?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error):[ \t]*")
+_STATUS_WORD = _C(r"^\d{3} (?=[A-Za-z])")
 _DOTNET_CODE = _C(r"Error making request with Error Code ([A-Za-z0-9]{1,64}) and Http Status Code")
 _PAREN_CODE = _C(r"\(([A-Z][A-Za-z0-9.]{1,127})\): ")
 _CODE_PREFIX = _C(r"(?<![\w.$/\\-])([A-Z][A-Za-z0-9]{1,127}(?:\.[A-Z][A-Za-z0-9]{1,127})?): ")
@@ -147,6 +148,7 @@ _SERVICE_HINTS = (
     _C(r"\bawssdk\.services\.([a-z0-9]{1,64})\."),  # Java v2
     _C(r"@aws-sdk/client-([a-z0-9-]{1,64})"),  # JavaScript v3
     _C(r"aws-sdk/(?:lib/|clients/)(?:services/)?([a-z0-9]{1,64})\.js"),  # JavaScript v2
+    _C(r"\bAws::([A-Za-z0-9]{1,64})::Errors::"),  # Ruby
 )
 _CLIENT_CALL = _C(
     r"\b(?:Default|Amazon|AWS)?([A-Z][A-Za-z0-9]{0,63})Client\.(?:execute)?([A-Za-z][A-Za-z0-9]{1,127}?)"
@@ -367,7 +369,7 @@ def _from_wrappers(text: str, found: dict[str, str]) -> str:
     if java is not None:  # after the message: code and service only, never a cut before it
         _set(found, "service", java.group(1))
         _set(found, "status", java.group(2))
-        _set(found, "code", java.group(3))
+        _set(found, "code", _STATUS_WORD.sub("", java.group(3) or ""))  # "403 Forbidden"
     php = _PHP_CALL.search(text, 0, _first(text))
     if php is not None:
         error = _PHP_ERROR.search(text, php.end())
