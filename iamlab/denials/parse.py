@@ -67,7 +67,7 @@ from typing import Any
 
 from iamlab.denials import grammar as g
 from iamlab.denials.actions import iam_action
-from iamlab.denials.paste import is_plain, unwrap
+from iamlab.denials.paste import is_plain, join_hard_wrapped, unwrap
 
 _C = re.compile
 _WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
@@ -143,6 +143,14 @@ def parse(
             return as_written  # AWS's own text, or a code that settles it: nothing to unwrap
         pasted = unwrap(message)
         unwrapped = _parse(given or pasted.code or "", pasted.message)
+        joined = join_hard_wrapped(message) if unwrapped.action is None else None
+        if joined is not None:  # a terminal cut the lines mid-word at a fixed column
+            rejoined = unwrap(joined)
+            again = _parse(given or rejoined.code or "", rejoined.message)
+            if _score(again) > _score(unwrapped) or (
+                _score(again) == _score(unwrapped) and rejoined.operation and not pasted.operation
+            ):
+                pasted, unwrapped = rejoined, again
         if _fields(as_written) != _fields(unwrapped) and not _better(
             unwrapped, as_written, pasted.framed
         ):

@@ -31,8 +31,9 @@ Forms (real threads named in tests/data/pasted_messages.json):
 * Terraform's ``│`` line frames, Markdown quotes (``> ``) and code fences,
   and backticks around the paste are removed before anything else.
 
-Limits: a terminal that cut a line inside a word (``Erro\\nr Code``) cannot be
-repaired; wrapping only ever becomes one space.
+Limits: wrapping becomes one space; a terminal that cut lines at a fixed
+column inside a word (``Erro\\nr Code``) is mended only as a fallback reading
+(``join_hard_wrapped``), when lines of the longest length repeat.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ _CFN = _C(
     r"\(RequestToken:\s{0,8}[^,]{0,128},\s{1,8}HandlerErrorCode:\s{0,8}([A-Za-z]{1,64})\)",
     _S,
 )
+_CFN_API = _C(r"\bAPI:\s{1,8}([a-z0-9-]{1,64}):([A-Za-z0-9]{1,128})\s{1,8}")
 _PHP_CALL = _C(r'Error executing "([A-Za-z0-9_]{1,128})" on "([^"]{1,2048})"')
 _PHP_ERROR = _C(
     r"(?:^|\s)([A-Za-z][A-Za-z0-9.]{0,127}) \((?:client|server)\): (.*?)"
@@ -263,6 +265,27 @@ def _walk(doc: Any, found: dict[str, str], depth: int = 0) -> str | None:
     return None
 
 
+def join_hard_wrapped(text: str) -> str | None:
+    """Undo a terminal's fixed-width wrap (lines cut at one column, mid-word); None if none.
+
+    Lines as long as the longest line, when two or more are, were cut there:
+    each is joined to the next without a space. Only a fallback reading
+    (``parse`` keeps it only when it explains more), since word-wrapped text
+    can have two lines of equal length by chance.
+    """
+    lines = text.split("\n")
+    lengths = [len(line.rstrip("\r")) for line in lines[:-1]]
+    if not lengths:
+        return None
+    width = max(lengths)
+    if width < 40 or lengths.count(width) < 2:
+        return None
+    out = []
+    for line, length in zip(lines, [*lengths, -1], strict=True):
+        out.append(line.rstrip("\r") + ("" if length == width else "\n"))
+    return "".join(out).rstrip("\n")
+
+
 def is_plain(text: str) -> bool:
     """Whether ``text`` starts with AWS's own message and holds nothing a paste adds.
 
@@ -370,6 +393,12 @@ def _from_wrappers(text: str, found: dict[str, str]) -> str:
         _set(found, "service", java.group(1))
         _set(found, "status", java.group(2))
         _set(found, "code", _STATUS_WORD.sub("", java.group(3) or ""))  # "403 Forbidden"
+    api = _CFN_API.search(text, 0, _first(text))
+    if api is not None:  # older CloudFormation events: "API: s3:CreateBucket Access Denied"
+        found["framed"] = "cloudformation"
+        _set(found, "service", api.group(1))
+        _set(found, "operation", api.group(2))
+        text = _after(text, api)
     php = _PHP_CALL.search(text, 0, _first(text))
     if php is not None:
         error = _PHP_ERROR.search(text, php.end())

@@ -171,11 +171,15 @@ SUMMARY_SQL = {
         FROM denials {where}
         GROUP BY 1, 2 ORDER BY hour, cause""",
 }
-CALLS_SQL = "SELECT DISTINCT event_source, event_name FROM denials WHERE action IS NULL"
+# Every call that failed (a superset of the denials' calls, read without parsing).
+CALLS_SQL = (
+    "SELECT DISTINCT event_source, event_name FROM events "
+    "WHERE error_code IS NOT NULL OR error_message IS NOT NULL"
+)
 
 
 def _calls(con: Any) -> dict[str, list]:
-    """Bound lists mapping each (eventSource, eventName) with no action in the message."""
+    """Bound lists mapping each failed call (eventSource, eventName) to its IAM action."""
     rows = con.execute(CALLS_SQL).fetchall()
     return {
         "call_sources": [source for source, _ in rows],
