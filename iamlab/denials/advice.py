@@ -115,8 +115,6 @@ class Advice:
         return "\n".join(lines)
 
 
-
-
 def _region(message: str, denial: ParsedDenial, region: str | None) -> str | None:
     """The region of the denied call: given, or from the console URL or resource ARN."""
     if region:

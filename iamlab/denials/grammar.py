@@ -82,8 +82,7 @@ RE_DENIAL_MESSAGE = (
     r"|sessions? policy|service control policy|resource control policy"
     r"|VPC endpoint policy|role trust policy) allows the"
     r"|Access Denied"
-    r"|" + VPCE_SENTENCE
-    + "".join("|" + _escape(phrase) for phrase, _ in TRUST_PHRASES)
+    r"|" + VPCE_SENTENCE + "".join("|" + _escape(phrase) for phrase, _ in TRUST_PHRASES)
 )
 
 # Speed: RE2 extracts capture groups with its slow NFA/backtracker. So the

@@ -26,7 +26,8 @@ Forms (real threads named in tests/data/pasted_messages.json):
   Request ID: ...)``, Java v2 ``MSG (Service: S3, Status Code: 403, Request
   ID: ...)``, the older ``AWS Error Code: CODE, AWS Error Message: MSG``.
 * CloudFormation: ``Resource handler returned message: "MSG (Service: ...)"
-  (RequestToken: ..., HandlerErrorCode: CODE)``.
+  (RequestToken: ..., HandlerErrorCode: CODE)``, and the older ``API:
+  s3:CreateBucket Access Denied``.
 * PHP: ``Error executing "OP" on "URL"; AWS HTTP error: ... CODE (client): MSG - ...``.
 * Terraform's ``│`` line frames, Markdown quotes (``> ``) and code fences,
   and backticks around the paste are removed before anything else.
