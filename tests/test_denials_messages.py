@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iamlab.denials import FIELDS, parse
+from iamlab.denials import ParsedDenial, parse
 
 DATA = Path(__file__).parent / "data" / "denial_messages.json"
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "cloudtrail"  # = conftest's
@@ -54,7 +54,7 @@ def corpus_error_records() -> list[tuple[str, int, dict]]:
 
 def expected(expect: dict, message: str | None) -> dict:
     """Fill unlisted fields with None and resolve {"after": marker} values."""
-    full = {field: None for field in FIELDS}
+    full = {field: None for field in ParsedDenial.__dataclass_fields__}
     full.update(expect)
     for field, value in full.items():
         if isinstance(value, dict):
@@ -111,6 +111,8 @@ def test_result_is_frozen_and_dict_has_the_design_fields():
         "authorization_id",
         "encoded_message",
         "cause",
+        "operation",
+        "action_hint",
     ]
 
 

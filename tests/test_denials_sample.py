@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from iamlab.denials import FIELDS, parse
+from iamlab.denials import FIELDS, parse, read_message
 from iamlab.workspace import Workspace
+
+NONE = {f: None for f in FIELDS} | {"is_denial": False}
 
 SAMPLE = Path(__file__).parents[1] / "sample_data"
 LABELS = json.loads((SAMPLE / "labels.json").read_text("utf-8"))
@@ -95,12 +97,11 @@ def test_sql_agrees_with_python_on_every_sample_error(ws):
         ).fetchall()
     assert len(rows) > 100
     for code, message, is_denial, *fields in rows:
-        sql = (
-            dict(zip(FIELDS, [is_denial, *fields], strict=True))
-            if is_denial
-            else parse(None, None).to_dict()
-        )
-        assert sql == parse(code, message).to_dict(), (code, message)
+        sql = dict(zip(FIELDS, [is_denial, *fields], strict=True)) if is_denial else NONE
+        read = read_message(code, message).to_dict()
+        assert sql == {f: read[f] for f in FIELDS}, (code, message)
+        pasted = parse(code, message).to_dict()  # evidence reads the same through parse()
+        assert sql == {f: pasted[f] for f in FIELDS}, (code, message)
 
 
 def test_lake_export_gives_the_same_denials(tmp_path, denials):

@@ -1,4 +1,4 @@
-"""The DuckDB ``denials`` view agrees with ``parse`` field by field, and its frames/summaries filter right."""
+"""The DuckDB ``denials`` view agrees with ``read_message`` field by field; frames/summaries filter right."""
 
 # ruff: noqa: E501  (AWS messages are long; kept whole so they read as AWS prints them)
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_denials_messages import CASES, corpus_error_records
 
-from iamlab.denials import FIELDS, parse
+from iamlab.denials import FIELDS, read_message
 from iamlab.denials.sql import frame, install, render, summary
 from iamlab.errors import InputError
 
@@ -97,7 +97,8 @@ def assert_agree(pairs: list[tuple[str | None, str | None]], reuse: bool = False
     got = sql_results(con)
     assert len(got) == len(rows)
     for event_id, code, msg, _, _ in rows:
-        assert got[event_id] == parse(code, msg).to_dict(), (code, msg)
+        want = read_message(code, msg).to_dict()
+        assert got[event_id] == {f: want[f] for f in FIELDS}, (code, msg)
 
 
 def test_sql_agrees_with_python_on_fixtures_and_corpus(corpus):
@@ -217,10 +218,15 @@ def test_summaries(small_db):
         [ALICE, 2],
         ["arn:aws:iam::111122223333:user/bob", 1],
     ]
+    # a1, a2 name no action: their call (s3.amazonaws.com GetObject) needs s3:GetObject,
+    # the action b1's message names, so all three count under it
     by_action = summary(small_db, "action")
-    assert by_action[["action", "denials"]].values.tolist() == [
-        ["(not in message) s3.amazonaws.com GetObject", 2],
-        ["s3:GetObject", 1],
+    assert by_action[["action", "denials", "from_call", "principals"]].values.tolist() == [
+        ["s3:GetObject", 3, 2, 2]
+    ]
+    assert by_cause[["cause", "principals", "actions"]].values.tolist() == [
+        ["undetailed", 1, 1],
+        ["org-policy", 1, 1],
     ]
     by_hour = summary(small_db, "hour")
     hours = [
@@ -248,8 +254,36 @@ def test_read_only_database_gets_temp_views(tmp_path):
 
 def test_principal_summary_names_the_account_when_no_arn_is_known():
     # Network activity and cross-account copies may carry only userIdentity.accountId.
-    con = make_db([("v1", "VpceAccessDenied", "The request was denied due to a VPC endpoint "
-                    "policy", None, T0)])
+    con = make_db(
+        [
+            (
+                "v1",
+                "VpceAccessDenied",
+                "The request was denied due to a VPC endpoint policy",
+                None,
+                T0,
+            )
+        ]
+    )
     con.execute("UPDATE events SET account_id = '444455556666'")
     rows = summary(con, "principal")[["principal", "denials"]].values.tolist()
     assert rows == [["account 444455556666", 1]]
+    # and --by cause counts that account as a principal, the call as an action
+    rows = summary(con, "cause")[["cause", "principals", "actions"]].values.tolist()
+    assert rows == [["vpc-endpoint", 1, 1]]
+    rows = summary(con, "action")[["action", "from_call"]].values.tolist()
+    assert rows == [["s3:GetObject", 1]]
+
+
+def test_action_summary_names_unknown_services_by_their_event_source():
+    con = make_db([("e1", "AccessDenied", "Access Denied", None, T0)])
+    con.execute(
+        "UPDATE events SET event_source = 'eks-auth.amazonaws.com', "
+        "event_name = 'AssumeRoleForPodIdentity'"
+    )
+    con.execute(
+        "INSERT INTO events (event_id, error_code, error_message, event_time) VALUES "
+        "('e2', 'AccessDenied', 'Access Denied', TIMESTAMPTZ '2024-05-01 00:00:00+00')"
+    )
+    rows = summary(con, "action")[["action", "denials"]].values.tolist()
+    assert rows == [["(unknown)", 1], ["eks-auth:AssumeRoleForPodIdentity", 1]]

@@ -125,8 +125,109 @@ def test_suggested_commands_exist_with_their_options():
     for command, options in {
         "decode": ["--region"],
         "authz-details": ["--region"],
-        "simulate": ["--principal", "--action", "--resource", "--snapshot"],
+        "simulate": ["--principal", "--action", "--resource", "--snapshot", "--context"],
     }.items():
         parser = sub.choices[command]
         known = {o for a in parser._actions for o in a.option_strings}
         assert set(options) <= known, command
+
+
+def test_region_option_goes_into_the_replay(capsys):
+    _, out = run(capsys, "why", SCP, "--region", "eu-central-1", "--snapshot", "snap")
+    assert (
+        "$ iamlab simulate --principal arn:aws:iam::123456789012:user/Matt --action iam:ListRoles "
+        "--resource 'arn:aws:iam::123456789012:role/*' --snapshot snap "
+        "--context aws:RequestedRegion=eu-central-1"
+    ) in out
+
+
+def test_region_from_the_resource_arn_goes_into_the_replay(capsys):
+    _, out = run(capsys, "why", EC2, "--snapshot", "snap")
+    assert "--snapshot snap --context aws:RequestedRegion=eu-west-1" in out
+
+
+def test_no_region_known_means_no_region_in_the_replay(capsys):
+    _, out = run(capsys, "why", SCP)
+    assert "RequestedRegion" not in out
+
+
+def test_replay_uses_the_action_the_pasted_call_needs(capsys):
+    paste = (
+        "An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied"
+    )
+    _, out = run(
+        capsys, "why", paste, "--event-source", "s3.amazonaws.com", "--region", "eu-west-1"
+    )
+    assert (
+        "action:    s3:ListBucket (the ListObjectsV2 call needs it; the message names none)" in out
+    )
+    assert (
+        "$ iamlab simulate --principal '<principal-arn>' --action s3:ListBucket --resource '*' "
+        "--snapshot '<snapshot-dir>' --context aws:RequestedRegion=eu-west-1"
+    ) in out
+
+
+def test_go_v2_paste_names_its_service_and_call(capsys):
+    paste = (
+        "operation error Lambda: Invoke, https response error StatusCode: 403, RequestID: 1, "
+        "api error AccessDeniedException: Access Denied"
+    )
+    status, out = run(capsys, "why", paste)
+    assert status == 0
+    assert "--action lambda:InvokeFunction" in out
+
+
+def test_unknown_service_asks_for_the_event_source(capsys):
+    paste = "An error occurred (AccessDenied) when calling the GetObject operation: Access Denied"
+    _, out = run(capsys, "why", paste)
+    assert "--action '<service:Action>'" in out
+    assert "pass --event-source" in out
+
+
+def test_trust_failure_replays_the_services_assume_role(capsys):
+    paste = (
+        "Error: creating EKS Cluster (k): operation error EKS: CreateCluster, https response error "
+        "StatusCode: 400, RequestID: x, InvalidParameterException: Role with arn: "
+        "arn:aws:iam::111122223333:role/eks-cluster, could not be assumed because it does not "
+        "exist or the trusted entity is not correct"
+    )
+    status, out = run(capsys, "why", paste, "--region", "us-east-2", "--snapshot", "snap")
+    assert status == 0
+    assert "session-or-trust (step 6" in out
+    assert (
+        "$ iamlab simulate --principal eks.amazonaws.com --action sts:AssumeRole --resource "
+        "arn:aws:iam::111122223333:role/eks-cluster --snapshot snap "
+        "--context aws:RequestedRegion=us-east-2"
+    ) in out
+    assert "read the role's trust policy" in out
+
+
+def test_eks_pod_identity_mentions_tag_session(capsys):
+    _, out = run(
+        capsys,
+        "why",
+        "Unauthorized Exception! EKS does not have permissions to assume the associated role.",
+        "--error-code",
+        "AccessDenied",
+    )
+    assert (
+        "--principal pods.eks.amazonaws.com --action sts:AssumeRole --resource '<role-arn>'" in out
+    )
+    assert "sts:TagSession" in out
+
+
+def test_old_sts_form_without_code_is_a_denial(capsys):
+    status, out = run(capsys, "why", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    assert status == 0
+    assert "action:    sts:AssumeRoleWithWebIdentity" in out
+
+
+def test_hostile_code_and_operation_are_escaped(capsys):
+    paste = (
+        "An error occurred (Access\x1b]0;pwned\x07Denied) when calling the Get\x1bObject "
+        "operation: Access Denied"
+    )
+    _, out = run(capsys, "why", paste)
+    assert "\x1b" not in out and "\x07" not in out
+    _, out = run(capsys, "why", "Request would have succeeded", "--error-code", "Dry\x1b[2JRun")
+    assert "\x1b" not in out

@@ -24,8 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("message", help="the error message, or '-' for stdin")
     p.add_argument("--error-code", help="CloudTrail errorCode (default: read from CLI text)")
-    p.add_argument("--event-source", help="CloudTrail eventSource, e.g. s3.amazonaws.com")
-    p.add_argument("--region", help="Region of the denied call (for decode/authz-details)")
+    p.add_argument(
+        "--event-source",
+        help="CloudTrail eventSource or SDK service name, e.g. s3.amazonaws.com (maps the "
+        "pasted call to its IAM action when the message names none)",
+    )
+    p.add_argument(
+        "--region",
+        help="Region of the denied call (for decode/authz-details, and the replay's "
+        "aws:RequestedRegion)",
+    )
     p.add_argument("--snapshot", help="snapshot folder for the replay command")
     p.add_argument("--json", action="store_true", help="print the parsed fields as JSON")
     p.set_defaults(func=run_why)
@@ -62,6 +70,7 @@ def run_why(args: argparse.Namespace) -> int:
 
 def run_denials(args: argparse.Namespace) -> int:
     """Print one summary table of the workspace's denials."""
+    from iamlab.escape import printable
     from iamlab.workspace import Workspace
 
     with Workspace(args.workspace, read_only=True, wait=args.wait) as ws:
@@ -76,6 +85,6 @@ def run_denials(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records", date_format="iso", indent=2))
     elif table.empty:
         print("No denials match.")
-    else:
-        print(table.to_string(index=False))
+    else:  # principals, actions and causes come from events: shown, never acted on
+        print(table.map(lambda v: printable(v) if isinstance(v, str) else v).to_string(index=False))
     return 0

@@ -12,7 +12,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from iamlab.denials.parse import ParsedDenial, parse, wrapper_code
+from iamlab.denials import grammar as g
+from iamlab.denials.parse import ParsedDenial, parse
+from iamlab.denials.paste import unwrap
 from iamlab.escape import printable
 
 LAYER_WORDS = {
@@ -77,19 +79,25 @@ class Advice:
         """Return the advice as plain text for a terminal."""
         d = self.denial
         if not d.is_denial:
-            code = f"Error code {self.code!r}" if self.code else "This message"
+            code = f"Error code '{printable(self.code)}'" if self.code else "This message"
             lines = [f"{code} is not an authorization denial."]
-            lines += [f"  - {n}" for n in self.notes]
+            lines += [f"  - {printable(n)}" for n in self.notes]
             return "\n".join(lines)
         deny = {
             "explicit": "explicit deny (a Deny statement matched)",
             "implicit": "implicit deny (no statement allowed it)",
         }.get(d.deny or "", "not stated")
+        if d.action:
+            action = printable(d.action)
+        elif d.action_hint:
+            call, hint = printable(d.operation), printable(d.action_hint)
+            action = f"{hint} (the {call} call needs it; the message names none)"
+        else:
+            action = _NOT_NAMED + ": map the event name to its action)"
         lines = [
             "Access denied.",
             f"  who:       {printable(d.principal) or _NOT_NAMED + ': see userIdentity.arn)'}",
-            f"  action:    "
-            f"{printable(d.action) or _NOT_NAMED + ': map the event name to its action)'}",
+            f"  action:    {action}",
             f"  resource:  {printable(d.resource) or _NOT_NAMED + ')'}",
             f"  blamed:    {LAYER_WORDS.get(d.policy_type or '', 'no policy layer named')}",
             f"  deny:      {deny}",
@@ -107,16 +115,20 @@ class Advice:
         return "\n".join(lines)
 
 
-
-
-def _region(message: str, denial: ParsedDenial, region: str | None) -> str:
+def _region(message: str, denial: ParsedDenial, region: str | None) -> str | None:
+    """The region of the denied call: given, or from the console URL or resource ARN."""
     if region:
         return region
     m = _REGION_IN_URL.search(message)
     if m:
         return m.group(1)
     m = _REGION_IN_ARN.match(denial.resource or "")
-    return m.group(1) if m else "<region of the event>"
+    return m.group(1) if m else None
+
+
+def _trust_principal(message: str) -> str | None:
+    """The service principal a trust-policy message is about (grammar.TRUST_PHRASES)."""
+    return next((p for phrase, p in g.TRUST_PHRASES if phrase in " ".join(message.split())), None)
 
 
 def _q(value: str) -> str:
@@ -132,13 +144,15 @@ def advise(
 ) -> Advice:
     """Return plain-words advice for one error; never raises for any message.
 
-    ``region`` goes into the decode/authz-details commands (default: from the
-    console URL or resource ARN in the message); ``snapshot`` into the replay
-    command (default: a ``<snapshot-dir>`` placeholder).
+    ``region`` goes into the decode/authz-details commands and into the replay
+    as ``aws:RequestedRegion`` (default: from the console URL or resource ARN in
+    the message); ``snapshot`` into the replay command (default: a
+    ``<snapshot-dir>`` placeholder). Where the message names no action, the
+    replay uses the action the pasted call needs (``ParsedDenial.action_hint``).
     """
     message = error_message if isinstance(error_message, str) else ""
     d = parse(error_code, error_message, event_source)
-    code = (error_code or "").strip() or wrapper_code(message[:65536])
+    code = (error_code or "").strip() or unwrap(message).code
     if not d.is_denial:
         notes = [
             "Dry runs that would have succeeded, authentication failures (bad, expired "
@@ -148,7 +162,8 @@ def advise(
         return Advice(d, code, None, "not a denial", (), tuple(notes))
 
     step, title = STEPS[d.cause or "undetailed"]
-    where = _region(message, d, region)
+    known_region = _region(message, d, region)
+    where = known_region or "<region of the event>"
     snap = snapshot or "<snapshot-dir>"
     commands: list[str] = []
     notes: list[str] = []
@@ -162,12 +177,35 @@ def advise(
     if d.authorization_id:
         commands.append(f"iamlab authz-details {_q(d.authorization_id)} --region {_q(where)}")
     principal = d.principal or "<principal-arn>"
-    action = d.action or "<service:Action>"
+    action = d.action or d.action_hint or "<service:Action>"
+    resource = d.resource or "*"
+    service = _trust_principal(message) if d.policy_type == "trust" and not d.action else None
+    if service:  # the service could not assume the role: replay its AssumeRole on the role
+        principal, action, resource = service, "sts:AssumeRole", d.resource or "<role-arn>"
     replay = (
         f"iamlab simulate --principal {_q(principal)} --action {_q(action)} "
-        f"--resource {_q(d.resource or '*')} --snapshot {_q(snap)}"
+        f"--resource {_q(resource)} --snapshot {_q(snap)}"
     )
+    if known_region:  # the request's region, which a region-guard SCP reads
+        replay += f" --context {_q('aws:RequestedRegion=' + known_region)}"
     commands.append(replay)
+    if d.action_hint and not d.action:
+        notes.append(
+            f"The message names no action; the {d.operation} call needs {d.action_hint} "
+            "(iamlab.denials.actions), which the replay above uses."
+        )
+    elif d.operation and not d.action and not service:
+        notes.append(
+            f"The message names no action and the service of the {d.operation} call is not "
+            "known: pass --event-source (e.g. s3.amazonaws.com) to map it to its IAM action."
+        )
+    if service:
+        notes.append(
+            f"{service} could not assume the role: read the role's trust policy (it must allow "
+            f"{service} sts:AssumeRole"
+            + (", and sts:TagSession for EKS Pod Identity" if service.startswith("pods.") else "")
+            + "), and check that the role exists."
+        )
 
     if d.cause == "missing-action":
         notes.append(

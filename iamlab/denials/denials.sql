@@ -40,14 +40,20 @@ SELECT *,
 FROM coded;
 
 CREATE OR REPLACE {{TEMP}} VIEW denials AS
-WITH split AS (
-    SELECT *, strpos(msg, {{MARK}}) AS mark_at
+WITH split0 AS (
+    SELECT *, strpos(msg, {{MARK}}) AS mark1
     FROM error_events
     WHERE is_denial
+), split AS (
+    -- the older STS form "Not authorized to perform X" when MARK is absent
+    SELECT *,
+           CASE WHEN mark1 > 0 THEN mark1 ELSE strpos(msg, {{OLD_MARK}}) END AS mark_at,
+           CASE WHEN mark1 > 0 THEN length({{MARK}}) ELSE length({{OLD_MARK}}) END AS mark_len
+    FROM split0
 ), act AS (
     SELECT *,
            CASE WHEN mark_at > 0 THEN left(msg, mark_at - 1) ELSE '' END AS head,
-           CASE WHEN mark_at > 0 THEN substr(msg, mark_at + length({{MARK}})) ELSE '' END AS tail
+           CASE WHEN mark_at > 0 THEN substr(msg, mark_at + mark_len) ELSE '' END AS tail
     FROM split
 ), act2 AS (
     SELECT *,
@@ -156,17 +162,26 @@ WITH split AS (
            CASE WHEN starts_with(ctx, {{EXPLICIT_START}}) AND phrase <> ''
                 THEN substr(e2, length(phrase) + 1) ELSE '' END AS after_phrase,
            regexp_extract(url_after, {{RE_TOKEN}}) AS url_tok,
-           coalesce({{POLICY_TYPE_CASE}},
-                    CASE WHEN code = 'VpceAccessDenied' OR contains(zone, {{VPCE_SENTENCE}})
-                         THEN 'vpc_endpoint' END) AS policy_type
+           {{POLICY_TYPE_CASE}} AS phrase_type,
+           code = 'VpceAccessDenied' OR contains(zone, {{VPCE_SENTENCE}}) AS vpce,
+           {{TRUST_MATCH}} AS trust_phrase
     FROM typed
+), typed2b AS (
+    SELECT *,
+           coalesce(phrase_type,
+                    CASE WHEN vpce THEN 'vpc_endpoint' END,
+                    CASE WHEN trust_phrase THEN 'trust' END) AS policy_type,
+           -- a service could not assume a role: "Role with arn: <ARN>, ..."
+           phrase_type IS NULL AND NOT coalesce(vpce, false) AND trust_phrase
+               AND contains(zone, {{ROLE_ARN_MARK}}) AS role_named
+    FROM typed2
 ), typed3 AS (
     SELECT *,
            CASE WHEN starts_with(after_phrase, ':') AND length(after_phrase) > 1
                      AND contains({{WS_CHARS}}, substr(after_phrase, 2, 1))
                 THEN regexp_extract(ltrim(substr(after_phrase, 2), {{WS_CHARS}}), {{RE_TOKEN}})
                 ELSE '' END AS arn
-    FROM typed2
+    FROM typed2b
 ), parsed AS MATERIALIZED (
     -- MATERIALIZED: a barrier for filter pushdown. Without it a filter on cause
     -- is rewritten through every step above and takes DuckDB seconds to plan.
@@ -174,10 +189,14 @@ WITH split AS (
            account_id, recipient_account_id, error_code, error_message,
            is_denial,
            principal,
-           nullif(CASE WHEN mark_at = 0 THEN ''
+           nullif(nullif(CASE WHEN mark_at = 0 THEN ''
                        WHEN ends_with(atok, '.') AND NOT ends_with(atok, '..')
-                       THEN left(atok, length(atok) - 1) ELSE atok END, '') AS action,
-           resource,
+                       THEN left(atok, length(atok) - 1) ELSE atok END, ''),
+                  {{NULL_ACTION}}) AS action,
+           coalesce(resource,
+                    CASE WHEN role_named
+                         THEN nullif(regexp_extract(split_part(zone, {{ROLE_ARN_MARK}}, -1),
+                                                    {{RE_ROLE_TOKEN}}), '') END) AS resource,
            policy_type,
            deny,
            nullif(CASE WHEN ends_with(arn, '.') AND NOT ends_with(arn, '..')

@@ -15,6 +15,12 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+
+def _escape(text: str) -> str:
+    """Escape regex metacharacters the same way for Python re and RE2."""
+    return "".join("\\" + ch if ch in ".^$*+?()[]{}|\\-" else ch for ch in text)
+
+
 # Characters both engines treat as whitespace in these patterns (RE2's \s set).
 WS_CHARS = "\t\n\f\r "
 _WS = r"\t\n\f\r "
@@ -27,6 +33,12 @@ TOKEN = f"[^{_WS}]"
 MAX_MESSAGE = 65536
 
 MARK = " is not authorized to perform: "
+# The older STS form, capital N and no colon, no principal:
+# "Not authorized to perform sts:AssumeRoleWithWebIdentity" (issue 11; real
+# pastes in uswitch/kiam#33, aws/aws-sdk-net#1522). Used when MARK is absent.
+OLD_MARK = "Not authorized to perform "
+# "User: ... is not authorized to perform: null" (aws/aws-cli#6274): no action.
+NULL_ACTION = "null"
 ON_RESOURCE = " on resource: "
 ON_THIS_RESOURCE = " on this resource"
 VPCE_SENTENCE = "The request was denied due to a VPC endpoint policy"
@@ -42,15 +54,35 @@ RE_WRAPPER_CODE = (
     r"|Error Code: ([A-Za-z0-9._\-]{1,128})"
 )
 
+# A service could not assume the role it was given: the role's trust policy
+# (or the role's absence) is to blame. Phrase -> the service principal the
+# trust policy must name. EKS Pod Identity: eks-immersion-day corpus record
+# (errorCode AccessDenied); EKS CreateCluster: crossplane-contrib/provider-aws#218,
+# terraform-aws-modules/terraform-aws-eks#2406; Lambda:
+# aws-quickstart/quickstart-amazon-eks-cluster-resource-provider#33. These come
+# with codes such as InvalidParameterException, so the message decides.
+TRUST_PHRASES: tuple[tuple[str, str], ...] = (
+    ("does not have permissions to assume the associated role", "pods.eks.amazonaws.com"),
+    (
+        "could not be assumed because it does not exist or the trusted entity is not correct",
+        "eks.amazonaws.com",
+    ),
+    ("cannot be assumed by Lambda", "lambda.amazonaws.com"),
+)
+# "Role with arn: <role ARN>, could not be assumed ..." names the role (EKS).
+ROLE_ARN_MARK = "Role with arn: "
+RE_ROLE_TOKEN = f"^[^{_WS},]*"
+
 # Message-based denial test, used when the code is unknown or absent.
 RE_DENIAL_MESSAGE = (
     r"(?s)not authorized to perform"
+    r"|Not authorized to perform "
     r"|with an explicit deny in "
     r"|because no (?:identity-based policy|resource-based policy|permissions boundary"
     r"|sessions? policy|service control policy|resource control policy"
     r"|VPC endpoint policy|role trust policy) allows the"
     r"|Access Denied"
-    r"|" + VPCE_SENTENCE
+    r"|" + VPCE_SENTENCE + "".join("|" + _escape(phrase) for phrase, _ in TRUST_PHRASES)
 )
 
 # Speed: RE2 extracts capture groups with its slow NFA/backtracker. So the
@@ -118,11 +150,6 @@ CAUSES = (
     "vpc-endpoint",
     "undetailed",
 )
-
-
-def _escape(text: str) -> str:
-    """Escape regex metacharacters the same way for Python re and RE2."""
-    return "".join("\\" + ch if ch in ".^$*+?()[]{}|\\-" else ch for ch in text)
 
 
 def _code_regex(rules: dict[str, list[str]]) -> str:

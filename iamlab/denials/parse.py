@@ -1,9 +1,10 @@
 """Parse one AWS error (code + message) into what AWS said about a denial.
 
-``parse`` is the single-message twin of the ``denials`` view in
+``read_message`` is the single-message twin of the ``denials`` view in
 ``denials.sql``: both follow the same steps with the same patterns
 (``grammar.py``), and a test holds them to the same answer on every fixture.
-Keep the two in step when changing either.
+Keep the two in step when changing either. ``parse`` first finds AWS's
+message inside pasted text (``paste.py``), then reads it the same way.
 
 Rules (aws-facts.md section 1):
 
@@ -20,7 +21,10 @@ Rules (aws-facts.md section 1):
   ``An error occurred (CODE) when calling ...``; Java ``Error Code: CODE``).
 * The principal is the text after the last ``User: `` before the first
   `` is not authorized to perform: `` (only AWS text precedes it; principal
-  ARNs hold no spaces). The action is the next token.
+  ARNs hold no spaces). The action is the next token; a literal ``null``
+  is no action. Without that marker, the older STS form ``Not authorized to
+  perform sts:AssumeRoleWithWebIdentity`` (capital N, no colon) names the
+  action the same way.
 * Resource: S3 quotes it; the quoted resource ends at the last ``"`` followed
   by a space, a period or the end. An unquoted resource ends where the last
   context clause (`` because `` / `` with an explicit deny``) starts; with no
@@ -33,7 +37,12 @@ Rules (aws-facts.md section 1):
   chained "in a VPC endpoint policy transitively through a service control
   policy" the first type (``vpc_endpoint``) is reported. Unknown phrases give
   no type. ``VpceAccessDenied`` or the VPC endpoint sentence give
-  ``vpc_endpoint`` with no deny kind. S3 Block Public Access and SSE-C reasons
+  ``vpc_endpoint`` with no deny kind. A service that could not assume a role
+  (EKS "does not have permissions to assume the associated role", "could not
+  be assumed because it does not exist or the trusted entity is not correct",
+  Lambda "cannot be assumed by Lambda"; ``grammar.TRUST_PHRASES``) gives
+  ``trust`` with no deny kind, and the role after ``Role with arn:`` as the
+  resource. S3 Block Public Access and SSE-C reasons
   name a setting, not a policy: no type, no deny kind, cause ``undetailed``.
 * Tokens (action, token resource, policy ARN, authorization id) lose one
   trailing sentence period (not an ellipsis): ``policy/Name.`` -> ``policy/Name``.
@@ -53,10 +62,12 @@ Rules (aws-facts.md section 1):
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from iamlab.denials import grammar as g
+from iamlab.denials.actions import iam_action
+from iamlab.denials.paste import is_plain, join_hard_wrapped, unwrap
 
 _C = re.compile
 _WRAPPER_CODE = _C(g.RE_WRAPPER_CODE)
@@ -65,6 +76,8 @@ _DENIAL_CODE = _C(g.RE_DENIAL_CODE)
 _NOT_DENIAL_CODE = _C(g.RE_NOT_DENIAL_CODE)
 _TOKEN = _C(g.RE_TOKEN)
 _PHRASE = _C(g.RE_PHRASE)
+_ROLE_TOKEN = _C(g.RE_ROLE_TOKEN)
+_SPACES = _C(r"[\t\n\r\f\v ]+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,10 @@ class ParsedDenial:
     ``policy_type`` is one of ``grammar.POLICY_TYPES``, ``deny`` is
     ``"explicit"`` or ``"implicit"``, ``cause`` one of ``grammar.CAUSES``
     (the *reported* cause; replaying against a snapshot gives the diagnosed one).
+    ``operation`` is the API call a pasted SDK/CLI wrapper (or a CloudTrail
+    record's ``eventName``) names, and ``action_hint`` the IAM action it needs
+    (``actions.iam_action``), given only when the message names no action and
+    the service is known; the ``denials`` view has neither (``FIELDS``).
     """
 
     is_denial: bool = False
@@ -86,6 +103,8 @@ class ParsedDenial:
     authorization_id: str | None = None
     encoded_message: str | None = None
     cause: str | None = None
+    operation: str | None = None
+    action_hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain dict (JSON-ready)."""
@@ -93,7 +112,10 @@ class ParsedDenial:
 
 
 NOT_A_DENIAL = ParsedDenial()
-FIELDS = tuple(ParsedDenial.__dataclass_fields__)
+# The fields read from the message alone: the columns of the ``denials`` view.
+FIELDS = tuple(
+    f for f in ParsedDenial.__dataclass_fields__ if f not in ("operation", "action_hint")
+)
 
 
 def parse(
@@ -102,11 +124,91 @@ def parse(
     """Return what ``error_code`` / ``error_message`` say about a denial; never raises.
 
     ``error_message`` may be a CloudTrail ``errorMessage`` or text pasted from
-    the AWS CLI or an SDK. ``event_source`` is accepted for symmetry with the
-    event columns; the message alone decides the fields.
+    the AWS CLI, an SDK, Terraform or CloudFormation, or a JSON error body
+    (``paste.unwrap`` finds AWS's message in it). A given ``error_code`` wins
+    over one found in the text. ``event_source`` (an eventSource or SDK
+    service name) names the service for ``action_hint`` when the text does not.
 
     >>> parse("AccessDenied", "Access Denied").cause
     'undetailed'
+    >>> parse(None, "An error occurred (AccessDenied) when calling the ListObjectsV2 "
+    ...       "operation: Access Denied", "s3.amazonaws.com").action_hint
+    's3:ListBucket'
+    """
+    code, message = _text(error_code), _text(error_message)
+    try:
+        given = code.strip(g.WS_CHARS)
+        as_written = _parse(given, message)
+        if is_plain(message) or (given and _NOT_DENIAL_CODE.fullmatch(given)):
+            return as_written  # AWS's own text, or a code that settles it: nothing to unwrap
+        pasted = unwrap(message)
+        unwrapped = _parse(given or pasted.code or "", pasted.message)
+        joined = join_hard_wrapped(message) if unwrapped.action is None else None
+        if joined is not None:  # a terminal cut the lines mid-word at a fixed column
+            rejoined = unwrap(joined)
+            again = _parse(given or rejoined.code or "", rejoined.message)
+            if _score(again) > _score(unwrapped) or (
+                _score(again) == _score(unwrapped) and rejoined.operation and not pasted.operation
+            ):
+                pasted, unwrapped = rejoined, again
+        if _fields(as_written) != _fields(unwrapped) and not _better(
+            unwrapped, as_written, pasted.framed
+        ):
+            return as_written
+        if not unwrapped.is_denial or pasted.operation is None:
+            return unwrapped
+        hint = None
+        service = _text(event_source).strip() or pasted.service
+        # a trust failure is the service's own AssumeRole, not the operation's action
+        if unwrapped.action is None and unwrapped.policy_type != "trust" and service:
+            hint = iam_action(service, pasted.operation)
+        return replace(unwrapped, operation=pasted.operation, action_hint=hint)
+    except Exception:  # pragma: no cover - a bug; keep the promise of never raising
+        denial = _classify(code.strip(g.WS_CHARS) or None, "")
+        return ParsedDenial(is_denial=denial, cause="undetailed" if denial else None)
+
+
+def _better(unwrapped: ParsedDenial, as_written: ParsedDenial, framed: bool) -> bool:
+    """Whether the unwrapped reading of a text replaces the reading as written.
+
+    Text in a wrapper (SDK, CLI, JSON...) is read unwrapped unless that explains
+    less. Text with no wrapper (CloudTrail's own) is read unwrapped only when
+    that adds to the reading as written (a line break mended inside the marker
+    or the "because ..." clause) and keeps every field it found, up to spaces
+    around it (or inside it, when the unwrapped reading finds strictly more):
+    so wrapper-like text inside a field (an S3 key) moves nothing.
+    """
+    more, same = _score(unwrapped) > _score(as_written), _score(unwrapped) == _score(as_written)
+    if framed:
+        return more or same
+    for f in FIELDS[:-1]:  # not the cause: it follows from the others
+        old, new = getattr(as_written, f), getattr(unwrapped, f)
+        if old is None or old is False or new == old:
+            continue
+        if not isinstance(old, str):
+            return False
+        if new != old.strip(g.WS_CHARS) and not (
+            more and new == _SPACES.sub(" ", old).strip(g.WS_CHARS)
+        ):
+            return False
+    return more or same
+
+
+def _fields(denial: ParsedDenial) -> tuple:
+    return tuple(getattr(denial, f) for f in FIELDS)
+
+
+def _score(denial: ParsedDenial) -> tuple[bool, int]:
+    """How much a reading explains: a denial first, then how many fields it found."""
+    named = sum(getattr(denial, f) is not None for f in FIELDS[1:] if f != "cause")
+    return denial.is_denial, named
+
+
+def read_message(error_code: Any = None, error_message: Any = None) -> ParsedDenial:
+    """Return what AWS's own text says, read exactly as the ``denials`` view reads it.
+
+    The single-message twin of ``denials.sql``: no unwrapping of pasted text,
+    no operation or action hint. ``parse`` is the one to call for pastes.
     """
     code, message = _text(error_code), _text(error_message)
     try:
@@ -243,12 +345,16 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
 
     principal = action = resource = None
     zone = msg  # where the context clause and trailing parts are looked for
-    at = msg.find(g.MARK)
+    at, mark = msg.find(g.MARK), g.MARK
+    if at < 0:
+        at, mark = msg.find(g.OLD_MARK), g.OLD_MARK
     if at >= 0:
-        head, tail = msg[:at], msg[at + len(g.MARK) :]
+        head, tail = msg[:at], msg[at + len(mark) :]
         principal = _none(_after_last(head, g.USER_MARK))
         tok = _token(tail)
         action, rest = _none(strip_period(tok)), tail[len(tok) :]
+        if action == g.NULL_ACTION:
+            action = None
         if rest.startswith(g.ON_RESOURCE):
             rs = rest[len(g.ON_RESOURCE) :]
             if rs.startswith('"'):
@@ -282,6 +388,11 @@ def _parse(error_code: str, error_message: str) -> ParsedDenial:
     policy_type = policy_type_of(phrase)
     if policy_type is None and (code == "VpceAccessDenied" or g.VPCE_SENTENCE in zone):
         policy_type = "vpc_endpoint"
+    if policy_type is None and any(phrase in zone for phrase, _ in g.TRUST_PHRASES):
+        policy_type = "trust"
+        if resource is None and g.ROLE_ARN_MARK in zone:
+            named = zone.split(g.ROLE_ARN_MARK)[-1]
+            resource = _none(_ROLE_TOKEN.match(named).group(0))  # type: ignore[union-attr]
 
     auth_id = _none(strip_period(_trailing_token(zone, g.AUTH_ID_MARK)))
     if auth_id is None:

@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from iamlab.denials import grammar as g
+from iamlab.denials.actions import event_action
 from iamlab.errors import InputError
 from iamlab.times import parse_time
 
@@ -39,6 +40,9 @@ def render(temporary: bool = False) -> list[str]:
         "TEMP": "TEMP" if temporary else "",
         "POLICY_TYPE_CASE": _policy_type_case(),
         "MAX_MESSAGE": str(int(g.MAX_MESSAGE)),
+        "TRUST_MATCH": "("
+        + " OR ".join(f"contains(zone, {_literal(phrase)})" for phrase, _ in g.TRUST_PHRASES)
+        + ")",
     }
     for name in ("QUOTE_ENDS", "CTX_STARTS", "ARTICLES"):  # tuples: NAME_1, NAME_2, ...
         for i, text in enumerate(getattr(g, name), 1):
@@ -114,31 +118,52 @@ WHERE ($principal IS NULL OR principal_arn = $principal OR principal = $principa
 
 FRAME_SQL = "SELECT * FROM denials" + _WHERE + "ORDER BY event_time, event_id"
 
+# Who and what, also where the message does not say: the event's principal ARN,
+# else the one in the message, else the caller's account (cross-account and
+# network events may name only that); the action in the message, else the one
+# the event's call needs ($call_*: eventSource + eventName -> actions.event_action,
+# computed in Python and bound as lists).
+_CALLS = """
+WITH calls AS (
+    SELECT unnest($call_sources::VARCHAR[]) AS call_source,
+           unnest($call_names::VARCHAR[]) AS call_name,
+           unnest($call_actions::VARCHAR[]) AS call_action
+), named AS (
+    SELECT d.*, coalesce(d.action, c.call_action) AS what,
+           coalesce(d.principal_arn, d.principal, 'account ' || d.account_id) AS who
+    FROM denials d
+    LEFT JOIN calls c
+      ON c.call_source IS NOT DISTINCT FROM d.event_source
+     AND c.call_name IS NOT DISTINCT FROM d.event_name
+)
+"""
+
 SUMMARY_SQL = {
-    "cause": """
+    "cause": _CALLS
+    + """
         SELECT cause, count(*) AS denials,
-               count(DISTINCT coalesce(principal_arn, principal)) AS principals,
-               count(DISTINCT action) AS actions,
+               count(DISTINCT who) AS principals,
+               count(DISTINCT what) AS actions,
                min(event_time) AS first_seen, max(event_time) AS last_seen
-        FROM denials {where}
+        FROM named {where}
         GROUP BY cause ORDER BY denials DESC, cause""",
-    "principal": """
-        -- cross-account and network events may name only the caller's account
-        SELECT coalesce(principal_arn, principal, 'account ' || account_id, '(unknown)')
-                   AS principal,
-               count(*) AS denials, count(DISTINCT action) AS actions,
+    "principal": _CALLS
+    + """
+        SELECT coalesce(who, '(unknown)') AS principal,
+               count(*) AS denials, count(DISTINCT what) AS actions,
                string_agg(DISTINCT cause, ', ' ORDER BY cause) AS causes,
                min(event_time) AS first_seen, max(event_time) AS last_seen
-        FROM denials {where}
+        FROM named {where}
         GROUP BY 1 ORDER BY denials DESC, principal""",
-    "action": """
-        SELECT coalesce(action, '(not in message) ' || coalesce(event_source, '?')
-                        || ' ' || coalesce(event_name, '?')) AS action,
+    "action": _CALLS
+    + """
+        SELECT coalesce(what, '(unknown)') AS action,
                count(*) AS denials,
-               count(DISTINCT coalesce(principal_arn, principal)) AS principals,
+               count(*) FILTER (WHERE action IS NULL) AS from_call,
+               count(DISTINCT who) AS principals,
                string_agg(DISTINCT cause, ', ' ORDER BY cause) AS causes,
                min(event_time) AS first_seen, max(event_time) AS last_seen
-        FROM denials {where}
+        FROM named {where}
         GROUP BY 1 ORDER BY denials DESC, action""",
     # epoch arithmetic keeps the hour in UTC whatever the session TimeZone is
     "hour": """
@@ -147,6 +172,21 @@ SUMMARY_SQL = {
         FROM denials {where}
         GROUP BY 1, 2 ORDER BY hour, cause""",
 }
+# Every call that failed (a superset of the denials' calls, read without parsing).
+CALLS_SQL = (
+    "SELECT DISTINCT event_source, event_name FROM events "
+    "WHERE error_code IS NOT NULL OR error_message IS NOT NULL"
+)
+
+
+def _calls(con: Any) -> dict[str, list]:
+    """Bound lists mapping each failed call (eventSource, eventName) to its IAM action."""
+    rows = con.execute(CALLS_SQL).fetchall()
+    return {
+        "call_sources": [source for source, _ in rows],
+        "call_names": [name for _, name in rows],
+        "call_actions": [event_action(source, name) for source, name in rows],
+    }
 
 
 def frame(
@@ -176,9 +216,15 @@ def summary(
     """Return denial counts grouped ``by`` cause, principal, action or hour (DataFrame).
 
     Same filters as ``frame``. ``by="hour"`` gives one row per UTC hour and cause.
+    Principals are counted by ARN, else the caller's account; actions by the
+    message's action, else the one the event's call needs (``eventSource`` +
+    ``eventName``, ``actions.event_action``); ``by="action"`` says in
+    ``from_call`` how many of its denials named no action in the message.
     """
     if by not in SUMMARY_SQL:
         raise InputError(f"by={by!r} is not a summary; use one of {', '.join(SUMMARY_BY)}.")
     params = _params(principal, since, until, cause)
     _ensure(con)
+    if "$call_" in SUMMARY_SQL[by]:
+        params |= _calls(con)
     return con.execute(SUMMARY_SQL[by].format(where=_WHERE), params).df()
