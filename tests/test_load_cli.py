@@ -69,6 +69,7 @@ def test_load_json_and_filters(tmp_path, capsys):
         "duplicates": 0,
         "rejected": 0,
         "filtered": 0,
+        "conflicts": 0,
     }
     assert report["sources"][0]["files_pruned"] == 1
 
