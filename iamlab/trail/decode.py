@@ -122,7 +122,12 @@ def decode_file(
         if name.endswith((".csv", ".csv.gz")):
             _decode_csv(sc, result)
         else:
-            _decode_json(sc, result, empty_ok=src.error is not None)
+            _decode_json(
+                sc,
+                result,
+                src.error is not None,
+                name.endswith((".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")),
+            )
     except OSError as exc:  # the file went away or became unreadable while read
         result.reject("file", f"cannot read file: {exc.strerror or exc}")
     finally:
@@ -157,7 +162,7 @@ def _report_end(src: ByteSource, result: Decoded) -> None:
 # --- JSON -----------------------------------------------------------------------------------------
 
 
-def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool) -> None:
+def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool, named_ndjson: bool) -> None:
     c = sc.peek()
     if c is not None and sc.prefix(3) == _BOM:
         sc.skip(3)
@@ -166,7 +171,7 @@ def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool) -> None:
         if not empty_ok:
             result.reject("file", "empty file: no JSON in it")
         return
-    if c == ord("{") and _looks_ndjson(sc):
+    if c == ord("{") and _looks_ndjson(sc, named_ndjson):
         _decode_ndjson(sc, result)
         return
     if c == ord("["):
@@ -193,11 +198,17 @@ def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool) -> None:
         )
 
 
-def _looks_ndjson(sc: Scanner) -> bool:
-    """True when the first line is a whole JSON object and more follows it."""
+def _looks_ndjson(sc: Scanner, named_ndjson: bool) -> bool:
+    """True when the first line is a whole JSON object and more follows it.
+
+    A first line longer than the per-record limit cannot be tried: then the
+    file's name decides (.ndjson, .jsonl).
+    """
     head = sc.prefix(sc.limit + 2)
     nl = head.find(b"\n")
-    if nl < 0 or not head[nl:].strip():
+    if nl < 0:
+        return named_ndjson and len(head) > sc.limit
+    if not head[nl:].strip():
         return False
     try:
         return isinstance(orjson.loads(head[:nl]), dict)

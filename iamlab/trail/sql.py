@@ -167,8 +167,8 @@ EVENT_COLUMNS = (
 # outside it are DuckDB's 'infinity', '-infinity' and 'epoch' (which would print
 # as year -290308 or 1970 and match every window) and years like 99999.
 TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
-EARLIEST = "2013-01-01 00:00:00+00"
-LATEST = "2100-01-01 00:00:00+00"
+EARLIEST = "2013-01-01"  # UTC midnight, inclusive
+LATEST = "2100-01-01"  # UTC midnight, exclusive
 
 # A record's size as DuckDB holds it: the text of every column it keeps (keys
 # the schema does not name are not stored: Workspace.raw re-reads them). The
@@ -215,7 +215,8 @@ SELECT
         WHEN time_text IS NULL THEN 'record has no eventTime'
         WHEN event_time IS NULL OR NOT regexp_matches(time_text, 'TIME_SHAPE')
             THEN 'eventTime is not an ISO-8601 time: ' || left(time_text, 60)
-        WHEN NOT (event_time >= TIMESTAMPTZ 'EARLIEST' AND event_time < TIMESTAMPTZ 'LATEST')
+        WHEN NOT (event_time >= TIMESTAMPTZ 'EARLIEST 00:00:00+00'
+                  AND event_time < TIMESTAMPTZ 'LATEST 00:00:00+00')
             THEN 'eventTime is outside EARLIEST..LATEST: ' || left(time_text, 60)
         WHEN x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' THEN '{insight}'
         WHEN NOT {in_filter} THEN '{filtered}'

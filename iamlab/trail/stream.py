@@ -252,7 +252,8 @@ class Scanner:
             i = at - self.base
 
     def line(self) -> Value | None:
-        """The next line (without its newline); None at the end."""
+        """The next line (without its newline; ``complete`` False when none ends it); None at
+        the end."""
         if self.pos >= len(self.buf) and not self._more(self.offset):
             return None
         start = self.offset
@@ -268,7 +269,9 @@ class Scanner:
             oversized = oversized or self.base + i - start > self.limit
             at = self.base + i
             if not self._more(at if oversized else start):
-                return self._take(start, len(self.buf), oversized)
+                v = self._take(start, len(self.buf), oversized)
+                v.complete = False  # the last line, with no newline after it
+                return v
             i = at - self.base
 
     def _take(self, start: int, end: int, oversized: bool) -> Value:
