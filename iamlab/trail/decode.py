@@ -201,8 +201,8 @@ def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool, named_ndjson: boo
 def _looks_ndjson(sc: Scanner, named_ndjson: bool) -> bool:
     """True when the first line is a whole JSON object and more follows it.
 
-    A first line longer than the per-record limit cannot be tried: then the
-    file's name decides (.ndjson, .jsonl).
+    A file named .ndjson or .jsonl is taken as one whenever more than one line
+    holds something (its first line may be too long to try, or broken).
     """
     head = sc.prefix(sc.limit + 2)
     nl = head.find(b"\n")
@@ -210,6 +210,8 @@ def _looks_ndjson(sc: Scanner, named_ndjson: bool) -> bool:
         return named_ndjson and len(head) > sc.limit
     if not head[nl:].strip():
         return False
+    if named_ndjson:
+        return True
     try:
         return isinstance(orjson.loads(head[:nl]), dict)
     except orjson.JSONDecodeError:
