@@ -53,6 +53,7 @@ FAST_FILE_BYTES = 32 << 20
 # more needs at least 2**32 / 1032 compressed bytes (deflate's best ratio).
 _ISIZE_EXACT_BELOW = 2**32 // 1032
 _MEMBER_HEAD = GZIP_MAGIC + b"\x08"  # the start of every gzip member (deflate)
+_PAST_FAST = FAST_FILE_BYTES + 1  # a size counted only up to FAST_FILE_BYTES: more than that
 MAX_REPORTED_REJECTS = 1000
 RETRY_CHUNKS = 8  # after a failure, the rest is read in this many statements
 PROGRESS_EVERY = 0.25  # seconds between looks at a running statement's progress
@@ -184,8 +185,8 @@ def inspect(item: FileItem) -> tuple[int | None, str]:
 def _counted_size(item: FileItem) -> int | None:
     """The whole decompressed size of a gzip file (all members), read once and not kept.
 
-    Counting stops past FAST_FILE_BYTES (the file goes to the careful path
-    then, which applies the per-object cap); None for a broken stream.
+    Counting stops past FAST_FILE_BYTES (``_PAST_FAST``: the file goes to the
+    careful path, which applies the per-object cap); None for a broken stream.
     """
     try:
         src = ByteSource(open_regular(item.path), FAST_FILE_BYTES)
@@ -200,7 +201,7 @@ def _counted_size(item: FileItem) -> int | None:
         src.close()
     if src.error:
         return None
-    return src.total + (1 if src.over_cap else 0)
+    return _PAST_FAST if src.over_cap else src.total
 
 
 def _layout(start: bytes) -> str:
@@ -250,9 +251,7 @@ class Engine:
             size, fmt = inspect(item) if self._fast_eligible(item) else (None, "")
             if size is None:
                 careful.append(item)
-            elif size > FAST_FILE_BYTES:
-                careful.append(item)  # read a record at a time, in bounded memory
-            elif size > self.max_object_bytes:
+            elif size > self.max_object_bytes and size != _PAST_FAST:
                 self._file_reject(
                     item,
                     "file",
@@ -260,6 +259,8 @@ class Engine:
                     f"{self.max_object_bytes}-byte limit (raise max_object_bytes to read it)",
                 )
                 self._tick(item)
+            elif size > FAST_FILE_BYTES:
+                careful.append(item)  # read a record at a time, in bounded memory
             else:
                 item.expanded, item.fmt = size, fmt
                 fast.append(item)
