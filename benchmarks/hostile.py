@@ -7,7 +7,7 @@ loader's default limits, and prints its peak RSS (``wait4``'s ``ru_maxrss``),
 wall and CPU seconds and what the load said. The baseline for each item is a
 normal CloudTrail log file (gzip or plain, like the item) of about the same
 size on disk, loaded the same way in the same run. The documented bound
-(README, "Hostile evidence") is checked at the end.
+(``iamlab/trail/__init__.py``) is checked at the end.
 
 Usage: ``python benchmarks/hostile.py`` (``--only NAME`` for one item, ``--work DIR``).
 """
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout
 sys.path.insert(0, str(ROOT / "tests"))
 
-BOUND_MB = 1536  # the documented peak for any single input (README, "Hostile evidence")
+BOUND_MB = 1536  # the documented peak for any single input (iamlab/trail/__init__.py)
 
 
 def child(folder: str, ws: str) -> dict:

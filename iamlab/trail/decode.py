@@ -8,7 +8,7 @@ one record at a time, says exactly where a file or record is broken (the byte
 offset, counted in decompressed bytes for gzip), keeps every complete record
 around a bad one, and never raises for bad bytes.
 
-Limits (both documented in the README's "Hostile evidence" section):
+Limits (both documented in ``iamlab/trail/__init__.py``):
 - ``max_object_bytes``: content bytes read per file (gzip decompressed, all
   members together); past it the rest of the file is one rejected row. Plain
   NDJSON and CSV files are not capped: they hold no amplification and are read

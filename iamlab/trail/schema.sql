@@ -1,9 +1,9 @@
 -- The workspace schema: created once per workspace, safe to run again.
 -- events: one row per CloudTrail record (event_id is the key; the loader keeps it
--- unique, except for conflicting ids (see conflicts), by deleting duplicates after each load instead of with a PRIMARY KEY
--- index, because DuckDB's ART index made bulk loads 2x slower in our
--- measurements and grows memory with N). Rows live in event_records, with the nested parts as JSON
--- columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
+-- unique, except for conflicting ids (see conflicts), by deleting duplicates
+-- after each load instead of with a PRIMARY KEY index, because DuckDB's ART
+-- index made bulk loads 2x slower in our measurements and grows memory with N).
+-- Rows live in event_records, with the nested parts as JSON columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
 -- NULL and (source, source_position) point at it in the file, which stays where
 -- it was loaded from (S3 objects: the workspace's evidence/ cache);
 -- Workspace.raw(event_id) returns it exactly, top-level keys this schema does not
