@@ -173,3 +173,16 @@ def test_a_gzip_bomb_under_any_name_stops_at_the_cap_with_a_reason(workspace, tm
         f"oversized object: about {(16 << 20) + 15} bytes decompressed is more than the "
         f"{cap}-byte limit (raise max_object_bytes to read it)"
     ]
+
+
+def test_a_file_of_endless_bad_lines_lists_ten_thousand_and_counts_the_rest(workspace, tmp_path):
+    path = tmp_path / "noise.ndjson"
+    path.write_bytes(json.dumps(make_record()).encode() + b"\n" + b"x\n" * 10_050)
+    report = workspace.load(path, progress=False)
+    assert (report.loaded, report.rejected_count) == (1, 10_001) and report.reconciles
+    last = workspace.sql(
+        "SELECT source_position, reason FROM rejected WHERE reason LIKE 'and %'"
+    ).values.tolist()
+    assert last == [
+        ["line 10002 column 1", "and 50 more bad records from here on, not listed one by one"]
+    ]

@@ -41,6 +41,9 @@ SNIPPET = 200
 MAX_RECORD_BYTES = 2 << 20
 FLUSH_RECORDS = 10_000  # a sink gets records in batches of about this many
 FLUSH_BYTES = 32 << 20  # ... or of this many bytes of JSON text
+# Rejected rows listed one by one per file; past this, one row counts the rest, so
+# a file of a million bad lines costs bounded memory (and the rejected table a row).
+MAX_REJECTS_PER_FILE = 10_000
 LINE_FORMATS = (".csv", ".csv.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 _CONTAINERS = ("Records", "Events", "QueryResultRows")
 _BOM = b"\xef\xbb\xbf"
@@ -68,6 +71,7 @@ class Decoded:
     sink: Callable[[list[str], list[str]], None] | None = None
     _bytes: int = 0
     _cut: tuple[str, int, int] | None = None  # position, offset, bytes of a value cut off
+    _unlisted: list = field(default_factory=list)  # [count, first position] past the limit
 
     def add(self, record: Any, position: str) -> None:
         try:
@@ -88,7 +92,14 @@ class Decoded:
             self.sink(self.raws, self.positions)
             self.raws, self.positions, self._bytes = [], [], 0
 
-    def reject(self, position: str, reason: str, snippet: bytes | str = b"") -> None:
+    def reject(
+        self, position: str, reason: str, snippet: bytes | str = b"", always: bool = False
+    ) -> None:
+        if len(self.rejects) >= MAX_REJECTS_PER_FILE and not always:
+            if not self._unlisted:
+                self._unlisted = [0, position]
+            self._unlisted[0] += 1
+            return
         if isinstance(snippet, bytes):
             snippet = snippet[:SNIPPET].decode("utf-8", "replace")
         self.rejects.append((position, reason, snippet[:SNIPPET]))
@@ -134,6 +145,11 @@ def decode_file(
         src.close()
     result.flush()
     _report_end(src, result)
+    if result._unlisted:
+        n, first = result._unlisted
+        result.rejects.append(
+            (first, f"and {n} more bad records from here on, not listed one by one", "")
+        )
     return result
 
 
@@ -145,6 +161,7 @@ def _report_end(src: ByteSource, result: Decoded) -> None:
             f"{unit} {src.total}",
             f"oversized object: more than the {src.cap}-byte limit of content per file; "
             "the records after it are not loaded (raise max_object_bytes to read it)",
+            always=True,
         )
     elif result._cut is not None:
         position, offset, size = result._cut
@@ -154,9 +171,9 @@ def _report_end(src: ByteSource, result: Decoded) -> None:
             if size
             else "before the list is closed (every record before it is loaded)"
         )
-        result.reject(f"{position}, {unit} {offset}", f"{why} {what}")
+        result.reject(f"{position}, {unit} {offset}", f"{why} {what}", always=True)
     elif src.error:
-        result.reject(f"{unit} {src.total}", src.error)
+        result.reject(f"{unit} {src.total}", src.error, always=True)
 
 
 # --- JSON -----------------------------------------------------------------------------------------

@@ -411,8 +411,7 @@ class Engine:
         counts = self.result.counts[item.source]
         if decoded.skipped:
             counts.skipped = decoded.skipped
-        for position, reason, snippet in decoded.rejects:
-            self.record_reject(item.source, position, reason, snippet)
+        self._record_rejects(item.source, decoded.rejects)
         if tick:
             self._tick(item)
 
@@ -516,6 +515,31 @@ class Engine:
             },
         )
         self.result.counts[source].rejected += 1
+
+    def _record_rejects(self, source: str, rows: list[tuple[str, str, str]]) -> None:
+        """Many rejected rows of one file in one statement (one INSERT each took 4 ms)."""
+        if len(rows) < 8:
+            for position, reason, snippet in rows:
+                self.record_reject(source, position, reason, snippet)
+            return
+        positions, reasons, snippets = (list(c) for c in zip(*rows, strict=True))
+        table = pa.table(
+            {
+                "source_position": pa.array(positions, pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+                "snippet": pa.array(snippets, pa.string()),
+            }
+        )
+        self.con.register("rejected_batch", table)
+        try:
+            self.con.execute(
+                "INSERT INTO rejected SELECT $load_id, $source, source_position, reason, snippet "
+                "FROM rejected_batch",
+                {"load_id": self.load_id, "source": source},
+            )
+        finally:
+            self.con.unregister("rejected_batch")
+        self.result.counts[source].rejected += len(rows)
 
     def _file_reject(self, item: FileItem, position: str, reason: str) -> None:
         self.result.files_read.append(item.source)
