@@ -67,6 +67,23 @@ def run_child(folder: Path, ws: Path) -> tuple[dict, float, float]:
     )
 
 
+def build_child(name: str, folder: str, small: str) -> int:
+    """Build one item (and its baseline) here, in a child: building a 64 MB record grows a
+    process, and a child forked from a big parent starts with the parent's RSS as its peak."""
+    from hostile.build import REAL_SIZES, TEST_SIZES, build
+
+    items = build(Path(folder) / "corpus", TEST_SIZES if small == "1" else REAL_SIZES, only=name)
+    if not items:
+        print(json.dumps(None))
+        return 0
+    item = items[0]
+    size = disk_size(item.paths) or 1
+    gz = any(str(p).endswith(".gz") for p in item.paths)
+    normal_file(Path(folder) / "baseline", size, gz)
+    print(json.dumps({"size": size}))
+    return 0
+
+
 def disk_size(paths: list[Path]) -> int:
     total = 0
     for p in paths:
@@ -98,12 +115,15 @@ def main() -> int:
     ap.add_argument("--small", action="store_true", help="the test suite's sizes")
     ap.add_argument("--work", help="scratch folder (default: a temp dir)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--build", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
         return 0
+    if args.build:
+        return build_child(*args.build)
 
-    from hostile.build import NAMES, REAL_SIZES, TEST_SIZES, build
+    from hostile.build import NAMES, REAL_SIZES, TEST_SIZES
 
     work = Path(args.work or tempfile.mkdtemp(prefix="iamlab-hostile-"))
     sizes = TEST_SIZES if args.small else REAL_SIZES
@@ -116,16 +136,14 @@ def main() -> int:
     worst = 0.0
     for name in names:
         shutil.rmtree(work / "corpus", ignore_errors=True)
-        items = build(work / "corpus", sizes, only=name)
-        if not items:
+        shutil.rmtree(work / "baseline", ignore_errors=True)
+        cmd = [sys.executable, __file__, "--build", name, str(work), "1" if args.small else "0"]
+        built = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        if built is None:
             print(f"{name:<34} (not built here)")
             continue
-        item = items[0]
-        size = disk_size(item.paths) or 1
-        gz = any(str(p).endswith(".gz") for p in item.paths)
+        size = built["size"]
         base_dir = work / "baseline"
-        shutil.rmtree(base_dir, ignore_errors=True)
-        normal_file(base_dir, size, gz)
         base, base_peak, _ = run_child(base_dir, work / "ws-base")
         t0 = time.perf_counter()
         result, peak, cpu = run_child(work / "corpus" / name, work / "ws")
