@@ -160,6 +160,8 @@ def inspect(item: FileItem) -> tuple[int | None, str]:
     with DuckDB's general reader. A file that only starts like one line is
     found out when DuckDB fails on it, and read again with the general reader.
     """
+    if item.path.endswith(".gz") and item.size > FAST_FILE_BYTES:
+        return None, sql.ANY_LAYOUT  # too big for DuckDB whatever it holds: never read whole
     try:
         fd = open_regular(item.path)
         with os.fdopen(fd, "rb") as f:
