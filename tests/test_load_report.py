@@ -59,3 +59,10 @@ def test_a_record_written_twice_in_one_file_is_one_write_in_the_report(workspace
     path = write_trail_file(tmp_path / "twice.json", [rec, rec])
     report = workspace.load(path, progress=False)
     assert (report.loaded, report.duplicates, report.conflicts_count) == (1, 1, 0)
+
+
+def test_skipped_folders_without_a_file_count_are_not_given_one():
+    report = LoadReport(
+        load_id=1, sources=[SourceCounts("x")], skipped=[("a/up/", "symbolic link to a folder")]
+    )
+    assert "skipped 1 folder:" in str(report)

@@ -182,11 +182,13 @@ class LoadReport:
         """'skipped 2 folders (318 files) and 1 file:': folders end with '/' (discover)."""
         folders = [r for f, r in self.skipped if f.endswith("/")]
         files = len(self.skipped) - len(folders)
-        held = sum(int(m[1]) for r in folders if (m := _FOLDER_FILES.search(r)))
+        counts = [int(m[1]) for r in folders if (m := _FOLDER_FILES.search(r))]
+        held = sum(counts)
         parts = []
         if folders:
             s = "s" if len(folders) != 1 else ""
-            parts.append(f"{len(folders)} folder{s} ({held} file{'s' if held != 1 else ''})")
+            inside = f" ({held} file{'s' if held != 1 else ''})" if counts else ""
+            parts.append(f"{len(folders)} folder{s}{inside}")
         if files or not folders:
             parts.append(f"{files} file{'s' if files != 1 else ''}")
         return f"skipped {' and '.join(parts)}:"
