@@ -125,6 +125,8 @@ def main() -> int:
 
     from hostile.build import NAMES, REAL_SIZES, TEST_SIZES
 
+    from iamlab.escape import printable
+
     work = Path(args.work or tempfile.mkdtemp(prefix="iamlab-hostile-"))
     sizes = TEST_SIZES if args.small else REAL_SIZES
     names = [args.only] if args.only else NAMES
@@ -152,7 +154,7 @@ def main() -> int:
         said = result.get("error") or (
             f"seen {result['seen']}, loaded {result['loaded']}, rejected {result['rejected']}, "
             f"skipped {result['skipped']}, reconciles {result['reconciles']}; "
-            + " | ".join(result["why"])[:110]
+            + printable(" | ".join(result["why"])[:110])
         )
         print(
             f"{name:<34} {size:>12,} {peak:>8,.0f} {base_peak:>8,.0f} {peak / base_peak:>7.2f} "
