@@ -186,3 +186,33 @@ def test_a_file_of_endless_bad_lines_lists_ten_thousand_and_counts_the_rest(work
     assert last == [
         ["line 10002 column 1", "and 50 more bad records from here on, not listed one by one"]
     ]
+
+
+@pytest.mark.parametrize("shape", ["ndjson", "export.json", "s3-log"])
+def test_integers_past_64_bits_keep_every_digit(workspace, tmp_path, shape):
+    big = (
+        '{"n": 123456789012345678901234567890, "m": -9223372036854775809, '
+        '"k": 18446744073709551615}'
+    )
+    text = json.dumps(make_record())[:-1] + f', "requestParameters": {big}}}'
+    if shape == "ndjson":
+        path = tmp_path / "e.ndjson"
+        path.write_text(text + "\n" + json.dumps(make_record()) + "\n")
+    elif shape == "export.json":
+        path = tmp_path / "export.json"
+        path.write_text('{"Records": [' + text + "]}")
+    else:
+        path = _trail(tmp_path, ".json.gz")
+        path.write_bytes(gzip.compress(('{"Records": [' + text + "]}").encode()))
+    report = workspace.load(path, progress=False)
+    assert report.rejected_count == 0 and report.reconciles
+    row = workspace.sql(
+        "SELECT request_parameters, event_id FROM events WHERE request_parameters LIKE '%\"n\"%'"
+    ).iloc[0]
+    expected = {
+        "n": 123456789012345678901234567890,
+        "m": -9223372036854775809,
+        "k": 18446744073709551615,
+    }
+    assert json.loads(row.request_parameters) == expected
+    assert workspace.raw(row.event_id)["requestParameters"] == expected

@@ -27,6 +27,8 @@ the file said.
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,10 @@ LINE_FORMATS = (".csv", ".csv.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz
 _CONTAINERS = ("Records", "Events", "QueryResultRows")
 _BOM = b"\xef\xbb\xbf"
 _NEVER_CAPPED = (".csv", ".ndjson", ".jsonl")  # plain line formats (gzip ones are capped)
+# orjson reads integers past 64 bits as doubles (123456789012345678901234567890
+# would be stored as 1.2345678901234568e+29): a record with 19 digits in a row
+# is read again with Python's json, which keeps every digit.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 # Python's csv module refuses fields over 128 KiB by default, but a Lake result's
 # eventjson column holds a whole record. The limit is process-wide; raising it
@@ -76,9 +82,14 @@ class Decoded:
     def add(self, record: Any, position: str) -> None:
         try:
             raw = orjson.dumps(record).decode()
-        except orjson.JSONEncodeError as exc:  # nested deeper than 254 levels
-            self.reject(position, f"record cannot be stored: {exc}")
-            return
+        except orjson.JSONEncodeError as exc:  # nested deeper than 254 levels, or a long integer
+            try:
+                if "64-bit" not in str(exc):
+                    raise ValueError(str(exc)) from exc
+                raw = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            except (ValueError, RecursionError) as why:
+                self.reject(position, f"record cannot be stored: {why}")
+                return
         self.raws.append(raw)
         self.positions.append(position)
         self._bytes += len(raw)
@@ -179,6 +190,14 @@ def _report_end(src: ByteSource, result: Decoded) -> None:
 # --- JSON -----------------------------------------------------------------------------------------
 
 
+def parse(text: bytes) -> Any:
+    """The JSON value in ``text`` (orjson.JSONDecodeError if it is not JSON), digits kept."""
+    value = orjson.loads(text)
+    if _LONG_DIGITS.search(text):
+        value = json.loads(text)
+    return value
+
+
 def _decode_json(sc: Scanner, result: Decoded, empty_ok: bool, named_ndjson: bool) -> None:
     c = sc.peek()
     if c is not None and sc.prefix(3) == _BOM:
@@ -246,7 +265,7 @@ def _decode_ndjson(sc: Scanner, result: Decoded) -> None:
         if not line:
             continue
         try:
-            record = orjson.loads(line)
+            record = parse(line)
         except orjson.JSONDecodeError as exc:
             if not v.complete:  # the last line, with no newline after it: cut off
                 result.cut(f"line {lineno}", v.start, v.size)
@@ -321,7 +340,7 @@ def _object(sc: Scanner, result: Decoded) -> None:
     doc: dict[str, Any] = {}
     for key, v in members:
         try:
-            doc[key] = orjson.loads(v.data)  # type: ignore[arg-type]
+            doc[key] = parse(v.data)  # type: ignore[arg-type]
         except orjson.JSONDecodeError as exc:
             result.reject(f"byte {v.start}", _malformed(exc, v), v.data or b"")
             return
@@ -366,7 +385,7 @@ def _array(sc: Scanner, ctx: str, result: Decoded) -> bool:
 
 def _element(v: Value, position: str, ctx: str, result: Decoded) -> None:
     try:
-        item = orjson.loads(v.data)  # type: ignore[arg-type]
+        item = parse(v.data)  # type: ignore[arg-type]
     except orjson.JSONDecodeError as exc:
         result.reject(f"{position}, byte {v.start}", _malformed(exc, v), v.data or b"")
         return
@@ -422,7 +441,7 @@ def _add_item(item: Any, position: str, result: Decoded) -> None:
             )
             return
         try:
-            result.add(orjson.loads(inner), position)
+            result.add(parse(inner.encode("utf-8", "surrogatepass")), position)
         except orjson.JSONDecodeError as exc:
             result.reject(position, f"CloudTrailEvent is malformed JSON: {exc}", inner)
         return
