@@ -64,7 +64,7 @@ def test_dangling_links_fifos_and_sockets_in_a_folder_are_skipped_with_their_rea
     assert report.loaded == 1 and report.reconciles
     skipped = _skipped(report)
     assert skipped[str(logs / "gone.json")] == (
-        f"dangling symbolic link to {tmp_path / 'nowhere.json'} (it does not exist)"
+        f"dangling symbolic link to {str(tmp_path / 'nowhere.json')!r} (it does not exist)"
     )
     assert skipped[str(logs / "pipe.json")] == "a FIFO, not read"
     stored = dict(workspace.sql("SELECT source, reason FROM files_skipped").values)

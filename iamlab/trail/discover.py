@@ -146,8 +146,8 @@ def _link_problem(path: str, exc: OSError) -> str:
     except OSError:
         target = "?"
     if exc.errno == errno.ENOENT:
-        return f"dangling symbolic link to {target} (it does not exist)"
-    return f"symbolic link to {target} that cannot be followed: {_why(exc)}"
+        return f"dangling symbolic link to {target!r} (it does not exist)"
+    return f"symbolic link to {target!r} that cannot be followed: {_why(exc)}"
 
 
 def _add_path(path: str, arg: int, flt: Filter, out: Discovered, explicit: bool) -> None:
