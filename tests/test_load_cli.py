@@ -39,7 +39,7 @@ def test_load_prints_report_per_source(tmp_path, capsys):
     assert logs_row.split()[1:] == ["1", "3", "3", "0", "0", "0"]
     broken_row = next(line for line in lines if line.startswith(str(tmp_path / "broken.json")))
     assert broken_row.split()[1:] == ["1", "1", "0", "0", "1", "0"]
-    assert "malformed JSON" in out
+    assert "truncated: the file ends before the list is closed" in out
 
 
 def test_load_json_and_filters(tmp_path, capsys):
@@ -69,6 +69,7 @@ def test_load_json_and_filters(tmp_path, capsys):
         "duplicates": 0,
         "rejected": 0,
         "filtered": 0,
+        "conflicts": 0,
     }
     assert report["sources"][0]["files_pruned"] == 1
 

@@ -12,11 +12,11 @@ def test_malformed_cloudgrappler_file_is_rejected_and_the_rest_loads(workspace, 
     bad = str(folder / "bad_cloudtrail.json")
     rejected = workspace.sql("SELECT * FROM rejected WHERE source = $s", {"s": bad})
     assert len(rejected) == 1
-    reason = rejected.reason[0]
-    assert reason.startswith("malformed JSON") and "unexpected end of data" in reason
-    # the file is 965 bytes long and breaks at its end: line 26
-    assert rejected.source_position[0].startswith("line 26 column")
-    assert "byte 965" in rejected.source_position[0]
+    # the file is 965 bytes long and ends inside its first record, which starts at byte 13
+    assert rejected.source_position[0] == "Records[0], byte 13"
+    assert rejected.reason[0] == (
+        "truncated: the file ends inside this record (952 bytes from byte 13 not loaded)"
+    )
     loaded = workspace.sql(
         "SELECT source, count(*) AS n FROM events GROUP BY source ORDER BY source"
     )
@@ -79,24 +79,44 @@ def test_trailscraper_plain_and_gzip_hold_the_same_records(workspace, corpus):
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
-def test_panther_ndjson_rejects_exactly_the_records_without_id_or_time(workspace, corpus):
+def test_panther_ndjson_rejects_exactly_the_records_without_a_time(workspace, corpus):
+    """Records without an eventID are loaded under a derived id; ids reused for other
+    content (Panther's test events reuse "1", "1111", ...) are conflicts, both kept."""
     path = corpus / "panther" / "panther_all_test_events.ndjson"
     lines = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
     def ok(r: dict) -> bool:
         # ISO 8601 as CloudTrail and Panther write it (nanosecond fractions too);
         # one upstream record has eventTime "redacted", another "...".
-        return bool(r.get("eventID")) and bool(ISO_TIME.match(str(r.get("eventTime"))))
+        return bool(ISO_TIME.match(str(r.get("eventTime"))))
+
+    def content(r: dict) -> tuple:
+        fields = ("eventTime", "eventName", "eventSource", "recipientAccountId")
+        if not r.get("eventID"):
+            return ("derived", json.dumps(r, sort_keys=True))
+        return (r["eventID"], *(r.get(k) for k in fields))
 
     bad = [i for i, r in enumerate(lines, 1) if not ok(r)]
-    good_ids = {r["eventID"] for r in lines if ok(r)}
+    good = [r for r in lines if ok(r)]
+    kept = {content(r) for r in good}
+    by_id: dict[str, set] = {}
+    for key in kept:
+        if key[0] != "derived":
+            by_id.setdefault(key[0], set()).add(key)
     report = workspace.load(path, progress=False)
     assert report.seen == len(lines)
     assert report.rejected_count == len(bad)
-    assert report.loaded == len(good_ids)
-    assert report.duplicates == len(lines) - len(bad) - len(good_ids)
+    assert report.loaded == len(kept)
+    assert report.duplicates == len(good) - len(kept)
+    assert report.reconciles
     positions = set(workspace.sql("SELECT source_position FROM rejected").source_position)
     assert positions == {f"line {i}" for i in bad}
+    derived = workspace.sql("SELECT event_id FROM events WHERE event_id_derived").event_id
+    assert len(derived) == sum(1 for k in kept if k[0] == "derived")
+    assert all(e.startswith("derived-") for e in derived)
+    conflicts = set(workspace.sql("SELECT event_id FROM conflicts").event_id)
+    assert conflicts == {i for i, keys in by_id.items() if len(keys) > 1}
+    assert "a431f05e-67e1-11ea-bc55-0242ac130003" in conflicts
 
 
 def test_whole_corpus_reconciles_with_the_tables(workspace, corpus):

@@ -85,3 +85,30 @@ def test_truncated_or_corrupted_evidence_never_raises_and_reconciles(
     if 0 <= flip < len(data):
         data[flip] ^= 0x5A
     _check(workspace, tmp_path, name, bytes(data))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=12,
+)
+FIELDS = ["eventID", "eventTime", "userIdentity", "requestParameters", "readOnly", "eventName"]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(NAMES[:2] + ["export.json", "events.ndjson"]),
+    key=st.sampled_from(FIELDS),
+    value=json_values,
+)
+def test_any_json_value_in_any_field_loads_or_is_rejected_and_reconciles(
+    workspace, tmp_path, name, key, value
+):
+    recs = [make_record(), make_record(**{key: value})]
+    if name.endswith(".ndjson"):
+        data = "\n".join(json.dumps(r) for r in recs).encode()
+    else:
+        data = json.dumps({"Records": recs}).encode()
+    _check(workspace, tmp_path, name, gzip.compress(data) if name.endswith(".gz") else data)

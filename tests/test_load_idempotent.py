@@ -41,8 +41,7 @@ def test_same_event_in_s3_export_lookup_events_and_lake_is_loaded_once(workspace
 
 def test_repeated_id_within_one_file_keeps_the_first(workspace, tmp_path):
     a = make_record()
-    b = dict(a, eventName="PutObject")
-    write_trail_file(tmp_path / "dup.json", [a, b])
+    write_trail_file(tmp_path / "dup.json", [a, dict(a)])
     report = workspace.load(tmp_path / "dup.json", progress=False)
     assert (report.loaded, report.duplicates) == (1, 1)
-    assert workspace.sql("SELECT event_name FROM events").event_name[0] == "GetObject"
+    assert workspace.sql("SELECT source_position FROM events").source_position[0] == "Records[0]"

@@ -37,11 +37,23 @@ import orjson
 import pyarrow as pa
 
 from iamlab.trail import sql
-from iamlab.trail.decode import Decoded, decode_file
+from iamlab.trail.decode import LINE_FORMATS, MAX_RECORD_BYTES, Decoded, decode_file
 from iamlab.trail.discover import FileItem
 from iamlab.trail.layout import Filter
+from iamlab.trail.stream import GZIP_MAGIC, ByteSource, open_regular
 
 DECODED_CHUNK = 50_000  # records per statement on the Python path
+DECODED_BYTES = 64 << 20  # ... or this many bytes of JSON text, whichever comes first
+# Files DuckDB reads whole (a bundle line, or its read buffer, is a whole file):
+# bigger ones go to the careful path, which reads a record at a time. Measured
+# (benchmarks/hostile.py): a 32 MiB file of one record peaks under the loader's
+# DuckDB memory limit; CloudTrail log files are rarely above a few MiB.
+FAST_FILE_BYTES = 32 << 20
+# A single gzip member whose ISIZE trailer (the size mod 2**32) could hide 4 GiB
+# more needs at least 2**32 / 1032 compressed bytes (deflate's best ratio).
+_ISIZE_EXACT_BELOW = 2**32 // 1032
+_MEMBER_HEAD = GZIP_MAGIC + b"\x08"  # the start of every gzip member (deflate)
+_PAST_FAST = FAST_FILE_BYTES + 1  # a size counted only up to FAST_FILE_BYTES: more than that
 MAX_REPORTED_REJECTS = 1000
 RETRY_CHUNKS = 8  # after a failure, the rest is read in this many statements
 PROGRESS_EVERY = 0.25  # seconds between looks at a running statement's progress
@@ -62,6 +74,7 @@ class FileCounts:
     rejected: int = 0
     filtered: int = 0
     duplicates: int = 0
+    conflicts: int = 0  # loaded records whose eventID another record holds with other content
     skipped: str | None = None
 
 
@@ -70,6 +83,7 @@ class EngineResult:
     counts: dict[str, FileCounts] = field(default_factory=lambda: defaultdict(FileCounts))
     loaded: dict[str, int] = field(default_factory=dict)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # event_id, source, pos
     files_read: list[str] = field(default_factory=list)
 
 
@@ -134,32 +148,62 @@ def write_bundles(items: list[FileItem], folder: Path) -> tuple[list[Bundle], li
 def inspect(item: FileItem) -> tuple[int | None, str]:
     """The decompressed size of a log file and the read_json format that fits its first bytes.
 
-    The size comes from the gzip trailer (ISIZE); None when it is implausible
-    (deflate cannot expand more than about 1032:1), which means the trailer is
-    not a trailer (a truncated or corrupt file): the careful path then reads it
-    and says what is wrong. A file that starts the way CloudTrail writes one
-    is read as one JSON line (``sql.COMPACT``); any other layout (pretty-printed,
-    say) with DuckDB's general reader. A file that only starts like one line is
+    The size must be exact before DuckDB reads a file (its bound on memory and
+    on content bytes per object): for gzip it is the trailer's ISIZE when that
+    provably is the whole size, i.e. the file holds one member (no other member
+    header in it) and is too small to hide another 4 GiB; otherwise the file is
+    decompressed once, counting, without keeping it (``_counted_size``). None
+    when the trailer is implausible (deflate cannot expand more than about
+    1032:1) or the stream is broken: the careful path then reads it and says
+    what is wrong. A file that starts the way CloudTrail writes one is read as
+    one JSON line (``sql.COMPACT``); any other layout (pretty-printed, say)
+    with DuckDB's general reader. A file that only starts like one line is
     found out when DuckDB fails on it, and read again with the general reader.
     """
+    if item.path.endswith(".gz") and item.size > FAST_FILE_BYTES:
+        return None, sql.ANY_LAYOUT  # too big for DuckDB whatever it holds: never read whole
     try:
-        with open(item.path, "rb") as f:
-            head = f.read(4096)
+        fd = open_regular(item.path)
+        with os.fdopen(fd, "rb") as f:
             if not item.path.endswith(".gz"):
-                return item.size, _layout(head[:_HEAD_BYTES])
-            if item.size < 18 or head[:2] != b"\x1f\x8b":
-                return None, sql.ANY_LAYOUT
-            f.seek(-4, os.SEEK_END)
-            isize = int.from_bytes(f.read(4), "little")
+                return item.size, _layout(f.read(_HEAD_BYTES))
+            data = f.read()
     except OSError:
         return None, sql.ANY_LAYOUT
-    if isize > item.size * 1032:
+    if len(data) < 18 or data[:2] != GZIP_MAGIC:
+        return None, sql.ANY_LAYOUT
+    isize = int.from_bytes(data[-4:], "little")
+    if isize > len(data) * 1032:
         return None, sql.ANY_LAYOUT
     try:
-        start = zlib.decompressobj(wbits=31).decompress(head, _HEAD_BYTES)
+        start = zlib.decompressobj(wbits=31).decompress(data[:4096], _HEAD_BYTES)
     except zlib.error:
         return None, sql.ANY_LAYOUT
+    if data.find(_MEMBER_HEAD, 10) >= 0 or len(data) >= _ISIZE_EXACT_BELOW:
+        return _counted_size(item), _layout(start)
     return isize, _layout(start)
+
+
+def _counted_size(item: FileItem) -> int | None:
+    """The whole decompressed size of a gzip file (all members), read once and not kept.
+
+    Counting stops past FAST_FILE_BYTES (``_PAST_FAST``: the file goes to the
+    careful path, which applies the per-object cap); None for a broken stream.
+    """
+    try:
+        src = ByteSource(open_regular(item.path), FAST_FILE_BYTES)
+    except OSError:
+        return None
+    try:
+        while src.read():
+            pass
+    except OSError:
+        return None
+    finally:
+        src.close()
+    if src.error:
+        return None
+    return _PAST_FAST if src.over_cap else src.total
 
 
 def _layout(start: bytes) -> str:
@@ -184,8 +228,10 @@ class Engine:
         progress: Any = None,
         s3_root: str = "",
         scratch: Path | None = None,
+        max_record_bytes: int = MAX_RECORD_BYTES,
     ) -> None:
         self.con = con
+        self.max_record_bytes = max_record_bytes
         self.load_id = load_id
         self.flt = flt
         self.max_object_bytes = max_object_bytes
@@ -195,6 +241,7 @@ class Engine:
         self.result = EngineResult()
         self._pending: Decoded = Decoded()
         self._pending_sources: list[str] = []
+        self._pending_bytes = 0
         self.records = 0
 
     # --- public -------------------------------------------------------------------------------
@@ -206,7 +253,7 @@ class Engine:
             size, fmt = inspect(item) if self._fast_eligible(item) else (None, "")
             if size is None:
                 careful.append(item)
-            elif size > self.max_object_bytes:
+            elif size > self.max_object_bytes and size != _PAST_FAST:
                 self._file_reject(
                     item,
                     "file",
@@ -214,6 +261,8 @@ class Engine:
                     f"{self.max_object_bytes}-byte limit (raise max_object_bytes to read it)",
                 )
                 self._tick(item)
+            elif size > FAST_FILE_BYTES:
+                careful.append(item)  # read a record at a time, in bounded memory
             else:
                 item.expanded, item.fmt = size, fmt
                 fast.append(item)
@@ -222,8 +271,15 @@ class Engine:
         for item in careful:
             self._careful(item)
         self._flush_decoded()
-        for source, n in remove_duplicates(self.con, self.load_id).items():
+        duplicates, conflicts = dedupe(self.con, self.load_id)
+        for source, n in duplicates.items():
             self.result.counts[source].duplicates += n
+        for source, n in conflicts.items():
+            self.result.counts[source].conflicts += n
+        if conflicts:
+            self.result.conflicts = self.con.execute(
+                sql.CONFLICTS_OF_LOAD, {"load_id": self.load_id, "n": MAX_REPORTED_REJECTS}
+            ).fetchall()
         self.result.loaded = dict(
             self.con.execute(sql.LOADED_BY_SOURCE, {"load_id": self.load_id}).fetchall()
         )
@@ -331,9 +387,7 @@ class Engine:
     def _careful(self, item: FileItem, count_read: bool = True, tick: bool = True) -> None:
         if count_read:
             self.result.files_read.append(item.source)
-        if item.size > self.max_object_bytes and not item.path.lower().endswith(
-            (".csv", ".csv.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
-        ):
+        if item.size > self.max_object_bytes and not item.path.lower().endswith(LINE_FORMATS):
             self._file_reject(
                 item,
                 "file",
@@ -343,17 +397,23 @@ class Engine:
             )
             self._tick(item)
             return
-        decoded = decode_file(Path(item.path), self.max_object_bytes)
+        source = item.source
+
+        def take(raws: list[str], positions: list[str]) -> None:
+            self._pending.raws.extend(raws)
+            self._pending.positions.extend(positions)
+            self._pending_sources.extend([source] * len(raws))
+            self._pending_bytes += sum(len(r) for r in raws)
+            if len(self._pending.raws) >= DECODED_CHUNK or self._pending_bytes >= DECODED_BYTES:
+                self._flush_decoded()
+
+        decoded = decode_file(
+            Path(item.path), self.max_object_bytes, Decoded(sink=take), self.max_record_bytes
+        )
         counts = self.result.counts[item.source]
         if decoded.skipped:
             counts.skipped = decoded.skipped
-        for position, reason, snippet in decoded.rejects:
-            self.record_reject(item.source, position, reason, snippet)
-        self._pending.raws.extend(decoded.raws)
-        self._pending.positions.extend(decoded.positions)
-        self._pending_sources.extend([item.source] * len(decoded.raws))
-        if len(self._pending.raws) >= DECODED_CHUNK:
-            self._flush_decoded()
+        self._record_rejects(item.source, decoded.rejects)
         if tick:
             self._tick(item)
 
@@ -369,6 +429,7 @@ class Engine:
         )
         self._pending = Decoded()
         self._pending_sources = []
+        self._pending_bytes = 0
         self.con.register("decoded_batch", table)
         try:
             self._insert(sql.DECODED_RECORDS, {}, 0, 0, want_sources=False)
@@ -391,10 +452,11 @@ class Engine:
             "regions": sorted(self.flt.regions) if self.flt.regions else None,
         }
         ids = {"load_id": self.load_id}
+        limits = {"max_record_bytes": self.max_record_bytes}
         con = self.con
         con.execute("BEGIN TRANSACTION")
         inserted = self._execute_watched(
-            sql.insert_records(records_sql), {**params, **flt, **ids}, nbytes, nfiles
+            sql.insert_records(records_sql), {**params, **flt, **ids, **limits}, nbytes, nfiles
         )
         marked = con.execute(sql.MARKED_COUNTS, ids).fetchall()
         produced = set()
@@ -456,6 +518,31 @@ class Engine:
         )
         self.result.counts[source].rejected += 1
 
+    def _record_rejects(self, source: str, rows: list[tuple[str, str, str]]) -> None:
+        """Many rejected rows of one file in one statement (one INSERT each took 4 ms)."""
+        if len(rows) < 8:
+            for position, reason, snippet in rows:
+                self.record_reject(source, position, reason, snippet)
+            return
+        positions, reasons, snippets = (list(c) for c in zip(*rows, strict=True))
+        table = pa.table(
+            {
+                "source_position": pa.array(positions, pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+                "snippet": pa.array(snippets, pa.string()),
+            }
+        )
+        self.con.register("rejected_batch", table)
+        try:
+            self.con.execute(
+                "INSERT INTO rejected SELECT $load_id, $source, source_position, reason, snippet "
+                "FROM rejected_batch",
+                {"load_id": self.load_id, "source": source},
+            )
+        finally:
+            self.con.unregister("rejected_batch")
+        self.result.counts[source].rejected += len(rows)
+
     def _file_reject(self, item: FileItem, position: str, reason: str) -> None:
         self.result.files_read.append(item.source)
         self.record_reject(item.source, position, reason, "")
@@ -468,8 +555,17 @@ class Engine:
 def remove_duplicates(con: duckdb.DuckDBPyConnection, load_id: int) -> dict[str, int]:
     """Delete the records of ``load_id`` already loaded before or repeated in it; count by source.
 
-    Cheap counts first: a load with neither (the usual case) costs one
-    aggregate over its event ids.
+    A duplicate has the same event_id and the same content (``sql.CONTENT``);
+    see ``dedupe``, which also lists conflicting ids.
+    """
+    return dedupe(con, load_id)[0]
+
+
+def dedupe(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Remove ``load_id``'s duplicates and list its conflicting ids; both counted by source.
+
+    Cheap counts first: a load with no repeated event_id and none loaded
+    before (the usual case) costs one aggregate over its event ids.
     """
     ids = {"load_id": load_id}
     repeats = con.execute(sql.REPEATS_IN_LOAD, ids).fetchone()[0]
@@ -478,10 +574,13 @@ def remove_duplicates(con: duckdb.DuckDBPyConnection, load_id: int) -> dict[str,
     ).fetchone()[0]
     overlap = con.execute(sql.OVERLAP_WITH_EARLIER, ids).fetchone()[0] if earlier else 0
     if not repeats and not overlap:
-        return {}
+        return {}, {}
     con.execute("BEGIN TRANSACTION")
     con.execute(sql.DUPLICATE_ROWS, ids)
     by_source = dict(con.execute(sql.DUPLICATES_BY_SOURCE).fetchall())
     con.execute(sql.DELETE_DUPLICATES)
+    con.execute("DELETE FROM conflicts WHERE load_id = $load_id", ids)
+    con.execute(sql.INSERT_CONFLICTS, ids)
+    conflicts = dict(con.execute(sql.CONFLICTS_BY_SOURCE, ids).fetchall())
     con.execute("COMMIT")
-    return by_source
+    return by_source, conflicts

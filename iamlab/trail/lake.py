@@ -165,16 +165,23 @@ def _iso_time(value: str) -> str:
     return v
 
 
-def rows_from_query_results(doc: dict[str, Any]) -> list[dict[str, str | None]]:
-    """Turn ``QueryResultRows`` (lists of one-key dicts) into column dicts."""
-    rows = []
-    for row in doc.get("QueryResultRows") or []:
-        merged: dict[str, str | None] = {}
-        if isinstance(row, list):
-            for cell in row:
-                if isinstance(cell, dict):
-                    merged.update(cell)
-        elif isinstance(row, dict):
-            merged.update(row)
-        rows.append(merged)
-    return rows
+def row_columns(row: Any) -> dict[str, str | None]:
+    """One ``QueryResultRows`` row (a list of one-key dicts) as a column dict.
+
+    Lake gives every value as a string; anything else (hostile or hand-made
+    input) is kept as its JSON text, so the rebuild below only sees strings.
+    """
+    cells = row if isinstance(row, list) else [row]
+    merged: dict[str, str | None] = {}
+    for cell in cells:
+        if isinstance(cell, dict):
+            for key, value in cell.items():
+                merged[key] = value if value is None or isinstance(value, str) else _text(value)
+    return merged
+
+
+def _text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes
+        return str(type(value).__name__)

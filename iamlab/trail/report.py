@@ -4,11 +4,23 @@ For every source: records seen = loaded + duplicates + rejected + filtered.
 ``rejected`` counts rows of the ``rejected`` table (a record, or a whole file
 that could not be split into records); ``filtered`` counts records outside the
 requested window/accounts/regions and CloudTrail Insights records.
+``conflicts`` counts loaded records whose eventID another record holds with
+other content (both are kept: they are not duplicates).
+
+Everything in the printed report that came from the evidence (file and S3 key
+names, JSON keys, eventTime text, CSV headers in reasons) goes through
+``iamlab.escape.printable``; ``to_dict()`` keeps the raw values (JSON output
+escapes by itself).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
+
+from iamlab.escape import printable
+
+_FOLDER_FILES = re.compile(r"; (\d+) files? in it$")  # how discover words a skipped folder
 
 
 @dataclass
@@ -25,6 +37,7 @@ class SourceCounts:
     duplicates: int = 0
     rejected: int = 0
     filtered: int = 0
+    conflicts: int = 0  # of loaded: records whose eventID another record holds
 
     @property
     def reconciles(self) -> bool:
@@ -39,6 +52,8 @@ class LoadReport:
     sources: list[SourceCounts]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # file, reason
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # file, position, reason
+    # event_id, file, position of this load's records whose eventID is held with other content
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     files_read: list[str] = field(default_factory=list)
     seconds: float = 0.0
     downloaded: int = 0  # S3 objects fetched (not served from the cache)
@@ -64,6 +79,10 @@ class LoadReport:
         return sum(s.filtered for s in self.sources)
 
     @property
+    def conflicts_count(self) -> int:
+        return sum(s.conflicts for s in self.sources)
+
+    @property
     def reconciles(self) -> bool:
         return all(s.reconciles for s in self.sources)
 
@@ -78,10 +97,12 @@ class LoadReport:
                 "duplicates": self.duplicates,
                 "rejected": self.rejected_count,
                 "filtered": self.filtered,
+                "conflicts": self.conflicts_count,
             },
             "sources": [asdict(s) for s in self.sources],
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
             "rejected": [{"file": f, "position": p, "reason": r} for f, p, r in self.rejected],
+            "conflicts": [{"event_id": e, "file": f, "position": p} for e, f, p in self.conflicts],
             "files_read": len(self.files_read),
         }
 
@@ -92,7 +113,7 @@ class LoadReport:
         head = ("source", "files", "records", "loaded", "duplicates", "rejected", "filtered")
         rows = [
             (
-                s.source,
+                printable(s.source),
                 str(s.files),
                 str(s.seen),
                 str(s.loaded),
@@ -132,13 +153,42 @@ class LoadReport:
         if self.downloaded:
             out.append(f"{self.downloaded} S3 objects downloaded")
         if self.skipped:
-            out.append(f"skipped {len(self.skipped)} files:")
-            out += [f"  {f}: {r}" for f, r in self.skipped[:20]]
+            out.append(self._skipped_line())
+            out += [f"  {printable(f)}: {printable(r)}" for f, r in self.skipped[:20]]
             if len(self.skipped) > 20:
                 out.append(f"  ... and {len(self.skipped) - 20} more")
         if self.rejected:
             out.append(f"rejected {len(self.rejected)} (table 'rejected' has all of them):")
-            out += [f"  {f} @ {p}: {r}" for f, p, r in self.rejected[:20]]
+            out += [
+                f"  {printable(f)} @ {printable(p)}: {printable(r)}"
+                for f, p, r in self.rejected[:20]
+            ]
             if len(self.rejected) > 20:
                 out.append(f"  ... and {len(self.rejected) - 20} more")
+        if self.conflicts:
+            out.append(
+                f"conflicting ids: {len(self.conflicts)} records loaded share an eventID with "
+                "other content (kept, not duplicates; table 'conflicts' has all of them):"
+            )
+            out += [
+                f"  {printable(e)}: {printable(f)} @ {printable(p)}"
+                for e, f, p in self.conflicts[:20]
+            ]
+            if len(self.conflicts) > 20:
+                out.append(f"  ... and {len(self.conflicts) - 20} more")
         return "\n".join(out)
+
+    def _skipped_line(self) -> str:
+        """'skipped 2 folders (318 files) and 1 file:': folders end with '/' (discover)."""
+        folders = [r for f, r in self.skipped if f.endswith("/")]
+        files = len(self.skipped) - len(folders)
+        counts = [int(m[1]) for r in folders if (m := _FOLDER_FILES.search(r))]
+        held = sum(counts)
+        parts = []
+        if folders:
+            s = "s" if len(folders) != 1 else ""
+            inside = f" ({held} file{'s' if held != 1 else ''})" if counts else ""
+            parts.append(f"{len(folders)} folder{s}{inside}")
+        if files or not folders:
+            parts.append(f"{files} file{'s' if files != 1 else ''}")
+        return f"skipped {' and '.join(parts)}:"

@@ -1,9 +1,9 @@
 -- The workspace schema: created once per workspace, safe to run again.
 -- events: one row per CloudTrail record (event_id is the key; the loader keeps it
--- unique by deleting duplicates after each load instead of with a PRIMARY KEY
--- index, because DuckDB's ART index made bulk loads 2x slower in our
--- measurements and grows memory with N). Rows live in event_records, with the nested parts as JSON
--- columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
+-- unique, except for conflicting ids (see conflicts), by deleting duplicates
+-- after each load instead of with a PRIMARY KEY index, because DuckDB's ART
+-- index made bulk loads 2x slower in our measurements and grows memory with N).
+-- Rows live in event_records, with the nested parts as JSON columns. The raw record: for S3 log files (read by DuckDB in one parse) raw is
 -- NULL and (source, source_position) point at it in the file, which stays where
 -- it was loaded from (S3 objects: the workspace's evidence/ cache);
 -- Workspace.raw(event_id) returns it exactly, top-level keys this schema does not
@@ -67,8 +67,13 @@ CREATE TABLE IF NOT EXISTS event_records (
     -- Only inside a load's transaction: why a record read is not kept (rejected,
     -- or outside the load's filter). The loader deletes those rows before it
     -- commits, so every committed row has reason NULL and an event_id and time.
-    reason VARCHAR
+    reason VARCHAR,
+    -- true when the record had no eventID and event_id is 'derived-' || md5 of it
+    event_id_derived BOOLEAN
 );
+
+-- Added after the first release: workspaces made before it get the column here.
+ALTER TABLE event_records ADD COLUMN IF NOT EXISTS event_id_derived BOOLEAN;
 
 
 -- The events contract: every stored column but the loader's reason (raw is
@@ -84,6 +89,16 @@ CREATE TABLE IF NOT EXISTS rejected (
     source_position VARCHAR,
     reason VARCHAR NOT NULL,
     snippet VARCHAR
+);
+
+-- Records that share an eventID but differ in content (time, name, source or
+-- recipient account): not duplicates, so all of them are kept in events, and
+-- this load's rows among them are listed here.
+CREATE TABLE IF NOT EXISTS conflicts (
+    load_id INTEGER NOT NULL,
+    event_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    source_position VARCHAR NOT NULL
 );
 
 -- Files a load looked at and why it did not read some of them (digest, ...).

@@ -158,9 +158,33 @@ EVENT_COLUMNS = (
     "source_ip, user_agent, request_id, shared_event_id, vpc_endpoint_id, vpc_endpoint_account_id, "
     "read_only, management_event, "
     + ", ".join(NESTED_KEYS.values())
-    + ", raw, source, source_position"
+    + ", raw, source, source_position, event_id_derived"
 )
 
+# eventTime must be an ISO-8601 instant (date, 'T' or a space, hours and minutes;
+# DuckDB's cast does the rest, so 2026-02-30 fails) in [EARLIEST, LATEST):
+# CloudTrail started in November 2013 and nothing real is dated 2100 or later;
+# outside it are DuckDB's 'infinity', '-infinity' and 'epoch' (which would print
+# as year -290308 or 1970 and match every window) and years like 99999.
+TIME_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+EARLIEST = "2013-01-01"  # UTC midnight, inclusive
+LATEST = "2100-01-01"  # UTC midnight, exclusive
+
+# A record's size as DuckDB holds it: the text of every column it keeps (keys
+# the schema does not name are not stored: Workspace.raw re-reads them). The
+# careful path enforces the same limit on the record's whole JSON text.
+RECORD_BYTES = (
+    "("
+    + " + ".join(
+        [f'coalesce(strlen(x."{k}"), 0)' for k in SCALAR_KEYS]
+        + [f'coalesce(strlen(x."{k}"::VARCHAR), 0)' for k in NESTED_KEYS]
+    )
+    + ")"
+)
+
+# Records without an eventID get a deterministic id, 'derived-' and the md5 of
+# the record's fields as JSON (the same record gives the same id in every
+# format, so loading it twice still adds nothing), and event_id_derived = true.
 # Every record read goes straight into event_records, in one pass with no
 # staging copy (the copy was a third of the load time): kept records with
 # reason NULL, the others with their reason or a marker, which the engine then
@@ -172,7 +196,8 @@ INSERT_RECORDS = (
     f"""
 INSERT INTO event_records ({EVENT_COLUMNS}, reason, load_id)
 SELECT
-    x.eventID, event_time, x.eventVersion, x.eventSource, x.eventName, x.awsRegion,
+    coalesce(id_text, 'derived-' || md5(to_json(x)::VARCHAR)), event_time, x.eventVersion,
+    x.eventSource, x.eventName, x.awsRegion,
     x.eventType, x.eventCategory, x.errorCode, x.errorMessage,
     u[1], u[2], u[3], u[4], u[5], u[6], u[8], u[7],
     x.recipientAccountId, x.sourceIPAddress, x.userAgent, x.requestID, x.sharedEventID,
@@ -181,13 +206,18 @@ SELECT
     """
     + ", ".join(f'x."{k}"' for k in NESTED_KEYS)
     + """,
-    r, source, source_position,
+    r, source, source_position, x IS NOT NULL AND id_text IS NULL,
     CASE
         WHEN x IS NULL THEN 'record is not a JSON object'
-        WHEN coalesce(x.eventID, '') = '' THEN 'record has no eventID'
+        WHEN record_bytes > $max_record_bytes
+            THEN 'oversized record: ' || record_bytes || ' bytes is more than the '
+                 || $max_record_bytes || '-byte per-record limit'
         WHEN time_text IS NULL THEN 'record has no eventTime'
-        WHEN event_time IS NULL
+        WHEN event_time IS NULL OR NOT regexp_matches(time_text, 'TIME_SHAPE')
             THEN 'eventTime is not an ISO-8601 time: ' || left(time_text, 60)
+        WHEN NOT (event_time >= TIMESTAMPTZ 'EARLIEST 00:00:00+00'
+                  AND event_time < TIMESTAMPTZ 'LATEST 00:00:00+00')
+            THEN 'eventTime is outside EARLIEST..LATEST: ' || left(time_text, 60)
         WHEN x.eventType IS NOT DISTINCT FROM 'AwsCloudTrailInsight' THEN '{insight}'
         WHEN NOT {in_filter} THEN '{filtered}'
     END,
@@ -197,6 +227,8 @@ FROM (
     FROM (
         SELECT x, r, source, source_position,
                coalesce(x.eventTime, x."@timestamp") AS time_text,
+               nullif(x.eventID, '') AS id_text,
+               RECORD_BYTES AS record_bytes,
                json_extract_string(x.userIdentity, U_PATHS) AS u
         FROM ({records})
     )
@@ -209,6 +241,10 @@ def insert_records(records: str) -> str:
     """INSERT_RECORDS over one of the record relations above (code, never input)."""
     return (
         INSERT_RECORDS.replace("{records}", records)
+        .replace("RECORD_BYTES", RECORD_BYTES)
+        .replace("TIME_SHAPE", TIME_SHAPE)
+        .replace("EARLIEST", EARLIEST)
+        .replace("LATEST", LATEST)
         .replace("{in_filter}", IN_FILTER)
         .replace("{insight}", INSIGHT)
         .replace("{filtered}", FILTERED)
@@ -246,10 +282,16 @@ SOURCES_OF_LOAD = "SELECT DISTINCT source FROM event_records WHERE load_id = $lo
 # Idempotent on event_id, once per load after its inserts, instead of a PRIMARY
 # KEY index (DuckDB's ART index made bulk loads 2x slower and grows memory with
 # N): a record already loaded by an earlier load, or repeated within this one,
-# is a duplicate and deleted. Within a load the copy kept is one from an S3 log
-# file if there is one (raw NULL: the complete record, pointed to in place),
-# else the first by source and position, whatever order the files were read in.
-# The two counts decide whether the costlier ranking is needed at all.
+# is a duplicate and deleted. A duplicate has the same event_id *and* the same
+# content (CONTENT: time, name, source, recipient account); records that share
+# an event_id but differ in content are conflicting ids: both are kept and
+# listed in ``conflicts`` (so event_id is unique except for those). Within a load
+# the copy kept is one from an S3 log file if there is one (raw NULL: the
+# complete record, pointed to in place), else the first by source and position,
+# whatever order the files were read in. The two counts decide whether the
+# costlier ranking is needed at all.
+CONTENT = "event_time, event_name, event_source, recipient_account_id"
+
 REPEATS_IN_LOAD = """
 SELECT count(*) - count(DISTINCT event_id) FROM event_records WHERE load_id = $load_id
 """
@@ -260,26 +302,35 @@ WHERE load_id <> $load_id
   AND event_id IN (SELECT event_id FROM event_records WHERE load_id = $load_id)
 """
 
-DUPLICATE_ROWS = """
+DUPLICATE_ROWS = f"""
 CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 WITH mine AS (
-    SELECT rowid AS rid, event_id, source, source_position, raw IS NOT NULL AS decoded
+    SELECT rowid AS rid, event_id, {CONTENT}, source, source_position,
+           raw IS NOT NULL AS decoded
     FROM event_records WHERE load_id = $load_id
 ),
 earlier AS (
-    SELECT DISTINCT event_id FROM event_records
+    SELECT DISTINCT event_id, {CONTENT} FROM event_records
     WHERE load_id <> $load_id AND event_id IN (SELECT event_id FROM mine)
 ),
 repeated AS (
     SELECT event_id FROM mine GROUP BY event_id HAVING count(*) > 1
 )
 SELECT rid, source FROM (
-    SELECT rid, source, event_id IN (SELECT event_id FROM earlier) AS known,
+    SELECT m.rid, m.source, e.event_id IS NOT NULL AS known,
            row_number() OVER (
-               PARTITION BY event_id ORDER BY decoded, source, source_position
+               PARTITION BY m.event_id, m.event_time, m.event_name, m.event_source,
+                            m.recipient_account_id
+               ORDER BY m.decoded, m.source, m.source_position
            ) AS n
-    FROM mine
-    WHERE event_id IN (SELECT event_id FROM earlier) OR event_id IN (SELECT event_id FROM repeated)
+    FROM mine m LEFT JOIN earlier e
+      ON m.event_id = e.event_id
+     AND m.event_time IS NOT DISTINCT FROM e.event_time
+     AND m.event_name IS NOT DISTINCT FROM e.event_name
+     AND m.event_source IS NOT DISTINCT FROM e.event_source
+     AND m.recipient_account_id IS NOT DISTINCT FROM e.recipient_account_id
+    WHERE m.event_id IN (SELECT event_id FROM earlier)
+       OR m.event_id IN (SELECT event_id FROM repeated)
 )
 WHERE known OR n > 1
 """
@@ -290,6 +341,28 @@ DELETE_DUPLICATES = (
     "DELETE FROM event_records WHERE rowid IN (SELECT rid FROM duplicate_rows); "
     "DROP TABLE duplicate_rows"
 )
+
+# After duplicates are gone, an event_id of this load held by more than one row
+# (in this load or an earlier one) is a conflicting id: its rows of this load
+# are listed, once.
+INSERT_CONFLICTS = """
+INSERT INTO conflicts
+SELECT $load_id, event_id, source, source_position FROM event_records
+WHERE load_id = $load_id AND event_id IN (
+    SELECT event_id FROM event_records
+    WHERE event_id IN (SELECT event_id FROM event_records WHERE load_id = $load_id)
+    GROUP BY event_id HAVING count(*) > 1
+)
+"""
+
+CONFLICTS_BY_SOURCE = (
+    "SELECT source, count(*) FROM conflicts WHERE load_id = $load_id GROUP BY source"
+)
+
+CONFLICTS_OF_LOAD = """
+SELECT event_id, source, source_position FROM conflicts
+WHERE load_id = $load_id ORDER BY event_id, source, source_position LIMIT $n
+"""
 
 LOADED_BY_SOURCE = (
     "SELECT source, count(*) FROM event_records WHERE load_id = $load_id GROUP BY source"
