@@ -9,7 +9,10 @@ from pathlib import Path
 from iamlab.errors import InputError
 
 EPILOG = """exit status: 0 the request is allowed, 1 it is denied (implicit or explicit),
-2 a usage or snapshot error. The snapshot also supplies the condition keys it
+3 unknown: a layer that could decide is not in the snapshot (the principal or an
+account outside it, SCPs/RCPs or a resource policy not collected; the output names
+it and what AWS could decide), 2 a usage or snapshot error. Never 0 on a guess.
+The snapshot also supplies the condition keys it
 knows (aws:PrincipalArn with the role path, aws:PrincipalTag/*, aws:PrincipalOrgID,
 aws:ResourceAccount, ...); --context values win over them."""
 
@@ -90,7 +93,7 @@ def read_document(value: str | None) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Render the decision (and the snapshot's caveats); 0 when allowed, 1 when denied."""
+    """Render the decision (and the snapshot's caveats); 0 allowed, 1 denied, 3 unknown."""
     from iamlab.snapshot.simulate import simulate
 
     result = simulate(
@@ -106,4 +109,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         print(result)
-    return 0 if result.allowed else 1
+    return EXIT[result.decision.decision]
+
+
+# Exit status per decision (documented in EPILOG and the README's command list).
+EXIT = {"allow": 0, "implicit_deny": 1, "explicit_deny": 1, "unknown": 3}

@@ -299,7 +299,7 @@ def render_text(d: Decision) -> str:
             + ", ".join(printable(k) for k in d.missing_context)
         )
     for note in d.notes:
-        if not note.startswith("the decision depends on context keys"):  # said above
+        if not note.startswith(("the decision depends on context keys", "not known: ")):
             lines.append(f"note: {printable(note)}")
     for lr in d.layers:
         level = f" level {lr.level}" if lr.level is not None else ""

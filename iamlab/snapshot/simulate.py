@@ -125,8 +125,10 @@ def build_request(
     owner = resource_account or (
         snapshot.resource_account(resource) if resource and resource != "*" else None
     )
-    resolved = snapshot.principal(principal)
-    if resolved.kind in ("user", "role") and not resolved.external:
+    resolved = snapshot.principal(principal, missing_ok=True)
+    if not principal.startswith("arn:") and resolved.arn.startswith("arn:"):
+        principal = resolved.arn  # a unique id (AIDA..., AROA..., AROA...:session) by its ARN
+    elif resolved.kind in ("user", "role") and not resolved.unknown:
         principal = resolved.entity_arn  # a user/role ARN given without its path gets it back
     return Request(
         principal=principal, action=action, resource=resource or "*",
@@ -151,8 +153,11 @@ def simulate(
     ``snapshot`` is a loaded Snapshot or a snapshot folder. ``vpc_endpoint``
     (default: the context's ``aws:SourceVpce``) adds that endpoint's policy.
     ``session_policy`` is the document passed when the session was created
-    (CloudTrail: the AssumeRole event's ``requestParameters.policy``).
-    Raises SnapshotError for an unknown principal or a broken snapshot file.
+    (CloudTrail: the AssumeRole event's ``requestParameters.policy``), or
+    ``"unknown"`` when one may have been passed but is not known. Layers the
+    snapshot does not hold make the decision ``unknown`` (never a guessed
+    allow); a principal the snapshot lacks is one of them. Raises
+    SnapshotError for a broken snapshot file.
 
     >>> simulate("sample_data/snapshot", "arn:aws:iam::111122223333:user/alice",
     ...          "s3:GetObject", "arn:aws:s3:::reports/q1.csv").decision  # doctest: +SKIP
@@ -176,7 +181,12 @@ def simulate(
         if region:
             caveats = [*caveats, f"{REQUESTED_REGION} is taken from the resource ARN ({region}); "
                        f"pass --context {REQUESTED_REGION}=... if the call went to another Region"]
-    if session_policy is not None:
+    if isinstance(session_policy, str) and session_policy.strip().lower() == "unknown":
+        policies = replace(policies, unknown={
+            **policies.unknown,
+            "session": "the session policy passed when the session was created is not known"})
+        caveats = [c for c in caveats if not c.startswith("session policies")]
+    elif session_policy is not None:
         policies = replace(policies, session=Policy(document=session_policy, id=principal,
                                                     name="session policy"))
         caveats = [c for c in caveats if not c.startswith("session policies")]
