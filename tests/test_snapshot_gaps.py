@@ -107,3 +107,15 @@ def test_a_session_policy_given_as_unknown_makes_a_session_unknown():
     assert "session" in sim.policies.unknown
     assert sim.decision.decision != "allow"
     assert not any(c.startswith("session policies") for c in sim.caveats)
+
+
+def test_a_replay_with_unknown_layers_saved_as_a_case_runs_to_the_same_decision():
+    from iamlab.policy.cases import run_case
+
+    partner = "arn:aws:sts::444444444444:assumed-role/sync/job-1"
+    sim = simulate(DATA / "org", partner, "s3:ListAllMyBuckets", "*", SAFE)
+    case = sim.to_case("partner lists buckets")
+    assert case["policies"]["identity"] == {"unknown": sim.policies.unknown["identity"]}
+    assert case["expect"]["decision"] == "unknown"
+    result = run_case(json.loads(json.dumps(case)), "saved")
+    assert result.passed, result.problems

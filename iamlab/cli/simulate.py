@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--resource", default="*", help="resource ARN (default: *)")
     parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                         help="condition key value; repeat a key for a multi-valued key")
+    parser.add_argument("--region", help="the Region the request was sent to (the event's "
+                        "awsRegion): aws:RequestedRegion; default: the resource ARN's Region, "
+                        "none for S3 and IAM ARNs")
     parser.add_argument("--resource-account", help="account owning the resource "
                         "(default: from the ARN or the snapshot)")
     parser.add_argument("--issuer", help="for a federated user: the IAM user ARN that called "
@@ -42,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: the aws:SourceVpce context value)")
     parser.add_argument("--session-policy", metavar="FILE|JSON",
                         help="the session policy passed when the session was created "
-                        "(CloudTrail AssumeRole requestParameters.policy)")
+                        "(CloudTrail AssumeRole requestParameters.policy), or 'unknown'")
     parser.add_argument("--no-snapshot-context", action="store_true",
                         help="do not add the condition keys the snapshot knows")
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
@@ -71,10 +74,13 @@ def parse_context(items: list[str]) -> dict[str, str | list[str]]:
     return context
 
 
-def read_document(value: str | None) -> dict | None:
-    """Return a policy document given inline as JSON or as a file path (None stays None)."""
-    if value is None:
-        return None
+def read_document(value: str | None) -> dict | str | None:
+    """Return a policy document given inline as JSON or as a file path (None stays None).
+
+    ``unknown`` stays "unknown": a session policy may have been passed but is not known.
+    """
+    if value is None or value.strip().lower() == "unknown":
+        return value
     text = value
     if not value.lstrip().startswith("{"):
         try:
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         context=parse_context(args.context), resource_account=args.resource_account,
         issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
         vpc_endpoint=args.vpc_endpoint, session_policy=read_document(args.session_policy),
+        region=args.region,
     )
     if args.as_case:
         case = result.to_case(args.as_case, source=f"iamlab simulate --snapshot {args.snapshot}")

@@ -317,8 +317,16 @@ def evaluate(
         )
 
     if denies:
-        firm = any(not r[10] for r in denies)
-        missing = () if firm else _missing(denies + checked)
+        firm = [r[0] for r in denies if not r[10]]
+        if not firm:
+            missing = _missing(denies + checked)
+        else:
+            # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
+            # layer AWS names before the first firm one could change the layer it names.
+            first = _RANK[_ordered(firm)[0]]
+            missing = _missing([
+                r for r in denies + checked if r[10] and r[4] == "Deny" and _RANK[r[0]] < first
+            ])
         return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
     common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
@@ -385,10 +393,10 @@ def evaluate(
             unsure = [r for r in unsure if r[0] not in firm]
         missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + unsure)
         return finish("allow", (), deciding, missing)
-    missing = _missing([r for r in checked if r[4] == "Allow" and r[10]]) if checked else ()
     # AWS evaluates the steps in order and stops at the first that denies, so
     # that layer is the one it reports; the others are kept in lacking_allow.
     lacking = _ordered(failing)
+    missing = _missing_for_implicit(checked, allows, lacking[0]) if checked or allows else ()
     return finish("implicit_deny", lacking[:1], (), missing, lacking)
 
 
@@ -570,6 +578,27 @@ def _run_plan(
         else:
             ok[name] = False
     return layers, allows, denies, checked, ok, res_allows
+
+
+_RANK = {name: n for n, name in enumerate(NAMING_ORDER)}
+
+
+def _missing_for_implicit(checked: list[tuple], allows: list[tuple], named: str) -> tuple[str, ...]:
+    """Keys whose value could change an implicit deny or the layer AWS names for it.
+
+    An Allow ruled out for want of a key could allow (the decision); a Deny
+    ruled out for want of a key could match (an explicit deny); an Allow that
+    holds only for want of a key, in a layer AWS reaches before the one it
+    names, could fail and be named instead (unless a firm Allow stands beside it).
+    """
+    recs = [r for r in checked if r[10]]
+    first = _RANK[named]
+    unsure = [r for r in allows if r[10] and _RANK[r[0]] < first]
+    if unsure:
+        firm = {(r[0], r[1]) if r[0] in ("scp", "rcp") else r[0] for r in allows if not r[10]}
+        recs += [r for r in unsure if ((r[0], r[1]) if r[0] in ("scp", "rcp") else r[0])
+                 not in firm]
+    return _missing(recs)
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:
