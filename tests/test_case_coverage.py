@@ -111,8 +111,12 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
             problems.append(f"{key} must be a non-empty string")
     if case["rule"] not in rule_ids:
         problems.append(f"rule {case['rule']!r} is not in rules.json")
-    if "aws-facts" not in case["source"] and "memory" not in case["source"]:
-        problems.append("source must cite an aws-facts section or say it is from memory")
+    cited = ("aws-facts", "memory", "User Guide", "API Reference", "Developer Guide", "re:Post")
+    if not any(c in case["source"] for c in cited):
+        problems.append(
+            "source must cite an aws-facts section or an AWS page (User Guide, API Reference, "
+            "Developer Guide, re:Post), or say it is from memory"
+        )
 
     req = case["request"]
     if not isinstance(req, dict) or set(req) != REQUEST_KEYS:

@@ -7,6 +7,9 @@ account must allow; then a resource-based policy may grant on its own
 policies, the permissions boundary and the session policy must all allow.
 KMS key policies and role trust policies must allow by themselves; across
 accounts both the caller's side and the resource owner's side must allow (4.3).
+These and AWS's other documented special cases (fixed answers such as
+sts:GetCallerIdentity, protected AWS managed policies, roles and KMS aliases)
+come from one table, ``iamlab.policy.special``.
 
 What iamlab can and cannot detect (documented limits):
 - service-linked roles are recognised by the ``aws-service-role/`` role path
@@ -46,19 +49,8 @@ from iamlab.policy.decision import (
     make_decision,
 )
 from iamlab.policy.request import Policy, PolicySet, Request
+from iamlab.policy.special import customer, quirks
 
-# Actions authorized by the role's trust policy when the resource is a role
-# (from memory of the IAM guide: AssumeRole*, TagSession, SetSourceIdentity, SetContext).
-TRUST_ACTIONS = frozenset(
-    {
-        "sts:assumerole",
-        "sts:assumerolewithsaml",
-        "sts:assumerolewithwebidentity",
-        "sts:tagsession",
-        "sts:setsourceidentity",
-        "sts:setcontext",
-    }
-)
 _UNLIMITED_GRANTS = frozenset(
     {"session", "user", "wildcard", "service", "federated", "canonical_user"}
 )
@@ -224,14 +216,14 @@ def evaluate(
             )
         res_account = caller.account
     action_l = action.lower()
-    trust = action_l in TRUST_ACTIONS and ":role/" in resource and ":iam::" in resource
-    kms_key = action_l.startswith("kms:") and ":key/" in resource
-    res_layer = "trust" if trust else "resource"
+    q = quirks(action_l, resource)
+    trust = q.resource_layer == "trust"
+    res_layer = q.resource_layer
     if trust and cs.trust_error and cs.trust is not None:
         raise PolicyError(cs.trust_error)
     kind = caller.kind
     identity_side = kind in IDENTITY_KINDS
-    steps, mkeys = action_plan(cs, caller, action_l, trust)
+    steps, mkeys = action_plan(cs, caller, action_l, q)
     memo_key = None
     hit = None
     if mkeys is not None:
@@ -240,7 +232,7 @@ def evaluate(
             kind,
             caller.slr_reason,
             action_l,
-            trust,
+            q,
             resource,
             caller.raw,
             caller.role_arn,
@@ -295,6 +287,19 @@ def evaluate(
         missing: tuple[str, ...],
         lacking: tuple[str, ...] = (),
     ) -> Decision:
+        special = ""
+        rule = q.rule
+        if rule is not None and (
+            customer(kind, caller.slr) if rule.outcome == "deny" else identity_side
+        ):
+            special = rule.id
+            notes.append(f"{rule.why} ({rule.source})")
+            if rule.outcome == "allow":
+                decision, denied_by, deciding, missing, lacking = "allow", (), (), (), ()
+            elif decision != "explicit_deny":
+                decision, denied_by, deciding, missing, lacking = "implicit_deny", (), (), (), ()
+            else:
+                missing = ()
         if missing:
             notes.append(
                 "the decision depends on context keys the request does not carry ("
@@ -314,6 +319,7 @@ def evaluate(
             tuple(layers),
             deciding,
             lacking,
+            special=special,
         )
 
     if denies:
@@ -372,7 +378,7 @@ def evaluate(
         used = ("identity", "permissions_boundary", "session", res_layer)
         if grant in _UNLIMITED_GRANTS:
             failing, used = [], (res_layer,)
-        elif (trust or kms_key) and not res_allows:
+        elif q.resource_must_allow and not res_allows:
             failing = [res_layer]
         elif not id_fail:
             failing = []
@@ -499,6 +505,7 @@ def _with_unknown_layers(request: Request, ps: PolicySet) -> Decision:
         lacking,
         unknown,
         possible,
+        base.special,
     )
 
 

@@ -129,9 +129,11 @@ class Decision:
     (aws-facts 1.1); ``deciding`` holds the matching Deny
     statements (explicit deny) or the Allow statements that granted (allow);
     ``layers`` holds every layer with every statement and why it did or did
-    not apply; ``missing_context`` lists condition keys the request does not
-    carry but the decision depends on: then ``notes`` says so and the answer
-    is not final.
+    not apply; ``special`` names the documented special case (see
+    ``iamlab.policy.special``) when one decided instead of the policies;
+    ``missing_context`` lists condition keys the request does not carry but
+    the decision depends on: then ``notes`` says so and the answer is not
+    final.
 
     The matchers record their findings as plain tuples while they evaluate
     (cheap on the hot path); ``layers`` and ``deciding`` turn those records
@@ -150,6 +152,7 @@ class Decision:
     lacking_allow: tuple[str, ...] = ()
     unknown: Mapping[str, str] = field(default_factory=dict)
     possible: tuple[str, ...] = ()
+    special: str = ""  # id of the documented special case that decided (iamlab.policy.special)
     raw_layers: tuple = field(default=(), repr=False, compare=False)
     raw_deciding: tuple = field(default=(), repr=False, compare=False)
 
@@ -226,6 +229,7 @@ def make_decision(
     lacking_allow: tuple[str, ...] = (),
     unknown: Mapping[str, str] | None = None,
     possible: tuple[str, ...] = (),
+    special: str = "",
 ) -> Decision:
     """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
     d = _new(Decision)
@@ -244,6 +248,7 @@ def make_decision(
         lacking_allow=lacking_allow,
         unknown=_NOTHING if unknown is None else unknown,
         possible=possible,
+        special=special,
     )
     return d
 
@@ -288,6 +293,8 @@ def render_text(d: Decision) -> str:
             )
     if d.denied_by:
         lines.append(f"denied by: {', '.join(d.denied_by)} (AWS would report: {d.policy_type})")
+    if d.special:
+        lines.append(f"decided by AWS's special case {d.special!r}, whatever the policies say")
     if len(d.lacking_allow) > 1 or (d.decision == "unknown" and d.lacking_allow):
         lines.append(f"lacking an Allow: {', '.join(d.lacking_allow)} (each must allow)")
     if d.deciding:

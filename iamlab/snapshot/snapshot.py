@@ -16,6 +16,7 @@ from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import ContextValue, Policy, PolicySet
+from iamlab.policy.special import TRUST_ACTIONS
 from iamlab.snapshot import context, gaps
 from iamlab.snapshot.files import authorization_detail_files, read_json
 from iamlab.snapshot.org import RCP, SCP, Levels, Organization
@@ -28,15 +29,6 @@ from iamlab.snapshot.principals import (
     policy_from_managed,
 )
 from iamlab.snapshot.resources import ResourceIndex, ResourcePolicy
-
-# Actions authorized against the target role's trust policy (the role is the resource).
-_TRUST_ACTIONS = frozenset(
-    a.lower()
-    for a in (
-        "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
-        "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -244,7 +236,7 @@ class Snapshot:
         For ``sts:AssumeRole*`` (and TagSession, SetSourceIdentity, SetContext)
         on a role, that is the role's trust policy.
         """
-        if action and action.lower() in _TRUST_ACTIONS and ":role/" in resource_arn:
+        if action and action.lower() in TRUST_ACTIONS and ":role/" in resource_arn:
             return self.trust_policy(resource_arn)
         record = self.resources().lookup(resource_arn)
         return record.policy if record else None
@@ -287,7 +279,7 @@ class Snapshot:
         identity, boundary = self.identity_layers(principal, issuer_arn)
         resource = None
         owner = resource_account
-        trust_role = bool(action and action.lower() in _TRUST_ACTIONS and ":role/" in
+        trust_role = bool(action and action.lower() in TRUST_ACTIONS and ":role/" in
                           (resource_arn or ""))
         resource_error = None
         if resource_arn and resource_arn != "*":
