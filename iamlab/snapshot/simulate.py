@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iamlab.escape import printable
 from iamlab.policy.request import ContextValue, Policy, PolicySet, Request
 from iamlab.snapshot.snapshot import Snapshot, load
 
@@ -83,14 +84,18 @@ class Simulation:
         return case
 
     def __str__(self) -> str:
+        """The decision's text, the context used and the caveats (snapshot text escaped)."""
         text = str(self.decision)
         if self.request.context:
             text += "\n\nRequest context:\n" + "\n".join(
-                f"  {key} = {value if isinstance(value, str) else list(value)}"
+                f"  {printable(key)} = "
+                + printable(value if isinstance(value, str) else list(value))
                 for key, value in sorted(self.request.context.items())
             )
         if self.caveats:
-            text += "\n\nSnapshot caveats:\n" + "\n".join(f"  - {c}" for c in self.caveats)
+            text += "\n\nSnapshot caveats:\n" + "\n".join(
+                f"  - {printable(c)}" for c in self.caveats
+            )
         return text
 
 
