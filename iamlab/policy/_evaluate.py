@@ -41,6 +41,7 @@ from iamlab.policy._caller import (
 )
 from iamlab.policy._conditions import value_text
 from iamlab.policy._layers import action_plan, compiled_set, eval_layer
+from iamlab.policy._principal import GRANT_RANK
 from iamlab.policy.decision import (
     DECISIONS,
     NAMING_ORDER,
@@ -54,16 +55,6 @@ from iamlab.policy.special import customer, quirks
 _UNLIMITED_GRANTS = frozenset(
     {"session", "user", "wildcard", "service", "federated", "canonical_user"}
 )
-_GRANT_RANK = {
-    "session": 0,
-    "user": 0,
-    "federated": 0,
-    "canonical_user": 0,
-    "service": 1,
-    "wildcard": 2,
-    "role": 3,
-    "account": 4,
-}
 
 
 def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -338,7 +329,7 @@ def evaluate(
     common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
     grant = None
     if res_allows:
-        grant = min((r[9] for r in res_allows if r[9]), key=_GRANT_RANK.__getitem__, default=None)
+        grant = min((r[9] for r in res_allows if r[9]), key=GRANT_RANK.__getitem__, default=None)
     id_ok = kind == ROOT or ok.get("identity", False)
     pb_ok = ok.get("permissions_boundary", True)
     if kind in SESSION_KINDS:
