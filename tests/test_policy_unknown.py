@@ -75,3 +75,15 @@ def test_unknown_given_as_a_mapping_or_in_the_case_format_agree():
 def test_unknown_names_only_layers():
     with pytest.raises(InputError, match=r"\['boundary'\], which is not a layer"):
         PolicySet(unknown={"boundary": "x"})
+
+
+def test_an_unknown_boundary_may_also_be_no_boundary_at_all():
+    # a Deny with NotPrincipal spares the user it names only when it has no boundary
+    bucket = {"Statement": [
+        {"Effect": "Deny", "NotPrincipal": {"AWS": [ALICE, f"arn:aws:iam::{ACCT}:root"]},
+         "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "s3:GetObject",
+         "Resource": "*"}]}
+    d = evaluate(REQUEST, {"identity": [READ], "permissions_boundary": "unknown",
+                           "resource": bucket})
+    assert d.decision == "unknown" and d.possible == ("allow", "explicit_deny")

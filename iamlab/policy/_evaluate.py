@@ -432,6 +432,10 @@ def _filled(ps: PolicySet, kind: str) -> PolicySet:
             out[layer] = doc
         elif layer == "identity" and kind == "nothing":
             out[layer] = ()
+        elif layer == "permissions_boundary" and kind == "allow":
+            # no boundary at all is the most permissive case: a boundary, even one allowing
+            # everything, makes a Deny with NotPrincipal apply (see _layers.check_statement)
+            out[layer] = ()
         else:
             out[layer] = (doc,)
     return replace(ps, unknown={}, **out)
