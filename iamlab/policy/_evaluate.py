@@ -223,8 +223,7 @@ def evaluate(
             kind,
             caller.slr_reason,
             action_l,
-            q,
-            resource,
+            resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
             caller.raw,
             caller.role_arn,
             caller.known_absent,
