@@ -50,7 +50,7 @@ from iamlab.policy.decision import (
     make_decision,
 )
 from iamlab.policy.request import Policy, PolicySet, Request
-from iamlab.policy.special import customer, quirks
+from iamlab.policy.special import NONE, SPECIAL_ACTIONS, customer, quirks
 
 _UNLIMITED_GRANTS = frozenset(
     {"session", "user", "wildcard", "service", "federated", "canonical_user"}
@@ -207,7 +207,8 @@ def evaluate(
             )
         res_account = caller.account
     action_l = action.lower()
-    q = quirks(action_l, resource)
+    has_quirks = action_l in SPECIAL_ACTIONS or action_l[:4] == "kms:"
+    q = quirks(action_l, resource) if has_quirks else NONE
     trust = q.resource_layer == "trust"
     res_layer = q.resource_layer
     if trust and cs.trust_error and cs.trust is not None:
@@ -313,16 +314,16 @@ def evaluate(
         )
 
     if denies:
-        firm = [r[0] for r in denies if not r[10]]
-        if not firm:
+        first = min([_RANK[r[0]] for r in denies if not r[10]], default=None)
+        if first is None:
             missing = _missing(denies + checked)
         else:
             # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
             # layer AWS names before the first firm one could change the layer it names.
-            first = _RANK[_ordered(firm)[0]]
-            missing = _missing([
+            unsure = [
                 r for r in denies + checked if r[10] and r[4] == "Deny" and _RANK[r[0]] < first
-            ])
+            ]
+            missing = _missing(unsure) if unsure else ()
         return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
     common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
@@ -392,7 +393,11 @@ def evaluate(
     # AWS evaluates the steps in order and stops at the first that denies, so
     # that layer is the one it reports; the others are kept in lacking_allow.
     lacking = _ordered(failing)
-    missing = _missing_for_implicit(checked, allows, lacking[0]) if checked or allows else ()
+    missing = (
+        _missing_for_implicit(checked, allows, lacking[0])
+        if any(r[10] for r in checked) or any(r[10] for r in allows)
+        else ()
+    )
     return finish("implicit_deny", lacking[:1], (), missing, lacking)
 
 

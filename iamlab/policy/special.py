@@ -110,7 +110,7 @@ _ROLE_CHANGES = frozenset(
 # policy names the SAML provider only (from memory), and it is protected.
 _RESERVED_ONLY = frozenset({"iam:updaterole", "iam:updateroledescription", "iam:passrole"})
 _ALIAS_CHANGES = frozenset({"kms:createalias", "kms:updatealias", "kms:deletealias"})
-_SPECIAL = (
+SPECIAL_ACTIONS = (
     TRUST_ACTIONS | {"sts:getcalleridentity"} | _POLICY_CHANGES | _ROLE_CHANGES | _RESERVED_ONLY
     | _ALIAS_CHANGES
 )
@@ -138,7 +138,7 @@ _RETIRE_ALIAS = Quirks("resource", False, "RCPs do not apply to kms:RetireGrant"
 
 def quirks(action_l: str, resource: str) -> Quirks:
     """Return what is special about ``action_l`` (lower-cased) on ``resource``."""
-    if action_l not in _SPECIAL and not action_l.startswith("kms:"):
+    if action_l not in SPECIAL_ACTIONS and not action_l.startswith("kms:"):
         return NONE
     if action_l in TRUST_ACTIONS:
         return _TRUST if ":role/" in resource and ":iam::" in resource else NONE
