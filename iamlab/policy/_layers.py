@@ -1,6 +1,7 @@
 """Compiled policy sets and the per-layer statement matching used by ``evaluate``.
 
-A ``PolicySet`` is compiled once (cached by object identity) into per-layer
+A ``PolicySet`` is compiled once (cached by object identity: it is frozen, and
+its ``Policy`` objects carry their own copy of the content) into per-layer
 indexes: statements grouped by the action they match, with precomputed
 records for statements that cannot depend on the request. ``eval_layer``
 matches one layer and returns its record; ``check_statement`` matches one
