@@ -136,8 +136,9 @@ class Policy:
     ``id`` names the policy in explanations: a managed policy ARN, an SCP id,
     or a snapshot reference such as ``user/alice/inline/s3-read``. ``document``
     is the parsed JSON object (or its JSON text); the Policy keeps its own
-    copy, taken when it is created. Raises ``PolicyError`` for a document that
-    is not JSON.
+    copy, taken when it is created, and the engine evaluates ``content`` (that
+    copy as canonical JSON text): to change a policy, build a new ``Policy``.
+    Raises ``PolicyError`` for a document that is not JSON.
     """
 
     document: Mapping[str, Any] | str
