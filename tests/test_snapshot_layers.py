@@ -284,9 +284,13 @@ def test_principal_of_an_account_outside_the_snapshot_is_external(snap):
 
 def test_federated_user_takes_the_issuing_users_policies(snap):
     fed = f"arn:aws:sts::{PROD}:federated-user/contractor"
-    with pytest.raises(SnapshotError, match="GetFederationToken"):
-        snap.policies_for(fed, "s3:GetObject")
+    unknown = snap.policies_for(fed, "s3:GetObject")  # who called GetFederationToken?
+    assert set(unknown.unknown) == {"identity", "permissions_boundary"}
+    assert "pass that user's ARN as issuer_arn" in unknown.unknown["identity"]
+    gone = snap.policies_for(fed, "s3:GetObject", issuer_arn=f"arn:aws:iam::{PROD}:user/nobody")
+    assert "user/nobody is not in the snapshot" in gone.unknown["identity"]
     ps = snap.policies_for(fed, "s3:GetObject", issuer_arn=f"arn:aws:iam::{PROD}:user/bob")
+    assert "identity" not in ps.unknown
     assert ps.identity == () and levels(ps.scp) == PROD_SCP_LEVELS
     assert snap.context_for(fed)["aws:PrincipalArn"] == fed
 

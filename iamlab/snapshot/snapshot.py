@@ -276,7 +276,18 @@ class Snapshot:
         ...                   "s3:GetObject", "arn:aws:s3:::reports/q1.csv")  # doctest: +SKIP
         """
         principal = self.principal(principal_arn, missing_ok=True)
-        identity, boundary = self.identity_layers(principal, issuer_arn)
+        identity_gap = ""
+        if principal.kind == "federated-user" and not principal.unknown:
+            issuer = self.principal(issuer_arn, missing_ok=True) if issuer_arn else None
+            identity_gap = (
+                issuer.unknown if issuer else
+                f"{principal.arn} is a federated user: its permissions are those of the IAM "
+                "user who called GetFederationToken; pass that user's ARN as issuer_arn "
+                "(CloudTrail sessionContext.sessionIssuer.arn)"
+            )
+        identity, boundary = (
+            ((), ()) if identity_gap else self.identity_layers(principal, issuer_arn)
+        )
         resource = None
         owner = resource_account
         trust_role = bool(action and action.lower() in TRUST_ACTIONS and ":role/" in
@@ -299,8 +310,12 @@ class Snapshot:
             rcp=rcp,
             resource=resource,
             vpc_endpoint=(endpoint.policy,) if endpoint and endpoint.policy else (),
-            unknown=gaps.unknown_layers(self, principal, resource_arn, owner, vpc_endpoint,
-                                        trust_role, resource_error),
+            unknown={
+                **({"identity": identity_gap, "permissions_boundary": identity_gap}
+                   if identity_gap else {}),
+                **gaps.unknown_layers(self, principal, resource_arn, owner, vpc_endpoint,
+                                      trust_role, resource_error),
+            },
         )
 
     def caveats(
