@@ -96,8 +96,14 @@ documents = json_values | st.builds(
 requests = json_values | st.fixed_dictionaries(
     {"principal": st.sampled_from([ALICE, "anonymous", "lambda.amazonaws.com",
                                    "arn:aws:sts::111122223333:assumed-role/R/s"]) | json_values,
-     "action": st.sampled_from(["s3:GetObject", "sts:AssumeRole", "kms:Decrypt"]) | json_values},
-    optional={"resource": st.sampled_from(["*", "arn:aws:s3:::b/k"]) | json_values,
+     "action": st.sampled_from(["s3:GetObject", "sts:AssumeRole", "kms:Decrypt",
+                                "sts:GetCallerIdentity", "iam:DeletePolicy", "kms:DeleteAlias",
+                                "iam:TagRole"]) | json_values},
+    optional={"resource": st.sampled_from([
+        "*", "arn:aws:s3:::b/k", "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:kms:us-east-1:111122223333:alias/aws/s3",
+        "arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/R",
+        "arn:aws:iam::111122223333:role/R"]) | json_values,
               "resource_account": st.sampled_from(["111122223333", None]) | json_values,
               "context": st.dictionaries(st.text(max_size=8), json_values, max_size=3)
               | json_values},
@@ -105,13 +111,15 @@ requests = json_values | st.fixed_dictionaries(
 policy_sets = json_values | st.fixed_dictionaries(
     {},
     optional={
-        "identity": st.lists(documents, max_size=2) | json_values,
-        "permissions_boundary": st.lists(documents, max_size=1) | json_values,
-        "session": documents,
-        "scp": st.lists(st.lists(documents, max_size=2), max_size=2) | json_values,
+        "identity": st.lists(documents, max_size=2) | json_values | st.just("unknown"),
+        "permissions_boundary": st.lists(documents, max_size=1) | json_values
+        | st.just("unknown"),
+        "session": documents | st.just("unknown"),
+        "scp": st.lists(st.lists(documents, max_size=2), max_size=2) | json_values
+        | st.just("unknown"),
         "rcp": st.lists(st.lists(documents, max_size=2), max_size=2) | st.just("unknown"),
         "resource": documents | st.just("unknown"),
-        "vpc_endpoint": st.lists(documents, max_size=1) | json_values,
+        "vpc_endpoint": st.lists(documents, max_size=1) | json_values | st.just("unknown"),
         "unknown": json_values,
     },
 )

@@ -86,13 +86,16 @@ def with_unknown_layers(
             base, decision = none, "explicit_deny"
         elif len(possible) == 1:
             base, decision = none, possible[0]
-        elif _first_on_side(none.lacking_allow, best) == best.denied_by[0]:
+        elif not best.denied_by:  # a documented special case refuses it (Decision.special)
+            base, decision = best, "implicit_deny"
+        elif none.denied_by[:1] == best.denied_by[:1]:
             base, decision = best, "implicit_deny"
         else:
             base, decision = best, "unknown"
             notes.append(
                 "denied whatever the unknown layers hold, but AWS may name an unknown layer "
-                f"({_first_on_side(none.lacking_allow, best)} instead of {best.denied_by[0]})"
+                f"({none.denied_by[0]} instead of {best.denied_by[0]}); lacking_allow lists "
+                "the known layers that lack an Allow"
             )
     else:
         base, decision = best, "unknown"
@@ -125,20 +128,6 @@ def with_unknown_layers(
         possible,
         base.special,
     )
-
-
-_OWNER_SIDE = frozenset({"resource", "trust", "rcp"})
-
-
-def _first_on_side(lacking: tuple[str, ...], best: Decision) -> str | None:
-    """The first layer AWS reaches without an Allow, among those evaluated with best's deciding
-    layer: across accounts the caller's side and the owner's side are separate evaluations
-    (aws-facts 4.3), so an unknown layer of one side never takes the naming from the other."""
-    caller = best.principal.split(":")[4] if best.principal.count(":") >= 5 else None
-    if not caller or not best.resource_account or caller == best.resource_account:
-        return lacking[0] if lacking else None
-    owner_side = best.denied_by[0] in _OWNER_SIDE
-    return next((n for n in lacking if (n in _OWNER_SIDE) == owner_side), None)
 
 
 def _res(layer: str) -> str:
