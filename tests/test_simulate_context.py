@@ -102,3 +102,45 @@ def test_a_role_session_given_by_unique_id_and_session_name_resolves_like_its_ar
     out = json.loads(capsys.readouterr().out)
     assert status == EXIT[by_arn.decision.decision] and out["decision"] == by_arn.decision.decision
     assert out["principal"] == f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
+
+
+# -- missing_context: an answer without it does not move when the absent keys arrive ----------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = {"aws:RequestedRegion": ["us-east-1", "eu-west-1"], "aws:SourceVpce": ["vpce-1", "vpce-2"],
+        "aws:MultiFactorAuthPresent": ["true", "false"]}
+OPERATORS = ["StringEquals", "StringNotEquals", "StringEqualsIfExists", "StringNotEqualsIfExists",
+             "ForAnyValue:StringEquals", "ForAllValues:StringEquals"]
+
+
+def _stmt(effect, action, key, op, value):
+    out = {"Effect": effect, "Action": action, "Resource": "*"}
+    if key:
+        out["Condition"] = {op: {key: value}}
+    return out
+
+
+statement = st.builds(
+    _stmt, st.sampled_from(["Allow", "Deny"]), st.sampled_from(["*", "s3:*", "s3:GetObject"]),
+    st.none() | st.sampled_from(sorted(KEYS)), st.sampled_from(OPERATORS),
+    st.sampled_from(["us-east-1", "vpce-1", "true"]))
+document = st.lists(statement, max_size=3).map(lambda s: {"Version": "2012-10-17", "Statement": s})
+
+
+@settings(max_examples=300, deadline=None)
+@given(identity=st.lists(document, min_size=1, max_size=2), scp=st.none() | st.lists(
+    st.lists(document, min_size=1, max_size=2), min_size=1, max_size=2),
+    boundary=st.lists(document, max_size=1), arriving=st.data())
+def test_an_answer_without_missing_context_holds_whatever_the_absent_keys_are(
+        identity, scp, boundary, arriving):
+    request = {"principal": ALICE, "action": "s3:GetObject", "resource": OBJECT,
+               "resource_account": PROD}
+    policies = {"identity": identity, "scp": scp, "permissions_boundary": boundary}
+    d = evaluate(request, policies)
+    if d.missing_context:
+        return
+    context = {k: arriving.draw(st.sampled_from(v), label=k) for k, v in KEYS.items()}
+    later = evaluate({**request, "context": context}, policies)
+    assert (later.decision, later.denied_by[:1]) == (d.decision, d.denied_by[:1])
