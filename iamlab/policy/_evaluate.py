@@ -313,15 +313,16 @@ def evaluate(
         )
 
     if denies:
-        first = min([_RANK[r[0]] for r in denies if not r[10]], default=None)
-        if first is None:
+        unsure = [r for r in denies if r[10]]
+        if len(unsure) == len(denies):
             missing = _missing(denies + checked)
         else:
             # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
             # layer AWS names before the first firm one could change the layer it names.
-            unsure = [
-                r for r in denies + checked if r[10] and r[4] == "Deny" and _RANK[r[0]] < first
-            ]
+            unsure += [r for r in checked if r[10]]
+            if unsure:
+                first = min(_RANK[r[0]] for r in denies if not r[10])
+                unsure = [r for r in unsure if r[4] == "Deny" and _RANK[r[0]] < first]
             missing = _missing(unsure) if unsure else ()
         return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
@@ -392,9 +393,11 @@ def evaluate(
     # AWS evaluates the steps in order and stops at the first that denies, so
     # that layer is the one it reports; the others are kept in lacking_allow.
     lacking = _ordered(failing)
+    unsure = [r for r in checked if r[10]]
+    unsure_allows = [r for r in allows if r[10]]
     missing = (
-        _missing_for_implicit(checked, allows, lacking[0])
-        if any(r[10] for r in checked) or any(r[10] for r in allows)
+        _missing_for_implicit(unsure, unsure_allows, allows, lacking[0])
+        if unsure or unsure_allows
         else ()
     )
     return finish("implicit_deny", lacking[:1], (), missing, lacking)
@@ -448,17 +451,20 @@ def _run_plan(
 _RANK = {name: n for n, name in enumerate(NAMING_ORDER)}
 
 
-def _missing_for_implicit(checked: list[tuple], allows: list[tuple], named: str) -> tuple[str, ...]:
+def _missing_for_implicit(
+    unsure_checked: list[tuple], unsure_allows: list[tuple], allows: list[tuple], named: str
+) -> tuple[str, ...]:
     """Keys whose value could change an implicit deny or the layer AWS names for it.
 
     An Allow ruled out for want of a key could allow (the decision); a Deny
     ruled out for want of a key could match (an explicit deny); an Allow that
     holds only for want of a key, in a layer AWS reaches before the one it
     names, could fail and be named instead (unless a firm Allow stands beside it).
+    ``unsure_*`` are the records with missing keys.
     """
-    recs = [r for r in checked if r[10]]
+    recs = list(unsure_checked)
     first = _RANK[named]
-    unsure = [r for r in allows if r[10] and _RANK[r[0]] < first]
+    unsure = [r for r in unsure_allows if _RANK[r[0]] < first]
     if unsure:
         firm = {(r[0], r[1]) if r[0] in ("scp", "rcp") else r[0] for r in allows if not r[10]}
         recs += [r for r in unsure if ((r[0], r[1]) if r[0] in ("scp", "rcp") else r[0])
