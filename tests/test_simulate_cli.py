@@ -46,17 +46,22 @@ def test_given_context_wins_over_snapshot_keys_case_insensitively():
     assert bare.context == {} and bare.resource_account is None
 
 
-def test_caveats_name_what_the_snapshot_lacks():
+def test_caveats_name_what_the_snapshot_lacks_and_gaps_are_unknown_layers():
     snap = load(SNAP)
     session = f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
     notes = snap.caveats(session, "s3:GetObject", "arn:aws:s3:::somebody-elses/x")
     assert any("session policies" in n for n in notes)
-    assert any("somebody-elses/x is unknown" in n for n in notes)
-    notes = snap.caveats(ALICE, "sqs:SendMessage", "arn:aws:sqs:us-east-1:444444444444:q")
-    assert notes == [
-        "account 444444444444 (owner of arn:aws:sqs:us-east-1:444444444444:q) was "
-        "not collected: its resource policy is unknown and treated as absent"
-    ]
+    gaps = snap.policies_for(session, "s3:GetObject", "arn:aws:s3:::somebody-elses/x").unknown
+    assert set(gaps) == {"resource", "rcp"}
+    assert "the account owning arn:aws:s3:::somebody-elses/x is unknown" in gaps["resource"]
+    queue = "arn:aws:sqs:us-east-1:444444444444:q"
+    assert snap.caveats(ALICE, "sqs:SendMessage", queue) == []
+    assert snap.policies_for(ALICE, "sqs:SendMessage", queue).unknown == {
+        "resource": f"account 444444444444 (owner of {queue}) is not in the snapshot: its "
+        "resource policy is unknown",
+        "rcp": "account 444444444444 is not in the snapshot's organization o-exampleorg1: its "
+        "RCPs (from another organization, if any) are unknown",
+    }
 
 
 def test_allowed_request_exits_zero(capsys):
@@ -152,12 +157,42 @@ def test_text_output_names_the_decision_and_caveats(capsys):
     assert "  aws:PrincipalArn = arn:aws:iam::222222222222:role/ci/Deployer" in out
 
 
-def test_unknown_principal_is_a_clear_error(capsys):
+def test_a_principal_missing_from_the_snapshot_is_unknown_exit_three(capsys):
     status, out, err = run(
-        capsys, "--principal", f"arn:aws:iam::{PROD}:user/alicia", "--action", "s3:GetObject"
+        capsys, "--principal", f"arn:aws:iam::{PROD}:user/alicia", "--action", "s3:GetObject",
+        *SAFE,
     )
-    assert status == 2 and out == ""
-    assert "user/alicia is not in the snapshot" in err and "user/engineering/alice" in err
+    assert status == 3 and err == ""
+    assert out.startswith("UNKNOWN: ")
+    assert "user/alicia is not in the snapshot" in out and "user/engineering/alice" in out
+    assert "ALLOW" not in out
+
+
+def test_a_caller_from_an_account_the_snapshot_lacks_is_never_allowed(capsys):
+    typo = "arn:aws:iam::222222222223:user/engineering/alice"  # one digit off PROD
+    args = ["--principal", typo, "--action", "s3:ListAllMyBuckets", *SAFE]
+    status, out, _ = run(capsys, *args, "--json")
+    result = json.loads(out)
+    assert status == 3 and result["decision"] == "unknown"
+    assert result["unknown"]["identity"] == f"account 222222222223 of {typo} is not in the snapshot"
+    assert result["possible"] == ["allow", "implicit_deny", "explicit_deny"]
+    status, text, _ = run(capsys, *args)
+    assert status == 3 and text.startswith("UNKNOWN: ") and "ALLOW" not in text
+    # its request to a bucket whose policy grants that account nothing is denied all the same;
+    # still unknown: its account's unknown SCPs could be the layer AWS names
+    status, out, _ = run(capsys, "--principal", typo, "--action", "s3:GetObject", "--resource",
+                         "arn:aws:s3:::prod-reports/q1.csv", *SAFE, "--json")
+    result = json.loads(out)
+    assert status == 3 and result["decision"] == "unknown" and result["denied_by"] == []
+    assert result["possible"] == ["implicit_deny", "explicit_deny"]
+    assert result["lacking_allow"] == ["resource"]
+
+
+def test_help_documents_the_exit_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    out = capsys.readouterr().out
+    assert "0 the request is allowed, 1 it is denied" in out and "\n3 unknown" in out
 
 
 def test_request_through_a_vpc_endpoint_is_limited_by_its_policy(capsys):

@@ -132,10 +132,16 @@ def test_simulate_reproduces_the_labelled_denial_and_the_fix_allows(
     session = session_policies.get(scenario["principal"])
     status = main(cli_args(scenario, context, session))
     out, err = capsys.readouterr()
-    assert status == 1, f"expected a denial, got status {status}: {err or out[:3000]}"
     decision = json.loads(out)
     decisive = scenario["decisive"]
     layer = decisive["layer"]
+    if "identity" in decision["unknown"]:
+        # a caller from outside the snapshot: denied whatever its own account holds, but its
+        # unknown SCPs could be the layer AWS names, so the answer is unknown (exit 3)
+        assert status == 3 and decision["decision"] == "unknown", _summary(decision)
+        assert "allow" not in decision["possible"] and layer in decision["lacking_allow"]
+        return
+    assert status == 1, f"expected a denial, got status {status}: {err or out[:3000]}"
     explicit = bool(decisive.get("sid")) and _effect(snap, decisive, session) == "Deny"
     expected = "explicit_deny" if explicit else "implicit_deny"
     assert decision["decision"] == expected, _summary(decision)
@@ -186,7 +192,9 @@ def test_each_replay_saved_as_a_case_runs_with_the_same_decision(
     json.dumps(case)  # the case is plain JSON
     outcome = run_case(case)
     assert outcome.passed, outcome.problems
-    assert case["expect"]["decision"] in ("implicit_deny", "explicit_deny")
+    assert case["expect"]["decision"] in ("implicit_deny", "explicit_deny") or (
+        case["expect"]["decision"] == "unknown" and result.decision.denied
+    )
 
 
 # Error codes AWS only returns after authorization succeeded: a dry run that would have

@@ -267,23 +267,30 @@ def test_principal_of_an_account_outside_the_snapshot_is_external(snap):
     assert principal.external and principal.kind == "assumed-role"
     assert principal.entity_arn == "arn:aws:iam::444444444444:role/sync"  # path unknown
     ps = snap.policies_for(partner, "s3:GetObject", "arn:aws:s3:::data-lake/x")
-    assert ids(ps.identity) == ["not-in-snapshot:444444444444"]  # stand-in that allows
-    assert ps.identity[0].document["Statement"][0]["Effect"] == "Allow"
-    assert ps.permissions_boundary == () and ps.scp is None  # not in the organization
+    assert ps.identity == () and ps.permissions_boundary == () and ps.scp is None
+    assert ps.unknown == {  # never a stand-in that allows: the engine answers unknown
+        "identity": f"account 444444444444 of {partner} is not in the snapshot",
+        "permissions_boundary": f"account 444444444444 of {partner} is not in the snapshot",
+        "scp": "account 444444444444 is not in the snapshot's organization o-exampleorg1: its "
+        "SCPs (from another organization, if any) are unknown",
+    }
     assert ps.resource.id == "arn:aws:s3:::data-lake"
     assert len(ps.rcp) == 3  # the owner's RCPs apply to callers from any account
     notes = snap.caveats(partner, "s3:GetObject", "arn:aws:s3:::data-lake/x")
-    assert "account 444444444444 of " + partner + " is not in the snapshot" in notes[0]
-    assert "and SCPs are unknown and assumed to allow" in notes[0]
+    assert notes[0] == "the role's path is unknown: aws:PrincipalArn is given without it"
     user = snap.principal("arn:aws:iam::444444444444:user/ops/eve")
     assert (user.kind, user.name, user.path) == ("user", "eve", "/ops/")
 
 
 def test_federated_user_takes_the_issuing_users_policies(snap):
     fed = f"arn:aws:sts::{PROD}:federated-user/contractor"
-    with pytest.raises(SnapshotError, match="GetFederationToken"):
-        snap.policies_for(fed, "s3:GetObject")
+    unknown = snap.policies_for(fed, "s3:GetObject")  # who called GetFederationToken?
+    assert set(unknown.unknown) == {"identity", "permissions_boundary"}
+    assert "pass that user's ARN as issuer_arn" in unknown.unknown["identity"]
+    gone = snap.policies_for(fed, "s3:GetObject", issuer_arn=f"arn:aws:iam::{PROD}:user/nobody")
+    assert "user/nobody is not in the snapshot" in gone.unknown["identity"]
     ps = snap.policies_for(fed, "s3:GetObject", issuer_arn=f"arn:aws:iam::{PROD}:user/bob")
+    assert "identity" not in ps.unknown
     assert ps.identity == () and levels(ps.scp) == PROD_SCP_LEVELS
     assert snap.context_for(fed)["aws:PrincipalArn"] == fed
 
@@ -324,9 +331,10 @@ def test_vpc_endpoint_policy_is_its_own_layer(snap):
     assert snap.resource_policy(endpoint_arn, "ec2:ModifyVpcEndpoint") is None
     assert snap.layer_of(endpoint_arn) == "vpc_endpoint"
     assert snap.find_statement(endpoint_arn, "OnlyJobsQueue").layer == "vpc_endpoint"
-    assert snap.caveats(ALICE, "sqs:SendMessage", queue, vpc_endpoint="vpce-unknown") == [
-        "the policy of VPC endpoint vpce-unknown is not in the snapshot; it is not evaluated"
-    ]
+    gap = snap.policies_for(ALICE, "sqs:SendMessage", queue, vpc_endpoint="vpce-unknown")
+    assert gap.vpc_endpoint == () and gap.unknown == {
+        "vpc_endpoint": "the policy of VPC endpoint vpce-unknown is not in the snapshot"
+    }
 
 
 def test_kms_aliases_listed_on_the_key_record():

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iamlab.errors import InputError
+from iamlab.escape import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         for r in report.results:
             if not r.passed:
-                print(f"FAIL {r.where}: {r.name}")
+                print(f"FAIL {printable(r.where)}: {printable(r.name)}")
                 for p in r.problems:
-                    print(f"  {p}")
+                    print(f"  {printable(p)}")
                 print("  " + r.explanation.replace("\n", "\n  "))
         print(f"{report.total} cases: {report.passed} passed, {report.failed} failed")
     return 1 if report.failed else 0

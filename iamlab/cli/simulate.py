@@ -9,7 +9,10 @@ from pathlib import Path
 from iamlab.errors import InputError
 
 EPILOG = """exit status: 0 the request is allowed, 1 it is denied (implicit or explicit),
-2 a usage or snapshot error. The snapshot also supplies the condition keys it
+3 unknown: a layer that could decide is not in the snapshot (the principal or an
+account outside it, SCPs/RCPs or a resource policy not collected; the output names
+it and what AWS could decide), 2 a usage or snapshot error. Never 0 on a guess.
+The snapshot also supplies the condition keys it
 knows (aws:PrincipalArn with the role path, aws:PrincipalTag/*, aws:PrincipalOrgID,
 aws:ResourceAccount, ...); --context values win over them."""
 
@@ -30,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--resource", default="*", help="resource ARN (default: *)")
     parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                         help="condition key value; repeat a key for a multi-valued key")
+    parser.add_argument("--region", help="the Region the request was sent to (the event's "
+                        "awsRegion): aws:RequestedRegion; default: the resource ARN's Region, "
+                        "none for S3 and IAM ARNs")
     parser.add_argument("--resource-account", help="account owning the resource "
                         "(default: from the ARN or the snapshot)")
     parser.add_argument("--issuer", help="for a federated user: the IAM user ARN that called "
@@ -39,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: the aws:SourceVpce context value)")
     parser.add_argument("--session-policy", metavar="FILE|JSON",
                         help="the session policy passed when the session was created "
-                        "(CloudTrail AssumeRole requestParameters.policy)")
+                        "(CloudTrail AssumeRole requestParameters.policy), or 'unknown'")
     parser.add_argument("--no-snapshot-context", action="store_true",
                         help="do not add the condition keys the snapshot knows")
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
@@ -68,10 +74,13 @@ def parse_context(items: list[str]) -> dict[str, str | list[str]]:
     return context
 
 
-def read_document(value: str | None) -> dict | None:
-    """Return a policy document given inline as JSON or as a file path (None stays None)."""
-    if value is None:
-        return None
+def read_document(value: str | None) -> dict | str | None:
+    """Return a policy document given inline as JSON or as a file path (None stays None).
+
+    ``unknown`` stays "unknown": a session policy may have been passed but is not known.
+    """
+    if value is None or value.strip().lower() == "unknown":
+        return value
     text = value
     if not value.lstrip().startswith("{"):
         try:
@@ -90,7 +99,7 @@ def read_document(value: str | None) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Render the decision (and the snapshot's caveats); 0 when allowed, 1 when denied."""
+    """Render the decision (and the snapshot's caveats); 0 allowed, 1 denied, 3 unknown."""
     from iamlab.snapshot.simulate import simulate
 
     result = simulate(
@@ -98,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         context=parse_context(args.context), resource_account=args.resource_account,
         issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
         vpc_endpoint=args.vpc_endpoint, session_policy=read_document(args.session_policy),
+        region=args.region,
     )
     if args.as_case:
         case = result.to_case(args.as_case, source=f"iamlab simulate --snapshot {args.snapshot}")
@@ -106,4 +116,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         print(result)
-    return 0 if result.allowed else 1
+    return EXIT[result.decision.decision]
+
+
+# Exit status per decision (documented in EPILOG and the README's command list).
+EXIT = {"allow": 0, "implicit_deny": 1, "explicit_deny": 1, "unknown": 3}

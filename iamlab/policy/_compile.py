@@ -189,7 +189,9 @@ class Statement:
                 self.warnings.extend(spec.warnings)
         if self.not_principal is not None and self.allow:
             self.warnings.append(
-                f"{w('NotPrincipal')}: NotPrincipal with Allow is strongly discouraged by AWS"
+                f"{w('NotPrincipal')}: NotPrincipal with Allow is not supported (IAM User Guide, "
+                "NotPrincipal) and most services reject it; iamlab evaluates it as the older "
+                "guide describes: granted to every principal not named"
             )
         self.has_principal = self.principal is not None or self.not_principal is not None
         self.conditions: tuple[Condition, ...] = compile_conditions(

@@ -7,6 +7,9 @@ account must allow; then a resource-based policy may grant on its own
 policies, the permissions boundary and the session policy must all allow.
 KMS key policies and role trust policies must allow by themselves; across
 accounts both the caller's side and the resource owner's side must allow (4.3).
+These and AWS's other documented special cases (fixed answers such as
+sts:GetCallerIdentity, protected AWS managed policies, roles and KMS aliases)
+come from one table, ``iamlab.policy.special``.
 
 What iamlab can and cannot detect (documented limits):
 - service-linked roles are recognised by the ``aws-service-role/`` role path
@@ -37,41 +40,29 @@ from iamlab.policy._caller import (
 )
 from iamlab.policy._conditions import value_text
 from iamlab.policy._layers import action_plan, compiled_set, eval_layer
-from iamlab.policy.decision import NAMING_ORDER, POLICY_TYPE_PHRASES, Decision, make_decision
-from iamlab.policy.request import PolicySet, Request
-
-# Actions authorized by the role's trust policy when the resource is a role
-# (from memory of the IAM guide: AssumeRole*, TagSession, SetSourceIdentity, SetContext).
-TRUST_ACTIONS = frozenset(
-    {
-        "sts:assumerole",
-        "sts:assumerolewithsaml",
-        "sts:assumerolewithwebidentity",
-        "sts:tagsession",
-        "sts:setsourceidentity",
-        "sts:setcontext",
-    }
+from iamlab.policy._principal import GRANT_RANK
+from iamlab.policy._unknown import with_unknown_layers
+from iamlab.policy.decision import (
+    NAMING_ORDER,
+    POLICY_TYPE_PHRASES,
+    Decision,
+    make_decision,
 )
+from iamlab.policy.request import PolicySet, Request
+from iamlab.policy.special import NONE, SPECIAL_ACTIONS, customer, quirks
+
 _UNLIMITED_GRANTS = frozenset(
     {"session", "user", "wildcard", "service", "federated", "canonical_user"}
 )
-_GRANT_RANK = {
-    "session": 0,
-    "user": 0,
-    "federated": 0,
-    "canonical_user": 0,
-    "service": 1,
-    "wildcard": 2,
-    "role": 3,
-    "account": 4,
-}
 
 
 def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """Lower-cased key names (AWS compares them case-insensitively); values as tuples.
 
     Keys that differ only in case are merged (aws-facts 4.6: ``ec2`` and ``EC2``
-    tags both match ``aws:ResourceTag/EC2``).
+    tags both match ``aws:ResourceTag/EC2``). Raises ``InputError`` for a key
+    that is not a string or a value that is not a string, number, boolean or
+    list of them.
     """
     try:  # fast path: single-valued string values, no keys differing only in case
         ctx = {k.lower(): (v,) for k, v in raw.items() if v.__class__ is str}
@@ -81,19 +72,39 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         pass  # a key that is not a string: handled below
     ctx = {}
     for k, v in raw.items():
+        if not isinstance(k, str):
+            raise InputError(
+                f"request context key {k!r:.60} is not a string; condition keys are names such "
+                "as aws:SourceIp"
+            )
         if type(v) is str:
             vals: tuple[str, ...] = (v,)
         elif isinstance(v, (list, tuple)):
+            for x in v:
+                if not isinstance(x, _SCALARS):
+                    raise InputError(_value_help(k, v))
             vals = tuple(value_text(x) for x in v)
         elif v is None:
             continue
-        else:
+        elif isinstance(v, _SCALARS):
             vals = (value_text(v),)
+        else:
+            raise InputError(_value_help(k, v))
         kl = k.lower()
         if kl in ctx:
             vals = ctx[kl] + vals
         ctx[kl] = vals
     return ctx
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _value_help(key: str, value: Any) -> str:
+    return (
+        f"request context value of {key!r:.60} must be a string (single-valued) or a list of "
+        f"strings (multi-valued), got {type(value).__name__} {value!r:.60}"
+    )
 
 
 _CACHE_LIMIT = 20000
@@ -114,36 +125,6 @@ def _caller(principal: str, ctx: dict[str, tuple[str, ...]]) -> Caller:
     return c
 
 
-_LIST_LAYERS = ("identity", "permissions_boundary", "vpc_endpoint")
-_LEVEL_LAYERS = ("scp", "rcp")
-
-
-def _policy_set(data: Any) -> PolicySet:
-    """A PolicySet from the case format's ``policies`` object, with shape errors named."""
-    if not isinstance(data, Mapping):
-        raise InputError(
-            f"policies must be an object of layer -> documents, got {type(data).__name__}"
-        )
-    for name in _LIST_LAYERS:
-        v = data.get(name)
-        if v is not None and not isinstance(v, (list, tuple)):
-            raise InputError(f"policies.{name} must be a list of policy documents or null")
-    for name in _LEVEL_LAYERS:
-        v = data.get(name)
-        if v is not None and not (
-            isinstance(v, (list, tuple)) and all(isinstance(lv, (list, tuple)) for lv in v)
-        ):
-            raise InputError(
-                f"policies.{name} must be a list of levels (root first), each a list of policy "
-                "documents, or null (not in an organization)"
-            )
-    for name in ("session", "resource", "trust"):
-        v = data.get(name)
-        if isinstance(v, (list, tuple)):
-            raise InputError(f"policies.{name} must be one policy document or null, not a list")
-    return PolicySet.from_dict(data)
-
-
 def evaluate(
     request: Request | Mapping[str, Any], policies: PolicySet | Mapping[str, Any]
 ) -> Decision:
@@ -152,19 +133,43 @@ def evaluate(
     ``request``: a ``Request`` (or its dict form); ``policies``: a ``PolicySet``
     (or the ``policies`` dict of the test-case format). Returns a ``Decision``.
     Raises ``PolicyError`` for malformed policies and ``InputError`` for an
-    unusable request. Compiled policies are cached by object identity, so
-    reuse the same ``PolicySet`` for many requests.
+    unusable request. Compiled policies are cached by content; reuse the same
+    ``PolicySet`` for many requests (its compiled form and outcomes are kept).
+
+    Unknown layers (``PolicySet.unknown``: a layer that applies but was not
+    collected, or a principal or account outside the snapshot) are never
+    guessed. The request is evaluated with each unknown layer allowing
+    everything, allowing nothing, and denying everything; ``possible`` lists
+    the decisions those reach (for a monotone evaluation they bound every
+    content the layer could have). Then:
+
+    - a Deny in a known layer gives ``explicit_deny``: AWS evaluates every
+      Deny first and an explicit deny is final whatever else applies
+      (IAM User Guide, "Policy evaluation logic", the explicit-deny step;
+      aws-facts 4.1 step 2);
+    - ``allow`` only when no unknown layer can change it (e.g. SCPs unknown
+      for a service-linked role, which SCPs do not affect);
+    - ``implicit_deny`` when no content of the unknown layers could allow the
+      request *and* the layer AWS would name does not change when they allow
+      nothing (aws-facts 4.1: the first step without an Allow is the one that
+      denies); ``possible`` then still says an unknown layer could turn it
+      into an explicit deny;
+    - ``unknown`` otherwise: an unknown layer could allow it, or could be the
+      layer AWS names. ``denied`` is True when every possibility is a deny.
+
+    >>> from iamlab.policy import PolicySet
+    >>> d = evaluate({"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject"},
+    ...              PolicySet.from_dict({"identity": [{"Statement": {"Effect": "Allow",
+    ...                  "Action": "*", "Resource": "*"}}], "scp": "unknown"}))
+    >>> d.decision, d.possible
+    ('unknown', ('allow', 'implicit_deny', 'explicit_deny'))
     """
     if not isinstance(request, Request):
-        try:
-            request = Request.from_dict(request)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise InputError(
-                f"request must be a Request or an object with principal, action and optionally "
-                f"resource, resource_account, context; got {request!r} ({exc})"
-            ) from None
+        request = Request.from_dict(request)
     if not isinstance(policies, PolicySet):
-        policies = _policy_set(policies)
+        policies = PolicySet.from_dict(policies)
+    if policies.unknown:
+        return with_unknown_layers(request, policies, evaluate)
     cs = compiled_set(policies)
     action = request.action
     if not isinstance(action, str) or ":" not in action:
@@ -201,14 +206,15 @@ def evaluate(
             )
         res_account = caller.account
     action_l = action.lower()
-    trust = action_l in TRUST_ACTIONS and ":role/" in resource and ":iam::" in resource
-    kms_key = action_l.startswith("kms:") and ":key/" in resource
-    res_layer = "trust" if trust else "resource"
+    has_quirks = action_l in SPECIAL_ACTIONS or action_l[:4] == "kms:"
+    q = quirks(action_l, resource) if has_quirks else NONE
+    trust = q.resource_layer == "trust"
+    res_layer = q.resource_layer
     if trust and cs.trust_error and cs.trust is not None:
         raise PolicyError(cs.trust_error)
     kind = caller.kind
     identity_side = kind in IDENTITY_KINDS
-    steps, mkeys = action_plan(cs, caller, action_l, trust)
+    steps, mkeys = action_plan(cs, caller, action_l, q)
     memo_key = None
     hit = None
     if mkeys is not None:
@@ -217,8 +223,7 @@ def evaluate(
             kind,
             caller.slr_reason,
             action_l,
-            trust,
-            resource,
+            resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
             caller.raw,
             caller.role_arn,
             caller.known_absent,
@@ -272,6 +277,19 @@ def evaluate(
         missing: tuple[str, ...],
         lacking: tuple[str, ...] = (),
     ) -> Decision:
+        special = ""
+        rule = q.rule
+        if rule is not None and (
+            customer(kind, caller.slr) if rule.outcome == "deny" else identity_side
+        ):
+            special = rule.id
+            notes.append(f"{rule.why} ({rule.source})")
+            if rule.outcome == "allow":
+                decision, denied_by, deciding, missing, lacking = "allow", (), (), (), ()
+            elif decision != "explicit_deny":
+                decision, denied_by, deciding, missing, lacking = "implicit_deny", (), (), (), ()
+            else:
+                missing = ()
         if missing:
             notes.append(
                 "the decision depends on context keys the request does not carry ("
@@ -291,17 +309,27 @@ def evaluate(
             tuple(layers),
             deciding,
             lacking,
+            special=special,
         )
 
     if denies:
-        firm = any(not r[10] for r in denies)
-        missing = () if firm else _missing(denies + checked)
+        unsure = [r for r in denies if r[10]]
+        if len(unsure) == len(denies):
+            missing = _missing(denies + checked)
+        else:
+            # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
+            # layer AWS names before the first firm one could change the layer it names.
+            unsure += [r for r in checked if r[10]]
+            if unsure:
+                first = min(_RANK[r[0]] for r in denies if not r[10])
+                unsure = [r for r in unsure if r[4] == "Deny" and _RANK[r[0]] < first]
+            missing = _missing(unsure) if unsure else ()
         return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
     common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
     grant = None
     if res_allows:
-        grant = min((r[9] for r in res_allows if r[9]), key=_GRANT_RANK.__getitem__, default=None)
+        grant = min((r[9] for r in res_allows if r[9]), key=GRANT_RANK.__getitem__, default=None)
     id_ok = kind == ROOT or ok.get("identity", False)
     pb_ok = ok.get("permissions_boundary", True)
     if kind in SESSION_KINDS:
@@ -341,7 +369,7 @@ def evaluate(
         used = ("identity", "permissions_boundary", "session", res_layer)
         if grant in _UNLIMITED_GRANTS:
             failing, used = [], (res_layer,)
-        elif (trust or kms_key) and not res_allows:
+        elif q.resource_must_allow and not res_allows:
             failing = [res_layer]
         elif not id_fail:
             failing = []
@@ -362,10 +390,16 @@ def evaluate(
             unsure = [r for r in unsure if r[0] not in firm]
         missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + unsure)
         return finish("allow", (), deciding, missing)
-    missing = _missing([r for r in checked if r[4] == "Allow" and r[10]]) if checked else ()
     # AWS evaluates the steps in order and stops at the first that denies, so
     # that layer is the one it reports; the others are kept in lacking_allow.
     lacking = _ordered(failing)
+    unsure = [r for r in checked if r[10]]
+    unsure_allows = [r for r in allows if r[10]]
+    missing = (
+        _missing_for_implicit(unsure, unsure_allows, allows, lacking[0])
+        if unsure or unsure_allows
+        else ()
+    )
     return finish("implicit_deny", lacking[:1], (), missing, lacking)
 
 
@@ -412,6 +446,30 @@ def _run_plan(
         else:
             ok[name] = False
     return layers, allows, denies, checked, ok, res_allows
+
+
+_RANK = {name: n for n, name in enumerate(NAMING_ORDER)}
+
+
+def _missing_for_implicit(
+    unsure_checked: list[tuple], unsure_allows: list[tuple], allows: list[tuple], named: str
+) -> tuple[str, ...]:
+    """Keys whose value could change an implicit deny or the layer AWS names for it.
+
+    An Allow ruled out for want of a key could allow (the decision); a Deny
+    ruled out for want of a key could match (an explicit deny); an Allow that
+    holds only for want of a key, in a layer AWS reaches before the one it
+    names, could fail and be named instead (unless a firm Allow stands beside it).
+    ``unsure_*`` are the records with missing keys.
+    """
+    recs = list(unsure_checked)
+    first = _RANK[named]
+    unsure = [r for r in unsure_allows if _RANK[r[0]] < first]
+    if unsure:
+        firm = {(r[0], r[1]) if r[0] in ("scp", "rcp") else r[0] for r in allows if not r[10]}
+        recs += [r for r in unsure if ((r[0], r[1]) if r[0] in ("scp", "rcp") else r[0])
+                 not in firm]
+    return _missing(recs)
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:

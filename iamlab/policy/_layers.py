@@ -1,6 +1,7 @@
 """Compiled policy sets and the per-layer statement matching used by ``evaluate``.
 
-A ``PolicySet`` is compiled once (cached by object identity) into per-layer
+A ``PolicySet`` is compiled once (cached by object identity: it is frozen, and
+its ``Policy`` objects carry their own copy of the content) into per-layer
 indexes: statements grouped by the action they match, with precomputed
 records for statements that cannot depend on the request. ``eval_layer``
 matches one layer and returns its record; ``check_statement`` matches one
@@ -14,45 +15,52 @@ from collections.abc import Mapping
 from typing import Any
 
 from iamlab.errors import PolicyError
-from iamlab.policy._caller import ROOT, SESSION_KINDS, Caller
+from iamlab.policy._caller import ROLE, ROLE_SESSION, ROOT, SESSION_KINDS, USER, Caller
 from iamlab.policy._compile import CompiledPolicy, Statement
 from iamlab.policy.decision import POLICY_TYPE_PHRASES
 from iamlab.policy.request import Policy, PolicySet
+from iamlab.policy.special import Quirks
 
 _IDENTITY_LAYERS = ("identity", "permissions_boundary", "session", "scp")
+_BOUNDED_KINDS = frozenset({USER, ROLE_SESSION, ROLE})
+_BOUNDED_MATCH = (
+    "matched: a Deny with NotPrincipal applies to a caller with a permissions boundary whatever "
+    "NotPrincipal names (IAM User Guide, NotPrincipal)"
+)
 _CACHE_LIMIT = 20000
 _policy_cache: dict[int, tuple[Any, CompiledPolicy]] = {}
-_doc_cache: dict[tuple[Any, str], tuple[Any, CompiledPolicy]] = {}
+_doc_cache: dict[tuple[str, str], CompiledPolicy] = {}
 _set_cache: dict[int, tuple[Any, _CompiledSet]] = {}
 
 
 def compile_policy(
     policy: Policy | Mapping[str, Any] | str, default_id: str = ""
 ) -> CompiledPolicy:
-    """The compiled form of ``policy``, cached by the identity of the object.
+    """The compiled form of ``policy``, cached by content.
 
-    A second cache is keyed by the document itself (its identity, or its text
-    for JSON strings) and the policy id, so new ``Policy`` wrappers around the
-    same document (as a snapshot loader builds per principal) reuse the
-    compiled form. Documents are treated as immutable once evaluated.
+    A ``Policy`` carries its content (canonical JSON text, taken when it was
+    created), so the first cache, by the identity of the ``Policy`` object,
+    can never hand back the compiled form of other content. The second is
+    keyed by that content and the policy id, so new ``Policy`` wrappers around
+    the same document (as a snapshot loader builds per principal) reuse the
+    compiled form. A bare document is wrapped (and so copied) first.
     """
     key = id(policy)
     hit = _policy_cache.get(key)
     if hit is not None and hit[0] is policy:
         return hit[1]
-    if isinstance(policy, Policy):
-        doc, pid = policy.document, policy.id or policy.name or default_id
-    else:
-        doc, pid = policy, default_id
-    doc_key = (doc if isinstance(doc, str) else id(doc), pid)
+    if not isinstance(policy, Policy):
+        policy = Policy(document=policy, id=default_id)
+    pid = policy.id or policy.name or default_id
+    doc_key = (policy.content, pid)
     dhit = _doc_cache.get(doc_key)
-    if dhit is not None and (isinstance(doc, str) or dhit[0] is doc):
-        cp = dhit[1]
+    if dhit is not None:
+        cp = dhit
     else:
-        cp = CompiledPolicy(doc, pid)
+        cp = CompiledPolicy(policy.content, pid)
         if len(_doc_cache) >= _CACHE_LIMIT:
             _doc_cache.clear()
-        _doc_cache[doc_key] = (doc, cp)
+        _doc_cache[doc_key] = cp
     if len(_policy_cache) >= _CACHE_LIMIT:
         _policy_cache.clear()
     _policy_cache[key] = (policy, cp)
@@ -130,6 +138,10 @@ class _CompiledSet:
             None,
         )
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
+        if self.permissions_boundary is not None:
+            for ix in (self.resource, self.trust, self.vpc_endpoint, *(self.rcp or ())):
+                if ix is not None:
+                    ix.bounded = True
         self.plans: dict[tuple, tuple] = {}
         self.action_plans: dict[tuple, tuple] = {}
         # The outcome of a whole plan (every layer) by the inputs it depends on:
@@ -208,12 +220,15 @@ class _LayerIndex:
     gets its 'applies' record precomputed too: matching it costs nothing.
     """
 
-    __slots__ = ("layer", "base", "statements", "with_principal", "cache", "level", "note")
+    __slots__ = (
+        "layer", "base", "statements", "with_principal", "cache", "level", "note", "bounded"
+    )
 
     def __init__(
         self, layer: str, policies: list[CompiledPolicy], with_principal: bool, level: int | None
     ) -> None:
         self.layer, self.with_principal, self.level = layer, with_principal, level
+        self.bounded = False  # the caller has a permissions boundary (see check_statement)
         base: list[tuple] = []
         self.statements: list[tuple[int, str, Statement, tuple | None]] = []
         for cp in policies:
@@ -278,7 +293,7 @@ class _LayerIndex:
 
 
 def action_plan(
-    cs: _CompiledSet, caller: Caller, action_l: str, trust: bool
+    cs: _CompiledSet, caller: Caller, action_l: str, q: Quirks
 ) -> tuple[tuple, tuple[str, ...] | None]:
     """The steps for this kind of caller and this action, cached per compiled set.
 
@@ -289,12 +304,12 @@ def action_plan(
     context keys every step's outcome depends on (None when a step cannot be
     memoized): with the action, resource and caller they determine the outcome.
     """
-    key = (caller.kind, caller.slr_reason, action_l, trust)
+    key = (caller.kind, caller.slr_reason, action_l, q.resource_layer, q.rcp_exempt)
     hit = cs.action_plans.get(key)
     if hit is None:
         out = []
         all_keys: dict[str, None] | None = {}
-        for step in plan(cs, caller, action_l == "kms:retiregrant", trust):
+        for step in plan(cs, caller, q.rcp_exempt, q.resource_layer == "trust"):
             if step.__class__ is tuple:
                 out.append((0, step[0], step, None))
                 continue
@@ -314,13 +329,13 @@ def action_plan(
     return hit
 
 
-def plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> tuple:
+def plan(cs: _CompiledSet, caller: Caller, rcp_exempt: str, trust: bool) -> tuple:
     """The layers to evaluate for this kind of caller, in order (cached per compiled set).
 
     Each step is a ``_LayerIndex`` to evaluate or the record of a layer that
     does not apply (root: no identity policies; SCP/RCP exemptions, 4.4).
     """
-    key = (caller.kind, caller.slr_reason, retire_grant, trust)
+    key = (caller.kind, caller.slr_reason, rcp_exempt, trust)
     plan = cs.plans.get(key)
     if plan is not None:
         return plan
@@ -372,8 +387,8 @@ def plan(cs: _CompiledSet, caller: Caller, retire_grant: bool, trust: bool) -> t
                     "rcp", f"RCPs do not apply to service-linked roles ({caller.slr_reason})"
                 )
             )
-        elif retire_grant:
-            steps.append(not_applicable("rcp", "RCPs do not apply to kms:RetireGrant"))
+        elif rcp_exempt:
+            steps.append(not_applicable("rcp", rcp_exempt))
         else:
             steps.extend(cs.rcp)
     res_ix = cs.trust if trust else cs.resource
@@ -427,12 +442,20 @@ def check_statement(
     ctx: dict[str, tuple[str, ...]],
     caller: Caller,
     with_principal: bool,
+    bounded: bool = False,
 ) -> tuple:
     """Match one statement whose action already matched: resource, principal, conditions.
+
+    ``bounded``: the caller has a permissions boundary; a Deny with NotPrincipal
+    then applies to an IAM user or role whatever NotPrincipal names (IAM User
+    Guide, NotPrincipal: "The NotPrincipal element with a Deny effect will
+    always deny any IAM principal that has a permissions boundary policy
+    attached, regardless of the values specified in the NotPrincipal element").
 
     Returns the statement's record (``StatementResult`` field order); item 5 is the verdict.
     """
     lookup = ctx.get
+    matched = "matched"
     if s.resources is not None and (
         s.resource_templates or s.not_resource or s.resource_rx.match(resource) is None
     ):
@@ -451,7 +474,9 @@ def check_statement(
                     f"caller {caller.raw} is not named in Principal {s.principal.entries}",
                 )
         elif s.not_principal is not None:
-            if s.not_principal.excludes(caller):
+            if bounded and not s.allow and caller.kind in _BOUNDED_KINDS:
+                matched = _BOUNDED_MATCH  # never excluded: see the docstring
+            elif s.not_principal.excludes(caller):
                 return _not_applied(
                     s, layer, pid, "principal",
                     f"caller {caller.raw} is listed (with all its identities) in NotPrincipal",
@@ -460,7 +485,7 @@ def check_statement(
         else:
             grant = "wildcard"  # RCP / VPC endpoint statement without Principal: taken as "*"
     if not s.conditions:
-        return (layer, pid, s.index, s.sid, s.effect, True, None, "matched", (), grant, ())
+        return (layer, pid, s.index, s.sid, s.effect, True, None, matched, (), grant, ())
     results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
     failed = None
     missing_keys: list[str] = []
@@ -497,7 +522,7 @@ def check_statement(
         s.effect,
         True,
         None,
-        "matched (conditions true)",
+        matched + " (conditions true)",
         results,
         grant,
         mk,
@@ -532,7 +557,7 @@ def eval_layer(
         r = (
             always
             if always is not None
-            else check_statement(s, layer, pid, resource, ctx, caller, wp)
+            else check_statement(s, layer, pid, resource, ctx, caller, wp, ix.bounded)
         )
         repl.append((pos, r))
         if r[5]:

@@ -29,7 +29,7 @@ _KEYS = {
 }
 # Best grant first: unlimited grants, then the role ARN grant (limited by
 # boundary and session policy), then the whole account (delegation).
-_RANK = {
+GRANT_RANK = {
     "session": 0,
     "user": 0,
     "federated": 0,
@@ -178,22 +178,22 @@ class PrincipalSpec:
             if self._listed(kind, name, caller):
                 if kind == "service":
                     kind = "service" if name in self.services else "federated"
-                if best is None or _RANK[kind] < _RANK[best]:
+                if best is None or GRANT_RANK[kind] < GRANT_RANK[best]:
                     best = kind
         if self.unique_ids:
             uid = (ctx.get("aws:userid") or ("",))[0]
             head = uid.split(":", 1)[0]
             if head in self.unique_ids:
                 kind = "role" if caller.kind in (ROLE_SESSION, ROLE) and ":" in uid else "user"
-                if best is None or _RANK[kind] < _RANK[best]:
+                if best is None or GRANT_RANK[kind] < GRANT_RANK[best]:
                     best = kind
         if self.canonical:
             cu = ctx.get("aws:canonicaluser") or ()
             if caller.raw in self.canonical or any(c in self.canonical for c in cu):
-                best = best if best is not None and _RANK[best] <= 0 else "canonical_user"
+                best = best if best is not None and GRANT_RANK[best] <= 0 else "canonical_user"
         # "*" (and {"AWS": "*"}) names every caller, anonymous and AWS services
         # included (from memory of the IAM Principal element page).
-        if self.wildcard and (best is None or _RANK["wildcard"] < _RANK[best]):
+        if self.wildcard and (best is None or GRANT_RANK["wildcard"] < GRANT_RANK[best]):
             best = "wildcard"
         return best
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iamlab.policy.request import ContextValue
+from iamlab.snapshot import gaps
 from iamlab.snapshot.principals import ArnParts
 
 if TYPE_CHECKING:
@@ -26,27 +27,15 @@ def caveats(
 ) -> list[str]:
     """Return what the snapshot cannot tell about a request, in plain sentences.
 
-    An evaluation over the layers of ``policies_for`` is only as complete
-    as the snapshot; these notes say where it is not.
+    Layers it does not hold at all are not repeated here: ``policies_for``
+    marks them unknown and the decision names them (``iamlab.snapshot.gaps``).
+    These are the other limits of an evaluation over the snapshot's layers.
     """
     notes = []
-    principal = snap.principal(principal_arn)
-    if principal.external:
-        in_org = snap.organization is not None and snap.organization.path(
-            principal.account or ""
-        )
-        notes.append(
-            f"account {principal.account} of {principal_arn} is not in the snapshot: its "
-            "identity policies and boundary"
-            + ("" if in_org else " and SCPs")
-            + " are unknown and assumed to allow, so the decision shows what the "
-            "snapshot's side decides"
-        )
-        if principal.kind == "assumed-role":
-            notes.append("the role's path is unknown: aws:PrincipalArn is given without it")
-    if snap.organization is None:
-        notes.append("the snapshot has no organization/: SCPs and RCPs are not evaluated")
-    elif principal.account and not principal.service_linked:
+    principal = snap.principal(principal_arn, missing_ok=True)
+    if principal.external and principal.kind == "assumed-role":
+        notes.append("the role's path is unknown: aws:PrincipalArn is given without it")
+    if snap.organization is not None and principal.account and not principal.service_linked:
         empty = snap.organization.empty_scp_targets(principal.account)
         if empty:
             notes.append(f"no SCP is attached at {', '.join(empty)} in the snapshot, which AWS "
@@ -55,20 +44,13 @@ def caveats(
     if principal.kind in ("assumed-role", "federated-user"):
         notes.append("session policies passed when the session was created are not in a "
                      "snapshot; none is evaluated")
+    owner = None
     if resource_arn and resource_arn != "*":
         owner = resource_account or snap.resource_account(resource_arn)
-        if owner is None:
-            notes.append(f"the account owning {resource_arn} is unknown (not in the snapshot); "
-                         "its RCPs are not evaluated: pass the resource account")
-        elif owner not in snap.accounts and owner != "aws":
-            notes.append(f"account {owner} (owner of {resource_arn}) was not collected: its "
-                         "resource policy is unknown and treated as absent")
-    if vpc_endpoint and snap.resources().endpoint(vpc_endpoint) is None:
-        notes.append(f"the policy of VPC endpoint {vpc_endpoint} is not in the snapshot; "
-                     "it is not evaluated")
-    accounts = {principal.account}
-    if resource_arn and resource_arn != "*":
-        accounts.add(resource_account or snap.resource_account(resource_arn))
+        other = gaps.other_service_caveat(snap, resource_arn, owner)
+        if other:
+            notes.append(other)
+    accounts = {principal.account, owner}
     for account in sorted(a for a in accounts if a):
         failed = sorted({
             str(call.get("permission") or call.get("operation"))
@@ -95,7 +77,7 @@ def derive_context(
     principal and of the resource owner, and the tags of a user or role
     named as the resource (``aws:ResourceTag/*``, ``iam:ResourceTag/*``).
     """
-    p = snap.principal(principal_arn)
+    p = snap.principal(principal_arn, missing_ok=True)
     ctx: dict[str, ContextValue] = {}
     if p.kind in ("service", "anonymous"):
         return ctx

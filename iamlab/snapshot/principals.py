@@ -20,6 +20,10 @@ from iamlab.snapshot.files import decode_document, read_authorization_details
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
+class AbsentError(SnapshotError):
+    """The snapshot does not hold a principal, role or account (it may exist in AWS)."""
+
+
 @dataclass(frozen=True)
 class ArnParts:
     """The six colon-separated parts of an ARN (resource keeps its colons)."""
@@ -47,7 +51,9 @@ class Principal:
     ``root``, ``service`` or ``anonymous``. ``entity_arn`` is the IAM user or
     role ARN with its path (the value of ``aws:PrincipalArn``); ``arn`` is the
     ARN that was asked for. ``external`` principals belong to an account the
-    snapshot does not hold.
+    snapshot does not hold; ``unknown`` says why the identity policies of a
+    principal are not known ("" when they are): an account outside the
+    snapshot, an account not collected, or a principal absent from it.
     """
 
     arn: str
@@ -61,6 +67,7 @@ class Principal:
     session_name: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     external: bool = False  # its account is not in the snapshot: identity unknown
+    unknown: str = ""
 
     @property
     def service_linked(self) -> bool:
@@ -233,11 +240,13 @@ class AccountIam:
         return None
 
 
-def external_principal(arn: str, parts: ArnParts) -> Principal | None:
-    """Return a principal of an account outside the snapshot (None: not a principal ARN).
+def external_principal(arn: str, parts: ArnParts, unknown: str = "") -> Principal | None:
+    """Return a principal whose identity the snapshot does not hold (None: not a principal ARN).
 
-    A session's role path is unknown there, so ``entity_arn`` omits it.
+    ``unknown`` is the reason (default: its account is not in the snapshot). A
+    session's role path is unknown there, so ``entity_arn`` omits it.
     """
+    reason = unknown or f"account {parts.account} of {arn} is not in the snapshot"
     kind, _, rest = parts.resource.partition("/")
     if parts.service == "iam" and parts.resource == "root":
         kind, rest = "root", "root"
@@ -247,30 +256,15 @@ def external_principal(arn: str, parts: ArnParts) -> Principal | None:
         role_name, _, session = rest.partition("/")
         role_arn = f"arn:{parts.partition}:iam::{parts.account}:role/{role_name}"
         return Principal(arn, kind, parts.account, role_name, role_arn, parts.partition,
-                         session_name=session or None, external=True)
+                         session_name=session or None, external=True, unknown=reason)
     elif parts.service == "sts" and kind == "federated-user":
         pass
     else:
         return None
     name = rest.rsplit("/", 1)[-1]
     path = "/" + rest[: -len(name)].lstrip("/") if kind in ("user", "role") else "/"
-    return Principal(arn, kind, parts.account, name, arn, parts.partition, path, external=True)
-
-
-def external_identity(principal: Principal) -> Policy:
-    """Return the stand-in for the unknown identity policies of an external principal.
-
-    It allows everything, so an evaluation shows what the snapshot's side
-    (resource policy, RCPs, trust policy) decides; caveats say so.
-    """
-    return Policy(
-        document={"Version": "2012-10-17", "Statement": [
-            {"Sid": "NotInSnapshotAssumedToAllow", "Effect": "Allow", "Action": "*",
-             "Resource": "*"}]},
-        id=f"not-in-snapshot:{principal.account}",
-        name=f"identity policies of account {principal.account} (not in the snapshot; "
-        "assumed to allow)",
-    )
+    return Principal(arn, kind, parts.account, name, arn, parts.partition, path, external=True,
+                     unknown=reason)
 
 
 def policy_from_managed(entry: Mapping[str, Any], where: str) -> Policy:

@@ -10,33 +10,25 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from iamlab.errors import SnapshotError
 from iamlab.policy.request import ContextValue, Policy, PolicySet
-from iamlab.snapshot import context
+from iamlab.policy.special import TRUST_ACTIONS
+from iamlab.snapshot import context, gaps
 from iamlab.snapshot.files import authorization_detail_files, read_json
 from iamlab.snapshot.org import RCP, SCP, Levels, Organization
 from iamlab.snapshot.principals import (
+    AbsentError,
     AccountIam,
     ArnParts,
     Principal,
-    external_identity,
     external_principal,
     policy_from_managed,
 )
 from iamlab.snapshot.resources import ResourceIndex, ResourcePolicy
-
-# Actions authorized against the target role's trust policy (the role is the resource).
-_TRUST_ACTIONS = frozenset(
-    a.lower()
-    for a in (
-        "sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
-        "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext",
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -97,30 +89,39 @@ class Snapshot:
         """Return the IAM index of one account (read on first use)."""
         if account_id not in self._iam:
             if account_id in self.uncollected:
-                raise SnapshotError(
+                raise AbsentError(
                     f"the authorization details of account {account_id} were not collected "
                     f"({self.uncollected[account_id]}, see {self.root / 'manifest.json'}); its "
                     "principals and policies are unknown: re-collect with a role that may call "
                     "iam:GetAccountAuthorizationDetails"
                 )
             if account_id not in self.accounts:
-                raise SnapshotError(
+                raise AbsentError(
                     f"account {account_id} is not in the snapshot {self.root} (it holds "
                     f"{', '.join(self.accounts) or 'no accounts'}); collect it or pick another"
                 )
             self._iam[account_id] = AccountIam(account_id, self.root / "accounts" / account_id)
         return self._iam[account_id]
 
-    def principal(self, arn: str) -> Principal:
+    def principal(self, arn: str, missing_ok: bool = False) -> Principal:
         """Resolve a user, role, role-session, federated-user or root ARN, or a unique id.
 
         A principal of an account the snapshot does not hold comes back with
         ``external=True`` (its identity is unknown). Raises SnapshotError listing
-        near matches when a collected account does not know it.
+        near matches when a collected account does not know it, or, with
+        ``missing_ok``, returns a stand-in whose ``unknown`` gives that message
+        (the principal may have been deleted or created since the snapshot).
         """
         cached = self._principals.get(arn)
         if cached is None:
-            cached = self._principals[arn] = self._resolve(arn.strip())
+            try:
+                cached = self._principals[arn] = self._resolve(arn.strip())
+            except AbsentError as exc:
+                parts = ArnParts.parse(arn.strip())
+                stand_in = external_principal(arn.strip(), parts, str(exc)) if parts else None
+                if not missing_ok or stand_in is None:
+                    raise
+                return replace(stand_in, external=parts.account not in self.accounts)
         return cached
 
     def _resolve(self, arn: str) -> Principal:
@@ -154,7 +155,7 @@ class Snapshot:
                 a for a in known if a.rsplit("/", 1)[-1].lower() == name.lower() and a not in near
             ]
             hint = f"; near matches: {', '.join(near)}" if near else ""
-            raise SnapshotError(
+            raise AbsentError(
                 f"principal {arn} is not in the snapshot of account {parts.account}{hint}"
             )
         return found
@@ -178,8 +179,8 @@ class Snapshot:
         GetFederationToken, which its ARN does not name: pass ``issuer_arn``
         (CloudTrail's ``sessionContext.sessionIssuer.arn``).
         """
-        if principal.external:
-            return (external_identity(principal),), ()
+        if principal.unknown:
+            return (), ()  # not known: policies_for marks both layers unknown
         if principal.kind == "federated-user":
             if issuer_arn is None:
                 raise SnapshotError(
@@ -222,7 +223,7 @@ class Snapshot:
         found = self.iam(parts.account).principal(role_arn, parts)
         if found is None or found.kind != "role":
             near = difflib.get_close_matches(role_arn, self.iam(parts.account).names(), n=5)
-            raise SnapshotError(
+            raise AbsentError(
                 f"role {role_arn} is not in the snapshot of account {parts.account}"
                 + (f"; near matches: {', '.join(near)}" if near else "")
             )
@@ -235,7 +236,7 @@ class Snapshot:
         For ``sts:AssumeRole*`` (and TagSession, SetSourceIdentity, SetContext)
         on a role, that is the role's trust policy.
         """
-        if action and action.lower() in _TRUST_ACTIONS and ":role/" in resource_arn:
+        if action and action.lower() in TRUST_ACTIONS and ":role/" in resource_arn:
             return self.trust_policy(resource_arn)
         record = self.resources().lookup(resource_arn)
         return record.policy if record else None
@@ -267,17 +268,36 @@ class Snapshot:
         owner's account. ``resource_account`` overrides the derived owner.
         ``vpc_endpoint`` (id or ARN, CloudTrail's ``vpcEndpointId``) adds that
         endpoint's policy when the snapshot holds it. Session policies are not
-        part of a snapshot.
+        part of a snapshot. Layers the snapshot does not hold (an account or
+        principal outside it, SCPs/RCPs or a resource policy not collected) are
+        named in ``unknown`` with the reason (see ``iamlab.snapshot.gaps``).
 
         >>> snap.policies_for("arn:aws:sts::111122223333:assumed-role/Dev/alice",
         ...                   "s3:GetObject", "arn:aws:s3:::reports/q1.csv")  # doctest: +SKIP
         """
-        principal = self.principal(principal_arn)
-        identity, boundary = self.identity_layers(principal, issuer_arn)
+        principal = self.principal(principal_arn, missing_ok=True)
+        identity_gap = ""
+        if principal.kind == "federated-user" and not principal.unknown:
+            issuer = self.principal(issuer_arn, missing_ok=True) if issuer_arn else None
+            identity_gap = (
+                issuer.unknown if issuer else
+                f"{principal.arn} is a federated user: its permissions are those of the IAM "
+                "user who called GetFederationToken; pass that user's ARN as issuer_arn "
+                "(CloudTrail sessionContext.sessionIssuer.arn)"
+            )
+        identity, boundary = (
+            ((), ()) if identity_gap else self.identity_layers(principal, issuer_arn)
+        )
         resource = None
         owner = resource_account
+        trust_role = bool(action and action.lower() in TRUST_ACTIONS and ":role/" in
+                          (resource_arn or ""))
+        resource_error = None
         if resource_arn and resource_arn != "*":
-            resource = self.resource_policy(resource_arn, action)
+            try:
+                resource = self.resource_policy(resource_arn, action)
+            except AbsentError as exc:  # a role the snapshot of its account does not hold
+                resource_error = str(exc)
             owner = owner or self.resource_account(resource_arn)
         rcp = None
         if self.organization is not None and not principal.service_linked:
@@ -290,6 +310,12 @@ class Snapshot:
             rcp=rcp,
             resource=resource,
             vpc_endpoint=(endpoint.policy,) if endpoint and endpoint.policy else (),
+            unknown={
+                **({"identity": identity_gap, "permissions_boundary": identity_gap}
+                   if identity_gap else {}),
+                **gaps.unknown_layers(self, principal, resource_arn, owner, vpc_endpoint,
+                                      trust_role, resource_error),
+            },
         )
 
     def caveats(

@@ -1,0 +1,161 @@
+"""The layers a request needs that a snapshot does not hold, each with the reason.
+
+``Snapshot.policies_for`` passes them to the engine as ``PolicySet.unknown``,
+so a request is never answered ``allow`` on a guess about a layer that was not
+collected (see ``iamlab.policy.evaluate`` for how an unknown layer decides).
+What is known to be absent is not a gap: a member account's SCPs come from the
+organization tree, a collected account's resources without a policy file have
+no policy, and a manifest saying ``"organization": false`` means the accounts
+are in no organization (so no SCP or RCP applies).
+
+Limit: the snapshot format holds the resource policies of S3, KMS, Lambda,
+SQS, SNS and Secrets Manager (the design's list, what ``iamlab collect``
+reads). Resource policies of other services (DynamoDB, ECR, ...) are outside
+it unless the owner's folder has a ``resource-policies/<service>/`` folder:
+they are named in the caveats (``other_service_caveat``), not treated as
+unknown layers, or every DynamoDB replay would be ``unknown``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from iamlab.snapshot.principals import ArnParts, Principal
+
+if TYPE_CHECKING:
+    from iamlab.snapshot.snapshot import Snapshot
+
+# Services whose resource policies `iamlab collect` reads (iamlab/aws/collect_resources.py):
+# for a collected account, a resource of these without a policy file has no policy.
+COLLECTED_SERVICES = frozenset({"s3", "kms", "lambda", "sqs", "sns", "secretsmanager"})
+# Other services whose resources can carry a resource-based policy (from memory of the IAM
+# guide's "AWS services that work with IAM" table, not exhaustive): without a file of the
+# service in the owner's folder, their policy is unknown.
+OTHER_POLICY_SERVICES = frozenset(
+    {
+        "dynamodb", "ecr", "glacier", "backup", "events", "logs", "es", "aoss", "codeartifact",
+        "kinesis", "elasticfilesystem", "apigateway", "execute-api", "serverlessrepo", "ses",
+        "s3express", "s3-object-lambda", "s3-outposts", "mediastore", "iot", "lex", "glue",
+        "acm-pca", "ram", "signer", "vpc-lattice", "bedrock", "sagemaker", "cloudtrail",
+    }
+)
+
+
+def _no_org(snap: Snapshot) -> bool:
+    """True when the manifest says the snapshot's accounts are in no organization."""
+    return snap.manifest.get("organization") is False
+
+
+def _failed(snap: Snapshot, account: str | None, service: str) -> str:
+    """The failed collection calls of ``service`` in ``account`` (manifest), as text."""
+    calls = sorted({
+        f"{call.get('operation')}: {call.get('error_code')}"
+        for call in snap.manifest.get("failed_calls") or []
+        if isinstance(call, dict) and call.get("service") == service
+        and (service == "organizations" or call.get("account") == account)
+    })
+    return ", ".join(calls)
+
+
+def org_gap(snap: Snapshot, account: str | None, what: str) -> str | None:
+    """Why the SCPs (``what="SCP"``) or RCPs of ``account`` are unknown, or None when known."""
+    org = snap.organization
+    if account is None:
+        return f"the account owning the resource is unknown, so its {what}s are unknown"
+    if org is None:
+        if _no_org(snap):
+            return None
+        return (
+            f"the snapshot has no organization/: the {what}s of account {account} were not "
+            'collected (if its accounts are in no organization, set "organization": false in '
+            "manifest.json)"
+        )
+    if account == org.management_account:
+        return None
+    failed = _failed(snap, account, "organizations")
+    if failed:
+        return f"reading the organization failed ({failed}, manifest.json): {what}s may be missing"
+    if org.path(account) is None:
+        return (
+            f"account {account} is not in the snapshot's organization {org.id}: its {what}s "
+            "(from another organization, if any) are unknown"
+        )
+    return None
+
+
+def resource_gap(
+    snap: Snapshot, resource_arn: str, owner: str | None, trust_role: bool
+) -> str | None:
+    """Why the resource policy (or a role's trust policy) is unknown, or None when known."""
+    parts = ArnParts.parse(resource_arn)
+    if parts is None:
+        return None  # not an ARN ("*", a name): no resource policy applies
+    if owner is None:
+        return (
+            f"the account owning {resource_arn} is unknown (no policy of it in the snapshot): "
+            "its resource policy is unknown; pass the resource account"
+        )
+    if owner == "aws":
+        return None  # AWS-owned (e.g. AWS managed policies): no resource policy
+    if owner in snap.uncollected:
+        return (
+            f"account {owner} (owner of {resource_arn}) was not collected "
+            f"({snap.uncollected[owner]}, manifest.json)"
+        )
+    if owner not in snap.accounts:
+        return (
+            f"account {owner} (owner of {resource_arn}) is not in the snapshot: its "
+            + ("trust policy" if trust_role else "resource policy")
+            + " is unknown"
+        )
+    if trust_role:
+        return None
+    service = parts.service
+    failed = _failed(snap, owner, service)
+    if failed:
+        return f"collecting {service} policies of account {owner} failed ({failed}, manifest.json)"
+    return None
+
+
+def other_service_caveat(snap: Snapshot, resource_arn: str, owner: str | None) -> str | None:
+    """A caveat for a resource of a service whose policies the snapshot format does not hold."""
+    parts = ArnParts.parse(resource_arn)
+    if parts is None or owner is None or parts.service not in OTHER_POLICY_SERVICES:
+        return None
+    if (snap.root / "accounts" / owner / "resource-policies" / parts.service).is_dir():
+        return None
+    return (
+        f"the snapshot holds no {parts.service} resource policies of account {owner} (outside "
+        f"the snapshot format): a policy on {resource_arn}, if any, is not evaluated"
+    )
+
+
+def unknown_layers(
+    snap: Snapshot,
+    principal: Principal,
+    resource_arn: str | None,
+    owner: str | None,
+    vpc_endpoint: str | None,
+    trust_role: bool,
+    resource_error: str | None = None,
+) -> dict[str, str]:
+    """Return {layer: reason} for every layer of the request the snapshot does not know."""
+    gaps: dict[str, str] = {}
+    if principal.unknown:
+        gaps["identity"] = gaps["permissions_boundary"] = principal.unknown
+    has_account = principal.kind not in ("service", "anonymous") and principal.account
+    if has_account and not principal.service_linked:
+        reason = org_gap(snap, principal.account, "SCP")
+        if reason:
+            gaps["scp"] = reason
+    if resource_arn and resource_arn != "*":
+        reason = resource_error or resource_gap(snap, resource_arn, owner, trust_role)
+        if reason:
+            gaps["resource"] = reason
+        if not principal.service_linked and owner != "aws" and ArnParts.parse(resource_arn):
+            reason = org_gap(snap, owner, "RCP")
+            if reason:
+                gaps["rcp"] = reason
+    if vpc_endpoint and snap.resources().endpoint(vpc_endpoint) is None:
+        gaps["vpc_endpoint"] = f"the policy of VPC endpoint {vpc_endpoint} is not in the snapshot"
+    return gaps
