@@ -29,6 +29,7 @@ import pandas as pd
 
 from iamlab.database import DB_NAME, Database, database
 from iamlab.errors import InputError
+from iamlab.escape import printable
 from iamlab.trail import load as loader
 from iamlab.trail import schema
 from iamlab.trail.report import LoadReport
@@ -148,23 +149,25 @@ class Workspace:
         profile: str | None = None,
         session: Any = None,
         max_object_bytes: int = loader.MAX_OBJECT_BYTES,
+        max_record_bytes: int = loader.MAX_RECORD_BYTES,
     ) -> LoadReport:
         """Load CloudTrail evidence into ``events``; return the reconciled ``LoadReport``.
 
-        ``sources``: files, folders, globs, or ``s3://bucket/prefix`` (boto3's
-        normal credential chain, or ``profile`` / a ``session``). ``since``
-        (inclusive) / ``until`` (exclusive; ISO-8601, UTC if no zone),
-        ``accounts`` (the account whose trail recorded the event:
-        ``recipientAccountId``) and ``regions`` keep only matching records and
-        skip files whose S3 layout rules them out. Loading is idempotent on
-        ``event_id``. Bad files and records go to the ``rejected`` table;
-        nothing raises for bad input data. While it runs, a ``loading-*``
-        folder in the workspace holds gzip log files bundled for DuckDB (about
-        their own size on disk); it is removed at the end, or by the next load
-        after a crash. The workspace file is taken for the load's duration:
-        readers in other processes wait. Raises InputError for a missing path
-        or bad option, AwsError when S3 refuses, KeyboardInterrupt on Ctrl-C
-        (what committed stays; the workspace opens).
+        ``sources``: files, folders, globs, or ``s3://bucket/prefix`` (boto3's normal
+        credential chain, or ``profile`` / a ``session``). ``since`` (inclusive) / ``until``
+        (exclusive; ISO-8601, UTC if no zone), ``accounts`` (the account whose trail
+        recorded the event: ``recipientAccountId``) and ``regions`` keep only matching
+        records and skip files whose S3 layout rules them out. ``max_object_bytes`` caps the
+        content of one file (gzip counted decompressed), ``max_record_bytes`` one record
+        (limits: ``iamlab.trail``'s docstring). Loading is idempotent on ``event_id`` and
+        content (records that share an id with other content are both kept and listed in
+        ``conflicts``). Bad files and records go to the ``rejected`` table; nothing raises
+        for bad input data. While it runs, a ``loading-*`` folder in the workspace holds
+        gzip log files bundled for DuckDB (about their own size on disk); it is removed at
+        the end, or by the next load after a crash. The workspace file is taken for the
+        load's duration: readers in other processes wait. Raises InputError for a missing
+        path or bad option, AwsError when S3 refuses, KeyboardInterrupt on Ctrl-C (what
+        committed stays; the workspace opens).
 
         Example: ``ws.load("exports/AWSLogs", since="2026-03-01", regions=["us-east-1"])``
         """
@@ -175,35 +178,48 @@ class Workspace:
                 con, self.path, sources,
                 since=since, until=until, accounts=accounts, regions=regions,
                 progress=progress, profile=profile, session=session,
-                max_object_bytes=max_object_bytes,
+                max_object_bytes=max_object_bytes, max_record_bytes=max_record_bytes,
             )  # fmt: skip
         return report
 
     # --- records --------------------------------------------------------------------------------
 
-    def raw(self, event_id: str) -> dict[str, Any]:
+    def raw(
+        self, event_id: str, source: str | None = None, position: str | None = None
+    ) -> dict[str, Any]:
         """The exact original record of ``event_id`` as a dict, every key included.
 
         Records decoded in Python keep their JSON in ``events.raw``; rows from S3
         log files point at their file instead (``source``, ``source_position``;
         S3 objects are re-read from this workspace's ``evidence/`` cache), so the
-        file is read again. Raises InputError for an unknown id or a source file
-        that is gone or changed since the load.
+        file is read again. An id that several records hold with different
+        content (table ``conflicts``) needs ``source`` and ``position`` to say
+        which. Raises InputError for an unknown or ambiguous id, or a source
+        file that is gone or changed since the load.
         """
         from iamlab.trail.pointer import record_at
 
         with self.connect() as con:
-            row = con.execute(
-                "SELECT raw, source, source_position FROM event_records "
-                "WHERE event_id = $id LIMIT 1",
-                {"id": event_id},
-            ).fetchone()
-            if row is None:
+            rows = con.execute(
+                "SELECT raw, source, source_position FROM event_records WHERE event_id = $id "
+                "AND ($source IS NULL OR source = $source) "
+                "AND ($position IS NULL OR source_position = $position) "
+                "ORDER BY source, source_position LIMIT 6",
+                {"id": event_id, "source": source, "position": position},
+            ).fetchall()
+            if not rows:
                 raise InputError(
-                    f"No event {event_id!r} in {self.path}; check the id with "
+                    f"No event {printable(event_id)!r} in {self.path}; check the id with "
                     "SELECT event_id FROM events"
                 )
-            raw, source, position = row
+            if len(rows) > 1:
+                where = "; ".join(f"{printable(r[1])} {printable(r[2])}" for r in rows[:5])
+                raise InputError(
+                    f"{len(rows)}{'+' if len(rows) > 5 else ''} records hold event id "
+                    f"{printable(event_id)!r} with different content ({where}); pass "
+                    "source= and position= (see SELECT * FROM conflicts)"
+                )
+            raw, source, position = rows[0]
             if raw is not None:
                 return json.loads(raw)
             if source.startswith("s3://"):

@@ -6,6 +6,7 @@ it would show up in ``rejected``. So these tests see which files were opened.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,15 @@ def test_times_without_zone_are_utc(workspace, tmp_path):
         utc(2026, 3, 3, 10, 1) - timedelta(0)
         == workspace.sql("SELECT min(event_time) AS t FROM events").t[0].to_pydatetime()
     )
+
+
+def test_since_is_inclusive_and_until_exclusive_as_in_every_command(workspace, tmp_path):
+    at = [make_record(f"2026-03-04T10:0{m}:00Z") for m in range(4)]
+    (tmp_path / "in.ndjson").write_text("\n".join(json.dumps(r) for r in at) + "\n")
+    workspace.load(
+        tmp_path / "in.ndjson", since="2026-03-04T10:01:00Z", until="2026-03-04T10:03:00Z",
+        progress=False,
+    )  # fmt: skip
+    loaded = set(workspace.sql("SELECT event_id FROM events").event_id)
+    assert loaded == {at[1]["eventID"], at[2]["eventID"]}
+    assert len(workspace.denials(since="2026-03-04T10:01:00Z", until="2026-03-04T10:03:00Z")) == 0

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--since", metavar="ISO", help="only records at or after this time (UTC if no zone)"
     )
     p.add_argument(
-        "--until", metavar="ISO", help="only records at or before this time (UTC if no zone)"
+        "--until", metavar="ISO", help="only records before this time (exclusive; UTC if no zone)"
     )
     p.add_argument(
         "--account", action="append", metavar="ID", help="only this trail account (repeatable)"

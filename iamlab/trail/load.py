@@ -23,13 +23,14 @@ import duckdb
 
 from iamlab.errors import InputError
 from iamlab.times import parse_time
+from iamlab.trail.decode import MAX_RECORD_BYTES
 from iamlab.trail.discover import Discovered, discover_local
 from iamlab.trail.engine import Engine
 from iamlab.trail.layout import Filter
 from iamlab.trail.progress import Progress
 from iamlab.trail.report import LoadReport, SourceCounts
 
-MAX_OBJECT_BYTES = 512 * 1024 * 1024
+MAX_OBJECT_BYTES = 512 * 1024 * 1024  # content bytes per file (see iamlab.trail's docstring)
 LOAD_MEMORY_LIMIT = "800MB"
 SCRATCH_PREFIX = "loading-"
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -127,6 +128,7 @@ def load(
     profile: str | None = None,
     session: Any = None,
     max_object_bytes: int = MAX_OBJECT_BYTES,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> LoadReport:
     """Load ``sources`` into the workspace at ``folder`` through ``con`` (see ``Workspace.load``).
 
@@ -177,7 +179,7 @@ def load(
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=folder))
     engine = Engine(
         con, load_id, flt, max_object_bytes, bar,
-        s3_root=str(evidence_dir / "s3"), scratch=scratch,
+        s3_root=str(evidence_dir / "s3"), scratch=scratch, max_record_bytes=max_record_bytes,
     )  # fmt: skip
     try:
         for d in found:
@@ -242,11 +244,13 @@ def build_report(load_id, specs, found, files, result) -> LoadReport:
         c.rejected += counts.rejected
         c.filtered += counts.filtered
         c.loaded += loaded
+        c.conflicts += counts.conflicts
         c.duplicates += counts.seen - counts.rejected - counts.filtered - loaded
     return LoadReport(
         load_id=load_id,
         sources=per_arg,
         skipped=skipped,
         rejected=result.rejected,
+        conflicts=result.conflicts,
         files_read=result.files_read,
     )

@@ -135,7 +135,7 @@ FROM decoded_batch
 # and ``event_time``; coalesce: an unknown account or region is outside a filter.
 IN_FILTER = """coalesce(
     ($since IS NULL OR event_time >= $since)
-    AND ($until IS NULL OR event_time <= $until)
+    AND ($until IS NULL OR event_time < $until)  -- since inclusive, until exclusive (as denials)
     AND ($accounts IS NULL OR list_contains($accounts, coalesce(x.recipientAccountId, u[4])))
     AND ($regions IS NULL OR list_contains($regions, x.awsRegion)), false)"""
 
