@@ -1,0 +1,94 @@
+"""Diagnosis: every denial replayed against a snapshot, with its real cause and verdict.
+
+``diagnose(con, snapshot)`` reads the denials of a workspace's DuckDB
+connection, rebuilds each request (``request.rebuild``), replays it
+(``verdict.diagnose_record``), proposes a fix proven by re-evaluation
+(``fix.propose``), stores the rows in the ``diagnoses`` table and returns
+them as a DataFrame. No AWS calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iamlab.denials.grammar import CAUSES
+from iamlab.diagnose.request import Replay, rebuild
+from iamlab.diagnose.sessions import SessionIndex, SessionPolicy
+from iamlab.diagnose.verdict import VERDICTS, Diagnosis, diagnose_record
+from iamlab.errors import InputError
+from iamlab.snapshot.snapshot import Snapshot, load
+
+__all__ = [
+    "VERDICTS",
+    "Diagnosis",
+    "Replay",
+    "SessionIndex",
+    "SessionPolicy",
+    "diagnose",
+    "diagnose_all",
+    "diagnose_record",
+    "rebuild",
+]
+
+
+def diagnose_all(
+    con: Any,
+    snapshot: Snapshot | str | Path,
+    since: Any = None,
+    until: Any = None,
+    principal: str | None = None,
+    cause: str | None = None,
+    fixes: bool = True,
+) -> list[Diagnosis]:
+    """Return the diagnosis of every denial in the workspace behind ``con``, oldest first.
+
+    ``since``/``until``/``principal`` filter the denials as ``Workspace.denials``
+    does; ``cause`` keeps diagnoses whose replayed (or, when unknown,
+    reported) cause is that one. Raises InputError for a bad filter and
+    SnapshotError for an unreadable snapshot.
+    """
+    from iamlab.diagnose import store
+
+    if cause is not None and cause not in CAUSES:
+        raise InputError(f"cause={cause!r} is not a cause; use one of {', '.join(CAUSES)}.")
+    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    sessions = SessionIndex(store.issuing_records(con))
+    out = []
+    for record, parsed in store.denial_records(con, principal, since, until):
+        diag = diagnose_record(record, parsed, snap, sessions)
+        if cause is not None and (diag.cause or diag.reported_cause) != cause:
+            continue
+        out.append(diag)
+    if fixes:
+        from iamlab.diagnose.fix import propose_all
+
+        propose_all(out, snap, con)
+    return out
+
+
+def diagnose(
+    con: Any,
+    snapshot: Snapshot | str | Path,
+    since: Any = None,
+    until: Any = None,
+    principal: str | None = None,
+    cause: str | None = None,
+    save: bool = True,
+):
+    """Diagnose the denials, store them in ``diagnoses`` (unless ``save=False``); a DataFrame.
+
+    One row per denial with the columns of ``Diagnosis.to_dict()``.
+    """
+    import pandas as pd
+
+    from iamlab.diagnose import store
+
+    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    rows = [d.to_dict() for d in diagnose_all(con, snap, since, until, principal, cause)]
+    if save:
+        store.save(con, rows, snap)
+    columns = ["event_id", "event_time", "principal", "action", "resource", "reported_cause",
+               "cause", "verdict", "layer", "deciding", "near_miss", "missing_keys", "reasons",
+               "reported", "fix"]
+    return pd.DataFrame(rows, columns=columns)
