@@ -11,6 +11,7 @@ event), ``needs-context`` (condition keys the record lacks would change it),
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,8 @@ class Diagnosis:
     reasons: list[str] = field(default_factory=list)
     reported: dict[str, str | None] = field(default_factory=dict)
     fix: dict[str, Any] | None = None
+    # (layer, engine policy id, statement index or None): what a fix would change
+    target: tuple[str, str, int | None] | None = field(default=None, repr=False)
     replay: Replay | None = field(default=None, repr=False)
     simulation: Simulation | None = field(default=None, repr=False)
 
@@ -152,7 +155,7 @@ def diagnose_record(
         return diag
     diag.layer = layer
     explicit = decision.decision == "explicit_deny"
-    diag.deciding, diag.near_miss = _deciding(snap, decision, layer, explicit, replay)
+    diag.deciding, diag.near_miss, diag.target = _deciding(snap, decision, layer, explicit, replay)
     diag.cause = _cause(layer, explicit, diag.near_miss)
     _compare(diag, parsed, explicit)
     return diag
@@ -187,34 +190,50 @@ def _holds_for_any_caller(decision: Decision, layer: str) -> bool:
 
 def _deciding(
     snap: Snapshot, decision: Decision, layer: str, explicit: bool, replay: Replay
-) -> tuple[dict[str, str | None], dict[str, str | None] | None]:
-    """Return ({policy, sid} that decided, the near-miss Allow or None)."""
+) -> tuple[dict[str, str | None], dict[str, str | None] | None, tuple[str, str, int | None] | None]:
+    """Return ({policy, sid} that decided, the near-miss Allow or None, the fix target)."""
     if explicit:
         deny = next((s for s in decision.deciding if s.layer == layer), None)
         if deny is not None:
-            return {"policy": policy_name(snap, layer, deny.policy_id), "sid": deny.sid}, None
+            name = policy_name(snap, layer, deny.policy_id)
+            return {"policy": name, "sid": deny.sid}, None, (layer, deny.policy_id, deny.index)
     statements = [s for r in decision.layer(layer) for s in r.statements]
-    near = next((s for s in statements if s.effect == "Allow" and s.failed_on == "resource"), None)
-    near_miss = None
+    near = _near_miss(snap, statements, replay)
     if near is not None:
-        near_miss = {"policy": policy_name(snap, layer, near.policy_id), "sid": near.sid}
-        return {"policy": near_miss["policy"], "sid": None}, near_miss
-    policy = _closest_policy(snap, statements, layer, replay)
-    return {"policy": policy, "sid": None}, None
+        name = policy_name(snap, layer, near.policy_id)
+        target = (layer, near.policy_id, near.index)
+        return {"policy": name, "sid": None}, {"policy": name, "sid": near.sid}, target
+    policy_id = _closest_policy(snap, statements, layer, replay)
+    if policy_id is None:
+        return {"policy": None, "sid": None}, None, None
+    return {"policy": policy_name(snap, layer, policy_id), "sid": None}, None, (
+        layer, policy_id, None)
+
+
+def _near_miss(
+    snap: Snapshot, statements: list[StatementResult], replay: Replay
+) -> StatementResult | None:
+    """An Allow that matches the action but not the resource (one naming the caller first)."""
+    near = [s for s in statements if s.effect == "Allow" and s.failed_on == "resource"]
+    if len(near) > 1 and replay.caller_account and near[0].layer == "resource":
+        policy = snap.resource_policy(replay.resource or "", replay.action)
+        body = policy.document.get("Statement") if policy and isinstance(
+            policy.document, dict) else None
+        if isinstance(body, list):
+            naming = [s for s in near if s.index < len(body)
+                      and replay.caller_account in json.dumps(body[s.index].get("Principal"))]
+            near = naming or near
+    return near[0] if near else None
 
 
 def _closest_policy(
     snap: Snapshot, statements: list[StatementResult], layer: str, replay: Replay
 ) -> str | None:
-    """The policy of ``layer`` where an Allow would go: the one granting most of this service."""
-    if layer == "session":
-        return "session"
-    if layer == "vpc_endpoint" and replay.vpc_endpoint:
-        return replay.vpc_endpoint
+    """The id of the policy of ``layer`` where an Allow would go (most of this service)."""
     if layer == "resource" and replay.resource:
-        policy = snap.resource_policy(replay.resource, replay.action) if replay.resource else None
+        policy = snap.resource_policy(replay.resource, replay.action)
         if policy is not None:
-            return policy_name(snap, layer, policy.id)
+            return policy.id
     service = (replay.action or "").split(":", 1)[0].lower() + ":"
     scores: dict[str, int] = {}
     for s in statements:
@@ -223,8 +242,7 @@ def _closest_policy(
             scores[s.policy_id] += 1
     if not scores:
         return None
-    best = max(scores, key=lambda pid: scores[pid])  # first wins a tie (policy order)
-    return policy_name(snap, layer, best)
+    return max(scores, key=lambda pid: scores[pid])  # the first wins a tie (policy order)
 
 
 def _cause(layer: str, explicit: bool, near_miss: Mapping[str, Any] | None) -> str:

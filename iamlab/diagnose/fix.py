@@ -1,0 +1,317 @@
+"""Fixes that are proven: the smallest policy change, re-evaluated until the denial is allowed.
+
+For each diagnosis a change is proposed for the layer that denied (add the
+action, widen the near-miss statement's resource, allow it in the boundary,
+grant it in the resource policy, or, for a guardrail, the exception its
+owner would have to make), applied to a copy of the request's policy layers
+and re-evaluated; when another layer still denies, that layer is changed
+too (a few steps at most). A fix is ``verified`` only when the engine then
+says ``allow``. ``new_access`` lists what else the changed policies allow
+among the requests seen in the evidence, so an over-broad fix shows.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from iamlab.diagnose.verdict import Diagnosis, policy_name
+from iamlab.policy import evaluate
+from iamlab.policy.request import Policy, PolicySet, Request
+from iamlab.snapshot.snapshot import Snapshot
+
+MAX_STEPS = 4
+# Denials that a guardrail (or its owner) intends: the fix is an exception to ask for.
+BY_DESIGN_CAUSES = ("explicit-deny", "org-policy", "session-or-trust", "vpc-endpoint")
+
+
+def propose_all(diagnoses: Iterable[Diagnosis], snap: Snapshot, con: Any = None) -> None:
+    """Set ``fix`` on every denied diagnosis (shared by identical requests: computed once)."""
+    diagnoses = list(diagnoses)
+    seen = _evidence_pairs(diagnoses)
+    done: dict[tuple, dict[str, Any] | None] = {}
+    for diag in diagnoses:
+        if diag.simulation is None or diag.layer is None:
+            continue
+        key = (diag.principal, diag.action, diag.resource, diag.layer, diag.target,
+               json.dumps(diag.simulation.request.context, sort_keys=True, default=str))
+        if key not in done:
+            done[key] = propose(diag, snap, seen)
+        diag.fix = copy.deepcopy(done[key])
+
+
+def propose(
+    diag: Diagnosis, snap: Snapshot, seen: Iterable[tuple[str, str, str]] = ()
+) -> dict[str, Any] | None:
+    """Return the fix of one denial: {summary, before, after, verified, new_access, ...}."""
+    sim = diag.simulation
+    if sim is None or diag.layer is None:
+        return None
+    request, policies = sim.request, sim.policies
+    decision = sim.decision
+    changes: list[dict[str, Any]] = []
+    for _ in range(MAX_STEPS):
+        if decision.decision == "allow":
+            break
+        layer = _next_layer(decision, diag.layer if not changes else None)
+        change = _change(layer, decision, request, policies, snap, diag, first=not changes)
+        if change is None:
+            break
+        policies = _substitute(policies, change["old"], change["new"])
+        changes.append(change)
+        decision = evaluate(request, policies)
+    verified = decision.decision == "allow" and bool(changes)
+    if not changes:
+        return {"summary": f"no change proposed for the {diag.layer} layer", "before": None,
+                "after": None, "verified": False, "new_access": [], "changes": []}
+    main = changes[0]
+    by_design = diag.cause in BY_DESIGN_CAUSES
+    owner = main["policy"]
+    summary = "; then ".join(c["summary"] for c in changes)
+    if by_design:
+        summary = f"by design: ask the owner of {owner} for an exception: {summary}"
+    return {
+        "summary": summary,
+        "policy": owner,
+        "layer": main["layer"],
+        "by_design": by_design,
+        "statement": main["statement"],
+        "before": main["old"].document,
+        "after": main["new"].document,
+        "verified": verified,
+        "decision_after": decision.decision,
+        "new_access": _new_access(snap, diag, sim.policies, changes, seen) if verified else [],
+        "changes": [{k: c[k] for k in ("layer", "policy", "summary", "statement")}
+                    for c in changes],
+    }
+
+
+def _next_layer(decision: Any, preferred: str | None) -> str:
+    if preferred and preferred in decision.denied_by:
+        return preferred
+    if decision.decision == "explicit_deny":
+        return decision.denied_by[0]
+    lacking = [x for x in decision.lacking_allow if x] or list(decision.denied_by)
+    return lacking[0]
+
+
+# -- one change ------------------------------------------------------------------------------
+
+
+def _statements(doc: Any) -> list[dict[str, Any]]:
+    if isinstance(doc, str):
+        doc = json.loads(doc)
+    body = doc.get("Statement") if isinstance(doc, dict) else None
+    return copy.deepcopy(body if isinstance(body, list) else [body] if body else [])
+
+
+def _with(doc: Any, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    base = json.loads(doc) if isinstance(doc, str) else dict(doc)
+    base["Statement"] = statements
+    return base
+
+
+def _sid(action: str) -> str:
+    return "IamlabFix" + re.sub(r"[^A-Za-z0-9]", "", action.split(":", 1)[-1].title())
+
+
+def _change(
+    layer: str, decision: Any, request: Request, policies: PolicySet, snap: Snapshot,
+    diag: Diagnosis, first: bool,
+) -> dict[str, Any] | None:
+    """Return {layer, policy, summary, statement, old, new} for the layer that still denies.
+
+    Only the first step may use the diagnosis' own target (its near-miss statement).
+    """
+    if decision.decision == "explicit_deny":
+        deny = next((s for s in decision.deciding if s.layer == layer), None)
+        if deny is None:
+            return None
+        old = _find(policies, layer, deny.policy_id)
+        if old is None:
+            return None
+        statements = _statements(old.document)
+        statement = statements[deny.index]
+        condition = statement.setdefault("Condition", {})
+        caller = _caller_arn(request, diag)
+        key, op = ("aws:PrincipalAccount", "StringNotEquals") if caller is None else (
+            "aws:PrincipalArn", "ArnNotEquals")
+        value = diag.replay.caller_account if caller is None and diag.replay else caller
+        values = condition.setdefault(op, {}).get(key, [])
+        values = [values] if isinstance(values, str) else list(values)
+        condition[op][key] = [*values, value]
+        name = policy_name(snap, layer, old.id)
+        return _made(layer, name, old, statements, statement,
+                     f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}")
+    target = _allow_target(layer, decision, policies, diag if first else None)
+    if target is None:
+        return None
+    old, index = target
+    statements = _statements(old.document)
+    name = policy_name(snap, layer, old.id)
+    if index is not None and index < len(statements) and _may_widen(layer, statements[index], diag):
+        statement = statements[index]
+        widened = _widen(request.resource)
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else list(resources)
+        statement["Resource"] = [*resources, widened]
+        sid = statement.get("Sid") or f"statement {index}"
+        return _made(layer, name, old, statements, statement, f"add {widened} to {sid} in {name}")
+    statement = {"Sid": _sid(request.action), "Effect": "Allow", "Action": request.action,
+                 "Resource": request.resource}
+    if layer in ("resource", "trust", "vpc_endpoint"):
+        caller = _caller_arn(request, diag)
+        account = diag.replay.caller_account if diag.replay else None
+        principal = caller or (f"arn:aws:iam::{account}:root" if account else "*")
+        statement["Principal"] = {"AWS": principal} if layer != "vpc_endpoint" else "*"
+        if layer == "resource" and request.action.lower().startswith("kms:"):
+            statement["Resource"] = "*"  # a key policy's Resource is the key itself
+        if layer == "trust" and account and account not in snap.accounts:
+            statement["Condition"] = {"StringEquals": {"sts:ExternalId": "<agreed external id>"}}
+    statements.append(statement)
+    return _made(layer, name, old, statements, statement,
+                 f"allow {request.action} on {statement['Resource']} in {name}")
+
+
+def _may_widen(layer: str, statement: dict[str, Any], diag: Diagnosis) -> bool:
+    """A near-miss of a resource policy is widened only when it names the caller's account."""
+    if layer not in ("resource", "trust"):
+        return True
+    account = diag.replay.caller_account if diag.replay else None
+    return bool(account) and account in json.dumps(statement.get("Principal"))
+
+
+def _made(layer, name, old, statements, statement, summary) -> dict[str, Any]:
+    new = Policy(document=_with(old.document, statements), id=old.id, name=old.name)
+    return {"layer": layer, "policy": name, "summary": summary, "statement": statement,
+            "old": old, "new": new}
+
+
+def _caller_arn(request: Request, diag: Diagnosis) -> str | None:
+    """The ARN a policy names the caller by: the role for a session (aws:PrincipalArn)."""
+    if diag.principal is None:
+        return None
+    value = request.context.get("aws:PrincipalArn")
+    return value if isinstance(value, str) else diag.principal
+
+
+def _widen(resource: str) -> str:
+    """The resource with its last path part as ``*`` (the object's prefix, the table's indexes)."""
+    head, sep, _ = resource.rpartition("/")
+    return f"{head}/*" if sep and ":" not in resource.rsplit("/", 1)[-1] else resource
+
+
+def _allow_target(
+    layer: str, decision: Any, policies: PolicySet, diag: Diagnosis | None
+) -> tuple[Policy, int | None] | None:
+    """The policy (and near-miss statement) of ``layer`` to extend, or a policy to add to."""
+    if diag is not None and diag.target and diag.target[0] == layer:
+        found = _find(policies, layer, diag.target[1])
+        if found is not None:
+            return found, diag.target[2]
+    candidates = [p for p in _layer_policies(policies, layer)]
+    if not candidates:
+        return None
+    if layer in ("scp", "rcp"):
+        denied = [r.level for r in decision.layer(layer) if r.outcome != "allow"]
+        level = (policies.scp if layer == "scp" else policies.rcp or ())[denied[0]] if denied \
+            else candidates
+        return (level[0], None) if level else None
+    return candidates[0], None
+
+
+def _layer_policies(ps: PolicySet, layer: str) -> list[Policy]:
+    if layer == "identity":
+        return list(ps.identity)
+    if layer == "permissions_boundary":
+        return list(ps.permissions_boundary)
+    if layer in ("resource", "trust"):
+        return [ps.resource] if ps.resource else []
+    if layer == "session":
+        return [ps.session] if ps.session else []
+    if layer == "vpc_endpoint":
+        return list(ps.vpc_endpoint)
+    levels = ps.scp if layer == "scp" else ps.rcp
+    return [p for level in levels or () for p in level]
+
+
+def _find(ps: PolicySet, layer: str, policy_id: str) -> Policy | None:
+    return next((p for p in _layer_policies(ps, layer) if p.id == policy_id), None)
+
+
+def _substitute(ps: PolicySet, old: Policy, new: Policy) -> PolicySet:
+    """Return ``ps`` with every occurrence of ``old`` replaced by ``new``."""
+
+    def many(items):
+        return tuple(new if p is old else p for p in items)
+
+    def levels(value):
+        return None if value is None else tuple(many(level) for level in value)
+
+    return replace(
+        ps, identity=many(ps.identity), permissions_boundary=many(ps.permissions_boundary),
+        session=new if ps.session is old else ps.session,
+        resource=new if ps.resource is old else ps.resource,
+        scp=levels(ps.scp), rcp=levels(ps.rcp), vpc_endpoint=many(ps.vpc_endpoint),
+    )
+
+
+# -- new access ------------------------------------------------------------------------------
+
+
+def _evidence_pairs(diagnoses: list[Diagnosis]) -> list[tuple[str, str, str]]:
+    """(principal, action, resource) of every replayed request, once each."""
+    out = {}
+    for d in diagnoses:
+        if d.simulation is not None and d.principal:
+            out[(d.principal, d.action, d.resource)] = None
+    return list(out)  # type: ignore[arg-type]
+
+
+def _new_access(
+    snap: Snapshot, diag: Diagnosis, before: PolicySet, changes: list[dict[str, Any]],
+    seen: Iterable[tuple[str, str, str]],
+) -> list[dict[str, str]]:
+    """Requests seen in the evidence that the changed policies turn from deny to allow.
+
+    Each is re-evaluated with the same principal's layers, before and after
+    the change, so only what the change itself opens is listed.
+    """
+    from iamlab.snapshot.simulate import simulate
+
+    changed_ids = {c["old"].id for c in changes}
+    out = []
+    for principal, action, resource in seen:
+        if (principal, action, resource) == (diag.principal, diag.action, diag.resource):
+            continue
+        try:
+            sim = simulate(snap, principal, action, resource, _plain_context(diag))
+        except Exception:  # noqa: BLE001 - a request the snapshot cannot replay opens nothing
+            continue
+        policies = sim.policies
+        if not any(p.id in changed_ids for p in _all(policies)):
+            continue
+        for c in changes:
+            same = next((p for p in _all(policies) if p.id == c["old"].id), None)
+            if same is not None:
+                policies = _substitute(policies, same, c["new"])
+        if sim.decision.decision != "allow" and evaluate(sim.request, policies).allowed:
+            out.append({"principal": principal, "action": action, "resource": resource})
+    return out
+
+
+def _all(ps: PolicySet) -> list[Policy]:
+    return [p for layer in ("identity", "permissions_boundary", "session", "resource",
+                            "vpc_endpoint", "scp", "rcp") for p in _layer_policies(ps, layer)]
+
+
+def _plain_context(diag: Diagnosis) -> dict[str, Any]:
+    """The request's network and time keys (who the caller is comes from the snapshot)."""
+    keep = ("aws:RequestedRegion", "aws:SecureTransport", "aws:SourceIp", "aws:CurrentTime",
+            "aws:EpochTime", "aws:ViaAWSService", "aws:PrincipalIsAWSService")
+    ctx = diag.replay.context if diag.replay else {}
+    return {k: v for k, v in ctx.items() if k in keep}
