@@ -151,6 +151,8 @@ def _change(
     if target is None:
         return None
     old, index = target
+    if not old.id:
+        old = Policy(document=old.document, id=request.resource, name="new resource policy")
     statements = _statements(old.document)
     name = policy_name(snap, layer, old.id)
     if index is not None and index < len(statements) and _may_widen(layer, statements[index], diag):
@@ -182,11 +184,13 @@ def _may_widen(layer: str, statement: dict[str, Any], diag: Diagnosis) -> bool:
     if layer not in ("resource", "trust"):
         return True
     account = diag.replay.caller_account if diag.replay else None
-    return bool(account) and account in json.dumps(statement.get("Principal"))
+    known = diag.principal is not None  # an unknown caller gets its own grant, not a widening
+    return known and bool(account) and account in json.dumps(statement.get("Principal"))
 
 
 def _made(layer, name, old, statements, statement, summary) -> dict[str, Any]:
     new = Policy(document=_with(old.document, statements), id=old.id, name=old.name)
+    # (a created resource policy keeps the name "new resource policy": _substitute adds it)
     return {"layer": layer, "policy": name, "summary": summary, "statement": statement,
             "old": old, "new": new}
 
@@ -213,7 +217,10 @@ def _allow_target(
         found = _find(policies, layer, diag.target[1])
         if found is not None:
             return found, diag.target[2]
-    candidates = [p for p in _layer_policies(policies, layer)]
+    candidates = _layer_policies(policies, layer)
+    if not candidates and layer == "resource":
+        # no resource policy yet: the fix writes one (named by the resource ARN)
+        return Policy(document={"Version": "2012-10-17", "Statement": []}, id="", name=None), None
     if not candidates:
         return None
     if layer in ("scp", "rcp"):
@@ -255,7 +262,10 @@ def _substitute(ps: PolicySet, old: Policy, new: Policy) -> PolicySet:
     return replace(
         ps, identity=many(ps.identity), permissions_boundary=many(ps.permissions_boundary),
         session=new if ps.session is old else ps.session,
-        resource=new if ps.resource is old else ps.resource,
+        # a resource policy the fix creates replaces the absent one
+        resource=new if ps.resource is old or (ps.resource is None and new.id == old.id
+                                               and new.name == "new resource policy")
+        else ps.resource,
         scp=levels(ps.scp), rcp=levels(ps.rcp), vpc_endpoint=many(ps.vpc_endpoint),
     )
 

@@ -15,17 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from iamlab.denials.actions import iam_action
 from iamlab.denials.parse import ParsedDenial
 from iamlab.diagnose.sessions import SessionIndex, SessionPolicy
 from iamlab.errors import IamlabError
 from iamlab.policy.request import ContextValue
 from iamlab.snapshot.snapshot import Snapshot
-
-try:  # the parser engineer's API-to-action mapping (branch parser-paste)
-    from iamlab.denials.actions import iam_action
-except ImportError:  # pragma: no cover - until that branch is merged: every API is unmapped
-    def iam_action(service: str, operation: str) -> str | None:  # type: ignore[misc]
-        return None
 
 
 @dataclass(frozen=True)
