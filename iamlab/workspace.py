@@ -421,3 +421,22 @@ class Workspace:
         from iamlab.denials import frame
 
         return frame(self.con, principal=principal, since=since, until=until, cause=cause)
+
+    # --- diagnosis ----------------------------------------------------------------------------
+
+    def diagnose(
+        self,
+        snapshot: Any,
+        since: Any = None,
+        until: Any = None,
+        principal: str | None = None,
+        cause: str | None = None,
+    ):
+        """Replay every denial against ``snapshot``; store and return one row per denial.
+
+        See ``iamlab.diagnose.diagnose``: a DataFrame, also written to the ``diagnoses`` table.
+        """
+        from iamlab.diagnose import diagnose
+
+        return diagnose(self.con, snapshot, since=since, until=until, principal=principal,
+                        cause=cause, save=not self.read_only)

@@ -28,7 +28,9 @@ __all__ = [
     "diagnose",
     "diagnose_all",
     "diagnose_record",
+    "explain",
     "rebuild",
+    "summary",
 ]
 
 
@@ -92,3 +94,31 @@ def diagnose(
                "cause", "verdict", "layer", "deciding", "near_miss", "missing_keys", "reasons",
                "reported", "fix"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def explain(con: Any, snapshot: Snapshot | str | Path, event_id: str) -> Diagnosis:
+    """Return the diagnosis of one denial event, with its fix (``render`` shows it as text).
+
+    Raises InputError when ``event_id`` is not a denial of the workspace.
+    """
+    from iamlab.diagnose import store
+    from iamlab.diagnose.fix import propose_all
+
+    snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+    found = store.denial_records(con, event_id=event_id)
+    if not found:
+        raise InputError(f"No denial with event id {event_id!r} in this workspace; list them "
+                         "with `iamlab diagnose --json` or SELECT event_id FROM denials")
+    sessions = SessionIndex(store.issuing_records(con))
+    diag = diagnose_record(*found[0], snap, sessions)
+    propose_all([diag], snap, con)
+    return diag
+
+
+def summary(frame: Any) -> Any:
+    """Count diagnoses (a ``diagnose`` DataFrame) by cause and verdict."""
+    if frame.empty:
+        return frame.assign(denials=[])[["cause", "verdict", "denials"]]
+    table = frame.assign(cause=frame["cause"].fillna("(unknown)"))
+    return (table.groupby(["cause", "verdict"]).size().rename("denials").reset_index()
+            .sort_values(["denials", "cause"], ascending=[False, True]))

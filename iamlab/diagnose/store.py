@@ -100,10 +100,13 @@ def _rows(con: Any, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]
 
 
 def denial_records(
-    con: Any, principal: Any = None, since: Any = None, until: Any = None
+    con: Any, principal: Any = None, since: Any = None, until: Any = None,
+    event_id: str | None = None,
 ) -> list[tuple[dict[str, Any], ParsedDenial]]:
     """Return (CloudTrail record, parsed message) for every denial matching the filters."""
     found = frame(con, principal=principal, since=since, until=until)
+    if event_id is not None:
+        found = found[found["event_id"] == event_id]
     parsed: dict[str, ParsedDenial] = {}
     for row in found[["event_id", *FIELDS]].itertuples(index=False):
         values = row._asdict()
