@@ -48,6 +48,7 @@ class Replay:
     session: SessionPolicy | None
     gaps: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    incomplete: tuple[str, ...] = ()  # record fields a request is built from, found missing
 
 
 _SESSION_KINDS = ("AssumedRole", "FederatedUser")
@@ -81,7 +82,12 @@ def rebuild(
     if principal and (kind in _SESSION_KINDS or ":assumed-role/" in principal
                       or ":federated-user/" in principal):
         session = _session(record, ui, principal, sessions, snap, notes)
+    incomplete = tuple(
+        f for f in ("eventTime", "awsRegion", "sourceIPAddress")
+        if not _str(record.get(f)) or (f == "eventTime" and "aws:CurrentTime" not in context)
+    )
     return Replay(
+        incomplete=incomplete,
         event_id=str(record.get("eventID") or ""),
         principal=principal,
         issuer_arn=issuer,

@@ -149,6 +149,11 @@ def diagnose_record(
         return diag
     said = parsed.policy_type
     layer = said if said in decision.denied_by else decision.denied_by[0]
+    unknown = _unknown_layers(snap, sim, replay)
+    if layer in unknown:
+        diag.reasons.append(f"the replay denies at the {layer} layer, which the snapshot does "
+                            f"not hold: {unknown[layer]}")
+        return diag
     if stand_in and not _holds_for_any_caller(decision, layer):
         diag.reasons.append("the snapshot's side denies, but a statement there depends on who "
                             "the caller is, which the record does not say")
@@ -158,7 +163,25 @@ def diagnose_record(
     diag.deciding, diag.near_miss, diag.target = _deciding(snap, decision, layer, explicit, replay)
     diag.cause = _cause(layer, explicit, diag.near_miss)
     _compare(diag, parsed, explicit)
+    if diag.verdict == "confirmed" and replay.incomplete:
+        diag.verdict = "needs-context"
+        diag.missing_keys = sorted({*diag.missing_keys, *replay.missing_keys})
+        diag.reasons.append("the record lacks " + ", ".join(replay.incomplete)
+                            + ": the replay agrees with AWS only without those keys")
     return diag
+
+
+def _unknown_layers(snap: Snapshot, sim: Simulation, replay: Replay) -> dict[str, str]:
+    """The layers a replay had to treat as absent because the snapshot lacks them, and why."""
+    out: dict[str, str] = {}
+    owner = sim.request.resource_account
+    if owner and owner != "aws" and owner not in snap.iam_accounts():
+        out["resource"] = f"account {owner}, which owns {sim.request.resource}, was not collected"
+    if snap.organization is None:
+        out["scp"] = out["rcp"] = "the snapshot has no organization/"
+    if replay.vpc_endpoint and snap.resources().endpoint(replay.vpc_endpoint) is None:
+        out["vpc_endpoint"] = f"the policy of {replay.vpc_endpoint} is not in the snapshot"
+    return out
 
 
 def _not_denied(diag: Diagnosis, decision: Decision, caveats: list[str]) -> None:
