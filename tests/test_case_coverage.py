@@ -18,7 +18,7 @@ import pytest
 CASES_DIR = Path(__file__).parent / "cases"
 RULES_FILE = CASES_DIR / "rules.json"
 
-DECISIONS = {"allow", "implicit_deny", "explicit_deny"}
+DECISIONS = {"allow", "implicit_deny", "explicit_deny", "unknown"}
 LAYERS = {
     "identity",
     "permissions_boundary",
@@ -70,8 +70,15 @@ def _is_doc(value) -> bool:
     return isinstance(value["Statement"], (dict, list))
 
 
+def _is_unknown(value) -> bool:
+    """A layer given as "unknown" (or {"unknown": "why"}): it applies but is not known."""
+    return value == "unknown" or (
+        isinstance(value, dict) and set(value) == {"unknown"} and isinstance(value["unknown"], str)
+    )
+
+
 def _doc_list_problems(value, where: str) -> list[str]:
-    if value is None:
+    if value is None or _is_unknown(value):
         return []
     if not isinstance(value, list) or not all(_is_doc(d) for d in value):
         return [f"{where} must be null or a list of policy documents"]
@@ -79,7 +86,7 @@ def _doc_list_problems(value, where: str) -> list[str]:
 
 
 def _levels_problems(value, where: str) -> list[str]:
-    if value is None:
+    if value is None or _is_unknown(value):
         return []
     if not isinstance(value, list) or not value:
         return [f"{where} must be null or a non-empty list of levels"]
@@ -132,7 +139,7 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
             problems += _doc_list_problems(pol.get(key), f"policies.{key}")
         for key in ("session", "resource"):
             value = pol.get(key)
-            if value is not None and not _is_doc(value):
+            if value is not None and not _is_doc(value) and not _is_unknown(value):
                 problems.append(f"policies.{key} must be null or one policy document")
         for key in ("scp", "rcp"):
             problems += _levels_problems(pol.get(key), f"policies.{key}")
@@ -141,9 +148,9 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
     if (
         not isinstance(exp, dict)
         or "decision" not in exp
-        or not set(exp) <= {"decision", "denied_by"}
+        or not set(exp) <= {"decision", "denied_by", "possible"}
     ):
-        problems.append("expect must hold decision and optionally denied_by")
+        problems.append("expect must hold decision and optionally denied_by and possible")
     else:
         if exp["decision"] not in DECISIONS:
             problems.append(f"decision {exp['decision']!r} not in {sorted(DECISIONS)}")
@@ -152,8 +159,15 @@ def case_problems(case: dict, rule_ids: set[str]) -> list[str]:
             valid = isinstance(db, list) and db and set(db) <= LAYERS and len(set(db)) == len(db)
             if not valid:
                 problems.append(f"denied_by {db!r}: need distinct layers from {sorted(LAYERS)}")
-            if exp["decision"] == "allow":
-                problems.append("an allow case cannot name denied_by")
+            if exp["decision"] in ("allow", "unknown"):
+                problems.append(f"an {exp['decision']} case cannot name denied_by")
+        if "possible" in exp:
+            pos = exp["possible"]
+            if not isinstance(pos, list) or not pos or not set(pos) <= DECISIONS - {"unknown"}:
+                problems.append(f"possible {pos!r}: need decisions from allow/implicit/explicit")
+        has_unknown = isinstance(pol, dict) and any(_is_unknown(v) for v in pol.values())
+        if exp["decision"] == "unknown" and not has_unknown:
+            problems.append("an unknown case must give at least one layer as unknown")
     return problems
 
 
@@ -194,9 +208,25 @@ def test_enough_cases():
 def test_every_rule_has_an_allow_and_a_deny_case():
     allow, deny = Counter(), Counter()
     for _, c in CASES:
-        (allow if c["expect"]["decision"] == "allow" else deny)[c["rule"]] += 1
-    missing = [r["id"] for r in _load_rules() if not allow[r["id"]] or not deny[r["id"]]]
+        decision = c["expect"]["decision"]
+        if decision != "unknown":  # "unknown" cases have their own rules (next test)
+            (allow if decision == "allow" else deny)[c["rule"]] += 1
+    missing = [
+        r["id"]
+        for r in _load_rules()
+        if not r["id"].startswith("unknown-") and (not allow[r["id"]] or not deny[r["id"]])
+    ]
     assert missing == [], f"rules lacking an allow or a deny case: {missing}"
+
+
+def test_every_unknown_layer_rule_has_an_unknown_and_a_final_case():
+    unknown, final = Counter(), Counter()
+    for _, c in CASES:
+        (unknown if c["expect"]["decision"] == "unknown" else final)[c["rule"]] += 1
+    rules = [r["id"] for r in _load_rules() if r["id"].startswith("unknown-")]
+    assert rules, "rules.json has no unknown-* rules"
+    missing = [r for r in rules if not unknown[r] or not final[r]]
+    assert missing == [], f"unknown-layer rules lacking an unknown or a final case: {missing}"
 
 
 def test_checker_rejects_bad_cases():

@@ -23,6 +23,7 @@ What iamlab can and cannot detect (documented limits):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from iamlab.errors import InputError, PolicyError
@@ -37,8 +38,14 @@ from iamlab.policy._caller import (
 )
 from iamlab.policy._conditions import value_text
 from iamlab.policy._layers import action_plan, compiled_set, eval_layer
-from iamlab.policy.decision import NAMING_ORDER, POLICY_TYPE_PHRASES, Decision, make_decision
-from iamlab.policy.request import PolicySet, Request
+from iamlab.policy.decision import (
+    DECISIONS,
+    NAMING_ORDER,
+    POLICY_TYPE_PHRASES,
+    Decision,
+    make_decision,
+)
+from iamlab.policy.request import Policy, PolicySet, Request
 
 # Actions authorized by the role's trust policy when the resource is a role
 # (from memory of the IAM guide: AssumeRole*, TagSession, SetSourceIdentity, SetContext).
@@ -71,7 +78,9 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     """Lower-cased key names (AWS compares them case-insensitively); values as tuples.
 
     Keys that differ only in case are merged (aws-facts 4.6: ``ec2`` and ``EC2``
-    tags both match ``aws:ResourceTag/EC2``).
+    tags both match ``aws:ResourceTag/EC2``). Raises ``InputError`` for a key
+    that is not a string or a value that is not a string, number, boolean or
+    list of them.
     """
     try:  # fast path: single-valued string values, no keys differing only in case
         ctx = {k.lower(): (v,) for k, v in raw.items() if v.__class__ is str}
@@ -81,19 +90,39 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         pass  # a key that is not a string: handled below
     ctx = {}
     for k, v in raw.items():
+        if not isinstance(k, str):
+            raise InputError(
+                f"request context key {k!r:.60} is not a string; condition keys are names such "
+                "as aws:SourceIp"
+            )
         if type(v) is str:
             vals: tuple[str, ...] = (v,)
         elif isinstance(v, (list, tuple)):
+            for x in v:
+                if not isinstance(x, _SCALARS):
+                    raise InputError(_value_help(k, v))
             vals = tuple(value_text(x) for x in v)
         elif v is None:
             continue
-        else:
+        elif isinstance(v, _SCALARS):
             vals = (value_text(v),)
+        else:
+            raise InputError(_value_help(k, v))
         kl = k.lower()
         if kl in ctx:
             vals = ctx[kl] + vals
         ctx[kl] = vals
     return ctx
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _value_help(key: str, value: Any) -> str:
+    return (
+        f"request context value of {key!r:.60} must be a string (single-valued) or a list of "
+        f"strings (multi-valued), got {type(value).__name__} {value!r:.60}"
+    )
 
 
 _CACHE_LIMIT = 20000
@@ -114,36 +143,6 @@ def _caller(principal: str, ctx: dict[str, tuple[str, ...]]) -> Caller:
     return c
 
 
-_LIST_LAYERS = ("identity", "permissions_boundary", "vpc_endpoint")
-_LEVEL_LAYERS = ("scp", "rcp")
-
-
-def _policy_set(data: Any) -> PolicySet:
-    """A PolicySet from the case format's ``policies`` object, with shape errors named."""
-    if not isinstance(data, Mapping):
-        raise InputError(
-            f"policies must be an object of layer -> documents, got {type(data).__name__}"
-        )
-    for name in _LIST_LAYERS:
-        v = data.get(name)
-        if v is not None and not isinstance(v, (list, tuple)):
-            raise InputError(f"policies.{name} must be a list of policy documents or null")
-    for name in _LEVEL_LAYERS:
-        v = data.get(name)
-        if v is not None and not (
-            isinstance(v, (list, tuple)) and all(isinstance(lv, (list, tuple)) for lv in v)
-        ):
-            raise InputError(
-                f"policies.{name} must be a list of levels (root first), each a list of policy "
-                "documents, or null (not in an organization)"
-            )
-    for name in ("session", "resource", "trust"):
-        v = data.get(name)
-        if isinstance(v, (list, tuple)):
-            raise InputError(f"policies.{name} must be one policy document or null, not a list")
-    return PolicySet.from_dict(data)
-
-
 def evaluate(
     request: Request | Mapping[str, Any], policies: PolicySet | Mapping[str, Any]
 ) -> Decision:
@@ -152,19 +151,43 @@ def evaluate(
     ``request``: a ``Request`` (or its dict form); ``policies``: a ``PolicySet``
     (or the ``policies`` dict of the test-case format). Returns a ``Decision``.
     Raises ``PolicyError`` for malformed policies and ``InputError`` for an
-    unusable request. Compiled policies are cached by object identity, so
-    reuse the same ``PolicySet`` for many requests.
+    unusable request. Compiled policies are cached by content; reuse the same
+    ``PolicySet`` for many requests (its compiled form and outcomes are kept).
+
+    Unknown layers (``PolicySet.unknown``: a layer that applies but was not
+    collected, or a principal or account outside the snapshot) are never
+    guessed. The request is evaluated with each unknown layer allowing
+    everything, allowing nothing, and denying everything; ``possible`` lists
+    the decisions those reach (for a monotone evaluation they bound every
+    content the layer could have). Then:
+
+    - a Deny in a known layer gives ``explicit_deny``: AWS evaluates every
+      Deny first and an explicit deny is final whatever else applies
+      (IAM User Guide, "Policy evaluation logic", the explicit-deny step;
+      aws-facts 4.1 step 2);
+    - ``allow`` only when no unknown layer can change it (e.g. SCPs unknown
+      for a service-linked role, which SCPs do not affect);
+    - ``implicit_deny`` when no content of the unknown layers could allow the
+      request *and* the layer AWS would name does not change when they allow
+      nothing (aws-facts 4.1: the first step without an Allow is the one that
+      denies); ``possible`` then still says an unknown layer could turn it
+      into an explicit deny;
+    - ``unknown`` otherwise: an unknown layer could allow it, or could be the
+      layer AWS names. ``denied`` is True when every possibility is a deny.
+
+    >>> from iamlab.policy import PolicySet
+    >>> d = evaluate({"principal": "arn:aws:iam::111122223333:user/a", "action": "s3:GetObject"},
+    ...              PolicySet.from_dict({"identity": [{"Statement": {"Effect": "Allow",
+    ...                  "Action": "*", "Resource": "*"}}], "scp": "unknown"}))
+    >>> d.decision, d.possible
+    ('unknown', ('allow', 'implicit_deny', 'explicit_deny'))
     """
     if not isinstance(request, Request):
-        try:
-            request = Request.from_dict(request)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise InputError(
-                f"request must be a Request or an object with principal, action and optionally "
-                f"resource, resource_account, context; got {request!r} ({exc})"
-            ) from None
+        request = Request.from_dict(request)
     if not isinstance(policies, PolicySet):
-        policies = _policy_set(policies)
+        policies = PolicySet.from_dict(policies)
+    if policies.unknown:
+        return _with_unknown_layers(request, policies)
     cs = compiled_set(policies)
     action = request.action
     if not isinstance(action, str) or ":" not in action:
@@ -370,6 +393,128 @@ def evaluate(
 
 
 _MEMO_LIMIT = 8192
+
+
+def _fill(kind: str, principal: bool) -> dict[str, Any]:
+    """A stand-in document for an unknown layer: allow everything, nothing, or deny all."""
+    if kind == "nothing":
+        return {"Version": "2012-10-17", "Statement": []}
+    stmt: dict[str, Any] = {
+        "Sid": "UnknownLayerAllowsAll" if kind == "allow" else "UnknownLayerDeniesAll",
+        "Effect": "Allow" if kind == "allow" else "Deny",
+        "Action": "*",
+        "Resource": "*",
+    }
+    if principal:
+        stmt["Principal"] = "*"
+    return {"Version": "2012-10-17", "Statement": [stmt]}
+
+
+_UNKNOWN_ID = "unknown:"
+
+
+def _filled(ps: PolicySet, kind: str) -> PolicySet:
+    """``ps`` with every unknown layer replaced by its ``kind`` stand-in."""
+    out: dict[str, Any] = {}
+    for layer in ps.unknown:
+        with_principal = layer in ("resource", "rcp", "vpc_endpoint")
+        doc = Policy(_fill(kind, with_principal), id=_UNKNOWN_ID + layer)
+        if layer in ("scp", "rcp"):
+            out[layer] = ((),) if kind == "nothing" else ((doc,),)
+        elif layer == "resource":
+            out[layer] = None if kind == "nothing" else doc
+        elif layer == "session":
+            out[layer] = doc
+        elif layer == "identity" and kind == "nothing":
+            out[layer] = ()
+        else:
+            out[layer] = (doc,)
+    return replace(ps, unknown={}, **out)
+
+
+_fills_cache: dict[int, tuple[PolicySet, tuple[PolicySet, PolicySet, PolicySet]]] = {}
+
+
+def _with_unknown_layers(request: Request, ps: PolicySet) -> Decision:
+    """The decision when some layers are unknown (the rule is in ``evaluate``'s docstring)."""
+    hit = _fills_cache.get(id(ps))
+    if hit is None or hit[0] is not ps:
+        if len(_fills_cache) >= _CACHE_LIMIT:
+            _fills_cache.clear()
+        hit = _fills_cache[id(ps)] = (
+            ps,
+            (_filled(ps, "allow"), _filled(ps, "nothing"), _filled(ps, "deny")),
+        )
+    best, none, worst = (evaluate(request, f) for f in hit[1])
+    possible = tuple(d for d in DECISIONS if d in {best.decision, none.decision, worst.decision})
+    unknown = dict(ps.unknown)
+    notes = [n for n in none.notes if n not in best.notes] + list(best.notes)
+    if len(possible) == 1 or possible == ("implicit_deny", "explicit_deny"):
+        if none.decision == "explicit_deny":
+            base, decision = none, "explicit_deny"
+        elif len(possible) == 1:
+            base, decision = none, possible[0]
+        elif best.denied_by[:1] == none.denied_by[:1]:
+            base, decision = best, "implicit_deny"
+        else:
+            base, decision = best, "unknown"
+            notes.append(
+                "denied whatever the unknown layers hold, but with them AWS may name another "
+                f"layer ({', '.join(none.denied_by[:1])} instead of "
+                f"{', '.join(best.denied_by[:1])})"
+            )
+    else:
+        base, decision = best, "unknown"
+    if decision != "unknown" and "explicit_deny" in possible and decision != "explicit_deny":
+        notes.append("an unknown layer could also hold a Deny that matches (explicit deny)")
+    notes.insert(
+        0,
+        "not known: "
+        + "; ".join(f"the {layer} layer ({why})" for layer, why in unknown.items()),
+    )
+    layers = _known_layers(base.raw_layers, unknown)
+    deciding = tuple(r for r in base.raw_deciding if not r[1].startswith(_UNKNOWN_ID))
+    lacking = tuple(n for n in best.lacking_allow if _res(n) not in unknown)
+    denied_by = () if decision in ("unknown", "allow") else base.denied_by
+    missing = tuple(dict.fromkeys(best.missing_context + none.missing_context))
+    return make_decision(
+        decision,
+        denied_by,
+        POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+        missing if decision != "explicit_deny" else base.missing_context,
+        tuple(dict.fromkeys(notes)),
+        base.principal,
+        base.action,
+        base.resource,
+        base.resource_account,
+        layers,
+        deciding if decision != "unknown" or "allow" in possible else (),
+        lacking,
+        unknown,
+        possible,
+    )
+
+
+def _res(layer: str) -> str:
+    return "resource" if layer == "trust" else layer
+
+
+def _known_layers(raw_layers: tuple, unknown: dict[str, str]) -> tuple:
+    """Layer records with each unknown layer's stand-in shown as one ``unknown`` record."""
+    out, shown = [], set()
+    for rec in raw_layers:
+        layer = _res(rec[0])
+        if layer in unknown and rec[1] != "not_applicable":
+            if layer not in shown:
+                out.append((rec[0], "unknown", (), None, unknown[layer], ()))
+            shown.add(layer)
+            continue
+        shown.add(layer)
+        out.append(rec)
+    for layer, why in unknown.items():
+        if layer not in shown:
+            out.append((layer, "unknown", (), None, why, ()))
+    return tuple(out)
 
 
 def _run_plan(

@@ -22,37 +22,38 @@ from iamlab.policy.request import Policy, PolicySet
 _IDENTITY_LAYERS = ("identity", "permissions_boundary", "session", "scp")
 _CACHE_LIMIT = 20000
 _policy_cache: dict[int, tuple[Any, CompiledPolicy]] = {}
-_doc_cache: dict[tuple[Any, str], tuple[Any, CompiledPolicy]] = {}
+_doc_cache: dict[tuple[str, str], CompiledPolicy] = {}
 _set_cache: dict[int, tuple[Any, _CompiledSet]] = {}
 
 
 def compile_policy(
     policy: Policy | Mapping[str, Any] | str, default_id: str = ""
 ) -> CompiledPolicy:
-    """The compiled form of ``policy``, cached by the identity of the object.
+    """The compiled form of ``policy``, cached by content.
 
-    A second cache is keyed by the document itself (its identity, or its text
-    for JSON strings) and the policy id, so new ``Policy`` wrappers around the
-    same document (as a snapshot loader builds per principal) reuse the
-    compiled form. Documents are treated as immutable once evaluated.
+    A ``Policy`` carries its content (canonical JSON text, taken when it was
+    created), so the first cache, by the identity of the ``Policy`` object,
+    can never hand back the compiled form of other content. The second is
+    keyed by that content and the policy id, so new ``Policy`` wrappers around
+    the same document (as a snapshot loader builds per principal) reuse the
+    compiled form. A bare document is wrapped (and so copied) first.
     """
     key = id(policy)
     hit = _policy_cache.get(key)
     if hit is not None and hit[0] is policy:
         return hit[1]
-    if isinstance(policy, Policy):
-        doc, pid = policy.document, policy.id or policy.name or default_id
-    else:
-        doc, pid = policy, default_id
-    doc_key = (doc if isinstance(doc, str) else id(doc), pid)
+    if not isinstance(policy, Policy):
+        policy = Policy(document=policy, id=default_id)
+    pid = policy.id or policy.name or default_id
+    doc_key = (policy.content, pid)
     dhit = _doc_cache.get(doc_key)
-    if dhit is not None and (isinstance(doc, str) or dhit[0] is doc):
-        cp = dhit[1]
+    if dhit is not None:
+        cp = dhit
     else:
-        cp = CompiledPolicy(doc, pid)
+        cp = CompiledPolicy(policy.content, pid)
         if len(_doc_cache) >= _CACHE_LIMIT:
             _doc_cache.clear()
-        _doc_cache[doc_key] = (doc, cp)
+        _doc_cache[doc_key] = cp
     if len(_policy_cache) >= _CACHE_LIMIT:
         _policy_cache.clear()
     _policy_cache[key] = (policy, cp)

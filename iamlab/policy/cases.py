@@ -1,8 +1,10 @@
 """Run evaluation test cases given as data (the design's case format).
 
 A case is ``{"name", "request", "policies", "expect"}`` where ``expect`` holds
-``decision`` and optionally ``denied_by`` (compared as a set),
-``missing_context`` (set, key names compared case-insensitively),
+``decision`` (``allow``, ``implicit_deny``, ``explicit_deny`` or ``unknown``) and
+optionally ``denied_by`` (compared as a set), ``possible`` (the decisions an
+unknown layer leaves open, as a set), ``missing_context`` (set, key names
+compared case-insensitively),
 ``policy_type`` and ``error`` (true or a substring: the policies must be
 rejected with a ``PolicyError``). Extra keys such as ``rule`` and ``source``
 are kept for reports. Reading files is the caller's job (this package is pure).
@@ -91,7 +93,7 @@ def check_case(case: Any, where: str) -> None:
         raise InputError(f"{label}: request must be an object with at least principal and action")
     if not isinstance(case["policies"], dict):
         raise InputError(f"{label}: policies must be an object of layer -> documents")
-    unknown = set(case["policies"]) - set(LAYERS)
+    unknown = set(case["policies"]) - set(LAYERS) - {"unknown"}
     if unknown:
         raise InputError(
             f"{label}: unknown policy layer(s) {sorted(unknown)}; valid: identity, "
@@ -104,6 +106,12 @@ def check_case(case: Any, where: str) -> None:
     if "decision" in exp and exp["decision"] not in DECISIONS:
         raise InputError(
             f"{label}: expect.decision {exp['decision']!r} is not one of {', '.join(DECISIONS)}"
+        )
+    bad = set(exp.get("possible") or ()) - set(DECISIONS)
+    if bad:
+        raise InputError(
+            f"{label}: expect.possible has unknown decision(s) {sorted(bad)}; valid: "
+            f"{', '.join(DECISIONS)}"
         )
     bad = set(exp.get("denied_by") or ()) - set(LAYERS)
     if bad:
@@ -143,6 +151,8 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
         "denied_by": list(d.denied_by),
         "missing_context": list(d.missing_context),
         "policy_type": d.policy_type,
+        "possible": list(d.possible),
+        "unknown": dict(d.unknown),
     }
     problems: list[str] = []
     if "error" in exp:
@@ -152,6 +162,10 @@ def run_case(case: Mapping[str, Any], where: str = "") -> CaseResult:
     if exp.get("denied_by") is not None and _layers(exp["denied_by"]) != _layers(d.denied_by):
         problems.append(
             f"denied_by: expected {sorted(exp['denied_by'])}, got {sorted(d.denied_by)}"
+        )
+    if exp.get("possible") is not None and set(exp["possible"]) != set(d.possible):
+        problems.append(
+            f"possible: expected {sorted(exp['possible'])}, got {sorted(d.possible)}"
         )
     if exp.get("missing_context") is not None:
         want = {k.lower() for k in exp["missing_context"]}

@@ -7,11 +7,15 @@ the fixed sets below so callers can compare them safely.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-DECISIONS = ("allow", "implicit_deny", "explicit_deny")
+from iamlab.escape import printable
+
+# "unknown": a layer that could decide is not known (see iamlab.policy.evaluate).
+DECISIONS = ("allow", "implicit_deny", "explicit_deny", "unknown")
 LAYERS = (
     "identity",
     "permissions_boundary",
@@ -22,7 +26,7 @@ LAYERS = (
     "vpc_endpoint",
     "trust",
 )
-OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable")
+OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable", "unknown")
 FAILED_ON = ("action", "resource", "principal", "condition")
 # How a resource-based policy statement matched the caller (aws-facts 4.2).
 GRANTS = (
@@ -144,6 +148,8 @@ class Decision:
     resource: str = ""
     resource_account: str | None = None
     lacking_allow: tuple[str, ...] = ()
+    unknown: Mapping[str, str] = field(default_factory=dict)
+    possible: tuple[str, ...] = ()
     raw_layers: tuple = field(default=(), repr=False, compare=False)
     raw_deciding: tuple = field(default=(), repr=False, compare=False)
 
@@ -166,6 +172,13 @@ class Decision:
     @property
     def allowed(self) -> bool:
         return self.decision == "allow"
+
+    @property
+    def denied(self) -> bool:
+        """True when AWS denies the request whatever the unknown layers hold."""
+        if self.decision == "unknown":
+            return "allow" not in self.possible
+        return self.decision != "allow"
 
     @property
     def depends_on_missing_context(self) -> bool:
@@ -211,6 +224,8 @@ def make_decision(
     raw_layers: tuple,
     raw_deciding: tuple,
     lacking_allow: tuple[str, ...] = (),
+    unknown: Mapping[str, str] | None = None,
+    possible: tuple[str, ...] = (),
 ) -> Decision:
     """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
     d = _new(Decision)
@@ -227,8 +242,13 @@ def make_decision(
         raw_layers=raw_layers,
         raw_deciding=raw_deciding,
         lacking_allow=lacking_allow,
+        unknown=_NOTHING if unknown is None else unknown,
+        possible=possible,
     )
     return d
+
+
+_NOTHING: Mapping[str, str] = {}
 
 
 def _plain(obj: Any) -> Any:
@@ -236,46 +256,64 @@ def _plain(obj: Any) -> Any:
         return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
     if isinstance(obj, (list, tuple)):
         return [_plain(x) for x in obj]
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
     return obj
 
 
 def _values(vals: tuple[str, ...] | None) -> str:
     if vals is None:
         return "(absent)"
-    return "[" + ", ".join(vals) + "]"
+    return "[" + ", ".join(printable(v) for v in vals) + "]"
+
+
+def _words(decision: str) -> str:
+    return decision.replace("_", " ")
 
 
 def render_text(d: Decision) -> str:
-    """Readable multi-line explanation of a decision."""
+    """Readable multi-line explanation of a decision (policy text escaped for a terminal)."""
     head = d.decision.upper().replace("_", " ")
-    lines = [f"{head}: {d.principal} -> {d.action} on {d.resource}"]
+    lines = [
+        f"{head}: {printable(d.principal)} -> {printable(d.action)} on {printable(d.resource)}"
+    ]
+    if d.unknown:
+        lines.append(
+            "unknown layers: "
+            + "; ".join(f"{layer} ({printable(why)})" for layer, why in d.unknown.items())
+        )
+        if d.possible:
+            lines.append(
+                "whatever they hold, AWS could decide: " + ", ".join(map(_words, d.possible))
+            )
     if d.denied_by:
         lines.append(f"denied by: {', '.join(d.denied_by)} (AWS would report: {d.policy_type})")
-    if len(d.lacking_allow) > 1:
+    if len(d.lacking_allow) > 1 or (d.decision == "unknown" and d.lacking_allow):
         lines.append(f"lacking an Allow: {', '.join(d.lacking_allow)} (each must allow)")
     if d.deciding:
         lines.append("deciding statements:")
-        lines.extend(f"  - [{s.layer}] {s.ref()} {s.effect}" for s in d.deciding)
+        lines.extend(f"  - [{s.layer}] {printable(s.ref())} {s.effect}" for s in d.deciding)
     if d.missing_context:
         lines.append(
             "NOT FINAL: the decision depends on context keys the request does not carry: "
-            + ", ".join(d.missing_context)
+            + ", ".join(printable(k) for k in d.missing_context)
         )
     for note in d.notes:
         if not note.startswith("the decision depends on context keys"):  # said above
-            lines.append(f"note: {note}")
+            lines.append(f"note: {printable(note)}")
     for lr in d.layers:
         level = f" level {lr.level}" if lr.level is not None else ""
-        extra = f" ({lr.note})" if lr.note else ""
+        extra = f" ({printable(lr.note)})" if lr.note else ""
         lines.append(f"[{lr.layer}{level}] {lr.outcome}{extra}")
         for s in lr.statements:
             mark = "applies" if s.applies else f"no ({s.failed_on})"
-            lines.append(f"    {s.effect:5} {s.ref()}: {mark}: {s.reason}")
+            lines.append(f"    {s.effect:5} {printable(s.ref())}: {mark}: {printable(s.reason)}")
             for c in s.conditions:
                 verdict = "ok" if c.matched else "FAILED"
                 lines.append(
-                    f"        {c.operator} {c.key} policy={_values(c.policy_values)} "
-                    f"request={_values(c.request_values)}: {verdict} ({c.reason})"
+                    f"        {printable(c.operator)} {printable(c.key)} "
+                    f"policy={_values(c.policy_values)} "
+                    f"request={_values(c.request_values)}: {verdict} ({printable(c.reason)})"
                 )
     return "\n".join(lines)
 
