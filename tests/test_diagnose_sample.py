@@ -118,3 +118,26 @@ def test_diagnosis_never_confirms_without_a_deciding_policy(diagnoses):
     for d in diagnoses.values():
         if d.verdict == "confirmed":
             assert d.deciding["policy"], d.event_id
+
+
+def test_fix_to_a_shared_policy_lists_the_new_access_of_everyone_sharing_it(diagnoses):
+    """DeveloperAccess is Tom's and Dana's: the added action opens Dana's call too."""
+    fix = diagnoses["608cb797-0468-4271-8842-658efc5a3342"].fix
+    assert fix["policy"] == "arn:aws:iam::264830159726:policy/DeveloperAccess"
+    assert {"principal": "arn:aws:iam::264830159726:user/people/dana.kim",
+            "action": "lambda:UpdateFunctionConfiguration",
+            "resource": "arn:aws:lambda:eu-west-1:264830159726:function:invoice-render"} \
+        in fix["new_access"]
+
+
+def test_key_policy_grant_to_a_role_lists_its_other_sessions(diagnoses):
+    """Granting the DataEngineer role in the key policy opens Priya's decrypts as well."""
+    fix = diagnoses["050c10bb-850d-453b-9dc3-45b5ebdcb69a"].fix
+    principals = {item["principal"] for item in fix["new_access"]}
+    assert any(p.endswith("/priya.nair@larkspur.io") for p in principals)
+    assert not any(p.endswith("/luis.ortega@larkspur.io") for p in principals)  # the denial
+
+
+def test_fix_that_opens_nothing_else_lists_no_new_access(diagnoses):
+    fix = diagnoses["ffbdad96-e19e-4140-8207-0332e2eb8b36"].fix
+    assert fix["verified"] and fix["new_access"] == []

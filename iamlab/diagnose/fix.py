@@ -16,7 +16,7 @@ import copy
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from iamlab.diagnose.verdict import Diagnosis, policy_name
@@ -32,20 +32,22 @@ BY_DESIGN_CAUSES = ("explicit-deny", "org-policy", "session-or-trust", "vpc-endp
 def propose_all(diagnoses: Iterable[Diagnosis], snap: Snapshot, con: Any = None) -> None:
     """Set ``fix`` on every denied diagnosis (shared by identical requests: computed once)."""
     diagnoses = list(diagnoses)
-    seen = _evidence_pairs(diagnoses)
+    seen = gather_evidence(con, diagnoses)
     done: dict[tuple, dict[str, Any] | None] = {}
+    opened: dict[str, list[dict[str, str]]] = {}  # new access, by principal and change
     for diag in diagnoses:
         if diag.simulation is None or diag.layer is None:
             continue
         key = (diag.principal, diag.action, diag.resource, diag.layer, diag.target,
                json.dumps(diag.simulation.request.context, sort_keys=True, default=str))
         if key not in done:
-            done[key] = propose(diag, snap, seen)
+            done[key] = propose(diag, snap, seen, opened)
         diag.fix = copy.deepcopy(done[key])
 
 
 def propose(
-    diag: Diagnosis, snap: Snapshot, seen: Iterable[tuple[str, str, str]] = ()
+    diag: Diagnosis, snap: Snapshot, seen: Evidence | None = None,
+    opened: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any] | None:
     """Return the fix of one denial: {summary, before, after, verified, new_access, ...}."""
     sim = diag.simulation
@@ -84,10 +86,25 @@ def propose(
         "after": main["new"].document,
         "verified": verified,
         "decision_after": decision.decision,
-        "new_access": _new_access(snap, diag, sim.policies, changes, seen) if verified else [],
+        "new_access": _opened(snap, diag, changes, seen, opened) if verified and seen else [],
         "changes": [{k: c[k] for k in ("layer", "policy", "summary", "statement")}
                     for c in changes],
     }
+
+
+def _opened(
+    snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]], seen: Evidence,
+    opened: dict[str, list[dict[str, str]]] | None,
+) -> list[dict[str, str]]:
+    """``_new_access``, computed once per principal and change (events repeat requests)."""
+    key = json.dumps([diag.principal, diag.action, diag.resource,
+                      [(c["layer"], c["old"].id, c["statement"]) for c in changes]],
+                     sort_keys=True, default=str)
+    if opened is None:
+        return _new_access(snap, diag, changes, seen)
+    if key not in opened:
+        opened[key] = _new_access(snap, diag, changes, seen)
+    return opened[key]
 
 
 def _next_layer(decision: Any, preferred: str | None) -> str:
@@ -272,45 +289,163 @@ def _substitute(ps: PolicySet, old: Policy, new: Policy) -> PolicySet:
 
 # -- new access ------------------------------------------------------------------------------
 
+MAX_NEW_ACCESS_CHECKS = 5000  # requests re-evaluated per fix; past it the list says so
 
-def _evidence_pairs(diagnoses: list[Diagnosis]) -> list[tuple[str, str, str]]:
-    """(principal, action, resource) of every replayed request, once each."""
-    out = {}
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the workspace's evidence shows was requested: (action, resource) and callers."""
+
+    pairs: tuple[tuple[str, str, str | None], ...]  # (action, resource, Region)
+    principals: tuple[str, ...]
+
+
+def gather_evidence(con: Any, diagnoses: Iterable[Diagnosis]) -> Evidence:
+    """Return the distinct requests and callers seen (events mapped to IAM actions)."""
+    from iamlab.denials.actions import iam_action
+    from iamlab.diagnose import store
+
+    pairs: dict[tuple[str, str, str | None], None] = {}
+    principals: dict[str, None] = {}
     for d in diagnoses:
-        if d.simulation is not None and d.principal:
-            out[(d.principal, d.action, d.resource)] = None
-    return list(out)  # type: ignore[arg-type]
+        if d.action and d.resource and d.replay:
+            region = d.replay.context.get("aws:RequestedRegion")
+            pairs[(d.action, d.resource, region if isinstance(region, str) else None)] = None
+        if d.principal:
+            principals[d.principal] = None
+    if con is not None:
+        calls, seen = store.evidence(con)
+        for source, name, region, resource in calls:
+            action = iam_action(source, name)
+            if action and resource:
+                pairs[(action, resource, region)] = None
+        principals.update(dict.fromkeys(seen))
+    return Evidence(tuple(pairs), tuple(principals))
+
+
+def _action_patterns(changes: list[dict[str, Any]]) -> list[re.Pattern[str]] | None:
+    """The actions the changed statements name, as patterns (None: any, for NotAction)."""
+    out = []
+    for c in changes:
+        if "NotAction" in c["statement"]:
+            return None
+        actions = c["statement"].get("Action") or "*"
+        for action in [actions] if isinstance(actions, str) else actions:
+            if isinstance(action, str):
+                text = re.escape(action).replace(r"\*", ".*").replace(r"\?", ".")
+                out.append(re.compile(text, re.IGNORECASE))
+    return out
+
+
+def _named(statement: dict[str, Any]) -> list[str] | None:
+    """The principals a changed statement names (its Principal, or the exception it adds).
+
+    None means anyone (``*``, or a statement that names nobody in particular).
+    """
+    condition = statement.get("Condition") or {}
+    exempt = (condition.get("ArnNotEquals") or {}).get("aws:PrincipalArn")
+    if statement.get("Effect") == "Deny" and exempt:
+        return [exempt] if isinstance(exempt, str) else list(exempt)
+    principal = statement.get("Principal")
+    if isinstance(principal, dict) and isinstance(principal.get("AWS"), (str, list)):
+        values = principal["AWS"]
+        values = [values] if isinstance(values, str) else values
+        return None if "*" in values else [v for v in values if isinstance(v, str)]
+    return None
+
+
+def _matches(arn: str, named: list[str]) -> bool:
+    """Whether a caller ARN is one of ``named`` (a user, a role and its sessions, an account)."""
+    for value in named:
+        if arn == value:
+            return True
+        account = value.split(":")[4] if value.count(":") >= 5 else value
+        if value.endswith(":root") or value.isdigit():
+            if arn.split(":")[4:5] == [account]:
+                return True
+        elif ":role/" in value and arn.split(":")[4:5] == [account] \
+                and f":assumed-role/{value.rsplit('/', 1)[-1]}/" in arn:
+            return True
+    return False
+
+
+def _callers(snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]],
+             evidence: Evidence) -> list[str]:
+    """The fixed principal and every principal the changed policies apply to."""
+    out = dict.fromkeys([diag.principal] if diag.principal else [])
+    ids = {c["old"].id for c in changes if c["layer"] in ("identity", "permissions_boundary")}
+    if ids:
+        for arn in snap.principal_arns():
+            try:
+                identity, boundary = snap.identity_layers(snap.principal(arn))
+            except Exception:  # noqa: BLE001 - a principal the snapshot cannot layer shares nothing
+                continue
+            if any(p.id in ids for p in (*identity, *boundary)):
+                out[arn] = None
+    for c in changes:
+        if c["layer"] in ("identity", "permissions_boundary", "session"):
+            continue
+        named = _named(c["statement"])
+        out.update(dict.fromkeys(p for p in evidence.principals
+                                 if named is None or _matches(p, named)))
+    return list(out)
+
+
+def _pairs(
+    changes: list[dict[str, Any]], evidence: Evidence
+) -> list[tuple[str, str, str | None]]:
+    """The requests seen that a change could reach: its services, its resource policy's ARNs."""
+    patterns = _action_patterns(changes)
+    pairs = [p for p in evidence.pairs
+             if patterns is None or any(x.fullmatch(p[0]) for x in patterns)]
+    owners = [c["old"].id for c in changes if c["layer"] == "resource"]
+    if owners and len(owners) == len(changes):
+        pairs = [p for p in pairs if any(p[1] == o or p[1].startswith(o + "/") for o in owners)]
+    return pairs
 
 
 def _new_access(
-    snap: Snapshot, diag: Diagnosis, before: PolicySet, changes: list[dict[str, Any]],
-    seen: Iterable[tuple[str, str, str]],
+    snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]], evidence: Evidence,
 ) -> list[dict[str, str]]:
     """Requests seen in the evidence that the changed policies turn from deny to allow.
 
-    Each is re-evaluated with the same principal's layers, before and after
-    the change, so only what the change itself opens is listed.
+    Every principal the changed policies apply to is re-evaluated on every
+    (action, resource) seen for the services the change names, before and
+    after, so only what the change itself opens is listed.
     """
     from iamlab.snapshot.simulate import simulate
 
-    changed_ids = {c["old"].id for c in changes}
-    out = []
-    for principal, action, resource in seen:
-        if (principal, action, resource) == (diag.principal, diag.action, diag.resource):
-            continue
-        try:
-            sim = simulate(snap, principal, action, resource, _plain_context(diag))
-        except Exception:  # noqa: BLE001 - a request the snapshot cannot replay opens nothing
-            continue
-        policies = sim.policies
-        if not any(p.id in changed_ids for p in _all(policies)):
-            continue
-        for c in changes:
-            same = next((p for p in _all(policies) if p.id == c["old"].id), None)
-            if same is not None:
-                policies = _substitute(policies, same, c["new"])
-        if sim.decision.decision != "allow" and evaluate(sim.request, policies).allowed:
-            out.append({"principal": principal, "action": action, "resource": resource})
+    pairs = _pairs(changes, evidence)
+    plain = _plain_context(diag)
+    itself = {diag.principal, (diag.replay.context if diag.replay else {}).get("aws:PrincipalArn")}
+    session = diag.simulation.policies.session if diag.simulation else None
+    out: list[dict[str, str]] = []
+    checks = 0
+    for principal in _callers(snap, diag, changes, evidence):
+        for action, resource, region in pairs:
+            if principal in itself and (action, resource) == (diag.action, diag.resource):
+                continue  # the denied request itself, by its principal or its role
+            checks += 1
+            ctx = {**plain, "aws:RequestedRegion": region} if region else plain
+            if checks > MAX_NEW_ACCESS_CHECKS:
+                out.append({"principal": "", "action": "", "resource": "",
+                            "note": f"stopped after {MAX_NEW_ACCESS_CHECKS} requests"})
+                return out
+            try:
+                sim = simulate(snap, principal, action, resource, ctx, session_policy=(
+                    session.document if session and principal == diag.principal else None))
+            except Exception:  # noqa: BLE001 - a request the snapshot cannot replay opens nothing
+                continue
+            if sim.decision.decision == "allow":
+                continue
+            policies = sim.policies
+            changed = False
+            for c in changes:
+                same = next((p for p in _all(policies) if p.id == c["old"].id), None)
+                if same is not None:
+                    policies, changed = _substitute(policies, same, c["new"]), True
+            if changed and evaluate(sim.request, policies).decision == "allow":
+                out.append({"principal": principal, "action": action, "resource": resource})
     return out
 
 
@@ -320,8 +455,11 @@ def _all(ps: PolicySet) -> list[Policy]:
 
 
 def _plain_context(diag: Diagnosis) -> dict[str, Any]:
-    """The request's network and time keys (who the caller is comes from the snapshot)."""
-    keep = ("aws:RequestedRegion", "aws:SecureTransport", "aws:SourceIp", "aws:CurrentTime",
-            "aws:EpochTime", "aws:ViaAWSService", "aws:PrincipalIsAWSService")
+    """The request's network and time keys (who the caller is comes from the snapshot).
+
+    ``aws:RequestedRegion`` is left out: each request seen has its own event's Region.
+    """
+    keep = ("aws:SecureTransport", "aws:SourceIp", "aws:CurrentTime", "aws:EpochTime",
+            "aws:ViaAWSService", "aws:PrincipalIsAWSService")
     ctx = diag.replay.context if diag.replay else {}
     return {k: v for k, v in ctx.items() if k in keep}

@@ -130,13 +130,26 @@ def issuing_records(con: Any) -> Iterator[dict[str, Any]]:
         yield _record(row)
 
 
-def evidence_requests(con: Any) -> list[tuple[str, str, str]]:
-    """Return the distinct (principal ARN, event source, event name) seen in the evidence."""
-    return con.execute(
-        "SELECT DISTINCT principal_arn, event_source, event_name, "
-        "json_extract_string(resources, '$[0].ARN') FROM events "
-        "WHERE principal_arn IS NOT NULL AND event_source IS NOT NULL"
-    ).fetchall()
+EVIDENCE_SQL = """
+SELECT DISTINCT event_source, event_name, aws_region,
+       coalesce(json_extract_string(resources, '$[0].ARN'),
+                CASE WHEN event_source = 's3.amazonaws.com'
+                          AND json_extract_string(request_parameters, '$.bucketName') IS NOT NULL
+                     THEN 'arn:aws:s3:::'
+                          || json_extract_string(request_parameters, '$.bucketName')
+                          || coalesce('/' || json_extract_string(request_parameters, '$.key'), '')
+                END) AS resource
+FROM events
+WHERE event_source IS NOT NULL AND event_name IS NOT NULL
+"""
+PRINCIPALS_SQL = "SELECT DISTINCT principal_arn FROM events WHERE principal_arn IS NOT NULL"
+
+
+def evidence(con: Any) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+    """Return the distinct (source, name, region, resource ARN) calls and principal ARNs seen."""
+    calls = con.execute(EVIDENCE_SQL).fetchall()
+    principals = [r[0] for r in con.execute(PRINCIPALS_SQL).fetchall()]
+    return calls, principals
 
 
 def save(con: Any, rows: list[dict[str, Any]], snapshot: Any) -> None:
