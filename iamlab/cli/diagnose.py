@@ -1,4 +1,5 @@
-"""``iamlab diagnose`` (every denial replayed) and ``iamlab explain`` (one denial, six steps)."""
+"""``iamlab diagnose`` (every denial replayed), ``iamlab explain`` (one denial, six steps) and
+``iamlab lint`` (the mistakes behind missing-action and resource-arn, before they deny)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--snapshot", required=True, metavar="DIR", help="snapshot folder")
     p.set_defaults(func=run_explain)
 
+    p = sub.add_parser(
+        "lint",
+        help="find the policy mistakes behind missing-action and resource-arn denials",
+        description="Check a policy JSON file or every policy of a snapshot folder for "
+        "bucket/object ARN mix-ups, S3 ARNs with a Region or account, DynamoDB ARNs without "
+        "table/ or index, Lambda qualifiers, NotPrincipal with Allow, and third-party trust "
+        "without sts:ExternalId. Exit status 1 when there are findings.",
+    )
+    p.add_argument("path", help="a policy JSON file or a snapshot folder")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.set_defaults(func=run_lint)
+
 
 def run_diagnose(args: argparse.Namespace) -> int:
     """Print the summary by cause and verdict, or every diagnosis as JSON."""
@@ -63,3 +76,20 @@ def run_explain(args: argparse.Namespace) -> int:
         diag = explain(ws.con, args.snapshot, args.event_id)
     print(render(diag))
     return 0
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    """Print each finding (policy, statement, why, fix); 1 when there are any."""
+    from iamlab.diagnose.lint import lint
+    from iamlab.escape import printable
+
+    findings = lint(args.path)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2))
+    elif not findings:
+        print("No findings.")
+    for f in [] if args.json else findings:
+        print(printable(f"{f.policy} {f.statement}: {f.check}"))
+        print(printable(f"  why: {f.why}"))
+        print(printable(f"  fix: {f.fix}"))
+    return 1 if findings else 0
