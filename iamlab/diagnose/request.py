@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +47,6 @@ class Replay:
     vpc_endpoint: str | None
     session: SessionPolicy | None
     gaps: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
     incomplete: tuple[str, ...] = ()  # record fields a request is built from, found missing
 
 
@@ -70,7 +69,6 @@ def rebuild(
     left None with a sentence in ``gaps``.
     """
     gaps: list[str] = []
-    notes: list[str] = []
     ui = _dict(record.get("userIdentity"))
     principal, issuer = _principal(ui, parsed, snap, gaps)
     action = _action(record, parsed, gaps)
@@ -81,7 +79,7 @@ def rebuild(
     kind = _str(ui.get("type"))
     if principal and (kind in _SESSION_KINDS or ":assumed-role/" in principal
                       or ":federated-user/" in principal):
-        session = _session(record, ui, principal, sessions, snap, notes)
+        session = _session(record, ui, principal, sessions, snap)
     incomplete = tuple(
         f for f in ("eventTime", "awsRegion", "sourceIPAddress")
         if not _str(record.get(f)) or (f == "eventTime" and "aws:CurrentTime" not in context)
@@ -102,7 +100,6 @@ def rebuild(
         vpc_endpoint=endpoint,
         session=session,
         gaps=tuple(gaps),
-        notes=tuple(notes),
     )
 
 
@@ -374,14 +371,13 @@ def _session(
     principal: str,
     sessions: SessionIndex | None,
     snap: Snapshot,
-    notes: list[str],
 ) -> SessionPolicy | None:
     """The session policy the issuing AssumeRole*/GetFederationToken event passed, if any."""
     if "/AWSReservedSSO_" in principal:
         return None  # Identity Center puts the permission set on the role (6b)
     if sessions is None:
-        notes.append("no workspace sessions were searched: the session policy is unknown")
-        return SessionPolicy.unknown("no workspace sessions were searched")
+        return SessionPolicy.unknown("no workspace events were searched for the session's "
+                                     "issuing call: a session policy cannot be ruled out")
     found = sessions.find(_str(ui.get("accessKeyId")), principal, _str(record.get("eventTime")))
     if found is None:
         return SessionPolicy.unknown(

@@ -25,8 +25,6 @@ from iamlab.snapshot.simulate import Simulation, simulate
 from iamlab.snapshot.snapshot import Snapshot
 
 VERDICTS = ("confirmed", "differs", "allowed-now", "needs-context", "unknown")
-# Denials a guardrail intends: the fix is an exception its owner must grant.
-GUARDRAIL_LAYERS = ("scp", "rcp", "trust", "vpc_endpoint")
 _CAUSE_OF_LAYER = {
     "scp": "org-policy", "rcp": "org-policy", "permissions_boundary": "permissions-boundary",
     "session": "session-or-trust", "trust": "session-or-trust", "vpc_endpoint": "vpc-endpoint",
