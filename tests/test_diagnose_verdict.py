@@ -118,3 +118,15 @@ def test_caller_outside_the_snapshot_on_a_grant_that_names_callers_is_unknown():
     d = diagnose(rec)
     assert d.verdict == "unknown"
     assert any("418295736104" in r for r in d.reasons)
+
+
+def test_real_corpus_denials_outside_the_snapshot_are_unknown_with_reasons(corpus, workspace):
+    """Third-party records (accounts the sample snapshot lacks): said, never confirmed."""
+    from iamlab.diagnose import diagnose_all
+
+    workspace.load(str(corpus), progress=False)
+    diagnoses = diagnose_all(workspace.con, snap())
+    assert len(diagnoses) == len(workspace.denials()) > 0
+    for d in diagnoses:
+        assert d.verdict in ("unknown", "needs-context"), (d.event_id, d.verdict)
+        assert d.reasons, d.event_id
