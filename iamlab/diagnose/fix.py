@@ -82,7 +82,7 @@ def propose(
         "layer": main["layer"],
         "by_design": by_design,
         "statement": main["statement"],
-        "before": main["old"].document,
+        "before": _with(main["old"].document, _statements(main["old"].document)),
         "after": main["new"].document,
         "verified": verified,
         "decision_after": decision.decision,

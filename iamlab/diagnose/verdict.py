@@ -234,16 +234,22 @@ def _deciding(
 def _near_miss(
     snap: Snapshot, statements: list[StatementResult], replay: Replay
 ) -> StatementResult | None:
-    """An Allow that matches the action but not the resource (one naming the caller first)."""
+    """An Allow that matches the action but not the resource.
+
+    In a resource policy only a statement naming the caller's account counts:
+    one granting someone else is no near miss for this caller.
+    """
     near = [s for s in statements if s.effect == "Allow" and s.failed_on == "resource"]
-    if len(near) > 1 and replay.caller_account and near[0].layer == "resource":
+    if near and near[0].layer == "resource":
         policy = snap.resource_policy(replay.resource or "", replay.action)
-        body = policy.document.get("Statement") if policy and isinstance(
-            policy.document, dict) else None
-        if isinstance(body, list):
-            naming = [s for s in near if s.index < len(body)
-                      and replay.caller_account in json.dumps(body[s.index].get("Principal"))]
-            near = naming or near
+        document = policy.document if policy is not None else None
+        if isinstance(document, str):
+            document = json.loads(document)
+        body = document.get("Statement") if isinstance(document, dict) else None
+        body = body if isinstance(body, list) else [body]
+        account = replay.caller_account or "-"
+        near = [s for s in near if s.index < len(body) and isinstance(body[s.index], dict)
+                and account in json.dumps(body[s.index].get("Principal"))]
     return near[0] if near else None
 
 
