@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from iamlab.diagnose.verdict import Diagnosis, policy_name
+from iamlab.diagnose.verdict import Diagnosis, closest_policy, policy_name
 from iamlab.policy import evaluate
 from iamlab.policy.request import Policy, PolicySet, Request
 from iamlab.snapshot.snapshot import Snapshot
@@ -164,7 +164,7 @@ def _change(
         name = policy_name(snap, layer, old.id)
         return _made(layer, name, old, statements, statement,
                      f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}")
-    target = _allow_target(layer, decision, policies, diag if first else None)
+    target = _allow_target(layer, decision, policies, diag, first)
     if target is None:
         return None
     old, index = target
@@ -227,10 +227,10 @@ def _widen(resource: str) -> str:
 
 
 def _allow_target(
-    layer: str, decision: Any, policies: PolicySet, diag: Diagnosis | None
+    layer: str, decision: Any, policies: PolicySet, diag: Diagnosis, first: bool
 ) -> tuple[Policy, int | None] | None:
     """The policy (and near-miss statement) of ``layer`` to extend, or a policy to add to."""
-    if diag is not None and diag.target and diag.target[0] == layer:
+    if first and diag.target and diag.target[0] == layer:
         found = _find(policies, layer, diag.target[1])
         if found is not None:
             return found, diag.target[2]
@@ -245,6 +245,12 @@ def _allow_target(
         level = (policies.scp if layer == "scp" else policies.rcp or ())[denied[0]] if denied \
             else candidates
         return (level[0], None) if level else None
+    if diag.replay is not None:
+        statements = [s for r in decision.layer(layer) for s in r.statements]
+        closest = closest_policy(statements, diag.replay.action)
+        found = _find(policies, layer, closest) if closest else None
+        if found is not None:
+            return found, None
     return candidates[0], None
 
 

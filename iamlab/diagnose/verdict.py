@@ -256,12 +256,17 @@ def _near_miss(
 def _closest_policy(
     snap: Snapshot, statements: list[StatementResult], layer: str, replay: Replay
 ) -> str | None:
-    """The id of the policy of ``layer`` where an Allow would go (most of this service)."""
+    """The id of the policy of ``layer`` where an Allow would go."""
     if layer == "resource" and replay.resource:
         policy = snap.resource_policy(replay.resource, replay.action)
         if policy is not None:
             return policy.id
-    service = (replay.action or "").split(":", 1)[0].lower() + ":"
+    return closest_policy(statements, replay.action)
+
+
+def closest_policy(statements: list[StatementResult], action: str | None) -> str | None:
+    """The id of the policy whose Allow statements name this action's service most often."""
+    service = (action or "").split(":", 1)[0].lower() + ":"
     scores: dict[str, int] = {}
     for s in statements:
         scores.setdefault(s.policy_id, 0)
