@@ -55,9 +55,10 @@ def diagnose_all(
     if cause is not None and cause not in CAUSES:
         raise InputError(f"cause={cause!r} is not a cause; use one of {', '.join(CAUSES)}.")
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
-    sessions = SessionIndex(store.issuing_records(con))
+    records = store.denial_records(con, principal, since, until)
+    sessions = SessionIndex(store.issuing_records(con, records))
     out = []
-    for record, parsed in store.denial_records(con, principal, since, until):
+    for record, parsed in records:
         diag = diagnose_record(record, parsed, snap, sessions)
         if cause is not None and (diag.cause or diag.reported_cause) != cause:
             continue
@@ -109,7 +110,7 @@ def explain(con: Any, snapshot: Snapshot | str | Path, event_id: str) -> Diagnos
     if not found:
         raise InputError(f"No denial with event id {event_id!r} in this workspace; list them "
                          "with `iamlab diagnose --json` or SELECT event_id FROM denials")
-    sessions = SessionIndex(store.issuing_records(con))
+    sessions = SessionIndex(store.issuing_records(con, found))
     diag = diagnose_record(*found[0], snap, sessions)
     propose_all([diag], snap, con)
     return diag

@@ -329,17 +329,22 @@ def gather_evidence(con: Any, diagnoses: Iterable[Diagnosis]) -> Evidence:
     return Evidence(tuple(pairs), tuple(principals))
 
 
-def _action_patterns(changes: list[dict[str, Any]]) -> list[re.Pattern[str]] | None:
-    """The actions the changed statements name, as patterns (None: any, for NotAction)."""
+def _patterns(changes: list[dict[str, Any]], key: str) -> list[re.Pattern[str]] | None:
+    """What the changed statements' ``Action`` or ``Resource`` names, as patterns.
+
+    None means anything (a ``NotAction``/``NotResource`` statement, or none named).
+    A change reaches only requests its statement matches, so this bounds new access.
+    """
     out = []
     for c in changes:
-        if "NotAction" in c["statement"]:
+        if f"Not{key}" in c["statement"] or key not in c["statement"]:
             return None
-        actions = c["statement"].get("Action") or "*"
-        for action in [actions] if isinstance(actions, str) else actions:
-            if isinstance(action, str):
-                text = re.escape(action).replace(r"\*", ".*").replace(r"\?", ".")
-                out.append(re.compile(text, re.IGNORECASE))
+        values = c["statement"][key]
+        for value in [values] if isinstance(values, str) else values:
+            if isinstance(value, str):
+                text = re.escape(re.sub(r"\$\{[^}]*\}", "*", value))
+                text = text.replace(r"\*", ".*").replace(r"\?", ".")
+                out.append(re.compile(text, re.IGNORECASE if key == "Action" else 0))
     return out
 
 
@@ -401,9 +406,10 @@ def _pairs(
     changes: list[dict[str, Any]], evidence: Evidence
 ) -> list[tuple[str, str, str | None]]:
     """The requests seen that a change could reach: its services, its resource policy's ARNs."""
-    patterns = _action_patterns(changes)
+    actions, resources = _patterns(changes, "Action"), _patterns(changes, "Resource")
     pairs = [p for p in evidence.pairs
-             if patterns is None or any(x.fullmatch(p[0]) for x in patterns)]
+             if (actions is None or any(x.fullmatch(p[0]) for x in actions))
+             and (resources is None or any(x.fullmatch(p[1]) for x in resources))]
     owners = [c["old"].id for c in changes if c["layer"] == "resource"]
     if owners and len(owners) == len(changes):
         pairs = [p for p in pairs if any(p[1] == o or p[1].startswith(o + "/") for o in owners)]

@@ -36,6 +36,11 @@ WHERE event_id IN (SELECT unnest($ids))
 ISSUING_SQL = f"""
 SELECT {_COLUMNS} FROM events
 WHERE event_name IN (SELECT unnest($names)) AND error_code IS NULL
+  AND (json_extract_string(response_elements, '$.credentials.accessKeyId')
+           IN (SELECT unnest($keys))
+       OR coalesce(json_extract_string(response_elements, '$.assumedRoleUser.arn'),
+                   json_extract_string(response_elements, '$.federatedUser.arn'))
+           IN (SELECT unnest($arns)))
 ORDER BY event_time
 """
 
@@ -124,9 +129,21 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def issuing_records(con: Any) -> Iterator[dict[str, Any]]:
-    """Yield every successful AssumeRole*/GetFederationToken record of the workspace."""
-    for row in _rows(con, ISSUING_SQL, {"names": list(ISSUING_EVENTS)}):
+def issuing_records(
+    con: Any, records: list[tuple[dict[str, Any], Any]]
+) -> Iterator[dict[str, Any]]:
+    """Yield the successful AssumeRole*/GetFederationToken records that issued the sessions
+    of ``records`` (matched by access key id or session ARN)."""
+    keys, arns = set(), set()
+    for record, _parsed in records:
+        ui = record.get("userIdentity")
+        if isinstance(ui, dict):
+            if isinstance(ui.get("accessKeyId"), str):
+                keys.add(ui["accessKeyId"])
+            if isinstance(ui.get("arn"), str):
+                arns.add(ui["arn"])
+    params = {"names": list(ISSUING_EVENTS), "keys": sorted(keys), "arns": sorted(arns)}
+    for row in _rows(con, ISSUING_SQL, params):
         yield _record(row)
 
 
