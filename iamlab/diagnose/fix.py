@@ -153,6 +153,7 @@ def _change(
             return None
         statements = _statements(old.document)
         statement = statements[deny.index]
+        original = copy.deepcopy(statement)
         condition = statement.setdefault("Condition", {})
         caller = _caller_arn(request, diag)
         key, op = ("aws:PrincipalAccount", "StringNotEquals") if caller is None else (
@@ -162,8 +163,9 @@ def _change(
         values = [values] if isinstance(values, str) else list(values)
         condition[op][key] = [*values, value]
         name = policy_name(snap, layer, old.id)
-        return _made(layer, name, old, statements, statement,
+        made = _made(layer, name, old, statements, statement,
                      f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}")
+        return {**made, "exception_of": original}
     target = _allow_target(layer, decision, policies, diag, first)
     if target is None:
         return None
@@ -428,17 +430,26 @@ def _new_access(
     from iamlab.snapshot.simulate import simulate
 
     pairs = _pairs(changes, evidence)
+    guards = _guards(changes)
     plain = _plain_context(diag)
     itself = {diag.principal, (diag.replay.context if diag.replay else {}).get("aws:PrincipalArn")}
     session = diag.simulation.policies.session if diag.simulation else None
     out: list[dict[str, str]] = []
     checks = 0
     for principal in _callers(snap, diag, changes, evidence):
+        try:
+            entity = snap.principal(principal).entity_arn
+        except Exception:  # noqa: BLE001 - a caller the snapshot cannot resolve opens nothing
+            continue
         for action, resource, region in pairs:
             if principal in itself and (action, resource) == (diag.action, diag.resource):
                 continue  # the denied request itself, by its principal or its role
-            checks += 1
             ctx = {**plain, "aws:RequestedRegion": region} if region else plain
+            if guards and not any(evaluate(Request(principal, action, resource, None, {
+                    **ctx, "aws:PrincipalArn": entity}), g).decision == "explicit_deny"
+                                  for g in guards):
+                continue  # no excepted Deny matched this request: the exception changes nothing
+            checks += 1
             if checks > MAX_NEW_ACCESS_CHECKS:
                 out.append({"principal": "", "action": "", "resource": "",
                             "note": f"stopped after {MAX_NEW_ACCESS_CHECKS} requests"})
@@ -458,6 +469,25 @@ def _new_access(
                     policies, changed = _substitute(policies, same, c["new"]), True
             if changed and evaluate(sim.request, policies).decision == "allow":
                 out.append({"principal": principal, "action": action, "resource": resource})
+    return out
+
+
+_ALLOW_ALL = Policy(document={"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "*", "Resource": "*"}]}, id="allow-all")
+
+
+def _guards(changes: list[dict[str, Any]]) -> list[PolicySet] | None:
+    """When every change is an exception to a Deny: each original Deny alone, to test cheaply
+    whether it matched a request (only those can change). Principal elements are dropped,
+    which only widens the test."""
+    if not changes or not all(c.get("exception_of") for c in changes):
+        return None
+    out = []
+    for c in changes:
+        statement = {k: v for k, v in c["exception_of"].items()
+                     if k not in ("Principal", "NotPrincipal")}
+        deny = Policy(document={"Version": "2012-10-17", "Statement": [statement]}, id="guard")
+        out.append(PolicySet(identity=(_ALLOW_ALL, deny)))
     return out
 
 
