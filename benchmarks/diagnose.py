@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             simulated += 1
         baseline = time.perf_counter() - started
 
+        started = time.perf_counter()
+        diagnose_all(ws.con, load(args.sample / "snapshot"), fixes=False)
+        replay_only = time.perf_counter() - started
+
         snap = load(args.sample / "snapshot")  # cold caches for the timed run too
         started = time.perf_counter()
         diagnoses = diagnose_all(ws.con, snap)
@@ -65,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         verdicts[d.verdict] = verdicts.get(d.verdict, 0) + 1
     print(f"events {events:,}; denials {len(denials):,}")
     print(f"baseline: one simulate() per denial    {baseline:8.2f} s  ({simulated:,} replayed)")
+    print(f"diagnose_all without fixes (SQL, replay, verdict) {replay_only:8.2f} s")
     print(f"diagnose_all (replay, verdict, fix)     {elapsed:8.2f} s  ({len(diagnoses):,} "
           f"diagnosed; ratio to baseline {elapsed / baseline if baseline else float('nan'):.2f})")
     print("verdicts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items())))
