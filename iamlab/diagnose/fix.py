@@ -74,7 +74,12 @@ def propose(
     by_design = diag.cause in BY_DESIGN_CAUSES
     owner = main["policy"]
     summary = "; then ".join(c["summary"] for c in changes)
-    if by_design:
+    if by_design and main["layer"] == "session":
+        session = diag.replay.session if diag.replay else None
+        issued = f" (passed by event {session.event_id})" if session and session.event_id else ""
+        summary = (f"by design: the session policy{issued} denies it; a new session without "
+                   f"that restriction would need: {summary}")
+    elif by_design:
         summary = f"by design: ask the owner of {owner} for an exception: {summary}"
     return {
         "summary": summary,
