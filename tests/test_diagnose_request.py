@@ -195,6 +195,13 @@ def test_vpc_endpoint_call_has_source_vpce_and_no_source_ip():
     assert "aws:SourceVpc" in r.missing_keys
 
 
+def test_source_vpc_comes_from_the_endpoint_in_the_snapshot():
+    r = replay(record(userIdentity=iam_user(), vpcEndpointId="vpce-0a8d3c6f91e2b4d57",
+                      sourceIPAddress="10.40.12.88"))
+    assert r.context["aws:SourceVpc"] == "vpc-0c41f2e7a9d3b5810"
+    assert "aws:SourceVpc" not in r.missing_keys
+
+
 def test_record_without_tls_details_lists_secure_transport_as_unknown():
     rec = record(userIdentity=iam_user())
     del rec["tlsDetails"]

@@ -20,6 +20,7 @@ from iamlab.denials.parse import ParsedDenial
 from iamlab.diagnose.sessions import SessionIndex, SessionPolicy
 from iamlab.errors import IamlabError
 from iamlab.policy.request import ContextValue
+from iamlab.snapshot.files import read_json
 from iamlab.snapshot.snapshot import Snapshot
 
 
@@ -75,6 +76,10 @@ def rebuild(
     resource = _resource(record, parsed, action, gaps)
     context, missing, absent = _context(record, ui, issuer)
     endpoint = _str(record.get("vpcEndpointId"))
+    vpc = _endpoint_vpc(snap, endpoint) if endpoint else None
+    if vpc:
+        context["aws:SourceVpc"] = vpc
+        missing.remove("aws:SourceVpc")
     session = None
     kind = _str(ui.get("type"))
     if principal and (kind in _SESSION_KINDS or ":assumed-role/" in principal
@@ -360,6 +365,18 @@ def _context(
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 ctx[key] = str(value)
     return ctx, missing, absent
+
+
+def _endpoint_vpc(snap: Snapshot, endpoint: str) -> str | None:
+    """The VPC of an endpoint, from its snapshot file (``describe-vpc-endpoints``' VpcId)."""
+    record = snap.resources().endpoint(endpoint)
+    if record is None:
+        return None
+    try:
+        data = read_json(record.source)
+    except IamlabError:
+        return None
+    return _str(data.get("VpcId")) if isinstance(data, dict) else None
 
 
 # -- session policy ------------------------------------------------------------------------------
