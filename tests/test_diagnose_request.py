@@ -250,6 +250,14 @@ def test_managed_session_policy_arns_are_read_from_the_snapshot():
     assert r.session.arns == (arn,)
 
 
+def test_session_tags_from_the_assume_role_event_become_principal_tags():
+    issued = assume_role()
+    issued["requestParameters"]["tags"] = [{"key": "team", "value": "payments"}]
+    r = replay(record(userIdentity=orders_session()), SessionIndex([issued]))
+    assert r.context["aws:PrincipalTag/team"] == "payments"
+    assert r.session.document is None  # tags alone pass no session policy
+
+
 def test_session_is_matched_by_name_and_time_when_the_access_key_differs():
     issued = assume_role(DENY_QUERY, key="ASIAOTHER")
     r = replay(record(userIdentity=orders_session()), SessionIndex([issued]))

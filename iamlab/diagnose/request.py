@@ -85,6 +85,8 @@ def rebuild(
     if principal and (kind in _SESSION_KINDS or ":assumed-role/" in principal
                       or ":federated-user/" in principal):
         session = _session(record, ui, principal, sessions, snap)
+        for key, value in session.tags if session else ():
+            context[f"aws:PrincipalTag/{key}"] = value  # session tags win over the role's
     incomplete = tuple(
         f for f in ("eventTime", "awsRegion", "sourceIPAddress")
         if not _str(record.get(f)) or (f == "eventTime" and "aws:CurrentTime" not in context)

@@ -37,6 +37,7 @@ class SessionPolicy:
     arns: tuple[str, ...] = ()
     document: dict[str, Any] | None = None
     problem: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # session tags (requestParameters.tags)
 
     @classmethod
     def unknown(cls, problem: str) -> SessionPolicy:
@@ -150,6 +151,10 @@ def _issued(record: Mapping[str, Any]) -> _Issued | None:
         if isinstance(a, dict) and isinstance(a.get("arn"), str)
     )
     event_id = str(record.get("eventID") or "")
-    policy = SessionPolicy(event_id=event_id, inline=params.get("policy"), arns=arns)
+    tags = tuple(
+        (t["key"], t["value"]) for t in params.get("tags") or []
+        if isinstance(t, dict) and isinstance(t.get("key"), str) and isinstance(t.get("value"), str)
+    )
+    policy = SessionPolicy(event_id=event_id, inline=params.get("policy"), arns=arns, tags=tags)
     return _Issued(event_id, _time(record.get("eventTime")), creds.get("accessKeyId"),
                    arn if isinstance(arn, str) else None, policy)
