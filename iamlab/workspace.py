@@ -266,3 +266,37 @@ class Workspace:
 
         with self.connect() as con:
             return summary(con, by, principal=principal, since=since, until=until, cause=cause)
+
+    # --- diagnosis ----------------------------------------------------------------------------
+
+    def diagnose(
+        self,
+        snapshot: Any,
+        since: Any = None,
+        until: Any = None,
+        principal: str | None = None,
+        cause: str | None = None,
+    ) -> pd.DataFrame:
+        """Replay every denial against ``snapshot``; store and return one row per denial.
+
+        The replay reads the workspace (other processes may read meanwhile); the
+        rows then replace the ``diagnoses`` table in one short write (not when
+        opened ``read_only``). See ``iamlab.diagnose.diagnose_all`` for the fields.
+        """
+        from iamlab.diagnose import diagnose_all, store, to_frame
+        from iamlab.snapshot import Snapshot, load
+
+        snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
+        with self.connect() as con:
+            rows = [d.to_dict() for d in diagnose_all(con, snap, since, until, principal, cause)]
+        if not self.read_only:
+            with self._db.write("a diagnosis", self.wait) as con:
+                store.save(con, rows, snap)
+        return to_frame(rows)
+
+    def explain(self, snapshot: Any, event_id: str):
+        """The diagnosis of one denial, with its fix (``iamlab.diagnose.render`` shows it)."""
+        from iamlab.diagnose import explain
+
+        with self.connect() as con:
+            return explain(con, snapshot, event_id)

@@ -8,10 +8,6 @@ import json
 import pytest
 from conftest import make_record, trail_path, utc, write_trail_file
 
-from iamlab.trail.discover import discover_local
-from iamlab.trail.engine import Engine
-from iamlab.trail.layout import Filter
-
 
 def _write(tmp_path, fmt: str, records: list[dict], n: int = 0):
     if fmt == "s3":
@@ -96,17 +92,16 @@ def test_a_conflict_with_an_earlier_load_is_listed_for_the_new_load(workspace, t
     assert rows.values.tolist() == [[second.load_id, first["eventID"]]]
 
 
-def test_the_engine_counts_conflicts_per_source(workspace, tmp_path):
-    """What the driver puts in SourceCounts.conflicts and LoadReport.conflicts."""
+def test_the_load_report_counts_conflicts_per_source_and_lists_them(workspace, tmp_path):
     first = make_record()
     a = _write(tmp_path, "ndjson", [first], 0)
     b = _write(tmp_path, "ndjson", [{**first, "eventName": "DeleteObject"}, make_record()], 1)
-    found = discover_local(str(tmp_path), 0, Filter())
-    load_id = workspace.con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
-    result = Engine(workspace.con, load_id, Filter(), 1 << 30).run(found.files)
-    assert {s: c.conflicts for s, c in result.counts.items()} == {str(a): 1, str(b): 1}
-    assert sorted(result.conflicts) == [
+    report = workspace.load(str(a), str(b), progress=False)
+    assert [s.conflicts for s in report.sources] == [1, 1]
+    assert report.conflicts_count == 2 and report.loaded == 3 and report.reconciles
+    assert sorted(report.conflicts) == [
         (first["eventID"], str(a), "record"),  # a file of one line is one record
         (first["eventID"], str(b), "line 1"),
     ]
-    assert sum(result.loaded.values()) == 3
+    assert report.to_dict()["totals"]["conflicts"] == 2
+    assert "conflicting ids: 2 records" in str(report)

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "iamlab.cli.demo",
     "iamlab.cli.load",
     "iamlab.cli.denials",
+    "iamlab.cli.diagnose",
     "iamlab.cli.simulate",
     "iamlab.cli.cases",
     "iamlab.cli.sample",

@@ -17,6 +17,7 @@ CREATE OR REPLACE {{TEMP}} VIEW error_events AS
 WITH src AS (
     SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
            account_id, recipient_account_id, error_code, error_message,
+           source, source_position,  -- which record, when records share an event id
            CASE WHEN error_message IS NULL THEN ''
                 WHEN strlen(error_message) <= {{MAX_MESSAGE}} THEN error_message
                 ELSE left(error_message, {{MAX_MESSAGE}}) END AS msg,
@@ -187,6 +188,7 @@ WITH split0 AS (
     -- is rewritten through every step above and takes DuckDB seconds to plan.
     SELECT event_id, event_time, principal_arn, event_source, event_name, aws_region,
            account_id, recipient_account_id, error_code, error_message,
+           source, source_position,
            is_denial,
            principal,
            nullif(nullif(CASE WHEN mark_at = 0 THEN ''

@@ -1,0 +1,93 @@
+"""``Workspace.diagnose`` stores the ``diagnoses`` table; ``iamlab diagnose`` and ``iamlab explain``
+print what it returns (JSON fields, six steps, hostile event text escaped)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import SAMPLE_DATA
+
+from iamlab.cli import main
+from iamlab.workspace import Workspace
+
+SNAPSHOT = str(SAMPLE_DATA / "snapshot")
+PAYROLL = "1a228a1b-3ecb-4133-8268-b19c05eb354d"
+HOSTILE = "afdf4d48-bd78-469b-81ab-1ee01e325146"
+
+
+@pytest.fixture(scope="module")
+def ws_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("diagnose-cli")
+    with Workspace(path) as ws:
+        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
+    return path
+
+
+def test_workspace_diagnose_stores_rows_with_the_snapshot_identity(ws_path):
+    with Workspace(ws_path) as ws:
+        frame = ws.diagnose(SNAPSHOT, cause="resource-arn")
+        stored = ws.sql("SELECT * FROM diagnoses WHERE cause = 'resource-arn'")
+    assert set(frame["cause"]) == {"resource-arn"}
+    assert len(stored) == len(frame) == 9
+    assert set(stored["snapshot"]) == {SNAPSHOT}
+    assert stored["snapshot_time"].notna().all() and stored["diagnosed_at"].notna().all()
+    assert stored["snapshot_caller"].str.contains("SecurityAudit").all()
+    near = json.loads(stored.set_index("event_id").loc[PAYROLL, "deciding"])
+    assert near["sid"] is None and near["policy"].endswith(":inline/AwsSSOInlinePolicy")
+
+
+def test_diagnosing_twice_replaces_the_rows_of_the_same_snapshot(ws_path):
+    with Workspace(ws_path) as ws:
+        ws.diagnose(SNAPSHOT, principal="arn:aws:iam::264830159726:user/people/dana.kim")
+        ws.diagnose(SNAPSHOT, principal="arn:aws:iam::264830159726:user/people/dana.kim")
+        counts = ws.sql("SELECT event_id, count(*) AS n FROM diagnoses GROUP BY 1")
+    assert (counts["n"] == 1).all()
+
+
+def test_diagnose_json_has_the_documented_fields(ws_path, capsys):
+    assert main(["diagnose", "--workspace", str(ws_path), "--snapshot", SNAPSHOT, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 61
+    for row in rows:
+        assert {"event_id", "reported_cause", "cause", "verdict", "layer", "deciding",
+                "missing_keys", "fix"} <= set(row)
+        assert set(row["deciding"]) == {"policy", "sid"}
+        assert {"summary", "before", "after", "verified", "new_access"} <= set(row["fix"])
+
+
+def test_diagnose_prints_denials_by_cause_and_verdict(ws_path, capsys):
+    assert main(["diagnose", "--workspace", str(ws_path), "--snapshot", SNAPSHOT,
+                 "--cause", "resource-arn"]) == 0
+    out = capsys.readouterr().out
+    assert "resource-arn confirmed 9" in " ".join(out.split())
+    assert "9 denials" in out
+
+
+def test_explain_walks_one_denial_through_six_steps(ws_path, capsys):
+    assert main(["explain", PAYROLL, "--workspace", str(ws_path), "--snapshot", SNAPSHOT]) == 0
+    out = capsys.readouterr().out
+    for step in ("1. Who", "2. What and when", "3. Which layer", "4. The statement",
+                 "5. The fix", "6. The proof and the new access"):
+        assert step in out
+    assert '"Sid": "ReadCuratedAndRaw"' in out
+    assert "verified: the changed policies allow the request" in out
+
+
+def test_explain_escapes_hostile_event_text(ws_path, capsys):
+    assert main(["explain", HOSTILE, "--workspace", str(ws_path), "--snapshot", SNAPSHOT]) == 0
+    out = capsys.readouterr().out
+    assert "line1\\n<script>" in out
+    assert "line1\n<script>" not in out
+
+
+def test_explain_unknown_event_is_a_clear_error(ws_path, capsys):
+    assert main(["explain", "nope", "--workspace", str(ws_path), "--snapshot", SNAPSHOT]) == 2
+    assert "No denial with event id 'nope'" in capsys.readouterr().err
+
+
+def test_diagnose_json_is_strict_json_with_null_for_what_is_not_known(ws_path, capsys):
+    assert main(["diagnose", "--workspace", str(ws_path), "--snapshot", SNAPSHOT, "--json"]) == 0
+    text = capsys.readouterr().out
+    rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
+    assert rows and all(r["cause"] is None or isinstance(r["cause"], str) for r in rows)
