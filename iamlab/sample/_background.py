@@ -18,7 +18,7 @@ from iamlab.sample import _records as R
 from iamlab.sample._actors import Actor
 from iamlab.sample._apis import VERSIONS
 from iamlab.sample._cast import build_cast
-from iamlab.sample._world import DAYS, REGIONS
+from iamlab.sample.world.accounts import DAYS, REGIONS
 
 DEFAULT_EVENTS = 15_000
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._apis import VERSIONS
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DAYS,
 )
 

@@ -37,7 +37,7 @@ from iamlab.sample._cast_base import (
 )
 from iamlab.sample._cast_prod import prod_actors
 from iamlab.sample._iam import role, user
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DEV,
     DEV_ARTIFACTS,
     DEV_NAT_IP,

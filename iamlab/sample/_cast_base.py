@@ -9,7 +9,7 @@ from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
 from iamlab.sample._iam import role
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     IDENTITY_STORE,
     MGMT,
     OFFICE_IPS,

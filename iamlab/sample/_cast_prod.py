@@ -39,7 +39,7 @@ from iamlab.sample._cast_base import (
     service_actor,
 )
 from iamlab.sample._iam import role, user
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     ATHENA_RESULTS,
     DATA_LAKE,
     EXPORTS,

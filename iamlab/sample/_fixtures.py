@@ -15,7 +15,7 @@ from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
 from iamlab.sample._iam import role, user
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DAYS,
     DEV,
     EXPORTS,

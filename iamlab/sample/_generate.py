@@ -21,7 +21,7 @@ from iamlab.sample._labels import SCENARIOS
 from iamlab.sample._scenarios import build
 from iamlab.sample._snapshot import snapshot_files
 from iamlab.sample._story import STORY
-from iamlab.sample._world import DAYS, DEV, PROD
+from iamlab.sample.world.accounts import DAYS, DEV, PROD
 
 DEFAULT_SEED = 20261128
 GENERATED = ("README.md", "labels.json", "snapshot", "cloudtrail", "lookup-events", "lake")

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from iamlab.sample import _policies as P
-from iamlab.sample._world import DEV, MGMT, PROD, SEC, sso_role_name, sso_role_path
+from iamlab.sample.world.accounts import DEV, MGMT, PROD, SEC, sso_role_name, sso_role_path
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 

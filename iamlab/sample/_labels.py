@@ -12,7 +12,7 @@ resource owner's account for resource, RCP, trust and VPC endpoint layers.
 
 from __future__ import annotations
 
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DATA_LAKE,
     DEV,
     DEV_API_SECRET,

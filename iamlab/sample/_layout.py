@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from iamlab.sample._records import iso, new_id, token
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     ACCOUNT_TRAIL,
     ACCOUNT_TRAIL_REGION,
     LOG_BUCKET,

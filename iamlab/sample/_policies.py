@@ -10,7 +10,7 @@ AWSLambdaBasicExecutionRole are complete (from memory of the AWS console).
 from __future__ import annotations
 
 from iamlab.sample._doc import V, doc  # noqa: F401
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DEV,
     DEV_ARTIFACTS,
     DEV_SCRATCH,

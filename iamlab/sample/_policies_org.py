@@ -7,7 +7,7 @@ Labels name Sids from these documents (see ``_labels.py``).
 from __future__ import annotations
 
 from iamlab.sample._doc import V, doc
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     APPROVED_REGIONS,
     DATA_LAKE,
     DEV_SCRATCH,

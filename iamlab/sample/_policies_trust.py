@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from iamlab.sample._doc import doc
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     MGMT,
     ORG_ID,
     PROD,

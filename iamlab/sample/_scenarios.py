@@ -38,7 +38,7 @@ from iamlab.sample._scenarios_more import (
     _session_and_trust,
     _undetailed_and_noise,
 )
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DATA_LAKE,
     DAYS,
     DEV,

@@ -30,7 +30,7 @@ from iamlab.sample._builder import (
     s3_denied,
 )
 from iamlab.sample._iam import role, user
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     DAYS,
     DEV,
     DEV_REPORTING_SECRET,

@@ -23,7 +23,7 @@ from iamlab.sample._iam import (
     role,
     unique_id,
 )
-from iamlab.sample._world import (
+from iamlab.sample.world.accounts import (
     ACCOUNTS,
     DATA_LAKE,
     EXPORTS,
