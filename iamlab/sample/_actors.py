@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from iamlab.sample import _records as R
-from iamlab.sample._iam import Role, User
+from iamlab.sample.world.iam import Role, User
 
 # user agents (shapes of real SDK/CLI/console agents; versions current in early 2026)
 CLI_MAC = (

@@ -36,7 +36,6 @@ from iamlab.sample._cast_base import (
     service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
-from iamlab.sample._iam import role, user
 from iamlab.sample.world.accounts import (
     DEV,
     DEV_ARTIFACTS,
@@ -51,6 +50,7 @@ from iamlab.sample.world.accounts import (
     SEC,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role, user
 
 
 def build_cast() -> list[Actor]:

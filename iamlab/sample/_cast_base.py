@@ -8,13 +8,13 @@ import uuid
 from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
-from iamlab.sample._iam import role
 from iamlab.sample.world.accounts import (
     IDENTITY_STORE,
     MGMT,
     OFFICE_IPS,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role
 
 EU = {"eu-west-1": 1.0}
 ALL = {"us-east-1": 0.25, "eu-west-1": 0.45, "eu-central-1": 0.15, "us-west-2": 0.15}

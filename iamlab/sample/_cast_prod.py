@@ -38,7 +38,6 @@ from iamlab.sample._cast_base import (
     sam_admin,
     service_actor,
 )
-from iamlab.sample._iam import role, user
 from iamlab.sample.world.accounts import (
     ATHENA_RESULTS,
     DATA_LAKE,
@@ -62,6 +61,7 @@ from iamlab.sample.world.accounts import (
     WAREHOUSE_SECRET,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role, user
 
 
 def prod_actors() -> list[Actor]:

@@ -14,7 +14,6 @@ from datetime import timedelta
 from iamlab.sample import _apis as A
 from iamlab.sample import _records as R
 from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
-from iamlab.sample._iam import role, user
 from iamlab.sample.world.accounts import (
     DAYS,
     DEV,
@@ -28,6 +27,7 @@ from iamlab.sample.world.accounts import (
     PROD,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role, user
 
 SIGNIN_INTERNAL = "aws-internal/3 aws-sdk-java/1.12.772 Linux/5.10.233-202.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.432-b08 java/1.8.0_432 vendor/Oracle_Corporation cfg/retry-mode/standard"
 IDP = "AiWbbhb1K0dnI8yDmWyI0hUmTkE="

@@ -32,7 +32,6 @@ from iamlab.sample._builder import (
     denied,
     s3_denied,
 )
-from iamlab.sample._iam import role, user
 from iamlab.sample._scenarios_more import (
     _resource_policy,
     _session_and_trust,
@@ -53,6 +52,7 @@ from iamlab.sample.world.accounts import (
     scp_arn,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role, user
 
 
 def build(seed: int) -> Builder:

@@ -29,7 +29,6 @@ from iamlab.sample._builder import (
     denied,
     s3_denied,
 )
-from iamlab.sample._iam import role, user
 from iamlab.sample.world.accounts import (
     DAYS,
     DEV,
@@ -49,6 +48,7 @@ from iamlab.sample.world.accounts import (
     SEC,
     sso_role_name,
 )
+from iamlab.sample.world.iam import role, user
 
 
 def _session_and_trust(b: Builder, tom: dict) -> None:

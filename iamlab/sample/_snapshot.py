@@ -13,16 +13,6 @@ from datetime import datetime, timedelta
 
 from iamlab.sample import _policies as P
 from iamlab.sample import _policies_org as O
-from iamlab.sample._iam import (
-    CUSTOMER_MANAGED,
-    GROUPS,
-    MANAGED_BY_ARN,
-    ROLES,
-    USERS,
-    Role,
-    role,
-    unique_id,
-)
 from iamlab.sample.world.accounts import (
     ACCOUNTS,
     DATA_LAKE,
@@ -53,6 +43,16 @@ from iamlab.sample.world.accounts import (
     rcp_arn,
     scp_arn,
     sso_role_name,
+)
+from iamlab.sample.world.iam import (
+    CUSTOMER_MANAGED,
+    GROUPS,
+    MANAGED_BY_ARN,
+    ROLES,
+    USERS,
+    Role,
+    role,
+    unique_id,
 )
 
 SNAPSHOT_TIME = datetime(2026, 3, 12, 18, 0, 0, tzinfo=UTC)
