@@ -11,8 +11,6 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from iamlab.sample import _policies as P
-from iamlab.sample import _policies_org as O
 from iamlab.sample.world.accounts import (
     ACCOUNTS,
     DATA_LAKE,
@@ -53,6 +51,25 @@ from iamlab.sample.world.iam import (
     Role,
     role,
     unique_id,
+)
+from iamlab.sample.world.policies.aws_managed import AWS_MANAGED
+from iamlab.sample.world.policies.organization import (
+    FULL_AWS_ACCESS,
+    RCP_FULL_AWS_ACCESS,
+    RCP_SECRETS_PERIMETER_DOC,
+    SCP_BASELINE_DOC,
+    SCP_REGIONS_DOC,
+)
+from iamlab.sample.world.policies.resources import (
+    DATA_LAKE_BUCKET_POLICY,
+    EXPORTS_BUCKET_POLICY,
+    FINDINGS_BUCKET_POLICY,
+    KMS_KEY_POLICY,
+    ORDERS_FUNCTION_POLICY,
+    ORDERS_QUEUE_POLICY,
+    ORDERS_TOPIC_POLICY,
+    SECRETS_ENDPOINT_POLICY,
+    WAREHOUSE_SECRET_POLICY,
 )
 
 SNAPSHOT_TIME = datetime(2026, 3, 12, 18, 0, 0, tzinfo=UTC)
@@ -141,7 +158,7 @@ def _policy_entry(arn: str, count: int, boundary_count: int) -> dict:
         description = custom.description
     else:
         name = arn.rsplit("/", 1)[1]
-        path, document, policy_id = P.AWS_MANAGED[name]
+        path, document, policy_id = AWS_MANAGED[name]
         previous, description = None, ""
     versions = [
         {
@@ -239,17 +256,17 @@ def resource_policies() -> dict[str, dict]:
     return {
         f"{prod}/s3/{EXPORTS}.json": _resource(
             f"arn:aws:s3:::{EXPORTS}",
-            O.EXPORTS_BUCKET_POLICY,
+            EXPORTS_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {EXPORTS}",
         ),
         f"{prod}/s3/{DATA_LAKE}.json": _resource(
             f"arn:aws:s3:::{DATA_LAKE}",
-            O.DATA_LAKE_BUCKET_POLICY,
+            DATA_LAKE_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {DATA_LAKE}",
         ),
         f"{prod}/kms/{KMS_KEY_ID}.json": _resource(
             KMS_KEY_ARN,
-            O.KMS_KEY_POLICY,
+            KMS_KEY_POLICY,
             f"aws kms get-key-policy --key-id {KMS_KEY_ID} --policy-name default --region eu-west-1",
             Aliases=[
                 {
@@ -261,34 +278,34 @@ def resource_policies() -> dict[str, dict]:
         ),
         f"{prod}/lambda/orders-api.json": _resource(
             ORDERS_FN,
-            O.ORDERS_FUNCTION_POLICY,
+            ORDERS_FUNCTION_POLICY,
             "aws lambda get-policy --function-name orders-api --region eu-west-1",
         ),
         f"{prod}/sqs/orders-events.json": _resource(
             ORDERS_QUEUE,
-            O.ORDERS_QUEUE_POLICY,
+            ORDERS_QUEUE_POLICY,
             f"aws sqs get-queue-attributes --queue-url {ORDERS_QUEUE_URL} --attribute-names Policy",
         ),
         f"{prod}/sns/orders-notifications.json": _resource(
             ORDERS_TOPIC,
-            O.ORDERS_TOPIC_POLICY,
+            ORDERS_TOPIC_POLICY,
             f"aws sns get-topic-attributes --topic-arn {ORDERS_TOPIC}",
         ),
         f"{prod}/secretsmanager/prod-warehouse-db-credentials.json": _resource(
             WAREHOUSE_SECRET,
-            O.WAREHOUSE_SECRET_POLICY,
+            WAREHOUSE_SECRET_POLICY,
             "aws secretsmanager get-resource-policy --secret-id prod/warehouse/db-credentials --region eu-west-1",
         ),
         f"{prod}/ec2/{PROD_SECRETS_VPCE}.json": _resource(
             f"arn:aws:ec2:eu-west-1:{PROD}:vpc-endpoint/{PROD_SECRETS_VPCE}",
-            O.SECRETS_ENDPOINT_POLICY,
+            SECRETS_ENDPOINT_POLICY,
             f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {PROD_SECRETS_VPCE} --region eu-west-1",
             VpcId=PROD_VPC,
             ServiceName="com.amazonaws.eu-west-1.secretsmanager",
         ),
         f"accounts/{SEC}/resource-policies/s3/{FINDINGS}.json": _resource(
             f"arn:aws:s3:::{FINDINGS}",
-            O.FINDINGS_BUCKET_POLICY,
+            FINDINGS_BUCKET_POLICY,
             f"aws s3api get-bucket-policy --bucket {FINDINGS}",
         ),
     }
@@ -400,7 +417,7 @@ def organization_files() -> dict[str, dict]:
             SCP_FULL,
             "FullAWSAccess",
             "SERVICE_CONTROL_POLICY",
-            O.FULL_AWS_ACCESS,
+            FULL_AWS_ACCESS,
             "Allows access to every operation",
             [ROOT_ID, *OUS, *ORG_ACCOUNTS],
             aws_managed=True,
@@ -409,7 +426,7 @@ def organization_files() -> dict[str, dict]:
             RCP_FULL,
             "RCPFullAWSAccess",
             "RESOURCE_CONTROL_POLICY",
-            O.RCP_FULL_AWS_ACCESS,
+            RCP_FULL_AWS_ACCESS,
             "Allows access to every operation",
             [ROOT_ID, *OUS, *ORG_ACCOUNTS],
             aws_managed=True,
@@ -418,7 +435,7 @@ def organization_files() -> dict[str, dict]:
             SCP_BASELINE,
             "baseline-guardrails",
             "SERVICE_CONTROL_POLICY",
-            O.SCP_BASELINE_DOC,
+            SCP_BASELINE_DOC,
             "Stay in the org, keep CloudTrail on, no member root user",
             [ROOT_ID],
         ),
@@ -426,7 +443,7 @@ def organization_files() -> dict[str, dict]:
             SCP_REGIONS,
             "approved-regions-only",
             "SERVICE_CONTROL_POLICY",
-            O.SCP_REGIONS_DOC,
+            SCP_REGIONS_DOC,
             "Workloads run only in approved regions",
             ["ou-7kq2-wl0ads8k"],
         ),
@@ -434,7 +451,7 @@ def organization_files() -> dict[str, dict]:
             RCP_SECRETS_PERIMETER,
             "secrets-network-perimeter",
             "RESOURCE_CONTROL_POLICY",
-            O.RCP_SECRETS_PERIMETER_DOC,
+            RCP_SECRETS_PERIMETER_DOC,
             "Production secrets only from the office or the prod VPC",
             ["ou-7kq2-pr0d4x1m"],
         ),
@@ -455,6 +472,8 @@ def snapshot_files() -> dict[str, dict]:
             "accounts": list(ORG_ACCOUNTS),
             "organization": ORG_ID,
             "failed_calls": [],
+            # The committed sample carries this text; the documents now live in
+            # world/policies/aws_managed.py (changing the text regenerates sample_data/).
             "notes": "Synthetic sample generated by `iamlab sample`; AWS managed policies marked ABRIDGED "
             "in iamlab/sample/_policies.py keep only the statements this sample uses.",
         }

@@ -10,8 +10,43 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from iamlab.sample import _policies as P
 from iamlab.sample.world.accounts import DEV, MGMT, PROD, SEC, sso_role_name, sso_role_path
+from iamlab.sample.world.policies.aws_managed import aws_managed_arn
+from iamlab.sample.world.policies.identity import (
+    CI_TERRAFORM_IAM_READ,
+    DEVELOPER_ACCESS,
+    DEVELOPER_BOUNDARY,
+    DEVELOPER_GUARDRAILS,
+    DEVELOPERS_SELF_SERVICE,
+    INVOICE_RENDER_POLICY,
+    ORG_REPORTING_READER_POLICY,
+    REDTEAM_PROBE_POLICY,
+    RELEASE_PIPELINE_POLICY,
+)
+from iamlab.sample.world.policies.identity_prod import (
+    ANALYTICS_ETL_POLICY,
+    APP_ROLE_BOUNDARY,
+    DATA_ENGINEER_INLINE,
+    GITHUB_ORDERS_POLICY,
+    INCIDENT_RESPONSE_POLICY,
+    LEGACY_REPORTING_ACCESS,
+    ORDERS_API_POLICY,
+    PROD_DEPLOYER_POLICY,
+    READ_ONLY_INLINE,
+    REPORTING_BATCH_POLICY,
+    SECURITY_AUDIT_INLINE,
+)
+from iamlab.sample.world.policies.trust import (
+    GITHUB_OIDC_TRUST,
+    INCIDENT_RESPONDER_TRUST,
+    ORG_REPORTING_READER_TRUST,
+    PROD_DEPLOYER_TRUST,
+    REDTEAM_PROBE_TRUST,
+    RELEASE_PIPELINE_TRUST,
+    trust_org_access,
+    trust_service,
+    trust_sso,
+)
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -105,35 +140,35 @@ CUSTOMER_MANAGED = [
         DEV,
         "/",
         "DeveloperAccess",
-        P.DEVELOPER_ACCESS,
+        DEVELOPER_ACCESS,
         "Day-to-day developer access in larkspur-dev",
     ),
     _cm(
         DEV,
         "/",
         "DeveloperGuardrails",
-        P.DEVELOPER_GUARDRAILS,
+        DEVELOPER_GUARDRAILS,
         "Identity and network changes go through the platform team",
     ),
     _cm(
         DEV,
         "/boundaries/",
         "DeveloperBoundary",
-        P.DEVELOPER_BOUNDARY,
+        DEVELOPER_BOUNDARY,
         "Permissions boundary for developer IAM users",
     ),
     _cm(
         PROD,
         "/",
         "LegacyReportingAccess",
-        P.LEGACY_REPORTING_ACCESS,
+        LEGACY_REPORTING_ACCESS,
         "On-premises reporting integration",
     ),
     _cm(
         PROD,
         "/boundaries/",
         "AppRoleBoundary",
-        P.APP_ROLE_BOUNDARY,
+        APP_ROLE_BOUNDARY,
         "Boundary for application roles",
     ),
 ]
@@ -148,12 +183,12 @@ def cm_arn(account: str, name: str) -> str:
     raise KeyError(name)
 
 
-ADMIN = P.aws_managed_arn("AdministratorAccess")
-LAMBDA_BASIC = P.aws_managed_arn("AWSLambdaBasicExecutionRole")
-LAMBDA_VPC = P.aws_managed_arn("AWSLambdaVPCAccessExecutionRole")
-CONFIG_SLR = P.aws_managed_arn("AWSConfigServiceRolePolicy")
-AUTOSCALING_SLR = P.aws_managed_arn("AutoScalingServiceRolePolicy")
-POWER_USER = P.aws_managed_arn("PowerUserAccess")
+ADMIN = aws_managed_arn("AdministratorAccess")
+LAMBDA_BASIC = aws_managed_arn("AWSLambdaBasicExecutionRole")
+LAMBDA_VPC = aws_managed_arn("AWSLambdaVPCAccessExecutionRole")
+CONFIG_SLR = aws_managed_arn("AWSConfigServiceRolePolicy")
+AUTOSCALING_SLR = aws_managed_arn("AutoScalingServiceRolePolicy")
+POWER_USER = aws_managed_arn("PowerUserAccess")
 
 USERS = [
     User(
@@ -175,7 +210,7 @@ USERS = [
         DEV,
         "/automation/",
         "ci-deploy",
-        inline={"TerraformIamRead": P.CI_TERRAFORM_IAM_READ},
+        inline={"TerraformIamRead": CI_TERRAFORM_IAM_READ},
         attached=(POWER_USER,),
         tags={"owner": "platform", "used-by": "terraform"},
     ),
@@ -193,7 +228,7 @@ GROUPS = [
         DEV,
         "/",
         "developers",
-        inline={"developers-self-service": P.DEVELOPERS_SELF_SERVICE},
+        inline={"developers-self-service": DEVELOPERS_SELF_SERVICE},
         attached=(cm_arn(DEV, "DeveloperAccess"), cm_arn(DEV, "DeveloperGuardrails")),
     ),
     Group(PROD, "/", "integrations", attached=(cm_arn(PROD, "LegacyReportingAccess"),)),
@@ -207,7 +242,7 @@ def _sso(
         account,
         sso_role_path(),
         sso_role_name(permission_set),
-        P.trust_sso(account),
+        trust_sso(account),
         inline={"AwsSSOInlinePolicy": inline} if inline else {},
         attached=attached,
         description="",
@@ -219,7 +254,7 @@ def _org_access(account: str) -> Role:
         account,
         "/",
         "OrganizationAccountAccessRole",
-        P.trust_org_access(account),
+        trust_org_access(account),
         attached=(ADMIN,),
     )
 
@@ -229,7 +264,7 @@ def _config_slr(account: str) -> Role:
         account,
         "/aws-service-role/config.amazonaws.com/",
         "AWSServiceRoleForConfig",
-        P.trust_service("config.amazonaws.com"),
+        trust_service("config.amazonaws.com"),
         attached=(CONFIG_SLR,),
         description="",
     )
@@ -242,8 +277,8 @@ ROLES = [
         MGMT,
         "/",
         "org-reporting-reader",
-        P.ORG_REPORTING_READER_TRUST,
-        inline={"read-prod-reports": P.ORG_REPORTING_READER_POLICY},
+        ORG_REPORTING_READER_TRUST,
+        inline={"read-prod-reports": ORG_REPORTING_READER_POLICY},
         attached=(LAMBDA_BASIC,),
         description="Finance reporting Lambda reads the prod exports",
     ),
@@ -251,22 +286,22 @@ ROLES = [
         MGMT,
         "/ci/",
         "release-pipeline",
-        P.RELEASE_PIPELINE_TRUST,
-        inline={"release": P.RELEASE_PIPELINE_POLICY},
+        RELEASE_PIPELINE_TRUST,
+        inline={"release": RELEASE_PIPELINE_POLICY},
         description="CodeBuild release pipeline",
     ),
     _config_slr(MGMT),
     # production
     _sso(PROD, "AdministratorAccess", attached=(ADMIN,)),
-    _sso(PROD, "DataEngineer", inline=P.DATA_ENGINEER_INLINE),
-    _sso(PROD, "ReadOnly", inline=P.READ_ONLY_INLINE),
+    _sso(PROD, "DataEngineer", inline=DATA_ENGINEER_INLINE),
+    _sso(PROD, "ReadOnly", inline=READ_ONLY_INLINE),
     _org_access(PROD),
     Role(
         PROD,
         "/service-role/",
         "orders-api-lambda-role",
-        P.trust_service("lambda.amazonaws.com"),
-        inline={"orders-api-access": P.ORDERS_API_POLICY},
+        trust_service("lambda.amazonaws.com"),
+        inline={"orders-api-access": ORDERS_API_POLICY},
         attached=(LAMBDA_BASIC, LAMBDA_VPC),
         tags={"app": "orders-api"},
     ),
@@ -274,8 +309,8 @@ ROLES = [
         PROD,
         "/app/",
         "analytics-etl",
-        P.trust_service("ecs-tasks.amazonaws.com"),
-        inline={"etl-access": P.ANALYTICS_ETL_POLICY},
+        trust_service("ecs-tasks.amazonaws.com"),
+        inline={"etl-access": ANALYTICS_ETL_POLICY},
         boundary=cm_arn(PROD, "AppRoleBoundary"),
         tags={"app": "analytics"},
         description="Nightly ETL (ECS Fargate)",
@@ -284,8 +319,8 @@ ROLES = [
         PROD,
         "/app/",
         "reporting-batch-role",
-        P.trust_service("ec2.amazonaws.com"),
-        inline={"reporting-batch": P.REPORTING_BATCH_POLICY},
+        trust_service("ec2.amazonaws.com"),
+        inline={"reporting-batch": REPORTING_BATCH_POLICY},
         boundary=cm_arn(PROD, "AppRoleBoundary"),
         tags={"app": "reporting"},
         instance_profile=True,
@@ -294,7 +329,7 @@ ROLES = [
         PROD,
         "/app/",
         "data-retention-admin",
-        P.trust_service("lambda.amazonaws.com"),
+        trust_service("lambda.amazonaws.com"),
         attached=(LAMBDA_BASIC,),
         description="Only role allowed to delete data-lake objects",
     ),
@@ -302,57 +337,57 @@ ROLES = [
         PROD,
         "/",
         "IncidentResponder",
-        P.INCIDENT_RESPONDER_TRUST,
-        inline={"incident-response": P.INCIDENT_RESPONSE_POLICY},
+        INCIDENT_RESPONDER_TRUST,
+        inline={"incident-response": INCIDENT_RESPONSE_POLICY},
         description="Assumed by the security team",
     ),
     Role(
         PROD,
         "/deploy/",
         "ProdDeployer",
-        P.PROD_DEPLOYER_TRUST,
-        inline={"deploy": P.PROD_DEPLOYER_POLICY},
+        PROD_DEPLOYER_TRUST,
+        inline={"deploy": PROD_DEPLOYER_POLICY},
         description="CloudFormation deployments from CI",
     ),
     Role(
         PROD,
         "/",
         "github-actions-orders",
-        P.GITHUB_OIDC_TRUST,
-        inline={"build-and-push": P.GITHUB_ORDERS_POLICY},
+        GITHUB_OIDC_TRUST,
+        inline={"build-and-push": GITHUB_ORDERS_POLICY},
     ),
     Role(
         PROD,
         "/aws-service-role/autoscaling.amazonaws.com/",
         "AWSServiceRoleForAutoScaling",
-        P.trust_service("autoscaling.amazonaws.com"),
+        trust_service("autoscaling.amazonaws.com"),
         attached=(AUTOSCALING_SLR,),
         description="Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
     ),
     _config_slr(PROD),
     # development
     _sso(DEV, "AdministratorAccess", attached=(ADMIN,)),
-    _sso(DEV, "ReadOnly", inline=P.READ_ONLY_INLINE),
+    _sso(DEV, "ReadOnly", inline=READ_ONLY_INLINE),
     _org_access(DEV),
     Role(
         DEV,
         "/service-role/",
         "invoice-render-lambda-role",
-        P.trust_service("lambda.amazonaws.com"),
-        inline={"invoice-render": P.INVOICE_RENDER_POLICY},
+        trust_service("lambda.amazonaws.com"),
+        inline={"invoice-render": INVOICE_RENDER_POLICY},
         attached=(LAMBDA_BASIC,),
     ),
     _config_slr(DEV),
     # security
     _sso(SEC, "AdministratorAccess", attached=(ADMIN,)),
-    _sso(SEC, "SecurityAudit", inline=P.SECURITY_AUDIT_INLINE),
+    _sso(SEC, "SecurityAudit", inline=SECURITY_AUDIT_INLINE),
     _org_access(SEC),
     Role(
         SEC,
         "/",
         "redteam-probe",
-        P.REDTEAM_PROBE_TRUST,
-        inline={"probe": P.REDTEAM_PROBE_POLICY},
+        REDTEAM_PROBE_TRUST,
+        inline={"probe": REDTEAM_PROBE_POLICY},
         description="Red-team canaries for the SOC tooling",
     ),
     _config_slr(SEC),

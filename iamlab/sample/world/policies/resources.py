@@ -1,110 +1,22 @@
-"""Organization and resource policy documents of the sample: SCPs, RCPs,
-bucket, key, function, queue, topic, secret and VPC endpoint policies.
-
-Labels name Sids from these documents (see ``_labels.py``).
+"""Resource policies of the sample: bucket, key, function, queue, topic, secret and
+VPC endpoint policies (the layer a resource owner writes). Labels name Sids from them.
 """
 
 from __future__ import annotations
 
-from iamlab.sample._doc import V, doc
 from iamlab.sample.world.accounts import (
-    APPROVED_REGIONS,
     DATA_LAKE,
-    DEV_SCRATCH,
     EXPORTS,
     FINDINGS,
     MGMT,
-    OFFICE_CIDR,
     ORDERS_QUEUE,
     ORDERS_TOPIC,
     PARTNER,
     PROD,
-    PROD_VPC,
     sso_role_name,
     sso_role_path,
 )
-
-# ---- organization policies ----------------------------------------------------------
-FULL_AWS_ACCESS = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
-RCP_FULL_AWS_ACCESS = doc({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
-
-SCP_BASELINE_DOC = doc(
-    {
-        "Sid": "DenyLeavingOrganization",
-        "Effect": "Deny",
-        "Action": "organizations:LeaveOrganization",
-        "Resource": "*",
-    },
-    {
-        "Sid": "ProtectCloudTrail",
-        "Effect": "Deny",
-        "Action": [
-            "cloudtrail:StopLogging",
-            "cloudtrail:DeleteTrail",
-            "cloudtrail:UpdateTrail",
-            "cloudtrail:PutEventSelectors",
-        ],
-        "Resource": "*",
-        "Condition": {
-            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}
-        },
-    },
-    {
-        "Sid": "DenyMemberRootUser",
-        "Effect": "Deny",
-        "Action": "*",
-        "Resource": "*",
-        "Condition": {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
-    },
-)
-
-SCP_REGIONS_DOC = doc(
-    {
-        "Sid": "DenyOutsideApprovedRegions",
-        "Effect": "Deny",
-        "NotAction": [
-            "a4b:*",
-            "budgets:*",
-            "ce:*",
-            "cloudfront:*",
-            "globalaccelerator:*",
-            "health:*",
-            "iam:*",
-            "organizations:*",
-            "route53:*",
-            "route53domains:*",
-            "shield:*",
-            "sso:*",
-            "sts:*",
-            "support:*",
-            "trustedadvisor:*",
-            "waf:*",
-            "wafv2:*",
-        ],
-        "Resource": "*",
-        "Condition": {
-            "StringNotEquals": {"aws:RequestedRegion": APPROVED_REGIONS},
-            "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/OrganizationAccountAccessRole"},
-        },
-    }
-)
-
-RCP_SECRETS_PERIMETER_DOC = doc(
-    {
-        "Sid": "EnforceNetworkPerimeterOnSecrets",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "secretsmanager:*",
-        "Resource": "*",
-        "Condition": {
-            "NotIpAddressIfExists": {"aws:SourceIp": [OFFICE_CIDR]},
-            "StringNotEqualsIfExists": {"aws:SourceVpc": [PROD_VPC]},
-            "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
-        },
-    }
-)
-
-# ---- resource policies --------------------------------------------------------------
+from iamlab.sample.world.policies import VERSION, doc
 
 
 def _bucket_tls(bucket: str) -> dict:
@@ -151,7 +63,7 @@ DATA_LAKE_BUCKET_POLICY = doc(
 )
 
 KMS_KEY_POLICY = {
-    "Version": V,
+    "Version": VERSION,
     "Id": "prod-data-lake-key-policy",
     "Statement": [
         {
@@ -204,7 +116,7 @@ KMS_KEY_POLICY = {
 }
 
 ORDERS_FUNCTION_POLICY = {
-    "Version": V,
+    "Version": VERSION,
     "Id": "default",
     "Statement": [
         {
@@ -223,7 +135,7 @@ ORDERS_FUNCTION_POLICY = {
 }
 
 ORDERS_QUEUE_POLICY = {
-    "Version": V,
+    "Version": VERSION,
     "Id": "orders-events-policy",
     "Statement": [
         {
@@ -296,5 +208,3 @@ SECRETS_ENDPOINT_POLICY = doc(
 )
 
 FINDINGS_BUCKET_POLICY = doc(_bucket_tls(FINDINGS))
-
-SCRATCH_UNUSED = DEV_SCRATCH  # referenced by INVOICE_RENDER_POLICY

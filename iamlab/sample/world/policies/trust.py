@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from iamlab.sample._doc import doc
 from iamlab.sample.world.accounts import (
     MGMT,
     ORG_ID,
@@ -11,6 +10,7 @@ from iamlab.sample.world.accounts import (
     sso_role_name,
     sso_role_path,
 )
+from iamlab.sample.world.policies import doc
 
 # ---- trust policies --------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from iamlab.sample._doc import doc
 from iamlab.sample.world.accounts import (
     ATHENA_RESULTS,
     DATA_LAKE,
@@ -14,6 +13,7 @@ from iamlab.sample.world.accounts import (
     ORDERS_TOPIC,
     PROD,
 )
+from iamlab.sample.world.policies import doc
 
 # ---- production account ------------------------------------------------------------
 DATA_ENGINEER_INLINE = doc(
