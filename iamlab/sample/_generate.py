@@ -17,11 +17,11 @@ from pathlib import Path
 from iamlab.errors import InputError
 from iamlab.sample import _background as BG
 from iamlab.sample import _layout as L
-from iamlab.sample._labels import SCENARIOS
 from iamlab.sample._scenarios import build
 from iamlab.sample._snapshot import snapshot_files
-from iamlab.sample._story import STORY
 from iamlab.sample.world.accounts import DAYS, DEV, PROD
+from iamlab.sample.world.labels import SCENARIOS
+from iamlab.sample.world.story import STORY
 
 DEFAULT_SEED = 20261128
 GENERATED = ("README.md", "labels.json", "snapshot", "cloudtrail", "lookup-events", "lake")
