@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from iamlab.sample import _records as R
+from iamlab.sample.traffic.records import access_key, assumed_role, iam_user, iso
 from iamlab.sample.world.iam import Role, User
 
 # user agents (shapes of real SDK/CLI/console agents; versions current in early 2026)
@@ -82,18 +82,18 @@ class Actor:
 
 
 def _since(when: datetime) -> str:
-    return R.iso(when.replace(minute=0, second=0))
+    return iso(when.replace(minute=0, second=0))
 
 
 def user_identity(user: User, console: bool = False) -> Callable[[str, datetime], dict]:
     """IAM user with a long-term key, or a console session (ASIA key, MFA)."""
-    long_key = R.access_key("AKIA", "user|" + user.arn)
+    long_key = access_key("AKIA", "user|" + user.arn)
 
     def build(salt: str, when: datetime) -> dict:
         if console:
-            key = R.access_key("ASIA", f"{salt}|{user.arn}|{when.date()}")
-            return R.iam_user(user.id, user.arn, user.account, user.name, key, _since(when))
-        return R.iam_user(user.id, user.arn, user.account, user.name, long_key)
+            key = access_key("ASIA", f"{salt}|{user.arn}|{when.date()}")
+            return iam_user(user.id, user.arn, user.account, user.name, key, _since(when))
+        return iam_user(user.id, user.arn, user.account, user.name, long_key)
 
     return build
 
@@ -111,8 +111,8 @@ def role_identity(
 
     def build(salt: str, when: datetime) -> dict:
         name = session(when) if callable(session) else session
-        key = R.access_key("ASIA", f"{salt}|{role.arn}|{name}|{when.date()}|{when.hour // 6}")
-        return R.assumed_role(
+        key = access_key("ASIA", f"{salt}|{role.arn}|{name}|{when.date()}|{when.hour // 6}")
+        return assumed_role(
             role.id,
             role.arn,
             role.name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from iamlab.sample._calls import HIDDEN, _c, hexs
-from iamlab.sample._records import new_id
+from iamlab.sample.traffic.records import new_id
 
 
 def lambda_call(rng, region, op, function=None, **extra):

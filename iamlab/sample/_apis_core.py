@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from iamlab.sample._calls import _c, hexs, instance_id
-from iamlab.sample._records import amz_id_2, new_id, s3_request_id, token
+from iamlab.sample.traffic.records import amz_id_2, new_id, s3_request_id, token
 
 
 def s3_object(rng, region, bucket, key, op, owner, size=None):

@@ -14,10 +14,10 @@ import random
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from iamlab.sample import _records as R
 from iamlab.sample._actors import Actor
 from iamlab.sample._apis import VERSIONS
 from iamlab.sample._cast import build_cast
+from iamlab.sample.traffic.records import aws_account, record
 from iamlab.sample.world.accounts import DAYS, REGIONS
 
 DEFAULT_EVENTS = 15_000
@@ -159,7 +159,7 @@ def make_records(
     }
     tls_host = kwargs.pop("tls_host", None)
     identity = actor.identity(salt, when)
-    rec = R.record(
+    rec = record(
         rng=rng,
         version=VERSIONS.get(source, "1.08"),
         when=when,
@@ -185,14 +185,14 @@ def make_records(
     if via_vpce:
         principal = identity.get("principalId", "")
         out.append(
-            R.record(
+            record(
                 rng=rng,
                 version="1.09",
                 when=when,
                 source=source,
                 name=call["name"],
                 region=region,
-                identity=R.aws_account(principal, identity.get("accountId", actor.account)),
+                identity=aws_account(principal, identity.get("accountId", actor.account)),
                 ip=ip,
                 agent=agent,
                 recipient=actor.vpce[1],

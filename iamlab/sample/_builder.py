@@ -11,8 +11,8 @@ import random
 from datetime import datetime, timedelta
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._apis import VERSIONS
+from iamlab.sample.traffic.records import aws_account, encoded_message, record
 from iamlab.sample.world.accounts import (
     DAYS,
 )
@@ -44,7 +44,7 @@ def _ec2_denied(rng: random.Random, who: str, action: str, resource: str, tail: 
     return (
         f"{EC2_PREFIX} "
         + _denied(who, action, resource, tail)
-        + f" Encoded authorization failure message: {R.encoded_message(rng)}"
+        + f" Encoded authorization failure message: {encoded_message(rng)}"
     )
 
 
@@ -67,7 +67,7 @@ class Builder:
         self, scenario: str | None, *, context: bool = False, hostile: bool = False, **kw
     ) -> dict:
         kw.setdefault("version", VERSIONS.get(kw["source"], "1.08"))
-        rec = R.record(rng=self.rng, **kw)
+        rec = record(rng=self.rng, **kw)
         self.records.append(rec)
         if scenario:
             target = self.context if context else self.by_scenario
@@ -157,5 +157,5 @@ def both_sides(b: Builder, scenario: str, call: dict, ident: dict, owner: str, *
     """A cross-account call as CloudTrail logs it: once in the caller's account with the full
     identity, once in the owner's account where the caller is only an AWSAccount."""
     caller = ident["accountId"]
-    for recipient, who in ((caller, ident), (owner, R.aws_account(ident["principalId"], caller))):
+    for recipient, who in ((caller, ident), (owner, aws_account(ident["principalId"], caller))):
         b.call(scenario, call, identity=who, recipient=recipient, **kw)

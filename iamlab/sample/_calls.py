@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from iamlab.sample._records import token
+from iamlab.sample.traffic.records import token
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 _HEX = "0123456789abcdef"

@@ -6,7 +6,6 @@ the caller, so background traffic is ordinary successful work.
 from __future__ import annotations
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
@@ -36,6 +35,7 @@ from iamlab.sample._cast_base import (
     service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
+from iamlab.sample.traffic.records import root, token
 from iamlab.sample.world.accounts import (
     DEV,
     DEV_ARTIFACTS,
@@ -78,7 +78,7 @@ def build_cast() -> list[Actor]:
                     DEV_ARTIFACTS,
                     DEV,
                     "GetObject",
-                    lambda rng, w: f"builds/invoice-render/{R.token(rng, 7).lower()}.zip",
+                    lambda rng, w: f"builds/invoice-render/{token(rng, 7).lower()}.zip",
                 ),
             ),
             _w(
@@ -87,7 +87,7 @@ def build_cast() -> list[Actor]:
                     DEV_SCRATCH,
                     DEV,
                     "PutObject",
-                    lambda rng, w, n=name: f"{n}/tmp/{R.token(rng, 10)}.json",
+                    lambda rng, w, n=name: f"{n}/tmp/{token(rng, 10)}.json",
                 ),
             ),
             _w(
@@ -317,7 +317,7 @@ def build_cast() -> list[Actor]:
             MGMT,
             0.2,
             {"us-east-1": 1.0},
-            fixed_identity(R.root(MGMT, "larkspur-mgmt")),
+            fixed_identity(root(MGMT, "larkspur-mgmt")),
             [_w(1, lambda rng, region, when: A.ce_call(rng, when), True)],
             agents=(CONSOLE_UA,),
             ips=(OFFICE_IPS[0],),

@@ -6,8 +6,8 @@ import hashlib
 import uuid
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
+from iamlab.sample.traffic.records import access_key, aws_service, token
 from iamlab.sample.world.accounts import (
     IDENTITY_STORE,
     MGMT,
@@ -36,7 +36,7 @@ def _curated_key(rng, when):
 
 
 def _raw_key(rng, when):
-    return f"raw/clickstream/{when:%Y/%m/%d/%H}/events-{R.token(rng, 8).lower()}.json.gz"
+    return f"raw/clickstream/{when:%Y/%m/%d/%H}/events-{token(rng, 8).lower()}.json.gz"
 
 
 def _report_key(rng, when):
@@ -76,7 +76,7 @@ def _identity_center_user(salt: str, when) -> dict:
         "type": "IdentityCenterUser",
         "accountId": MGMT,
         "onBehalfOf": {"userId": user_id, "identityStoreArn": IDENTITY_STORE},
-        "credentialId": R.access_key("", f"{salt}|cred|{when:%d%H}")[:22],
+        "credentialId": access_key("", f"{salt}|cred|{when:%d%H}")[:22],
     }
 
 
@@ -94,7 +94,7 @@ def service_actor(key, account, weight, service, role, source, key_salt) -> Acto
         account,
         weight,
         EU,
-        fixed_identity(R.aws_service(service)),
+        fixed_identity(aws_service(service)),
         [
             _w(
                 1,
@@ -105,7 +105,7 @@ def service_actor(key, account, weight, service, role, source, key_salt) -> Acto
                     role.arn,
                     role.id,
                     source,
-                    R.access_key("ASIA", f"{key_salt}|{when:%Y%m%d%H}"),
+                    access_key("ASIA", f"{key_salt}|{when:%Y%m%d%H}"),
                 ),
             )
         ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
@@ -38,6 +37,7 @@ from iamlab.sample._cast_base import (
     sam_admin,
     service_actor,
 )
+from iamlab.sample.traffic.records import aws_account, aws_service
 from iamlab.sample.world.accounts import (
     ATHENA_RESULTS,
     DATA_LAKE,
@@ -109,7 +109,7 @@ def prod_actors() -> list[Actor]:
             PROD,
             6,
             EU,
-            fixed_identity(R.aws_service("apigateway.amazonaws.com")),
+            fixed_identity(aws_service("apigateway.amazonaws.com")),
             [_call(1, A.lambda_invoke, ORDERS_FN)],
             agents=("apigateway.amazonaws.com",),
             ips=("apigateway.amazonaws.com",),
@@ -419,7 +419,7 @@ def prod_actors() -> list[Actor]:
             PROD,
             2,
             EU,
-            lambda salt, when: R.aws_account(
+            lambda salt, when: aws_account(
                 f"AROAV2XQ7LMN3BRIGHTLN:brightline-sync-{when:%H}", PARTNER
             ),
             [_w(1, _obj(EXPORTS, PROD, "GetObject", _partner_key))],
@@ -438,7 +438,7 @@ def prod_actors() -> list[Actor]:
             PROD,
             1,
             EU,
-            lambda salt, when: R.aws_account(f"{reader.id}:finance-reporting", MGMT),
+            lambda salt, when: aws_account(f"{reader.id}:finance-reporting", MGMT),
             [_w(1, _obj(EXPORTS, PROD, "GetObject", _report_key))],
             agents=(BOTO3_LAMBDA,),
             ips=("63.35.109.12",),

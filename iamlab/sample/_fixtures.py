@@ -12,8 +12,8 @@ import json
 from datetime import timedelta
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
+from iamlab.sample.traffic.records import access_key, iam_user, iso, root
 from iamlab.sample.world.accounts import (
     DAYS,
     DEV,
@@ -88,7 +88,7 @@ def add_fixtures(b) -> None:
         # Kofi federates from Identity Center into prod ReadOnly (SAML), then the console sign-in
         when = day + timedelta(hours=7, minutes=rng.randrange(30, 59), seconds=rng.randrange(60))
         session = "kofi.mensah@larkspur.io"
-        key = R.access_key("ASIA", f"{b.salt}|saml|kofi|{d}")
+        key = access_key("ASIA", f"{b.salt}|saml|kofi|{d}")
         b.add(
             None,
             source="sts.amazonaws.com",
@@ -173,7 +173,7 @@ def add_fixtures(b) -> None:
                 params={"roleArn": gha.arn, "roleSessionName": session, "durationSeconds": 3600},
                 response={
                     "credentials": A.sts_credentials(
-                        rng, R.access_key("ASIA", f"{b.salt}|gha|{when}"), when, 3600
+                        rng, access_key("ASIA", f"{b.salt}|gha|{when}"), when, 3600
                     ),
                     "subjectFromWebIdentityToken": sub,
                     "assumedRoleUser": {
@@ -200,7 +200,7 @@ def add_fixtures(b) -> None:
                 ],
             }
         )
-        fed_key = R.access_key("ASIA", f"{b.salt}|fed|{d}")
+        fed_key = access_key("ASIA", f"{b.salt}|fed|{d}")
         b.add(
             None,
             source="sts.amazonaws.com",
@@ -208,8 +208,8 @@ def add_fixtures(b) -> None:
             read_only=True,
             when=when,
             region="eu-west-1",
-            identity=R.iam_user(
-                legacy.id, legacy.arn, PROD, legacy.name, R.access_key("AKIA", "user|" + legacy.arn)
+            identity=iam_user(
+                legacy.id, legacy.arn, PROD, legacy.name, access_key("AKIA", "user|" + legacy.arn)
             ),
             ip=ONPREM_IP,
             agent=JAVA_V1,
@@ -240,7 +240,7 @@ def add_fixtures(b) -> None:
                     "userName": legacy.name,
                 },
                 "webIdFederationData": {},
-                "attributes": {"creationDate": R.iso(when), "mfaAuthenticated": "false"},
+                "attributes": {"creationDate": iso(when), "mfaAuthenticated": "false"},
             },
         }
         for name in ("revenue", "orders"):
@@ -284,7 +284,7 @@ def add_fixtures(b) -> None:
     _login(
         b,
         when,
-        R.root(MGMT, "larkspur-mgmt"),
+        root(MGMT, "larkspur-mgmt"),
         MGMT,
         OFFICE_IPS[0],
         CONSOLE_UA,

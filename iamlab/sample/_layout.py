@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from iamlab.sample._records import iso, new_id, token
+from iamlab.sample.traffic.records import iso, new_id, token
 from iamlab.sample.world.accounts import (
     ACCOUNT_TRAIL,
     ACCOUNT_TRAIL_REGION,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     CLI_MAC,
@@ -37,6 +36,7 @@ from iamlab.sample._scenarios_more import (
     _session_and_trust,
     _undetailed_and_noise,
 )
+from iamlab.sample.traffic.records import token
 from iamlab.sample.world.accounts import (
     DATA_LAKE,
     DAYS,
@@ -145,7 +145,7 @@ def build(seed: int) -> Builder:
     # -- explicit-deny: IAM CreateUser with authorization id -----------------------------------
     guard = f"arn:aws:iam::{DEV}:policy/DeveloperGuardrails"
     for hms in ("13:20:41", "13:22:05"):
-        auth_id = R.token(rng, 26, "abcdefghijklmnopqrstuvwxyz0123456789")
+        auth_id = token(rng, 26, "abcdefghijklmnopqrstuvwxyz0123456789")
         msg = _denied(
             _who(tom),
             "iam:CreateUser",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from iamlab.sample import _apis as A
-from iamlab.sample import _records as R
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     CLI_MAC,
@@ -28,6 +27,14 @@ from iamlab.sample._builder import (
     both_sides,
     denied,
     s3_denied,
+)
+from iamlab.sample.traffic.records import (
+    access_key,
+    assumed_role,
+    aws_account,
+    encoded_message,
+    iso,
+    new_id,
 )
 from iamlab.sample.world.accounts import (
     DAYS,
@@ -79,8 +86,8 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
             ],
         }
     )
-    key = R.access_key("ASIA", f"{b.salt}|ir|ana")
-    shared = R.new_id(rng)
+    key = access_key("ASIA", f"{b.salt}|ir|ana")
+    shared = new_id(rng)
     call = A.sts_assume_role(
         rng,
         "eu-west-1",
@@ -94,7 +101,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         source_identity="ana.silva@larkspur.io",
     )
     agent = CLI_MAC.format(cmd="sts.assume-role")
-    request_id = R.new_id(rng)
+    request_id = new_id(rng)
     for recipient in (PROD, SEC):
         b.call(
             "session-policy-terminate",
@@ -109,14 +116,14 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
             shared_event_id=shared,
             request_id=request_id,
         )
-    ir_ident = R.assumed_role(
+    ir_ident = assumed_role(
         ir.id,
         ir.arn,
         ir.name,
         PROD,
         "ana.silva",
         key,
-        R.iso(when),
+        iso(when),
         mfa=True,
         source_identity="ana.silva@larkspur.io",
     )
@@ -149,7 +156,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
                 "ModifyInstanceAttribute",
                 False,
                 {"instanceId": iid, "groupSet": {"items": [{"groupId": "sg-0d2e8f4a7c1b93650"}]}},
-                {"requestId": R.new_id(rng), "_return": True},
+                {"requestId": new_id(rng), "_return": True},
                 tls_host="ec2.eu-west-1.amazonaws.com",
             ),
         ),
@@ -161,7 +168,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
                 False,
                 {"volumeId": "vol-0e7b2c9d4a1f36580", "description": "IR-2026-0311 evidence"},
                 {
-                    "requestId": R.new_id(rng),
+                    "requestId": new_id(rng),
                     "snapshotId": "snap-0" + A.hexs(rng, 16),
                     "volumeId": "vol-0e7b2c9d4a1f36580",
                     "status": "pending",
@@ -186,7 +193,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
     deployer = role(PROD, "ProdDeployer")
     for hms in ("16:05:33", "16:05:58", "16:09:12"):
         when = _t(1, hms)
-        shared = R.new_id(rng)
+        shared = new_id(rng)
         msg = _denied(
             tom["arn"],
             "sts:AssumeRole",
@@ -196,7 +203,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         call = A.sts_assume_role(
             rng, "us-east-1", when, deployer.arn, deployer.id, "tom-hotfix", ""
         )
-        request_id = R.new_id(rng)
+        request_id = new_id(rng)
         both_sides(
             b,
             "trust-policy-prod-deployer",
@@ -221,7 +228,7 @@ def _resource_policy(b: Builder, luis) -> None:
     for hms in ("12:00:04", "12:00:05", "12:01:07", "12:03:09"):
         when = _t(1, hms)
         ident = inv_id(b.salt, when)
-        shared = R.new_id(rng)
+        shared = new_id(rng)
         msg = _denied(
             ident["arn"],
             "s3:GetObject",
@@ -269,7 +276,7 @@ def _resource_policy(b: Builder, luis) -> None:
             name="GetSecretValue",
             when=_t(2, hms),
             region="eu-west-1",
-            identity=R.aws_account(f"{batch.id}:i-0b7d2e9f4a1c6d385", PROD),
+            identity=aws_account(f"{batch.id}:i-0b7d2e9f4a1c6d385", PROD),
             ip="10.40.12.88",
             agent="aws-sdk-go-v2/1.36.1 ua/2.1 os/linux lang/go#1.23.6 md/GOOS#linux md/GOARCH#arm64 api/secretsmanager#1.34.7",
             recipient=PROD,
@@ -298,7 +305,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
             error=("AccessDenied", "Access Denied"),
             when=_t(2, hms),
             region="eu-west-1",
-            identity=R.aws_account("AROAV2XQ7LMN3BRIGHTLN:brightline-sync-03", PARTNER),
+            identity=aws_account("AROAV2XQ7LMN3BRIGHTLN:brightline-sync-03", PARTNER),
             ip=PARTNER_IP,
             agent="Boto3/1.36.2 md/Botocore#1.36.2 ua/2.1 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 "
             "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.36.2",
@@ -313,7 +320,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
             params={"volumeId": "vol-0a3f9c2e71b4d5860", "description": "nightly rpt01 backup"},
             error=(
                 "Client.UnauthorizedOperation",
-                f"{EC2_PREFIX} Encoded authorization failure message: {R.encoded_message(rng)}",
+                f"{EC2_PREFIX} Encoded authorization failure message: {encoded_message(rng)}",
             ),
             when=_t(2, hms),
             region="eu-west-1",
@@ -412,7 +419,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     ghost = {
         "type": "Unknown",
         "accountId": DEV,
-        "accessKeyId": R.access_key("AKIA", "former.contractor"),
+        "accessKeyId": access_key("AKIA", "former.contractor"),
     }
     for hms in ("09:30:00", "10:30:00", "11:30:00"):
         b.call(
@@ -481,7 +488,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
             error=("NoSuchKey", "The specified key does not exist."),
             when=_t(3, hms),
             region="eu-west-1",
-            identity=R.aws_account(f"{reader.id}:finance-reporting", MGMT),
+            identity=aws_account(f"{reader.id}:finance-reporting", MGMT),
             ip="63.35.109.12",
             agent=BOTO3_LAMBDA,
             recipient=PROD,
