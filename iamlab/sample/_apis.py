@@ -10,5 +10,5 @@ builders of ``_apis_core`` and ``_apis_app`` under one name.
 
 from iamlab.sample._apis_app import *  # noqa: F403
 from iamlab.sample._apis_core import *  # noqa: F403
-from iamlab.sample._calls import HIDDEN, VERSIONS, _c, hexs, instance_id  # noqa: F401
+from iamlab.sample.traffic.calls import HIDDEN, VERSIONS, api_call, hexs, instance_id  # noqa: F401
 from iamlab.sample.traffic.records import new_id  # noqa: F401

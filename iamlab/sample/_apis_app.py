@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from iamlab.sample._calls import HIDDEN, _c, hexs
+from iamlab.sample.traffic.calls import HIDDEN, api_call, hexs
 from iamlab.sample.traffic.records import new_id
 
 
@@ -24,7 +24,7 @@ def lambda_call(rng, region, op, function=None, **extra):
     }[op]
     params = {"functionName": function, **extra} if function else None
     read_only = op.startswith(("Get", "List"))
-    return _c(
+    return api_call(
         "lambda.amazonaws.com",
         api,
         read_only,
@@ -36,7 +36,7 @@ def lambda_call(rng, region, op, function=None, **extra):
 
 def lambda_invoke(rng, region, function_arn):
     account = function_arn.split(":")[4]
-    return _c(
+    return api_call(
         "lambda.amazonaws.com",
         "Invoke",
         False,
@@ -85,7 +85,7 @@ def dynamodb_call(rng, region, op, table_arn, index=None):
             {"accountId": table_arn.split(":")[4], "type": "AWS::DynamoDB::Table", "ARN": table_arn}
         ]
     )
-    return _c(
+    return api_call(
         "dynamodb.amazonaws.com",
         op,
         op not in ("PutItem", "UpdateItem", "DeleteItem"),
@@ -117,7 +117,7 @@ def sqs_call(rng, region, op, queue_url, queue_arn):
     }
     params, response = shapes[op]
     data = op in ("SendMessage", "ReceiveMessage", "DeleteMessage")
-    return _c(
+    return api_call(
         "sqs.amazonaws.com",
         op,
         op in ("ReceiveMessage", "GetQueueAttributes"),
@@ -133,7 +133,7 @@ def sqs_call(rng, region, op, queue_url, queue_arn):
 
 def sns_call(rng, region, op, topic_arn):
     if op == "Publish":
-        return _c(
+        return api_call(
             "sns.amazonaws.com",
             "Publish",
             False,
@@ -146,7 +146,7 @@ def sns_call(rng, region, op, topic_arn):
             ],
         )
     params = None if op == "ListTopics" else {"topicArn": topic_arn}
-    return _c("sns.amazonaws.com", op, True, params, None, tls_host=f"sns.{region}.amazonaws.com")
+    return api_call("sns.amazonaws.com", op, True, params, None, tls_host=f"sns.{region}.amazonaws.com")
 
 
 # ---- observability, build, analytics -------------------------------------------------
@@ -177,7 +177,7 @@ def monitoring_call(rng, region, op, when: datetime):
         "ListMetrics": {"namespace": rng.choice(["AWS/EC2", "AWS/Lambda", "AWS/DynamoDB"])},
         "GetDashboard": {"dashboardName": "orders-overview"},
     }
-    return _c(
+    return api_call(
         "monitoring.amazonaws.com",
         op,
         True,
@@ -220,7 +220,7 @@ def logs_call(rng, region, op, when: datetime, group="/aws/lambda/orders-api"):
         "GetQueryResults": ({"queryId": new_id(rng)}, None),
     }
     params, response = shapes[op]
-    return _c(
+    return api_call(
         "logs.amazonaws.com",
         op,
         op != "CreateLogStream" and op != "StartQuery",
@@ -258,7 +258,7 @@ def ecr_call(rng, region, op, repo="orders-api"):
         "DescribeImages": {"repositoryName": repo, "maxResults": 100},
     }
     read_only = op.startswith(("Get", "Batch", "Describe"))
-    return _c(
+    return api_call(
         "ecr.amazonaws.com",
         op,
         read_only,
@@ -289,7 +289,7 @@ def cloudformation_call(rng, region, op, stack):
         response = {
             "stackId": f"arn:aws:cloudformation:{region}:000000000000:stack/{stack}/{new_id(rng)}"
         }
-    return _c(
+    return api_call(
         "cloudformation.amazonaws.com",
         op,
         op != "UpdateStack",
@@ -322,7 +322,7 @@ def athena_call(rng, region, op, database="curated"):
         "ListWorkGroups": ({"maxResults": 50}, None),
     }
     params, response = shapes[op]
-    return _c(
+    return api_call(
         "athena.amazonaws.com",
         op,
         op != "StartQueryExecution",
@@ -342,7 +342,7 @@ def glue_call(rng, region, op, table="orders_daily"):
             "expression": "dt >= '2026-03-01'",
         },
     }
-    return _c("glue.amazonaws.com", op, True, shapes[op], None)
+    return api_call("glue.amazonaws.com", op, True, shapes[op], None)
 
 
 def cloudtrail_call(rng, region, op, when):
@@ -364,7 +364,7 @@ def cloudtrail_call(rng, region, op, when):
             "name": "arn:aws:cloudtrail:us-east-1:480152067923:trail/larkspur-org-trail"
         },
     }
-    return _c(
+    return api_call(
         "cloudtrail.amazonaws.com",
         op,
         True,
@@ -385,7 +385,7 @@ def guardduty_call(rng, region, op):
         },
         "GetFindings": {"detectorId": detector, "findingIds": [hexs(rng, 32)]},
     }
-    return _c(
+    return api_call(
         "guardduty.amazonaws.com",
         op,
         True,
@@ -396,7 +396,7 @@ def guardduty_call(rng, region, op):
 
 
 def ce_call(rng, when):
-    return _c(
+    return api_call(
         "ce.amazonaws.com",
         "GetCostAndUsage",
         True,
@@ -415,4 +415,4 @@ def sso_portal(rng, op, account=None, role_name=None):
     params = {"accountId": account, "roleName": role_name} if op == "GetRoleCredentials" else None
     if op == "ListAccountRoles":
         params = {"accountId": account}
-    return _c("sso.amazonaws.com", op, op != "Federate", params, None)
+    return api_call("sso.amazonaws.com", op, op != "Federate", params, None)

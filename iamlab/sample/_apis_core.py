@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from iamlab.sample._calls import _c, hexs, instance_id
+from iamlab.sample.traffic.calls import api_call, hexs, instance_id
 from iamlab.sample.traffic.records import amz_id_2, new_id, s3_request_id, token
 
 
@@ -30,7 +30,7 @@ def s3_object(rng, region, bucket, key, op, owner, size=None):
         "x-amz-id-2": amz_id_2(rng),
         "bytesTransferredOut": size if op == "GetObject" else 0,
     }
-    return _c(
+    return api_call(
         "s3.amazonaws.com",
         op,
         op in ("GetObject", "HeadObject"),
@@ -63,7 +63,7 @@ def s3_list_objects(rng, region, bucket, prefix, owner):
         "x-amz-id-2": amz_id_2(rng),
         "bytesTransferredOut": rng.randint(400, 40_000),
     }
-    return _c(
+    return api_call(
         "s3.amazonaws.com",
         "ListObjects",
         True,
@@ -104,7 +104,7 @@ def s3_bucket(rng, region, bucket, op, owner):
         "x-amz-id-2": amz_id_2(rng),
         "bytesTransferredOut": rng.randint(100, 900),
     }
-    return _c(
+    return api_call(
         "s3.amazonaws.com",
         op,
         True,
@@ -129,7 +129,7 @@ def s3_list_buckets(rng, region):
         "x-amz-id-2": amz_id_2(rng),
         "bytesTransferredOut": 1421,
     }
-    return _c(
+    return api_call(
         "s3.amazonaws.com",
         "ListBuckets",
         True,
@@ -189,7 +189,7 @@ def ec2_describe(rng, region, op, vpc="vpc-0c41f2e7a9d3b5810"):
             "DescribeLaunchTemplatesRequest": {"LaunchTemplateName": "orders-workers"}
         },
     }
-    return _c(
+    return api_call(
         "ec2.amazonaws.com", op, True, shapes[op], None, tls_host=f"ec2.{region}.amazonaws.com"
     )
 
@@ -216,7 +216,7 @@ def ec2_run_instances(
         params["iamInstanceProfile"] = {"arn": profile}
     if dry_run:
         params["dryRun"] = True
-        return _c(
+        return api_call(
             "ec2.amazonaws.com",
             "RunInstances",
             False,
@@ -248,7 +248,7 @@ def ec2_run_instances(
             ]
         },
     }
-    return _c(
+    return api_call(
         "ec2.amazonaws.com",
         "RunInstances",
         False,
@@ -277,7 +277,7 @@ def ec2_instance_state(rng, region, op, iid):
             ]
         },
     }
-    return _c(
+    return api_call(
         "ec2.amazonaws.com",
         op,
         False,
@@ -288,7 +288,7 @@ def ec2_instance_state(rng, region, op, iid):
 
 
 def ec2_create_tags(rng, region, iid, key, value):
-    return _c(
+    return api_call(
         "ec2.amazonaws.com",
         "CreateTags",
         False,
@@ -306,7 +306,7 @@ def ec2_create_tags(rng, region, iid, key, value):
 
 def iam_call(rng, op, **params):
     read_only = op.startswith(("Get", "List")) or op == "GenerateCredentialReport"
-    return _c(
+    return api_call(
         "iam.amazonaws.com", op, read_only, params or None, None, tls_host="iam.amazonaws.com"
     )
 
@@ -358,7 +358,7 @@ def sts_assume_role(
     if policy is not None:
         response["packedPolicySize"] = 11
     host = "sts.amazonaws.com" if region == "us-east-1" else f"sts.{region}.amazonaws.com"
-    return _c(
+    return api_call(
         "sts.amazonaws.com",
         "AssumeRole",
         True,
@@ -371,11 +371,11 @@ def sts_assume_role(
 
 def sts_get_caller_identity(rng, region):
     host = "sts.amazonaws.com" if region == "us-east-1" else f"sts.{region}.amazonaws.com"
-    return _c("sts.amazonaws.com", "GetCallerIdentity", True, None, None, tls_host=host)
+    return api_call("sts.amazonaws.com", "GetCallerIdentity", True, None, None, tls_host=host)
 
 
 def organizations_call(rng, op, **params):
-    return _c(
+    return api_call(
         "organizations.amazonaws.com",
         op,
         True,
@@ -401,7 +401,7 @@ def kms_call(rng, region, op, key_arn, context=None, invoked_by=None):
     else:
         params = {"keyId": "alias/prod-data-lake"}
     account = key_arn.split(":")[4]
-    return _c(
+    return api_call(
         "kms.amazonaws.com",
         op,
         True,
@@ -414,7 +414,7 @@ def kms_call(rng, region, op, key_arn, context=None, invoked_by=None):
 
 def secrets_call(rng, region, op, secret_id):
     params = {"secretId": secret_id} if op != "ListSecrets" else {"maxResults": 100}
-    return _c(
+    return api_call(
         "secretsmanager.amazonaws.com",
         op,
         True,
@@ -426,7 +426,7 @@ def secrets_call(rng, region, op, secret_id):
 
 def ssm_call(rng, region, op, **params):
     read_only = op.startswith(("Get", "Describe", "List"))
-    return _c(
+    return api_call(
         "ssm.amazonaws.com",
         op,
         read_only,

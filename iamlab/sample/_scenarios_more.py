@@ -151,7 +151,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         ("15:31:02", A.ec2_create_tags(rng, "eu-west-1", iid, "quarantine", "IR-2026-0311")),
         (
             "15:31:40",
-            A._c(
+            A.api_call(
                 "ec2.amazonaws.com",
                 "ModifyInstanceAttribute",
                 False,
@@ -162,7 +162,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         ),
         (
             "15:33:15",
-            A._c(
+            A.api_call(
                 "ec2.amazonaws.com",
                 "CreateSnapshot",
                 False,

@@ -38,14 +38,25 @@ VERSIONS = {
 
 
 def hexs(rng: random.Random, n: int) -> str:
+    """n random lowercase hex digits."""
     return token(rng, n, _HEX)
 
 
 def instance_id(rng: random.Random) -> str:
+    """A random EC2 instance id."""
     return "i-0" + hexs(rng, 16)
 
 
-def _c(source: str, name: str, read_only: bool | None, params=None, response=None, **kw) -> dict:
+def api_call(
+    source: str,
+    name: str,
+    read_only: bool | None,
+    params: dict | None = None,
+    response: dict | None = None,
+    **kw: object,
+) -> dict:
+    """The call dict every API builder returns: keyword arguments of ``records.record``
+    without who, when and from where (the caller adds those)."""
     return {
         "source": source,
         "name": name,
@@ -54,6 +65,3 @@ def _c(source: str, name: str, read_only: bool | None, params=None, response=Non
         "response": response,
         **kw,
     }
-
-
-# ---- S3 -----------------------------------------------------------------------------
