@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from iamlab.sample import _apis as A
-from iamlab.sample._apis import VERSIONS
+from iamlab.sample.traffic.api_infrastructure import s3_object
+from iamlab.sample.traffic.calls import VERSIONS
 from iamlab.sample.traffic.records import aws_account, encoded_message, record
 from iamlab.sample.world.accounts import (
     DAYS,
@@ -77,7 +77,7 @@ class Builder:
         return rec
 
     def call(self, scenario, call: dict, *, error=None, drop_response=True, **kw) -> dict:
-        """Record an _apis call dict (error replaces the response)."""
+        """Record an API call dict (see traffic.calls.api_call); an error replaces the response."""
         c = dict(call)
         params, response = c.pop("params"), c.pop("response")
         source, name, read_only = c.pop("source"), c.pop("name"), c.pop("read_only")
@@ -141,7 +141,7 @@ def s3_denied(
     return denied(
         b,
         scenario,
-        A.s3_object(b.rng, "eu-west-1", bucket, key, op, account, size),
+        s3_object(b.rng, "eu-west-1", bucket, key, op, account, size),
         ident,
         "AccessDenied",
         f"s3:{op}",

@@ -5,7 +5,6 @@ the caller, so background traffic is ordinary successful work.
 
 from __future__ import annotations
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
@@ -35,7 +34,28 @@ from iamlab.sample._cast_base import (
     service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
-from iamlab.sample.traffic.records import root, token
+from iamlab.sample.traffic.api_applications import (
+    ce_call,
+    cloudformation_call,
+    cloudtrail_call,
+    dynamodb_call,
+    guardduty_call,
+    lambda_call,
+    logs_call,
+    sso_portal,
+)
+from iamlab.sample.traffic.api_infrastructure import (
+    ec2_create_tags,
+    ec2_instance_state,
+    iam_call,
+    organizations_call,
+    s3_bucket,
+    s3_list_buckets,
+    secrets_call,
+    ssm_call,
+    sts_get_caller_identity,
+)
+from iamlab.sample.traffic.records import new_id, root, token
 from iamlab.sample.world.accounts import (
     DEV,
     DEV_ARTIFACTS,
@@ -62,11 +82,11 @@ def build_cast() -> list[Actor]:
     for name, weight, console in (("dana.kim", 5, True), ("tom.reyes", 5, False)):
         u = user(DEV, name)
         calls = [
-            _call(2, A.lambda_call, "GetFunction", "invoice-render"),
-            _call(1, A.lambda_call, "ListFunctions"),
+            _call(2, lambda_call, "GetFunction", "invoice-render"),
+            _call(1, lambda_call, "ListFunctions"),
             _call(
                 1,
-                A.lambda_call,
+                lambda_call,
                 "UpdateFunctionCode",
                 "invoice-render",
                 publish=False,
@@ -92,24 +112,24 @@ def build_cast() -> list[Actor]:
             ),
             _w(
                 2,
-                lambda rng, region, when: A.logs_call(
+                lambda rng, region, when: logs_call(
                     rng, region, "FilterLogEvents", when, "/aws/lambda/invoice-render"
                 ),
             ),
-            _call(1, A.dynamodb_call, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"),
+            _call(1, dynamodb_call, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"),
             _call(
                 1,
-                A.ssm_call,
+                ssm_call,
                 "GetParameter",
                 name="/dev/invoice-render/base-url",
                 withDecryption=False,
             ),
             *_ec2("DescribeInstances", "DescribeSecurityGroups"),
-            _call(0.5, A.sts_get_caller_identity),
-            _w(0.3, lambda rng, region, when, n=name: A.iam_call(rng, "GetUser", userName=n), True),
+            _call(0.5, sts_get_caller_identity),
+            _w(0.3, lambda rng, region, when, n=name: iam_call(rng, "GetUser", userName=n), True),
         ]
         if not console:
-            calls.append(_call(1, A.ec2_instance_state, "StartInstances", "i-03c9e1f7a2b4d6085"))
+            calls.append(_call(1, ec2_instance_state, "StartInstances", "i-03c9e1f7a2b4d6085"))
         cast.append(
             Actor(
                 name,
@@ -144,31 +164,31 @@ def build_cast() -> list[Actor]:
                 ),
                 _iam(2, "GetRole", roleName="invoice-render-lambda-role"),
                 _iam(1, "ListRolePolicies", roleName="invoice-render-lambda-role"),
-                _call(2, A.lambda_call, "GetFunction", "invoice-render"),
-                _call(1, A.lambda_call, "GetPolicy", "invoice-render"),
-                _call(1, A.s3_bucket, DEV_ARTIFACTS, "GetBucketPolicy", DEV),
-                _call(1, A.s3_bucket, DEV_ARTIFACTS, "GetBucketVersioning", DEV),
+                _call(2, lambda_call, "GetFunction", "invoice-render"),
+                _call(1, lambda_call, "GetPolicy", "invoice-render"),
+                _call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketPolicy", DEV),
+                _call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketVersioning", DEV),
                 _call(
                     1,
-                    A.dynamodb_call,
+                    dynamodb_call,
                     "DescribeTable",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
                 _call(
                     1,
-                    A.dynamodb_call,
+                    dynamodb_call,
                     "DescribeTimeToLive",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _timed(1, A.logs_call, "DescribeLogGroups"),
+                _timed(1, logs_call, "DescribeLogGroups"),
                 _call(
                     1,
-                    A.ssm_call,
+                    ssm_call,
                     "GetParameters",
                     names=["/dev/invoice-render/base-url"],
                     withDecryption=True,
                 ),
-                _call(1, A.secrets_call, "DescribeSecret", "dev/invoice-render/api-key"),
+                _call(1, secrets_call, "DescribeSecret", "dev/invoice-render/api-key"),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -199,18 +219,18 @@ def build_cast() -> list[Actor]:
                         DEV_SCRATCH,
                         DEV,
                         "PutObject",
-                        lambda rng, w: f"invoices/{w:%Y/%m/%d}/{A.new_id(rng)}.pdf",
+                        lambda rng, w: f"invoices/{w:%Y/%m/%d}/{new_id(rng)}.pdf",
                     ),
                 ),
                 _call(
                     2,
-                    A.dynamodb_call,
+                    dynamodb_call,
                     "GetItem",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
                 _w(
                     1,
-                    lambda rng, region, when: A.logs_call(
+                    lambda rng, region, when: logs_call(
                         rng, region, "CreateLogStream", when, "/aws/lambda/invoice-render"
                     ),
                 ),
@@ -238,10 +258,10 @@ def build_cast() -> list[Actor]:
             ALL,
             [
                 *_ec2("DescribeInstances", "DescribeVpcs", "DescribeRegions"),
-                _call(1, A.cloudformation_call, "DescribeStacks", "invoice-render"),
+                _call(1, cloudformation_call, "DescribeStacks", "invoice-render"),
                 _iam(1, "ListUsers"),
                 _iam(1, "ListAccessKeys", userName="ci-deploy"),
-                _call(0.5, A.ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
+                _call(0.5, ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
             ],
         )
     )
@@ -253,17 +273,17 @@ def build_cast() -> list[Actor]:
             MGMT,
             {"us-east-1": 1.0},
             [
-                _global(2, A.organizations_call, "DescribeOrganization"),
-                _global(1, A.organizations_call, "ListAccounts"),
+                _global(2, organizations_call, "DescribeOrganization"),
+                _global(1, organizations_call, "ListAccounts"),
                 _global(
                     1,
-                    A.organizations_call,
+                    organizations_call,
                     "ListPoliciesForTarget",
                     targetId=DEV,
                     filter="SERVICE_CONTROL_POLICY",
                 ),
-                _global(1, A.organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
-                _timed(1, A.cloudtrail_call, "GetTrailStatus"),
+                _global(1, organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
+                _timed(1, cloudtrail_call, "GetTrailStatus"),
             ],
         )
     )
@@ -274,7 +294,7 @@ def build_cast() -> list[Actor]:
             1,
             {"us-east-1": 1.0},
             role_identity(reader, "finance-reporting"),
-            [_w(1, lambda rng, region, when: A.ce_call(rng, when), True)],
+            [_w(1, lambda rng, region, when: ce_call(rng, when), True)],
             agents=(BOTO3_LAMBDA,),
             ips=("63.35.109.12",),
             hours=(6, 7),
@@ -288,23 +308,23 @@ def build_cast() -> list[Actor]:
             {"eu-west-1": 1.0},
             _identity_center_user,
             [
-                _w(2, lambda rng, region, when: A.sso_portal(rng, "ListAccounts")),
+                _w(2, lambda rng, region, when: sso_portal(rng, "ListAccounts")),
                 _w(
                     2,
-                    lambda rng, region, when: A.sso_portal(
+                    lambda rng, region, when: sso_portal(
                         rng, "ListAccountRoles", rng.choice([PROD, DEV, SEC])
                     ),
                 ),
                 _w(
                     3,
-                    lambda rng, region, when: A.sso_portal(
+                    lambda rng, region, when: sso_portal(
                         rng,
                         "GetRoleCredentials",
                         rng.choice([PROD, DEV]),
                         rng.choice(["DataEngineer", "ReadOnly", "AdministratorAccess"]),
                     ),
                 ),
-                _w(1, lambda rng, region, when: A.sso_portal(rng, "Federate")),
+                _w(1, lambda rng, region, when: sso_portal(rng, "Federate")),
             ],
             agents=(CONSOLE_UA, CLI_MAC.format(cmd="sso.login")),
             ips=OFFICE_IPS,
@@ -318,7 +338,7 @@ def build_cast() -> list[Actor]:
             0.2,
             {"us-east-1": 1.0},
             fixed_identity(root(MGMT, "larkspur-mgmt")),
-            [_w(1, lambda rng, region, when: A.ce_call(rng, when), True)],
+            [_w(1, lambda rng, region, when: ce_call(rng, when), True)],
             agents=(CONSOLE_UA,),
             ips=(OFFICE_IPS[0],),
             hours=(9, 11),
@@ -335,18 +355,18 @@ def build_cast() -> list[Actor]:
             GLOBAL_EU,
             role_identity(audit, _sso_session("ana.silva")),
             [
-                _call(3, A.guardduty_call, "ListFindings"),
-                _call(2, A.guardduty_call, "GetFindings"),
-                _call(1, A.guardduty_call, "ListDetectors"),
-                _timed(2, A.cloudtrail_call, "LookupEvents"),
-                _timed(1, A.cloudtrail_call, "DescribeTrails"),
+                _call(3, guardduty_call, "ListFindings"),
+                _call(2, guardduty_call, "GetFindings"),
+                _call(1, guardduty_call, "ListDetectors"),
+                _timed(2, cloudtrail_call, "LookupEvents"),
+                _timed(1, cloudtrail_call, "DescribeTrails"),
                 _w(
                     2,
                     _obj(
                         FINDINGS,
                         SEC,
                         "GetObject",
-                        lambda rng, w: f"guardduty/{w:%Y/%m/%d}/{A.new_id(rng)}.jsonl.gz",
+                        lambda rng, w: f"guardduty/{w:%Y/%m/%d}/{new_id(rng)}.jsonl.gz",
                     ),
                 ),
                 _iam(1, "GenerateCredentialReport"),
@@ -378,7 +398,7 @@ def build_cast() -> list[Actor]:
                     ),
                     _iam(2, "GetRole", roleName="OrganizationAccountAccessRole"),
                     _iam(1, "ListUsers"),
-                    _call(1, A.s3_list_buckets),
+                    _call(1, s3_list_buckets),
                 ],
                 agents=("config.amazonaws.com",),
                 ips=("config.amazonaws.com",),

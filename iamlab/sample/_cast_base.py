@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
+from iamlab.sample.traffic.api_infrastructure import (
+    ec2_describe,
+    iam_call,
+    s3_object,
+    sts_assume_role,
+)
 from iamlab.sample.traffic.records import access_key, aws_service, token
 from iamlab.sample.world.accounts import (
     IDENTITY_STORE,
@@ -26,7 +31,7 @@ def _day(rng, when):
 
 
 def _obj(bucket, owner, op, key_fn, size=None):
-    return lambda rng, region, when: A.s3_object(
+    return lambda rng, region, when: s3_object(
         rng, region, bucket, key_fn(rng, when), op, owner, size
     )
 
@@ -51,7 +56,7 @@ def _partner_key(rng, when):
 
 def _ec2(*ops):
     return [
-        (1.0, None, lambda rng, region, when, op=op: A.ec2_describe(rng, region, op)) for op in ops
+        (1.0, None, lambda rng, region, when, op=op: ec2_describe(rng, region, op)) for op in ops
     ]
 
 
@@ -98,7 +103,7 @@ def service_actor(key, account, weight, service, role, source, key_salt) -> Acto
         [
             _w(
                 1,
-                lambda rng, region, when: A.sts_assume_role(
+                lambda rng, region, when: sts_assume_role(
                     rng,
                     region,
                     when,
@@ -132,7 +137,7 @@ def _global(weight, fn, *args, **kw):
 
 def _iam(weight, op, **params):
     """A weighted IAM call (IAM is global, so always us-east-1)."""
-    return _global(weight, A.iam_call, op, **params)
+    return _global(weight, iam_call, op, **params)
 
 
 def sam_admin(key, account, regions, calls, **kw) -> Actor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
@@ -37,7 +36,32 @@ from iamlab.sample._cast_base import (
     sam_admin,
     service_actor,
 )
-from iamlab.sample.traffic.records import aws_account, aws_service
+from iamlab.sample.traffic.api_applications import (
+    athena_call,
+    cloudformation_call,
+    dynamodb_call,
+    ecr_call,
+    glue_call,
+    lambda_call,
+    lambda_invoke,
+    logs_call,
+    monitoring_call,
+    sns_call,
+    sqs_call,
+)
+from iamlab.sample.traffic.api_infrastructure import (
+    ec2_describe,
+    ec2_instance_state,
+    ec2_run_instances,
+    kms_call,
+    s3_bucket,
+    s3_list_buckets,
+    s3_list_objects,
+    secrets_call,
+    ssm_call,
+)
+from iamlab.sample.traffic.calls import instance_id
+from iamlab.sample.traffic.records import aws_account, aws_service, new_id
 from iamlab.sample.world.accounts import (
     ATHENA_RESULTS,
     DATA_LAKE,
@@ -77,20 +101,20 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(orders, "orders-api"),
             [
-                _call(6, A.dynamodb_call, "GetItem", ORDERS_TABLE),
-                _call(3, A.dynamodb_call, "PutItem", ORDERS_TABLE),
-                _call(2, A.dynamodb_call, "UpdateItem", ORDERS_TABLE),
-                _call(2, A.dynamodb_call, "Query", ORDERS_TABLE),
-                _call(3, A.sqs_call, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE),
-                _call(1, A.sns_call, "Publish", ORDERS_TOPIC),
-                _call(1, A.secrets_call, "GetSecretValue", ORDERS_SECRET),
+                _call(6, dynamodb_call, "GetItem", ORDERS_TABLE),
+                _call(3, dynamodb_call, "PutItem", ORDERS_TABLE),
+                _call(2, dynamodb_call, "UpdateItem", ORDERS_TABLE),
+                _call(2, dynamodb_call, "Query", ORDERS_TABLE),
+                _call(3, sqs_call, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                _call(1, sns_call, "Publish", ORDERS_TOPIC),
+                _call(1, secrets_call, "GetSecretValue", ORDERS_SECRET),
                 _w(
                     1,
-                    lambda rng, region, when: A.kms_call(
+                    lambda rng, region, when: kms_call(
                         rng, region, "GenerateDataKey", KMS_KEY_ARN, {"app": "orders-api"}
                     ),
                 ),  # a fresh context dict per record
-                _timed(0.6, A.logs_call, "CreateLogStream"),
+                _timed(0.6, logs_call, "CreateLogStream"),
             ],
             agents=(BOTO3_LAMBDA,),
             ips=PROD_NAT_IPS,
@@ -110,7 +134,7 @@ def prod_actors() -> list[Actor]:
             6,
             EU,
             fixed_identity(aws_service("apigateway.amazonaws.com")),
-            [_call(1, A.lambda_invoke, ORDERS_FN)],
+            [_call(1, lambda_invoke, ORDERS_FN)],
             agents=("apigateway.amazonaws.com",),
             ips=("apigateway.amazonaws.com",),
             service_agent=True,
@@ -130,20 +154,20 @@ def prod_actors() -> list[Actor]:
                 _w(4, _obj(DATA_LAKE, PROD, "PutObject", _curated_key)),
                 _w(
                     1,
-                    lambda rng, region, when: A.s3_list_objects(
+                    lambda rng, region, when: s3_list_objects(
                         rng, region, DATA_LAKE, f"raw/clickstream/{when:%Y/%m/%d}/", PROD
                     ),
                 ),
-                _call(1.5, A.athena_call, "StartQueryExecution"),
-                _call(3, A.athena_call, "GetQueryExecution"),
-                _call(1, A.athena_call, "GetQueryResults"),
+                _call(1.5, athena_call, "StartQueryExecution"),
+                _call(3, athena_call, "GetQueryExecution"),
+                _call(1, athena_call, "GetQueryResults"),
                 _w(
                     1,
-                    lambda rng, region, when: A.kms_call(
+                    lambda rng, region, when: kms_call(
                         rng, region, "Decrypt", KMS_KEY_ARN, {"app": "analytics"}
                     ),
                 ),  # a fresh context dict per record
-                _call(0.5, A.secrets_call, "GetSecretValue", WAREHOUSE_SECRET),
+                _call(0.5, secrets_call, "GetSecretValue", WAREHOUSE_SECRET),
             ],
             agents=(JAVA_FARGATE,),
             ips=PROD_NAT_IPS,
@@ -162,9 +186,9 @@ def prod_actors() -> list[Actor]:
                 etl, lambda w: "etl-" + w.strftime("%Y%m%d"), invoked_by="athena.amazonaws.com"
             ),
             [
-                _call(2, A.glue_call, "GetTable"),
-                _call(2, A.glue_call, "GetPartitions"),
-                _call(1, A.glue_call, "GetDatabase"),
+                _call(2, glue_call, "GetTable"),
+                _call(2, glue_call, "GetPartitions"),
+                _call(1, glue_call, "GetDatabase"),
             ],
             agents=("athena.amazonaws.com",),
             ips=("athena.amazonaws.com",),
@@ -185,13 +209,13 @@ def prod_actors() -> list[Actor]:
                 _w(3, _obj(EXPORTS, PROD, "PutObject", _report_key)),
                 _call(
                     1,
-                    A.secrets_call,
+                    secrets_call,
                     "GetSecretValue",
                     f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/warehouse-ro-Lk2P9q",
                 ),
                 _call(
                     4,
-                    A.ssm_call,
+                    ssm_call,
                     "UpdateInstanceInformation",
                     instanceId="i-0b7d2e9f4a1c6d385",
                     agentVersion="3.3.1802.0",
@@ -228,7 +252,7 @@ def prod_actors() -> list[Actor]:
             [
                 _call(
                     1,
-                    A.ec2_run_instances,
+                    ec2_run_instances,
                     PROD,
                     "subnet-0e2a6c41b9d7f3058",
                     "sg-0f4b2d8a61c9e7305",
@@ -236,11 +260,11 @@ def prod_actors() -> list[Actor]:
                 ),
                 _w(
                     1,
-                    lambda rng, region, when: A.ec2_instance_state(
-                        rng, region, "TerminateInstances", A.instance_id(rng)
+                    lambda rng, region, when: ec2_instance_state(
+                        rng, region, "TerminateInstances", instance_id(rng)
                     ),
                 ),
-                _call(3, A.ec2_describe, "DescribeInstanceStatus"),
+                _call(3, ec2_describe, "DescribeInstanceStatus"),
             ],
             agents=("autoscaling.amazonaws.com",),
             ips=("autoscaling.amazonaws.com",),
@@ -260,12 +284,12 @@ def prod_actors() -> list[Actor]:
                 _w(4, _obj(EXPORTS, PROD, "GetObject", _report_key)),
                 _w(
                     1,
-                    lambda rng, region, when: A.s3_list_objects(
+                    lambda rng, region, when: s3_list_objects(
                         rng, region, EXPORTS, f"reports/daily/{when:%Y-%m-%d}/", PROD
                     ),
                 ),
-                _call(1, A.ec2_describe, "DescribeVolumes"),
-                _call(1, A.ec2_describe, "DescribeSnapshots"),
+                _call(1, ec2_describe, "DescribeVolumes"),
+                _call(1, ec2_describe, "DescribeSnapshots"),
             ],
             agents=(JAVA_V1,),
             ips=(ONPREM_IP,),
@@ -282,32 +306,32 @@ def prod_actors() -> list[Actor]:
         r = role(PROD, sso_role_name(pset))
         calls = (
             [
-                _call(3, A.athena_call, "StartQueryExecution"),
-                _call(5, A.athena_call, "GetQueryExecution"),
-                _call(3, A.athena_call, "GetQueryResults"),
+                _call(3, athena_call, "StartQueryExecution"),
+                _call(5, athena_call, "GetQueryExecution"),
+                _call(3, athena_call, "GetQueryResults"),
                 _w(2, _obj(DATA_LAKE, PROD, "GetObject", _curated_key)),
                 _w(
                     1,
-                    _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{A.new_id(rng)}.csv"),
+                    _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{new_id(rng)}.csv"),
                 ),
-                _call(1, A.s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
-                _timed(1, A.monitoring_call, "GetMetricData"),
-                _timed(1, A.logs_call, "StartQuery"),
-                _call(0.5, A.s3_list_buckets),
+                _call(1, s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
+                _timed(1, monitoring_call, "GetMetricData"),
+                _timed(1, logs_call, "StartQuery"),
+                _call(0.5, s3_list_buckets),
             ]
             if pset == "DataEngineer"
             else [
                 *_ec2(
                     "DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes", "DescribeVpcs"
                 ),
-                _timed(2, A.monitoring_call, "DescribeAlarms"),
-                _timed(2, A.monitoring_call, "GetMetricData"),
-                _timed(1, A.logs_call, "DescribeLogGroups"),
-                _timed(1, A.logs_call, "FilterLogEvents"),
-                _call(1, A.dynamodb_call, "DescribeTable", ORDERS_TABLE),
-                _call(1, A.lambda_call, "ListFunctions"),
-                _call(1, A.sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
-                _call(0.5, A.cloudformation_call, "DescribeStacks", "orders-api"),
+                _timed(2, monitoring_call, "DescribeAlarms"),
+                _timed(2, monitoring_call, "GetMetricData"),
+                _timed(1, logs_call, "DescribeLogGroups"),
+                _timed(1, logs_call, "FilterLogEvents"),
+                _call(1, dynamodb_call, "DescribeTable", ORDERS_TABLE),
+                _call(1, lambda_call, "ListFunctions"),
+                _call(1, sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                _call(0.5, cloudformation_call, "DescribeStacks", "orders-api"),
                 _iam(0.5, "ListRoles"),
                 _iam(0.5, "GetRole", roleName="orders-api-lambda-role"),
             ]
@@ -342,8 +366,8 @@ def prod_actors() -> list[Actor]:
                     "DescribeNetworkInterfaces",
                     "DescribeImages",
                 ),
-                _call(2, A.cloudformation_call, "DescribeStackEvents", "orders-api"),
-                _call(1, A.cloudformation_call, "ListStacks", "orders-api"),
+                _call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
+                _call(1, cloudformation_call, "ListStacks", "orders-api"),
                 _iam(1, "ListAttachedRolePolicies", roleName="analytics-etl"),
                 _iam(
                     1,
@@ -351,8 +375,8 @@ def prod_actors() -> list[Actor]:
                     policyArn=f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess",
                     versionId="v2",
                 ),
-                _call(1, A.kms_call, "DescribeKey", KMS_KEY_ARN),
-                _call(0.5, A.s3_bucket, DATA_LAKE, "GetBucketPolicy", PROD),
+                _call(1, kms_call, "DescribeKey", KMS_KEY_ARN),
+                _call(0.5, s3_bucket, DATA_LAKE, "GetBucketPolicy", PROD),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -371,15 +395,15 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(gha, lambda w: f"GitHubActions-{w:%d%H}"),
             [
-                _call(1, A.ecr_call, "GetAuthorizationToken"),
-                _call(3, A.ecr_call, "BatchCheckLayerAvailability"),
-                _call(1, A.ecr_call, "InitiateLayerUpload"),
-                _call(1, A.ecr_call, "CompleteLayerUpload"),
-                _call(1, A.ecr_call, "PutImage"),
+                _call(1, ecr_call, "GetAuthorizationToken"),
+                _call(3, ecr_call, "BatchCheckLayerAvailability"),
+                _call(1, ecr_call, "InitiateLayerUpload"),
+                _call(1, ecr_call, "CompleteLayerUpload"),
+                _call(1, ecr_call, "PutImage"),
                 _call(
-                    1, A.lambda_call, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
+                    1, lambda_call, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
                 ),
-                _call(1, A.lambda_call, "GetFunction", "orders-api"),
+                _call(1, lambda_call, "GetFunction", "orders-api"),
             ],
             agents=(
                 CLI_LINUX.format(cmd="ecr.get-login-password"),
@@ -399,10 +423,10 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(deployer, lambda w: f"release-{w:%Y%m%d}"),
             [
-                _call(3, A.cloudformation_call, "DescribeStacks", "orders-api"),
-                _call(2, A.cloudformation_call, "DescribeStackEvents", "orders-api"),
-                _call(1, A.cloudformation_call, "UpdateStack", "orders-api"),
-                _call(1, A.cloudformation_call, "GetTemplate", "orders-api"),
+                _call(3, cloudformation_call, "DescribeStacks", "orders-api"),
+                _call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
+                _call(1, cloudformation_call, "UpdateStack", "orders-api"),
+                _call(1, cloudformation_call, "GetTemplate", "orders-api"),
             ],
             agents=(
                 BOTO3_LAMBDA.replace("exec-env/AWS_Lambda_python3.12", "exec-env/AWS_CodeBuild"),

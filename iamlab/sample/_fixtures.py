@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
+from iamlab.sample.traffic.api_infrastructure import s3_object, ssm_call, sts_credentials
+from iamlab.sample.traffic.calls import hexs
 from iamlab.sample.traffic.records import access_key, iam_user, iso, root
 from iamlab.sample.world.accounts import (
     DAYS,
@@ -107,14 +108,14 @@ def add_fixtures(b) -> None:
             recipient=PROD,
             tls_host="sts.amazonaws.com",
             params={
-                "sAMLAssertionID": "_" + A.hexs(rng, 32),
+                "sAMLAssertionID": "_" + hexs(rng, 32),
                 "roleSessionName": session,
                 "durationSeconds": 43200,
                 "roleArn": kofi_role.arn,
                 "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
             },
             response={
-                "credentials": A.sts_credentials(rng, key, when, 12 * 3600),
+                "credentials": sts_credentials(rng, key, when, 12 * 3600),
                 "assumedRoleUser": {
                     "assumedRoleId": f"{kofi_role.id}:{session}",
                     "arn": f"arn:aws:sts::{PROD}:assumed-role/{kofi_role.name}/{session}",
@@ -172,7 +173,7 @@ def add_fixtures(b) -> None:
                 tls_host="sts.eu-west-1.amazonaws.com",
                 params={"roleArn": gha.arn, "roleSessionName": session, "durationSeconds": 3600},
                 response={
-                    "credentials": A.sts_credentials(
+                    "credentials": sts_credentials(
                         rng, access_key("ASIA", f"{b.salt}|gha|{when}"), when, 3600
                     ),
                     "subjectFromWebIdentityToken": sub,
@@ -217,7 +218,7 @@ def add_fixtures(b) -> None:
             tls_host="sts.eu-west-1.amazonaws.com",
             params={"name": "report-viewer", "policy": fed_policy, "durationSeconds": 43200},
             response={
-                "credentials": A.sts_credentials(rng, fed_key, when, 12 * 3600),
+                "credentials": sts_credentials(rng, fed_key, when, 12 * 3600),
                 "federatedUser": {
                     "federatedUserId": f"{PROD}:report-viewer",
                     "arn": f"arn:aws:sts::{PROD}:federated-user/report-viewer",
@@ -246,7 +247,7 @@ def add_fixtures(b) -> None:
         for name in ("revenue", "orders"):
             b.call(
                 None,
-                A.s3_object(
+                s3_object(
                     rng,
                     "eu-west-1",
                     EXPORTS,
@@ -265,7 +266,7 @@ def add_fixtures(b) -> None:
         when = day + timedelta(hours=rng.randrange(24), minutes=rng.randrange(60))
         b.call(
             None,
-            A.ssm_call(
+            ssm_call(
                 rng,
                 "eu-west-1",
                 "ListAssociations",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     CLI_MAC,
@@ -35,6 +34,13 @@ from iamlab.sample._scenarios_more import (
     _resource_policy,
     _session_and_trust,
     _undetailed_and_noise,
+)
+from iamlab.sample.traffic.api_applications import dynamodb_call, lambda_call
+from iamlab.sample.traffic.api_infrastructure import (
+    ec2_run_instances,
+    iam_call,
+    secrets_call,
+    sts_get_caller_identity,
 )
 from iamlab.sample.traffic.records import token
 from iamlab.sample.world.accounts import (
@@ -77,7 +83,7 @@ def build(seed: int) -> Builder:
         denied(
             b,
             "missing-action-lambda-config",
-            A.lambda_call(
+            lambda_call(
                 rng,
                 "eu-west-1",
                 "UpdateFunctionConfiguration",
@@ -124,7 +130,7 @@ def build(seed: int) -> Builder:
         denied(
             b,
             "resource-arn-dynamodb-index",
-            A.dynamodb_call(
+            dynamodb_call(
                 rng,
                 "eu-west-1",
                 "Query",
@@ -157,7 +163,7 @@ def build(seed: int) -> Builder:
         )
         b.call(
             "explicit-deny-iam-create-user",
-            A.iam_call(rng, "CreateUser", userName="tmp-loadtest"),
+            iam_call(rng, "CreateUser", userName="tmp-loadtest"),
             error=("AccessDenied", msg),
             when=_t(1, hms),
             region="us-east-1",
@@ -259,7 +265,7 @@ def build(seed: int) -> Builder:
         )
         b.call(
             "org-policy-scp-region",
-            A.ec2_run_instances(
+            ec2_run_instances(
                 rng,
                 "ap-southeast-2",
                 DEV,
@@ -283,7 +289,7 @@ def build(seed: int) -> Builder:
     ident = priya(b.salt, when)
     b.call(
         "auth-expired-token",
-        A.sts_get_caller_identity(rng, "eu-west-1"),
+        sts_get_caller_identity(rng, "eu-west-1"),
         error=("ExpiredToken", "The security token included in the request is expired"),
         when=when,
         region="eu-west-1",
@@ -303,7 +309,7 @@ def build(seed: int) -> Builder:
         )
         b.call(
             "org-policy-rcp-secrets",
-            A.secrets_call(rng, "eu-west-1", "GetSecretValue", "prod/warehouse/db-credentials"),
+            secrets_call(rng, "eu-west-1", "GetSecretValue", "prod/warehouse/db-credentials"),
             error=("AccessDeniedException", msg),
             when=when,
             region="eu-west-1",
@@ -322,7 +328,7 @@ def build(seed: int) -> Builder:
         denied(
             b,
             "permissions-boundary-secrets",
-            A.secrets_call(rng, "eu-west-1", "GetSecretValue", DEV_API_SECRET),
+            secrets_call(rng, "eu-west-1", "GetSecretValue", DEV_API_SECRET),
             ident,
             "AccessDeniedException",
             "secretsmanager:GetSecretValue",
@@ -337,7 +343,7 @@ def build(seed: int) -> Builder:
     when = _t(1, "14:25:40")  # Tom (no boundary) reads it fine
     b.call(
         None,
-        A.secrets_call(rng, "eu-west-1", "GetSecretValue", DEV_API_SECRET),
+        secrets_call(rng, "eu-west-1", "GetSecretValue", DEV_API_SECRET),
         when=when,
         region="eu-west-1",
         identity=tom,

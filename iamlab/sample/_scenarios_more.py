@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from iamlab.sample import _apis as A
 from iamlab.sample._actors import (
     BOTO3_LAMBDA,
     CLI_MAC,
@@ -28,6 +27,18 @@ from iamlab.sample._builder import (
     denied,
     s3_denied,
 )
+from iamlab.sample.traffic.api_applications import cloudformation_call, lambda_call
+from iamlab.sample.traffic.api_infrastructure import (
+    ec2_create_tags,
+    ec2_instance_state,
+    ec2_run_instances,
+    kms_call,
+    s3_object,
+    ssm_call,
+    sts_assume_role,
+    sts_get_caller_identity,
+)
+from iamlab.sample.traffic.calls import api_call, hexs
 from iamlab.sample.traffic.records import (
     access_key,
     assumed_role,
@@ -88,7 +99,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
     )
     key = access_key("ASIA", f"{b.salt}|ir|ana")
     shared = new_id(rng)
-    call = A.sts_assume_role(
+    call = sts_assume_role(
         rng,
         "eu-west-1",
         when,
@@ -138,7 +149,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         )
         b.call(
             "session-policy-terminate",
-            A.ec2_instance_state(rng, "eu-west-1", "TerminateInstances", iid),
+            ec2_instance_state(rng, "eu-west-1", "TerminateInstances", iid),
             error=("Client.UnauthorizedOperation", msg),
             when=_t(2, hms),
             region="eu-west-1",
@@ -148,10 +159,10 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
             recipient=PROD,
         )
     for hms, call in (
-        ("15:31:02", A.ec2_create_tags(rng, "eu-west-1", iid, "quarantine", "IR-2026-0311")),
+        ("15:31:02", ec2_create_tags(rng, "eu-west-1", iid, "quarantine", "IR-2026-0311")),
         (
             "15:31:40",
-            A.api_call(
+            api_call(
                 "ec2.amazonaws.com",
                 "ModifyInstanceAttribute",
                 False,
@@ -162,14 +173,14 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
         ),
         (
             "15:33:15",
-            A.api_call(
+            api_call(
                 "ec2.amazonaws.com",
                 "CreateSnapshot",
                 False,
                 {"volumeId": "vol-0e7b2c9d4a1f36580", "description": "IR-2026-0311 evidence"},
                 {
                     "requestId": new_id(rng),
-                    "snapshotId": "snap-0" + A.hexs(rng, 16),
+                    "snapshotId": "snap-0" + hexs(rng, 16),
                     "volumeId": "vol-0e7b2c9d4a1f36580",
                     "status": "pending",
                 },
@@ -200,7 +211,7 @@ def _session_and_trust(b: Builder, tom: dict) -> None:
             deployer.arn,
             "with an explicit deny in the role trust policy",
         )
-        call = A.sts_assume_role(
+        call = sts_assume_role(
             rng, "us-east-1", when, deployer.arn, deployer.id, "tom-hotfix", ""
         )
         request_id = new_id(rng)
@@ -236,7 +247,7 @@ def _resource_policy(b: Builder, luis) -> None:
             _implicit("resource-based policy", "s3:GetObject"),
             quote=True,
         )
-        call = A.s3_object(rng, "eu-west-1", EXPORTS, key, "GetObject", PROD, 0)
+        call = s3_object(rng, "eu-west-1", EXPORTS, key, "GetObject", PROD, 0)
         both_sides(
             b,
             "resource-policy-cross-account-s3",
@@ -256,7 +267,7 @@ def _resource_policy(b: Builder, luis) -> None:
         denied(
             b,
             "resource-policy-kms-key",
-            A.kms_call(rng, "eu-west-1", "Decrypt", KMS_KEY_ARN, {"dataset": "restricted/ssn-map"}),
+            kms_call(rng, "eu-west-1", "Decrypt", KMS_KEY_ARN, {"dataset": "restricted/ssn-map"}),
             ident,
             "AccessDeniedException",
             "kms:Decrypt",
@@ -301,7 +312,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("03:12:40", "03:12:41", "03:12:43"):
         b.call(
             "undetailed-s3-partner",
-            A.s3_object(rng, "eu-west-1", EXPORTS, key, "GetObject", PROD, 0),
+            s3_object(rng, "eu-west-1", EXPORTS, key, "GetObject", PROD, 0),
             error=("AccessDenied", "Access Denied"),
             when=_t(2, hms),
             region="eu-west-1",
@@ -358,7 +369,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     bad = "<script>alert(1)</script>"
     b.call(
         "hostile-probe-ssm-validation",
-        A.ssm_call(
+        ssm_call(
             rng,
             "eu-west-1",
             "PutParameter",
@@ -383,7 +394,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     when = _t(3, "14:00:30")
     b.call(
         None,
-        A.sts_get_caller_identity(rng, "eu-west-1"),
+        sts_get_caller_identity(rng, "eu-west-1"),
         hostile=True,
         when=when,
         region="eu-west-1",
@@ -397,7 +408,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("11:02:14", "11:02:50"):
         b.call(
             "dry-run-run-instances",
-            A.ec2_run_instances(
+            ec2_run_instances(
                 rng,
                 "eu-west-1",
                 DEV,
@@ -424,7 +435,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("09:30:00", "10:30:00", "11:30:00"):
         b.call(
             "auth-invalid-token",
-            A.sts_get_caller_identity(rng, "us-east-1"),
+            sts_get_caller_identity(rng, "us-east-1"),
             error=(
                 "InvalidClientTokenId",
                 "The security token included in the request is invalid.",
@@ -440,7 +451,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("16:15:07", "16:15:09"):
         b.call(
             "auth-signature-mismatch",
-            A.cloudformation_call(rng, "eu-west-1", "DescribeStacks", "invoice-render"),
+            cloudformation_call(rng, "eu-west-1", "DescribeStacks", "invoice-render"),
             error=(
                 "SignatureDoesNotMatch",
                 "The request signature we calculated does not match the signature you "
@@ -457,7 +468,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("16:40:01", "16:40:01", "16:40:02", "16:40:04"):
         b.call(
             "throttling-ssm",
-            A.ssm_call(
+            ssm_call(
                 rng,
                 "eu-west-1",
                 "GetParameters",
@@ -476,7 +487,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
     for hms in ("06:30:02", "06:45:02"):
         b.call(
             "not-found-s3-report",
-            A.s3_object(
+            s3_object(
                 rng,
                 "eu-west-1",
                 EXPORTS,
@@ -495,7 +506,7 @@ def _undetailed_and_noise(b: Builder, tom: dict, legacy: dict, ci_u, dana) -> No
         )
     b.call(
         "not-found-lambda",
-        A.lambda_call(rng, "eu-west-1", "GetFunction", "invoice-render-v2"),
+        lambda_call(rng, "eu-west-1", "GetFunction", "invoice-render-v2"),
         error=(
             "ResourceNotFoundException",
             f"Function not found: arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render-v2",
