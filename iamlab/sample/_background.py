@@ -14,8 +14,8 @@ import random
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from iamlab.sample._actors import Actor
 from iamlab.sample._cast import build_cast
+from iamlab.sample.traffic.actors import Actor
 from iamlab.sample.traffic.calls import VERSIONS
 from iamlab.sample.traffic.records import aws_account, record
 from iamlab.sample.world.accounts import DAYS, REGIONS

@@ -5,18 +5,6 @@ the caller, so background traffic is ordinary successful work.
 
 from __future__ import annotations
 
-from iamlab.sample._actors import (
-    BOTO3_LAMBDA,
-    BOTO3_LAPTOP,
-    CLI_MAC,
-    CONSOLE_FF,
-    CONSOLE_UA,
-    TERRAFORM,
-    Actor,
-    fixed_identity,
-    role_identity,
-    user_identity,
-)
 from iamlab.sample._cast_base import (
     ALL,
     EU,
@@ -34,6 +22,18 @@ from iamlab.sample._cast_base import (
     service_actor,
 )
 from iamlab.sample._cast_prod import prod_actors
+from iamlab.sample.traffic.actors import (
+    BOTO3_LAMBDA,
+    BOTO3_LAPTOP,
+    CLI_MAC,
+    CONSOLE_FF,
+    CONSOLE_UA,
+    TERRAFORM,
+    Actor,
+    fixed_identity,
+    role_identity,
+    user_identity,
+)
 from iamlab.sample.traffic.api_applications import (
     ce_call,
     cloudformation_call,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from iamlab.sample._actors import CONSOLE_UA, Actor, fixed_identity, role_identity
+from iamlab.sample.traffic.actors import CONSOLE_UA, Actor, fixed_identity, role_identity
 from iamlab.sample.traffic.api_infrastructure import (
     ec2_describe,
     iam_call,

@@ -2,22 +2,6 @@
 
 from __future__ import annotations
 
-from iamlab.sample._actors import (
-    BOTO3_LAMBDA,
-    BOTO3_LAPTOP,
-    CLI_LINUX,
-    CLI_MAC,
-    CONSOLE_UA,
-    GO_EC2,
-    JAVA_FARGATE,
-    JAVA_V1,
-    SSM_AGENT,
-    TERRAFORM,
-    Actor,
-    fixed_identity,
-    role_identity,
-    user_identity,
-)
 from iamlab.sample._cast_base import (
     ALL,
     EU,
@@ -35,6 +19,22 @@ from iamlab.sample._cast_base import (
     _w,
     sam_admin,
     service_actor,
+)
+from iamlab.sample.traffic.actors import (
+    BOTO3_LAMBDA,
+    BOTO3_LAPTOP,
+    CLI_LINUX,
+    CLI_MAC,
+    CONSOLE_UA,
+    GO_EC2,
+    JAVA_FARGATE,
+    JAVA_V1,
+    SSM_AGENT,
+    TERRAFORM,
+    Actor,
+    fixed_identity,
+    role_identity,
+    user_identity,
 )
 from iamlab.sample.traffic.api_applications import (
     athena_call,

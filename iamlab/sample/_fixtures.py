@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from iamlab.sample._actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
+from iamlab.sample.traffic.actors import CLI_LINUX, CONSOLE_FF, CONSOLE_UA, JAVA_V1, role_identity
 from iamlab.sample.traffic.api_infrastructure import s3_object, ssm_call, sts_credentials
 from iamlab.sample.traffic.calls import hexs
 from iamlab.sample.traffic.records import access_key, iam_user, iso, root

@@ -11,15 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from iamlab.sample._actors import (
-    BOTO3_LAMBDA,
-    CLI_MAC,
-    CONSOLE_FF,
-    CONSOLE_UA,
-    JAVA_V1,
-    role_identity,
-    user_identity,
-)
 from iamlab.sample._builder import (
     Builder,
     _denied,
@@ -34,6 +25,15 @@ from iamlab.sample._scenarios_more import (
     _resource_policy,
     _session_and_trust,
     _undetailed_and_noise,
+)
+from iamlab.sample.traffic.actors import (
+    BOTO3_LAMBDA,
+    CLI_MAC,
+    CONSOLE_FF,
+    CONSOLE_UA,
+    JAVA_V1,
+    role_identity,
+    user_identity,
 )
 from iamlab.sample.traffic.api_applications import dynamodb_call, lambda_call
 from iamlab.sample.traffic.api_infrastructure import (

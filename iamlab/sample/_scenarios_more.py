@@ -6,15 +6,6 @@ from __future__ import annotations
 
 import json
 
-from iamlab.sample._actors import (
-    BOTO3_LAMBDA,
-    CLI_MAC,
-    CONSOLE_FF,
-    JAVA_V1,
-    TERRAFORM,
-    role_identity,
-    user_identity,
-)
 from iamlab.sample._builder import (
     EC2_PREFIX,
     HOSTILE_AGENTS,
@@ -26,6 +17,15 @@ from iamlab.sample._builder import (
     both_sides,
     denied,
     s3_denied,
+)
+from iamlab.sample.traffic.actors import (
+    BOTO3_LAMBDA,
+    CLI_MAC,
+    CONSOLE_FF,
+    JAVA_V1,
+    TERRAFORM,
+    role_identity,
+    user_identity,
 )
 from iamlab.sample.traffic.api_applications import cloudformation_call, lambda_call
 from iamlab.sample.traffic.api_infrastructure import (
