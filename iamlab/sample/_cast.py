@@ -5,33 +5,24 @@ the caller, so background traffic is ordinary successful work.
 
 from __future__ import annotations
 
-from iamlab.sample._cast_base import (
-    ALL,
-    EU,
-    GLOBAL_EU,
-    _call,
-    _ec2,
-    _global,
-    _iam,
-    _identity_center_user,
-    _obj,
-    _sso_session,
-    _timed,
-    _w,
-    sam_admin,
-    service_actor,
-)
 from iamlab.sample._cast_prod import prod_actors
 from iamlab.sample.traffic.actors import (
+    ALL,
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
     CLI_MAC,
     CONSOLE_FF,
     CONSOLE_UA,
+    EU,
+    GLOBAL_EU,
     TERRAFORM,
     Actor,
     fixed_identity,
+    identity_center_user,
     role_identity,
+    sam_admin,
+    service_actor,
+    sso_session,
     user_identity,
 )
 from iamlab.sample.traffic.api_applications import (
@@ -54,6 +45,15 @@ from iamlab.sample.traffic.api_infrastructure import (
     secrets_call,
     ssm_call,
     sts_get_caller_identity,
+)
+from iamlab.sample.traffic.call_mix import (
+    ec2_describes,
+    s3_object_call,
+    weighted,
+    weighted_call,
+    weighted_global,
+    weighted_iam,
+    weighted_timed,
 )
 from iamlab.sample.traffic.records import new_id, root, token
 from iamlab.sample.world.accounts import (
@@ -82,9 +82,9 @@ def build_cast() -> list[Actor]:
     for name, weight, console in (("dana.kim", 5, True), ("tom.reyes", 5, False)):
         u = user(DEV, name)
         calls = [
-            _call(2, lambda_call, "GetFunction", "invoice-render"),
-            _call(1, lambda_call, "ListFunctions"),
-            _call(
+            weighted_call(2, lambda_call, "GetFunction", "invoice-render"),
+            weighted_call(1, lambda_call, "ListFunctions"),
+            weighted_call(
                 1,
                 lambda_call,
                 "UpdateFunctionCode",
@@ -92,44 +92,44 @@ def build_cast() -> list[Actor]:
                 publish=False,
                 dryRun=False,
             ),
-            _w(
+            weighted(
                 2,
-                _obj(
+                s3_object_call(
                     DEV_ARTIFACTS,
                     DEV,
                     "GetObject",
                     lambda rng, w: f"builds/invoice-render/{token(rng, 7).lower()}.zip",
                 ),
             ),
-            _w(
+            weighted(
                 1,
-                _obj(
+                s3_object_call(
                     DEV_SCRATCH,
                     DEV,
                     "PutObject",
                     lambda rng, w, n=name: f"{n}/tmp/{token(rng, 10)}.json",
                 ),
             ),
-            _w(
+            weighted(
                 2,
                 lambda rng, region, when: logs_call(
                     rng, region, "FilterLogEvents", when, "/aws/lambda/invoice-render"
                 ),
             ),
-            _call(1, dynamodb_call, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"),
-            _call(
+            weighted_call(1, dynamodb_call, "Scan", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices"),
+            weighted_call(
                 1,
                 ssm_call,
                 "GetParameter",
                 name="/dev/invoice-render/base-url",
                 withDecryption=False,
             ),
-            *_ec2("DescribeInstances", "DescribeSecurityGroups"),
-            _call(0.5, sts_get_caller_identity),
-            _w(0.3, lambda rng, region, when, n=name: iam_call(rng, "GetUser", userName=n), True),
+            *ec2_describes("DescribeInstances", "DescribeSecurityGroups"),
+            weighted_call(0.5, sts_get_caller_identity),
+            weighted(0.3, lambda rng, region, when, n=name: iam_call(rng, "GetUser", userName=n), True),
         ]
         if not console:
-            calls.append(_call(1, ec2_instance_state, "StartInstances", "i-03c9e1f7a2b4d6085"))
+            calls.append(weighted_call(1, ec2_instance_state, "StartInstances", "i-03c9e1f7a2b4d6085"))
         cast.append(
             Actor(
                 name,
@@ -156,39 +156,39 @@ def build_cast() -> list[Actor]:
             {"eu-west-1": 0.8, "us-east-1": 0.1, "us-west-2": 0.1},
             user_identity(ci),
             [
-                *_ec2(
+                *ec2_describes(
                     "DescribeVpcs",
                     "DescribeSubnets",
                     "DescribeSecurityGroups",
                     "DescribeLaunchTemplates",
                 ),
-                _iam(2, "GetRole", roleName="invoice-render-lambda-role"),
-                _iam(1, "ListRolePolicies", roleName="invoice-render-lambda-role"),
-                _call(2, lambda_call, "GetFunction", "invoice-render"),
-                _call(1, lambda_call, "GetPolicy", "invoice-render"),
-                _call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketPolicy", DEV),
-                _call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketVersioning", DEV),
-                _call(
+                weighted_iam(2, "GetRole", roleName="invoice-render-lambda-role"),
+                weighted_iam(1, "ListRolePolicies", roleName="invoice-render-lambda-role"),
+                weighted_call(2, lambda_call, "GetFunction", "invoice-render"),
+                weighted_call(1, lambda_call, "GetPolicy", "invoice-render"),
+                weighted_call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketPolicy", DEV),
+                weighted_call(1, s3_bucket, DEV_ARTIFACTS, "GetBucketVersioning", DEV),
+                weighted_call(
                     1,
                     dynamodb_call,
                     "DescribeTable",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _call(
+                weighted_call(
                     1,
                     dynamodb_call,
                     "DescribeTimeToLive",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _timed(1, logs_call, "DescribeLogGroups"),
-                _call(
+                weighted_timed(1, logs_call, "DescribeLogGroups"),
+                weighted_call(
                     1,
                     ssm_call,
                     "GetParameters",
                     names=["/dev/invoice-render/base-url"],
                     withDecryption=True,
                 ),
-                _call(1, secrets_call, "DescribeSecret", "dev/invoice-render/api-key"),
+                weighted_call(1, secrets_call, "DescribeSecret", "dev/invoice-render/api-key"),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -209,26 +209,26 @@ def build_cast() -> list[Actor]:
             EU,
             role_identity(invoice, "invoice-render"),
             [
-                _w(
+                weighted(
                     3,
-                    _obj(DEV_ARTIFACTS, DEV, "GetObject", lambda rng, w: "templates/invoice.html"),
+                    s3_object_call(DEV_ARTIFACTS, DEV, "GetObject", lambda rng, w: "templates/invoice.html"),
                 ),
-                _w(
+                weighted(
                     3,
-                    _obj(
+                    s3_object_call(
                         DEV_SCRATCH,
                         DEV,
                         "PutObject",
                         lambda rng, w: f"invoices/{w:%Y/%m/%d}/{new_id(rng)}.pdf",
                     ),
                 ),
-                _call(
+                weighted_call(
                     2,
                     dynamodb_call,
                     "GetItem",
                     f"arn:aws:dynamodb:eu-west-1:{DEV}:table/invoices",
                 ),
-                _w(
+                weighted(
                     1,
                     lambda rng, region, when: logs_call(
                         rng, region, "CreateLogStream", when, "/aws/lambda/invoice-render"
@@ -257,11 +257,11 @@ def build_cast() -> list[Actor]:
             DEV,
             ALL,
             [
-                *_ec2("DescribeInstances", "DescribeVpcs", "DescribeRegions"),
-                _call(1, cloudformation_call, "DescribeStacks", "invoice-render"),
-                _iam(1, "ListUsers"),
-                _iam(1, "ListAccessKeys", userName="ci-deploy"),
-                _call(0.5, ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
+                *ec2_describes("DescribeInstances", "DescribeVpcs", "DescribeRegions"),
+                weighted_call(1, cloudformation_call, "DescribeStacks", "invoice-render"),
+                weighted_iam(1, "ListUsers"),
+                weighted_iam(1, "ListAccessKeys", userName="ci-deploy"),
+                weighted_call(0.5, ec2_create_tags, "i-03c9e1f7a2b4d6085", "owner", "billing"),
             ],
         )
     )
@@ -273,17 +273,17 @@ def build_cast() -> list[Actor]:
             MGMT,
             {"us-east-1": 1.0},
             [
-                _global(2, organizations_call, "DescribeOrganization"),
-                _global(1, organizations_call, "ListAccounts"),
-                _global(
+                weighted_global(2, organizations_call, "DescribeOrganization"),
+                weighted_global(1, organizations_call, "ListAccounts"),
+                weighted_global(
                     1,
                     organizations_call,
                     "ListPoliciesForTarget",
                     targetId=DEV,
                     filter="SERVICE_CONTROL_POLICY",
                 ),
-                _global(1, organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
-                _timed(1, cloudtrail_call, "GetTrailStatus"),
+                weighted_global(1, organizations_call, "DescribePolicy", policyId="p-3rgn8x2k"),
+                weighted_timed(1, cloudtrail_call, "GetTrailStatus"),
             ],
         )
     )
@@ -294,7 +294,7 @@ def build_cast() -> list[Actor]:
             1,
             {"us-east-1": 1.0},
             role_identity(reader, "finance-reporting"),
-            [_w(1, lambda rng, region, when: ce_call(rng, when), True)],
+            [weighted(1, lambda rng, region, when: ce_call(rng, when), True)],
             agents=(BOTO3_LAMBDA,),
             ips=("63.35.109.12",),
             hours=(6, 7),
@@ -306,16 +306,16 @@ def build_cast() -> list[Actor]:
             MGMT,
             3,
             {"eu-west-1": 1.0},
-            _identity_center_user,
+            identity_center_user,
             [
-                _w(2, lambda rng, region, when: sso_portal(rng, "ListAccounts")),
-                _w(
+                weighted(2, lambda rng, region, when: sso_portal(rng, "ListAccounts")),
+                weighted(
                     2,
                     lambda rng, region, when: sso_portal(
                         rng, "ListAccountRoles", rng.choice([PROD, DEV, SEC])
                     ),
                 ),
-                _w(
+                weighted(
                     3,
                     lambda rng, region, when: sso_portal(
                         rng,
@@ -324,7 +324,7 @@ def build_cast() -> list[Actor]:
                         rng.choice(["DataEngineer", "ReadOnly", "AdministratorAccess"]),
                     ),
                 ),
-                _w(1, lambda rng, region, when: sso_portal(rng, "Federate")),
+                weighted(1, lambda rng, region, when: sso_portal(rng, "Federate")),
             ],
             agents=(CONSOLE_UA, CLI_MAC.format(cmd="sso.login")),
             ips=OFFICE_IPS,
@@ -338,7 +338,7 @@ def build_cast() -> list[Actor]:
             0.2,
             {"us-east-1": 1.0},
             fixed_identity(root(MGMT, "larkspur-mgmt")),
-            [_w(1, lambda rng, region, when: ce_call(rng, when), True)],
+            [weighted(1, lambda rng, region, when: ce_call(rng, when), True)],
             agents=(CONSOLE_UA,),
             ips=(OFFICE_IPS[0],),
             hours=(9, 11),
@@ -353,23 +353,23 @@ def build_cast() -> list[Actor]:
             SEC,
             3,
             GLOBAL_EU,
-            role_identity(audit, _sso_session("ana.silva")),
+            role_identity(audit, sso_session("ana.silva")),
             [
-                _call(3, guardduty_call, "ListFindings"),
-                _call(2, guardduty_call, "GetFindings"),
-                _call(1, guardduty_call, "ListDetectors"),
-                _timed(2, cloudtrail_call, "LookupEvents"),
-                _timed(1, cloudtrail_call, "DescribeTrails"),
-                _w(
+                weighted_call(3, guardduty_call, "ListFindings"),
+                weighted_call(2, guardduty_call, "GetFindings"),
+                weighted_call(1, guardduty_call, "ListDetectors"),
+                weighted_timed(2, cloudtrail_call, "LookupEvents"),
+                weighted_timed(1, cloudtrail_call, "DescribeTrails"),
+                weighted(
                     2,
-                    _obj(
+                    s3_object_call(
                         FINDINGS,
                         SEC,
                         "GetObject",
                         lambda rng, w: f"guardduty/{w:%Y/%m/%d}/{new_id(rng)}.jsonl.gz",
                     ),
                 ),
-                _iam(1, "GenerateCredentialReport"),
+                weighted_iam(1, "GenerateCredentialReport"),
             ],
             agents=(CONSOLE_UA, BOTO3_LAPTOP),
             ips=OFFICE_IPS,
@@ -388,7 +388,7 @@ def build_cast() -> list[Actor]:
                 ALL,
                 role_identity(cfg, "AWSConfig-Describe", invoked_by="config.amazonaws.com"),
                 [
-                    *_ec2(
+                    *ec2_describes(
                         "DescribeInstances",
                         "DescribeSecurityGroups",
                         "DescribeVolumes",
@@ -396,9 +396,9 @@ def build_cast() -> list[Actor]:
                         "DescribeVpcs",
                         "DescribeNetworkInterfaces",
                     ),
-                    _iam(2, "GetRole", roleName="OrganizationAccountAccessRole"),
-                    _iam(1, "ListUsers"),
-                    _call(1, s3_list_buckets),
+                    weighted_iam(2, "GetRole", roleName="OrganizationAccountAccessRole"),
+                    weighted_iam(1, "ListUsers"),
+                    weighted_call(1, s3_list_buckets),
                 ],
                 agents=("config.amazonaws.com",),
                 ips=("config.amazonaws.com",),

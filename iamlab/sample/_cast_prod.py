@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from iamlab.sample._cast_base import (
-    ALL,
-    EU,
-    GLOBAL_EU,
-    _call,
-    _curated_key,
-    _ec2,
-    _iam,
-    _obj,
-    _partner_key,
-    _raw_key,
-    _report_key,
-    _sso_session,
-    _timed,
-    _w,
-    sam_admin,
-    service_actor,
-)
 from iamlab.sample.traffic.actors import (
+    ALL,
     BOTO3_LAMBDA,
     BOTO3_LAPTOP,
     CLI_LINUX,
     CLI_MAC,
     CONSOLE_UA,
+    EU,
+    GLOBAL_EU,
     GO_EC2,
     JAVA_FARGATE,
     JAVA_V1,
@@ -34,6 +19,9 @@ from iamlab.sample.traffic.actors import (
     Actor,
     fixed_identity,
     role_identity,
+    sam_admin,
+    service_actor,
+    sso_session,
     user_identity,
 )
 from iamlab.sample.traffic.api_applications import (
@@ -59,6 +47,18 @@ from iamlab.sample.traffic.api_infrastructure import (
     s3_list_objects,
     secrets_call,
     ssm_call,
+)
+from iamlab.sample.traffic.call_mix import (
+    curated_key,
+    ec2_describes,
+    partner_key,
+    raw_key,
+    report_key,
+    s3_object_call,
+    weighted,
+    weighted_call,
+    weighted_iam,
+    weighted_timed,
 )
 from iamlab.sample.traffic.calls import instance_id
 from iamlab.sample.traffic.records import aws_account, aws_service, new_id
@@ -101,20 +101,20 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(orders, "orders-api"),
             [
-                _call(6, dynamodb_call, "GetItem", ORDERS_TABLE),
-                _call(3, dynamodb_call, "PutItem", ORDERS_TABLE),
-                _call(2, dynamodb_call, "UpdateItem", ORDERS_TABLE),
-                _call(2, dynamodb_call, "Query", ORDERS_TABLE),
-                _call(3, sqs_call, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE),
-                _call(1, sns_call, "Publish", ORDERS_TOPIC),
-                _call(1, secrets_call, "GetSecretValue", ORDERS_SECRET),
-                _w(
+                weighted_call(6, dynamodb_call, "GetItem", ORDERS_TABLE),
+                weighted_call(3, dynamodb_call, "PutItem", ORDERS_TABLE),
+                weighted_call(2, dynamodb_call, "UpdateItem", ORDERS_TABLE),
+                weighted_call(2, dynamodb_call, "Query", ORDERS_TABLE),
+                weighted_call(3, sqs_call, "SendMessage", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                weighted_call(1, sns_call, "Publish", ORDERS_TOPIC),
+                weighted_call(1, secrets_call, "GetSecretValue", ORDERS_SECRET),
+                weighted(
                     1,
                     lambda rng, region, when: kms_call(
                         rng, region, "GenerateDataKey", KMS_KEY_ARN, {"app": "orders-api"}
                     ),
                 ),  # a fresh context dict per record
-                _timed(0.6, logs_call, "CreateLogStream"),
+                weighted_timed(0.6, logs_call, "CreateLogStream"),
             ],
             agents=(BOTO3_LAMBDA,),
             ips=PROD_NAT_IPS,
@@ -134,7 +134,7 @@ def prod_actors() -> list[Actor]:
             6,
             EU,
             fixed_identity(aws_service("apigateway.amazonaws.com")),
-            [_call(1, lambda_invoke, ORDERS_FN)],
+            [weighted_call(1, lambda_invoke, ORDERS_FN)],
             agents=("apigateway.amazonaws.com",),
             ips=("apigateway.amazonaws.com",),
             service_agent=True,
@@ -150,24 +150,24 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(etl, lambda w: "etl-" + w.strftime("%Y%m%d")),
             [
-                _w(5, _obj(DATA_LAKE, PROD, "GetObject", _raw_key)),
-                _w(4, _obj(DATA_LAKE, PROD, "PutObject", _curated_key)),
-                _w(
+                weighted(5, s3_object_call(DATA_LAKE, PROD, "GetObject", raw_key)),
+                weighted(4, s3_object_call(DATA_LAKE, PROD, "PutObject", curated_key)),
+                weighted(
                     1,
                     lambda rng, region, when: s3_list_objects(
                         rng, region, DATA_LAKE, f"raw/clickstream/{when:%Y/%m/%d}/", PROD
                     ),
                 ),
-                _call(1.5, athena_call, "StartQueryExecution"),
-                _call(3, athena_call, "GetQueryExecution"),
-                _call(1, athena_call, "GetQueryResults"),
-                _w(
+                weighted_call(1.5, athena_call, "StartQueryExecution"),
+                weighted_call(3, athena_call, "GetQueryExecution"),
+                weighted_call(1, athena_call, "GetQueryResults"),
+                weighted(
                     1,
                     lambda rng, region, when: kms_call(
                         rng, region, "Decrypt", KMS_KEY_ARN, {"app": "analytics"}
                     ),
                 ),  # a fresh context dict per record
-                _call(0.5, secrets_call, "GetSecretValue", WAREHOUSE_SECRET),
+                weighted_call(0.5, secrets_call, "GetSecretValue", WAREHOUSE_SECRET),
             ],
             agents=(JAVA_FARGATE,),
             ips=PROD_NAT_IPS,
@@ -186,9 +186,9 @@ def prod_actors() -> list[Actor]:
                 etl, lambda w: "etl-" + w.strftime("%Y%m%d"), invoked_by="athena.amazonaws.com"
             ),
             [
-                _call(2, glue_call, "GetTable"),
-                _call(2, glue_call, "GetPartitions"),
-                _call(1, glue_call, "GetDatabase"),
+                weighted_call(2, glue_call, "GetTable"),
+                weighted_call(2, glue_call, "GetPartitions"),
+                weighted_call(1, glue_call, "GetDatabase"),
             ],
             agents=("athena.amazonaws.com",),
             ips=("athena.amazonaws.com",),
@@ -206,14 +206,14 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(batch, "i-0b7d2e9f4a1c6d385", ec2=True),
             [
-                _w(3, _obj(EXPORTS, PROD, "PutObject", _report_key)),
-                _call(
+                weighted(3, s3_object_call(EXPORTS, PROD, "PutObject", report_key)),
+                weighted_call(
                     1,
                     secrets_call,
                     "GetSecretValue",
                     f"arn:aws:secretsmanager:eu-west-1:{PROD}:secret:prod/reporting/warehouse-ro-Lk2P9q",
                 ),
-                _call(
+                weighted_call(
                     4,
                     ssm_call,
                     "UpdateInstanceInformation",
@@ -250,7 +250,7 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(asg, "AutoScaling", invoked_by="autoscaling.amazonaws.com"),
             [
-                _call(
+                weighted_call(
                     1,
                     ec2_run_instances,
                     PROD,
@@ -258,13 +258,13 @@ def prod_actors() -> list[Actor]:
                     "sg-0f4b2d8a61c9e7305",
                     profile=f"arn:aws:iam::{PROD}:instance-profile/app/reporting-batch-role",
                 ),
-                _w(
+                weighted(
                     1,
                     lambda rng, region, when: ec2_instance_state(
                         rng, region, "TerminateInstances", instance_id(rng)
                     ),
                 ),
-                _call(3, ec2_describe, "DescribeInstanceStatus"),
+                weighted_call(3, ec2_describe, "DescribeInstanceStatus"),
             ],
             agents=("autoscaling.amazonaws.com",),
             ips=("autoscaling.amazonaws.com",),
@@ -281,15 +281,15 @@ def prod_actors() -> list[Actor]:
             EU,
             user_identity(legacy),
             [
-                _w(4, _obj(EXPORTS, PROD, "GetObject", _report_key)),
-                _w(
+                weighted(4, s3_object_call(EXPORTS, PROD, "GetObject", report_key)),
+                weighted(
                     1,
                     lambda rng, region, when: s3_list_objects(
                         rng, region, EXPORTS, f"reports/daily/{when:%Y-%m-%d}/", PROD
                     ),
                 ),
-                _call(1, ec2_describe, "DescribeVolumes"),
-                _call(1, ec2_describe, "DescribeSnapshots"),
+                weighted_call(1, ec2_describe, "DescribeVolumes"),
+                weighted_call(1, ec2_describe, "DescribeSnapshots"),
             ],
             agents=(JAVA_V1,),
             ips=(ONPREM_IP,),
@@ -306,34 +306,34 @@ def prod_actors() -> list[Actor]:
         r = role(PROD, sso_role_name(pset))
         calls = (
             [
-                _call(3, athena_call, "StartQueryExecution"),
-                _call(5, athena_call, "GetQueryExecution"),
-                _call(3, athena_call, "GetQueryResults"),
-                _w(2, _obj(DATA_LAKE, PROD, "GetObject", _curated_key)),
-                _w(
+                weighted_call(3, athena_call, "StartQueryExecution"),
+                weighted_call(5, athena_call, "GetQueryExecution"),
+                weighted_call(3, athena_call, "GetQueryResults"),
+                weighted(2, s3_object_call(DATA_LAKE, PROD, "GetObject", curated_key)),
+                weighted(
                     1,
-                    _obj(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{new_id(rng)}.csv"),
+                    s3_object_call(ATHENA_RESULTS, PROD, "GetObject", lambda rng, w: f"{new_id(rng)}.csv"),
                 ),
-                _call(1, s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
-                _timed(1, monitoring_call, "GetMetricData"),
-                _timed(1, logs_call, "StartQuery"),
-                _call(0.5, s3_list_buckets),
+                weighted_call(1, s3_list_objects, DATA_LAKE, "curated/orders/", PROD),
+                weighted_timed(1, monitoring_call, "GetMetricData"),
+                weighted_timed(1, logs_call, "StartQuery"),
+                weighted_call(0.5, s3_list_buckets),
             ]
             if pset == "DataEngineer"
             else [
-                *_ec2(
+                *ec2_describes(
                     "DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes", "DescribeVpcs"
                 ),
-                _timed(2, monitoring_call, "DescribeAlarms"),
-                _timed(2, monitoring_call, "GetMetricData"),
-                _timed(1, logs_call, "DescribeLogGroups"),
-                _timed(1, logs_call, "FilterLogEvents"),
-                _call(1, dynamodb_call, "DescribeTable", ORDERS_TABLE),
-                _call(1, lambda_call, "ListFunctions"),
-                _call(1, sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
-                _call(0.5, cloudformation_call, "DescribeStacks", "orders-api"),
-                _iam(0.5, "ListRoles"),
-                _iam(0.5, "GetRole", roleName="orders-api-lambda-role"),
+                weighted_timed(2, monitoring_call, "DescribeAlarms"),
+                weighted_timed(2, monitoring_call, "GetMetricData"),
+                weighted_timed(1, logs_call, "DescribeLogGroups"),
+                weighted_timed(1, logs_call, "FilterLogEvents"),
+                weighted_call(1, dynamodb_call, "DescribeTable", ORDERS_TABLE),
+                weighted_call(1, lambda_call, "ListFunctions"),
+                weighted_call(1, sqs_call, "GetQueueAttributes", ORDERS_QUEUE_URL, ORDERS_QUEUE),
+                weighted_call(0.5, cloudformation_call, "DescribeStacks", "orders-api"),
+                weighted_iam(0.5, "ListRoles"),
+                weighted_iam(0.5, "GetRole", roleName="orders-api-lambda-role"),
             ]
         )
         console = pset == "ReadOnly"
@@ -343,7 +343,7 @@ def prod_actors() -> list[Actor]:
                 PROD,
                 weight,
                 GLOBAL_EU if console else EU,
-                role_identity(r, _sso_session(person)),
+                role_identity(r, sso_session(person)),
                 calls,
                 agents=(CONSOLE_UA,)
                 if console
@@ -360,23 +360,23 @@ def prod_actors() -> list[Actor]:
             PROD,
             ALL,
             [
-                *_ec2(
+                *ec2_describes(
                     "DescribeInstances",
                     "DescribeSubnets",
                     "DescribeNetworkInterfaces",
                     "DescribeImages",
                 ),
-                _call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
-                _call(1, cloudformation_call, "ListStacks", "orders-api"),
-                _iam(1, "ListAttachedRolePolicies", roleName="analytics-etl"),
-                _iam(
+                weighted_call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
+                weighted_call(1, cloudformation_call, "ListStacks", "orders-api"),
+                weighted_iam(1, "ListAttachedRolePolicies", roleName="analytics-etl"),
+                weighted_iam(
                     1,
                     "GetPolicyVersion",
                     policyArn=f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess",
                     versionId="v2",
                 ),
-                _call(1, kms_call, "DescribeKey", KMS_KEY_ARN),
-                _call(0.5, s3_bucket, DATA_LAKE, "GetBucketPolicy", PROD),
+                weighted_call(1, kms_call, "DescribeKey", KMS_KEY_ARN),
+                weighted_call(0.5, s3_bucket, DATA_LAKE, "GetBucketPolicy", PROD),
             ],
             agents=(
                 TERRAFORM.format(api="ec2", minor=203),
@@ -395,15 +395,15 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(gha, lambda w: f"GitHubActions-{w:%d%H}"),
             [
-                _call(1, ecr_call, "GetAuthorizationToken"),
-                _call(3, ecr_call, "BatchCheckLayerAvailability"),
-                _call(1, ecr_call, "InitiateLayerUpload"),
-                _call(1, ecr_call, "CompleteLayerUpload"),
-                _call(1, ecr_call, "PutImage"),
-                _call(
+                weighted_call(1, ecr_call, "GetAuthorizationToken"),
+                weighted_call(3, ecr_call, "BatchCheckLayerAvailability"),
+                weighted_call(1, ecr_call, "InitiateLayerUpload"),
+                weighted_call(1, ecr_call, "CompleteLayerUpload"),
+                weighted_call(1, ecr_call, "PutImage"),
+                weighted_call(
                     1, lambda_call, "UpdateFunctionCode", "orders-api", publish=True, dryRun=False
                 ),
-                _call(1, lambda_call, "GetFunction", "orders-api"),
+                weighted_call(1, lambda_call, "GetFunction", "orders-api"),
             ],
             agents=(
                 CLI_LINUX.format(cmd="ecr.get-login-password"),
@@ -423,10 +423,10 @@ def prod_actors() -> list[Actor]:
             EU,
             role_identity(deployer, lambda w: f"release-{w:%Y%m%d}"),
             [
-                _call(3, cloudformation_call, "DescribeStacks", "orders-api"),
-                _call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
-                _call(1, cloudformation_call, "UpdateStack", "orders-api"),
-                _call(1, cloudformation_call, "GetTemplate", "orders-api"),
+                weighted_call(3, cloudformation_call, "DescribeStacks", "orders-api"),
+                weighted_call(2, cloudformation_call, "DescribeStackEvents", "orders-api"),
+                weighted_call(1, cloudformation_call, "UpdateStack", "orders-api"),
+                weighted_call(1, cloudformation_call, "GetTemplate", "orders-api"),
             ],
             agents=(
                 BOTO3_LAMBDA.replace("exec-env/AWS_Lambda_python3.12", "exec-env/AWS_CodeBuild"),
@@ -446,7 +446,7 @@ def prod_actors() -> list[Actor]:
             lambda salt, when: aws_account(
                 f"AROAV2XQ7LMN3BRIGHTLN:brightline-sync-{when:%H}", PARTNER
             ),
-            [_w(1, _obj(EXPORTS, PROD, "GetObject", _partner_key))],
+            [weighted(1, s3_object_call(EXPORTS, PROD, "GetObject", partner_key))],
             agents=(
                 "Boto3/1.36.2 md/Botocore#1.36.2 ua/2.1 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 "
                 "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.36.2",
@@ -463,7 +463,7 @@ def prod_actors() -> list[Actor]:
             1,
             EU,
             lambda salt, when: aws_account(f"{reader.id}:finance-reporting", MGMT),
-            [_w(1, _obj(EXPORTS, PROD, "GetObject", _report_key))],
+            [weighted(1, s3_object_call(EXPORTS, PROD, "GetObject", report_key))],
             agents=(BOTO3_LAMBDA,),
             ips=("63.35.109.12",),
             hours=(6, 7),

@@ -8,13 +8,18 @@ from the seed, so identical seeds give identical records.
 
 from __future__ import annotations
 
-import random
+import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from iamlab.sample.traffic.records import access_key, assumed_role, iam_user, iso
-from iamlab.sample.world.iam import Role, User
+from iamlab.sample.traffic.api_infrastructure import sts_assume_role
+from iamlab.sample.traffic.call_mix import WeightedCall, weighted
+from iamlab.sample.traffic.records import access_key, assumed_role, aws_service, iam_user, iso
+from iamlab.sample.world.accounts import IDENTITY_STORE, MGMT, OFFICE_IPS, sso_role_name
+from iamlab.sample.world.iam import Role, User, role
 
 # user agents (shapes of real SDK/CLI/console agents; versions current in early 2026)
 CLI_MAC = (
@@ -55,7 +60,10 @@ CONSOLE_FF = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:135.0) Gecko/20100101 F
 S3_CONSOLE = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10.233-201.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.402-b08 java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard]"
 AWS_INTERNAL = "AWS Internal"
 
-Call = Callable[[random.Random, str, datetime], dict]
+# region mixes: the share of an actor's calls made in each region
+EU = {"eu-west-1": 1.0}
+ALL = {"us-east-1": 0.25, "eu-west-1": 0.45, "eu-central-1": 0.15, "us-west-2": 0.15}
+GLOBAL_EU = {"us-east-1": 0.35, "eu-west-1": 0.65}
 
 
 @dataclass
@@ -67,9 +75,7 @@ class Actor:
     weight: float
     regions: dict[str, float]
     identity: Callable[[str, datetime], dict]  # (salt, when) -> userIdentity
-    calls: list[
-        tuple[float, str | None, Call]
-    ]  # (weight, where, builder); where: None, 'global' or a region
+    calls: list[WeightedCall]  # (weight, where, builder); where: None, 'global' or a region
     agents: tuple[str, ...] = (AWS_INTERNAL,)
     ips: tuple[str, ...] = ("AWS Internal",)
     hours: tuple[int, int] | None = None  # active UTC hours [start, end), None = all day
@@ -130,4 +136,78 @@ def role_identity(
 
 
 def fixed_identity(ident: dict) -> Callable[[str, datetime], dict]:
+    """The same userIdentity at every time (AWS services, the root user)."""
     return lambda salt, when: ident
+
+
+def identity_center_user(salt: str, when: datetime) -> dict:
+    """IdentityCenterUser: the portal user acting on its own behalf (one of the staff, by hour)."""
+    user_id = str(
+        uuid.UUID(
+            bytes=hashlib.sha256(f"{salt}|icuser|{when:%d%H}".encode()).digest()[:16], version=4
+        )
+    )
+    return {
+        "type": "IdentityCenterUser",
+        "accountId": MGMT,
+        "onBehalfOf": {"userId": user_id, "identityStoreArn": IDENTITY_STORE},
+        "credentialId": access_key("", f"{salt}|cred|{when:%d%H}")[:22],
+    }
+
+
+def sso_session(person: str) -> str:
+    """The session name Identity Center gives a person's permission-set role."""
+    return f"{person}@larkspur.io"
+
+
+def service_actor(
+    key: str, account: str, weight: float, service: str, service_role: Role, source: str, key_salt: str
+) -> Actor:
+    """An AWS service (e.g. lambda.amazonaws.com) assuming `service_role` for `source`, in eu-west-1.
+
+    The session key is derived from `key_salt` and the hour, so each service's keys are stable.
+    """
+    return Actor(
+        key,
+        account,
+        weight,
+        EU,
+        fixed_identity(aws_service(service)),
+        [
+            weighted(
+                1,
+                lambda rng, region, when: sts_assume_role(
+                    rng,
+                    region,
+                    when,
+                    service_role.arn,
+                    service_role.id,
+                    source,
+                    access_key("ASIA", f"{key_salt}|{when:%Y%m%d%H}"),
+                ),
+            )
+        ],
+        agents=(service,),
+        ips=(service,),
+        service_agent=True,
+    )
+
+
+def sam_admin(
+    key: str, account: str, regions: dict[str, float], calls: list[WeightedCall], **kw: Any
+) -> Actor:
+    """Sam's AdministratorAccess session in `account`: from the office, 8-17 UTC, in the
+    console unless kw says otherwise."""
+    kw = {"agents": (CONSOLE_UA,), "console": True, **kw}
+    admin = role(account, sso_role_name("AdministratorAccess"))
+    return Actor(
+        key,
+        account,
+        2,
+        regions,
+        role_identity(admin, sso_session("sam.okafor")),
+        calls,
+        ips=OFFICE_IPS,
+        hours=(8, 17),
+        **kw,
+    )
