@@ -14,9 +14,11 @@ import random
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from iamlab.sample._cast import build_cast
 from iamlab.sample.traffic.actors import Actor
 from iamlab.sample.traffic.calls import VERSIONS
+from iamlab.sample.traffic.cast_dev import dev_actors
+from iamlab.sample.traffic.cast_org import org_actors
+from iamlab.sample.traffic.cast_prod import prod_actors
 from iamlab.sample.traffic.records import aws_account, record
 from iamlab.sample.world.accounts import DAYS, REGIONS
 
@@ -84,7 +86,9 @@ def _region_neutral(call: dict) -> bool:
 
 @lru_cache(maxsize=1)
 def cast() -> tuple[Actor, ...]:
-    return tuple(build_cast())
+    """Every background actor, in the order chunks draw from (production, development,
+    then management, security and Config): reordering changes every background event."""
+    return (*prod_actors(), *dev_actors(), *org_actors())
 
 
 def _eligible(actor: Actor, region: str) -> list[tuple[float, str | None, object]]:
