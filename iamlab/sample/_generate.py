@@ -15,10 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from iamlab.errors import InputError
-from iamlab.sample import _background as BG
 from iamlab.sample import _layout as L
 from iamlab.sample._scenarios import build
 from iamlab.sample._snapshot import snapshot_files
+from iamlab.sample.traffic import background as BG
 from iamlab.sample.world.accounts import DAYS, DEV, PROD
 from iamlab.sample.world.labels import SCENARIOS
 from iamlab.sample.world.story import STORY
