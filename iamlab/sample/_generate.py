@@ -16,8 +16,8 @@ from pathlib import Path
 
 from iamlab.errors import InputError
 from iamlab.sample import _layout as L
-from iamlab.sample._scenarios import build
 from iamlab.sample._snapshot import snapshot_files
+from iamlab.sample.scenarios.timeline import build
 from iamlab.sample.traffic import background as BG
 from iamlab.sample.world.accounts import DAYS, DEV, PROD
 from iamlab.sample.world.labels import SCENARIOS

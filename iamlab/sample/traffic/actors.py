@@ -60,6 +60,8 @@ CONSOLE_FF = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:135.0) Gecko/20100101 F
 S3_CONSOLE = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10.233-201.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.402-b08 java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard]"
 AWS_INTERNAL = "AWS Internal"
 
+IdentityAt = Callable[[str, datetime], dict]  # (salt, when) -> userIdentity
+
 # region mixes: the share of an actor's calls made in each region
 EU = {"eu-west-1": 1.0}
 ALL = {"us-east-1": 0.25, "eu-west-1": 0.45, "eu-central-1": 0.15, "us-west-2": 0.15}
@@ -74,7 +76,7 @@ class Actor:
     account: str  # recipient account of its events
     weight: float
     regions: dict[str, float]
-    identity: Callable[[str, datetime], dict]  # (salt, when) -> userIdentity
+    identity: IdentityAt
     calls: list[WeightedCall]  # (weight, where, builder); where: None, 'global' or a region
     agents: tuple[str, ...] = (AWS_INTERNAL,)
     ips: tuple[str, ...] = ("AWS Internal",)
@@ -91,7 +93,7 @@ def _since(when: datetime) -> str:
     return iso(when.replace(minute=0, second=0))
 
 
-def user_identity(user: User, console: bool = False) -> Callable[[str, datetime], dict]:
+def user_identity(user: User, console: bool = False) -> IdentityAt:
     """IAM user with a long-term key, or a console session (ASIA key, MFA)."""
     long_key = access_key("AKIA", "user|" + user.arn)
 
@@ -112,7 +114,7 @@ def role_identity(
     invoked_by: str | None = None,
     ec2: bool = False,
     web_federation: dict | None = None,
-) -> Callable[[str, datetime], dict]:
+) -> IdentityAt:
     """Role session (AssumedRole); session may depend on the time."""
 
     def build(salt: str, when: datetime) -> dict:
@@ -135,7 +137,7 @@ def role_identity(
     return build
 
 
-def fixed_identity(ident: dict) -> Callable[[str, datetime], dict]:
+def fixed_identity(ident: dict) -> IdentityAt:
     """The same userIdentity at every time (AWS services, the root user)."""
     return lambda salt, when: ident
 

@@ -27,10 +27,7 @@ from iamlab.sample.traffic.api_applications import (
     guardduty_call,
     sso_portal,
 )
-from iamlab.sample.traffic.api_infrastructure import (
-    organizations_call,
-    s3_list_buckets,
-)
+from iamlab.sample.traffic.api_infrastructure import organizations_call, s3_list_buckets
 from iamlab.sample.traffic.call_mix import (
     ec2_describes,
     s3_object_call,
@@ -41,15 +38,7 @@ from iamlab.sample.traffic.call_mix import (
     weighted_timed,
 )
 from iamlab.sample.traffic.records import new_id, root
-from iamlab.sample.world.accounts import (
-    DEV,
-    FINDINGS,
-    MGMT,
-    OFFICE_IPS,
-    PROD,
-    SEC,
-    sso_role_name,
-)
+from iamlab.sample.world.accounts import DEV, FINDINGS, MGMT, OFFICE_IPS, PROD, SEC, sso_role_name
 from iamlab.sample.world.iam import role
 
 

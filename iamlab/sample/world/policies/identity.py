@@ -5,13 +5,7 @@ The production account's are in ``identity_prod``.
 
 from __future__ import annotations
 
-from iamlab.sample.world.accounts import (
-    DEV,
-    DEV_ARTIFACTS,
-    DEV_SCRATCH,
-    EXPORTS,
-    SEC,
-)
+from iamlab.sample.world.accounts import DEV, DEV_ARTIFACTS, DEV_SCRATCH, EXPORTS, SEC
 from iamlab.sample.world.policies import doc
 
 # ---- development account --------------------------------------------------------

@@ -4,11 +4,7 @@ of the organization. Labels name Sids from them (see ``world/labels.py``).
 
 from __future__ import annotations
 
-from iamlab.sample.world.accounts import (
-    APPROVED_REGIONS,
-    OFFICE_CIDR,
-    PROD_VPC,
-)
+from iamlab.sample.world.accounts import APPROVED_REGIONS, OFFICE_CIDR, PROD_VPC
 from iamlab.sample.world.policies import doc
 
 FULL_AWS_ACCESS = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})

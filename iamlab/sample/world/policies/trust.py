@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from iamlab.sample.world.accounts import (
-    MGMT,
-    ORG_ID,
-    PROD,
-    SEC,
-    sso_role_name,
-    sso_role_path,
-)
+from iamlab.sample.world.accounts import MGMT, ORG_ID, PROD, SEC, sso_role_name, sso_role_path
 from iamlab.sample.world.policies import doc
 
 # ---- trust policies --------------------------------------------------------------

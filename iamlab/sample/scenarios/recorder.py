@@ -1,59 +1,31 @@
-"""Scenario plumbing: the record collector and the exact denial message grammar.
-
-Messages follow aws-facts.md section 1 word for word: S3 quotes the resource
-ARN, EC2 prefixes "You are not authorized to perform this operation." and
-appends the encoded message, policy ARNs follow the policy type after ": ".
+"""The scenario recorder, and the shapes most scenarios write: a call refused with
+AWS's denial message, an S3 object call refused, a cross-account call logged on
+both sides.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
+from iamlab.sample.scenarios.messages import denial_message
 from iamlab.sample.traffic.api_infrastructure import s3_object
 from iamlab.sample.traffic.calls import VERSIONS
-from iamlab.sample.traffic.records import aws_account, encoded_message, record
-from iamlab.sample.world.accounts import (
-    DAYS,
-)
-
-EC2_PREFIX = "You are not authorized to perform this operation."
-HOSTILE_AGENTS = (
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)> aws-cli/2.24.18',
-    "Mozilla/5.0 (X11) </td><td onmouseover=alert('ua')>\n\"quoted\" 'single'",
-)
+from iamlab.sample.traffic.records import aws_account, record
+from iamlab.sample.world.accounts import DAYS
 
 
-def _t(day: int, hms: str) -> datetime:
+def at(day: int, hms: str) -> datetime:
+    """The time "HH:MM:SS" on the sample's day `day` (0-3)."""
     h, m, s = (int(x) for x in hms.split(":"))
     return DAYS[day] + timedelta(hours=h, minutes=m, seconds=s)
 
 
-def _denied(who: str, action: str, resource: str | None, tail: str, quote: bool = False) -> str:
-    on = (
-        f' on resource: "{resource}"'
-        if quote and resource
-        else (f" on resource: {resource}" if resource else "")
-    )
-    return f"User: {who} is not authorized to perform: {action}{on} {tail}"
+class Recorder:
+    """Collects scenario records in order; remembers which scenario each belongs to.
 
-
-def _ec2_denied(rng: random.Random, who: str, action: str, resource: str, tail: str) -> str:
-    """EC2's wording: a fixed prefix, the denial, then an encoded authorization message."""
-    return (
-        f"{EC2_PREFIX} "
-        + _denied(who, action, resource, tail)
-        + f" Encoded authorization failure message: {encoded_message(rng)}"
-    )
-
-
-def _implicit(kind: str, action: str) -> str:
-    return f"because no {kind} allows the {action} action"
-
-
-class Builder:
-    """Collects scenario records; remembers which scenario each belongs to."""
+    One RNG serves every scenario, so the order of the calls is part of the output."""
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"{seed}:scenarios")
@@ -64,8 +36,10 @@ class Builder:
         self.hostile: list[str] = []
 
     def add(
-        self, scenario: str | None, *, context: bool = False, hostile: bool = False, **kw
+        self, scenario: str | None, *, context: bool = False, hostile: bool = False, **kw: Any
     ) -> dict:
+        """Record one event (keyword arguments of ``records.record``) under `scenario`;
+        `context` files it as context of the scenario, `hostile` among the hostile events."""
         kw.setdefault("version", VERSIONS.get(kw["source"], "1.08"))
         rec = record(rng=self.rng, **kw)
         self.records.append(rec)
@@ -76,7 +50,15 @@ class Builder:
             self.hostile.append(rec["eventID"])
         return rec
 
-    def call(self, scenario, call: dict, *, error=None, drop_response=True, **kw) -> dict:
+    def call(
+        self,
+        scenario: str | None,
+        call: dict,
+        *,
+        error: tuple[str, str] | None = None,
+        drop_response: bool = True,
+        **kw: Any,
+    ) -> dict:
         """Record an API call dict (see traffic.calls.api_call); an error replaces the response."""
         c = dict(call)
         params, response = c.pop("params"), c.pop("response")
@@ -96,12 +78,8 @@ class Builder:
         )
 
 
-def _who(identity: dict) -> str:
-    return identity["arn"]
-
-
 def denied(
-    b: Builder,
+    recorder: Recorder,
     scenario: str,
     call: dict,
     ident: dict,
@@ -111,13 +89,13 @@ def denied(
     tail: str,
     *,
     quote: bool = False,
-    **kw,
+    **kw: Any,
 ) -> dict:
     """Record `call` by `ident` in eu-west-1, refused with `code` and AWS's denial message."""
-    return b.call(
+    return recorder.call(
         scenario,
         call,
-        error=(code, _denied(_who(ident), action, resource, tail, quote=quote)),
+        error=(code, denial_message(ident["arn"], action, resource, tail, quote=quote)),
         region="eu-west-1",
         identity=ident,
         **kw,
@@ -125,7 +103,7 @@ def denied(
 
 
 def s3_denied(
-    b: Builder,
+    recorder: Recorder,
     scenario: str,
     ident: dict,
     bucket: str,
@@ -135,13 +113,13 @@ def s3_denied(
     tail: str,
     *,
     size: int = 0,
-    **kw,
+    **kw: Any,
 ) -> dict:
     """An S3 object call in eu-west-1 refused with AccessDenied; S3 quotes the object ARN."""
     return denied(
-        b,
+        recorder,
         scenario,
-        s3_object(b.rng, "eu-west-1", bucket, key, op, account, size),
+        s3_object(recorder.rng, "eu-west-1", bucket, key, op, account, size),
         ident,
         "AccessDenied",
         f"s3:{op}",
@@ -153,9 +131,11 @@ def s3_denied(
     )
 
 
-def both_sides(b: Builder, scenario: str, call: dict, ident: dict, owner: str, **kw) -> None:
+def both_sides(
+    recorder: Recorder, scenario: str, call: dict, ident: dict, owner: str, **kw: Any
+) -> None:
     """A cross-account call as CloudTrail logs it: once in the caller's account with the full
     identity, once in the owner's account where the caller is only an AWSAccount."""
     caller = ident["accountId"]
     for recipient, who in ((caller, ident), (owner, aws_account(ident["principalId"], caller))):
-        b.call(scenario, call, identity=who, recipient=recipient, **kw)
+        recorder.call(scenario, call, identity=who, recipient=recipient, **kw)
