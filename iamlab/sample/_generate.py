@@ -15,13 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from iamlab.errors import InputError
-from iamlab.sample._snapshot import snapshot_files
 from iamlab.sample.scenarios.timeline import build
 from iamlab.sample.traffic import background as BG
 from iamlab.sample.world.accounts import DAYS, DEV, PROD
 from iamlab.sample.world.labels import SCENARIOS
 from iamlab.sample.world.story import STORY
 from iamlab.sample.write import layout as L
+from iamlab.sample.write.snapshot import snapshot_files
 
 DEFAULT_SEED = 20261128
 GENERATED = ("README.md", "labels.json", "snapshot", "cloudtrail", "lookup-events", "lake")
