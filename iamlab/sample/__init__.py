@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iamlab.sample._check import check
+from iamlab.sample.checks import check
 from iamlab.sample.write.generate import DEFAULT_SEED, generate
 
 __all__ = ["DEFAULT_SEED", "check", "default_dir", "generate"]
