@@ -5,13 +5,16 @@ GuardDuty, Cost Explorer and the Identity Center portal.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 from iamlab.sample.traffic.calls import HIDDEN, api_call, hexs
 from iamlab.sample.traffic.records import new_id
 
 
-def lambda_call(rng, region, op, function=None, **extra):
+def lambda_call(
+    rng: random.Random, region: str, op: str, function: str | None = None, **extra: object
+) -> dict:
     api = {
         "ListFunctions": "ListFunctions20150331",
         "GetFunction": "GetFunction20150331v2",
@@ -34,7 +37,7 @@ def lambda_call(rng, region, op, function=None, **extra):
     )
 
 
-def lambda_invoke(rng, region, function_arn):
+def lambda_invoke(rng: random.Random, region: str, function_arn: str) -> dict:
     account = function_arn.split(":")[4]
     return api_call(
         "lambda.amazonaws.com",
@@ -48,7 +51,9 @@ def lambda_invoke(rng, region, function_arn):
     )
 
 
-def dynamodb_call(rng, region, op, table_arn, index=None):
+def dynamodb_call(
+    rng: random.Random, region: str, op: str, table_arn: str, index: str | None = None
+) -> dict:
     table = table_arn.rsplit("/", 1)[1]
     data = op in ("GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "DeleteItem", "Scan")
     shapes = {
@@ -97,7 +102,7 @@ def dynamodb_call(rng, region, op, table_arn, index=None):
     )
 
 
-def sqs_call(rng, region, op, queue_url, queue_arn):
+def sqs_call(rng: random.Random, region: str, op: str, queue_url: str, queue_arn: str) -> dict:
     shapes = {
         "SendMessage": (
             {"queueUrl": queue_url, "messageBody": HIDDEN},
@@ -131,7 +136,7 @@ def sqs_call(rng, region, op, queue_url, queue_arn):
     )
 
 
-def sns_call(rng, region, op, topic_arn):
+def sns_call(rng: random.Random, region: str, op: str, topic_arn: str) -> dict:
     if op == "Publish":
         return api_call(
             "sns.amazonaws.com",
@@ -146,13 +151,15 @@ def sns_call(rng, region, op, topic_arn):
             ],
         )
     params = None if op == "ListTopics" else {"topicArn": topic_arn}
-    return api_call("sns.amazonaws.com", op, True, params, None, tls_host=f"sns.{region}.amazonaws.com")
+    return api_call(
+        "sns.amazonaws.com", op, True, params, None, tls_host=f"sns.{region}.amazonaws.com"
+    )
 
 
 # ---- observability, build, analytics -------------------------------------------------
 
 
-def monitoring_call(rng, region, op, when: datetime):
+def monitoring_call(rng: random.Random, region: str, op: str, when: datetime) -> dict:
     shapes = {
         "GetMetricData": {
             "metricDataQueries": [
@@ -187,7 +194,9 @@ def monitoring_call(rng, region, op, when: datetime):
     )
 
 
-def logs_call(rng, region, op, when: datetime, group="/aws/lambda/orders-api"):
+def logs_call(
+    rng: random.Random, region: str, op: str, when: datetime, group: str = "/aws/lambda/orders-api"
+) -> dict:
     ms = int(when.timestamp() * 1000)
     shapes = {
         "CreateLogStream": (
@@ -230,7 +239,7 @@ def logs_call(rng, region, op, when: datetime, group="/aws/lambda/orders-api"):
     )
 
 
-def ecr_call(rng, region, op, repo="orders-api"):
+def ecr_call(rng: random.Random, region: str, op: str, repo: str = "orders-api") -> dict:
     digest = "sha256:" + hexs(rng, 64)
     shapes = {
         "GetAuthorizationToken": None,
@@ -268,7 +277,7 @@ def ecr_call(rng, region, op, repo="orders-api"):
     )
 
 
-def cloudformation_call(rng, region, op, stack):
+def cloudformation_call(rng: random.Random, region: str, op: str, stack: str) -> dict:
     shapes = {
         "DescribeStacks": {"stackName": stack},
         "DescribeStackEvents": {"stackName": stack},
@@ -299,7 +308,7 @@ def cloudformation_call(rng, region, op, stack):
     )
 
 
-def athena_call(rng, region, op, database="curated"):
+def athena_call(rng: random.Random, region: str, op: str, database: str = "curated") -> dict:
     shapes = {
         "StartQueryExecution": (
             {
@@ -332,7 +341,7 @@ def athena_call(rng, region, op, database="curated"):
     )
 
 
-def glue_call(rng, region, op, table="orders_daily"):
+def glue_call(rng: random.Random, region: str, op: str, table: str = "orders_daily") -> dict:
     shapes = {
         "GetTable": {"databaseName": "curated", "name": table},
         "GetDatabase": {"name": "curated"},
@@ -345,7 +354,7 @@ def glue_call(rng, region, op, table="orders_daily"):
     return api_call("glue.amazonaws.com", op, True, shapes[op], None)
 
 
-def cloudtrail_call(rng, region, op, when):
+def cloudtrail_call(rng: random.Random, region: str, op: str, when: datetime) -> dict:
     shapes = {
         "LookupEvents": {
             "lookupAttributes": [
@@ -374,7 +383,7 @@ def cloudtrail_call(rng, region, op, when):
     )
 
 
-def guardduty_call(rng, region, op):
+def guardduty_call(rng: random.Random, region: str, op: str) -> dict:
     detector = "5ec8f9b1a7d24c0e9b3f6a2d81c47e90"
     shapes = {
         "ListDetectors": None,
@@ -395,7 +404,7 @@ def guardduty_call(rng, region, op):
     )
 
 
-def ce_call(rng, when):
+def ce_call(rng: random.Random, when: datetime) -> dict:
     return api_call(
         "ce.amazonaws.com",
         "GetCostAndUsage",
@@ -411,7 +420,9 @@ def ce_call(rng, when):
     )
 
 
-def sso_portal(rng, op, account=None, role_name=None):
+def sso_portal(
+    rng: random.Random, op: str, account: str | None = None, role_name: str | None = None
+) -> dict:
     params = {"accountId": account, "roleName": role_name} if op == "GetRoleCredentials" else None
     if op == "ListAccountRoles":
         params = {"accountId": account}

@@ -5,13 +5,22 @@ resources and additionalEventData as CloudTrail records them).
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 from iamlab.sample.traffic.calls import api_call, hexs, instance_id
 from iamlab.sample.traffic.records import amz_id_2, new_id, s3_request_id, token
 
 
-def s3_object(rng, region, bucket, key, op, owner, size=None):
+def s3_object(
+    rng: random.Random,
+    region: str,
+    bucket: str,
+    key: str,
+    op: str,
+    owner: str,
+    size: int | None = None,
+) -> dict:
     """S3 data event on one object (GetObject, PutObject, HeadObject, DeleteObject)."""
     size = size if size is not None else rng.randint(2_000, 9_000_000)
     params = {"bucketName": bucket, "Host": f"{bucket}.s3.{region}.amazonaws.com", "key": key}
@@ -47,7 +56,7 @@ def s3_object(rng, region, bucket, key, op, owner, size=None):
     )
 
 
-def s3_list_objects(rng, region, bucket, prefix, owner):
+def s3_list_objects(rng: random.Random, region: str, bucket: str, prefix: str, owner: str) -> dict:
     params = {
         "list-type": "2",
         "bucketName": bucket,
@@ -90,7 +99,7 @@ _BUCKET_SUB = {
 }
 
 
-def s3_bucket(rng, region, bucket, op, owner):
+def s3_bucket(rng: random.Random, region: str, bucket: str, op: str, owner: str) -> dict:
     params = {
         "bucketName": bucket,
         "Host": f"{bucket}.s3.{region}.amazonaws.com",
@@ -119,7 +128,7 @@ def s3_bucket(rng, region, bucket, op, owner):
     )
 
 
-def s3_list_buckets(rng, region):
+def s3_list_buckets(rng: random.Random, region: str) -> dict:
     host = f"s3.{region}.amazonaws.com"
     add = {
         "SignatureVersion": "SigV4",
@@ -144,11 +153,13 @@ def s3_list_buckets(rng, region):
 # ---- EC2 -----------------------------------------------------------------------------
 
 
-def _filters(name, *values):
+def _filters(name: str, *values: str) -> dict:
     return {"items": [{"name": name, "valueSet": {"items": [{"value": v} for v in values]}}]}
 
 
-def ec2_describe(rng, region, op, vpc="vpc-0c41f2e7a9d3b5810"):
+def ec2_describe(
+    rng: random.Random, region: str, op: str, vpc: str = "vpc-0c41f2e7a9d3b5810"
+) -> dict:
     shapes = {
         "DescribeInstances": {
             "instancesSet": {},
@@ -195,8 +206,16 @@ def ec2_describe(rng, region, op, vpc="vpc-0c41f2e7a9d3b5810"):
 
 
 def ec2_run_instances(
-    rng, region, account, subnet, sg, profile=None, dry_run=False, ami=None, itype="t3.medium"
-):
+    rng: random.Random,
+    region: str,
+    account: str,
+    subnet: str,
+    sg: str,
+    profile: str | None = None,
+    dry_run: bool = False,
+    ami: str | None = None,
+    itype: str = "t3.medium",
+) -> dict:
     ami = ami or "ami-0" + hexs(rng, 16)
     params = {
         "instancesSet": {"items": [{"imageId": ami, "minCount": 1, "maxCount": 1}]},
@@ -258,7 +277,7 @@ def ec2_run_instances(
     )
 
 
-def ec2_instance_state(rng, region, op, iid):
+def ec2_instance_state(rng: random.Random, region: str, op: str, iid: str) -> dict:
     states = {
         "StartInstances": ((0, "pending"), (80, "stopped")),
         "StopInstances": ((64, "stopping"), (16, "running")),
@@ -287,7 +306,7 @@ def ec2_instance_state(rng, region, op, iid):
     )
 
 
-def ec2_create_tags(rng, region, iid, key, value):
+def ec2_create_tags(rng: random.Random, region: str, iid: str, key: str, value: str) -> dict:
     return api_call(
         "ec2.amazonaws.com",
         "CreateTags",
@@ -304,7 +323,7 @@ def ec2_create_tags(rng, region, iid, key, value):
 # ---- IAM, STS, Organizations ----------------------------------------------------------
 
 
-def iam_call(rng, op, **params):
+def iam_call(rng: random.Random, op: str, **params: object) -> dict:
     read_only = op.startswith(("Get", "List")) or op == "GenerateCredentialReport"
     return api_call(
         "iam.amazonaws.com", op, read_only, params or None, None, tls_host="iam.amazonaws.com"
@@ -315,7 +334,7 @@ def _expiration(when: datetime, seconds: int) -> str:
     return (when + timedelta(seconds=seconds)).strftime("%b %-d, %Y, %-I:%M:%S %p")
 
 
-def sts_credentials(rng, key: str, when: datetime, seconds: int) -> dict:
+def sts_credentials(rng: random.Random, key: str, when: datetime, seconds: int) -> dict:
     """The `credentials` block of an STS response (draws the session token from rng)."""
     return {
         "accessKeyId": key,
@@ -325,18 +344,18 @@ def sts_credentials(rng, key: str, when: datetime, seconds: int) -> dict:
 
 
 def sts_assume_role(
-    rng,
-    region,
-    when,
-    role_arn,
-    role_id,
-    session,
-    key,
-    duration=3600,
+    rng: random.Random,
+    region: str,
+    when: datetime,
+    role_arn: str,
+    role_id: str,
+    session: str,
+    key: str,
+    duration: int = 3600,
     policy: str | None = None,
-    source_identity=None,
-    external_id=None,
-):
+    source_identity: str | None = None,
+    external_id: str | None = None,
+) -> dict:
     role_name = role_arn.rsplit("/", 1)[1]
     account = role_arn.split(":")[4]
     params = {"roleArn": role_arn, "roleSessionName": session}
@@ -369,12 +388,12 @@ def sts_assume_role(
     )
 
 
-def sts_get_caller_identity(rng, region):
+def sts_get_caller_identity(rng: random.Random, region: str) -> dict:
     host = "sts.amazonaws.com" if region == "us-east-1" else f"sts.{region}.amazonaws.com"
     return api_call("sts.amazonaws.com", "GetCallerIdentity", True, None, None, tls_host=host)
 
 
-def organizations_call(rng, op, **params):
+def organizations_call(rng: random.Random, op: str, **params: object) -> dict:
     return api_call(
         "organizations.amazonaws.com",
         op,
@@ -388,7 +407,14 @@ def organizations_call(rng, op, **params):
 # ---- KMS, Secrets Manager, SSM -------------------------------------------------------
 
 
-def kms_call(rng, region, op, key_arn, context=None, invoked_by=None):
+def kms_call(
+    rng: random.Random,
+    region: str,
+    op: str,
+    key_arn: str,
+    context: dict | None = None,
+    invoked_by: str | None = None,
+) -> dict:
     params: dict | None
     if op == "Decrypt":
         params = {"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
@@ -412,7 +438,7 @@ def kms_call(rng, region, op, key_arn, context=None, invoked_by=None):
     )
 
 
-def secrets_call(rng, region, op, secret_id):
+def secrets_call(rng: random.Random, region: str, op: str, secret_id: str) -> dict:
     params = {"secretId": secret_id} if op != "ListSecrets" else {"maxResults": 100}
     return api_call(
         "secretsmanager.amazonaws.com",
@@ -424,7 +450,7 @@ def secrets_call(rng, region, op, secret_id):
     )
 
 
-def ssm_call(rng, region, op, **params):
+def ssm_call(rng: random.Random, region: str, op: str, **params: object) -> dict:
     read_only = op.startswith(("Get", "Describe", "List"))
     return api_call(
         "ssm.amazonaws.com",

@@ -37,7 +37,15 @@ DANA = f"arn:aws:iam::{DEV}:user/people/dana.kim"
 LEGACY = f"arn:aws:iam::{PROD}:user/integrations/svc-legacy-reporting"
 
 
-def _not_denial(id_, title, principal, action, resource, error_code, notes):
+def _not_denial(
+    id_: str,
+    title: str,
+    principal: str,
+    action: str,
+    resource: str | None,
+    error_code: str,
+    notes: str,
+) -> dict:
     return {
         "id": id_,
         "title": title,

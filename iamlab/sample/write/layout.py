@@ -60,7 +60,7 @@ def write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def write_json(path: Path, value, indent: int | None = 2) -> None:
+def write_json(path: Path, value: object, indent: int | None = 2) -> None:
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     write_bytes(path, (text + "\n").encode())
 

@@ -246,7 +246,7 @@ def authorization_details(account: str) -> dict:
     }
 
 
-def _resource(arn: str, policy: dict, source: str, **extra) -> dict:
+def _resource(arn: str, policy: dict, source: str, **extra: object) -> dict:
     return {"Arn": arn, "Policy": json.dumps(policy, indent=4), "Source": source, **extra}
 
 
