@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,6 @@ CONSOLE_UA = (
     "Chrome/133.0.0.0 Safari/537.36"
 )
 CONSOLE_FF = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0"
-S3_CONSOLE = "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10.233-201.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.402-b08 java/1.8.0_402 vendor/Oracle_Corporation cfg/retry-mode/standard]"
 AWS_INTERNAL = "AWS Internal"
 
 IdentityAt = Callable[[str, datetime], dict]  # (salt, when) -> userIdentity
@@ -84,9 +83,7 @@ class Actor:
     console: bool = False
     vpce: tuple[str, str] | None = None  # for secretsmanager calls from the VPC
     ip_for_vpce: tuple[str, ...] = ()
-    exclude_vpce: bool = False
     service_agent: bool = False  # agent/IP are the service name (no TLS details)
-    extra: dict = field(default_factory=dict)
 
 
 def _since(when: datetime) -> str:
@@ -163,7 +160,13 @@ def sso_session(person: str) -> str:
 
 
 def service_actor(
-    key: str, account: str, weight: float, service: str, service_role: Role, source: str, key_salt: str
+    key: str,
+    account: str,
+    weight: float,
+    service: str,
+    service_role: Role,
+    source: str,
+    key_salt: str,
 ) -> Actor:
     """An AWS service (e.g. lambda.amazonaws.com) assuming `service_role` for `source`, in eu-west-1.
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-COMPANY = "Larkspur Analytics"
-DOMAIN = "larkspur.io"
-
 ORG_ID = "o-7kq2m9xw4r"
 ROOT_ID = "r-7kq2"
 
@@ -73,7 +70,6 @@ APPROVED_REGIONS = ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"]
 UTC = timezone.utc
 START = datetime(2026, 3, 9, tzinfo=UTC)
 DAYS = tuple(START + timedelta(days=i) for i in range(4))
-END = START + timedelta(days=4)
 ORG_TRAIL_START = datetime(2026, 3, 11, tzinfo=UTC)
 ACCOUNT_TRAIL = "management-events"
 ACCOUNT_TRAIL_REGION = "eu-west-1"

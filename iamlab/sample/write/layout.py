@@ -31,8 +31,6 @@ from iamlab.sample.world.accounts import (
     UTC,
 )
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
 
 def parse_time(text: str) -> datetime:
     """Parse CloudTrail's YYYY-MM-DDTHH:MM:SSZ (fast path for the generator's own output)."""
