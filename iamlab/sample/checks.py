@@ -266,7 +266,8 @@ def _decisive_document(
             if session_policy:
                 return session_policy
         raise InputError(
-            f"scenario {scenario['id']}: no AssumeRole event with a session policy in context_event_ids"
+            f"scenario {scenario['id']}: no AssumeRole event with a session policy "
+            "in context_event_ids"
         )
     auth = _auth(snapshot, account)
     if policy.split(":")[5].startswith("policy/"):
@@ -292,7 +293,8 @@ def _decisive_document(
                 if inline["PolicyName"] == decisive["policy_name"]:
                     return inline["PolicyDocument"]
     raise InputError(
-        f"{policy} ({decisive.get('policy_name')}) is not in accounts/{account}/authorization-details.json"
+        f"{policy} ({decisive.get('policy_name')}) is not in "
+        f"accounts/{account}/authorization-details.json"
     )
 
 
@@ -318,14 +320,16 @@ def _check_labels(folder: Path, labels: dict, evidence: dict[str, dict]) -> dict
             if scenario.get("error_code") and rec.get("errorCode") != scenario["error_code"]:
                 _fail(
                     where,
-                    f"event {event_id} has errorCode {rec.get('errorCode')}, label says {scenario['error_code']}",
+                    f"event {event_id} has errorCode {rec.get('errorCode')}, "
+                    f"label says {scenario['error_code']}",
                 )
             if rec.get("userIdentity", {}).get("arn"):
                 arns.add(rec["userIdentity"]["arn"])
         if arns and scenario.get("principal") and scenario["principal"] not in arns:
             _fail(
                 where,
-                f"principal {scenario['principal']} is not the caller of its events ({sorted(arns)})",
+                f"principal {scenario['principal']} is not the caller of its events "
+                f"({sorted(arns)})",
             )
         decisive = scenario.get("decisive")
         if cause == "not-denial":
@@ -337,7 +341,8 @@ def _check_labels(folder: Path, labels: dict, evidence: dict[str, dict]) -> dict
             if decisive.get(key) and decisive[key] not in sids:
                 _fail(
                     where,
-                    f"{key} {decisive[key]!r} is not a statement of {decisive['policy']} (has {sorted(sids)})",
+                    f"{key} {decisive[key]!r} is not a statement of {decisive['policy']} "
+                    f"(has {sorted(sids)})",
                 )
     missing = [c for c in CAUSES if c not in by_cause]
     if missing:

@@ -107,7 +107,8 @@ def dana_signs_in(recorder: Recorder, day: datetime) -> None:
 
 
 def kofi_federates(recorder: Recorder, day_index: int, day: datetime) -> None:
-    """Kofi federates from Identity Center into prod ReadOnly (SAML), then signs in to the console."""
+    """Kofi federates from Identity Center into prod ReadOnly (SAML), then signs in to
+    the console."""
     rng = recorder.rng
     kofi_role = role(PROD, sso_role_name("ReadOnly"))
     when = day + timedelta(hours=7, minutes=rng.randrange(30, 59), seconds=rng.randrange(60))
@@ -298,7 +299,8 @@ def report_viewer_federates(recorder: Recorder, day_index: int, day: datetime) -
 
 
 def ssm_agent_role_call(recorder: Recorder, day: datetime) -> None:
-    """A type "Role" identity: role credentials used without a session name (SSM agent on EC2; from memory)."""
+    """A type "Role" identity: role credentials used without a session name (SSM agent on EC2; from
+    memory)."""
     rng = recorder.rng
     batch = role(PROD, "reporting-batch-role")
     when = day + timedelta(hours=rng.randrange(24), minutes=rng.randrange(60))

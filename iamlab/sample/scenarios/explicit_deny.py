@@ -13,7 +13,8 @@ GUARDRAILS = f"arn:aws:iam::{DEV}:policy/DeveloperGuardrails"
 
 
 def iam_create_user(recorder: Recorder, tom: dict) -> None:
-    """Tom creates an IAM user; DeveloperGuardrails denies it (the message carries an authorization id)."""
+    """Tom creates an IAM user; DeveloperGuardrails denies it (the message carries an authorization
+    id)."""
     rng = recorder.rng
     cli = CLI_MAC.format
     for hms in ("13:20:41", "13:22:05"):
@@ -81,7 +82,8 @@ def ec2_internet_gateway(recorder: Recorder, dana: IdentityAt) -> None:
 
 
 def s3_raw_customers(recorder: Recorder, legacy: dict) -> None:
-    """The legacy reporting user reads raw customer files; its own policy denies them (the "(Name)." suffix)."""
+    """The legacy reporting user reads raw customer files; its own policy denies them (the "(Name)."
+    suffix)."""
     legacy_policy = f"arn:aws:iam::{PROD}:policy/LegacyReportingAccess"
     for i, hms in enumerate(("06:15:02", "06:15:03", "06:15:05", "06:15:09")):
         k = f"raw/customers/2026/03/customers-{i:03d}.parquet"

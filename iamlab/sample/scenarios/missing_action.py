@@ -10,7 +10,8 @@ from iamlab.sample.world.accounts import DEV, INVOICE_FN, OFFICE_IPS
 
 
 def lambda_config(recorder: Recorder, tom: dict) -> None:
-    """Tom cannot change the timeout of invoice-render (no identity policy allows lambda:UpdateFunctionConfiguration)."""
+    """Tom cannot change the timeout of invoice-render (no identity policy allows
+    lambda:UpdateFunctionConfiguration)."""
     rng = recorder.rng
     cli = CLI_MAC.format
     for hms in ("10:12:03", "10:12:44", "10:14:08"):

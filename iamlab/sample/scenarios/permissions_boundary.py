@@ -10,7 +10,8 @@ from iamlab.sample.world.accounts import DEV, DEV_API_SECRET, OFFICE_IPS
 
 
 def secrets(recorder: Recorder, dana: IdentityAt, tom: dict) -> None:
-    """Dana reads the dev API secret; her boundary does not allow it. Tom, without a boundary, reads it fine."""
+    """Dana reads the dev API secret; her boundary does not allow it. Tom, without a boundary, reads
+    it fine."""
     rng = recorder.rng
     cli = CLI_MAC.format
     for hms in ("14:10:22", "14:11:03"):

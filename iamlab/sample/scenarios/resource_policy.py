@@ -12,7 +12,8 @@ from iamlab.sample.world.iam import role
 
 
 def cross_account_s3(recorder: Recorder) -> None:
-    """invoice-render (dev) reads a template from the prod exports bucket, whose policy does not grant it."""
+    """invoice-render (dev) reads a template from the prod exports bucket, whose policy does not
+    grant it."""
     rng = recorder.rng
     inv = role(DEV, "invoice-render-lambda-role")
     inv_id = role_identity(inv, "invoice-render")

@@ -43,14 +43,16 @@ SESSION_POLICY = json.dumps(
 
 
 def session_policy_terminate(recorder: Recorder) -> None:
-    """Ana assumes IncidentResponder with a session policy, is denied TerminateInstances, and quarantines the instance instead."""
+    """Ana assumes IncidentResponder with a session policy, is denied TerminateInstances, and
+    quarantines the instance instead."""
     incident = _assume_incident_responder(recorder)
     _terminate_denied(recorder, incident)
     _quarantine(recorder, incident)
 
 
 def _assume_incident_responder(recorder: Recorder) -> dict:
-    """The AssumeRole with the session policy (logged in both accounts, as context); returns the session identity."""
+    """The AssumeRole with the session policy (logged in both accounts, as context); returns the
+    session identity."""
     rng = recorder.rng
     audit = role(SEC, sso_role_name("SecurityAudit"))
     ir = role(PROD, "IncidentResponder")
@@ -173,7 +175,8 @@ def _quarantine(recorder: Recorder, ir_ident: dict) -> None:
 
 
 def trust_policy_prod_deployer(recorder: Recorder, tom: dict) -> None:
-    """Tom assumes ProdDeployer; its trust policy denies non-production accounts (both accounts' copies)."""
+    """Tom assumes ProdDeployer; its trust policy denies non-production accounts (both accounts'
+    copies)."""
     rng = recorder.rng
     deployer = role(PROD, "ProdDeployer")
     for hms in ("16:05:33", "16:05:58", "16:09:12"):

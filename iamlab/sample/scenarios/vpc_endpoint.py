@@ -9,7 +9,8 @@ from iamlab.sample.world.iam import role
 
 
 def secrets(recorder: Recorder) -> None:
-    """reporting-batch reads a dev secret through the prod Secrets Manager endpoint, which allows prod secrets only."""
+    """reporting-batch reads a dev secret through the prod Secrets Manager endpoint, which allows
+    prod secrets only."""
     batch = role(PROD, "reporting-batch-role")
     for hms in ("07:10:03", "07:10:04", "07:10:06"):
         recorder.add(

@@ -222,7 +222,8 @@ def logs_call(
                 "logGroupNames": [group],
                 "startTime": ms // 1000 - 86400,
                 "endTime": ms // 1000,
-                "queryString": "fields @timestamp, @message\n| filter @message like /Exception/\n| sort @timestamp desc\n| limit 100",
+                "queryString": "fields @timestamp, @message\n| filter @message like /Exception/\n"
+                "| sort @timestamp desc\n| limit 100",
             },
             {"queryId": new_id(rng)},
         ),
@@ -288,7 +289,8 @@ def cloudformation_call(rng: random.Random, region: str, op: str, stack: str) ->
         "DescribeStackResources": {"stackName": stack},
         "UpdateStack": {
             "stackName": stack,
-            "templateURL": f"https://larkspur-release-artifacts.s3.amazonaws.com/{stack}/{hexs(rng, 12)}.yaml",
+            "templateURL": "https://larkspur-release-artifacts.s3.amazonaws.com/"
+            f"{stack}/{hexs(rng, 12)}.yaml",
             "parameters": [{"parameterKey": "ImageTag", "parameterValue": "main-" + hexs(rng, 7)}],
             "capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
         },
@@ -314,8 +316,10 @@ def athena_call(rng: random.Random, region: str, op: str, database: str = "curat
             {
                 "queryString": rng.choice(
                     [
-                        "SELECT order_date, count(*) AS orders FROM orders_daily WHERE order_date >= date '2026-03-01' GROUP BY 1 ORDER BY 1",
-                        "SELECT customer_id, sum(total) FROM orders WHERE dt = '2026-03-09' GROUP BY customer_id LIMIT 100",
+                        "SELECT order_date, count(*) AS orders FROM orders_daily "
+                        "WHERE order_date >= date '2026-03-01' GROUP BY 1 ORDER BY 1",
+                        "SELECT customer_id, sum(total) FROM orders WHERE dt = '2026-03-09' "
+                        "GROUP BY customer_id LIMIT 100",
                         "MSCK REPAIR TABLE clickstream_raw",
                         "SELECT * FROM shipments WHERE status = 'DELAYED' LIMIT 50",
                     ]

@@ -255,7 +255,8 @@ def ec2_run_instances(
                     "instanceId": iid,
                     "imageId": ami,
                     "instanceState": {"code": 0, "name": "pending"},
-                    "privateDnsName": f"ip-10-40-{rng.randint(0, 63)}-{rng.randint(4, 250)}.{region}.compute.internal",
+                    "privateDnsName": f"ip-10-40-{rng.randint(0, 63)}-{rng.randint(4, 250)}"
+                    f".{region}.compute.internal",
                     "amiLaunchIndex": 0,
                     "productCodes": {},
                     "instanceType": itype,

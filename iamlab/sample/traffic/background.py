@@ -45,7 +45,8 @@ _ERRORS = {
     ),
     ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"): (
         "ResourceConflictException",
-        "The operation cannot be performed at this time. An update is in progress for resource: {fn}",
+        "The operation cannot be performed at this time. "
+        "An update is in progress for resource: {fn}",
     ),
 }
 ERROR_RATE = 0.008
@@ -92,7 +93,8 @@ def cast() -> tuple[Actor, ...]:
 
 
 def _eligible(actor: Actor, region: str) -> list[tuple[float, str | None, object]]:
-    """Calls the actor makes in this region: global ones only in us-east-1, pinned ones only in theirs."""
+    """Calls the actor makes in this region: global ones only in us-east-1, pinned ones
+    only in theirs."""
     return [
         c
         for c in actor.calls
@@ -224,7 +226,9 @@ def split(count: int) -> list[int]:
     return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
 
 
-def chunk_records(seed: int, account: str, region: str, day_index: int, count: int, part: int = 0) -> list[dict]:
+def chunk_records(
+    seed: int, account: str, region: str, day_index: int, count: int, part: int = 0
+) -> list[dict]:
     """The background records of one part of (account, region, day): exactly ``count`` records."""
     rng = random.Random(f"{seed}:bg:{chunk_key(account, region, day_index, part)}")
     salt = str(seed)

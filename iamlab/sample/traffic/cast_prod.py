@@ -476,8 +476,8 @@ def brightline() -> Actor:
         lambda salt, when: aws_account(f"AROAV2XQ7LMN3BRIGHTLN:brightline-sync-{when:%H}", PARTNER),
         [weighted(1, s3_object_call(EXPORTS, PROD, "GetObject", partner_key))],
         agents=(
-            "Boto3/1.36.2 md/Botocore#1.36.2 ua/2.1 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 "
-            "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.36.2",
+            "Boto3/1.36.2 md/Botocore#1.36.2 ua/2.1 os/linux#6.1.0 md/arch#x86_64 "
+            "lang/python#3.11.2 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.36.2",
         ),
         ips=(PARTNER_IP,),
         hours=(2, 4),

@@ -52,7 +52,10 @@ def access_key(prefix: str, label: str) -> str:
 
 def iso(when: datetime) -> str:
     """CloudTrail's time format: YYYY-MM-DDTHH:MM:SSZ."""
-    return f"{when.year:04d}-{when.month:02d}-{when.day:02d}T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
+    return (
+        f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
+        f"T{when.hour:02d}:{when.minute:02d}:{when.second:02d}Z"
+    )
 
 
 def _minor(version: str) -> int:

@@ -362,7 +362,8 @@ ROLES = [
         "AWSServiceRoleForAutoScaling",
         trust_service("autoscaling.amazonaws.com"),
         attached=(AUTOSCALING_SLR,),
-        description="Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
+        description="Default Service-Linked Role enables access to AWS Services and Resources "
+        "used or managed by Auto Scaling",
     ),
     _config_slr(PROD),
     # development

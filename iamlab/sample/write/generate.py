@@ -90,7 +90,9 @@ class Written(NamedTuple):
 
 
 def _chunk_job(job: ChunkJob) -> tuple[list[dict], list[dict], list[dict], int]:
-    """Generate and write one chunk part; return (file metadata, lookup records, lake records, count)."""
+    """Generate and write one chunk part.
+
+    Returns (file metadata, lookup records, lake records, record count)."""
     out, seed, account, region, day, part, count, extra, collect = job
     records = chunk_records(seed, account, region, day, count, part) + extra
     level = 6 if collect else 1  # benchmark-sized samples trade compression for speed

@@ -252,7 +252,10 @@ def write_insight(
         )
     ts = end + timedelta(minutes=5)
     _, prefix = trail_prefix(account, ts, "CloudTrail-Insight")
-    key = f"{prefix}/{region}/{ts:%Y/%m/%d}/{account}_CloudTrail-Insight_{region}_{ts:%Y%m%dT%H%MZ}_{token(rng, 16)}.json.gz"
+    key = (
+        f"{prefix}/{region}/{ts:%Y/%m/%d}/"
+        f"{account}_CloudTrail-Insight_{region}_{ts:%Y%m%dT%H%MZ}_{token(rng, 16)}.json.gz"
+    )
     write_bytes(
         root / key, gzip_bytes(json.dumps({"Records": records}, separators=(",", ":")).encode())
     )
@@ -317,7 +320,8 @@ LAKE_COLUMNS = (
     "eventjson",
 )
 LAKE_QUERY = (
-    "SELECT eventid, eventtime, eventversion, eventsource, eventname, awsregion, sourceipaddress, useragent,\n"
+    "SELECT eventid, eventtime, eventversion, eventsource, eventname, awsregion, "
+    "sourceipaddress, useragent,\n"
     "       errorcode, errormessage, eventtype, eventcategory, recipientaccountid, eventjson\n"
     "FROM 3f1c9a2e-7b4d-4e8a-9c61-5d2f0b7a8e43\n"
     "WHERE errorcode IS NOT NULL\n"
