@@ -365,7 +365,16 @@ def _target(target_id: str) -> dict:
 
 def organization_files() -> dict[str, dict]:
     """organization/organization.json, tree.json and policies/<id>.json."""
-    org = {
+    return {
+        "organization/organization.json": _organization(),
+        "organization/tree.json": _tree(),
+        **_organization_policies(),
+    }
+
+
+def _organization() -> dict:
+    """`aws organizations describe-organization` output."""
+    return {
         "Organization": {
             "Id": ORG_ID,
             "Arn": f"arn:aws:organizations::{MGMT}:organization/{ORG_ID}",
@@ -376,7 +385,11 @@ def organization_files() -> dict[str, dict]:
             "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}],
         }
     }
-    tree = {
+
+
+def _tree() -> dict:
+    """Roots, OUs and accounts of the organization."""
+    return {
         "Roots": [
             {
                 "Id": ROOT_ID,
@@ -412,10 +425,12 @@ def organization_files() -> dict[str, dict]:
             for acct, info in ACCOUNTS.items()
         ],
     }
+
+
+def _organization_policies() -> dict[str, dict]:
+    """policies/<id>.json: each SCP and RCP with its targets."""
     pol = "organization/policies"
     return {
-        "organization/organization.json": org,
-        "organization/tree.json": tree,
         f"{pol}/{SCP_FULL}.json": _org_policy(
             SCP_FULL,
             "FullAWSAccess",
