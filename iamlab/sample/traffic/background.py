@@ -147,16 +147,8 @@ def make_records(
     via_vpce = actor.vpce is not None and source == "secretsmanager.amazonaws.com"
     ip = rng.choice(actor.ip_for_vpce) if via_vpce else rng.choice(actor.ips)
     agent = rng.choice(actor.agents)
-    error = None
-    err = _ERRORS.get((source, call["name"]))
-    if err and rng.random() < ERROR_RATE * 3:
-        code, message = err
-        if message:
-            params = call.get("params") or {}
-            message = message.format(
-                stack=params.get("stackName", ""), fn=params.get("functionName", "")
-            )
-        error = (code, message)
+    error = _ordinary_error(rng, call)
+    if error:
         call = dict(call, response=None)
     kwargs = {
         k: v
@@ -187,29 +179,55 @@ def make_records(
     )
     if error and error[1] is None:
         del rec["errorMessage"]
-    out = [rec]
-    if via_vpce:
-        principal = identity.get("principalId", "")
-        out.append(
-            record(
-                rng=rng,
-                version="1.09",
-                when=when,
-                source=source,
-                name=call["name"],
-                region=region,
-                identity=aws_account(principal, identity.get("accountId", actor.account)),
-                ip=ip,
-                agent=agent,
-                recipient=actor.vpce[1],
-                read_only=call["read_only"],
-                event_type="AwsVpceEvent",
-                category="NetworkActivity",
-                request_id=rec["requestID"],
-                vpce=actor.vpce,
-            )
+    if not via_vpce:
+        return [rec]
+    return [rec, _vpce_event(rng, rec, identity, actor, call, when, region, ip, agent)]
+
+
+def _vpce_event(
+    rng: random.Random,
+    rec: dict,
+    identity: dict,
+    actor: Actor,
+    call: dict,
+    when: datetime,
+    region: str,
+    ip: str,
+    agent: str,
+) -> dict:
+    """The network-activity event the VPC endpoint owner's trail logs for a call through it."""
+    principal = identity.get("principalId", "")
+    return record(
+        rng=rng,
+        version="1.09",
+        when=when,
+        source=call["source"],
+        name=call["name"],
+        region=region,
+        identity=aws_account(principal, identity.get("accountId", actor.account)),
+        ip=ip,
+        agent=agent,
+        recipient=actor.vpce[1],
+        read_only=call["read_only"],
+        event_type="AwsVpceEvent",
+        category="NetworkActivity",
+        request_id=rec["requestID"],
+        vpce=actor.vpce,
+    )
+
+
+def _ordinary_error(rng: random.Random, call: dict) -> tuple[str, str | None] | None:
+    """Now and then, the non-denial error ordinary traffic of this API produces."""
+    err = _ERRORS.get((call["source"], call["name"]))
+    if not (err and rng.random() < ERROR_RATE * 3):
+        return None
+    code, message = err
+    if message:
+        params = call.get("params") or {}
+        message = message.format(
+            stack=params.get("stackName", ""), fn=params.get("functionName", "")
         )
-    return out
+    return (code, message)
 
 
 MAX_CHUNK = 40_000  # records held in memory at once per worker; larger chunks are split in parts
