@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from iamlab.sample._check import check
-from iamlab.sample._generate import DEFAULT_SEED, generate
+from iamlab.sample.checks import check
+from iamlab.sample.write.generate import DEFAULT_SEED, generate
 
 __all__ = ["DEFAULT_SEED", "check", "default_dir", "generate"]
 
