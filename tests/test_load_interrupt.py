@@ -30,6 +30,10 @@ def test_sigint_at_any_moment_of_a_load_ends_cleanly(tmp_path, delay):
     out, err = proc.communicate(timeout=120)
     if proc.returncode == 0:  # the load had finished: nothing to interrupt
         assert "loaded" in out
+    elif proc.returncode == -signal.SIGINT:
+        # the signal came while the interpreter was shutting down (after main returned):
+        # the default action killed it, silently, and the load had finished
+        assert err == "" and "loaded" in out
     else:
         assert (proc.returncode, err) == (130, "interrupted\n")
     if ws_dir.exists():
