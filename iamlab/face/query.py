@@ -25,6 +25,7 @@ __all__ = [
     "diagnoses",
     "evidence_window",
     "has_diagnoses",
+    "only_principal",
     "policy_changes",
     "principal_calls",
 ]
@@ -191,6 +192,17 @@ def denial_events(ws: Any, scope: Scope = Scope()) -> pd.DataFrame:
     One row per denial, oldest first; ``who`` is the principal the views group by.
     """
     return ws.sql(DENIAL_EVENTS_SQL, scope.params())
+
+
+def only_principal(frame: pd.DataFrame, principal: str | None) -> pd.DataFrame:
+    """Return the rows of a ``denial_events`` frame for ``principal`` (all for None), like SQL."""
+    if not principal:
+        return frame
+    keep = (
+        (frame["who"] == principal) | (frame["principal_arn"] == principal)
+        | (frame["principal"] == principal)
+    )  # fmt: skip
+    return frame[keep]
 
 
 def principal_calls(ws: Any, principal: str, scope: Scope = Scope(), limit: int = 5000):
