@@ -72,8 +72,8 @@ def _strings(value):
     elif isinstance(value, dict):
         for v in value.values():
             yield from _strings(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
+    elif isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) == 1:
+        for v in list(value):
             yield from _strings(v)
 
 

@@ -80,6 +80,13 @@ def _cut(text: Any) -> str:
     return html_text(s if len(s) <= MAX_TEXT else s[:MAX_TEXT] + "...")
 
 
+def _escaped(values: pd.Series, cut: bool = False) -> pd.Series:
+    """Return ``values`` escaped (``_cut`` if ``cut``), each distinct value once; None is ""."""
+    escape = _cut if cut else html_text
+    table = {v: escape(v) for v in values.dropna().unique()}
+    return values.map(table).fillna("").astype(object)
+
+
 def short_name(arn: Any) -> str:
     """Return the readable part of a principal ARN (``role/DataEngineer``), else the text."""
     if arn is None or (isinstance(arn, float) and pd.isna(arn)):
@@ -108,11 +115,12 @@ def trace_totals(fig: go.Figure) -> dict[str, float]:
             values = [v for row in (trace.z or ()) for v in row if v is not None]
         elif trace.type == "bar":
             values = trace.x if trace.orientation == "h" else trace.y
+            values = () if values is None else values
         elif trace.type == "indicator":
             values = [trace.value]
         else:
-            values = [1] * len(trace.x or ())
-        out[trace.name] = out.get(trace.name, 0) + float(sum(values or ()))
+            values = [1] * (0 if trace.x is None else len(trace.x))
+        out[trace.name] = out.get(trace.name, 0) + float(sum(values))
     return out
 
 
@@ -264,23 +272,28 @@ def principal_timeline(calls: pd.DataFrame, principal: str | None = None) -> go.
     title = f"Calls by {html_text(short_name(principal))}" if principal else "Calls"
     if calls.empty:
         return _empty(f"{title}: no calls in this window")
-    data = calls.assign(cause=calls["cause"].fillna("not denied"))
+    data = calls.assign(
+        cause=calls["cause"].fillna("not denied"),
+        hover=(
+            "<b>" + _escaped(calls["event_name"]) + "</b> (" + _escaped(calls["event_source"])
+            + ") " + calls["event_time"].dt.strftime("%Y-%m-%d %H:%M:%S") + " UTC<br>region "
+            + _escaped(calls["aws_region"]) + ", from " + _escaped(calls["source_ip"])
+            + "<br>user agent: " + _escaped(calls["user_agent"], cut=True)
+            + ("<br>" + _escaped(calls["error_code"]) + ": "
+               + _escaped(calls["error_message"], cut=True)).where(calls["error_code"].notna(), "")
+        ),
+        when=calls["event_time"].dt.tz_convert("UTC").dt.tz_localize(None),
+        event=_escaped(calls["event_name"]),
+    )  # fmt: skip
     fig = go.Figure()
     for name in ["not denied", *_causes_in(data[data["cause"] != "not denied"])]:
         rows = data[data["cause"] == name]
         if rows.empty:
             continue
-        hover = [
-            f"<b>{html_text(r.event_name)}</b> ({html_text(r.event_source)}) "
-            f"{r.event_time:%Y-%m-%d %H:%M:%S} UTC<br>region {html_text(r.aws_region)}, "
-            f"from {html_text(r.source_ip)}<br>user agent: {_cut(r.user_agent)}"
-            + (f"<br>{html_text(r.error_code)}: {_cut(r.error_message)}" if r.error_code else "")
-            for r in rows.itertuples()
-        ]
         denied = name != "not denied"
         fig.add_scatter(
-            x=list(rows["event_time"]), y=[html_text(e) for e in rows["event_name"]],
-            name=name, mode="markers", hovertext=hover, hoverinfo="text",
+            x=rows["when"].to_numpy(), y=rows["event"].to_numpy(), name=name, mode="markers",
+            hovertext=rows["hover"].to_numpy(), hoverinfo="text",
             marker={"color": _color(name), "size": 10 if denied else 6,
                     "symbol": "x" if denied else "circle"},
         )  # fmt: skip

@@ -143,15 +143,16 @@ FROM denials d JOIN events e ON e.event_id = d.event_id
 ORDER BY d.event_time, d.event_id
 """
 
+# A principal's own calls, its denials first so that the limit never drops one.
 PRINCIPAL_CALLS_SQL = """
-SELECT e.event_id, e.event_time, e.event_source, e.event_name, e.aws_region, e.error_code,
-       e.error_message, e.user_agent, e.source_ip, d.cause
-FROM events e LEFT JOIN denials d ON d.event_id = e.event_id
-WHERE (e.principal_arn = $principal OR e.session_issuer_arn = $principal
-       OR d.principal = $principal)
-  AND ($since IS NULL OR e.event_time >= $since)
-  AND ($until IS NULL OR e.event_time < $until)
-ORDER BY e.event_time, e.event_id
+SELECT event_id, event_time, event_source, event_name, aws_region, error_code, error_message,
+       user_agent, source_ip
+FROM events
+WHERE (principal_arn = $principal OR session_issuer_arn = $principal
+       OR list_contains($denials, event_id))
+  AND ($since IS NULL OR event_time >= $since)
+  AND ($until IS NULL OR event_time < $until)
+ORDER BY list_contains($denials, event_id) DESC, event_time, event_id
 LIMIT $limit
 """
 
@@ -186,12 +187,12 @@ QUALIFY row_number() OVER (PARTITION BY g.event_id ORDER BY {order} DESC) = 1
 """
 
 
-def denial_events(ws: Any, scope: Scope = Scope()) -> pd.DataFrame:
+def denial_events(ws: Any, scope: Scope | None = None) -> pd.DataFrame:
     """Return the denials in ``scope`` with what the views show (user agent, source IP, key id).
 
     One row per denial, oldest first; ``who`` is the principal the views group by.
     """
-    return ws.sql(DENIAL_EVENTS_SQL, scope.params())
+    return ws.sql(DENIAL_EVENTS_SQL, (scope or Scope()).params())
 
 
 def only_principal(frame: pd.DataFrame, principal: str | None) -> pd.DataFrame:
@@ -205,19 +206,36 @@ def only_principal(frame: pd.DataFrame, principal: str | None) -> pd.DataFrame:
     return frame[keep]
 
 
-def principal_calls(ws: Any, principal: str, scope: Scope = Scope(), limit: int = 5000):
-    """Return up to ``limit`` calls by ``principal`` (its ARN, or a role's ARN for its sessions).
+def principal_calls(
+    ws: Any,
+    principal: str,
+    scope: Scope | None = None,
+    denials: pd.DataFrame | None = None,
+    limit: int = 5000,
+) -> pd.DataFrame:
+    """Return up to ``limit`` calls by ``principal`` in the scope's window, oldest first.
 
-    Denials that name it in their message count too (a cross-account call is
-    also logged by the owner's trail, without the caller's ARN). ``cause`` is
-    set for the denials among them.
+    Calls are the principal's own (its ARN, or a role's ARN for its sessions)
+    and the denials that name it in their message (a cross-account call is
+    also logged by the owner's trail, without the caller's ARN); ``cause`` is
+    set for the denials, which the limit never drops. ``denials``: the
+    ``denial_events`` of the same window with no other filter, when the caller
+    has them already (widgets keep them).
     """
-    params = {"principal": principal, "since": scope.since, "until": scope.until, "limit": limit}
-    return ws.sql(PRINCIPAL_CALLS_SQL, params)
+    scope = scope or Scope()
+    window = Scope(since=scope.since, until=scope.until)
+    if denials is None:
+        denials = denial_events(ws, window)
+    mine = only_principal(denials, principal)[["event_id", "cause"]]
+    params = {"principal": principal, "since": scope.since, "until": scope.until,
+              "denials": list(mine["event_id"]), "limit": limit}  # fmt: skip
+    calls = ws.sql(PRINCIPAL_CALLS_SQL, params).merge(mine, on="event_id", how="left")
+    return calls.sort_values(["event_time", "event_id"], ignore_index=True)
 
 
-def policy_changes(ws: Any, scope: Scope = Scope()) -> pd.DataFrame:
+def policy_changes(ws: Any, scope: Scope | None = None) -> pd.DataFrame:
     """Return the successful policy-changing calls (``POLICY_CHANGE_EVENTS``) in the window."""
+    scope = scope or Scope()
     params = {"names": list(POLICY_CHANGE_EVENTS), "since": scope.since, "until": scope.until}
     return ws.sql(POLICY_CHANGES_SQL, params)
 

@@ -120,30 +120,56 @@ def denial_items(frame: pd.DataFrame, limit: int = 2000) -> list[tuple[str, str]
 
 
 class View:
-    """The data of one scope, each part queried once and only when a chart asks for it.
+    """The data of one scope, each part read only when a chart asks for it.
 
-    ``base`` is the denial frame of the scope without its principal (cached by
-    the ``Investigation``), so changing the principal filters it in pandas.
+    Parts that do not depend on the principal (the scope's denials without
+    its principal, the window's denials and policy changes, their
+    diagnoses) come from ``cache``, which the ``Investigation`` keeps across
+    redraws, so changing the principal filters frames in pandas.
     """
 
-    def __init__(self, ws: Any, scope: Scope, base: pd.DataFrame) -> None:
-        self.ws, self.scope, self.base = ws, scope, base
+    def __init__(self, ws: Any, scope: Scope, cache: dict[str, tuple[Any, Any]]) -> None:
+        self.ws, self.scope, self._cache = ws, scope, cache
+
+    def _cached(self, part: str, key: Any, read: Callable[[], Any]) -> Any:
+        held = self._cache.get(part)
+        if held is None or held[0] != key:
+            held = self._cache[part] = (key, read())
+        return held[1]
+
+    @property
+    def base(self) -> pd.DataFrame:
+        """The scope's denials for every principal."""
+        key = self.scope.but(principal=None)
+        return self._cached("base", key, lambda: query.denial_events(self.ws, key))
+
+    @property
+    def window(self) -> pd.DataFrame:
+        """The window's denials with no other filter (a principal's timeline marks them all)."""
+        key = Scope(since=self.scope.since, until=self.scope.until)
+        if key == self.scope.but(principal=None):
+            return self.base
+        return self._cached("window", key, lambda: query.denial_events(self.ws, key))
 
     @cached_property
     def frame(self) -> pd.DataFrame:
         return query.only_principal(self.base, self.scope.principal)
 
-    @cached_property
+    @property
     def changes(self) -> pd.DataFrame:
-        return query.policy_changes(self.ws, self.scope)
+        key = (self.scope.since, self.scope.until)
+        return self._cached("changes", key, lambda: query.policy_changes(self.ws, self.scope))
 
     @cached_property
     def calls(self) -> pd.DataFrame:
-        return query.principal_calls(self.ws, self.scope.principal or "", self.scope)
+        return query.principal_calls(self.ws, self.scope.principal or "", self.scope,
+                                     denials=self.window)
 
     @cached_property
     def diagnoses(self) -> pd.DataFrame:
-        return query.diagnoses(self.ws, list(self.frame["event_id"]))
+        every = self._cached("diagnoses", self.scope.but(principal=None),
+                             lambda: query.diagnoses(self.ws, list(self.base["event_id"])))
+        return every[every["event_id"].isin(self.frame["event_id"])]
 
 
 def _timeline(v: View) -> go.Figure:
@@ -199,8 +225,8 @@ class Investigation:
         self.snapshot = _snapshot(snapshot)
         default = Scope.of(principal, since, until, causes, accounts, regions)
         self.first, self.last = query.evidence_window(self.ws)
-        self._base_key: Scope | None = None
-        self._base: pd.DataFrame | None = None
+        self._cache: dict[str, tuple[Any, Any]] = {}
+        self._current: View | None = None
         self._hold = False
         self.figures: dict[str, go.Figure] = {}
         self.outputs: dict[str, W.Output] = {}
@@ -269,13 +295,8 @@ class Investigation:
         )  # fmt: skip
 
     def view(self, scope: Scope | None = None) -> View:
-        """Return the data of ``scope`` (default: the controls'), querying the base once."""
-        scope = scope or self.scope()
-        key = scope.but(principal=None)
-        if key != self._base_key:
-            self._base = query.denial_events(self.ws, key)
-            self._base_key = key
-        return View(self.ws, scope, self._base)
+        """Return the data of ``scope`` (default: the controls'), reading what is not cached."""
+        return View(self.ws, scope or self.scope(), self._cache)
 
     # --- binding -----------------------------------------------------------------------------
 
@@ -283,20 +304,22 @@ class Investigation:
         """Bind chart ``name`` drawn by ``draw(view)``; it redraws on every control change."""
         self._draw[name] = draw
         self.outputs.setdefault(name, W.Output())
-        if not self._hold and self._base_key is not None:
-            self._redraw({name: draw}, self.view())
+        if not self._hold and self._current is not None:
+            self._redraw({name: draw}, self._current)
 
     def refresh(self) -> None:
         """Redraw every bound chart and table from the controls' scope."""
         try:
             view = self.view()
+            base = view.base
         except IamlabError as exc:
             self.status.value = f'<span class="error">{html_text(exc)}</span>'
             return
         self.status.value = (f"{len(view.frame)} denials: {html_text(view.scope.describe())}")
-        if view.base is not self._items_of:  # the picker lists who is in this window
-            self._items, self._items_of = principal_items(view.base), view.base
+        if base is not self._items_of:  # the picker lists who is in this window
+            self._items, self._items_of = principal_items(base), base
             self._offer_principals()
+        self._current = view
         self._redraw(self._draw, view)
         with self._holding():
             self.denials.options = denial_items(view.frame)
@@ -350,9 +373,10 @@ class Investigation:
 
     def detail_html(self, event_id: str | None) -> str:
         """Return the explorer's panel for one denial: message, diagnosis, statement, fix."""
-        if not event_id or self._base is None:
+        if not event_id or self._current is None:
             return "<p>Select a denial above.</p>"
-        rows = self._base[self._base["event_id"] == event_id]
+        base = self._current.base
+        rows = base[base["event_id"] == event_id]
         if rows.empty:
             return "<p>That denial is outside the current scope.</p>"
         found = query.diagnoses(self.ws, [event_id])
