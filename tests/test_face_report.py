@@ -187,3 +187,30 @@ def test_report_errors_name_the_bad_value(sample_ws, tmp_path, capsys):
     assert main(["report", "--workspace", str(sample_ws), "--out", str(out),
                  "--since", "yesterday"]) == 2  # fmt: skip
     assert "since='yesterday'" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_diagnosed_workspace_reports_deciding_statements_and_proven_fixes(tmp_path):
+    """Runs where iamlab.diagnose is merged (Workspace.diagnose): the real replay, no stand-in."""
+    from iamlab.face import charts, query
+
+    if not hasattr(Workspace, "diagnose"):
+        pytest.skip("Workspace.diagnose is not in this tree yet (branch diagnose)")
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(SAMPLE_DATA / "cloudtrail", progress=False)
+        ws.diagnose(SAMPLE_DATA / "snapshot")
+        frame = query.denial_events(ws)
+        diagnoses = query.diagnoses(ws, list(frame["event_id"]))
+        verified = ws.sql("SELECT count(*) FROM diagnoses WHERE fix->>'verified' = 'true'")
+    assert len(diagnoses) == len(frame)
+    assert charts.kpis(frame, diagnoses)["fixes verified"] == verified.iloc[0, 0]
+    fig = charts.reported_vs_diagnosed(diagnoses)
+    expected = ((diagnoses["reported_cause"] == "missing-action")
+                & (diagnoses["cause"] == "resource-arn")).sum()  # fmt: skip
+    bars = {t.name: dict(zip(t.x, t.y, strict=True)) for t in fig.data}
+    assert bars.get("resource-arn", {}).get("missing-action", 0) == expected > 0
+    out = tmp_path / "diagnosed.html"
+    assert main(["report", "--workspace", str(tmp_path / "ws"), "--snapshot",
+                 str(SAMPLE_DATA / "snapshot"), "--out", str(out)]) == 0  # fmt: skip
+    html = out.read_text("utf-8")
+    assert "Not diagnosed" not in html and "Fix (proven" in html
+    assert '<blockquote class="statement">' in html and "DenyIdentityChanges" in html

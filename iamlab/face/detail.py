@@ -111,9 +111,12 @@ def _diagnosis_html(diagnosis: Mapping[str, Any], statement: Any) -> str:
         + (f" at the {html_text(diagnosis.get('layer'))} layer" if diagnosis.get("layer") else "")
         + "</p>",
     ]
-    if deciding.get("policy"):
-        out.append(f"<p>deciding statement: <code>{html_text(deciding.get('sid') or '(no Sid)')}"
-                   f"</code> in <code>{html_text(deciding['policy'])}</code></p>")
+    if deciding.get("policy") and deciding.get("sid"):
+        out.append(f"<p>deciding statement <code>{html_text(deciding['sid'])}</code> in "
+                   f"<code>{html_text(deciding['policy'])}</code></p>")
+    elif deciding.get("policy"):
+        out.append(f"<p>deciding policy <code>{html_text(deciding['policy'])}</code>: no Sid "
+                   "named (nothing in it allows the request, or the statement has no Sid)</p>")
     if statement:
         out.append('<blockquote class="statement">' + _json_block(statement) + "</blockquote>")
     if missing:
