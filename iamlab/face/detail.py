@@ -37,7 +37,9 @@ def _present(value: Any) -> bool:
 
 
 def _json_block(value: Any) -> str:
-    return f"<pre>{html_text(json.dumps(value, indent=2, sort_keys=False, default=str))}</pre>"
+    """Indented JSON in ``<pre>``: our line breaks kept, each line escaped (JSON did the rest)."""
+    text = json.dumps(value, indent=2, default=str)
+    return "<pre>" + "\n".join(html_text(line) for line in text.splitlines()) + "</pre>"
 
 
 def deciding_statement(snapshot: Any, deciding: Mapping[str, Any] | None) -> dict | None:
