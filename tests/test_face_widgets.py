@@ -174,3 +174,29 @@ def test_selecting_a_denial_shows_its_parsed_message_escaped(sample_ws):
         assert "What AWS said" in html and "Not diagnosed" in html
         assert "<script" not in html and "<img" not in html
     assert "&lt;" in html
+
+
+def test_an_empty_workspace_gives_empty_views_not_errors(tmp_path):
+    from iamlab.face.report import build_report
+
+    with Workspace(tmp_path / "empty") as ws:
+        inv = Investigation(ws)
+        assert [v for _, v in inv.principal.options] == [""]
+        assert all(len(fig.data) == 0 or name == "kpis" for name, fig in inv.figures.items())
+        assert inv.figures["kpis"].data[0].value == 0
+        inv.quick.value = "last day"
+        assert inv.since.value is None and "0 denials" in inv.status.value
+        assert "No denials in this scope." in build_report(ws)
+
+
+def test_the_face_package_names_its_public_api_and_loads_it_lazily():
+    import subprocess
+    import sys
+
+    import iamlab.face
+
+    for name in iamlab.face.__all__:
+        assert getattr(iamlab.face, name) is not None
+    code = "import sys, iamlab.face; print('plotly' in sys.modules, 'ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
