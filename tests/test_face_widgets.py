@@ -200,3 +200,15 @@ def test_the_face_package_names_its_public_api_and_loads_it_lazily():
     code = "import sys, iamlab.face; print('plotly' in sys.modules, 'ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_chart_of_ones_own_binds_and_redraws_with_the_rest(sample_ws):
+    inv = Investigation(sample_ws, chart_names=["over time"])
+    assert list(inv.figures) == ["over time"]
+    inv.bind("top one", lambda view: charts.denials_by_principal(view.frame, top=1))
+    assert len({y for t in inv.figures["top one"].data for y in t.y}) == 1
+    inv.principal.value = TOM
+    assert sum(charts.trace_totals(inv.figures["top one"]).values()) == len(
+        sample_ws.denials(principal=TOM))
+    with pytest.raises(KeyError, match="bound: over time, top one"):
+        inv.show("heatmap")

@@ -200,8 +200,10 @@ class Investigation:
     ``principal``, ``since``, ``until``, ``causes``, ``accounts``, ``regions``:
     the defaults (papermill parameters); a value the analyst chose in an earlier
     run of the cell wins over them. ``snapshot`` (a ``Snapshot`` or folder)
-    lets the explorer quote deciding statements. ``charts``: which of
-    ``CHARTS`` to bind (default: all). Raises InputError for a bad default.
+    lets the explorer quote deciding statements. ``chart_names``: which of
+    ``CHARTS`` to bind (default: all; ``bind`` adds your own). ``name`` keys
+    the remembered values (two investigations in one notebook use two
+    names). Raises InputError for a bad default.
     """
 
     def __init__(
@@ -215,7 +217,7 @@ class Investigation:
         regions: Any = (),
         snapshot: Any = None,
         name: str = "investigation",
-        charts: Any = None,
+        chart_names: Any = None,
     ) -> None:
         from iamlab.workspace import Workspace
 
@@ -224,7 +226,7 @@ class Investigation:
         self.name = name
         self.snapshot = _snapshot(snapshot)
         default = Scope.of(principal, since, until, causes, accounts, regions)
-        self.first, self.last = query.evidence_window(self.ws)
+        self.last = query.evidence_window(self.ws)[1]  # quick ranges end here
         self._cache: dict[str, tuple[Any, Any]] = {}
         self._current: View | None = None
         self._hold = False
@@ -264,7 +266,7 @@ class Investigation:
         self.principal_filter.observe(lambda _: self._offer_principals(), names="value")
         self.quick.observe(self._quick_changed, names="value")
         self.denials.observe(lambda _: self._show_detail(), names="value")
-        for chart in charts or CHARTS:
+        for chart in chart_names or CHARTS:
             self.bind(chart, CHARTS[chart])
         self.refresh()
 
