@@ -212,3 +212,27 @@ def test_a_chart_of_ones_own_binds_and_redraws_with_the_rest(sample_ws):
         sample_ws.denials(principal=TOM))
     with pytest.raises(KeyError, match="bound: over time, top one"):
         inv.show("heatmap")
+
+
+def test_in_a_jupyter_kernel_every_bound_chart_is_displayed_in_its_output_widget(sample_ws):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    root = str(SAMPLE_DATA.parent)
+    cells = [
+        f"import sys; sys.path.insert(0, {root!r})\nimport iamlab\n"
+        f"from iamlab.face import Investigation\n"
+        f"ws = iamlab.Workspace({str(sample_ws.path)!r}, read_only=True)",
+        "inv = Investigation(ws, chart_names=['over time', 'timeline'])",
+        "inv.show('over time')",
+        f"inv.principal.value = {TOM!r}\n"
+        "print(sorted(t.name for t in inv.figures['over time'].data))",
+    ]  # fmt: skip
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    printed = nb.cells[3].outputs[0]["text"]
+    assert printed.strip() == str(sorted(sample_ws.denials(principal=TOM)["cause"].unique()))
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    shown = [o for w in state.values() if w["model_name"] == "OutputModel"
+             for o in w["state"].get("outputs", [])]  # fmt: skip
+    assert len(shown) == 2
+    assert all("application/vnd.plotly.v1+json" in o["data"] for o in shown)
