@@ -64,6 +64,8 @@ def open_offline(browser, path: Path, screenshot: Path | None = None):
     page.add_init_script("window.__ran = []; window.alert = (m) => window.__ran.push(String(m));")
     page.on("dialog", lambda d: (facts["dialogs"].append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: facts["errors"].append(str(e)))
+    # a Content-Security-Policy refusal shows as a console error
+    page.on("console", lambda m: facts["errors"].append(m.text) if m.type == "error" else None)
 
     def route(r):
         if r.request.url.startswith("file://"):
