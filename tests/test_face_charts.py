@@ -205,3 +205,19 @@ def test_empty_data_gives_an_empty_figure_that_says_so(sample_denials, draw):
     fig = draw(sample_denials.iloc[:0])
     assert len(fig.data) == 0
     assert "no " in fig.layout.title.text
+
+
+def test_real_policy_changes_in_the_shared_corpus_are_marked(workspace, corpus):
+    workspace.load(corpus, progress=False)
+    changes = query.policy_changes(workspace)
+    expected = workspace.sql(
+        "SELECT count(*) FROM events WHERE list_contains($n, event_name) AND error_code IS NULL",
+        {"n": list(query.POLICY_CHANGE_EVENTS)},
+    ).iloc[0, 0]
+    assert len(changes) == expected > 0
+    assert {"PutBucketPolicy", "PutUserPolicy"} <= set(changes["event_name"])
+    frame = query.denial_events(workspace)
+    fig = charts.denials_over_time(frame, changes)
+    assert charts.trace_totals(fig)["policy-change"] == expected
+    assert sum(v for k, v in charts.trace_totals(fig).items() if k in CAUSES) == len(frame)
+
