@@ -121,6 +121,8 @@ def test_the_report_names_its_evidence_with_hashes_and_its_queries(report, sampl
     html = report.read_text("utf-8")
     with Workspace(sample_ws, read_only=True) as ws:
         some = ws.sql("SELECT source FROM events LIMIT 1").iloc[0, 0]
+        first = ws.sql("SELECT min(event_time) FROM denials").iloc[0, 0]
+    assert f"the denials run from {first:%Y-%m-%d %H:%M}" in html
     import hashlib
 
     assert hashlib.sha256(Path(some).read_bytes()).hexdigest() in html

@@ -205,6 +205,9 @@ def build_report(
         for i, fig in enumerate(figures)
     ]
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if not frame.empty:
+        shown_scope += (f"; the denials run from {frame['event_time'].min():%Y-%m-%d %H:%M} "
+                        f"to {frame['event_time'].max():%Y-%m-%d %H:%M} UTC")
     body = [
         f"<h1>{html_text(title)}</h1>",
         f"<p>Scope: {html_text(shown_scope)}. Made {made} by iamlab "
