@@ -236,3 +236,17 @@ def test_in_a_jupyter_kernel_every_bound_chart_is_displayed_in_its_output_widget
              for o in w["state"].get("outputs", [])]  # fmt: skip
     assert len(shown) == 2
     assert all("application/vnd.plotly.v1+json" in o["data"] for o in shown)
+
+
+def test_the_denial_table_lists_the_newest_denials_escaped(sample_ws):
+    frame = query.denial_events(sample_ws)
+    html = widgets.denial_table_html(frame, limit=5)
+    assert html.count("<tr>") == 6 and f"{len(frame) - 5} older denials" in html
+    hostile = query.denial_events(sample_ws, Scope.of(
+        principal="arn:aws:sts::905173628441:assumed-role/redteam-probe/xss-canary"))
+    html = widgets.denial_table_html(hostile)
+    assert "<script" not in html and "<img" not in html and "<td onmouseover" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the user agent, shown literally
+    inv = Investigation(sample_ws)
+    inv.principal.value = TOM
+    assert inv.table.value.count("<tr>") == len(sample_ws.denials(principal=TOM)) + 1

@@ -39,6 +39,7 @@ __all__ = [
     "Investigation",
     "View",
     "denial_items",
+    "denial_table_html",
     "filter_items",
     "principal_items",
     "quick_range",
@@ -114,6 +115,30 @@ def denial_items(frame: pd.DataFrame, limit: int = 2000) -> list[tuple[str, str]
          f"{r.action or r.event_name}", r.event_id)
         for r in rows.itertuples()
     ]  # fmt: skip
+
+
+TABLE_COLUMNS = ("event_time", "who", "action", "cause", "error_code", "account_id",
+                 "aws_region", "source_ip", "user_agent")  # fmt: skip
+
+
+def denial_table_html(frame: pd.DataFrame, limit: int = 200) -> str:
+    """Return the newest ``limit`` denials as an HTML table, every cell escaped."""
+    if frame.empty:
+        return "<p>No denials in this scope.</p>"
+    rows = frame.sort_values("event_time", ascending=False).head(limit)
+    head = "".join(f"<th>{c}</th>" for c in TABLE_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html_text(_cell(row[c]))}</td>" for c in TABLE_COLUMNS) + "</tr>"
+        for _, row in rows.iterrows()
+    )
+    more = f"<p>{len(frame) - limit} older denials not shown.</p>" if len(frame) > limit else ""
+    return f'<table class="denials"><tr>{head}</tr>{body}</table>{more}'
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
 
 
 # --- what every bound chart draws from ---------------------------------------------------------
@@ -250,6 +275,7 @@ class Investigation:
                                          description="accounts")
         self.regions = W.SelectMultiple(options=_values(everything, "aws_region"),
                                         description="regions")
+        self.table = W.HTML()
         self.denials = W.Select(description="denial", rows=10, layout=W.Layout(width="95%"))
         self.detail = W.HTML()
 
@@ -323,6 +349,7 @@ class Investigation:
             self._offer_principals()
         self._current = view
         self._redraw(self._draw, view)
+        self.table.value = denial_table_html(view.frame)
         with self._holding():
             self.denials.options = denial_items(view.frame)
         self._show_detail()
@@ -404,8 +431,8 @@ class Investigation:
         return self.outputs[name]
 
     def explorer(self) -> W.Widget:
-        """Return the denial explorer: the list of denials in scope and the selected one."""
-        return W.VBox([self.denials, self.detail])
+        """Return the denial explorer: the table of denials in scope, a picker, the selected one."""
+        return W.VBox([self.table, self.denials, self.detail])
 
 
 def _values(frame: pd.DataFrame, column: str) -> list[str]:
