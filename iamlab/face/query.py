@@ -8,7 +8,7 @@ parameters; the SQL is in the constants below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ class Scope:
     until: datetime | None = None
     causes: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
-    regions: tuple[str, ...] = field(default=())
+    regions: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -86,7 +86,7 @@ class Scope:
         """Return a copy with ``changes`` applied (checked like ``Scope.of``)."""
         values = {f: getattr(self, f) for f in self.__dataclass_fields__}
         values.update(changes)
-        return Scope.of(**values) if changes else replace(self)
+        return Scope.of(**values)
 
     def params(self) -> dict[str, Any]:
         """The bound parameters of the queries below."""
