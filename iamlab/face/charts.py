@@ -331,7 +331,8 @@ def reported_vs_diagnosed(diagnoses: pd.DataFrame) -> go.Figure:
         per = counts.xs(name, level="found")
         values = [int(per.get(r, 0)) for r in reported]
         fig.add_bar(x=reported, y=values, name=name, marker_color=_color(name),
-                    hovertemplate=f"reported %{{x}}<br>diagnosed {name}: %{{y}}<extra></extra>")
+                    hovertemplate=f"reported %{{x}}<br>diagnosed {html_text(name)}: %{{y}}"
+                    "<extra></extra>")  # fmt: skip
     fig.update_layout(title=title, barmode="stack", legend_title_text="diagnosed",
                       xaxis_title="reported cause (from the message)", yaxis_title="denials")
     return fig
