@@ -148,26 +148,27 @@ class Workspace:
         progress: bool = True,
         profile: str | None = None,
         session: Any = None,
+        aws_region: str | None = None,
         max_object_bytes: int = loader.MAX_OBJECT_BYTES,
         max_record_bytes: int = loader.MAX_RECORD_BYTES,
     ) -> LoadReport:
         """Load CloudTrail evidence into ``events``; return the reconciled ``LoadReport``.
 
         ``sources``: files, folders, globs, or ``s3://bucket/prefix`` (boto3's normal
-        credential chain, or ``profile`` / a ``session``). ``since`` (inclusive) / ``until``
-        (exclusive; ISO-8601, UTC if no zone), ``accounts`` (the account whose trail
-        recorded the event: ``recipientAccountId``) and ``regions`` keep only matching
-        records and skip files whose S3 layout rules them out. ``max_object_bytes`` caps the
-        content of one file (gzip counted decompressed), ``max_record_bytes`` one record
-        (limits: ``iamlab.trail``'s docstring). Loading is idempotent on ``event_id`` and
-        content (records that share an id with other content are both kept and listed in
-        ``conflicts``). Bad files and records go to the ``rejected`` table; nothing raises
-        for bad input data. While it runs, a ``loading-*`` folder in the workspace holds
-        gzip log files bundled for DuckDB (about their own size on disk); it is removed at
-        the end, or by the next load after a crash. The workspace file is taken for the
-        load's duration: readers in other processes wait. Raises InputError for a missing
-        path or bad option, AwsError when S3 refuses, KeyboardInterrupt on Ctrl-C (what
-        committed stays; the workspace opens).
+        credential chain, or ``profile`` / a ``session``; ``aws_region`` for its API calls).
+        ``since`` (inclusive) / ``until`` (exclusive; ISO-8601, UTC if no zone),
+        ``accounts`` (the account whose trail recorded the event: ``recipientAccountId``)
+        and ``regions`` keep only matching records and skip files whose S3 layout rules them
+        out. ``max_object_bytes`` caps the content of one file (gzip counted decompressed),
+        ``max_record_bytes`` one record (limits: ``iamlab.trail``'s docstring). Loading is
+        idempotent on ``event_id`` and content (records that share an id with other content
+        are both kept and listed in ``conflicts``). Bad files and records go to the
+        ``rejected`` table; nothing raises for bad input data. While it runs, a
+        ``loading-*`` folder in the workspace holds gzip log files bundled for DuckDB (about
+        their own size on disk); it is removed at the end, or by the next load after a
+        crash. The workspace file is taken for the load's duration: readers in other
+        processes wait. Raises InputError for a missing path or bad option, AwsError when S3
+        refuses, KeyboardInterrupt on Ctrl-C (what committed stays; the workspace opens).
 
         Example: ``ws.load("exports/AWSLogs", since="2026-03-01", regions=["us-east-1"])``
         """
@@ -177,7 +178,7 @@ class Workspace:
             report = loader.load(
                 con, self.path, sources,
                 since=since, until=until, accounts=accounts, regions=regions,
-                progress=progress, profile=profile, session=session,
+                progress=progress, profile=profile, session=session, aws_region=aws_region,
                 max_object_bytes=max_object_bytes, max_record_bytes=max_record_bytes,
             )  # fmt: skip
         return report

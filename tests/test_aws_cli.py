@@ -132,7 +132,7 @@ def fake_aws(monkeypatch, tmp_path):
 
 def test_lookup_events_command_saves_denials(fake_aws, tmp_path, capsys):
     ws = tmp_path / "ws"
-    status = main(["lookup-events", "--start", "2024-05-01T00:00Z", "--end", "2024-05-01T12:00Z",
+    status = main(["lookup-events", "--since", "2024-05-01T00:00Z", "--until", "2024-05-01T12:00Z",
                    "--region", "us-east-1", "--attribute", "EventName=RunInstances",
                    "--workspace", str(ws)])
     assert status == 0
@@ -242,7 +242,7 @@ def test_what_aws_answers_is_printed_escaped_by_every_command(fake_aws, monkeypa
         **evaluation, "matchedPolicies": [{**evaluation["matchedPolicies"][0],
                                            "matchedStatements": [statement]}]}]})
     runs = [["whoami"],
-            ["lookup-events", "--start", "2024-05-01T00:00Z", "--end", "2024-05-01T12:00Z",
+            ["lookup-events", "--since", "2024-05-01T00:00Z", "--until", "2024-05-01T12:00Z",
              "--region", "us-east-1"],
             ["decode", "abcDEF123"],
             ["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"],

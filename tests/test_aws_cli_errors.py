@@ -32,8 +32,8 @@ def commands(tmp: Path) -> dict[str, list[str]]:
     return {
         "whoami": ["whoami"],
         "collect": ["collect", "--out", str(tmp / "snap")],
-        "lookup-events": ["lookup-events", "--start", "2024-05-01T00:00Z",
-                          "--end", "2024-05-02T00:00Z", "--region", "us-east-1"],
+        "lookup-events": ["lookup-events", "--since", "2024-05-01T00:00Z",
+                          "--until", "2024-05-02T00:00Z", "--region", "us-east-1"],
         "lake-query": ["lake-query", "SELECT eventid FROM eds-0123"],
         "decode": ["decode", "Encoded authorization failure message: abcDEF123"],
         "authz-details": ["authz-details", "a1b2c3d4", "--region", "us-east-1"],

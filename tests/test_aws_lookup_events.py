@@ -173,3 +173,16 @@ def test_bad_inputs():
         lookup_events(START, END, "us-east-1", "ErrorCode=AccessDenied", client=object())
     with pytest.raises(InputError, match="ISO 8601"):
         lookup_events("yesterday", END, "us-east-1", client=object())
+
+
+def test_until_is_exclusive_as_in_every_command(cloudtrail):
+    """AWS's EndTime is inclusive; an event at exactly ``until`` is not kept."""
+    at_end = {**_event("at-end", "AccessDenied", "denied"), "EventTime": END}
+    inside = _event("inside", "AccessDenied", "denied")
+    stub = Stubber(cloudtrail)
+    stub.add_response("lookup_events", {"Events": [inside, at_end]}, _params())
+    with stub:
+        result = lookup_events(START, END, "us-east-1", client=cloudtrail,
+                               limiter=RateLimiter(1000.0), sleep=lambda s: None)
+    assert [e["EventId"] for e in result.events] == ["inside"]
+    assert [e["EventId"] for e in result.denials] == ["inside"]

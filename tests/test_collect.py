@@ -279,7 +279,7 @@ def test_other_accounts_need_a_role_name(world, tmp_path):
 
 def test_cli_collect_one_account_two_regions(world, tmp_path, capsys):
     status = main(["collect", "--out", str(tmp_path), "--region", REGION, "--region",
-                   "eu-west-1", "--no-progress"])
+                   "eu-west-1", "--quiet"])
     assert status == 0
     data = _read(tmp_path / "manifest.json")
     assert data["regions"] == [REGION, "eu-west-1"]
@@ -289,7 +289,7 @@ def test_cli_collect_one_account_two_regions(world, tmp_path, capsys):
 
 
 def test_org_without_role_name_reads_the_org_and_own_account(world, tmp_path, capsys):
-    assert main(["collect", "--out", str(tmp_path), "--org", "--no-progress"]) == 0
+    assert main(["collect", "--out", str(tmp_path), "--org", "--quiet"]) == 0
     data = _read(tmp_path / "manifest.json")
     assert [a["account_id"] for a in data["accounts"]] == ["123456789012"]
     assert data["skipped_accounts"] == [world["member"]]

@@ -53,7 +53,7 @@ def test_load_json_and_filters(tmp_path, capsys):
             str(tmp_path / "ws"),
             "--quiet",
             "--json",
-            "--region",
+            "--event-region",
             "eu-west-1",
             "--account",
             "111122223333",

@@ -119,7 +119,8 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     """Return the events of ``region`` between ``start`` and ``end`` (UTC), denials kept.
 
     ``attribute``: one lookup attribute, ``("Username", "alice")`` or
-    ``"EventName=RunInstances"``. With ``evidence_dir`` (a workspace's
+    ``"EventName=RunInstances"``. ``start`` is inclusive and ``end`` exclusive (events at
+    exactly ``end``, which AWS returns, are dropped). With ``evidence_dir`` (a workspace's
     ``evidence`` folder) the kept events are saved as
     ``<evidence_dir>/lookup-events/<...>.json`` in ``lookup-events`` output
     shape with a provenance sidecar, for ``Workspace.load`` to read.
@@ -157,6 +158,9 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
             raise AwsError(f"malformed LookupEvents response in {region} (page {pages}): "
                            "no Events list")
         for event in page["Events"]:
+            when = event.get("EventTime")
+            if isinstance(when, datetime) and when.astimezone(timezone.utc) >= end_at:
+                continue  # AWS's EndTime is inclusive; iamlab's until is not
             item = jsonable(event)
             events.append(item)
             try:

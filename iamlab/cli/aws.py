@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from iamlab.cli._options import add_workspace
 from iamlab.escape import printable
 
 
@@ -46,19 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--role-name", help="role to assume in accounts other than the caller's")
     p.add_argument("--region", action="append", dest="regions", metavar="R",
                    help="Region for regional resources (repeat; default: the profile's)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(func=run_collect)
 
     p = sub.add_parser("lookup-events", help="fetch denials from CloudTrail Event history",
                        description="Call LookupEvents over a time window (2 requests/s, all "
                                    "pages), keep the denials, save them to the workspace.")
-    p.add_argument("--start", required=True, help="UTC start, ISO 8601 (2024-05-01T00:00Z)")
-    p.add_argument("--end", required=True, help="UTC end, ISO 8601")
+    p.add_argument("--since", required=True, metavar="ISO",
+                   help="events at or after this time (UTC if no zone), e.g. 2024-05-01T00:00Z")
+    p.add_argument("--until", required=True, metavar="ISO",
+                   help="events before this time (exclusive; UTC if no zone)")
     p.add_argument("--region", required=True, help="Region to look up (one per call)")
     p.add_argument("--attribute", metavar="KEY=VALUE",
                    help="one lookup attribute, e.g. Username=alice or EventName=RunInstances")
-    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
     p.add_argument("--all", action="store_true", help="save every event, not only denials")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print the kept events as JSON")
@@ -69,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "and save them in get-query-results shape.")
     p.add_argument("sql", help="SELECT ... FROM <event-data-store-id> ...")
     p.add_argument("--region", help="Region of the event data store")
-    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.set_defaults(func=run_lake_query)
@@ -78,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Call sts DecodeAuthorizationMessage and summarise it.")
     p.add_argument("message", help="the encoded blob, or the whole error message holding it")
     p.add_argument("--region", help="STS Region (default us-east-1)")
-    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print the decoded JSON")
     p.set_defaults(func=run_decode)
@@ -88,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "botocore that knows the service).")
     p.add_argument("authorization_id", help="the id that ends the access-denied message")
     p.add_argument("--region", required=True, help="Region where the denial happened")
-    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print AWS's answer as JSON")
     p.set_defaults(func=run_authz_details)
@@ -105,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--context", action="append", metavar="KEY=VALUE",
                    help="condition key value, e.g. aws:SourceIp=203.0.113.9 (repeat)")
     p.add_argument("--resource-policy", metavar="FILE", help="resource policy JSON file")
-    p.add_argument("--workspace", metavar="DIR", help="save evidence into this workspace")
+    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
     p.add_argument("--profile", help="AWS profile")
     p.add_argument("--json", action="store_true", help="print every EvaluationResult")
     p.set_defaults(func=run_aws_simulate)
@@ -139,7 +142,7 @@ def run_collect(args: argparse.Namespace) -> int:
 
     manifest = collect(args.out, profile=args.profile, org=args.org, accounts=args.accounts,
                        role_name=args.role_name, regions=args.regions,
-                       progress=not args.no_progress)
+                       progress=not args.quiet)
     if args.json:
         _print_json(manifest.to_dict())
         return 0
@@ -164,13 +167,13 @@ def _evidence_dir(workspace: str | None) -> Path | None:
     return None if workspace is None else Path(workspace).expanduser() / "evidence"
 
 
-def _load_saved(workspace: str | None, evidence: Any) -> None:
+def _load_saved(args: argparse.Namespace, evidence: Any) -> None:
     """Load a saved evidence file into the workspace, so its events are queryable at once."""
-    if workspace is None or evidence is None:
+    if args.workspace is None or evidence is None:
         return
     from iamlab.workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(args.workspace, wait=args.wait) as ws:
         ws.load(evidence.path, progress=False)
 
 
@@ -184,10 +187,10 @@ def run_lookup_events(args: argparse.Namespace) -> int:
     """Look up events, print the denials kept, save them."""
     from iamlab.aws.lookup import lookup_events
 
-    result = lookup_events(args.start, args.end, args.region, args.attribute,
+    result = lookup_events(args.since, args.until, args.region, args.attribute,
                            _evidence_dir(args.workspace), denials_only=not args.all,
                            profile=args.profile)
-    _load_saved(args.workspace, result.evidence)
+    _load_saved(args, result.evidence)
     kept = result.events if args.all else result.denials
     if args.json:
         _print_json(kept)
@@ -209,7 +212,7 @@ def run_lake_query(args: argparse.Namespace) -> int:
 
     result = lake_query(args.sql, args.region, _evidence_dir(args.workspace),
                         profile=args.profile)
-    _load_saved(args.workspace, result.evidence)
+    _load_saved(args, result.evidence)
     if args.json:
         _print_json(result.records())
         return 0

@@ -32,8 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--account", action="append", metavar="ID", help="only this trail account (repeatable)"
     )
-    p.add_argument("--region", action="append", metavar="R", help="only this region (repeatable)")
+    p.add_argument(
+        "--event-region", action="append", metavar="R",
+        help="only events of this region (awsRegion; repeatable)",
+    )  # fmt: skip
     p.add_argument("--profile", metavar="P", help="AWS profile for s3:// sources")
+    p.add_argument("--region", metavar="R", help="AWS Region of the API calls for s3:// sources")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -48,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
             accounts=args.account,
-            regions=args.region,
+            regions=args.event_region,
             profile=args.profile,
+            aws_region=args.region,
             progress=not args.quiet,
         )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)

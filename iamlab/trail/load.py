@@ -127,6 +127,7 @@ def load(
     progress: bool = True,
     profile: str | None = None,
     session: Any = None,
+    aws_region: str | None = None,
     max_object_bytes: int = MAX_OBJECT_BYTES,
     max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> LoadReport:
@@ -150,7 +151,7 @@ def load(
             from iamlab.trail import s3
 
             if client is None:
-                client = s3.make_client(session=session, profile=profile)
+                client = s3.make_client(session=session, profile=profile, region=aws_region)
             d, n = s3.fetch(spec, arg, flt, evidence_dir / "s3", con, client)
             downloaded += n
         else:

@@ -107,7 +107,7 @@ def cache_path(root: Path, bucket: str, key: str) -> Path:
     return path
 
 
-def make_client(session: Any = None, profile: str | None = None) -> Any:
+def make_client(session: Any = None, profile: str | None = None, region: str | None = None) -> Any:
     """An S3 client from ``iamlab.aws``'s read-only factory (``session``, ``profile`` or the chain).
 
     The factory's allow-list is the only one: listing and downloading are the
@@ -115,7 +115,7 @@ def make_client(session: Any = None, profile: str | None = None) -> Any:
     """
     from iamlab.aws.readonly import client
 
-    return client("s3", session=session, profile=profile)
+    return client("s3", session=session, profile=profile, region=region)
 
 
 def _denied(exc: Any) -> bool:
