@@ -29,7 +29,7 @@ def test_load_prints_report_per_source(tmp_path, capsys):
     assert header.split() == [
         "source",
         "files",
-        "records",
+        "seen",
         "loaded",
         "duplicates",
         "rejected",

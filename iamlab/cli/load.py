@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="load CloudTrail evidence (files, folders, globs, s3://) into a workspace",
         description=(
             "Load CloudTrail evidence into the workspace's events table and print what was "
-            "loaded per source (records = loaded + duplicates + rejected + filtered). Sources: "
+            "loaded per source (seen = loaded + duplicates + rejected + filtered). Sources: "
             "S3 export trees, lookup-events output, console Event history JSON, CloudTrail Lake "
             "results (JSON or CSV), NDJSON, JSON arrays, or s3://bucket/prefix."
         ),

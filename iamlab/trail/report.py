@@ -110,7 +110,7 @@ class LoadReport:
         return str(self)
 
     def __str__(self) -> str:
-        head = ("source", "files", "records", "loaded", "duplicates", "rejected", "filtered")
+        head = ("source", "files", "seen", "loaded", "duplicates", "rejected", "filtered")
         rows = [
             (
                 printable(s.source),
