@@ -489,6 +489,7 @@ class Engine:
                         start_bytes + int(share * nbytes),
                         start_files + int(share * nfiles),
                         self.records,
+                        estimate=True,
                     )
 
         watcher = threading.Thread(target=watch, daemon=True)
