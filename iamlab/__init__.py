@@ -9,7 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from iamlab.errors import IamlabError
+from iamlab.errors import (
+    AwsError,
+    IamlabError,
+    InputError,
+    MissingDependency,
+    PolicyError,
+    ReadOnlyViolation,
+    SnapshotError,
+)
 
 __version__ = "0.1.0"
 
@@ -17,6 +25,8 @@ __version__ = "0.1.0"
 _LAZY = {
     # workspace: evidence in, tables out
     "Workspace": ("iamlab.workspace", "Workspace"),
+    "WorkspaceBusy": ("iamlab.database", "WorkspaceBusy"),
+    "LoadReport": ("iamlab.trail.report", "LoadReport"),
     # denials: what AWS said
     "parse_denial": ("iamlab.denials", "parse"),
     "ParsedDenial": ("iamlab.denials", "ParsedDenial"),
@@ -24,6 +34,7 @@ _LAZY = {
     "load_snapshot": ("iamlab.snapshot", "load"),
     "Snapshot": ("iamlab.snapshot", "Snapshot"),
     "simulate": ("iamlab.snapshot", "simulate"),
+    "Simulation": ("iamlab.snapshot", "Simulation"),
     # policy: the offline evaluation engine
     "evaluate": ("iamlab.policy", "evaluate"),
     "validate": ("iamlab.policy", "validate"),
@@ -31,12 +42,19 @@ _LAZY = {
     "Request": ("iamlab.policy", "Request"),
     "Policy": ("iamlab.policy", "Policy"),
     "PolicySet": ("iamlab.policy", "PolicySet"),
+    # diagnose: every denial replayed, with its cause, verdict and proven fix
+    "diagnose": ("iamlab.diagnose", "diagnose_all"),
+    "Diagnosis": ("iamlab.diagnose", "Diagnosis"),
     # aws: read-only calls
     "whoami": ("iamlab.aws", "whoami"),
     "collect": ("iamlab.aws", "collect"),
 }
 
-__all__ = ["IamlabError", "__version__", *_LAZY]
+_ERRORS = [
+    "IamlabError", "InputError", "PolicyError", "SnapshotError", "AwsError",
+    "ReadOnlyViolation", "MissingDependency",
+]  # fmt: skip
+__all__ = [*_ERRORS, "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -38,3 +38,31 @@ def test_names_point_at_the_library_objects():
     assert iamlab.parse_denial is parse
     assert iamlab.evaluate is evaluate
     assert iamlab.Workspace is Workspace
+
+
+def test_the_public_api_is_exactly_what_is_meant():
+    assert sorted(iamlab.__all__) == sorted([
+        "__version__",
+        # errors, each documented by when it is raised (iamlab/errors.py)
+        "IamlabError", "InputError", "PolicyError", "SnapshotError", "AwsError",
+        "ReadOnlyViolation", "MissingDependency", "WorkspaceBusy",
+        # evidence in, tables out
+        "Workspace", "LoadReport",
+        # what AWS said
+        "parse_denial", "ParsedDenial",
+        # the IAM configuration at a point in time, and replays against it
+        "load_snapshot", "Snapshot", "simulate", "Simulation",
+        # the engine
+        "evaluate", "validate", "Decision", "Request", "Policy", "PolicySet",
+        # diagnosis
+        "diagnose", "Diagnosis",
+        # AWS, read-only
+        "whoami", "collect",
+    ])  # fmt: skip
+
+
+def test_every_error_is_one_family():
+    for name in iamlab.__all__:
+        value = getattr(iamlab, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, iamlab.IamlabError), name

@@ -26,7 +26,7 @@ _LAZY = {
     "DecodedMessage": "iamlab.aws.decode",
     "simulate_principal": "iamlab.aws.simulate",
     "simulate_custom": "iamlab.aws.simulate",
-    "Simulation": "iamlab.aws.simulate",
+    "SimulatorAnswer": "iamlab.aws.simulate",
     "authorization_details": "iamlab.aws.authz",
     "authorization_policy": "iamlab.aws.authz",
 }

@@ -27,7 +27,7 @@ DECISIONS = ("allowed", "explicitDeny", "implicitDeny")
 
 
 @dataclass
-class Simulation:
+class SimulatorAnswer:
     """Every EvaluationResult AWS returned, plus where they were saved."""
 
     results: list[dict[str, Any]]
@@ -75,7 +75,7 @@ def _doc(policy: Any) -> str:
 
 
 def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, profile: str | None,
-         session: Any, client: Any, caller: dict[str, Any] | None) -> Simulation:
+         session: Any, client: Any, caller: dict[str, Any] | None) -> SimulatorAnswer:
     if not params["ActionNames"]:
         raise InputError("give at least one action to simulate, e.g. s3:GetObject")
     sess = session if session is not None else (None if client else ro_session(profile))
@@ -92,7 +92,7 @@ def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, prof
             results.extend(jsonable(page["EvaluationResults"]))
     except ClientError as exc:
         raise as_aws_error(exc, "asking the IAM policy simulator") from exc
-    sim = Simulation(results, pages)
+    sim = SimulatorAnswer(results, pages)
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
         sim.evidence = save(evidence_dir, "simulate", f"{operation}-{stamp(started)}",
@@ -131,7 +131,7 @@ def simulate_principal(principal_arn: str, actions: Iterable[str],
                        resource_owner: str | None = None, caller_arn: str | None = None,
                        permissions_boundaries: Iterable[Any] | None = None,
                        profile: str | None = None, session: Any = None, client: Any = None,
-                       caller: dict[str, Any] | None = None) -> Simulation:
+                       caller: dict[str, Any] | None = None) -> SimulatorAnswer:
     """Return AWS's simulation of ``principal_arn`` (a user, group or role ARN; all pages).
 
     ``policies`` are extra identity policies to add, ``context`` condition keys.
@@ -155,7 +155,7 @@ def simulate_custom(policies: Iterable[Any], actions: Iterable[str],
                     caller_arn: str | None = None,
                     permissions_boundaries: Iterable[Any] | None = None,
                     profile: str | None = None, session: Any = None, client: Any = None,
-                    caller: dict[str, Any] | None = None) -> Simulation:
+                    caller: dict[str, Any] | None = None) -> SimulatorAnswer:
     """Return AWS's simulation of identity ``policies`` (documents or JSON text; all pages)."""
     docs = [_doc(p) for p in policies]
     if not docs:
