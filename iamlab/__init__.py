@@ -50,11 +50,11 @@ _LAZY = {
     "collect": ("iamlab.aws", "collect"),
 }
 
-_ERRORS = [
+__all__ = [
     "IamlabError", "InputError", "PolicyError", "SnapshotError", "AwsError",
-    "ReadOnlyViolation", "MissingDependency",
+    "ReadOnlyViolation", "MissingDependency", "__version__",
 ]  # fmt: skip
-__all__ = [*_ERRORS, "__version__", *_LAZY]
+__all__ += list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
