@@ -147,7 +147,9 @@ def test_lookup_events_command_saves_denials(fake_aws, tmp_path, capsys):
     assert body["LookupAttributes"] == [{"AttributeKey": "EventName",
                                          "AttributeValue": "RunInstances"}]
     assert body["MaxResults"] == 50
-    for path in ws.rglob("*.json"):
+    written = list(ws.rglob("*.json"))
+    assert written, "lookup-events saved nothing to check"
+    for path in written:
         assert SECRET not in path.read_text() and ACCESS_KEY not in path.read_text()
     from iamlab.workspace import Workspace
 

@@ -13,7 +13,9 @@ from conftest import SAMPLE_DATA
 
 def _s3_ids() -> list[str]:
     ids = []
-    for path in sorted((SAMPLE_DATA / "cloudtrail").rglob("*_CloudTrail_*.json.gz")):
+    paths = sorted((SAMPLE_DATA / "cloudtrail").rglob("*_CloudTrail_*.json.gz"))
+    assert len(paths) > 100, "the sample's S3 export is missing"
+    for path in paths:
         if "CloudTrail-Digest" in str(path) or "CloudTrail-Insight" in str(path):
             continue
         ids += [r["eventID"] for r in json.loads(gzip.decompress(path.read_bytes()))["Records"]]
@@ -22,7 +24,9 @@ def _s3_ids() -> list[str]:
 
 def _other_ids() -> list[str]:
     ids = []
-    for path in sorted((SAMPLE_DATA / "lookup-events").glob("*.json")):
+    paths = sorted((SAMPLE_DATA / "lookup-events").glob("*.json"))
+    assert paths, "the sample's lookup-events output is missing"
+    for path in paths:
         ids += [
             json.loads(e["CloudTrailEvent"])["eventID"]
             for e in json.loads(path.read_text())["Events"]
@@ -31,7 +35,9 @@ def _other_ids() -> list[str]:
         "QueryResultRows"
     ]
     ids += [next(c["eventid"] for c in row if "eventid" in c) for row in rows]
-    for path in sorted((SAMPLE_DATA / "lake").glob("result_*.csv.gz")):
+    csvs = sorted((SAMPLE_DATA / "lake").glob("result_*.csv.gz"))
+    assert csvs, "the sample's Lake CSV results are missing"
+    for path in csvs:
         ids += [
             r["eventid"]
             for r in csv.DictReader(io.StringIO(gzip.decompress(path.read_bytes()).decode()))

@@ -18,7 +18,9 @@ CASES_DIR = Path(__file__).parent / "cases"
 
 def _cases() -> list[pytest.param]:
     params = []
-    for f in sorted(CASES_DIR.rglob("*.json")):
+    files = sorted(CASES_DIR.rglob("*.json"))
+    assert len(files) > 20, f"no case files under {CASES_DIR}"
+    for f in files:
         data = json.loads(f.read_text(encoding="utf-8"))
         items = data if isinstance(data, list) else [data]
         for i, case in enumerate(items):

@@ -36,7 +36,9 @@ def test_same_seed_same_bytes(tmp_path):
 
 def test_gzip_members_have_no_timestamp(tmp_path):
     generate(tmp_path / "s", events=200)
-    for path in list((tmp_path / "s" / "cloudtrail").rglob("*.json.gz"))[:20]:
+    paths = list((tmp_path / "s" / "cloudtrail").rglob("*.json.gz"))[:20]
+    assert len(paths) == 20
+    for path in paths:
         header = path.read_bytes()[:10]
         assert header[:2] == b"\x1f\x8b"
         assert header[4:8] == b"\x00\x00\x00\x00"  # MTIME field is zero

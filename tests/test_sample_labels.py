@@ -35,6 +35,7 @@ def evidence() -> dict[str, dict]:
     for path in (ROOT / "cloudtrail").rglob("*_CloudTrail_*.json.gz"):
         for rec in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
             records[rec["eventID"]] = rec
+    assert len(records) > 10_000, "the sample's S3 export is missing"
     return records
 
 
