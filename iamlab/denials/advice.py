@@ -154,12 +154,12 @@ def advise(
     d = parse(error_code, error_message, event_source)
     code = (error_code or "").strip() or unwrap(message).code
     if not d.is_denial:
-        notes = [
+        why_not = (
             "Dry runs that would have succeeded, authentication failures (bad, expired "
             "or unsigned credentials), throttling and not-found errors are not denials; "
-            "other codes count only when the message uses AWS's denial wording."
-        ]
-        return Advice(d, code, None, "not a denial", (), tuple(notes))
+            "other codes count only when the message uses AWS's denial wording.",
+        )
+        return Advice(d, code, None, "not a denial", (), why_not)
 
     step, title = STEPS[d.cause or "undetailed"]
     known_region = _region(message, d, region)

@@ -486,6 +486,6 @@ def _service_from_stack(text: str, found: dict[str, str]) -> None:
             found.setdefault("service", m.group(1))
             return
     if "@aws-sdk/" in text:
-        m = _JS_COMMAND.search(text)
-        if m:
-            found["operation"] = m.group(1)
+        js = _JS_COMMAND.search(text)
+        if js:
+            found["operation"] = js.group(1)

@@ -223,7 +223,7 @@ def _may_widen(layer: str, statement: dict[str, Any], diag: Diagnosis) -> bool:
         return True
     account = diag.replay.caller_account if diag.replay else None
     known = diag.principal is not None  # an unknown caller gets its own grant, not a widening
-    return known and bool(account) and account in json.dumps(statement.get("Principal"))
+    return known and isinstance(account, str) and account in json.dumps(statement.get("Principal"))
 
 
 def _made(layer, name, old, statements, statement, summary) -> dict[str, Any]:
@@ -263,8 +263,8 @@ def _allow_target(
         return None
     if layer in ("scp", "rcp"):
         denied = [r.level for r in decision.layer(layer) if r.outcome != "allow"]
-        level = (policies.scp if layer == "scp" else policies.rcp or ())[denied[0]] if denied \
-            else candidates
+        levels = (policies.scp if layer == "scp" else policies.rcp) or ()
+        level = levels[denied[0]] if denied else candidates
         return (level[0], None) if level else None
     if diag.replay is not None:
         statements = [s for r in decision.layer(layer) for s in r.statements]

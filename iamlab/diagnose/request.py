@@ -202,10 +202,10 @@ def _resource(
     listed = [
         _str(_dict(r).get("ARN")) for r in record.get("resources") or [] if isinstance(r, dict)
     ]
-    listed = [a for a in listed if a]
-    same = [a for a in listed if a.split(":")[2:3] == [service]]
-    if same or listed:
-        return (same or listed)[0]
+    named = [a for a in listed if a]
+    same = [a for a in named if a.split(":")[2:3] == [service]]
+    if same or named:
+        return (same or named)[0]
     built = build_arn(service, params, _str(record.get("awsRegion")),
                       _str(record.get("recipientAccountId")))
     if built is None:

@@ -156,5 +156,5 @@ def _issued(record: Mapping[str, Any]) -> _Issued | None:
         if isinstance(t, dict) and isinstance(t.get("key"), str) and isinstance(t.get("value"), str)
     )
     policy = SessionPolicy(event_id=event_id, inline=params.get("policy"), arns=arns, tags=tags)
-    return _Issued(event_id, _time(record.get("eventTime")), creds.get("accessKeyId"),
+    return _Issued(event_id, _time(record.get("eventTime")), (creds or {}).get("accessKeyId"),
                    arn if isinstance(arn, str) else None, policy)

@@ -117,7 +117,7 @@ def denial_records(
     parsed: dict[tuple[str, str, str], ParsedDenial] = {}
     for row in found[["event_id", "source", "source_position", *FIELDS]].itertuples(index=False):
         values = row._asdict()
-        fields = {f: (None if _missing(values[f]) else values[f]) for f in FIELDS}
+        fields: dict[str, Any] = {f: (None if _missing(values[f]) else values[f]) for f in FIELDS}
         fields["is_denial"] = True
         key = (values["event_id"], values["source"], values["source_position"])
         parsed[key] = ParsedDenial(**fields)
@@ -165,7 +165,7 @@ WHERE event_source IS NOT NULL AND event_name IS NOT NULL
 PRINCIPALS_SQL = "SELECT DISTINCT principal_arn FROM events WHERE principal_arn IS NOT NULL"
 
 
-def evidence(con: Any) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+def evidence(con: Any) -> tuple[list[tuple[str, str, str | None, str]], list[str]]:
     """Return the distinct (source, name, region, resource ARN) calls and principal ARNs seen."""
     calls = con.execute(EVIDENCE_SQL).fetchall()
     principals = [r[0] for r in con.execute(PRINCIPALS_SQL).fetchall()]

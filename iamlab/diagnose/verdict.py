@@ -115,10 +115,11 @@ def diagnose_record(
         deciding={"policy": None, "sid": None}, reasons=list(replay.gaps),
         reported=reported, replay=replay,
     )
-    if replay.action is None or replay.resource is None:
+    action, resource = replay.action, replay.resource
+    if action is None or resource is None:
         return diag
     stand_in = replay.principal is None
-    principal = replay.principal
+    principal = replay.principal or ""
     if stand_in:
         if not replay.caller_account:
             return diag
@@ -128,7 +129,7 @@ def diagnose_record(
     session = replay.session
     try:
         sim = simulate(
-            snap, principal, replay.action, replay.resource, replay.context,
+            snap, principal, action, resource, replay.context,
             issuer_arn=replay.issuer_arn, vpc_endpoint=replay.vpc_endpoint,
             session_policy=session.document if session and session.present else None,
         )
@@ -321,9 +322,9 @@ def _compare(diag: Diagnosis, parsed: ParsedDenial, explicit: bool) -> None:
         # pre-2023 SCP messages said "explicit" for implicit denials (parse.py): not compared
         differences.append(f"AWS reported an {parsed.deny} deny; the replay's is "
                            f"{'explicit' if explicit else 'implicit'}")
-    arn = parsed.policy_arn
-    if arn and diag.deciding.get("policy") and not _same_policy(arn, diag.deciding["policy"]):
-        differences.append(f"AWS named policy {arn}; the replay names {diag.deciding['policy']}")
+    arn, ours = parsed.policy_arn, diag.deciding.get("policy")
+    if arn and ours and not _same_policy(arn, ours):
+        differences.append(f"AWS named policy {arn}; the replay names {ours}")
     if not differences:
         diag.verdict = "confirmed"
         if not said:
