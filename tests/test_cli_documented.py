@@ -30,7 +30,7 @@ def test_command_has_help(command, capsys):
 
 def test_readme_has_exactly_the_two_setup_commands():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
-    test_command = 'python -m pip install -e ".[test]" && python -m pytest'
+    test_command = 'python -m pip install -e ".[test]" && scripts/check'
     assert test_command in README
     assert test_command in ci
     assert "python -m pip install -e . && python -m iamlab demo" in README
