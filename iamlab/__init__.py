@@ -6,9 +6,7 @@ use, so ``import iamlab`` does no work and pulls in neither DuckDB nor boto3.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from iamlab._lazy import lazy_names
 from iamlab.errors import (
     AwsError,
     IamlabError,
@@ -57,14 +55,4 @@ __all__ = [
 __all__ += list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'iamlab' has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names('iamlab', _LAZY, globals())

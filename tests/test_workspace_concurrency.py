@@ -42,6 +42,24 @@ def _wait_for(path: Path, seconds: float = 30) -> None:
         time.sleep(0.05)
 
 
+def _hold_write(folder: Path, what: str, seconds: float) -> subprocess.Popen:
+    """Another process that holds the workspace's write lock for ``seconds`` (started)."""
+    started = folder.parent / "write-started"
+    writer = _python(
+        """
+        import sys, time
+        from pathlib import Path
+        from iamlab.database import database
+        with database(Path(sys.argv[1])).write(sys.argv[2]):
+            Path(sys.argv[3]).touch()
+            time.sleep(float(sys.argv[4]))
+        """,
+        str(folder), what, str(started), str(seconds),
+    )  # fmt: skip
+    _wait_for(started)
+    return writer
+
+
 @pytest.fixture(scope="module")
 def loaded_once(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("once") / "case"
@@ -101,21 +119,8 @@ def test_a_notebook_holding_a_workspace_does_not_lock_out_the_terminal(sample_ws
 
 
 def test_a_reader_waits_for_a_running_load_with_one_line_saying_so(sample_ws, capsys):
-    started = sample_ws.parent / "load-started"
-    writer = _python(
-        """
-        import sys, time
-        from pathlib import Path
-        from iamlab.database import database
-        with database(Path(sys.argv[1])).write("a load"):
-            Path(sys.argv[2]).touch()
-            time.sleep(2)
-        """,
-        str(sample_ws),
-        str(started),
-    )
+    writer = _hold_write(sample_ws, "a load", seconds=2)
     try:
-        _wait_for(started)
         assert main(["denials", "--workspace", str(sample_ws), "--by", "cause"]) == 0
     finally:
         writer.communicate(timeout=60)
@@ -127,21 +132,8 @@ def test_a_reader_waits_for_a_running_load_with_one_line_saying_so(sample_ws, ca
 
 
 def test_without_waiting_a_busy_workspace_is_one_clear_error(sample_ws, capsys):
-    started = sample_ws.parent / "load-started"
-    writer = _python(
-        """
-        import sys, time
-        from pathlib import Path
-        from iamlab.database import database
-        with database(Path(sys.argv[1])).write("a diagnosis"):
-            Path(sys.argv[2]).touch()
-            time.sleep(3)
-        """,
-        str(sample_ws),
-        str(started),
-    )
+    writer = _hold_write(sample_ws, "a diagnosis", seconds=3)
     try:
-        _wait_for(started)
         with pytest.raises(WorkspaceBusy, match=rf"a diagnosis is running in PID {writer.pid}"):
             Workspace(sample_ws, wait=False).sql("SELECT 1")
         status = main(["denials", "--workspace", str(sample_ws), "--no-wait"])

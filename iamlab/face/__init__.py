@@ -11,8 +11,7 @@ neither plotly nor ipywidgets.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from iamlab._lazy import lazy_names
 
 # public name -> (module, name there)
 _LAZY = {
@@ -26,14 +25,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'iamlab.face' has no attribute {name!r}")
-    module, attr = _LAZY[name]
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names('iamlab.face', _LAZY, globals())
