@@ -91,3 +91,22 @@ def test_diagnose_json_is_strict_json_with_null_for_what_is_not_known(ws_path, c
     text = capsys.readouterr().out
     rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
     assert rows and all(r["cause"] is None or isinstance(r["cause"], str) for r in rows)
+
+
+def test_denials_by_cause_use_the_stored_diagnoses_once_there_are_some(tmp_path, capsys):
+    folder = tmp_path / "ws"
+    with Workspace(folder) as ws:
+        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
+        assert ws.denials(cause="resource-arn").empty  # no message says resource-arn
+        reported = ws.denials()
+        ws.diagnose(SNAPSHOT)
+        found = ws.denials(cause="resource-arn")
+        stored = ws.sql("SELECT event_id FROM diagnoses WHERE cause = 'resource-arn'")
+        by_cause = ws.denial_summary(by="cause").set_index("cause")
+    assert set(found.event_id) == set(stored.event_id) and len(found) == 9
+    assert set(found.reported_cause) <= {"missing-action", "undetailed"}
+    assert (found.verdict == "confirmed").all()
+    assert by_cause.loc["resource-arn", "denials"] == 9
+    assert by_cause["denials"].sum() == len(reported)  # every denial counted once
+    assert main(["denials", "--workspace", str(folder), "--cause", "resource-arn"]) == 0
+    assert capsys.readouterr().out.count("resource-arn") >= 1

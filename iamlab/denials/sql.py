@@ -116,7 +116,12 @@ WHERE ($principal IS NULL OR principal_arn = $principal OR principal = $principa
   AND ($cause IS NULL OR cause = $cause)
 """
 
-FRAME_SQL = "SELECT * FROM denials" + _WHERE + "ORDER BY event_time, event_id"
+FRAME_SQL = "SELECT * FROM {rel}" + _WHERE + "ORDER BY event_time, event_id"
+
+# Once a workspace holds diagnoses (iamlab.diagnose writes the view), a denial's
+# cause is the one its replay found (resource-arn, the real cause of an
+# undetailed message), and the reported one stays beside it.
+DIAGNOSED = "diagnosed_denials"
 
 # Who and what, also where the message does not say: the event's principal ARN,
 # else the one in the message, else the caller's account (cross-account and
@@ -131,7 +136,7 @@ WITH calls AS (
 ), named AS (
     SELECT d.*, coalesce(d.action, c.call_action) AS what,
            coalesce(d.principal_arn, d.principal, 'account ' || d.account_id) AS who
-    FROM denials d
+    FROM {rel} d
     LEFT JOIN calls c
       ON c.call_source IS NOT DISTINCT FROM d.event_source
      AND c.call_name IS NOT DISTINCT FROM d.event_name
@@ -169,7 +174,7 @@ SUMMARY_SQL = {
     "hour": """
         SELECT to_timestamp(floor(epoch(event_time) / 3600) * 3600) AS hour,
                cause, count(*) AS denials
-        FROM denials {where}
+        FROM {rel} {where}
         GROUP BY 1, 2 ORDER BY hour, cause""",
 }
 # Every call that failed (a superset of the denials' calls, read without parsing).
@@ -196,13 +201,20 @@ def frame(
 
     ``principal`` matches the event's ``principal_arn`` or the principal named
     in the message; ``since <= event_time < until`` (naive times are UTC);
-    ``cause`` is one of ``CAUSES``. Raises ``InputError`` for a bad filter.
+    ``cause`` is one of ``CAUSES``: the diagnosed cause where the workspace
+    holds a diagnosis (then ``reported_cause`` and ``verdict`` are columns too),
+    else the reported one. Raises ``InputError`` for a bad filter.
 
     >>> frame(con, cause="org-policy")  # doctest: +SKIP
     """
     params = _params(principal, since, until, cause)
     _ensure(con)
-    return con.execute(FRAME_SQL, params).df()
+    return con.execute(FRAME_SQL.format(rel=_relation(con)), params).df()
+
+
+def _relation(con: Any) -> str:
+    """``diagnosed_denials`` when the workspace holds diagnoses, else ``denials``."""
+    return DIAGNOSED if _exists(con, DIAGNOSED) else "denials"
 
 
 def summary(
@@ -227,4 +239,5 @@ def summary(
     _ensure(con)
     if "$call_" in SUMMARY_SQL[by]:
         params |= _calls(con)
-    return con.execute(SUMMARY_SQL[by].format(where=_WHERE), params).df()
+    sql = SUMMARY_SQL[by].replace("{rel}", _relation(con)).format(where=_WHERE)
+    return con.execute(sql, params).df()

@@ -66,6 +66,19 @@ CREATE TABLE IF NOT EXISTS diagnoses (
     diagnosed_at TIMESTAMPTZ
 )
 """
+# The denials with the cause their latest replay found (iamlab.denials reads it
+# when present: `iamlab denials --cause resource-arn`).
+VIEW_SQL = """
+CREATE OR REPLACE VIEW diagnosed_denials AS
+WITH latest AS (
+    SELECT event_id, cause AS diagnosed_cause, verdict
+    FROM diagnoses
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY diagnosed_at DESC) = 1
+)
+SELECT d.* EXCLUDE (cause), coalesce(l.diagnosed_cause, d.cause) AS cause,
+       d.cause AS reported_cause, l.verdict
+FROM denials d LEFT JOIN latest l USING (event_id)
+"""
 DELETE_SQL = """
 DELETE FROM diagnoses WHERE snapshot = $snapshot AND event_id IN (SELECT unnest($ids))
 """
@@ -177,6 +190,7 @@ def save(con: Any, rows: list[dict[str, Any]], snapshot: Any) -> None:
     import pandas as pd
 
     con.execute(CREATE_SQL)
+    con.execute(VIEW_SQL)
     manifest = snapshot.manifest
     caller = manifest.get("caller")
     caller = caller.get("Arn") if isinstance(caller, dict) else caller
