@@ -132,9 +132,15 @@ class Workspace:
     # --- queries --------------------------------------------------------------------------------
 
     def sql(self, query: str, params: dict[str, Any] | list[Any] | None = None) -> pd.DataFrame:
-        """Run ``query`` read-only with bound ``params`` ($name or ?); return a DataFrame."""
+        """Run ``query`` read-only with bound ``params`` ($name or ?); return a DataFrame.
+
+        Raises InputError with DuckDB's message when the query cannot run.
+        """
         with self.connect() as con:
-            return con.execute(query, params).df()
+            try:
+                return con.execute(query, params).df()
+            except duckdb.Error as exc:
+                raise InputError(f"The query failed: {exc}") from None
 
     # --- loading --------------------------------------------------------------------------------
 

@@ -127,3 +127,10 @@ def test_a_workspace_from_an_older_iamlab_gets_this_versions_views(tmp_path):
     with Workspace(tmp_path / "ws") as ws:
         assert "cause" in ws.denials().columns
         assert ws.sql("SELECT count(*) AS n FROM denials WHERE cause = 'stale'").n[0] == 0
+
+
+def test_a_query_that_cannot_run_is_an_input_error_with_duckdbs_words(workspace):
+    with pytest.raises(InputError, match="The query failed: .*no_such_table"):
+        workspace.sql("SELECT * FROM no_such_table")
+    with pytest.raises(InputError, match="read-only"):
+        workspace.sql("DELETE FROM event_records")
