@@ -108,8 +108,9 @@ def test_the_context_twin_returns_the_principals_calls_near_each_denial(sample_w
 def test_the_trino_sql_parses_back_and_keeps_no_duckdb_only_function(engine):
     query = denial_query(engine, "cloudtrail_logs" if engine == "athena" else "abcd-1234",
                          scope(SINCE, UNTIL, ["111122223333"], ["eu-west-1"]))
-    tree = sqlglot.parse_one(query.sql.replace("abcd-1234", "abcd_1234"), read="trino")
-    assert tree.sql("trino", pretty=True, comments=False) == query.sql.replace("abcd-1234", "abcd_1234")
+    text = query.sql.replace("abcd-1234", "abcd_1234")  # Lake's ids are not Trino names
+    tree = sqlglot.parse_one(text, read="trino")
+    assert tree.sql("trino", pretty=True, comments=False) == text
     names = {f.sql_name().upper() if not isinstance(f, sqlglot.exp.Anonymous) else f.name.upper()
              for f in tree.find_all(sqlglot.exp.Func)}
     assert not names & {"CONTAINS", "STRLEN", "ENDS_WITH", "REGEXP_FULL_MATCH"}

@@ -389,7 +389,7 @@ def _to_trino(node: exp.Expression) -> exp.Expression:
 
 
 def _trino(query: exp.Expression, engine: str) -> str:
-    """The query in Trino's dialect (Athena engine 3, CloudTrail Lake), rewritten by ``_to_trino``."""
+    """The query in Trino's dialect (Athena engine 3, CloudTrail Lake), via ``_to_trino``."""
     if engine == "duckdb":
         return query.sql("duckdb", pretty=True, comments=False)
     tree = query.copy()
