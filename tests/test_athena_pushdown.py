@@ -18,6 +18,7 @@ from iamlab.denials.pushdown import (
 )
 from iamlab.errors import InputError
 from iamlab.times import parse_time
+from iamlab.trail.athena import record_of
 
 SINCE, UNTIL = "2026-03-01", "2026-04-01"
 
@@ -69,12 +70,10 @@ def test_the_twin_with_accounts_regions_and_a_principal_matches_the_filtered_den
 def test_the_context_twin_returns_the_principals_calls_near_each_denial(sample_ws):
     denials = _twin_rows(sample_ws, denial_query("duckdb", "cloudtrail_twin",
                                                  scope("2026-03-10", "2026-03-11")))
-    import json
-
-    for row in denials:
-        row["useridentity"] = json.loads(row["useridentity"])
+    records = [record_of({k: v if v is None or isinstance(v, str) else str(v)
+                          for k, v in row.items()}, PARSED_COLUMNS) for row in denials]
     ctx = context_query("duckdb", "cloudtrail_twin", scope("2026-03-10", "2026-03-11"),
-                        denials, 5)
+                        records, 5)
     rows = _twin_rows(sample_ws, ctx)
     # expected, computed independently: every event of a denied principal within 5 minutes
     # of one of its denials, plus the issuing events of the denials' session keys
@@ -83,10 +82,10 @@ def test_the_context_twin_returns_the_principals_calls_near_each_denial(sample_w
                            "access_key_id FROM events")
     times: dict[str, list] = {}
     keys = set()
-    for row in denials:
-        ident = row["useridentity"]
+    for record in records:
+        ident = record["userIdentity"]
         if ident.get("arn"):
-            times.setdefault(ident["arn"], []).append(parse_time(row["eventtime"], "t"))
+            times.setdefault(ident["arn"], []).append(parse_time(record["eventTime"], "t"))
         if (ident.get("accessKeyId") or "").startswith("ASIA"):
             keys.add(ident["accessKeyId"])
     pad = timedelta(minutes=5)

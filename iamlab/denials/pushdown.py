@@ -254,9 +254,9 @@ def _pushdown(engine: str, table: str, query: exp.Expression, parts: list) -> Pu
     return Pushdown(engine, twin, _trino(query, engine).replace(_TABLE, table), parts)
 
 
-def context_query(engine: str, table: str, sc: Scope, denials: list[dict[str, str]],
+def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
                   minutes: int) -> Pushdown | None:
-    """The context of ``denials`` (rows of a denial query): None when there is none to fetch.
+    """The context of ``denials`` (CloudTrail records): None when there is none to fetch.
 
     Every call of the same principals within ``minutes`` of one of their
     denials, and the events that issued their sessions (matched on the access
@@ -269,18 +269,20 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict[str, st
     pad = timedelta(minutes=minutes)
     windows: dict[str, list[tuple[datetime, datetime]]] = {}
     keys, issuers = set(), set()
-    for row in denials:
-        ident = row.get("useridentity") or {}
-        arn, when = ident.get("arn"), parse_time(row.get("eventtime"), "eventtime")
-        if arn and PRINCIPAL.match(arn) and when is not None:
+    for record in denials:
+        ident = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else {}
+        arn, key = ident.get("arn"), ident.get("accessKeyId")
+        try:
+            when = parse_time(record.get("eventTime"), "eventTime")
+        except InputError:
+            when = None
+        if isinstance(arn, str) and PRINCIPAL.match(arn) and when is not None:
             windows.setdefault(arn, []).append((when - pad, when + pad))
-        key = ident.get("accessKeyId") or ident.get("accesskeyid")
-        issuer = ((ident.get("sessionContext") or ident.get("sessioncontext") or {})
-                  .get("sessionIssuer") or {})
-        issuer_account = issuer.get("accountId") or issuer.get("accountid")
-        if key and ACCESS_KEY.match(key) and str(key).startswith("ASIA"):
+        issuer = ((ident.get("sessionContext") or {}).get("sessionIssuer") or {})
+        issuer_account = issuer.get("accountId")
+        if isinstance(key, str) and ACCESS_KEY.match(key) and key.startswith("ASIA"):
             keys.add(key)
-            if issuer_account and ACCOUNT.match(issuer_account):
+            if isinstance(issuer_account, str) and ACCOUNT.match(issuer_account):
                 issuers.add(issuer_account)
     if not windows and not keys:
         return None
