@@ -69,3 +69,24 @@ def test_a_failed_lake_query_loads_nothing(tmp_path):
         ws.load_from_lake(STORE, "2026-03-10", "2026-03-11", client=ct, sleep=lambda s: None)
     assert ws.sql("SELECT count(*) AS n FROM loads").n[0] == 0
     ws.close()
+
+
+def test_a_lake_row_that_is_not_json_is_rejected_with_its_row_and_the_rest_load(sample, tmp_path):
+    rows, denials = _rows(sample, 2)
+    rows.insert(1, [{"eventjson": "{\"eventID\": broken"}, {"cause": "undetailed"}])
+    ct = _cloudtrail()
+    stub = Stubber(ct)
+    stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": ANY})
+    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"})
+    stub.add_response("get_query_results", {"QueryStatus": "FINISHED", "QueryResultRows": rows})
+    ws = Workspace(tmp_path / "ws")
+    with stub:
+        search, report = ws.load_from_lake(STORE, "2026-03-10", "2026-03-11", client=ct,
+                                           sleep=lambda s: None)
+    assert (report.loaded, report.rejected_count, report.reconciles) == (2, 1, True)
+    assert search.causes["unreadable"] == 1
+    rejected = ws.sql("SELECT source, source_position, reason FROM rejected")
+    assert list(rejected.source_position) == ["row 2"]
+    assert rejected.source[0] == f"lake://{STORE}/{QID}"
+    assert rejected.reason[0] == "record is not a JSON object"
+    ws.close()

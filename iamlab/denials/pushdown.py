@@ -270,6 +270,8 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
     windows: dict[str, list[tuple[datetime, datetime]]] = {}
     keys, issuers = set(), set()
     for record in denials:
+        if not isinstance(record, dict):  # an unreadable row: nothing to follow
+            continue
         ident = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else {}
         arn, key = ident.get("arn"), ident.get("accessKeyId")
         try:

@@ -40,7 +40,7 @@ class Query:
     estimate: aws_athena.Estimate | None = None
     query_id: str | None = None
     bytes_scanned: int = 0
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)  # records; unreadable rows as text
 
     @property
     def sql(self) -> str:
@@ -145,8 +145,14 @@ def athena_search(database: str, table: str, workgroup: str, since: Any, until: 
             _guard(second.estimate, max_scan, confirm, "context")
             run(second)
             search.queries.append(second)
-    search.causes = Counter(r.pop("_cause", None) or "undetailed" for r in first.records)
+    search.causes = _causes(first.records)
     return search
+
+
+def _causes(records: list[Any]) -> Counter:
+    """Denials by the cause the engine parsed (taken off the records before they load)."""
+    return Counter((r.pop("_cause", None) if isinstance(r, dict) else None) or "unreadable"
+                   for r in records)
 
 
 def _athena_runner(athena: Any, workgroup: str, database: str, timeout: float,
@@ -160,9 +166,9 @@ def _athena_runner(athena: Any, workgroup: str, database: str, timeout: float,
     return run
 
 
-def _record(row: dict[str, str | None]) -> dict[str, Any]:
+def _record(row: dict[str, str | None]) -> dict[str, Any] | str:
     record = record_of(row, PARSED_COLUMNS)
-    if row.get("cause"):
+    if row.get("cause") and isinstance(record, dict):
         record["_cause"] = row["cause"]  # taken off before loading
     return record
 
@@ -204,7 +210,7 @@ def lake_search(store: str, since: Any, until: Any, accounts: Iterable[str] = ()
             second = Query("context", ctx)
             run(second)
             search.queries.append(second)
-    search.causes = Counter(r.pop("_cause", None) or "undetailed" for r in first.records)
+    search.causes = _causes(first.records)
     return search
 
 

@@ -26,13 +26,20 @@ from iamlab.trail.lake import record_from_columns
 from iamlab.trail.report import LoadReport, SourceCounts
 
 
-def record_of(row: Mapping[str, str | None], skip: Iterable[str] = ()) -> dict[str, Any]:
-    """One result row (column -> text) as a CloudTrail record, without the ``skip`` columns."""
+def record_of(row: Mapping[str, str | None], skip: Iterable[str] = ()) -> dict[str, Any] | str:
+    """One result row (column -> text) as a CloudTrail record, without the ``skip`` columns.
+
+    A row whose ``eventjson`` is not JSON comes back as that text: the load
+    rejects it (not a JSON object) with its row number, as it would in a file.
+    """
     dropped = set(skip)
-    return record_from_columns({k: v for k, v in row.items() if k not in dropped})
+    try:
+        return record_from_columns({k: v for k, v in row.items() if k not in dropped})
+    except orjson.JSONDecodeError:
+        return str(row.get("eventjson"))
 
 
-def load_rows(con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[dict[str, Any]]]],
+def load_rows(con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Any]]],
               options: dict[str, Any]) -> LoadReport:
     """Load ``batches`` of (source, records) into ``events`` in one transaction.
 
