@@ -323,3 +323,37 @@ def test_both_clients_refuse_everything_off_the_athena_and_glue_lists(service, c
                 aws_secret_access_key="fake")
     with pytest.raises(ReadOnlyViolation, match="nothing was sent"):
         getattr(made, call)(**kwargs)
+
+
+def test_the_search_with_context_loads_the_principals_calls_and_issuing_events(aws, sample,
+                                                                               tmp_path):
+    from iamlab.denials.pushdown import context_query
+    from iamlab.trail.athena import record_of
+
+    _glue_table(accounts=("264830159726", "318406572044", "483927105616"),
+                regions=("eu-west-1", "us-east-1"))
+    sc = scope("2026-03-10", "2026-03-11", ("264830159726", "318406572044", "483927105616"),
+               ("eu-west-1", "us-east-1"))
+    first = _athena_rows(sample, denial_query("duckdb", "cloudtrail_logs", sc).duckdb)
+    names = [c["Name"] for c in first.column_info]
+    denials = [record_of(dict(zip(names, [d.get("VarCharValue") for d in row["Data"]],
+                                  strict=True)), ("cause", "action", "resource", "policy_type",
+                                                  "deny", "policy_arn"))
+               for row in first.rows[1:]]
+    ctx = context_query("duckdb", "cloudtrail_logs", sc, denials, 10)
+    second = _athena_rows(sample, ctx.duckdb)
+    _backend().query_results_queue.extend([first, second])
+    ws = Workspace(tmp_path / "ws")
+    search, report = ws.load_from_athena("trail", "cloudtrail_logs", "analysts", "2026-03-10",
+                                         "2026-03-11", context_minutes=10, clients=aws,
+                                         sleep=lambda s: None)
+    assert [q.what for q in search.queries] == ["denials", "context"]
+    assert "assumerole" in search.queries[1].sql.lower()
+    loaded = set(ws.sql("SELECT event_id FROM events").event_id)
+    assert {r["eventID"] for r in denials} <= loaded
+    column = names.index("eventid")
+    returned = {row["Data"][column]["VarCharValue"] for r in (first, second) for row in r.rows[1:]}
+    assert loaded == returned
+    assert len(loaded) > len(denials)
+    assert ws.sql("SELECT count(*) AS n FROM events WHERE event_name = 'AssumeRole'").n[0] > 0
+    ws.close()

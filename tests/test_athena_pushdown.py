@@ -140,3 +140,27 @@ def test_a_value_not_in_its_aws_form_is_refused_before_any_sql(kwargs, fragment)
 def test_an_unbounded_window_is_refused():
     with pytest.raises(InputError, match="needs both since and until"):
         scope(SINCE, None)
+
+
+@pytest.mark.parametrize("engine", ["athena", "lake"])
+def test_the_context_query_parses_back_and_reads_the_session_key(engine):
+    denial = {"eventTime": "2026-03-10T12:00:00Z", "userIdentity": {
+        "arn": "arn:aws:sts::111122223333:assumed-role/dev/alice",
+        "accessKeyId": "ASIAEXAMPLEKEY123456",
+        "sessionContext": {"sessionIssuer": {"accountId": "111122223333"}}}}
+    table = "cloudtrail_logs" if engine == "athena" else "abcd-1234"
+    ctx = context_query(engine, table, scope("2026-03-10", "2026-03-11", ["111122223333"],
+                                             ["eu-west-1"]), [denial], 15)
+    text = ctx.sql.replace("abcd-1234", "abcd_1234")
+    assert sqlglot.parse_one(text, read="trino").sql("trino", pretty=True) == text
+    assert "JSON_EXTRACT_SCALAR" in text and "'ASIAEXAMPLEKEY123456'" in text
+    assert "'2026-03-10T11:45:00Z'" in text or "2026-03-10 11:45:00" in text
+    if engine == "athena":  # sessions issued up to 36 h before, and in us-east-1
+        assert "'2026/03/08'" in text and "'us-east-1'" in text
+
+
+def test_a_denial_record_with_a_hostile_arn_adds_no_sql():
+    denial = {"eventTime": "2026-03-10T12:00:00Z",
+              "userIdentity": {"arn": "arn:aws:iam::111122223333:user/x' OR '1'='1",
+                               "accessKeyId": "ASIA' OR 1=1 --"}}
+    assert context_query("athena", "t", scope("2026-03-10", "2026-03-11"), [denial], 5) is None
