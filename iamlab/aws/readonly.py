@@ -10,6 +10,11 @@ iamlab never needs it. Allowed operations whose parameters would make AWS
 write somewhere are refused with those parameters (``REFUSED_PARAMETERS``),
 and nothing is signed for later use: presigned URLs, presigned POSTs and
 database auth tokens hand the caller's authority to whoever holds them.
+
+The one exception is ``metadata_client``: the client ``iamlab athena setup``
+uses, after the analyst confirms, to create the CloudTrail table (and its
+database) in their own Glue Data Catalog through Athena DDL, guarded by its own
+allow-list (``METADATA_WRITES``, ``METADATA_DDL``).
 """
 
 from __future__ import annotations

@@ -200,6 +200,9 @@ def _carried(engine: str) -> tuple[list[str], list[str]]:
     """Columns carried through the views: (in the source CTE, in the final select)."""
     if engine == "lake":  # Lake keeps the original record (aws-facts 3.3)
         return ["eventjson"], ["eventjson"]
+    # From memory (Trino's JSON functions page, not in aws-facts): Trino casts a ROW with
+    # named fields to a JSON object and an ARRAY to a JSON array, so the structs come back
+    # as JSON text that trail.lake reads; Trino's own ``{a=1}`` rendering is read as well.
     final = [f"CAST({c} AS JSON) AS {c}" if c in STRUCT_COLUMNS else c for c in RECORD_COLUMNS]
     return list(RECORD_COLUMNS), final
 
@@ -363,6 +366,12 @@ def _to_trino(node: exp.Expression) -> exp.Expression:
       that took no part): NULL only for a NULL input, else coalesced to '';
     - ``regexp_full_match(s, re)``: ``regexp_like(s, '(?s)\\A(?:re)\\z')`` (the grammar's
       patterns put ``(?s)`` first and use no ``$``: grammar.py).
+
+    sqlglot itself writes ``left`` as ``substr(s, 1, n)``, ``ltrim(s, chars)`` as
+    ``trim(LEADING chars FROM s)`` and ``regexp_matches`` as ``regexp_like``. From memory
+    (Trino's string and regexp function pages; no Trino runs here): ``element_at`` with a
+    negative index counts from the end, ``trim(chars FROM s)`` removes any of ``chars``,
+    and Trino's default regex library (Joni, Java syntax) reads ``\\A``, ``\\z`` and ``(?s)``.
     """
     if isinstance(node, exp.Contains):
         return exp.GT(this=_anon("STRPOS", node.this, node.expression),
