@@ -189,6 +189,33 @@ class Workspace:
             )  # fmt: skip
         return report
 
+    def load_from_athena(self, *args: Any, **kwargs: Any) -> tuple[Any, LoadReport | None]:
+        """Find the denials in Athena and load them (``denials.remote.athena_search``'s args).
+
+        Returns the search (SQL, estimate, query ids, bytes scanned, cost) and the
+        LoadReport (None for a dry run). The queries run before the workspace is
+        taken; the rows are loaded in one transaction.
+        """
+        from iamlab.denials import remote
+
+        return self._load_search(remote.athena_search(*args, **kwargs))
+
+    def load_from_lake(self, *args: Any, **kwargs: Any) -> tuple[Any, LoadReport | None]:
+        """The same from a CloudTrail Lake event data store (``remote.lake_search``'s args)."""
+        from iamlab.denials import remote
+
+        return self._load_search(remote.lake_search(*args, **kwargs))
+
+    def _load_search(self, search: Any) -> tuple[Any, LoadReport | None]:
+        from iamlab.denials import remote
+
+        if search.dry_run:
+            return search, None
+        if self.read_only:
+            raise InputError(f"Workspace {str(self.path)!r} was opened read_only; cannot load")
+        with self._db.write("a load", self.wait) as con:
+            return search, remote.load(con, search)
+
     # --- records --------------------------------------------------------------------------------
 
     def raw(

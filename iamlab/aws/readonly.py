@@ -10,10 +10,17 @@ iamlab never needs it. Allowed operations whose parameters would make AWS
 write somewhere are refused with those parameters (``REFUSED_PARAMETERS``),
 and nothing is signed for later use: presigned URLs, presigned POSTs and
 database auth tokens hand the caller's authority to whoever holds them.
+
+The one exception is ``metadata_client``: the client ``iamlab athena setup``
+uses, after the analyst confirms, to create the CloudTrail table (and its
+database) in their own Glue Data Catalog through Athena DDL, guarded by its own
+allow-list (``METADATA_WRITES``, ``METADATA_DDL``).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import boto3
@@ -90,6 +97,16 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "GetRequestAuthorizationDetails",
         "GetRequestAuthorizationPolicy",
     }),
+    # iamlab athena denials: a SELECT over the trail (QUERY_CHECKS refuses any other
+    # statement). Athena writes each query's result file to the workgroup's own
+    # result location, as it does for every query; iamlab never names a location
+    # (ResultConfiguration is refused below). StopQueryExecution stops a query
+    # iamlab started and gave up waiting for, so it scans (and costs) no more.
+    "athena": frozenset({
+        "GetWorkGroup", "StartQueryExecution", "GetQueryExecution", "GetQueryResults",
+        "StopQueryExecution",
+    }),
+    "glue": frozenset({"GetDatabase", "GetTable"}),
 }
 
 # (service, operation) -> parameters that make an allowed operation write, and why.
@@ -110,6 +127,46 @@ REFUSED_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
         "SourceIdentity": "sets a source identity that the session and its chain keep for good",
     },
 }
+
+# Athena runs SQL of any kind through one operation: a read-only client sends only
+# statements that read (aws-facts 3.4: the trail is queried with SELECT).
+READ_QUERY = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(SELECT|WITH|EXPLAIN)\b", re.IGNORECASE)
+REFUSED_PARAMETERS[("athena", "StartQueryExecution")] = {
+    "ResultConfiguration": "chooses where Athena writes the results; iamlab leaves that to "
+                           "the workgroup's own result location",
+}
+
+# The one exception to read-only: ``iamlab athena setup`` creates the CloudTrail
+# table (and its database) in the analyst's own Glue Data Catalog, through Athena
+# DDL, after the analyst has seen the DDL and confirmed. Nothing else is ever
+# written: not the trail, not IAM, not S3. ``metadata_client`` alone may send
+# these, and only statements that METADATA_DDL matches.
+METADATA_WRITES: dict[str, frozenset[str]] = {"athena": frozenset({"StartQueryExecution"})}
+METADATA_DDL = re.compile(
+    r"^\s*CREATE\s+(EXTERNAL\s+TABLE|DATABASE)\s+IF\s+NOT\s+EXISTS\s+[`\w.]+(\s|$)",
+    re.IGNORECASE)
+
+
+def _query_refusal(service: str, operation: str, params: Any, metadata: bool) -> str | None:
+    """Why this Athena statement may not be sent by this client (None: it may)."""
+    if (service, operation) != ("athena", "StartQueryExecution"):
+        return None
+    text = params.get("QueryString") if isinstance(params, dict) else None
+    if text is None and isinstance(params, dict) and "body" in params:
+        # before-call: the serialized request (Athena speaks JSON); read the statement again
+        try:
+            text = json.loads(params["body"] or b"{}").get("QueryString")
+        except (ValueError, AttributeError):
+            text = None
+    text = text if isinstance(text, str) else ""
+    if READ_QUERY.match(text):
+        return None
+    if metadata and METADATA_DDL.match(text) and ";" not in text.rstrip().rstrip(";"):
+        return None
+    allowed = "SELECT, WITH or EXPLAIN" + (
+        ", or CREATE EXTERNAL TABLE / CREATE DATABASE IF NOT EXISTS" if metadata else "")
+    return f"its statement is not {allowed} (it starts {text.strip()[:30]!r})"
+
 
 # Methods botocore adds to client classes that sign a request for someone else
 # to send later (presigned POST, RDS/DSQL auth tokens); no event fires when
@@ -135,8 +192,24 @@ def is_allowed(service: str, operation: str) -> bool:
 def _refuse_writes(model: Any = None, params: Any = None, context: Any = None,
                    **_: Any) -> None:
     """botocore handler: raise before any operation off the allow-list is sent or signed."""
+    _check(model, params, context, metadata=False)
+
+
+def _refuse_other_writes(model: Any = None, params: Any = None, context: Any = None,
+                         **_: Any) -> None:
+    """``metadata_client``'s handler: the read-only checks, plus the Glue/Athena DDL."""
+    _check(model, params, context, metadata=True)
+
+
+def _check(model: Any, params: Any, context: Any, metadata: bool) -> None:
     service = model.service_model.service_name
-    if not is_allowed(service, model.name):
+    refusal = _query_refusal(service, model.name, params, metadata)
+    if refusal:
+        raise ReadOnlyViolation(f"refused {service}:{model.name}: {refusal}; iamlab only "
+                                "reads (its one write is athena setup's table); nothing was "
+                                "sent to AWS")
+    metadata_write = metadata and model.name in METADATA_WRITES.get(service, ())
+    if not (metadata_write or is_allowed(service, model.name)):
         raise ReadOnlyViolation(
             f"refused {service}:{model.name}: iamlab only sends read operations "
             f"on its allow-list (iamlab.aws.readonly.ALLOWED_OPERATIONS); "
@@ -247,4 +320,25 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     for method in _SIGNING_METHODS:  # a session not made here did not strip them
         if hasattr(made, method):
             setattr(made, method, _refuse_signing)
+    return made
+
+
+def metadata_client(name: str, *, session: boto3.Session | None = None,
+                    profile: str | None = None, region: str | None = None,
+                    config: Config | None = None, **kwargs: Any) -> Any:
+    """Return the client for ``iamlab athena setup``'s one write (Glue/Athena metadata).
+
+    It refuses what ``client`` refuses, except the operations in
+    ``METADATA_WRITES`` with a statement that ``METADATA_DDL`` matches (create a
+    database or an external table if missing). Example:
+    ``metadata_client("athena").start_query_execution(QueryString="DROP TABLE t")``
+    raises ``ReadOnlyViolation``.
+    """
+    made = client(name, session=session, profile=profile, region=region, config=config,
+                  **kwargs)
+    events = made.meta.events
+    events.unregister("provide-client-params", unique_id=_GUARD_ID)
+    events.unregister("before-call", unique_id=_GUARD_ID + "-call")
+    events.register("provide-client-params", _refuse_other_writes, unique_id=_GUARD_ID + "-md")
+    events.register("before-call", _refuse_other_writes, unique_id=_GUARD_ID + "-md-call")
     return made

@@ -50,6 +50,9 @@ _NESTED_KEYS = {
     ).split()
 }
 _NESTED_KEYS["arn"] = "arn"
+# Struct columns (Lake, Athena): their field names come back lowercased, also as JSON
+# (Athena's CAST(row AS JSON)); the other nested columns hold the record's own JSON.
+_STRUCTS = {"userIdentity", "tlsDetails"}
 
 
 class TrinoParseError(ValueError):
@@ -109,11 +112,12 @@ def parse_trino_value(text: str) -> Any:
     return result
 
 
-def _nested(value: str) -> Any:
+def _nested(value: str, struct: bool = False) -> Any:
     if value in ("", "null"):
         return None
     try:
-        return orjson.loads(value)
+        parsed = orjson.loads(value)
+        return _rename(parsed) if struct else parsed
     except orjson.JSONDecodeError:
         pass
     try:
@@ -144,7 +148,7 @@ def record_from_columns(columns: dict[str, str | None]) -> dict[str, Any]:
             continue
         key = COLUMN_TO_KEY.get(col, col)
         if key in _NESTED:
-            record[key] = _nested(value)
+            record[key] = _nested(value, key in _STRUCTS)
         elif key in ("readOnly", "managementEvent"):
             record[key] = {"true": True, "false": False}.get(value.lower(), value)
         elif key == "eventTime":
