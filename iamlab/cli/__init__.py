@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "iamlab.cli.denials",
     "iamlab.cli.diagnose",
     "iamlab.cli.coverage",
+    "iamlab.cli.privilege",
     "iamlab.cli.simulate",
     "iamlab.cli.cases",
     "iamlab.cli.sample",
