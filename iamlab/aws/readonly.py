@@ -86,6 +86,9 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "DescribeQuery",
         "GetQueryResults",
     }),
+    # ValidatePolicy checks a document sent with the call; it reads and writes nothing of
+    # the account (iamlab lint --aws).
+    "accessanalyzer": frozenset({"ValidatePolicy"}),
     "iam-toolbox": frozenset({
         "GetRequestAuthorizationDetails",
         "GetRequestAuthorizationPolicy",

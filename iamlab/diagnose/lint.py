@@ -312,22 +312,89 @@ def regions_in_use(con: Any) -> dict[str, set[str]]:
     return dict(out)
 
 
-def lint(path: str | Path, regions: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
-    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else.
-
-    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check).
-    """
-    target = Path(path)
-    if target.is_dir():
-        from iamlab.snapshot import load
-
-        return lint_snapshot(load(target), regions)
-    if not target.is_file():
-        raise InputError(f"{target} is neither a policy JSON file nor a snapshot folder")
+def _read_policy_file(target: Path) -> Any:
     try:
         document = json.loads(target.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{target}: not a JSON policy document ({exc})") from exc
     if isinstance(document, Mapping) and "PolicyDocument" in document:
         document = document["PolicyDocument"]  # `aws iam get-policy-version` output shape
-    return lint_policy(document, str(target), regions_in_use=regions)
+    return document
+
+
+def _target(path: str | Path) -> Path:
+    target = Path(path)
+    if not target.is_dir() and not target.is_file():
+        raise InputError(f"{target} is neither a policy JSON file nor a snapshot folder")
+    return target
+
+
+def lint(path: str | Path, regions: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
+    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else.
+
+    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check).
+    """
+    target = _target(path)
+    if target.is_dir():
+        from iamlab.snapshot import load
+
+        return lint_snapshot(load(target), regions)
+    return lint_policy(_read_policy_file(target), str(target), regions_in_use=regions)
+
+
+def documents(path: str | Path) -> list[tuple[str, str, Any]]:
+    """Return (name, layer, document) for the policy file or every policy of the snapshot.
+
+    A lone file is taken as an identity policy, or a resource policy when a
+    statement names a ``Principal`` (what a validator needs to know).
+    """
+    target = _target(path)
+    if target.is_dir():
+        from iamlab.diagnose.verdict import policy_name
+        from iamlab.snapshot import load
+
+        snap = load(target)
+        return [(policy_name(snap, layer, p.id), layer, p.document)
+                for layer, p in snap.all_policies()]
+    document = _read_policy_file(target)
+    has_principal = any("Principal" in s or "NotPrincipal" in s for _, s in _statements(document))
+    return [(str(target), "resource" if has_principal else "identity", document)]
+
+
+_KINDS = {"ERROR": "finding", "SECURITY_WARNING": "finding", "WARNING": "finding",
+          "SUGGESTION": "suggestion"}
+
+
+def _where(document: Any, locations: Any) -> str:
+    """The statement a validator location points at: its Sid, else ``[index]``."""
+    sids = dict(enumerate(sid for sid, _ in _statements(document)))
+    for location in locations if isinstance(locations, list) else []:
+        path = location.get("path") if isinstance(location, dict) else None
+        steps = path if isinstance(path, list) else []
+        for here, step in zip(steps, steps[1:], strict=False):
+            if here.get("value") == "Statement" and isinstance(step.get("index"), int):
+                return sids.get(step["index"], f"[{step['index']}]")
+            if here.get("value") == "Statement":  # a single statement object, not a list
+                return sids.get(0, "[0]")
+    return "(policy)"
+
+
+def merge_validator(found: list[Finding], validator: list[dict[str, Any]],
+                    docs: list[tuple[str, str, Any]]) -> list[Finding]:
+    """Return iamlab's findings followed by Access Analyzer's, each marked with its tool.
+
+    ``validator`` is ``iamlab.aws.validate.validate_policies(docs)``; its
+    SUGGESTIONs become suggestions, the other finding types findings.
+    """
+    by_name = {name: document for name, _layer, document in docs}
+    out = list(found)
+    for f in validator:
+        name = str(f.get("policy"))
+        kind = str(f.get("findingType") or "")
+        out.append(Finding(
+            policy=name, statement=_where(by_name.get(name), f.get("locations")),
+            check=str(f.get("issueCode") or kind), why=f"{kind}: {f.get('findingDetails')}",
+            fix=f"see {f.get('learnMoreLink')}" if f.get("learnMoreLink") else "",
+            kind=_KINDS.get(kind, "finding"), tool="access-analyzer",
+            link=str(f.get("learnMoreLink") or "")))
+    return out
