@@ -175,3 +175,12 @@ def test_coverage_cli_prints_the_dark_account_and_the_matrix(loaded, tmp_path, c
     assert main([*args, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["dark_accounts"] == [C] and data["account_days"][B]["2026-03-02"] == 12
+
+
+def test_coverage_cli_escapes_account_ids_taken_from_the_evidence(loaded, tmp_path, capsys):
+    evil = "\x1b[31m1111"
+    loaded(*BASE, make_record(utc(2026, 3, 2, 4), recipientAccountId=evil,
+                              region="ap-south-1")).close()
+    assert main(["coverage", "--workspace", str(tmp_path / "ws")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[31m1111" in out

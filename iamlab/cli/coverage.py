@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_coverage(args: argparse.Namespace) -> int:
     """Print the coverage report (or JSON); 0 whatever it finds."""
+    from iamlab.escape import printable
     from iamlab.prevent import account_days, coverage
     from iamlab.snapshot import load
     from iamlab.workspace import Workspace
@@ -46,12 +47,13 @@ def run_coverage(args: argparse.Namespace) -> int:
     for line in render(cov):
         print(line)
     print("\nevents by account and day (UTC):")
-    print(matrix.rename(columns=lambda d: f"{d:%Y-%m-%d}").to_string())
+    print(matrix.rename(columns=lambda d: f"{d:%Y-%m-%d}", index=printable).to_string())
     return 0
 
 
 def render(cov) -> list[str]:
-    """Return the coverage report as lines of text (session ARNs escaped: they are evidence)."""
+    """Return the coverage report as lines of text, escaped (accounts, Regions and session
+    ARNs come from the evidence)."""
     from iamlab.escape import printable
 
     lines = [f"window {cov.since:%Y-%m-%d %H:%M} to {cov.until:%Y-%m-%d %H:%M} UTC, "
@@ -64,8 +66,8 @@ def render(cov) -> list[str]:
     sessions = Counter(s for _e, s in cov.missing_sessions)
     lines.append(f"denials whose issuing AssumeRole is missing: {len(cov.missing_sessions)}"
                  + (f" ({len(sessions)} sessions)" if sessions else ""))
-    lines += [f"  {printable(s)}: {n}" for s, n in sessions.most_common()]
-    lines.append("trails: " + ("; ".join(f"{a} {printable(t)}: {p}" for a, t, p in cov.trails)
+    lines += [f"  {s}: {n}" for s, n in sessions.most_common()]
+    lines.append("trails: " + ("; ".join(f"{a} {t}: {p}" for a, t, p in cov.trails)
                                or "no problem found"))
     lines += [f"note: {n}" for n in cov.notes]
-    return lines
+    return [printable(line) for line in lines]

@@ -45,7 +45,7 @@ def run_privilege(args: argparse.Namespace) -> int:
     replayed = len(result.calls) - len(result.skipped)
     print(printable(f"{result.principal}: {len(result.calls)} successful calls, "
                     f"{replayed} replayed"))
-    print(f"used {len(result.used)} actions: {', '.join(sorted(result.used)) or 'none'}")
+    print(printable(f"used {len(result.used)} actions: {', '.join(sorted(result.used)) or 'none'}"))
     print(f"granted {len(result.granted)} actions; never used: {len(result.unused)}"
           + (f" (first: {', '.join(result.unused[:10])})" if result.unused else ""))
     status = "allows every replayed call" if result.verified else "NOT verified"
