@@ -13,7 +13,8 @@ from botocore.stub import Stubber
 from iamlab.aws.readonly import client, is_allowed
 from iamlab.aws.validate import validate_policies
 from iamlab.cli import main
-from iamlab.diagnose.lint import documents, lint_policy, merge_validator
+from iamlab.diagnose.lint import documents, lint_policy
+from iamlab.diagnose.lint_validator import merge_validator
 from iamlab.errors import AwsError, ReadOnlyViolation
 
 POLICY = {"Version": "2012-10-17", "Statement": [

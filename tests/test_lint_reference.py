@@ -10,7 +10,8 @@ from conftest import make_record, trail_path, utc, write_trail_file
 
 from iamlab.cli import main
 from iamlab.diagnose import iam_reference
-from iamlab.diagnose.lint import lint_policy, regions_in_use
+from iamlab.diagnose.lint import lint_policy
+from iamlab.diagnose.lint_reference import regions_in_use
 
 
 def policy(*statements: dict) -> dict:

@@ -4,7 +4,7 @@ ValidatePolicy checks a document's grammar and AWS's best practices and
 returns findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) with an issue
 code, a location in the document and a learn-more link. It reads nothing of
 the account and changes nothing; iamlab's lint puts its findings beside its
-own (``diagnose.lint.merge_validator``). Without credentials the first call
+own (``diagnose.lint_validator.merge_validator``). Without credentials the first call
 raises ``AwsError`` (one line, from ``failures``): callers lint without it.
 """
 

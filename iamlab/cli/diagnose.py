@@ -97,7 +97,7 @@ def run_lint(args: argparse.Namespace) -> int:
 
     regions = None
     if args.workspace:
-        from iamlab.diagnose.lint import regions_in_use
+        from iamlab.diagnose.lint_reference import regions_in_use
         from iamlab.workspace import Workspace
 
         with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, \
@@ -124,7 +124,8 @@ def _with_access_analyzer(args: argparse.Namespace, findings: list) -> list:
     import sys
 
     from iamlab.aws.validate import validate_policies
-    from iamlab.diagnose.lint import documents, merge_validator
+    from iamlab.diagnose.lint import documents
+    from iamlab.diagnose.lint_validator import merge_validator
     from iamlab.errors import AwsError
 
     docs = documents(args.path)

