@@ -1,9 +1,12 @@
 """Collect resource-based policies: S3 buckets, KMS keys, Lambda functions, SQS
-queues, SNS topics and Secrets Manager secrets, one file each.
+queues, SNS topics and Secrets Manager secrets, one file each, with their tags.
 
-Each file is ``{"Arn", "Policy", "Source"}``; ``Policy`` is the document as a
-JSON object, or null when the resource has none (that is evidence too: a
-cross-account call to a bucket without a policy is denied).
+Each file is ``{"Arn", "Policy", "Source", "Tags", "TagsSource"}``; ``Policy``
+is the document as a JSON object, or null when the resource has none (that is
+evidence too: a cross-account call to a bucket without a policy is denied).
+``Tags`` is the tag call's own output (``TagsSource`` names it), so that
+``aws:ResourceTag/*`` conditions evaluate; it is absent when that call failed
+(the failure is in the manifest).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from iamlab.aws._calls import NO_POLICY_CODES, Recorder, safe_name, write_json
 
 SERVICES = ("s3", "kms", "lambda", "sqs", "sns", "secretsmanager")
+# S3 answers GetBucketTagging on a bucket without tags with this error: no tags, no failure.
+NO_TAG_CODES = NO_POLICY_CODES | {"NoSuchTagSet"}
 
 
 def _document(text: Any) -> Any:
@@ -38,16 +43,30 @@ def _save(base: Path, service: str, name: str, arn: str, policy: Any, source: st
     write_json(path, body)
 
 
-def _fetch(rec: Recorder, client: Any, op: str, account: str,
+def _fetch(rec: Recorder, client: Any, op: str, account: str, quiet: frozenset = NO_POLICY_CODES,
            **params: Any) -> tuple[dict[str, Any] | None, bool]:
     """Return (response or None, whether the call worked or just found no policy)."""
     before = len(rec.failed)
-    got = rec.call(client, op, account, quiet=NO_POLICY_CODES, **params)
+    got = rec.call(client, op, account, quiet=quiet, **params)
     return got, len(rec.failed) == before
 
 
+def _tags(rec: Recorder, client: Any, op: str, account: str, empty: dict[str, Any],
+          **params: Any) -> dict[str, Any]:
+    """Return ``{"Tags": <op's output>, "TagsSource"}``, or {} when the call failed.
+
+    A resource without tags answers some tag calls with an error
+    (``NoSuchTagSet``): then ``empty`` is its output.
+    """
+    service = client.meta.service_model.service_name
+    got, ok = _fetch(rec, client, op, account, NO_TAG_CODES, **params)
+    if not ok:
+        return {}
+    return {"Tags": got or empty, "TagsSource": f"{service}:{op}"}  # write_json drops metadata
+
+
 def collect_s3(rec: Recorder, make: Callable[..., Any], account: str, base: Path) -> int:
-    """Write every bucket's policy (S3 is listed once per account, not per Region)."""
+    """Write every bucket's policy and tags (S3 is listed once per account, not per Region)."""
     s3 = make("s3", None)
     count = 0
     for page in rec.pages(s3, "ListBuckets", account):
@@ -55,8 +74,9 @@ def collect_s3(rec: Recorder, make: Callable[..., Any], account: str, base: Path
             name = bucket["Name"]
             got, ok = _fetch(rec, s3, "GetBucketPolicy", account, Bucket=name)
             if ok:
+                tags = _tags(rec, s3, "GetBucketTagging", account, {"TagSet": []}, Bucket=name)
                 _save(base, "s3", name, f"arn:aws:s3:::{name}", (got or {}).get("Policy"),
-                      "s3:GetBucketPolicy")
+                      "s3:GetBucketPolicy", tags)
                 count += 1
     return count
 
@@ -74,8 +94,10 @@ def collect_kms(rec: Recorder, client: Any, account: str, base: Path) -> int:
             got = rec.call(client, "GetKeyPolicy", account, KeyId=key["KeyId"],
                            PolicyName="default")
             if got is not None:
+                tags = _tags(rec, client, "ListResourceTags", account, {"Tags": []},
+                             KeyId=key["KeyId"])
                 _save(base, "kms", key["KeyId"], key["KeyArn"], got.get("Policy"),
-                      "kms:GetKeyPolicy", {"Aliases": aliases.get(key["KeyId"], [])})
+                      "kms:GetKeyPolicy", {"Aliases": aliases.get(key["KeyId"], []), **tags})
                 count += 1
     return count
 
@@ -88,8 +110,10 @@ def collect_lambda(rec: Recorder, client: Any, account: str, base: Path) -> int:
             got, ok = _fetch(rec, client, "GetPolicy", account, FunctionName=fn["FunctionName"])
             if not ok:
                 continue
+            tags = _tags(rec, client, "ListTags", account, {"Tags": {}},
+                         Resource=fn["FunctionArn"])
             _save(base, "lambda", fn["FunctionName"], fn["FunctionArn"],
-                  (got or {}).get("Policy"), "lambda:GetPolicy")
+                  (got or {}).get("Policy"), "lambda:GetPolicy", tags)
             count += 1
     return count
 
@@ -107,7 +131,8 @@ def collect_sqs(rec: Recorder, client: Any, account: str, base: Path) -> int:
             name = url.rstrip("/").rsplit("/", 1)[-1]
             arn = attrs.get("QueueArn") or (
                 f"arn:aws:sqs:{client.meta.region_name}:{account}:{name}")
-            _save(base, "sqs", name, arn, attrs.get("Policy"), "sqs:GetQueueAttributes")
+            tags = _tags(rec, client, "ListQueueTags", account, {"Tags": {}}, QueueUrl=url)
+            _save(base, "sqs", name, arn, attrs.get("Policy"), "sqs:GetQueueAttributes", tags)
             count += 1
     return count
 
@@ -121,8 +146,10 @@ def collect_sns(rec: Recorder, client: Any, account: str, base: Path) -> int:
             got = rec.call(client, "GetTopicAttributes", account, TopicArn=arn)
             if got is None:
                 continue
+            tags = _tags(rec, client, "ListTagsForResource", account, {"Tags": []},
+                         ResourceArn=arn)
             _save(base, "sns", arn.rsplit(":", 1)[-1], arn,
-                  got.get("Attributes", {}).get("Policy"), "sns:GetTopicAttributes")
+                  got.get("Attributes", {}).get("Policy"), "sns:GetTopicAttributes", tags)
             count += 1
     return count
 
@@ -135,8 +162,11 @@ def collect_secrets(rec: Recorder, client: Any, account: str, base: Path) -> int
             got = rec.call(client, "GetResourcePolicy", account, SecretId=secret["ARN"])
             if got is None:
                 continue
+            # ListSecrets already lists each secret's tags (absent when it has none)
+            tags = {"Tags": {"Tags": secret.get("Tags", [])},
+                    "TagsSource": "secretsmanager:ListSecrets"}
             _save(base, "secretsmanager", secret["Name"], secret["ARN"],
-                  got.get("ResourcePolicy"), "secretsmanager:GetResourcePolicy")
+                  got.get("ResourcePolicy"), "secretsmanager:GetResourcePolicy", tags)
             count += 1
     return count
 

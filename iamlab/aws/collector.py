@@ -4,7 +4,9 @@
 
     manifest.json
     accounts/<id>/authorization-details.json
-    accounts/<id>/resource-policies/<service>/<name>.json
+    accounts/<id>/resource-policies/<service>/<name>.json   (with the resource's tags)
+    accounts/<id>/trails.json                  `aws cloudtrail describe-trails` (all Regions)
+    accounts/<id>/trail-status/<name>.json     `aws cloudtrail get-trail-status --name ARN`
     organization/organization.json, tree.json, policies/<id>.json
 
 Cross-account collection assumes ``arn:aws:iam::<acct>:role/<role-name>`` in
@@ -23,7 +25,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamlab.aws._calls import FailedCall, Recorder, write_json
+from iamlab.aws._calls import FailedCall, Recorder, safe_name, write_json
 from iamlab.aws.collect_org import collect_organization
 from iamlab.aws.collect_resources import collect_resource_policies
 from iamlab.aws.failures import as_aws_error, plain_errors
@@ -112,11 +114,35 @@ def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: 
 
     count = collect_resource_policies(rec, make, account, regions,
                                       home / "resource-policies", tick)
+    _collect_trails(rec, make, account, regions, home)
     failures = len(rec.failed) - failed_before
     status = "collected" if failures == 0 else ("partial" if details_ok else "failed")
     return {"account_id": account, "status": status,
             "authorization_details": details_ok, "resource_policies": count,
             "failed_calls": failures}
+
+
+def _collect_trails(rec: Recorder, make: Callable[..., Any], account: str, regions: list[str],
+                    home: Path) -> None:
+    """Write the trails every collected Region knows (shadow trails included, one entry per
+    trail ARN) and each trail's status; nothing when describe-trails failed everywhere."""
+    trails: dict[str, dict[str, Any]] = {}
+    answered = False
+    for region in regions:
+        got = rec.call(make("cloudtrail", region), "DescribeTrails", account,
+                       includeShadowTrails=True)
+        answered |= got is not None
+        for trail in (got or {}).get("trailList", []):
+            trails.setdefault(trail.get("TrailARN") or trail.get("Name"), trail)
+    if not answered:
+        return
+    write_json(home / "trails.json", {"trailList": list(trails.values())})
+    for arn, trail in trails.items():
+        client = make("cloudtrail", trail.get("HomeRegion"))
+        status = rec.call(client, "GetTrailStatus", account, Name=arn)
+        if status is not None:
+            write_json(home / "trail-status" / f"{safe_name(trail.get('Name') or arn)}.json",
+                       status)
 
 
 @plain_errors("collecting the snapshot")

@@ -75,17 +75,23 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "ListBuckets", "GetBucketPolicy", "GetBucketLocation",
         # load s3://bucket/prefix: list the trail's keys, download the log files
         "ListObjectsV2", "GetObject",
+        # the tags of the resources whose policies are collected: aws:ResourceTag/* (issue 17)
+        "GetBucketTagging",
     }),
     "kms": frozenset({
         "ListKeys", "ListAliases", "DescribeKey", "ListKeyPolicies", "GetKeyPolicy",
+        "ListResourceTags",
     }),
-    "lambda": frozenset({"ListFunctions", "GetPolicy"}),
-    "sqs": frozenset({"ListQueues", "GetQueueAttributes"}),
-    "sns": frozenset({"ListTopics", "GetTopicAttributes"}),
+    "lambda": frozenset({"ListFunctions", "GetPolicy", "ListTags"}),
+    "sqs": frozenset({"ListQueues", "GetQueueAttributes", "ListQueueTags"}),
+    "sns": frozenset({"ListTopics", "GetTopicAttributes", "ListTagsForResource"}),
     # GetResourcePolicy returns the policy only; GetSecretValue is deliberately absent.
     "secretsmanager": frozenset({"ListSecrets", "GetResourcePolicy"}),
     "cloudtrail": frozenset({
         "LookupEvents",
+        # evidence coverage: which trails exist, multi-Region or not, logging or not
+        "DescribeTrails",
+        "GetTrailStatus",
         "ListEventDataStores",
         # Lake accepts SELECT statements only (aws-facts 3.3); StartQuery runs one
         # (never with DeliveryS3Uri: see REFUSED_PARAMETERS).
@@ -93,6 +99,9 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
         "DescribeQuery",
         "GetQueryResults",
     }),
+    # ValidatePolicy checks a document sent with the call; it reads and writes nothing of
+    # the account (iamlab lint --aws).
+    "accessanalyzer": frozenset({"ValidatePolicy"}),
     "iam-toolbox": frozenset({
         "GetRequestAuthorizationDetails",
         "GetRequestAuthorizationPolicy",

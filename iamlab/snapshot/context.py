@@ -75,7 +75,8 @@ def derive_context(
     ``aws:PrincipalAccount``, ``aws:PrincipalTag/*``, ``aws:username``,
     ``aws:userid``, ``aws:PrincipalType``, org ids and paths of the
     principal and of the resource owner, and the tags of a user or role
-    named as the resource (``aws:ResourceTag/*``, ``iam:ResourceTag/*``).
+    or of the resource whose policy file records its tags (``aws:ResourceTag/*``;
+    ``iam:ResourceTag/*`` for users and roles).
     """
     p = snap.principal(principal_arn, missing_ok=True)
     ctx: dict[str, ContextValue] = {}
@@ -111,14 +112,23 @@ def derive_context(
             ctx["aws:ResourceOrgPaths"] = org.org_paths(owner)
     for key, value in _resource_tags(snap, resource_arn).items():
         ctx[f"aws:ResourceTag/{key}"] = value
-        ctx[f"iam:ResourceTag/{key}"] = value
+        if resource_arn and resource_arn.startswith("arn:aws:iam:"):
+            ctx[f"iam:ResourceTag/{key}"] = value
     return ctx
 
 
 def _resource_tags(snap: Snapshot, resource_arn: str | None) -> dict[str, str]:
-    """Return the tags of a user or role named as the resource (others are not collected)."""
+    """Return the tags of a user or role named as the resource, or of a resource whose
+    policy file records them (an S3 object's tags are its own, never its bucket's)."""
     parts = ArnParts.parse(resource_arn) if resource_arn else None
-    if parts is None or parts.service != "iam" or parts.account not in snap.iam_accounts():
+    if parts is None:
+        return {}
+    if parts.service != "iam":
+        if parts.service == "s3" and "/" in parts.resource:
+            return {}
+        record = snap.resources().lookup(resource_arn or "")
+        return dict(record.tags) if record is not None and record.tags else {}
+    if parts.account not in snap.iam_accounts():
         return {}
     if not parts.resource.startswith(("user/", "role/")):
         return {}

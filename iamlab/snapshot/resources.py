@@ -24,13 +24,18 @@ _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
 
 @dataclass(frozen=True)
 class ResourcePolicy:
-    """One resource's policy (None when the resource has none) and its owning account."""
+    """One resource's policy (None when the resource has none) and its owning account.
+
+    ``tags`` are the resource's tags when the file records them (``"Tags"``:
+    the tag call's AWS CLI output), None when they were not collected.
+    """
 
     arn: str
     account: str
     service: str
     policy: Policy | None
     source: Path
+    tags: dict[str, str] | None = None
 
 
 class ResourceIndex:
@@ -69,7 +74,8 @@ class ResourceIndex:
         if raw not in (None, "", {}):
             doc = decode_document(raw, f"{path} (Policy)")
             policy = Policy(document=doc, id=arn, name=_short_name(arn))
-        record = ResourcePolicy(arn, account_id, service, policy, path)
+        tags = _tags(data["Tags"], path) if "Tags" in data else None
+        record = ResourcePolicy(arn, account_id, service, policy, path, tags)
         parts = ArnParts.parse(arn)
         if parts is not None and parts.resource.startswith("vpc-endpoint/"):
             # an endpoint policy limits requests sent through it; it is not a resource policy
@@ -162,6 +168,34 @@ def _from_cli_output(data: dict[str, Any]) -> dict[str, Any]:
     if "ARN" in data:
         out.setdefault("Arn", data["ARN"])
     return out
+
+
+def _tags(value: Any, path: Path) -> dict[str, str]:
+    """Return ``{key: value}`` from any tag call's AWS CLI output.
+
+    ``s3api get-bucket-tagging`` ({"TagSet": [{"Key", "Value"}]}), ``kms
+    list-resource-tags`` ({"Tags": [{"TagKey", "TagValue"}]}), ``sns
+    list-tags-for-resource`` and ``secretsmanager`` ({"Tags": [{"Key", "Value"}]}),
+    ``lambda list-tags`` and ``sqs list-queue-tags`` ({"Tags": {key: value}}),
+    or any of those lists and maps given bare.
+    """
+    if isinstance(value, dict) and set(value) <= {"TagSet", "Tags", "Truncated", "NextMarker"}:
+        value = value.get("TagSet", value.get("Tags", {}))
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return dict(value)
+    elif isinstance(value, list):
+        out = {}
+        for tag in value:
+            key = tag.get("Key", tag.get("TagKey")) if isinstance(tag, dict) else None
+            val = tag.get("Value", tag.get("TagValue")) if isinstance(tag, dict) else None
+            if not (isinstance(key, str) and isinstance(val, str)):
+                break
+            out[key] = val
+        else:
+            return out
+    raise SnapshotError(f"{path}: \"Tags\" is not a tag call's output; expected "
+                        '{"TagSet": [{"Key", "Value"}]}, {"Tags": [...]} or {"Tags": {key: value}}')
 
 
 def _short_name(arn: str) -> str:

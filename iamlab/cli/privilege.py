@@ -1,0 +1,60 @@
+"""``iamlab privilege``: what a principal used, what it never used, and a narrower policy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+
+from iamlab.cli._options import add_workspace
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``privilege`` command."""
+    p = sub.add_parser(
+        "privilege",
+        help="least privilege from evidence: unused grants and a narrower policy, replayed",
+        description="For one user or role: the actions and resources its successful calls "
+        "used in the window, the granted actions it never used, and the identity policy that "
+        "allows exactly what it did, verified by replaying every call with the engine (calls "
+        "that cannot be rebuilt are listed). Exit status 1 when the policy could not be "
+        "verified.",
+    )
+    add_workspace(p)
+    p.add_argument("--snapshot", required=True, metavar="DIR", help="snapshot folder")
+    p.add_argument("--principal", required=True, metavar="ARN", help="a user or role ARN")
+    p.add_argument("--since", help="UTC start, ISO 8601 (inclusive)")
+    p.add_argument("--until", help="UTC end, ISO 8601 (exclusive)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run_privilege)
+
+
+def run_privilege(args: argparse.Namespace) -> int:
+    """Print used and unused actions, the proposed policy and the calls not replayed."""
+    from iamlab.escape import printable
+    from iamlab.prevent.least_privilege import least_privilege
+    from iamlab.snapshot import load
+    from iamlab.workspace import Workspace
+
+    snap = load(args.snapshot)
+    with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
+        result = least_privilege(con, snap, args.principal, args.since, args.until)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0 if result.verified else 1
+    replayed = len(result.calls) - len(result.skipped)
+    print(printable(f"{result.principal}: {len(result.calls)} successful calls, "
+                    f"{replayed} replayed"))
+    print(printable(f"used {len(result.used)} actions: {', '.join(sorted(result.used)) or 'none'}"))
+    print(f"granted {len(result.granted)} actions; never used: {len(result.unused)}"
+          + (f" (first: {', '.join(result.unused[:10])})" if result.unused else ""))
+    status = "allows every replayed call" if result.verified else "NOT verified"
+    print(f"\nleast-privilege policy, {len(result.allowed)} actions ({status}):")
+    for line in json.dumps(result.policy, indent=2).splitlines():  # ARNs come from events
+        print(printable(line))
+    skipped = Counter((c.action, c.problem) for c in result.skipped)
+    if skipped:
+        print(f"\nnot replayed ({len(result.skipped)} calls; add these by hand if needed):")
+    for (action, problem), n in skipped.most_common():
+        print(printable(f"  {n} x {action}: {problem}"))
+    return 0 if result.verified else 1

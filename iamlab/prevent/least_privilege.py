@@ -1,0 +1,241 @@
+"""Least privilege from evidence: what a principal used, what it is granted but never used,
+and the narrower identity policy that still allows every call it made, proven by replay.
+
+The calls are the principal's successful events in the window (for a role, the
+calls of its sessions), each rebuilt into a request as a denial is
+(``diagnose.request.rebuild``: action from the API mapping, resource, context,
+session policy). The proposed policy allows exactly the (action, resource)
+pairs used; it replaces the principal's identity policies in a replay of every
+call with the engine, every other layer kept. A call that cannot be rebuilt,
+or that the current snapshot does not allow, is listed, never guessed.
+Granted actions are counted by expanding each Allow statement's actions
+against the IAM reference (``diagnose.iam_reference``), whatever its resources
+and conditions: an upper bound of what the policies can grant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from iamlab.denials import ParsedDenial
+from iamlab.diagnose import iam_reference
+from iamlab.diagnose.request import Replay, rebuild
+from iamlab.diagnose.sessions import SessionIndex
+from iamlab.diagnose.store import JSON_COLUMNS, RECORD_COLUMNS, issuing_records
+from iamlab.diagnose.store import _record as to_record  # the store's row -> record mapping
+from iamlab.errors import IamlabError, InputError
+from iamlab.policy import evaluate
+from iamlab.policy.request import Policy
+from iamlab.snapshot.simulate import simulate
+from iamlab.snapshot.snapshot import Snapshot
+from iamlab.times import parse_time
+
+__all__ = ["LeastPrivilege", "least_privilege"]
+
+CALLS_SQL = f"""
+SELECT {", ".join([*RECORD_COLUMNS, *JSON_COLUMNS])} FROM events
+WHERE error_code IS NULL AND (principal_arn = $principal OR session_issuer_arn = $principal)
+  AND ($since IS NULL OR event_time >= $since) AND ($until IS NULL OR event_time < $until)
+ORDER BY event_time, event_id
+"""
+_PROPOSED_ID = "least-privilege"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One successful call, rebuilt: the event, the action and resource, and its replay."""
+
+    event_id: str
+    action: str | None
+    resource: str | None
+    now: str | None = None  # the current snapshot's decision
+    proposed: str | None = None  # the decision with the proposed policy instead of identity
+    problem: str | None = None  # why it could not be rebuilt or replayed
+
+
+@dataclass
+class LeastPrivilege:
+    """The evidence-based narrowing of one principal's identity policies."""
+
+    principal: str
+    calls: list[Call] = field(default_factory=list)
+    granted: set[str] = field(default_factory=set)  # actions the identity policies' Allows name
+    policy: dict[str, Any] = field(default_factory=dict)  # the proposed identity policy
+
+    @property
+    def used(self) -> set[str]:
+        """Every action the calls used, replayed or not."""
+        return {c.action for c in self.calls if c.action}
+
+    @property
+    def allowed(self) -> set[str]:
+        """The actions the proposed policy names."""
+        out: set[str] = set()
+        for s in self.policy.get("Statement", []):
+            out |= set(_strings(s.get("Action")))
+        return out
+
+    @property
+    def unused(self) -> list[str]:
+        used = {a.lower() for a in self.used}
+        return sorted(a for a in self.granted if a.lower() not in used)
+
+    @property
+    def skipped(self) -> list[Call]:
+        """Calls not rebuilt, or not allowed by the current snapshot (listed, not guessed)."""
+        return [c for c in self.calls if c.problem is not None]
+
+    @property
+    def verified(self) -> bool:
+        """True when every replayed call is allowed under the proposed policy."""
+        replayed = [c for c in self.calls if c.problem is None]
+        return bool(replayed) and all(c.proposed == "allow" for c in replayed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"principal": self.principal, "verified": self.verified,
+                "used_actions": sorted(self.used), "granted_actions": len(self.granted),
+                "policy_actions": sorted(self.allowed),
+                "unused_actions": self.unused, "policy": self.policy,
+                "calls": len(self.calls),
+                "skipped": [{"event_id": c.event_id, "action": c.action,
+                             "resource": c.resource, "problem": c.problem}
+                            for c in self.skipped]}
+
+
+def _calls(con: Any, principal: str, since: Any, until: Any) -> list[dict[str, Any]]:
+    params = {"principal": principal, "since": parse_time(since, "since"),
+              "until": parse_time(until, "until")}
+    cursor = con.execute(CALLS_SQL, params)
+    names = [d[0] for d in cursor.description]
+    return [to_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def granted_actions(snap: Snapshot, principal: str) -> set[str]:
+    """Return every action an Allow statement of the identity policies names (IAM spelling;
+    an action missing from the reference is kept as written)."""
+    identity, _boundary = snap.identity_layers(snap.principal(principal))
+    out: set[str] = set()
+    for policy in identity:
+        doc = policy.document
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        body = doc.get("Statement") if isinstance(doc, dict) else None
+        for s in body if isinstance(body, list) else [body]:
+            if not isinstance(s, dict) or s.get("Effect") != "Allow":
+                continue
+            if "NotAction" in s:
+                excluded = set().union(*(iam_reference.actions_matching(p)
+                                         for p in _strings(s["NotAction"])))
+                out |= set(iam_reference.actions_matching("*:*")) - excluded
+            for pattern in _strings(s.get("Action")):
+                if pattern == "*":
+                    pattern = "*:*"
+                found = iam_reference.actions_matching(pattern) if "*" in pattern or "?" in \
+                    pattern else [pattern]
+                out |= set(found)
+    known = {a.lower(): a for a in out}
+    return set(known.values())
+
+
+def _strings(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [v for v in value or [] if isinstance(v, str)]
+
+
+def _objects(resources: set[str]) -> set[str]:
+    """S3 object ARNs of one bucket become ``bucket/<their longest common prefix>*``."""
+    buckets: dict[str, list[str]] = defaultdict(list)
+    other = set()
+    for r in resources:
+        if r.startswith("arn:aws:s3:::") and "/" in r and not any(c in r for c in "*?$"):
+            buckets[r.split("/", 1)[0]].append(r)
+        else:
+            other.add(r)
+    for arns in buckets.values():
+        other.add(arns[0] if len(arns) == 1 else os.path.commonprefix(arns) + "*")
+    return other
+
+
+def proposed_policy(replays: list[Replay]) -> dict[str, Any]:
+    """Return one Allow statement per set of actions that share the same resources.
+
+    Each action names the resources it was used on; S3 objects of one bucket
+    are named by their common key prefix (``_objects``), so the policy allows
+    those keys' neighbours too, never another bucket or a shorter prefix.
+    """
+    by_action: dict[str, set[str]] = defaultdict(set)
+    for r in replays:
+        if r.action and r.resource:
+            by_action[r.action].add(r.resource)
+    by_action = {a: _objects(rs) for a, rs in by_action.items()}
+    by_resources: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for action, resources in sorted(by_action.items()):
+        by_resources[tuple(sorted(resources))].append(action)
+    statements = [{"Sid": f"Used{i}", "Effect": "Allow",
+                   "Action": actions if len(actions) > 1 else actions[0],
+                   "Resource": list(resources) if len(resources) > 1 else resources[0]}
+                  for i, (resources, actions) in enumerate(sorted(
+                      by_resources.items(), key=lambda kv: kv[1]), start=1)]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def least_privilege(con: Any, snapshot: Snapshot, principal: str, since: Any = None,
+                    until: Any = None) -> LeastPrivilege:
+    """Return what ``principal`` used, its unused grants and a verified narrower policy.
+
+    ``principal`` is a user or role ARN (a role's sessions count as the role).
+    Raises InputError when the snapshot does not hold the principal or the
+    window has no successful call of it.
+    """
+    found = snapshot.principal(principal)  # SnapshotError naming near matches when absent
+    if found.unknown or found.external:
+        raise InputError(f"{principal} is not in the snapshot {snapshot.root}: its identity "
+                         "policies are unknown, so nothing can be narrowed")
+    principal = found.entity_arn or principal
+    records = _calls(con, principal, since, until)
+    if not records:
+        raise InputError(f"no successful call by {principal} in the workspace's window; "
+                         "check the ARN (a role's, not a session's) and --since/--until")
+    parsed = ParsedDenial(is_denial=False)
+    sessions = SessionIndex(issuing_records(con, [(r, parsed) for r in records]))
+    result = LeastPrivilege(principal, granted=granted_actions(snapshot, principal))
+    replays: list[tuple[Replay, Any]] = []
+    for record in records:
+        replay = rebuild(record, parsed, snapshot, sessions)
+        if replay.resource is None and replay.action and iam_reference.resource_patterns(
+                replay.action) == {}:
+            # the IAM reference says the action takes no resource type: AWS authorizes "*"
+            replay = replace(replay, resource="*", gaps=())
+        call = Call(replay.event_id, replay.action, replay.resource)
+        if replay.principal is None or replay.action is None or replay.resource is None:
+            result.calls.append(replace(call, problem="; ".join(replay.gaps)
+                                        or "the request could not be rebuilt"))
+            continue
+        try:
+            sim = simulate(snapshot, replay.principal, replay.action, replay.resource,
+                           replay.context, issuer_arn=replay.issuer_arn,
+                           vpc_endpoint=replay.vpc_endpoint,
+                           session_policy=replay.session.document
+                           if replay.session and replay.session.present else None)
+        except IamlabError as exc:
+            result.calls.append(replace(call, problem=f"the replay failed: {exc}"))
+            continue
+        now = sim.decision.decision
+        if now != "allow":
+            why = "; ".join(f"{k}: {v}" for k, v in sim.decision.unknown.items())
+            result.calls.append(replace(call, now=now, problem=f"the current snapshot answers "
+                                        f"{now}" + (f" ({why})" if why else "")))
+            continue
+        replays.append((replay, sim))
+        result.calls.append(replace(call, now=now))
+    result.policy = proposed_policy([r for r, _ in replays])
+    narrowed = Policy(document=result.policy, id=_PROPOSED_ID, name="least-privilege policy")
+    proposed = {}
+    for replay, sim in replays:
+        decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,)))
+        proposed[replay.event_id] = decision.decision
+    result.calls = [replace(c, proposed=proposed.get(c.event_id)) if c.problem is None else c
+                    for c in result.calls]
+    return result
