@@ -318,11 +318,15 @@ class Workspace:
         opened ``read_only``). See ``iamlab.diagnose.diagnose_all`` for the fields.
         """
         from iamlab.diagnose import diagnose_all, store, to_frame
+        from iamlab.prevent import coverage, gaps_for
         from iamlab.snapshot import Snapshot, load
 
         snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
         with self.connect() as con:
-            rows = [d.to_dict() for d in diagnose_all(con, snap, since, until, principal, cause)]
+            cov = coverage(con, snap)
+            found = diagnose_all(con, snap, since, until, principal, cause,
+                                 evidence_gaps=lambda r, s: gaps_for(r, cov, s))  # fmt: skip
+            rows = [d.to_dict() for d in found]
         if not self.read_only:
             with self._db.write("a diagnosis", self.wait) as con:
                 store.save(con, rows, snap)

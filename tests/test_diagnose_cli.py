@@ -110,3 +110,11 @@ def test_denials_by_cause_use_the_stored_diagnoses_once_there_are_some(tmp_path,
     assert by_cause["denials"].sum() == len(reported)  # every denial counted once
     assert main(["denials", "--workspace", str(folder), "--cause", "resource-arn"]) == 0
     assert capsys.readouterr().out.count("resource-arn") >= 1
+
+
+def test_a_diagnosis_names_the_evidence_it_lacks(ws_path):
+    with Workspace(ws_path) as ws:
+        frame = ws.diagnose(SNAPSHOT)
+    said = frame[frame["reasons"].map(lambda rs: any("is not in the evidence" in r for r in rs))]
+    assert len(said) > 0  # SSO sessions of the sample whose AssumeRole the trail lacks
+    assert all(":assumed-role/" in p for p in said["principal"].dropna())

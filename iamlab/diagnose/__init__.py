@@ -9,6 +9,7 @@ them as a DataFrame. No AWS calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,15 @@ def diagnose_all(
     principal: str | None = None,
     cause: str | None = None,
     fixes: bool = True,
+    evidence_gaps: Callable[[dict[str, Any], SessionIndex], list[str]] | None = None,
 ) -> list[Diagnosis]:
     """Return the diagnosis of every denial in the workspace behind ``con``, oldest first.
 
     ``since``/``until``/``principal`` filter the denials as ``Workspace.denials``
     does; ``cause`` keeps diagnoses whose replayed (or, when unknown,
-    reported) cause is that one. Raises InputError for a bad filter and
+    reported) cause is that one. ``evidence_gaps(record, sessions)`` adds the
+    missing evidence each answer depends on to its reasons (``Workspace.diagnose``
+    passes ``iamlab.prevent.gaps_for``). Raises InputError for a bad filter and
     SnapshotError for an unreadable snapshot.
     """
     from iamlab.diagnose import store
@@ -60,6 +64,8 @@ def diagnose_all(
     out = []
     for record, parsed in records:
         diag = diagnose_record(record, parsed, snap, sessions)
+        if evidence_gaps is not None:  # what missing evidence this answer depends on
+            diag.reasons += evidence_gaps(record, sessions)
         if cause is not None and (diag.cause or diag.reported_cause) != cause:
             continue
         out.append(diag)
