@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -244,7 +245,7 @@ def denial_query(engine: str, table: str, sc: Scope) -> Pushdown:
         where = (f" WHERE {_in('principal_arn', sc.principals)}"
                  f" OR {_in('principal', sc.principals)}")
     outer = f"SELECT {', '.join(final + list(PARSED_COLUMNS))} FROM denials{where}"
-    query = sqlglot.parse_one(outer, read="duckdb")
+    query: Any = sqlglot.parse_one(outer, read="duckdb")  # sqlglot's stubs lag its API
     for name, body in ctes:
         query = query.with_(name, as_=body)
     days = sc.days()
@@ -252,7 +253,7 @@ def denial_query(engine: str, table: str, sc: Scope) -> Pushdown:
     return _pushdown(engine, table, query, parts)
 
 
-def _pushdown(engine: str, table: str, query: exp.Expression, parts: list) -> Pushdown:
+def _pushdown(engine: str, table: str, query: Any, parts: list) -> Pushdown:
     twin = query.sql("duckdb", pretty=True, comments=False).replace(_TABLE, table)
     return Pushdown(engine, twin, _trino(query, engine).replace(_TABLE, table), parts)
 
@@ -275,7 +276,8 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
     for record in denials:
         if not isinstance(record, dict):  # an unreadable row: nothing to follow
             continue
-        ident = record.get("userIdentity") if isinstance(record.get("userIdentity"), dict) else {}
+        found = record.get("userIdentity")
+        ident: dict[str, Any] = found if isinstance(found, dict) else {}
         arn, key = ident.get("arn"), ident.get("accessKeyId")
         try:
             when = parse_time(record.get("eventTime"), "eventTime")
@@ -318,7 +320,7 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
                            "json_extract_string(eventjson,") for p in parts]
         parts = [p.replace(key_path, "'$.responseElements.credentials.accessKeyId'")
                  for p in parts]
-    query = sqlglot.parse_one(f"SELECT {', '.join(final)} FROM {_TABLE} WHERE "
+    query: Any = sqlglot.parse_one(f"SELECT {', '.join(final)} FROM {_TABLE} WHERE "
                               + " OR ".join(parts), read="duckdb")
     days = sorted(set(call_scope.days()) | set(issue_scope.days() if keys else []))
     accounts = sorted(set(call_scope.accounts) | set(issue_scope.accounts))
@@ -355,7 +357,7 @@ def _anon(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _to_trino(node: exp.Expression) -> exp.Expression:
+def _to_trino(node: Any) -> Any:
     """Rewrite one DuckDB call whose Trino namesake means something else (or is missing).
 
     - ``contains(s, t)`` (a substring test; Trino's is for arrays): ``strpos(s, t) > 0``;
@@ -401,7 +403,7 @@ def _to_trino(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _trino(query: exp.Expression, engine: str) -> str:
+def _trino(query: Any, engine: str) -> str:
     """The query in Trino's dialect (Athena engine 3, CloudTrail Lake), via ``_to_trino``."""
     if engine == "duckdb":
         return query.sql("duckdb", pretty=True, comments=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,7 +166,7 @@ def _athena_runner(athena: Any, workgroup: str, database: str, timeout: float,
     return run
 
 
-def _record(row: dict[str, str | None]) -> dict[str, Any] | str:
+def _record(row: Mapping[str, str | None]) -> dict[str, Any] | str:
     record = record_of(row, PARSED_COLUMNS)
     if row.get("cause") and isinstance(record, dict):
         record["_cause"] = row["cause"]  # taken off before loading
