@@ -148,3 +148,13 @@ def test_key_policy_grant_to_a_role_lists_its_other_sessions(diagnoses):
 def test_fix_that_opens_nothing_else_lists_no_new_access(diagnoses):
     fix = diagnoses["ffbdad96-e19e-4140-8207-0332e2eb8b36"].fix
     assert fix["verified"] and fix["new_access"] == []
+
+
+def test_a_fix_to_an_identity_center_role_points_at_its_permission_set(diagnoses):
+    sso = [d for d in diagnoses.values()
+           if d.fix and "/aws-reserved/sso.amazonaws.com/" in str(d.fix.get("policy"))]
+    assert sso
+    for d in sso:
+        assert "managed by IAM Identity Center" in d.fix["summary"], d.event_id
+        set_name = d.fix["policy"].split("AWSReservedSSO_", 1)[1].rsplit("_", 1)[0]
+        assert f"permission set {set_name}'s inline policy" in d.fix["summary"]

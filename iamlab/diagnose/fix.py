@@ -81,6 +81,12 @@ def propose(
                    f"that restriction would need: {summary}")
     elif by_design:
         summary = f"by design: ask the owner of {owner} for an exception: {summary}"
+    if "/aws-reserved/sso.amazonaws.com/" in str(owner):
+        # IAM Identity Center owns these roles (aws-facts: customers cannot change them;
+        # iamlab.policy.special 'aws-reserved-role'): the change goes into the permission set
+        permission_set = str(owner).split("AWSReservedSSO_", 1)[-1].rsplit("_", 1)[0]
+        summary += (f" (the role is managed by IAM Identity Center: make this change in the "
+                    f"permission set {permission_set}'s inline policy, not on the role)")
     if decision.decision == "unknown" and "allow" in decision.possible:
         summary += (" (not verified: the snapshot's side then allows, but "
                     + "; ".join(f"the {k} layer is unknown ({v})"
