@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "iamlab.cli.cases",
     "iamlab.cli.sample",
     "iamlab.cli.aws",
+    "iamlab.cli.report",
 ]
 
 
