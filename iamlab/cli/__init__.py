@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "iamlab.cli.sample",
     "iamlab.cli.aws",
     "iamlab.cli.report",
+    "iamlab.cli.lab",
 ]
 
 
