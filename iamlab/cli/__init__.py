@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "iamlab.cli.aws",
     "iamlab.cli.report",
     "iamlab.cli.athena",
+    "iamlab.cli.lab",
 ]
 
 
