@@ -111,6 +111,16 @@ class Request:
             context=dict(context or {}),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``request`` object of the test-case format (JSON-safe; read back by from_dict)."""
+        return {
+            "principal": self.principal,
+            "action": self.action,
+            "resource": self.resource,
+            "resource_account": self.resource_account,
+            "context": {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()},
+        }
+
 
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
     """(a private copy of the document, its content key): JSON text stays as it is."""
@@ -298,6 +308,29 @@ class PolicySet:
             vpc_endpoint=many(layer("vpc_endpoint"), "vpc_endpoint"),
             unknown=unknown,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``policies`` object of the test-case format: every layer, ``None`` for none, and
+        ``{"unknown": why}`` for a layer that is not known (``from_dict`` reads it back)."""
+
+        def docs(policies: tuple[Policy, ...]) -> list[Any]:
+            return [p.document for p in policies]
+
+        def levels(value: tuple[tuple[Policy, ...], ...] | None) -> list[list[Any]] | None:
+            return None if value is None else [docs(level) for level in value]
+
+        out: dict[str, Any] = {
+            "identity": docs(self.identity),
+            "permissions_boundary": docs(self.permissions_boundary),
+            "session": self.session.document if self.session else None,
+            "scp": levels(self.scp),
+            "rcp": levels(self.rcp),
+            "resource": self.resource.document if self.resource else None,
+            "vpc_endpoint": docs(self.vpc_endpoint),
+        }
+        for layer, why in self.unknown.items():
+            out[layer] = {"unknown": why}
+        return out
 
 
 _LEVELS_HELP = (
