@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "iamlab.cli.diagnose",
     "iamlab.cli.simulate",
     "iamlab.cli.cases",
+    "iamlab.cli.test",
     "iamlab.cli.sample",
     "iamlab.cli.aws",
 ]

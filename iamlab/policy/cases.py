@@ -189,13 +189,13 @@ def _check_policies(policies: Any, label: str) -> None:
 
 
 def _check_expect(exp: Any, label: str) -> None:
-    if not isinstance(exp, dict) or ("decision" not in exp and "error" not in exp):
-        raise InputError(f"{label}: expect must be an object with decision (or error)")
-    extra = set(exp) - EXPECT_KEYS
+    extra = set(exp) - EXPECT_KEYS if isinstance(exp, dict) else ()
     if extra:
         raise InputError(
             f"{label}: expect has unknown key(s) {sorted(extra)}; valid: {sorted(EXPECT_KEYS)}"
         )
+    if not isinstance(exp, dict) or ("decision" not in exp and "error" not in exp):
+        raise InputError(f"{label}: expect must be an object with decision (or error)")
     if "decision" in exp and exp["decision"] not in DECISIONS:
         raise InputError(
             f"{label}: expect.decision {exp['decision']!r} is not one of {', '.join(DECISIONS)}"
