@@ -95,19 +95,11 @@ class CaseResult:
         return "no statement"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "where": self.where,
-            "rule": self.rule,
-            "source": self.source,
-            "status": self.status,
-            "passed": self.passed,
-            "expected": self.expected,
-            "actual": self.actual,
-            "problems": list(self.problems),
-            "deciding": self.deciding_text(),
-            "explanation": self.explanation,
-        }
+        out = {k: getattr(self, k) for k in ("name", "where", "rule", "source", "status",
+                                             "passed", "expected", "actual")}
+        out.update(problems=list(self.problems), deciding=self.deciding_text(),
+                   explanation=self.explanation)
+        return out
 
 
 @dataclass(frozen=True)
@@ -133,13 +125,10 @@ class CaseReport:
         return self.total - self.passed - self.skipped
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "passed": self.passed,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "results": [r.to_dict() for r in self.results],
-        }
+        counts = ("total", "passed", "failed", "skipped")
+        out: dict[str, Any] = {k: getattr(self, k) for k in counts}
+        out["results"] = [r.to_dict() for r in self.results]
+        return out
 
 
 def is_snapshot_case(case: Mapping[str, Any]) -> bool:

@@ -20,19 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamlab.errors import InputError, PolicyError
+from iamlab.policy.decision import LAYERS
 
 ContextValue = str | list[str]
 
 # Layers a PolicySet can mark as unknown (a role's trust policy is its "resource" layer).
-UNKNOWABLE = (
-    "identity",
-    "permissions_boundary",
-    "session",
-    "scp",
-    "rcp",
-    "resource",
-    "vpc_endpoint",
-)
+UNKNOWABLE = tuple(layer for layer in LAYERS if layer != "trust")
 
 
 def _text(value: Any, what: str, optional: bool = False) -> Any:
@@ -113,13 +106,11 @@ class Request:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``request`` object of the test-case format (JSON-safe; read back by from_dict)."""
-        return {
-            "principal": self.principal,
-            "action": self.action,
-            "resource": self.resource,
-            "resource_account": self.resource_account,
-            "context": {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()},
+        out: dict[str, Any] = {
+            k: getattr(self, k) for k in ("principal", "action", "resource", "resource_account")
         }
+        out["context"] = {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()}
+        return out
 
 
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
