@@ -68,6 +68,7 @@ from iamlab.policy.decision import (
     LayerRecord,
     StatementResult,
     make_decision,
+    new,
 )
 from iamlab.policy.request import PolicySet, Request
 from iamlab.policy.special import Quirks, quirks
@@ -250,7 +251,7 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
         ctx["aws:resourceaccount"] = (res_account,)
     action_l = action.lower()
     q = quirks(action_l, resource)
-    if q.trust and cs.trust_error and cs.trust is not None:
+    if cs.trust_error and q.trust and cs.trust is not None:
         raise PolicyError(cs.trust_error)
     seen = _match(cs, caller, action_l, q, resource, ctx)
     if caller.kind == ROOT and cs.identity is not None:
@@ -272,7 +273,7 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             f"path); "
             "pass aws:PrincipalArn in the context if the role has a path"
         )
-    return _Evaluation(request, action, resource, res_account, caller, q, seen, notes)
+    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes))
 
 
 def _resource_account(
@@ -467,8 +468,8 @@ def _decide(
 ) -> Decision:
     """The Decision, after AWS's documented special case (if one binds this caller)."""
     notes, special = ev.notes, ""
-    rule = ev.q.binding_rule(ev.caller.kind, ev.caller.slr)
-    if rule is not None:
+    rule = ev.q.rule and ev.q.binding_rule(ev.caller.kind, ev.caller.slr)
+    if rule:
         special = rule.id
         notes.append(f"{rule.why} ({rule.source})")
         if rule.outcome == "allow":
@@ -484,18 +485,18 @@ def _decide(
             + "); with them present the answer may differ"
         )
     return make_decision(
-        decision,
-        denied_by,
-        POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
-        missing,
-        tuple(notes),
-        ev.request.principal,
-        ev.action,
-        ev.resource,
-        ev.res_account,
-        ev.seen.layers,
-        tuple(deciding),
-        lacking,
+        decision=decision,
+        denied_by=denied_by,
+        policy_type=POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+        missing_context=missing,
+        notes=tuple(notes),
+        principal=ev.request.principal,
+        action=ev.action,
+        resource=ev.resource,
+        resource_account=ev.res_account,
+        raw_layers=ev.seen.layers,
+        raw_deciding=tuple(deciding),
+        lacking_allow=lacking,
         special=special,
     )
 
@@ -545,8 +546,8 @@ def _run_plan(
                 ok[name] = True
         else:
             ok[name] = False
-    return Seen(tuple(layers), tuple(allows), tuple(denies), tuple(checked), ok,
-                tuple(res_allows))
+    return new(Seen, (tuple(layers), tuple(allows), tuple(denies), tuple(checked), ok,
+                      tuple(res_allows)))
 
 
 def _missing_for_implicit(

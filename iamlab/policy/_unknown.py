@@ -119,21 +119,21 @@ def with_unknown_layers(
     denied_by = () if decision in ("unknown", "allow") else base.denied_by
     missing = tuple(dict.fromkeys(best.missing_context + none.missing_context))
     return make_decision(
-        decision,
-        denied_by,
-        POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
-        missing if decision != "explicit_deny" else base.missing_context,
-        tuple(dict.fromkeys(notes)),
-        base.principal,
-        base.action,
-        base.resource,
-        base.resource_account,
-        layers,
-        deciding if decision != "unknown" or "allow" in possible else (),
-        lacking,
-        unknown,
-        possible,
-        base.special,
+        decision=decision,
+        denied_by=denied_by,
+        policy_type=POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+        missing_context=missing if decision != "explicit_deny" else base.missing_context,
+        notes=tuple(dict.fromkeys(notes)),
+        principal=base.principal,
+        action=base.action,
+        resource=base.resource,
+        resource_account=base.resource_account,
+        raw_layers=layers,
+        raw_deciding=deciding if decision != "unknown" or "allow" in possible else (),
+        lacking_allow=lacking,
+        unknown=unknown,
+        possible=possible,
+        special=base.special,
     )
 
 

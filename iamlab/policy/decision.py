@@ -228,33 +228,17 @@ class Decision:
 _new = object.__new__
 
 
-def make_decision(
-    decision: str,
-    denied_by: tuple[str, ...],
-    policy_type: str | None,
-    missing_context: tuple[str, ...],
-    notes: tuple[str, ...],
-    principal: str,
-    action: str,
-    resource: str,
-    resource_account: str | None,
-    raw_layers: tuple[LayerRecord, ...],
-    raw_deciding: tuple[StatementResult, ...],
-    lacking_allow: tuple[str, ...] = (),
-    unknown: Mapping[str, str] | None = None,
-    possible: tuple[str, ...] = (),
-    special: str = "",
-) -> Decision:
-    """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
-    fields_ = locals()  # the parameters, named as Decision's fields
-    if unknown is None:
-        fields_["unknown"] = _NOTHING
+def make_decision(**fields: Any) -> Decision:
+    """Build a Decision from its fields by name, without the frozen-dataclass ``__init__``
+    (hot path: ~3x faster); ``lacking_allow``, ``unknown``, ``possible`` and ``special``
+    may be left out. Every other field of ``Decision`` must be given."""
     d = _new(Decision)
-    d.__dict__.update(fields_)
+    d.__dict__.update(_DEFAULTS, **fields)
     return d
 
 
 _NOTHING: Mapping[str, str] = {}
+_DEFAULTS = {"lacking_allow": (), "unknown": _NOTHING, "possible": (), "special": ""}
 
 
 def _plain(obj: Any) -> Any:
