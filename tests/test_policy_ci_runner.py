@@ -234,3 +234,11 @@ def test_junit_xml_stays_parseable_with_control_characters_in_evidence(tmp_path)
     tc = root.find("testsuite/testcase")
     assert tc.get("name") == "evil\\x1b[31m name\\x00"
     assert tc.find("failure") is not None
+
+
+def test_an_unwritable_junit_path_is_a_clear_error(tmp_path, capsys) -> None:
+    f = _write(tmp_path, [_case("reads", decision="allow")])
+    target = tmp_path / "no-such-folder" / "junit.xml"
+    assert main(["test", str(f), "--junit", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the JUnit report {target}" in err and "folder that exists" in err

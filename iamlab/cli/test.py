@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from iamlab.errors import InputError
 from iamlab.escape import printable
 
 if TYPE_CHECKING:
@@ -56,7 +57,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {printable(problem)}")
         print(f"  deciding: {printable(r.deciding_text())}")
     if args.junit:
-        args.junit.write_text(junit_xml(report), encoding="utf-8")
+        try:
+            args.junit.write_text(junit_xml(report), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the JUnit report {args.junit}: {exc.strerror}; "
+                             "pass --junit a path in a folder that exists") from None
     print(
         f"{report.total} cases: {report.passed} passed, {report.failed} failed, "
         f"{report.skipped} skipped"
