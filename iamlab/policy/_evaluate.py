@@ -187,7 +187,24 @@ def evaluate(
         policies = PolicySet.from_dict(policies)
     if policies.unknown:
         return with_unknown_layers(request, policies, evaluate)
-    ev = _prepare(request, compiled_set(policies))
+    cs = compiled_set(policies)
+    ev = _prepare(request, cs)
+    if ev.key is None:
+        return _steps(ev)
+    # The same inputs give the same Decision (it is immutable): kept on second sight,
+    # like the layers' outcomes (see _prepare).
+    hit = cs.decisions.get(ev.key)
+    if hit:
+        return hit
+    d = _steps(ev)
+    if len(cs.decisions) >= _MEMO_LIMIT:
+        cs.decisions.clear()
+    cs.decisions[ev.key] = d if hit is False else False
+    return d
+
+
+def _steps(ev: _Evaluation) -> Decision:
+    """AWS's steps in order (aws-facts 4.1-4.3), each a function below."""
     if ev.seen.denies:
         return _explicit_deny(ev)
     failing = _organization_layers(ev)
@@ -211,11 +228,11 @@ class Seen(NamedTuple):
     of it holds an applying Allow (``ok``), and the resource layer's applying Allows."""
 
     layers: tuple[LayerRecord, ...]
-    allows: tuple[StatementResult, ...]
-    denies: tuple[StatementResult, ...]
-    checked: tuple[StatementResult, ...]
+    allows: list[StatementResult]  # lists, never changed once built (no copies on the hot path)
+    denies: list[StatementResult]
+    checked: list[StatementResult]
     ok: dict[str, bool]
-    res_allows: tuple[StatementResult, ...]
+    res_allows: list[StatementResult]
 
 
 class _Evaluation(NamedTuple):
@@ -229,6 +246,7 @@ class _Evaluation(NamedTuple):
     q: Quirks
     seen: Seen
     notes: list[str]
+    key: tuple | None  # every input the Decision depends on, when they are few (see _prepare)
 
 
 def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
@@ -253,7 +271,29 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
     q = quirks(action_l, resource)
     if cs.trust_error and q.trust and cs.trust is not None:
         raise PolicyError(cs.trust_error)
-    seen = _match(cs, caller, action_l, q, resource, ctx)
+    steps, mkeys = action_plan(cs, caller, action_l, q)
+    key = None
+    if mkeys is None:  # a layer reads keys not known in advance (policy variables)
+        seen = _run_plan(steps, q.resource_layer, resource, ctx, caller)
+    else:
+        # Every layer's outcome depends on these inputs only (see action_plan); the
+        # Decision also on the principal, the action as written and the resource account.
+        memo_key = (
+            caller.kind,
+            caller.slr_reason,
+            action_l,
+            resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
+            caller.raw,
+            caller.role_arn,
+            caller.known_absent,
+            *[ctx.get(k) for k in mkeys],
+        )
+        key = (memo_key, request.principal, action, request.resource_account,
+               given.get("aws:principalarn"))
+        seen = cs.memo.get(memo_key)
+        if not seen:
+            seen = _remember(cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource,
+                                                            ctx, caller))
     if caller.kind == ROOT and cs.identity is not None:
         notes.append(
             "the root user has full access in its account; identity policies were not evaluated"
@@ -273,7 +313,8 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             f"path); "
             "pass aws:PrincipalArn in the context if the role has a path"
         )
-    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes))
+    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes,
+                             key))
 
 
 def _resource_account(
@@ -303,37 +344,11 @@ def _resource_account(
     return res_account
 
 
-def _match(
-    cs: _CompiledSet,
-    caller: Caller,
-    action_l: str,
-    q: Quirks,
-    resource: str,
-    ctx: dict[str, tuple[str, ...]],
-) -> Seen:
-    """Match every layer of the action plan (memoized by the inputs the plan depends on)."""
-    steps, mkeys = action_plan(cs, caller, action_l, q)
-    if mkeys is None:
-        return _run_plan(steps, q.resource_layer, resource, ctx, caller)
-    # Every layer's outcome depends on these inputs only (see action_plan).
-    memo_key = (
-        caller.kind,
-        caller.slr_reason,
-        action_l,
-        resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
-        caller.raw,
-        caller.role_arn,
-        caller.known_absent,
-        *[ctx.get(k) for k in mkeys],
-    )
-    hit = cs.memo.get(memo_key)
-    if hit:
-        return hit
-    seen = _run_plan(steps, q.resource_layer, resource, ctx, caller)
+def _remember(cs: _CompiledSet, memo_key: tuple, hit: Seen | None | bool, seen: Seen) -> Seen:
+    """Keep the layers' outcome on second sight only: a memo of requests seen once would
+    hold many records for nothing and make the garbage collector busier."""
     if len(cs.memo) >= _MEMO_LIMIT:
         cs.memo.clear()
-    # Kept on second sight only: a memo of requests seen once would hold
-    # many records for nothing and make the garbage collector busier.
     cs.memo[memo_key] = seen if hit is False else False
     return seen
 
@@ -518,13 +533,11 @@ def _run_plan(
     checked: list[StatementResult] = []
     ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
     res_allows: list[StatementResult] = []
-    for step in steps:
-        how, name = step.how, step.layer
+    for how, name, record, fixed, index, cands in steps:
         if how == SKIP:  # a layer that does not apply to this caller
-            layers.append(step.record)
+            layers.append(record)
             continue
         if how == FIXED:  # no statement of this layer depends on the request
-            fixed = step.fixed
             layers.append(fixed.record)
             got = fixed.allows
             if got:
@@ -535,9 +548,7 @@ def _run_plan(
                 res_allows = list(got)
         else:
             before = len(allows)
-            layers.append(
-                eval_layer(step.index, step.cands, resource, ctx, caller, allows, denies, checked)
-            )
+            layers.append(eval_layer(index, cands, resource, ctx, caller, allows, denies, checked))
             got = len(allows) > before
             if name == res_layer:
                 res_allows = allows[before:]
@@ -546,8 +557,7 @@ def _run_plan(
                 ok[name] = True
         else:
             ok[name] = False
-    return new(Seen, (tuple(layers), tuple(allows), tuple(denies), tuple(checked), ok,
-                      tuple(res_allows)))
+    return new(Seen, (tuple(layers), allows, denies, checked, ok, res_allows))
 
 
 def _missing_for_implicit(

@@ -92,6 +92,7 @@ class _CompiledSet:
         "action_plans",
         "uses_principal_arn",
         "memo",
+        "decisions",
     )
 
     def __init__(self, ps: PolicySet) -> None:
@@ -149,7 +150,9 @@ class _CompiledSet:
         self.action_plans: dict[tuple, tuple] = {}
         # The outcome of a whole plan (every layer) by the inputs it depends on:
         # see action_plan; filled and read by evaluate.
-        self.memo: dict[tuple, tuple] = {}
+        self.memo: dict[tuple, Any] = {}
+        # The Decision by every input it depends on: filled and read by evaluate.
+        self.decisions: dict[tuple, Any] = {}
         # Whether any condition or variable reads aws:PrincipalArn (for the path note).
         self.uses_principal_arn = any(
             _reads_principal_arn(e.statement) for ix in self.indexes() for e in ix.statements
