@@ -288,10 +288,11 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             caller.known_absent,
             *[ctx.get(k) for k in mkeys],
         )
-        key = (memo_key, request.principal, action, request.resource_account,
-               given.get("aws:principalarn"))
         seen = cs.memo.get(memo_key)
-        if not seen:
+        if seen:  # seen before: the Decision may be kept too (only then: no cost when not)
+            key = (memo_key, request.principal, action, request.resource_account,
+                   given.get("aws:principalarn"))
+        else:
             seen = _remember(cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource,
                                                             ctx, caller))
     if caller.kind == ROOT and cs.identity is not None:
