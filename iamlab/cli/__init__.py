@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "iamlab.cli.privilege",
     "iamlab.cli.simulate",
     "iamlab.cli.cases",
+    "iamlab.cli.test",
     "iamlab.cli.sample",
     "iamlab.cli.aws",
     "iamlab.cli.report",

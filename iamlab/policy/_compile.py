@@ -25,6 +25,7 @@ from iamlab.policy._patterns import (
     parse_template,
 )
 from iamlab.policy._principal import PrincipalSpec
+from iamlab.policy.decision import StatementResult
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _STATEMENT_KEYS = {
@@ -289,7 +290,7 @@ class CompiledPolicy:
                 "Version 2012-10-17; here ${...} is literal text"
             )
         self._action_cache: dict[str, tuple[Statement, ...]] = {}
-        self._miss_records: dict[str, tuple[tuple, ...]] = {}
+        self._miss_records: dict[str, tuple[StatementResult, ...]] = {}
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """Statements whose Action/NotAction element matches (cached per action)."""
@@ -303,12 +304,12 @@ class CompiledPolicy:
             self._action_cache[action_l] = hit
         return hit
 
-    def miss_records(self, layer: str) -> tuple[tuple, ...]:
-        """Precomputed 'action not matched' records (``StatementResult`` field order)."""
+    def miss_records(self, layer: str) -> tuple[StatementResult, ...]:
+        """Precomputed 'action not matched' records of every statement, for ``layer``."""
         recs = self._miss_records.get(layer)
         if recs is None:
             recs = tuple(
-                (
+                StatementResult(
                     layer,
                     self.id,
                     s.index,

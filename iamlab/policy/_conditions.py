@@ -38,6 +38,7 @@ from iamlab.policy._patterns import (
     parse_template,
     plain_regex,
 )
+from iamlab.policy.decision import ConditionResult, new
 
 # base operator name (lower) -> (family, negated, comparator name)
 _OPERATORS: dict[str, tuple[str, bool, str]] = {
@@ -352,69 +353,61 @@ class Condition:
 
     def evaluate(
         self, ctx: dict[str, tuple[str, ...]], lookup: Callable[[str], tuple[str, ...] | None]
-    ) -> tuple:
-        """Return the record of this check; its verdict is item 4.
-
-        The record is a plain tuple in ``ConditionResult`` field order (operator,
-        key, policy values, request values, matched, reason, missing,
-        missing variable): tuples are cheap to build on the hot path, and the
-        ``Decision`` turns them into ``ConditionResult`` objects when read.
-        """
+    ) -> ConditionResult:
+        """Return the record of this check (its verdict is ``matched``); the ``Decision``
+        turns it into a ``ConditionResult`` when read."""
         req = ctx.get(self.key_l) or None
         if self._simple and req is not None and len(req) == 1:  # the common case, first
             ok = self._pred(req[0]) != self.negated
-            return (self.operator, self.key, self.values, req, ok, self._why[ok], False, None)
+            why = self._why[ok]
+            return new(
+                ConditionResult, (self.operator, self.key, self.values, req, ok, why, False, None)
+            )
         if self.family == "null":
             absent = req is None
             ok = ("true" in self._null_expect and absent) or (
                 "false" in self._null_expect and not absent
             )
             why = "key absent" if absent else "key present"
-            return (self.operator, self.key, self.values, req, ok, why, absent, None)
+            return new(
+                ConditionResult, (self.operator, self.key, self.values, req, ok, why, absent, None)
+            )
         pred = self._pred
         if pred is None:
             pred = self._predicate(lookup)
         if pred.__class__ is str:
-            return (
-                self.operator,
-                self.key,
-                self.values,
-                req,
-                False,
+            why = (
                 f"policy variable ${{{pred}}} has no value in the request: the statement does "
-                f"not apply",
-                req is None,
-                pred,
+                "not apply"
             )
+            return new(ConditionResult, (self.operator, self.key, self.values, req, False, why,
+                                         req is None, pred))
         if req is None:
             ok, why = self._when_absent()
-            return (self.operator, self.key, self.values, None, ok, why, True, None)
+            return new(
+                ConditionResult, (self.operator, self.key, self.values, None, ok, why, True, None)
+            )
         neg = self.negated
-        if self.set_op is None and len(req) == 1:
-            ok = pred(req[0]) != neg
-            if neg:
-                why = (
-                    "no policy value matches" if ok else "a policy value matches (negated operator)"
-                )
-            else:
-                why = "a policy value matches" if ok else "no policy value matches"
-            return (self.operator, self.key, self.values, req, ok, why, False, None)
         if self.set_op == "all":
             ok = all(pred(v) != neg for v in req)
             why = "every request value matches" if ok else "not every request value matches"
         elif self.set_op == "any":
             ok = any(pred(v) != neg for v in req)
             why = "some request value matches" if ok else "no request value matches"
-        else:
-            hit = any(pred(v) for v in req)
-            ok = hit != neg
-            if neg:
-                why = (
-                    "no policy value matches" if ok else "a policy value matches (negated operator)"
-                )
-            else:
-                why = "a policy value matches" if ok else "no policy value matches"
-        return (self.operator, self.key, self.values, req, ok, why, False, None)
+        else:  # one value, or several under a plain operator: any value matching is a match
+            ok = (pred(req[0]) if len(req) == 1 else any(pred(v) for v in req)) != neg
+            why = _WHY_MATCH[neg, ok]
+        return new(
+            ConditionResult, (self.operator, self.key, self.values, req, ok, why, False, None)
+        )
+
+
+_WHY_MATCH = {
+    (False, True): "a policy value matches",
+    (False, False): "no policy value matches",
+    (True, True): "no policy value matches",
+    (True, False): "a policy value matches (negated operator)",
+}
 
 
 def compile_conditions(block: Any, *, variables: bool, where: str) -> tuple[Condition, ...]:

@@ -11,6 +11,13 @@ These and AWS's other documented special cases (fixed answers such as
 sts:GetCallerIdentity, protected AWS managed policies, roles and KMS aliases)
 come from one table, ``iamlab.policy.special``.
 
+``evaluate`` reads the request (``_prepare``: context, caller, resource
+account, special case, every layer matched once) and then takes one function
+per step: ``_explicit_deny`` (4.1 step 2), ``_organization_layers`` (VPC
+endpoint, RCPs, SCPs: 4.1 steps 3-4), ``_same_account`` or ``_cross_account``
+(the resource grant and the identity side: 4.2, 4.3), and ``_allow`` or
+``_implicit_deny``. The layer and grant tables live in ``decision``.
+
 What iamlab can and cannot detect (documented limits):
 - service-linked roles are recognised by the ``aws-service-role/`` role path
   (when the role ARN is known) or the ``AWSServiceRoleFor`` name prefix; SCPs
@@ -26,7 +33,7 @@ What iamlab can and cannot detect (documented limits):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamlab.errors import InputError, PolicyError
 from iamlab.policy._caller import (
@@ -39,21 +46,32 @@ from iamlab.policy._caller import (
     parse_caller,
 )
 from iamlab.policy._conditions import value_text
-from iamlab.policy._layers import action_plan, compiled_set, eval_layer
-from iamlab.policy._principal import GRANT_RANK
+from iamlab.policy._layers import (
+    FIXED,
+    SKIP,
+    Step,
+    _CompiledSet,
+    action_plan,
+    compiled_set,
+    eval_layer,
+)
 from iamlab.policy._unknown import with_unknown_layers
 from iamlab.policy.decision import (
+    GRANT_RANK,
+    IDENTITY_SIDE,
     NAMING_ORDER,
+    NAMING_RANK,
+    ORGANIZATION,
     POLICY_TYPE_PHRASES,
+    UNLIMITED_GRANTS,
     Decision,
+    LayerRecord,
+    StatementResult,
     make_decision,
+    new,
 )
 from iamlab.policy.request import PolicySet, Request
-from iamlab.policy.special import NONE, SPECIAL_ACTIONS, customer, quirks
-
-_UNLIMITED_GRANTS = frozenset(
-    {"session", "user", "wildcard", "service", "federated", "canonical_user"}
-)
+from iamlab.policy.special import Quirks, quirks
 
 
 def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -108,7 +126,6 @@ def _value_help(key: str, value: Any) -> str:
 
 
 _CACHE_LIMIT = 20000
-_ORG_LAYERS = ("vpc_endpoint", "rcp", "scp")
 _caller_cache: dict[tuple[str, str | None], Caller] = {}
 
 
@@ -171,6 +188,70 @@ def evaluate(
     if policies.unknown:
         return with_unknown_layers(request, policies, evaluate)
     cs = compiled_set(policies)
+    ev = _prepare(request, cs)
+    if ev.key is None:
+        return _steps(ev)
+    # The same inputs give the same Decision (it is immutable): kept on second sight,
+    # like the layers' outcomes (see _prepare).
+    hit = cs.decisions.get(ev.key)
+    if hit:
+        return hit
+    d = _steps(ev)
+    if len(cs.decisions) >= _MEMO_LIMIT:
+        cs.decisions.clear()
+    cs.decisions[ev.key] = d if hit is False else False
+    return d
+
+
+def _steps(ev: _Evaluation) -> Decision:
+    """AWS's steps in order (aws-facts 4.1-4.3), each a function below."""
+    if ev.seen.denies:
+        return _explicit_deny(ev)
+    failing = _organization_layers(ev)
+    if ev.caller.kind not in IDENTITY_KINDS:  # anonymous and AWS services: the resource grants
+        failing += [] if ev.seen.res_allows else [ev.q.resource_layer]
+        used: tuple[str, ...] = (ev.q.resource_layer,)
+    elif ev.caller.account != ev.res_account:
+        failing += _cross_account(ev)
+        used = (*IDENTITY_SIDE, ev.q.resource_layer)
+    else:
+        more, used = _same_account(ev)
+        failing += more
+    if not failing:
+        return _allow(ev, used)
+    return _implicit_deny(ev, failing)
+
+
+class Seen(NamedTuple):
+    """What matching every layer found: the layer records, the statements that applied
+    (Allows, Denies), those that did not (``checked``), per layer whether every level
+    of it holds an applying Allow (``ok``), and the resource layer's applying Allows."""
+
+    layers: tuple[LayerRecord, ...]
+    allows: list[StatementResult]  # lists, never changed once built (no copies on the hot path)
+    denies: list[StatementResult]
+    checked: list[StatementResult]
+    ok: dict[str, bool]
+    res_allows: list[StatementResult]
+
+
+class _Evaluation(NamedTuple):
+    """One request on its way through the steps: the inputs every step reads."""
+
+    request: Request
+    action: str
+    resource: str
+    res_account: str | None
+    caller: Caller
+    q: Quirks
+    seen: Seen
+    notes: list[str]
+    key: tuple | None  # every input the Decision depends on, when they are few (see _prepare)
+
+
+def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
+    """Read the request (context, caller, resource account, special case) and match every
+    layer of its plan, from the memo when the same inputs were seen before."""
     action = request.action
     if not isinstance(action, str) or ":" not in action:
         raise InputError(
@@ -183,6 +264,64 @@ def evaluate(
     ctx = caller.derived_ctx.copy()
     ctx.update(given)
     resource = request.resource or "*"
+    res_account = _resource_account(request, resource, caller, notes)
+    if res_account and "aws:resourceaccount" not in ctx:
+        ctx["aws:resourceaccount"] = (res_account,)
+    action_l = action.lower()
+    q = quirks(action_l, resource)
+    if cs.trust_error and q.trust and cs.trust is not None:
+        raise PolicyError(cs.trust_error)
+    steps, mkeys = action_plan(cs, caller, action_l, q)
+    key = None
+    if mkeys is None:  # a layer reads keys not known in advance (policy variables)
+        seen = _run_plan(steps, q.resource_layer, resource, ctx, caller)
+    else:
+        # Every layer's outcome depends on these inputs only (see action_plan); the
+        # Decision also on the principal, the action as written and the resource account.
+        memo_key = (
+            caller.kind,
+            caller.slr_reason,
+            action_l,
+            resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
+            caller.raw,
+            caller.role_arn,
+            caller.known_absent,
+            *[ctx.get(k) for k in mkeys],
+        )
+        seen = cs.memo.get(memo_key)
+        if seen:  # seen before: the Decision may be kept too (only then: no cost when not)
+            key = (memo_key, request.principal, action, request.resource_account,
+                   given.get("aws:principalarn"))
+        else:
+            seen = _remember(cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource,
+                                                            ctx, caller))
+    if caller.kind == ROOT and cs.identity is not None:
+        notes.append(
+            "the root user has full access in its account; identity policies were not evaluated"
+        )
+    if (
+        caller.kind == ROLE_SESSION
+        and not caller.role_path_known
+        and cs.uses_principal_arn
+        and any(
+            c.key.lower() == "aws:principalarn"
+            for r in seen.allows + seen.denies + seen.checked
+            for c in r.conditions
+        )
+    ):
+        notes.append(
+            f"aws:PrincipalArn was derived as {caller.role_arn} (a session ARN drops the role "
+            f"path); "
+            "pass aws:PrincipalArn in the context if the role has a path"
+        )
+    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes,
+                             key))
+
+
+def _resource_account(
+    request: Request, resource: str, caller: Caller, notes: list[str]
+) -> str | None:
+    """The account that owns the resource: as given, else from its ARN, else the caller's."""
     res_account = request.resource_account
     if res_account is not None and not isinstance(res_account, str):
         res_account = str(res_account)  # an account id given as a number
@@ -196,8 +335,6 @@ def evaluate(
                     f"resource_account {res_account} differs from the account in the resource "
                     f"ARN ({parts[4]}); evaluated as owned by {res_account}"
                 )
-    if res_account and "aws:resourceaccount" not in ctx:
-        ctx["aws:resourceaccount"] = (res_account,)
     if not res_account and caller.account:
         if resource != "*":
             notes.append(
@@ -205,131 +342,47 @@ def evaluate(
                 "pass resource_account for a cross-account request"
             )
         res_account = caller.account
-    action_l = action.lower()
-    has_quirks = action_l in SPECIAL_ACTIONS or action_l[:4] == "kms:"
-    q = quirks(action_l, resource) if has_quirks else NONE
-    trust = q.resource_layer == "trust"
-    res_layer = q.resource_layer
-    if trust and cs.trust_error and cs.trust is not None:
-        raise PolicyError(cs.trust_error)
-    kind = caller.kind
-    identity_side = kind in IDENTITY_KINDS
-    steps, mkeys = action_plan(cs, caller, action_l, q)
-    memo_key = None
-    hit = None
-    if mkeys is not None:
-        # Every layer's outcome depends on these inputs only (see action_plan).
-        memo_key = (
-            kind,
-            caller.slr_reason,
-            action_l,
-            resource,  # with action_l, it also fixes the quirks (iamlab.policy.special)
-            caller.raw,
-            caller.role_arn,
-            caller.known_absent,
-            *[ctx.get(k) for k in mkeys],
-        )
-        hit = cs.memo.get(memo_key)
-    if hit:
-        layers, allows, denies, checked, ok, res_allows = hit
+    return res_account
+
+
+def _remember(cs: _CompiledSet, memo_key: tuple, hit: Seen | None | bool, seen: Seen) -> Seen:
+    """Keep the layers' outcome on second sight only: a memo of requests seen once would
+    hold many records for nothing and make the garbage collector busier."""
+    if len(cs.memo) >= _MEMO_LIMIT:
+        cs.memo.clear()
+    cs.memo[memo_key] = seen if hit is False else False
+    return seen
+
+
+def _explicit_deny(ev: _Evaluation) -> Decision:
+    """Step 2 (aws-facts 4.1): a matching Deny in any applicable layer is final."""
+    denies, checked = ev.seen.denies, ev.seen.checked
+    unsure = [r for r in denies if r.missing_context]
+    if len(unsure) == len(denies):
+        missing = _missing(denies + checked)
     else:
-        layers, allows, denies, checked, ok, res_allows = _run_plan(
-            steps, res_layer, resource, ctx, caller
-        )
-        if memo_key is not None:
-            if len(cs.memo) >= _MEMO_LIMIT:
-                cs.memo.clear()
-            # Kept on second sight only: a memo of requests seen once would hold
-            # many records for nothing and make the garbage collector busier.
-            cs.memo[memo_key] = (
-                (
-                    tuple(layers),
-                    tuple(allows),
-                    tuple(denies),
-                    tuple(checked),
-                    ok,
-                    tuple(res_allows),
-                )
-                if hit is False
-                else False
-            )
+        # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
+        # layer AWS names before the first firm one could change the layer it names.
+        unsure += [r for r in checked if r.missing_context]
+        if unsure:
+            first = min(NAMING_RANK[r.layer] for r in denies if not r.missing_context)
+            unsure = [r for r in unsure if r.effect == "Deny" and NAMING_RANK[r.layer] < first]
+        missing = _missing(unsure) if unsure else ()
+    return _decide(ev, "explicit_deny", _ordered([r.layer for r in denies]), denies, missing)
 
-    if kind == ROOT and cs.identity is not None:
-        notes.append(
-            "the root user has full access in its account; identity policies were not evaluated"
-        )
-    if (
-        kind == ROLE_SESSION
-        and not caller.role_path_known
-        and cs.uses_principal_arn
-        and any(c[1].lower() == "aws:principalarn" for r in allows + denies + checked for c in r[8])
-    ):
-        notes.append(
-            f"aws:PrincipalArn was derived as {caller.role_arn} (a session ARN drops the role "
-            f"path); "
-            "pass aws:PrincipalArn in the context if the role has a path"
-        )
 
-    def finish(
-        decision: str,
-        denied_by: tuple[str, ...],
-        deciding: tuple,
-        missing: tuple[str, ...],
-        lacking: tuple[str, ...] = (),
-    ) -> Decision:
-        special = ""
-        rule = q.rule
-        if rule is not None and (
-            customer(kind, caller.slr) if rule.outcome == "deny" else identity_side
-        ):
-            special = rule.id
-            notes.append(f"{rule.why} ({rule.source})")
-            if rule.outcome == "allow":
-                decision, denied_by, deciding, missing, lacking = "allow", (), (), (), ()
-            elif decision != "explicit_deny":
-                decision, denied_by, deciding, missing, lacking = "implicit_deny", (), (), (), ()
-            else:
-                missing = ()
-        if missing:
-            notes.append(
-                "the decision depends on context keys the request does not carry ("
-                + ", ".join(missing)
-                + "); with them present the answer may differ"
-            )
-        return make_decision(
-            decision,
-            denied_by,
-            POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
-            missing,
-            tuple(notes),
-            request.principal,
-            action,
-            resource,
-            res_account,
-            tuple(layers),
-            deciding,
-            lacking,
-            special=special,
-        )
+def _organization_layers(ev: _Evaluation) -> list[str]:
+    """Steps 3-4 and the VPC endpoint (aws-facts 4.1, 4.4): the endpoint policy, every RCP
+    level of the resource owner and every SCP level of the caller's account must allow,
+    whoever grants the request. Returns the layers that do not."""
+    ok = ev.seen.ok
+    return [n for n in ORGANIZATION if ok.get(n) is False] if ok else []
 
-    if denies:
-        unsure = [r for r in denies if r[10]]
-        if len(unsure) == len(denies):
-            missing = _missing(denies + checked)
-        else:
-            # The answer stays an explicit deny, but a Deny that hangs on a missing key in a
-            # layer AWS names before the first firm one could change the layer it names.
-            unsure += [r for r in checked if r[10]]
-            if unsure:
-                first = min(_RANK[r[0]] for r in denies if not r[10])
-                unsure = [r for r in unsure if r[4] == "Deny" and _RANK[r[0]] < first]
-            missing = _missing(unsure) if unsure else ()
-        return finish("explicit_deny", _ordered([r[0] for r in denies]), tuple(denies), missing)
 
-    common = [n for n in _ORG_LAYERS if ok.get(n) is False] if ok else []
-    grant = None
-    if res_allows:
-        grant = min((r[9] for r in res_allows if r[9]), key=GRANT_RANK.__getitem__, default=None)
+def _identity_side(ev: _Evaluation) -> tuple[bool, list[str]]:
+    """Steps 6-8 (aws-facts 4.1): whether an identity-based policy allows, and which of the
+    permissions boundary and the session policy do not."""
+    ok, kind = ev.seen.ok, ev.caller.kind
     id_ok = kind == ROOT or ok.get("identity", False)
     pb_ok = ok.get("permissions_boundary", True)
     if kind in SESSION_KINDS:
@@ -338,105 +391,165 @@ def evaluate(
         else:
             sess_ok = kind != FEDERATED_USER
             if kind == FEDERATED_USER:
-                notes.append(
+                ev.notes.append(
                     "a federated user session without a session policy has no identity-based "
                     "permissions (aws-facts 4.1 step 8)"
                 )
     else:
         sess_ok = True
     if pb_ok and sess_ok:
-        limits: list[str] = []
-    else:
-        limits = [
-            n for n, good in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not good
-        ]
-    id_fail = limits if id_ok else ["identity"] + limits
-    if not identity_side:
-        failing, used = ([] if res_allows else [res_layer]), (res_layer,)
-    elif caller.account != res_account:
-        failing = id_fail + ([] if res_allows else [res_layer])
-        used = ("identity", "permissions_boundary", "session", res_layer)
-        notes.append(
-            f"cross-account request (caller account {caller.account}, resource account "
-            f"{res_account}): "
-            "both the caller's side and the resource policy must allow (aws-facts 4.3)"
-        )
-    else:
-        # Same account (4.2): a grant to the session, user or "*" allows on its
-        # own; a grant to the role ARN still needs the boundary and session
-        # policy; otherwise (no grant, or the whole account) the identity side
-        # must allow. KMS key and trust policies must allow in any case.
-        used = ("identity", "permissions_boundary", "session", res_layer)
-        if grant in _UNLIMITED_GRANTS:
-            failing, used = [], (res_layer,)
-        elif q.resource_must_allow and not res_allows:
-            failing = [res_layer]
-        elif not id_fail:
-            failing = []
-        elif grant == "role":
-            failing = limits
-        else:
-            failing = id_fail
-    if common:
-        failing = common + failing
-    if not failing:
-        deciding = tuple(r for r in allows if r[0] in used or r[0] in _ORG_LAYERS)
-        unsure = [r for r in deciding if r[10]]
-        if unsure:
-            # An Allow that holds only for want of a key matters unless a firm Allow
-            # stands beside it in the same layer (SCP/RCP levels are kept: records
-            # do not say which level they came from).
-            firm = {r[0] for r in deciding if not r[10] and r[0] not in _ORG_LAYERS}
-            unsure = [r for r in unsure if r[0] not in firm]
-        missing = _missing([r for r in checked if r[4] == "Deny" and r[10]] + unsure)
-        return finish("allow", (), deciding, missing)
-    # AWS evaluates the steps in order and stops at the first that denies, so
-    # that layer is the one it reports; the others are kept in lacking_allow.
+        return id_ok, []
+    limits = [n for n, good in (("permissions_boundary", pb_ok), ("session", sess_ok)) if not good]
+    return id_ok, limits
+
+
+def _resource_grant(ev: _Evaluation) -> str | None:
+    """How the resource policy named the caller, the best grant first (aws-facts 4.2)."""
+    grants = [r.grant for r in ev.seen.res_allows if r.grant]
+    return min(grants, key=GRANT_RANK.__getitem__) if grants else None
+
+
+def _cross_account(ev: _Evaluation) -> list[str]:
+    """Cross-account (aws-facts 4.3): both the caller's side (identity, boundary, session)
+    and the resource owner's resource policy must allow. Returns the layers that do not."""
+    id_ok, limits = _identity_side(ev)
+    ev.notes.append(
+        f"cross-account request (caller account {ev.caller.account}, resource account "
+        f"{ev.res_account}): "
+        "both the caller's side and the resource policy must allow (aws-facts 4.3)"
+    )
+    id_fail = limits if id_ok else ["identity", *limits]
+    return id_fail + ([] if ev.seen.res_allows else [ev.q.resource_layer])
+
+
+def _same_account(ev: _Evaluation) -> tuple[list[str], tuple[str, ...]]:
+    """Same account (aws-facts 4.2): a grant to the session, user or "*" allows on its own;
+    a grant to the role ARN still needs the boundary and session policy; otherwise (no
+    grant, or the whole account) the identity side must allow. KMS key and trust policies
+    must allow in any case. Returns the layers that do not allow, and the layers used."""
+    res_layer = ev.q.resource_layer
+    id_ok, limits = _identity_side(ev)
+    id_fail = limits if id_ok else ["identity", *limits]
+    grant = _resource_grant(ev) if ev.seen.res_allows else None
+    used = (*IDENTITY_SIDE, res_layer)
+    if grant in UNLIMITED_GRANTS:
+        return [], (res_layer,)
+    if ev.q.resource_must_allow and not ev.seen.res_allows:
+        return [res_layer], used
+    if not id_fail:
+        return [], used
+    if grant == "role":
+        return limits, used
+    return id_fail, used
+
+
+def _allow(ev: _Evaluation, used: tuple[str, ...]) -> Decision:
+    """Every step allowed: the deciding Allows, and the keys whose absence it rests on."""
+    seen = ev.seen
+    deciding = tuple(r for r in seen.allows if r.layer in used or r.layer in ORGANIZATION)
+    unsure = [r for r in deciding if r.missing_context]
+    if unsure:
+        # An Allow that holds only for want of a key matters unless a firm Allow
+        # stands beside it in the same layer (SCP/RCP levels are kept: records
+        # do not say which level they came from).
+        firm = {r.layer for r in deciding if not r.missing_context and r.layer not in ORGANIZATION}
+        unsure = [r for r in unsure if r.layer not in firm]
+    unsure_denies = [r for r in seen.checked if r.effect == "Deny" and r.missing_context]
+    missing = _missing(unsure_denies + unsure)
+    return _decide(ev, "allow", (), deciding, missing)
+
+
+def _implicit_deny(ev: _Evaluation, failing: list[str]) -> Decision:
+    """AWS evaluates the steps in order and stops at the first that denies, so that layer
+    is the one it reports; the others are kept in ``lacking_allow``."""
+    seen = ev.seen
     lacking = _ordered(failing)
-    unsure = [r for r in checked if r[10]]
-    unsure_allows = [r for r in allows if r[10]]
+    unsure = [r for r in seen.checked if r.missing_context]
+    unsure_allows = [r for r in seen.allows if r.missing_context]
     missing = (
-        _missing_for_implicit(unsure, unsure_allows, allows, lacking[0])
+        _missing_for_implicit(unsure, unsure_allows, seen.allows, lacking[0])
         if unsure or unsure_allows
         else ()
     )
-    return finish("implicit_deny", lacking[:1], (), missing, lacking)
+    return _decide(ev, "implicit_deny", lacking[:1], (), missing, lacking)
+
+
+def _decide(
+    ev: _Evaluation,
+    decision: str,
+    denied_by: tuple[str, ...],
+    deciding: tuple[StatementResult, ...],
+    missing: tuple[str, ...],
+    lacking: tuple[str, ...] = (),
+) -> Decision:
+    """The Decision, after AWS's documented special case (if one binds this caller)."""
+    notes, special = ev.notes, ""
+    rule = ev.q.rule and ev.q.binding_rule(ev.caller.kind, ev.caller.slr)
+    if rule:
+        special = rule.id
+        notes.append(f"{rule.why} ({rule.source})")
+        if rule.outcome == "allow":
+            decision, denied_by, deciding, missing, lacking = "allow", (), (), (), ()
+        elif decision != "explicit_deny":
+            decision, denied_by, deciding, missing, lacking = "implicit_deny", (), (), (), ()
+        else:
+            missing = ()
+    if missing:
+        notes.append(
+            "the decision depends on context keys the request does not carry ("
+            + ", ".join(missing)
+            + "); with them present the answer may differ"
+        )
+    return make_decision(
+        decision=decision,
+        denied_by=denied_by,
+        policy_type=POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+        missing_context=missing,
+        notes=tuple(notes),
+        principal=ev.request.principal,
+        action=ev.action,
+        resource=ev.resource,
+        resource_account=ev.res_account,
+        raw_layers=ev.seen.layers,
+        raw_deciding=tuple(deciding),
+        lacking_allow=lacking,
+        special=special,
+    )
 
 
 _MEMO_LIMIT = 8192
 
 
 def _run_plan(
-    steps: tuple,
+    steps: tuple[Step, ...],
     res_layer: str,
     resource: str,
     ctx: dict[str, tuple[str, ...]],
     caller: Caller,
-) -> tuple:
-    """Evaluate every step of an action plan: (layer records, allows, denies, checked, ok,
-    resource-layer allows)."""
-    layers: list[tuple] = []
-    allows: list[tuple] = []
-    denies: list[tuple] = []
-    checked: list[tuple] = []
+) -> Seen:
+    """Match every step of an action plan."""
+    layers: list[LayerRecord] = []
+    allows: list[StatementResult] = []
+    denies: list[StatementResult] = []
+    checked: list[StatementResult] = []
     ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
-    res_allows: list[tuple] = []
-    for mode, name, a, b in steps:
-        if mode == 0:  # a layer that does not apply to this caller
-            layers.append(a)
+    res_allows: list[StatementResult] = []
+    for how, name, record, fixed, index, cands in steps:
+        if how == SKIP:  # a layer that does not apply to this caller
+            layers.append(record)
             continue
-        if mode == 1:  # no statement of this layer depends on the request
-            layers.append(a[0])
-            got = a[1]
+        if how == FIXED:  # no statement of this layer depends on the request
+            layers.append(fixed.record)
+            got = fixed.allows
             if got:
                 allows.extend(got)
-            if a[2]:
-                denies.extend(a[2])
+            if fixed.denies:
+                denies.extend(fixed.denies)
             if name == res_layer:
                 res_allows = list(got)
         else:
             before = len(allows)
-            layers.append(eval_layer(a, b, resource, ctx, caller, allows, denies, checked))
+            layers.append(eval_layer(index, cands, resource, ctx, caller, allows, denies, checked))
             got = len(allows) > before
             if name == res_layer:
                 res_allows = allows[before:]
@@ -445,14 +558,14 @@ def _run_plan(
                 ok[name] = True
         else:
             ok[name] = False
-    return layers, allows, denies, checked, ok, res_allows
-
-
-_RANK = {name: n for n, name in enumerate(NAMING_ORDER)}
+    return new(Seen, (tuple(layers), allows, denies, checked, ok, res_allows))
 
 
 def _missing_for_implicit(
-    unsure_checked: list[tuple], unsure_allows: list[tuple], allows: list[tuple], named: str
+    unsure_checked: list[StatementResult],
+    unsure_allows: list[StatementResult],
+    allows: tuple[StatementResult, ...],
+    named: str,
 ) -> tuple[str, ...]:
     """Keys whose value could change an implicit deny or the layer AWS names for it.
 
@@ -463,13 +576,17 @@ def _missing_for_implicit(
     ``unsure_*`` are the records with missing keys.
     """
     recs = list(unsure_checked)
-    first = _RANK[named]
-    unsure = [r for r in unsure_allows if _RANK[r[0]] < first]
+    first = NAMING_RANK[named]
+    unsure = [r for r in unsure_allows if NAMING_RANK[r.layer] < first]
     if unsure:
-        firm = {(r[0], r[1]) if r[0] in ("scp", "rcp") else r[0] for r in allows if not r[10]}
-        recs += [r for r in unsure if ((r[0], r[1]) if r[0] in ("scp", "rcp") else r[0])
-                 not in firm]
+        firm = {_level(r) for r in allows if not r.missing_context}
+        recs += [r for r in unsure if _level(r) not in firm]
     return _missing(recs)
+
+
+def _level(r: StatementResult) -> tuple[str, str] | str:
+    """Where a record stands: its layer, or for SCP/RCP its layer and policy (the level)."""
+    return (r.layer, r.policy_id) if r.layer in ("scp", "rcp") else r.layer
 
 
 def _ordered(names: list[str]) -> tuple[str, ...]:
@@ -479,9 +596,9 @@ def _ordered(names: list[str]) -> tuple[str, ...]:
     return tuple(n for n in NAMING_ORDER if n in names)
 
 
-def _missing(records: list[tuple]) -> tuple[str, ...]:
+def _missing(records: list[StatementResult] | tuple[StatementResult, ...]) -> tuple[str, ...]:
     keys: dict[str, None] = {}
     for r in records:
-        for k in r[10]:
+        for k in r.missing_context:
             keys[k] = None
     return tuple(keys)

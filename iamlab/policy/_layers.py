@@ -4,24 +4,32 @@ A ``PolicySet`` is compiled once (cached by object identity: it is frozen, and
 its ``Policy`` objects carry their own copy of the content) into per-layer
 indexes: statements grouped by the action they match, with precomputed
 records for statements that cannot depend on the request. ``eval_layer``
-matches one layer and returns its record; ``check_statement`` matches one
-statement (resource, principal, conditions) and returns its record, whose
-item 5 is the verdict. Records are tuples in ``StatementResult`` field order.
+matches one layer and returns its ``LayerRecord``; ``check_statement`` matches
+one statement (resource, principal, conditions) and returns its
+``StatementResult`` (the verdict is ``applies``). ``action_plan`` lists the
+``Step``s of one kind of caller and one action.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamlab.errors import PolicyError
 from iamlab.policy._caller import ROLE, ROLE_SESSION, ROOT, SESSION_KINDS, USER, Caller
 from iamlab.policy._compile import CompiledPolicy, Statement
-from iamlab.policy.decision import POLICY_TYPE_PHRASES
+from iamlab.policy.decision import (
+    IDENTITY_SIDE,
+    NO_PRINCIPAL,
+    POLICY_TYPE_PHRASES,
+    LayerRecord,
+    StatementResult,
+    new,
+    not_applicable,
+)
 from iamlab.policy.request import Policy, PolicySet
 from iamlab.policy.special import Quirks
 
-_IDENTITY_LAYERS = ("identity", "permissions_boundary", "session", "scp")
 _BOUNDED_KINDS = frozenset({USER, ROLE_SESSION, ROLE})
 _BOUNDED_MATCH = (
     "matched: a Deny with NotPrincipal applies to a caller with a permissions boundary whatever "
@@ -84,6 +92,7 @@ class _CompiledSet:
         "action_plans",
         "uses_principal_arn",
         "memo",
+        "decisions",
     )
 
     def __init__(self, ps: PolicySet) -> None:
@@ -105,22 +114,17 @@ class _CompiledSet:
         self.session = index(
             "session", many([ps.session] if ps.session is not None else [], "session"), False
         )
-        self.scp = (
-            None
-            if ps.scp is None
-            else [
-                _LayerIndex("scp", many(level, f"scp[{n}]"), False, n)
-                for n, level in enumerate(ps.scp)
+        def levels(layer: str, value: Any) -> list[_LayerIndex] | None:
+            if value is None:
+                return None
+            with_principal = layer not in NO_PRINCIPAL
+            return [
+                _LayerIndex(layer, many(level, f"{layer}[{n}]"), with_principal, n)
+                for n, level in enumerate(value)
             ]
-        )
-        self.rcp = (
-            None
-            if ps.rcp is None
-            else [
-                _LayerIndex("rcp", many(level, f"rcp[{n}]"), True, n)
-                for n, level in enumerate(ps.rcp)
-            ]
-        )
+
+        self.scp = levels("scp", ps.scp)
+        self.rcp = levels("rcp", ps.rcp)
         res = many([ps.resource] if ps.resource is not None else [], "resource")
         self.resource = index("resource", res, True)
         self.trust = index("trust", res, True)
@@ -139,27 +143,27 @@ class _CompiledSet:
         )
         self.vpc_endpoint = index("vpc_endpoint", many(ps.vpc_endpoint, "vpc_endpoint"), True)
         if self.permissions_boundary is not None:
-            for ix in (self.resource, self.trust, self.vpc_endpoint, *(self.rcp or ())):
-                if ix is not None:
+            for ix in (self.trust, *self.indexes()):
+                if ix is not None and ix.with_principal:
                     ix.bounded = True
         self.plans: dict[tuple, tuple] = {}
         self.action_plans: dict[tuple, tuple] = {}
         # The outcome of a whole plan (every layer) by the inputs it depends on:
         # see action_plan; filled and read by evaluate.
-        self.memo: dict[tuple, tuple] = {}
+        self.memo: dict[tuple, Any] = {}
+        # The Decision by every input it depends on: filled and read by evaluate.
+        self.decisions: dict[tuple, Any] = {}
         # Whether any condition or variable reads aws:PrincipalArn (for the path note).
-        indexes = [
-            self.identity,
-            self.permissions_boundary,
-            self.session,
-            self.resource,
-            self.vpc_endpoint,
-            *(self.scp or ()),
-            *(self.rcp or ()),
-        ]
         self.uses_principal_arn = any(
-            _reads_principal_arn(e[2]) for ix in indexes if ix is not None for e in ix.statements
+            _reads_principal_arn(e.statement) for ix in self.indexes() for e in ix.statements
         )
+
+    def indexes(self) -> list[_LayerIndex]:
+        """Every layer index (SCP/RCP: each level); the trust index is the resource's."""
+        single = (self.identity, self.permissions_boundary, self.session, self.resource,
+                  self.vpc_endpoint)
+        levels = (*(self.scp or ()), *(self.rcp or ()))
+        return [ix for ix in (*single, *levels) if ix is not None]
 
 
 def _reads_principal_arn(st: Statement) -> bool:
@@ -174,7 +178,7 @@ def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
     """Reject Principal where AWS forbids it and its absence where AWS requires it."""
     base = layer.split(" ")[0].split("[")[0]
     for s in cp.statements:
-        if base in _IDENTITY_LAYERS and s.has_principal:
+        if base in NO_PRINCIPAL and s.has_principal:
             raise PolicyError(
                 f"policy {cp.id!r} statement {s.index}"
                 + (f" (Sid {s.sid!r})" if s.sid else "")
@@ -182,7 +186,7 @@ def _checked(cp: CompiledPolicy, layer: str) -> CompiledPolicy:
                 f"({POLICY_TYPE_PHRASES.get(base, base)}); "
                 "only resource-based, trust, RCP and VPC endpoint policies name principals"
             )
-        if base in ("identity", "permissions_boundary", "session") and s.resources is None:
+        if base in IDENTITY_SIDE and s.resources is None:
             # AWS rejects such documents (from memory: "Policy statement must contain
             # resources"); evaluating them would allow every resource.
             raise PolicyError(
@@ -213,6 +217,24 @@ def compiled_set(ps: PolicySet) -> _CompiledSet:
     return cs
 
 
+class Entry(NamedTuple):
+    """A statement of a layer index: its position among the layer's 'no' records, its
+    policy, and its precomputed 'applies' record when nothing in the request can change it."""
+
+    pos: int
+    policy_id: str
+    statement: Statement
+    always: StatementResult | None
+
+
+class Fixed(NamedTuple):
+    """The outcome of a layer that cannot depend on the request (e.g. FullAWSAccess)."""
+
+    record: LayerRecord
+    allows: tuple[StatementResult, ...]
+    denies: tuple[StatementResult, ...]
+
+
 class _LayerIndex:
     """The statements of one layer (or level), indexed by action, with their 'no' records.
 
@@ -229,8 +251,8 @@ class _LayerIndex:
     ) -> None:
         self.layer, self.with_principal, self.level = layer, with_principal, level
         self.bounded = False  # the caller has a permissions boundary (see check_statement)
-        base: list[tuple] = []
-        self.statements: list[tuple[int, str, Statement, tuple | None]] = []
+        base: list[StatementResult] = []
+        self.statements: list[Entry] = []
         for cp in policies:
             for s, rec in zip(cp.statements, cp.miss_records(layer), strict=True):
                 always = None
@@ -243,7 +265,7 @@ class _LayerIndex:
                 else:
                     any_caller = True
                 if any_resource and any_caller and not s.conditions:
-                    always = (
+                    always = StatementResult(
                         layer,
                         cp.id,
                         s.index,
@@ -256,83 +278,93 @@ class _LayerIndex:
                         "wildcard" if with_principal else None,
                         (),
                     )
-                self.statements.append((len(base), cp.id, s, always))
+                self.statements.append(Entry(len(base), cp.id, s, always))
                 base.append(rec)
         self.base = tuple(base)
-        self.cache: dict[str, tuple[tuple[int, str, Statement, tuple | None], ...]] = {}
+        self.cache: dict[str, tuple[tuple[Entry, ...], Fixed | None]] = {}
         self.note = "" if policies else "no policy at this level: nothing is allowed"
 
-    def candidates(self, action_l: str) -> tuple[tuple, tuple | None]:
-        """(statements matching the action, precomputed outcome when none depends on the request).
-
-        The outcome is (layer record, applying Allows, applying Denies); it exists
-        when every matching statement is an 'always' statement (e.g. FullAWSAccess).
-        """
+    def candidates(self, action_l: str) -> tuple[tuple[Entry, ...], Fixed | None]:
+        """(statements matching the action, the ``Fixed`` outcome when every one of them is
+        an 'always' statement and so none depends on the request)."""
         hit = self.cache.get(action_l)
         if hit is None:
             cands = tuple(
                 e
                 for e in self.statements
-                if (e[2].action_rx.match(action_l) is None) == e[2].not_action
+                if (e.statement.action_rx.match(action_l) is None) == e.statement.not_action
             )
             static = None
-            if all(e[3] is not None for e in cands):
-                allows = tuple(e[3] for e in cands if e[2].allow)
-                denies = tuple(e[3] for e in cands if not e[2].allow)
+            if all(e.always is not None for e in cands):
+                allows = tuple(e.always for e in cands if e.statement.allow)
+                denies = tuple(e.always for e in cands if not e.statement.allow)
                 outcome = "explicit_deny" if denies else ("allow" if allows else "implicit_deny")
-                repl = tuple((e[0], e[3]) for e in cands)
-                static = (
-                    (self.layer, outcome, self.base, self.level, self.note, repl),
-                    allows,
-                    denies,
-                )
+                repl = tuple((e.pos, e.always) for e in cands)
+                record = LayerRecord(self.layer, outcome, self.base, self.level, self.note, repl)
+                static = Fixed(record, allows, denies)
             if len(self.cache) >= 4096:
                 self.cache.clear()
             hit = self.cache[action_l] = (cands, static)
         return hit
 
 
+SKIP, FIXED, MATCH = "skip", "fixed", "match"
+
+
+class Step(NamedTuple):
+    """One layer of an action plan and how ``evaluate`` takes it: ``SKIP``, a layer that
+    does not apply (its ``record`` says why); ``FIXED``, a layer whose outcome cannot
+    depend on the request (``fixed``); ``MATCH``, a layer to match (``index``, with its
+    statements matching the action in ``cands``)."""
+
+    how: str
+    layer: str
+    record: LayerRecord | None = None
+    fixed: Fixed | None = None
+    index: _LayerIndex | None = None
+    cands: tuple[Entry, ...] = ()
+
+
 def action_plan(
     cs: _CompiledSet, caller: Caller, action_l: str, q: Quirks
-) -> tuple[tuple, tuple[str, ...] | None]:
+) -> tuple[tuple[Step, ...], tuple[str, ...] | None]:
     """The steps for this kind of caller and this action, cached per compiled set.
 
-    Each step is (mode, layer, a, b): mode 0, a layer that does not apply (a =
-    its record); mode 1, a layer whose outcome cannot depend on the request (a
-    = (record, Allows, Denies)); mode 2, a layer to evaluate (a = its index,
-    b = its statements matching the action). Also returns the
-    context keys every step's outcome depends on (None when a step cannot be
-    memoized): with the action, resource and caller they determine the outcome.
+    Also returns the context keys every step's outcome depends on (None when a
+    step cannot be memoized): with the action, resource and caller they
+    determine the outcome.
     """
     key = (caller.kind, caller.slr_reason, action_l, q.resource_layer, q.rcp_exempt)
     hit = cs.action_plans.get(key)
     if hit is None:
         out = []
         all_keys: dict[str, None] | None = {}
-        for step in plan(cs, caller, q.rcp_exempt, q.resource_layer == "trust"):
-            if step.__class__ is tuple:
-                out.append((0, step[0], step, None))
+        for layer in plan(cs, caller, q.rcp_exempt, q.trust):
+            if isinstance(layer, LayerRecord):
+                out.append(Step(SKIP, layer.layer, record=layer))
                 continue
-            cands, static = step.candidates(action_l)
-            if static is not None:
-                out.append((1, step.layer, static, None))
+            cands, fixed = layer.candidates(action_l)
+            if fixed is not None:
+                out.append(Step(FIXED, layer.layer, fixed=fixed))
             else:
-                keys = _memo_keys(step, cands)
+                keys = _memo_keys(layer, cands)
                 if keys is None:
                     all_keys = None
                 elif all_keys is not None:
                     all_keys.update(dict.fromkeys(keys))
-                out.append((2, step.layer, step, cands))
+                out.append(Step(MATCH, layer.layer, index=layer, cands=cands))
         if len(cs.action_plans) >= 4096:
             cs.action_plans.clear()
         hit = cs.action_plans[key] = (tuple(out), None if all_keys is None else tuple(all_keys))
     return hit
 
 
-def plan(cs: _CompiledSet, caller: Caller, rcp_exempt: str, trust: bool) -> tuple:
+def plan(
+    cs: _CompiledSet, caller: Caller, rcp_exempt: str, trust: bool
+) -> tuple[_LayerIndex | LayerRecord, ...]:
     """The layers to evaluate for this kind of caller, in order (cached per compiled set).
 
-    Each step is a ``_LayerIndex`` to evaluate or the record of a layer that
+    Each is a ``_LayerIndex`` to evaluate or the ``LayerRecord`` of a layer that
     does not apply (root: no identity policies; SCP/RCP exemptions, 4.4).
     """
     key = (caller.kind, caller.slr_reason, rcp_exempt, trust)
@@ -341,7 +373,7 @@ def plan(cs: _CompiledSet, caller: Caller, rcp_exempt: str, trust: bool) -> tupl
         return plan
     kind = caller.kind
     person = caller.has_identity_side and kind != ROOT
-    steps: list[Any] = []
+    steps: list[_LayerIndex | LayerRecord] = []
     if cs.identity is not None:
         steps.append(
             cs.identity
@@ -400,7 +432,7 @@ def plan(cs: _CompiledSet, caller: Caller, rcp_exempt: str, trust: bool) -> tupl
     return plan
 
 
-def _memo_keys(ix: _LayerIndex, cands: tuple) -> tuple[str, ...] | None:
+def _memo_keys(ix: _LayerIndex, cands: tuple[Entry, ...]) -> tuple[str, ...] | None:
     """The context keys a layer's outcome depends on, or None if it cannot be memoized.
 
     Its outcome is then a function of the action, the resource, the caller
@@ -409,9 +441,10 @@ def _memo_keys(ix: _LayerIndex, cands: tuple) -> tuple[str, ...] | None:
     read arbitrary keys, so a layer using them is not memoized.
     """
     keys: dict[str, None] = {}
-    for _pos, _pid, s, always in cands:
-        if always is not None:
+    for e in cands:
+        if e.always is not None:
             continue
+        s = e.statement
         if s.resource_templates:
             return None
         if ix.with_principal:
@@ -429,9 +462,12 @@ def _memo_keys(ix: _LayerIndex, cands: tuple) -> tuple[str, ...] | None:
 
 def _not_applied(
     s: Statement, layer: str, pid: str, failed_on: str, reason: str, missing: tuple = ()
-) -> tuple:
-    """Record of a statement ruled out by resource or principal (``StatementResult`` order)."""
-    return (layer, pid, s.index, s.sid, s.effect, False, failed_on, reason, (), None, missing)
+) -> StatementResult:
+    """Record of a statement ruled out by resource or principal."""
+    return new(
+        StatementResult, (layer, pid, s.index, s.sid, s.effect, False, failed_on, reason, (),
+                          None, missing)
+    )
 
 
 def check_statement(
@@ -443,7 +479,7 @@ def check_statement(
     caller: Caller,
     with_principal: bool,
     bounded: bool = False,
-) -> tuple:
+) -> StatementResult:
     """Match one statement whose action already matched: resource, principal, conditions.
 
     ``bounded``: the caller has a permissions boundary; a Deny with NotPrincipal
@@ -452,7 +488,7 @@ def check_statement(
     always deny any IAM principal that has a permissions boundary policy
     attached, regardless of the values specified in the NotPrincipal element").
 
-    Returns the statement's record (``StatementResult`` field order); item 5 is the verdict.
+    Returns the statement's record; its verdict is ``applies``.
     """
     lookup = ctx.get
     matched = "matched"
@@ -485,71 +521,54 @@ def check_statement(
         else:
             grant = "wildcard"  # RCP / VPC endpoint statement without Principal: taken as "*"
     if not s.conditions:
-        return (layer, pid, s.index, s.sid, s.effect, True, None, matched, (), grant, ())
+        return new(
+            StatementResult, (layer, pid, s.index, s.sid, s.effect, True, None, matched, (),
+                              grant, ())
+        )
     results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
     failed = None
     missing_keys: list[str] = []
     known_absent = caller.known_absent
     for r in results:
-        if r[6] and r[1].lower() not in known_absent:
-            missing_keys.append(r[1])
-        if r[7] and r[7] not in known_absent:
-            missing_keys.append(r[7])
-        if failed is None and not r[4]:
+        if r.missing and r.key.lower() not in known_absent:
+            missing_keys.append(r.key)
+        if r.missing_variable and r.missing_variable not in known_absent:
+            missing_keys.append(r.missing_variable)
+        if failed is None and not r.matched:
             failed = r
     mk = tuple(dict.fromkeys(missing_keys)) if missing_keys else ()
-    if mk and any(not r[4] and not r[6] and not r[7] for r in results):
+    if mk and any(not r.matched and not r.missing and not r.missing_variable for r in results):
         mk = ()  # a condition on a key the request does carry already rules the statement out
     if failed is not None:
-        return (
-            layer,
-            pid,
-            s.index,
-            s.sid,
-            s.effect,
-            False,
-            "condition",
-            f"condition {failed[0]} {failed[1]} failed: {failed[5]}",
-            results,
-            grant,
-            mk,
+        reason = f"condition {failed.operator} {failed.key} failed: {failed.reason}"
+        return new(
+            StatementResult, (layer, pid, s.index, s.sid, s.effect, False, "condition", reason,
+                              results, grant, mk)
         )
-    return (
-        layer,
-        pid,
-        s.index,
-        s.sid,
-        s.effect,
-        True,
-        None,
-        matched + " (conditions true)",
-        results,
-        grant,
-        mk,
+    return new(
+        StatementResult, (layer, pid, s.index, s.sid, s.effect, True, None,
+                          matched + " (conditions true)", results, grant, mk)
     )
 
 
 def eval_layer(
     ix: _LayerIndex,
-    cands: tuple,
+    cands: tuple[Entry, ...],
     resource: str,
     ctx: dict[str, tuple[str, ...]],
     caller: Caller,
-    allows: list[tuple],
-    denies: list[tuple],
-    checked: list[tuple],
-) -> tuple:
+    allows: list[StatementResult],
+    denies: list[StatementResult],
+    checked: list[StatementResult],
+) -> LayerRecord:
     """Evaluate one layer/level over ``cands`` (its statements matching the action).
 
-    Appends to ``allows``/``denies``/``checked`` and returns the layer record
-    (layer, outcome, 'no' records, level, note, replacements): the records of
-    statements that matched the action replace their 'no' record when the
-    Decision is read, so nothing is copied on the hot path. Layers whose
-    outcome cannot depend on the request use the precomputed outcome from
-    ``_LayerIndex.candidates`` instead.
+    Appends to ``allows``/``denies``/``checked`` and returns the layer's record.
+    Layers whose outcome cannot depend on the request use the ``Fixed``
+    outcome from ``_LayerIndex.candidates`` instead.
     """
     if not cands:
-        return (ix.layer, "implicit_deny", ix.base, ix.level, ix.note, ())
+        return new(LayerRecord, (ix.layer, "implicit_deny", ix.base, ix.level, ix.note, ()))
     layer, wp = ix.layer, ix.with_principal
     repl = []
     n_allow = n_deny = 0
@@ -560,7 +579,7 @@ def eval_layer(
             else check_statement(s, layer, pid, resource, ctx, caller, wp, ix.bounded)
         )
         repl.append((pos, r))
-        if r[5]:
+        if r.applies:
             if s.allow:
                 allows.append(r)
                 n_allow += 1
@@ -570,11 +589,7 @@ def eval_layer(
         else:
             checked.append(r)
     outcome = "explicit_deny" if n_deny else ("allow" if n_allow else "implicit_deny")
-    return (layer, outcome, ix.base, ix.level, ix.note, repl)
-
-
-def not_applicable(layer: str, note: str, level: int | None = None) -> tuple:
-    return (layer, "not_applicable", (), level, note, ())
+    return new(LayerRecord, (layer, outcome, ix.base, ix.level, ix.note, repl))
 
 
 def clear_caches() -> None:

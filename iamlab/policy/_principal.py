@@ -20,6 +20,7 @@ from typing import Any
 
 from iamlab.errors import PolicyError
 from iamlab.policy._caller import ANONYMOUS, ROLE, ROLE_SESSION, Caller, identities
+from iamlab.policy.decision import GRANT_RANK
 
 _KEYS = {
     "aws": "AWS",
@@ -27,20 +28,6 @@ _KEYS = {
     "federated": "Federated",
     "canonicaluser": "CanonicalUser",
 }
-# Best grant first: unlimited grants, then the role ARN grant (limited by
-# boundary and session policy), then the whole account (delegation).
-GRANT_RANK = {
-    "session": 0,
-    "user": 0,
-    "federated": 0,
-    "canonical_user": 0,
-    "service": 1,
-    "wildcard": 2,
-    "role": 3,
-    "account": 4,
-}
-
-
 class PrincipalSpec:
     """A compiled Principal or NotPrincipal element."""
 

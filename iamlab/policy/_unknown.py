@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from iamlab.policy.decision import DECISIONS, POLICY_TYPE_PHRASES, Decision, make_decision
+from iamlab.policy.decision import (
+    DECISIONS,
+    NO_PRINCIPAL,
+    POLICY_TYPE_PHRASES,
+    Decision,
+    LayerRecord,
+    make_decision,
+)
 from iamlab.policy.request import Policy, PolicySet, Request
 
 _CACHE_LIMIT = 20000
@@ -41,7 +48,7 @@ def _filled(ps: PolicySet, kind: str) -> PolicySet:
     """``ps`` with every unknown layer replaced by its ``kind`` stand-in."""
     out: dict[str, Any] = {}
     for layer in ps.unknown:
-        with_principal = layer in ("resource", "rcp", "vpc_endpoint")
+        with_principal = layer not in NO_PRINCIPAL
         doc = Policy(_fill(kind, with_principal), id=_UNKNOWN_ID + layer)
         if layer in ("scp", "rcp"):
             out[layer] = ((),) if kind == "nothing" else ((doc,),)
@@ -107,26 +114,26 @@ def with_unknown_layers(
         + "; ".join(f"the {layer} layer ({why})" for layer, why in unknown.items()),
     )
     layers = _known_layers(base.raw_layers, unknown)
-    deciding = tuple(r for r in base.raw_deciding if not r[1].startswith(_UNKNOWN_ID))
+    deciding = tuple(r for r in base.raw_deciding if not r.policy_id.startswith(_UNKNOWN_ID))
     lacking = tuple(n for n in best.lacking_allow if _res(n) not in unknown)
     denied_by = () if decision in ("unknown", "allow") else base.denied_by
     missing = tuple(dict.fromkeys(best.missing_context + none.missing_context))
     return make_decision(
-        decision,
-        denied_by,
-        POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
-        missing if decision != "explicit_deny" else base.missing_context,
-        tuple(dict.fromkeys(notes)),
-        base.principal,
-        base.action,
-        base.resource,
-        base.resource_account,
-        layers,
-        deciding if decision != "unknown" or "allow" in possible else (),
-        lacking,
-        unknown,
-        possible,
-        base.special,
+        decision=decision,
+        denied_by=denied_by,
+        policy_type=POLICY_TYPE_PHRASES[denied_by[0]] if denied_by else None,
+        missing_context=missing if decision != "explicit_deny" else base.missing_context,
+        notes=tuple(dict.fromkeys(notes)),
+        principal=base.principal,
+        action=base.action,
+        resource=base.resource,
+        resource_account=base.resource_account,
+        raw_layers=layers,
+        raw_deciding=deciding if decision != "unknown" or "allow" in possible else (),
+        lacking_allow=lacking,
+        unknown=unknown,
+        possible=possible,
+        special=base.special,
     )
 
 
@@ -134,19 +141,21 @@ def _res(layer: str) -> str:
     return "resource" if layer == "trust" else layer
 
 
-def _known_layers(raw_layers: tuple, unknown: dict[str, str]) -> tuple:
+def _known_layers(
+    raw_layers: tuple[LayerRecord, ...], unknown: dict[str, str]
+) -> tuple[LayerRecord, ...]:
     """Layer records with each unknown layer's stand-in shown as one ``unknown`` record."""
     out, shown = [], set()
     for rec in raw_layers:
-        layer = _res(rec[0])
-        if layer in unknown and rec[1] != "not_applicable":
+        layer = _res(rec.layer)
+        if layer in unknown and rec.outcome != "not_applicable":
             if layer not in shown:
-                out.append((rec[0], "unknown", (), None, unknown[layer], ()))
+                out.append(LayerRecord(rec.layer, "unknown", (), None, unknown[layer], ()))
             shown.add(layer)
             continue
         shown.add(layer)
         out.append(rec)
     for layer, why in unknown.items():
         if layer not in shown:
-            out.append((layer, "unknown", (), None, why, ()))
+            out.append(LayerRecord(layer, "unknown", (), None, why, ()))
     return tuple(out)

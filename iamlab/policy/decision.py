@@ -7,67 +7,66 @@ the fixed sets below so callers can compare them safely.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamlab.escape import printable
 
 # "unknown": a layer that could decide is not known (see iamlab.policy.evaluate).
 DECISIONS = ("allow", "implicit_deny", "explicit_deny", "unknown")
-LAYERS = (
-    "identity",
-    "permissions_boundary",
-    "session",
-    "scp",
-    "rcp",
-    "resource",
-    "vpc_endpoint",
-    "trust",
-)
-OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable", "unknown")
-FAILED_ON = ("action", "resource", "principal", "condition")
-# How a resource-based policy statement matched the caller (aws-facts 4.2).
-GRANTS = (
-    "session",
-    "user",
-    "role",
-    "account",
-    "wildcard",
-    "service",
-    "federated",
-    "canonical_user",
-)
-
-# Error-message vocabulary of aws-facts 1.1, per layer.
+# The one layer table: each layer and the phrase AWS's error messages use for it
+# (aws-facts 1.1). A role's trust policy is the role's resource layer ("trust").
 POLICY_TYPE_PHRASES = {
     "identity": "identity-based policy",
-    "resource": "resource-based policy",
     "permissions_boundary": "permissions boundary",
     "session": "session policy",
     "scp": "service control policy",
     "rcp": "resource control policy",
+    "resource": "resource-based policy",
     "vpc_endpoint": "VPC endpoint policy",
     "trust": "role trust policy",
 }
+LAYERS = tuple(POLICY_TYPE_PHRASES)
+# Layers of a request that the identity side holds (a Principal is not allowed in them),
+# and the organization-wide layers that every request must pass whoever grants it.
+IDENTITY_SIDE = ("identity", "permissions_boundary", "session")
+ORGANIZATION = ("vpc_endpoint", "rcp", "scp")
+NO_PRINCIPAL = (*IDENTITY_SIDE, "scp")  # layers whose statements must not name a Principal
 # Which layer an AWS error message would name when several denied: AWS names
 # one only (aws-facts 1.1); we pick by evaluation order (4.1), which is our
 # inference, not documented.
-NAMING_ORDER = (
-    "vpc_endpoint",
-    "rcp",
-    "scp",
-    "trust",
-    "resource",
-    "identity",
-    "permissions_boundary",
-    "session",
-)
+NAMING_ORDER = (*ORGANIZATION, "trust", "resource", *IDENTITY_SIDE)
+NAMING_RANK = {name: n for n, name in enumerate(NAMING_ORDER)}
+OUTCOMES = ("allow", "implicit_deny", "explicit_deny", "not_applicable", "unknown")
+FAILED_ON = ("action", "resource", "principal", "condition")
+# The one grant table: how a resource-based policy statement named the caller
+# (aws-facts 4.2), best first. Within one account a grant ranked before "role"
+# allows on its own; "role" is still limited by the boundary and the session
+# policy; "account" delegates to the identity side.
+GRANT_RANK = {
+    "session": 0,
+    "user": 0,
+    "federated": 0,
+    "canonical_user": 0,
+    "service": 1,
+    "wildcard": 2,
+    "role": 3,
+    "account": 4,
+}
+GRANTS = tuple(GRANT_RANK)
+UNLIMITED_GRANTS = frozenset(g for g, rank in GRANT_RANK.items() if rank < GRANT_RANK["role"])
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionResult:
+# The records below are written by the matchers while they evaluate (the verdict and
+# why, never reconstructed afterwards) and are the explanation a caller reads. They
+# are named tuples: as cheap as tuples on the hot path, which builds them with
+# ``new(Record, (...))`` (``tuple.__new__``: a third of the cost of calling the class).
+new = tuple.__new__
+
+
+class ConditionResult(NamedTuple):
     """One condition (operator, key) checked against the request."""
 
     operator: str
@@ -80,9 +79,8 @@ class ConditionResult:
     missing_variable: str | None = None  # lower-cased key of a policy variable without value
 
 
-@dataclass(frozen=True, slots=True)
-class StatementResult:
-    """Whether one statement applied to the request, and if not, why not."""
+class StatementResult(NamedTuple):
+    """Whether one statement applied to the request (``applies``), and if not, why not."""
 
     layer: str
     policy_id: str
@@ -94,11 +92,33 @@ class StatementResult:
     reason: str
     conditions: tuple[ConditionResult, ...] = ()
     grant: str | None = None  # one of GRANTS, for statements with Principal/NotPrincipal
-    missing_context: tuple[str, ...] = ()
+    missing_context: tuple[str, ...] = ()  # absent keys that decided this statement
 
     def ref(self) -> str:
         """Short reference: ``policy-id#Sid`` or ``policy-id#[index]``."""
         return f"{self.policy_id}#{self.sid}" if self.sid else f"{self.policy_id}#[{self.index}]"
+
+
+class LayerRecord(NamedTuple):
+    """What evaluating one layer (or SCP/RCP level) wrote; ``Decision.layers`` reads it.
+
+    ``base`` holds every statement's 'action not matched' result; the results
+    of statements that matched the action are ``replacements`` (position,
+    result), applied when the ``Decision`` is read, so nothing is copied on
+    the hot path.
+    """
+
+    layer: str
+    outcome: str  # one of OUTCOMES
+    base: tuple[StatementResult, ...]
+    level: int | None
+    note: str
+    replacements: Sequence[tuple[int, StatementResult]]
+
+
+def not_applicable(layer: str, note: str, level: int | None = None) -> LayerRecord:
+    """The record of a layer that does not apply to this caller or action."""
+    return LayerRecord(layer, "not_applicable", (), level, note, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +155,8 @@ class Decision:
     the decision depends on: then ``notes`` says so and the answer is not
     final.
 
-    The matchers record their findings as plain tuples while they evaluate
-    (cheap on the hot path); ``layers`` and ``deciding`` turn those records
-    into ``LayerResult``/``StatementResult`` objects on first access.
+    The matchers write the statement results while they evaluate; ``layers``
+    assembles them into ``LayerResult`` objects on first access.
     """
 
     decision: str
@@ -153,24 +172,24 @@ class Decision:
     unknown: Mapping[str, str] = field(default_factory=dict)
     possible: tuple[str, ...] = ()
     special: str = ""  # id of the documented special case that decided (iamlab.policy.special)
-    raw_layers: tuple = field(default=(), repr=False, compare=False)
-    raw_deciding: tuple = field(default=(), repr=False, compare=False)
+    raw_layers: tuple[LayerRecord, ...] = field(default=(), repr=False, compare=False)
+    raw_deciding: tuple[StatementResult, ...] = field(default=(), repr=False, compare=False)
 
     @cached_property
     def layers(self) -> tuple[LayerResult, ...]:
         """Every evaluated (or not applicable) layer, SCP/RCP levels root first."""
         out = []
-        for layer, outcome, base, level, note, replacements in self.raw_layers:
-            recs = list(base)
-            for pos, rec in replacements:
+        for lr in self.raw_layers:
+            recs = list(lr.base)
+            for pos, rec in lr.replacements:
                 recs[pos] = rec
-            out.append(LayerResult(layer, outcome, tuple(_statement(r) for r in recs), level, note))
+            out.append(LayerResult(lr.layer, lr.outcome, tuple(recs), lr.level, lr.note))
         return tuple(out)
 
     @cached_property
     def deciding(self) -> tuple[StatementResult, ...]:
         """The Deny statements that matched (explicit deny) or the Allows that granted."""
-        return tuple(_statement(r) for r in self.raw_deciding)
+        return tuple(self.raw_deciding)
 
     @property
     def allowed(self) -> bool:
@@ -206,59 +225,27 @@ class Decision:
         return render_text(self)
 
 
-def _statement(r: tuple) -> StatementResult:
-    conds = tuple(ConditionResult(*c) for c in r[8])
-    return StatementResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], conds, r[9], r[10])
-
-
 _new = object.__new__
 
 
-def make_decision(
-    decision: str,
-    denied_by: tuple[str, ...],
-    policy_type: str | None,
-    missing_context: tuple[str, ...],
-    notes: tuple[str, ...],
-    principal: str,
-    action: str,
-    resource: str,
-    resource_account: str | None,
-    raw_layers: tuple,
-    raw_deciding: tuple,
-    lacking_allow: tuple[str, ...] = (),
-    unknown: Mapping[str, str] | None = None,
-    possible: tuple[str, ...] = (),
-    special: str = "",
-) -> Decision:
-    """Build a Decision without the frozen-dataclass ``__init__`` (hot path: ~3x faster)."""
+def make_decision(**fields: Any) -> Decision:
+    """Build a Decision from its fields by name, without the frozen-dataclass ``__init__``
+    (hot path: ~3x faster); ``lacking_allow``, ``unknown``, ``possible`` and ``special``
+    may be left out. Every other field of ``Decision`` must be given."""
     d = _new(Decision)
-    d.__dict__.update(
-        decision=decision,
-        denied_by=denied_by,
-        policy_type=policy_type,
-        missing_context=missing_context,
-        notes=notes,
-        principal=principal,
-        action=action,
-        resource=resource,
-        resource_account=resource_account,
-        raw_layers=raw_layers,
-        raw_deciding=raw_deciding,
-        lacking_allow=lacking_allow,
-        unknown=_NOTHING if unknown is None else unknown,
-        possible=possible,
-        special=special,
-    )
+    d.__dict__.update(_DEFAULTS, **fields)
     return d
 
 
 _NOTHING: Mapping[str, str] = {}
+_DEFAULTS = {"lacking_allow": (), "unknown": _NOTHING, "possible": (), "special": ""}
 
 
 def _plain(obj: Any) -> Any:
     if hasattr(obj, "__dataclass_fields__"):
         return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    if hasattr(obj, "_asdict"):  # a named tuple: ConditionResult, StatementResult
+        return {k: _plain(v) for k, v in obj._asdict().items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(x) for x in obj]
     if isinstance(obj, Mapping):

@@ -20,19 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamlab.errors import InputError, PolicyError
+from iamlab.policy.decision import LAYERS
 
 ContextValue = str | list[str]
 
 # Layers a PolicySet can mark as unknown (a role's trust policy is its "resource" layer).
-UNKNOWABLE = (
-    "identity",
-    "permissions_boundary",
-    "session",
-    "scp",
-    "rcp",
-    "resource",
-    "vpc_endpoint",
-)
+UNKNOWABLE = tuple(layer for layer in LAYERS if layer != "trust")
 
 
 def _text(value: Any, what: str, optional: bool = False) -> Any:
@@ -110,6 +103,14 @@ class Request:
             resource_account=data.get("resource_account"),
             context=dict(context or {}),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``request`` object of the test-case format (JSON-safe; read back by from_dict)."""
+        out: dict[str, Any] = {
+            k: getattr(self, k) for k in ("principal", "action", "resource", "resource_account")
+        }
+        out["context"] = {k: v if isinstance(v, str) else list(v) for k, v in self.context.items()}
+        return out
 
 
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
@@ -298,6 +299,29 @@ class PolicySet:
             vpc_endpoint=many(layer("vpc_endpoint"), "vpc_endpoint"),
             unknown=unknown,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``policies`` object of the test-case format: every layer, ``None`` for none, and
+        ``{"unknown": why}`` for a layer that is not known (``from_dict`` reads it back)."""
+
+        def docs(policies: tuple[Policy, ...]) -> list[Any]:
+            return [p.document for p in policies]
+
+        def levels(value: tuple[tuple[Policy, ...], ...] | None) -> list[list[Any]] | None:
+            return None if value is None else [docs(level) for level in value]
+
+        out: dict[str, Any] = {
+            "identity": docs(self.identity),
+            "permissions_boundary": docs(self.permissions_boundary),
+            "session": self.session.document if self.session else None,
+            "scp": levels(self.scp),
+            "rcp": levels(self.rcp),
+            "resource": self.resource.document if self.resource else None,
+            "vpc_endpoint": docs(self.vpc_endpoint),
+        }
+        for layer, why in self.unknown.items():
+            out[layer] = {"unknown": why}
+        return out
 
 
 _LEVELS_HELP = (

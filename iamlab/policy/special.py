@@ -1,7 +1,7 @@
 """AWS's documented special cases, in one table: where AWS does not simply combine the layers.
 
-``quirks(action, resource)`` returns what is special about a request, read by
-``evaluate``:
+``quirks(action, resource)`` returns what is special about a request, the one
+interface ``evaluate`` reads (no special case is an inline flag there):
 
 - ``resource_layer`` / ``resource_must_allow``: a role's trust policy
   (``sts:AssumeRole*`` on a role) and a KMS key policy must allow by
@@ -19,6 +19,8 @@ Who the caller is matters too: service-linked roles are outside SCPs and RCPs
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from iamlab.policy._caller import IDENTITY_KINDS
 
 # Actions authorized by the role's trust policy when the resource is a role
 # (from memory of the IAM guide: AssumeRole*, TagSession, SetSourceIdentity, SetContext).
@@ -127,6 +129,15 @@ class Quirks(NamedTuple):
     @property
     def trust(self) -> bool:
         return self.resource_layer == "trust"
+
+    def binding_rule(self, kind: str, slr: bool) -> Rule | None:
+        """The fixed answer, when one binds this caller: a refusal binds customer principals
+        only (``customer``); a documented allow, principals with an identity side."""
+        rule = self.rule
+        if rule is None:
+            return None
+        binds = customer(kind, slr) if rule.outcome == "deny" else kind in IDENTITY_KINDS
+        return rule if binds else None
 
 
 NONE = Quirks()

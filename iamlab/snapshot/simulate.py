@@ -45,43 +45,12 @@ class Simulation:
     def to_case(self, name: str, source: str = "") -> dict[str, Any]:
         """Return this replay as a test case in the design's format (a regression case).
 
-        ``iamlab cases run`` on it must reach the same decision.
+        Written by the case format's owner, ``iamlab.policy.cases``; ``iamlab cases run`` on
+        it must reach the same decision. A layer the snapshot lacks stays unknown.
         """
+        from iamlab.policy.cases import expect_of, make_case
 
-        def docs(policies: tuple[Policy, ...]) -> list[Any]:
-            return [p.document for p in policies]
-
-        def levels(value: tuple[tuple[Policy, ...], ...] | None) -> list[list[Any]] | None:
-            return None if value is None else [docs(level) for level in value]
-
-        ps, request = self.policies, self.request
-        case: dict[str, Any] = {
-            "name": name,
-            "request": {
-                "principal": request.principal, "action": request.action,
-                "resource": request.resource, "resource_account": request.resource_account,
-                "context": {k: v if isinstance(v, str) else list(v)
-                            for k, v in request.context.items()},
-            },
-            "policies": {
-                "identity": docs(ps.identity),
-                "permissions_boundary": docs(ps.permissions_boundary),
-                "session": ps.session.document if ps.session else None,
-                "scp": levels(ps.scp),
-                "rcp": levels(ps.rcp),
-                "resource": ps.resource.document if ps.resource else None,
-                "vpc_endpoint": docs(ps.vpc_endpoint),
-            },
-            "expect": {"decision": self.decision.decision,
-                       "denied_by": list(self.decision.denied_by)},
-        }
-        for layer, why in ps.unknown.items():  # a layer the snapshot lacks stays unknown
-            case["policies"][layer] = {"unknown": why}
-        if self.decision.possible:
-            case["expect"]["possible"] = list(self.decision.possible)
-        if source:
-            case["source"] = source
-        return case
+        return make_case(name, self.request, self.policies, expect_of(self.decision), source)
 
     def __str__(self) -> str:
         """The decision's text, the context used and the caveats (snapshot text escaped)."""
