@@ -266,3 +266,20 @@ def test_requested_region_comes_from_a_regional_resource_arn_and_is_a_caveat():
     # Global (IAM) and S3 ARNs carry no Region: nothing is derived.
     s3 = simulate(SNAP, ALICE, "s3:GetObject", "arn:aws:s3:::data-lake/x")
     assert "aws:RequestedRegion" not in s3.request.context
+
+
+def test_a_denial_names_its_cause_in_the_words_of_denials_and_diagnose(capsys):
+    from iamlab.cli import main
+
+    snapshot = Path(__file__).resolve().parents[1] / "sample_data" / "snapshot"
+    status = main([
+        "simulate", "--snapshot", str(snapshot),
+        "--principal", "arn:aws:iam::264830159726:user/people/dana.kim",
+        "--action", "secretsmanager:GetSecretValue",
+        "--resource",
+        "arn:aws:secretsmanager:eu-west-1:264830159726:secret:dev/invoice-render/api-key-Xy12Ab",
+    ])  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 1
+    assert lines[1].startswith("denied by: permissions_boundary")
+    assert lines[2] == "cause: permissions-boundary"

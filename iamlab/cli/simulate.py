@@ -113,10 +113,25 @@ def run(args: argparse.Namespace) -> int:
         case = result.to_case(args.as_case, source=f"iamlab simulate --snapshot {args.snapshot}")
         print(json.dumps(case, indent=2))
     elif args.json:
-        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        print(json.dumps({**result.to_dict(), "cause": _cause(result.decision)}, indent=2,
+                         sort_keys=True))  # fmt: skip
     else:
-        print(result)
+        lines = str(result).splitlines()
+        cause = _cause(result.decision)
+        if cause:  # the layer in the words `iamlab denials` and `diagnose` use
+            lines.insert(2 if len(lines) > 1 else 1, f"cause: {cause}")
+        print("\n".join(lines))
     return EXIT[result.decision.decision]
+
+
+def _cause(decision) -> str | None:
+    """The cause (design taxonomy) of a denial's deciding layer; None unless denied."""
+    from iamlab.denials.parse import cause_of
+
+    if decision.decision not in ("implicit_deny", "explicit_deny") or not decision.denied_by:
+        return None
+    deny = "explicit" if decision.decision == "explicit_deny" else "implicit"
+    return cause_of(decision.denied_by[0], deny)
 
 
 # Exit status per decision (documented in EPILOG and the README's command list).
