@@ -59,8 +59,10 @@ def main() -> int:
     inv = Investigation(ws)
     opened = time.perf_counter() - t0
     picks = [v for _, v in inv.principal.options[1 : 1 + args.principals]]
-    print(f"{total:,} events, {len(ws.denials()):,} denials; {len(CHARTS)} bound charts "
-          f"({', '.join(CHARTS)}); investigation opened in {opened:.2f}s")
+    print(
+        f"{total:,} events, {len(ws.denials()):,} denials; {len(CHARTS)} bound charts "
+        f"({', '.join(CHARTS)}); investigation opened in {opened:.2f}s"
+    )
 
     redraws, baselines = [], []
     for _ in range(args.rounds):
@@ -75,8 +77,10 @@ def main() -> int:
             assert inv.redraws == before + 1, "a principal change must redraw exactly once"
 
     def show(name: str, values: list[float]) -> None:
-        print(f"  {name:<34} median {statistics.median(values):6.3f}s  "
-              f"max {max(values):6.3f}s  ({len(values)} runs)")
+        print(
+            f"  {name:<34} median {statistics.median(values):6.3f}s  "
+            f"max {max(values):6.3f}s  ({len(values)} runs)"
+        )
 
     print(f"principal change -> every bound chart redrawn, {total:,} events:")
     show("redraw (all charts and the table)", redraws)

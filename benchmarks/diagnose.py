@@ -26,10 +26,18 @@ TARGET_SECONDS = 60.0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", required=True, type=Path,
-                        help="a folder written by `iamlab sample DIR --events N`")
-    parser.add_argument("--work", required=True, type=Path,
-                        help="workspace folder (loaded from the sample's cloudtrail/ if empty)")
+    parser.add_argument(
+        "--sample",
+        required=True,
+        type=Path,
+        help="a folder written by `iamlab sample DIR --events N`",
+    )
+    parser.add_argument(
+        "--work",
+        required=True,
+        type=Path,
+        help="workspace folder (loaded from the sample's cloudtrail/ if empty)",
+    )
     args = parser.parse_args(argv)
 
     with Workspace(args.work) as ws:
@@ -48,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             if not (isinstance(principal, str) and isinstance(row.action, str)):
                 continue
             try:
-                simulate(snap, principal, row.action,
-                         row.resource if isinstance(row.resource, str) else "*")
+                simulate(
+                    snap,
+                    principal,
+                    row.action,
+                    row.resource if isinstance(row.resource, str) else "*",
+                )
             except Exception:  # noqa: BLE001 - the baseline only times what it can replay
                 continue
             simulated += 1
@@ -72,11 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"events {events:,}; denials {len(denials):,}")
     print(f"baseline: one simulate() per denial    {baseline:8.2f} s  ({simulated:,} replayed)")
     print(f"diagnose_all without fixes (SQL, replay, verdict) {replay_only:8.2f} s")
-    print(f"diagnose_all (replay, verdict, fix)     {elapsed:8.2f} s  ({len(diagnoses):,} "
-          f"diagnosed; ratio to baseline {elapsed / baseline if baseline else float('nan'):.2f})")
+    print(
+        f"diagnose_all (replay, verdict, fix)     {elapsed:8.2f} s  ({len(diagnoses):,} "
+        f"diagnosed; ratio to baseline {elapsed / baseline if baseline else float('nan'):.2f})"
+    )
     print("verdicts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items())))
-    print(f"target: under {TARGET_SECONDS:.0f} s for the 2M-event sample's denials: "
-          + ("met" if elapsed < TARGET_SECONDS else "NOT met"))
+    print(
+        f"target: under {TARGET_SECONDS:.0f} s for the 2M-event sample's denials: "
+        + ("met" if elapsed < TARGET_SECONDS else "NOT met")
+    )
     return 0
 
 

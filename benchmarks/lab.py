@@ -72,8 +72,11 @@ def time_plain_jupyterlab(folder: Path) -> float:
     shutil.copy(NOTEBOOKS / "00-start-here.ipynb", folder)
     port, token = free_port(9200), "benchmark"
     started = time.monotonic()
-    process = subprocess.Popen(command(folder, port, token, browser=False),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command(folder, port, token, browser=False),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         return _served(process, port, token, started)
     finally:
@@ -92,8 +95,10 @@ def main() -> None:
             first = time_lab(tmp / "lab")
             again = time_lab(tmp / "lab")
             plain = time_plain_jupyterlab(tmp / "plain")
-        print(f"run {run}: iamlab lab first start {first:5.2f} s, second start {again:5.2f} s; "
-              f"baseline plain jupyterlab {plain:5.2f} s")
+        print(
+            f"run {run}: iamlab lab first start {first:5.2f} s, second start {again:5.2f} s; "
+            f"baseline plain jupyterlab {plain:5.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -55,4 +55,4 @@ __all__ = [
 __all__ += list(_LAZY)
 
 
-__getattr__, __dir__ = lazy_names('iamlab', _LAZY, globals())
+__getattr__, __dir__ = lazy_names("iamlab", _LAZY, globals())

@@ -38,8 +38,9 @@ LOG = "jupyterlab.log"  # in the lab folder: what JupyterLab printed
 START_TIMEOUT = 60.0  # seconds JupyterLab may take to answer before we give up
 
 
-def prepare(workspace: str | Path | None, root: str | Path = DEFAULT_ROOT,
-            progress: bool = True) -> tuple[Path, Path]:
+def prepare(
+    workspace: str | Path | None, root: str | Path = DEFAULT_ROOT, progress: bool = True
+) -> tuple[Path, Path]:
     """Return (lab folder, workspace) ready to serve; build and copy what is missing.
 
     ``workspace`` None: ``<root>/workspace`` holds the bundled sample, loaded
@@ -58,8 +59,10 @@ def prepare(workspace: str | Path | None, root: str | Path = DEFAULT_ROOT,
     else:
         ws_path = Path(workspace).expanduser()
         if not (ws_path / DB_NAME).is_file():
-            raise InputError(f"No workspace at {str(ws_path)!r} (no {DB_NAME}); load evidence "
-                             "first (iamlab load), or run `iamlab lab` alone for the sample")
+            raise InputError(
+                f"No workspace at {str(ws_path)!r} (no {DB_NAME}); load evidence "
+                "first (iamlab load), or run `iamlab lab` alone for the sample"
+            )
         lab = ws_path.resolve().parent
     copy_notebooks(lab, ws_path.resolve().relative_to(lab.resolve()))
     return lab, ws_path
@@ -136,9 +139,17 @@ class Server:
 
 def command(root: Path, port: int, token: str, browser: bool) -> list[str]:
     """Return the JupyterLab command line for ``root`` (loopback only, opening notebook 00)."""
-    argv = [sys.executable, "-m", "jupyterlab", f"--port={port}", "--ip=127.0.0.1",
-            f"--ServerApp.root_dir={root.resolve()}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", f"--LabApp.default_url=/lab/tree/{FIRST}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--ServerApp.root_dir={root.resolve()}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--LabApp.default_url=/lab/tree/{FIRST}",
+    ]
     if not browser:
         argv.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -147,8 +158,9 @@ def command(root: Path, port: int, token: str, browser: bool) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve(root: str | Path, port: int | None = None, browser: bool = False,
-          timeout: float = START_TIMEOUT) -> Iterator[Server]:
+def serve(
+    root: str | Path, port: int | None = None, browser: bool = False, timeout: float = START_TIMEOUT
+) -> Iterator[Server]:
     """Start JupyterLab on ``root``; yield the Server once notebook 00 is served; stop it after.
 
     Raises IamlabError when JupyterLab exits or does not answer in ``timeout`` seconds.
@@ -157,14 +169,17 @@ def serve(root: str | Path, port: int | None = None, browser: bool = False,
     server = Server(None, port or free_port(), secrets.token_hex(24))  # type: ignore[arg-type]
     log = root / LOG
     with log.open("ab") as sink:  # a pipe nobody reads would fill and stop the server
-        server.process = subprocess.Popen(command(root, server.port, server.token, browser),
-                                          stdout=sink, stderr=sink)
+        server.process = subprocess.Popen(
+            command(root, server.port, server.token, browser), stdout=sink, stderr=sink
+        )
     try:
         deadline = time.monotonic() + timeout
         while not server.serves_first_notebook():
             if server.process.poll() is not None:
-                raise IamlabError(f"JupyterLab exited ({server.process.returncode}) on port "
-                                  f"{server.port}; its log: {log}")
+                raise IamlabError(
+                    f"JupyterLab exited ({server.process.returncode}) on port "
+                    f"{server.port}; its log: {log}"
+                )
             if time.monotonic() > deadline:
                 raise IamlabError(f"JupyterLab did not answer within {timeout:.0f} s")
             time.sleep(0.1)

@@ -160,8 +160,9 @@ def setup(
     ws = sample_workspace(path) if built else Workspace(path, read_only=True)
     if snapshot is None and (built or _is_sample(ws)):
         snapshot = sample_dir(path.parent) / "snapshot"
-    inv = Investigation(ws, principal=principal, since=since, until=until, snapshot=snapshot,
-                        name=name)
+    inv = Investigation(
+        ws, principal=principal, since=since, until=until, snapshot=snapshot, name=name
+    )
     return ws, inv
 
 
@@ -207,8 +208,15 @@ def identity(profile: str | None = None) -> pd.DataFrame:
     try:
         found = whoami(profile=profile)
     except IamlabError as exc:
-        return pd.DataFrame([{"source": "none", "detail": str(exc),
-                              "next": "read the principals, keys and sessions of the evidence"}])
+        return pd.DataFrame(
+            [
+                {
+                    "source": "none",
+                    "detail": str(exc),
+                    "next": "read the principals, keys and sessions of the evidence",
+                }
+            ]
+        )
     fields = found.to_dict()
     fields["warnings"] = "; ".join(fields["warnings"]) or "none"
     fields["unexpected"] = "; ".join(fields["unexpected"]) or "none"
@@ -307,8 +315,10 @@ def denial_table(inv: Any, limit: int = 200) -> Html:
         for _, row in frame.head(limit).iterrows()
     )
     more = f"<p>{len(frame) - limit} more not shown.</p>" if len(frame) > limit else ""
-    return Html(f'<p>{len(frame)} denials in scope.</p><table class="iamlab-denials">'
-                f"<tr>{head}</tr>{rows}</table>{more}")
+    return Html(
+        f'<p>{len(frame)} denials in scope.</p><table class="iamlab-denials">'
+        f"<tr>{head}</tr>{rows}</table>{more}"
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -333,17 +343,22 @@ def what_to_fix(inv: Any, cause: str, limit: int = 3) -> Html:
     found = diagnoses(inv.ws, list(firsts["event_id"])).set_index("event_id")
     panels = []
     for _, row in firsts.iterrows():
-        diagnosis = found.loc[row["event_id"]].to_dict() if row["event_id"] in found.index \
-            else None
+        diagnosis = found.loc[row["event_id"]].to_dict() if row["event_id"] in found.index else None
         if diagnosis is not None:
             diagnosis["event_id"] = row["event_id"]
-        statement = deciding_statement(inv.snapshot, loads(diagnosis.get("deciding"))) \
-            if diagnosis else None
+        statement = (
+            deciding_statement(inv.snapshot, loads(diagnosis.get("deciding")))
+            if diagnosis
+            else None
+        )
         panels.append(finding_html(row.to_dict(), diagnosis, statement))
     groups = frame.groupby(["who", "action"], dropna=False).ngroups
     more = f"<p>{groups - len(firsts)} more principal/action pairs.</p>" if groups > limit else ""
-    return Html(f"<p>{len(frame)} <code>{html_text(cause)}</code> denials in scope.</p>"
-                + "\n".join(panels) + more)
+    return Html(
+        f"<p>{len(frame)} <code>{html_text(cause)}</code> denials in scope.</p>"
+        + "\n".join(panels)
+        + more
+    )
 
 
 def fixes(inv: Any, limit: int = 3) -> Html:
@@ -351,8 +366,12 @@ def fixes(inv: Any, limit: int = 3) -> Html:
     causes = inv.view().frame["cause"].value_counts()
     if causes.empty:
         return Html("<p>No denials in scope.</p>")
-    return Html("\n".join(f"<h3>{html_text(cause)}</h3>" + what_to_fix(inv, cause, limit).text
-                          for cause in causes.index))
+    return Html(
+        "\n".join(
+            f"<h3>{html_text(cause)}</h3>" + what_to_fix(inv, cause, limit).text
+            for cause in causes.index
+        )
+    )
 
 
 def export_report(inv: Any, out: str | Path, mask: bool = False) -> Html:
@@ -363,11 +382,22 @@ def export_report(inv: Any, out: str | Path, mask: bool = False) -> Html:
     from iamlab.face import write_report
 
     scope = inv.scope()
-    path = write_report(inv.ws, out, snapshot=inv.snapshot, principal=scope.principal,
-                        since=scope.since, until=scope.until, causes=scope.causes,
-                        accounts=scope.accounts, regions=scope.regions, mask=mask)
-    return Html(f'<p>Report written to <a href="{html_text(path.as_posix())}" '
-                f'target="_blank">{html_text(path)}</a> ({path.stat().st_size:,} bytes).</p>')
+    path = write_report(
+        inv.ws,
+        out,
+        snapshot=inv.snapshot,
+        principal=scope.principal,
+        since=scope.since,
+        until=scope.until,
+        causes=scope.causes,
+        accounts=scope.accounts,
+        regions=scope.regions,
+        mask=mask,
+    )
+    return Html(
+        f'<p>Report written to <a href="{html_text(path.as_posix())}" '
+        f'target="_blank">{html_text(path)}</a> ({path.stat().st_size:,} bytes).</p>'
+    )
 
 
 # --- the training lab (notebook 05) --------------------------------------------------------------
@@ -389,9 +419,9 @@ _ASKS = {
 }
 _HINTS = {
     "cause": "Filter the trail to {who} and read the error message of a {action} denial; "
-             "then see what the replay says in notebook 03.",
+    "then see what the replay says in notebook 03.",
     "policy_name": "The message of a {action} denial names the policy type; the diagnosis "
-                   "(or the snapshot) names the policy.",
+    "(or the snapshot) names the policy.",
 }
 
 
@@ -408,8 +438,10 @@ def _labels(path: str | Path | None) -> dict[str, Any]:
     try:
         return json.loads(file.read_text("utf-8"))
     except OSError as exc:
-        raise InputError(f"No answer key at {str(file)!r} ({exc.strerror}); the lab needs "
-                         "the sample's labels.json (iamlab sample DIR writes one)") from exc
+        raise InputError(
+            f"No answer key at {str(file)!r} ({exc.strerror}); the lab needs "
+            "the sample's labels.json (iamlab sample DIR writes one)"
+        ) from exc
     except ValueError as exc:
         raise InputError(f"{str(file)!r} is not JSON: {exc}") from exc
 
@@ -457,9 +489,11 @@ class Checked:
         else:
             verdict = "correct" if self.correct else "not this one"
         tip = "" if self.correct else f"<br>hint: {html_text(self.hint)}"
-        return (f'<p class="iamlab-check" data-question="{html_text(self.question)}" '
-                f'data-correct="{str(self.correct).lower()}"><b>{html_text(self.question)}</b>: '
-                f"{html_text(self.answer)} &rarr; {verdict}{tip}</p>")
+        return (
+            f'<p class="iamlab-check" data-question="{html_text(self.question)}" '
+            f'data-correct="{str(self.correct).lower()}"><b>{html_text(self.question)}</b>: '
+            f"{html_text(self.answer)} &rarr; {verdict}{tip}</p>"
+        )
 
 
 def hint(qid: str, labels: str | Path | None = None) -> str:
@@ -467,8 +501,9 @@ def hint(qid: str, labels: str | Path | None = None) -> str:
     scenario, asks = _scenario(qid, labels)
     from iamlab.face.charts import short_name
 
-    return _HINTS[asks].format(who=short_name(scenario.get("principal")),
-                               action=scenario.get("action"))
+    return _HINTS[asks].format(
+        who=short_name(scenario.get("principal")), action=scenario.get("action")
+    )
 
 
 def check(qid: str, answer: str | None, labels: str | Path | None = None) -> Checked:

@@ -80,8 +80,9 @@ def figure(nb: dict, source: str) -> dict:
 
 def html(nb: dict, source: str) -> str:
     """The HTML the cell ``source`` displayed."""
-    return "".join("".join(out.get("data", {}).get("text/html", ""))
-                   for out in outputs_of(nb, source))
+    return "".join(
+        "".join(out.get("data", {}).get("text/html", "")) for out in outputs_of(nb, source)
+    )
 
 
 def totals(fig: dict) -> dict[str, float]:
@@ -92,5 +93,6 @@ def totals(fig: dict) -> dict[str, float]:
         if isinstance(values, dict):  # plotly 6+ may send typed arrays: count their items
             raise AssertionError(f"trace {trace.get('name')} holds a typed array: {values}")
         sums[trace.get("name")] = sums.get(trace.get("name"), 0) + sum(
-            v for v in values or [] if isinstance(v, (int, float)))
+            v for v in values or [] if isinstance(v, (int, float))
+        )
     return sums

@@ -26,6 +26,7 @@ def test_a_failure_half_way_leaves_the_workspace_as_it_was(workspace, monkeypatc
     assert athena.sql is sql
     with workspace._db.write("test", True) as con, pytest.raises(duckdb.Error):
         load_rows(con, [("athena://wg/q-1", records)], {})
-    counts = workspace.sql("SELECT (SELECT count(*) FROM events) AS e, "
-                           "(SELECT count(*) FROM loads) AS l")
+    counts = workspace.sql(
+        "SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM loads) AS l"
+    )
     assert (counts.e[0], counts.l[0]) == (0, 0)

@@ -29,19 +29,42 @@ DENY_POLICY = "arn:aws:iam::111122223333:policy/DenyIamReads"
 ROLE = "arn:aws:iam::111122223333:role/Dev"
 INLINE = "iam-inline://111122223333/role/Dev/policy/dev-inline"  # opaque URI, shape invented
 EVAL_DENY = {
-    "action": "iam:GetUser", "resource": "arn:aws:iam::111122223333:user/ana",
+    "action": "iam:GetUser",
+    "resource": "arn:aws:iam::111122223333:user/ana",
     "evaluatedEffect": "EXPLICIT_DENY",
-    "matchedPolicies": [{"uri": DENY_POLICY, "matchedStatements": [
-        {"sid": "DenyIam", "evaluatedEffect": "DENY"}]}],
-    "checks": [{"checkType": "PRINCIPAL", "evaluatedEffect": "EXPLICIT_DENY",
-                "targetArn": ROLE, "relevantPolicyTypes": ["IDENTITY_BASED_POLICY"],
-                "matchedPolicies": [{"uri": DENY_POLICY, "matchedStatements": [
-                    {"sid": "DenyIam", "evaluatedEffect": "DENY"}]}]},
-               {"checkType": "SERVICE_CONTROL_POLICY", "evaluatedEffect": "NO_IMPACT"}]}
-EVAL_IMPLICIT = {"action": "iam:ListRoles", "resource": "*", "evaluatedEffect": "IMPLICIT_DENY",
-                 "matchedPolicies": []}
-POLICIES = [{"type": "IDENTITY_BASED_POLICY", "inline": False, "uri": DENY_POLICY,
-             "attachedTo": [{"arn": ROLE}]}]
+    "matchedPolicies": [
+        {"uri": DENY_POLICY, "matchedStatements": [{"sid": "DenyIam", "evaluatedEffect": "DENY"}]}
+    ],
+    "checks": [
+        {
+            "checkType": "PRINCIPAL",
+            "evaluatedEffect": "EXPLICIT_DENY",
+            "targetArn": ROLE,
+            "relevantPolicyTypes": ["IDENTITY_BASED_POLICY"],
+            "matchedPolicies": [
+                {
+                    "uri": DENY_POLICY,
+                    "matchedStatements": [{"sid": "DenyIam", "evaluatedEffect": "DENY"}],
+                }
+            ],
+        },
+        {"checkType": "SERVICE_CONTROL_POLICY", "evaluatedEffect": "NO_IMPACT"},
+    ],
+}
+EVAL_IMPLICIT = {
+    "action": "iam:ListRoles",
+    "resource": "*",
+    "evaluatedEffect": "IMPLICIT_DENY",
+    "matchedPolicies": [],
+}
+POLICIES = [
+    {
+        "type": "IDENTITY_BASED_POLICY",
+        "inline": False,
+        "uri": DENY_POLICY,
+        "attachedTo": [{"arn": ROLE}],
+    }
+]
 CONTEXT = {"aws:PrincipalArn": ROLE, "aws:RequestedRegion": "us-east-1"}
 
 
@@ -59,8 +82,9 @@ def creds(monkeypatch, tmp_path):
 @pytest.fixture
 def toolbox(creds):
     sess = session(region=REGION)
-    assert "iam-toolbox" in sess.get_available_services(), \
+    assert "iam-toolbox" in sess.get_available_services(), (
         f"botocore {botocore.__version__} lacks iam-toolbox; these tests need >= 1.44.8"
+    )
     return client("iam-toolbox", session=sess, region=REGION)
 
 
@@ -84,28 +108,45 @@ def test_unknown_service_says_so_and_gives_the_cli_command(creds, monkeypatch, t
         authorization_details("EXAMPLE1a2b3c4d5e6f7g8h9i0j", "us-east-1")
     text = str(info.value)
     assert f"botocore {botocore.__version__} does not know the iam-toolbox service" in text
-    assert ("aws iam-toolbox get-request-authorization-details --authorization-id "
-            "EXAMPLE1a2b3c4d5e6f7g8h9i0j --region us-east-1") in text
+    assert (
+        "aws iam-toolbox get-request-authorization-details --authorization-id "
+        "EXAMPLE1a2b3c4d5e6f7g8h9i0j --region us-east-1"
+    ) in text
     with pytest.raises(InputError):
         authorization_details("  ", "us-east-1")
 
 
 def test_evaluations_and_policies_across_pages_are_merged_and_saved(toolbox, tmp_path):
     stub = Stubber(toolbox)
-    stub.add_response("get_request_authorization_details",
-                      {"requestContext": CONTEXT, "evaluations": [EVAL_DENY],
-                       "policies": POLICIES, "nextToken": "tok-2"},
-                      {"authorizationId": "AUTH123"})
-    stub.add_response("get_request_authorization_details",
-                      {"requestContext": {}, "evaluations": [EVAL_IMPLICIT],
-                       "policies": POLICIES},
-                      {"authorizationId": "AUTH123", "nextToken": "tok-2"})
+    stub.add_response(
+        "get_request_authorization_details",
+        {
+            "requestContext": CONTEXT,
+            "evaluations": [EVAL_DENY],
+            "policies": POLICIES,
+            "nextToken": "tok-2",
+        },
+        {"authorizationId": "AUTH123"},
+    )
+    stub.add_response(
+        "get_request_authorization_details",
+        {"requestContext": {}, "evaluations": [EVAL_IMPLICIT], "policies": POLICIES},
+        {"authorizationId": "AUTH123", "nextToken": "tok-2"},
+    )
     with stub:
-        details = authorization_details(" AUTH123 ", REGION, evidence_dir=tmp_path,
-                                        client=toolbox, caller={"Account": "1", "Arn": "a"})
+        details = authorization_details(
+            " AUTH123 ",
+            REGION,
+            evidence_dir=tmp_path,
+            client=toolbox,
+            caller={"Account": "1", "Arn": "a"},
+        )
     stub.assert_no_pending_responses()
-    assert details == {"requestContext": CONTEXT, "evaluations": [EVAL_DENY, EVAL_IMPLICIT],
-                       "policies": POLICIES}
+    assert details == {
+        "requestContext": CONTEXT,
+        "evaluations": [EVAL_DENY, EVAL_IMPLICIT],
+        "policies": POLICIES,
+    }
     saved = tmp_path / "authorization-details" / "AUTH123.json"
     assert json.loads(saved.read_text()) == details
     meta = json.loads((saved.parent / "AUTH123.json.meta.json").read_text())
@@ -113,9 +154,14 @@ def test_evaluations_and_policies_across_pages_are_merged_and_saved(toolbox, tmp
 
 
 def test_summary_names_policies_statements_and_effects():
-    text = summarize({"requestContext": CONTEXT, "evaluations": [EVAL_DENY, EVAL_IMPLICIT],
-                      "policies": POLICIES + [{"type": "IDENTITY_BASED_POLICY",
-                                               "inline": True, "uri": INLINE}]})
+    text = summarize(
+        {
+            "requestContext": CONTEXT,
+            "evaluations": [EVAL_DENY, EVAL_IMPLICIT],
+            "policies": POLICIES
+            + [{"type": "IDENTITY_BASED_POLICY", "inline": True, "uri": INLINE}],
+        }
+    )
     assert text.splitlines() == [
         "iam:GetUser on arn:aws:iam::111122223333:user/ana: EXPLICIT_DENY",
         f"  matched {DENY_POLICY} (IDENTITY_BASED_POLICY): DenyIam DENY",
@@ -134,8 +180,9 @@ def test_stubber_holds_the_real_model(toolbox):
     """The guessed names of the old hand-written model are rejected by botocore's model."""
     stub = Stubber(toolbox)
     with pytest.raises(ParamValidationError):
-        stub.add_response("get_request_authorization_details", {"evaluations": []},
-                          {"authorizationId": "A"})  # requestContext, policies required
+        stub.add_response(
+            "get_request_authorization_details", {"evaluations": []}, {"authorizationId": "A"}
+        )  # requestContext, policies required
     op = toolbox.meta.service_model.operation_model("GetRequestAuthorizationDetails")
     assert op.http["requestUri"] == "/authorization-details/{authorizationId}"
     assert toolbox.meta.service_model.signing_name == "iam"
@@ -143,8 +190,12 @@ def test_stubber_holds_the_real_model(toolbox):
 
 def test_not_found_says_details_arrive_asynchronously(toolbox):
     stub = Stubber(toolbox)
-    stub.add_client_error("get_request_authorization_details", "ResourceNotFoundException",
-                          "Authorization details not found", 404)
+    stub.add_client_error(
+        "get_request_authorization_details",
+        "ResourceNotFoundException",
+        "Authorization details not found",
+        404,
+    )
     with stub, pytest.raises(AwsError) as info:
         authorization_details("AUTH404", REGION, client=toolbox)
     text = str(info.value)
@@ -154,18 +205,24 @@ def test_not_found_says_details_arrive_asynchronously(toolbox):
 
 def test_access_denied_names_the_permission(toolbox):
     stub = Stubber(toolbox)
-    stub.add_client_error("get_request_authorization_details", "AccessDeniedException",
-                          "not authorized", 403)
+    stub.add_client_error(
+        "get_request_authorization_details", "AccessDeniedException", "not authorized", 403
+    )
     with stub, pytest.raises(AwsError, match="needs iam:GetRequestAuthorizationDetails"):
         authorization_details("AUTH403", REGION, client=toolbox)
 
 
 def test_policy_document_is_fetched_by_uri(toolbox):
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "DenyIam", "Effect": "Deny", "Action": "iam:*", "Resource": "*"}],
+    }
     stub = Stubber(toolbox)
-    stub.add_response("get_request_authorization_policy", {"policyDocument": document},
-                      {"authorizationId": "AUTH123", "policyUri": DENY_POLICY})
+    stub.add_response(
+        "get_request_authorization_policy",
+        {"policyDocument": document},
+        {"authorizationId": "AUTH123", "policyUri": DENY_POLICY},
+    )
     with stub:
         assert authorization_policy("AUTH123", DENY_POLICY, REGION, client=toolbox) == document
 
@@ -194,20 +251,29 @@ def _answers(sess, answers: list[tuple[int, dict, bytes]]) -> list:
 def test_throttling_is_retried_by_the_read_only_client(creds):
     sess = session(region=REGION)
     body = {"requestContext": CONTEXT, "evaluations": [EVAL_IMPLICIT], "policies": []}
-    sent = _answers(sess, [
-        (429, {"x-amzn-errortype": "ThrottlingException"}, b'{"message":"Rate exceeded"}'),
-        (200, {}, json.dumps(body).encode())])
+    sent = _answers(
+        sess,
+        [
+            (429, {"x-amzn-errortype": "ThrottlingException"}, b'{"message":"Rate exceeded"}'),
+            (200, {}, json.dumps(body).encode()),
+        ],
+    )
     details = authorization_details("AUTH/1", REGION, session=sess)
     assert details == body
     assert len(sent) == 2
     assert sent[0].method == "GET"
-    assert sent[0].url == ("https://iam-toolbox.eu-west-1.amazonaws.com"
-                           "/authorization-details/AUTH%2F1")
+    assert sent[0].url == (
+        "https://iam-toolbox.eu-west-1.amazonaws.com/authorization-details/AUTH%2F1"
+    )
 
 
-@pytest.mark.parametrize(("body", "missing"), [
-    (b'{"requestContext": {}, "policies": []}', "evaluations missing"),
-    (b"<html>gateway error</html>", "requestContext, evaluations, policies missing")])
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        (b'{"requestContext": {}, "policies": []}', "evaluations missing"),
+        (b"<html>gateway error</html>", "requestContext, evaluations, policies missing"),
+    ],
+)
 def test_malformed_response_is_reported(creds, body, missing):
     sess = session(region=REGION)
     _answers(sess, [(200, {}, body)])
@@ -218,7 +284,8 @@ def test_malformed_response_is_reported(creds, body, missing):
 def test_other_toolbox_operations_stay_refused(toolbox, monkeypatch):
     from iamlab.aws import readonly
 
-    monkeypatch.setitem(readonly.ALLOWED_OPERATIONS, "iam-toolbox",
-                        frozenset({"GetRequestAuthorizationDetails"}))
+    monkeypatch.setitem(
+        readonly.ALLOWED_OPERATIONS, "iam-toolbox", frozenset({"GetRequestAuthorizationDetails"})
+    )
     with pytest.raises(ReadOnlyViolation, match="iam-toolbox:GetRequestAuthorizationPolicy"):
         toolbox.get_request_authorization_policy(authorizationId="A", policyUri="u")

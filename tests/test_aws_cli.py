@@ -21,29 +21,52 @@ from iamlab.cli import main
 
 SECRET = "cliSecretKeyThatMustNotAppearAnywhere0000"
 ACCESS_KEY = "AKIACLITESTKEY000001"
-DECODED = {"allowed": False, "explicitDeny": False, "matchedStatements": {"items": []},
-           "failures": {"items": []},
-           "context": {"principal": {"id": "AROAEXAMPLE:ana",
-                                     "arn": "arn:aws:sts::111122223333:assumed-role/Dev/ana"},
-                       "action": "iam:PassRole",
-                       "resource": "arn:aws:iam::111122223333:role/ec2-app",
-                       "conditions": {"items": []}}}
-DENIED = {"eventVersion": "1.09", "eventID": "ev-denied", "eventSource": "ec2.amazonaws.com",
-          "eventName": "RunInstances", "eventTime": "2024-05-01T10:00:00Z",
-          "errorCode": "Client.UnauthorizedOperation",
-          "errorMessage": "You are not authorized to perform this operation."}
+DECODED = {
+    "allowed": False,
+    "explicitDeny": False,
+    "matchedStatements": {"items": []},
+    "failures": {"items": []},
+    "context": {
+        "principal": {
+            "id": "AROAEXAMPLE:ana",
+            "arn": "arn:aws:sts::111122223333:assumed-role/Dev/ana",
+        },
+        "action": "iam:PassRole",
+        "resource": "arn:aws:iam::111122223333:role/ec2-app",
+        "conditions": {"items": []},
+    },
+}
+DENIED = {
+    "eventVersion": "1.09",
+    "eventID": "ev-denied",
+    "eventSource": "ec2.amazonaws.com",
+    "eventName": "RunInstances",
+    "eventTime": "2024-05-01T10:00:00Z",
+    "errorCode": "Client.UnauthorizedOperation",
+    "errorMessage": "You are not authorized to perform this operation.",
+}
 AUTHZ = {  # iam-toolbox GetRequestAuthorizationDetails, members as in botocore's model
     "requestContext": {},
-    "evaluations": [{
-        "action": "iam:CreateInstanceProfile",
-        "resource": "arn:aws:iam::111122223333:instance-profile/web",
-        "evaluatedEffect": "EXPLICIT_DENY",
-        "matchedPolicies": [{"uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
-                             "matchedStatements": [{"sid": "NoProfiles",
-                                                    "evaluatedEffect": "DENY"}]}],
-    }],
-    "policies": [{"type": "IDENTITY", "uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
-                  "attachedTo": [{"arn": "arn:aws:iam::111122223333:user/janedoe"}]}],
+    "evaluations": [
+        {
+            "action": "iam:CreateInstanceProfile",
+            "resource": "arn:aws:iam::111122223333:instance-profile/web",
+            "evaluatedEffect": "EXPLICIT_DENY",
+            "matchedPolicies": [
+                {
+                    "uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
+                    "matchedStatements": [{"sid": "NoProfiles", "evaluatedEffect": "DENY"}],
+                }
+            ],
+        }
+    ],
+    "policies": [
+        {
+            "type": "IDENTITY",
+            "uri": "arn:aws:iam::111122223333:policy/ExampleDenyPolicy",
+            "attachedTo": [{"arn": "arn:aws:iam::111122223333:user/janedoe"}],
+        }
+    ],
 }
 FINE = {**DENIED, "eventID": "ev-fine", "errorCode": None, "errorMessage": None}
 
@@ -64,13 +87,21 @@ class FakeAws(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         target = self.headers.get("X-Amz-Target", "")
-        FakeAws.requests.append({"target": target, "body": raw,
-                                 "auth": self.headers.get("Authorization", "")})
+        FakeAws.requests.append(
+            {"target": target, "body": raw, "auth": self.headers.get("Authorization", "")}
+        )
         if target.endswith("LookupEvents"):
-            events = [{"EventId": r["eventID"], "EventName": r["eventName"],
-                       "EventSource": r["eventSource"], "EventTime": 1714557600,
-                       "Username": "ana", "CloudTrailEvent": json.dumps(r)}
-                      for r in (DENIED, FINE)]
+            events = [
+                {
+                    "EventId": r["eventID"],
+                    "EventName": r["eventName"],
+                    "EventSource": r["eventSource"],
+                    "EventTime": 1714557600,
+                    "Username": "ana",
+                    "CloudTrailEvent": json.dumps(r),
+                }
+                for r in (DENIED, FINE)
+            ]
             return self._reply(json.dumps({"Events": events}), "application/x-amz-json-1.1")
         form = {k: v[0] for k, v in parse_qs(raw).items()}
         action = form.get("Action")
@@ -79,13 +110,16 @@ class FakeAws(BaseHTTPRequestHandler):
                 "<GetCallerIdentityResponse><GetCallerIdentityResult>"
                 f"<Arn>{escape(FakeAws.caller_arn)}</Arn><UserId>AIDAEXAMPLE</UserId>"
                 "<Account>111122223333</Account></GetCallerIdentityResult>"
-                "</GetCallerIdentityResponse>", "text/xml")
+                "</GetCallerIdentityResponse>",
+                "text/xml",
+            )
         if action == "DecodeAuthorizationMessage":
             return self._reply(
                 "<DecodeAuthorizationMessageResponse><DecodeAuthorizationMessageResult>"
                 f"<DecodedMessage>{escape(json.dumps(DECODED))}</DecodedMessage>"
                 "</DecodeAuthorizationMessageResult></DecodeAuthorizationMessageResponse>",
-                "text/xml")
+                "text/xml",
+            )
         if action == "SimulatePrincipalPolicy":
             return self._reply(
                 "<SimulatePrincipalPolicyResponse><SimulatePrincipalPolicyResult>"
@@ -94,13 +128,20 @@ class FakeAws(BaseHTTPRequestHandler):
                 f"<EvalResourceName>{escape(FakeAws.simulated_resource)}</EvalResourceName>"
                 "<EvalDecision>implicitDeny</EvalDecision>"
                 "</member></EvaluationResults></SimulatePrincipalPolicyResult>"
-                "</SimulatePrincipalPolicyResponse>", "text/xml")
+                "</SimulatePrincipalPolicyResponse>",
+                "text/xml",
+            )
         self.send_response(400)
         self.end_headers()
 
     def do_GET(self):
-        FakeAws.requests.append({"target": "GET " + self.path, "body": "",
-                                 "auth": self.headers.get("Authorization", "")})
+        FakeAws.requests.append(
+            {
+                "target": "GET " + self.path,
+                "body": "",
+                "auth": self.headers.get("Authorization", ""),
+            }
+        )
         if self.path.startswith("/authorization-details/"):
             return self._reply(json.dumps(AUTHZ), "application/json")
         self.send_response(404)
@@ -132,20 +173,35 @@ def fake_aws(monkeypatch, tmp_path):
 
 def test_lookup_events_command_saves_denials(fake_aws, tmp_path, capsys):
     ws = tmp_path / "ws"
-    status = main(["lookup-events", "--since", "2024-05-01T00:00Z", "--until", "2024-05-01T12:00Z",
-                   "--region", "us-east-1", "--attribute", "EventName=RunInstances",
-                   "--workspace", str(ws)])
+    status = main(
+        [
+            "lookup-events",
+            "--since",
+            "2024-05-01T00:00Z",
+            "--until",
+            "2024-05-01T12:00Z",
+            "--region",
+            "us-east-1",
+            "--attribute",
+            "EventName=RunInstances",
+            "--workspace",
+            str(ws),
+        ]
+    )
     assert status == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "2 events in 1 page(s), 1 denials"
     (saved,) = (ws / "evidence" / "lookup-events").glob("*Z.json")
     assert [e["EventId"] for e in json.loads(saved.read_text())["Events"]] == ["ev-denied"]
     meta = json.loads(saved.with_name(saved.name + ".meta.json").read_text())
-    assert meta["caller"] == {"Account": "111122223333",
-                              "Arn": "arn:aws:iam::111122223333:user/analyst"}
+    assert meta["caller"] == {
+        "Account": "111122223333",
+        "Arn": "arn:aws:iam::111122223333:user/analyst",
+    }
     body = json.loads(next(r for r in fake_aws if r["target"].endswith("LookupEvents"))["body"])
-    assert body["LookupAttributes"] == [{"AttributeKey": "EventName",
-                                         "AttributeValue": "RunInstances"}]
+    assert body["LookupAttributes"] == [
+        {"AttributeKey": "EventName", "AttributeValue": "RunInstances"}
+    ]
     assert body["MaxResults"] == 50
     written = list(ws.rglob("*.json"))
     assert written, "lookup-events saved nothing to check"
@@ -170,16 +226,28 @@ def test_decode_command_prints_summary(fake_aws, capsys):
 
 
 def test_aws_simulate_command(fake_aws, capsys):
-    assert main(["aws-simulate", "--principal", "arn:aws:iam::111122223333:role/reader",
-                 "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k",
-                 "--context", "aws:SourceIp=203.0.113.9"]) == 0
+    assert (
+        main(
+            [
+                "aws-simulate",
+                "--principal",
+                "arn:aws:iam::111122223333:role/reader",
+                "--action",
+                "s3:GetObject",
+                "--resource",
+                "arn:aws:s3:::b/k",
+                "--context",
+                "aws:SourceIp=203.0.113.9",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == "implicitDeny  s3:GetObject  arn:aws:s3:::b/k"
     sent = parse_qs(fake_aws[-1]["body"])
     assert sent["ContextEntries.member.1.ContextKeyName"] == ["aws:SourceIp"]
 
 
-def test_authz_details_command_explains_missing_service(fake_aws, capsys, monkeypatch,
-                                                        tmp_path):
+def test_authz_details_command_explains_missing_service(fake_aws, capsys, monkeypatch, tmp_path):
     # An older botocore: its loader finds every model but iam-toolbox's.
     from pathlib import Path
 
@@ -195,8 +263,10 @@ def test_authz_details_command_explains_missing_service(fake_aws, capsys, monkey
     assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"]) == 2
     err = capsys.readouterr().err
     assert "does not know the iam-toolbox service" in err
-    assert ("aws iam-toolbox get-request-authorization-details --authorization-id "
-            "EXAMPLE1a2b --region us-east-1") in err
+    assert (
+        "aws iam-toolbox get-request-authorization-details --authorization-id "
+        "EXAMPLE1a2b --region us-east-1"
+    ) in err
     assert fake_aws == []  # nothing was sent
 
 
@@ -222,8 +292,8 @@ def test_authz_details_command_prints_the_deciding_statement(fake_aws, capsys):
     assert any(r["target"] == "GET /authorization-details/EXAMPLE1a2b" for r in fake_aws)
     assert main(["authz-details", "EXAMPLE1a2b", "--region", "us-east-1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["evaluations"][0]["evaluatedEffect"] == (
-        "EXPLICIT_DENY")
-
+        "EXPLICIT_DENY"
+    )
 
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\u202e"  # OSC title, clear screen, bidi override
@@ -235,21 +305,52 @@ def test_what_aws_answers_is_printed_escaped_by_every_command(fake_aws, monkeypa
     monkeypatch.setattr(FakeAws, "caller_arn", f"arn:aws:iam::111122223333:user/an{IN_XML}a")
     monkeypatch.setattr(FakeAws, "simulated_resource", f"arn:aws:s3:::b/{IN_XML}")
     monkeypatch.setitem(globals(), "DENIED", {**DENIED, "eventName": f"Run{HOSTILE}"})
-    monkeypatch.setitem(globals(), "DECODED", {
-        **DECODED, "matchedStatements": {"items": [{"statementId": f"Sid{HOSTILE}",
-                                                    "effect": "DENY"}]}})
+    monkeypatch.setitem(
+        globals(),
+        "DECODED",
+        {
+            **DECODED,
+            "matchedStatements": {"items": [{"statementId": f"Sid{HOSTILE}", "effect": "DENY"}]},
+        },
+    )
     evaluation = AUTHZ["evaluations"][0]
     statement = {"sid": f"NoProfiles{HOSTILE}", "evaluatedEffect": "DENY"}
-    monkeypatch.setitem(globals(), "AUTHZ", {**AUTHZ, "evaluations": [{
-        **evaluation, "matchedPolicies": [{**evaluation["matchedPolicies"][0],
-                                           "matchedStatements": [statement]}]}]})
-    runs = [["whoami"],
-            ["lookup-events", "--since", "2024-05-01T00:00Z", "--until", "2024-05-01T12:00Z",
-             "--region", "us-east-1"],
-            ["decode", "abcDEF123"],
-            ["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"],
-            ["aws-simulate", "--principal", "arn:aws:iam::111122223333:role/reader",
-             "--action", "s3:GetObject"]]
+    monkeypatch.setitem(
+        globals(),
+        "AUTHZ",
+        {
+            **AUTHZ,
+            "evaluations": [
+                {
+                    **evaluation,
+                    "matchedPolicies": [
+                        {**evaluation["matchedPolicies"][0], "matchedStatements": [statement]}
+                    ],
+                }
+            ],
+        },
+    )
+    runs = [
+        ["whoami"],
+        [
+            "lookup-events",
+            "--since",
+            "2024-05-01T00:00Z",
+            "--until",
+            "2024-05-01T12:00Z",
+            "--region",
+            "us-east-1",
+        ],
+        ["decode", "abcDEF123"],
+        ["authz-details", "EXAMPLE1a2b", "--region", "us-east-1"],
+        [
+            "aws-simulate",
+            "--principal",
+            "arn:aws:iam::111122223333:role/reader",
+            "--action",
+            "s3:GetObject",
+        ],
+    ]
     for argv in runs:
         assert main(argv) == 0, argv
         out = capsys.readouterr()

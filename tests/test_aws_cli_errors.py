@@ -32,8 +32,15 @@ def commands(tmp: Path) -> dict[str, list[str]]:
     return {
         "whoami": ["whoami"],
         "collect": ["collect", "--out", str(tmp / "snap")],
-        "lookup-events": ["lookup-events", "--since", "2024-05-01T00:00Z",
-                          "--until", "2024-05-02T00:00Z", "--region", "us-east-1"],
+        "lookup-events": [
+            "lookup-events",
+            "--since",
+            "2024-05-01T00:00Z",
+            "--until",
+            "2024-05-02T00:00Z",
+            "--region",
+            "us-east-1",
+        ],
         "lake-query": ["lake-query", "SELECT eventid FROM eds-0123"],
         "decode": ["decode", "Encoded authorization failure message: abcDEF123"],
         "authz-details": ["authz-details", "a1b2c3d4", "--region", "us-east-1"],
@@ -122,8 +129,14 @@ def test_a_real_process_prints_one_line_and_exits_2(bare, tmp_path):
     bare(credentials=True, region=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "iamlab", "whoami"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "iamlab", "whoami"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert time.monotonic() - started < 10
     assert (done.returncode, done.stdout) == (2, "")
     assert_one_clean_line(done.stderr, "whoami")
@@ -172,9 +185,11 @@ def endpoint(bare, monkeypatch):
 
 
 def _xml_error(code: str, message: str) -> str:
-    return (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error>'
-            f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-            "<RequestId>r-1</RequestId></ErrorResponse>")
+    return (
+        f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>r-1</RequestId></ErrorResponse>"
+    )
 
 
 def test_throttling_is_retried_a_bounded_number_of_times_then_explained(endpoint, capsys):
@@ -195,8 +210,14 @@ def test_a_reply_that_is_not_aws_is_called_unreadable(endpoint, capsys):
 
 
 def test_access_denied_names_the_operation_and_aws_s_words(endpoint, capsys):
-    endpoint(403, _xml_error("AccessDenied", "User: arn:aws:iam::111122223333:user/ana is not "
-                                             "authorized to perform: iam:SimulatePrincipalPolicy"))
+    endpoint(
+        403,
+        _xml_error(
+            "AccessDenied",
+            "User: arn:aws:iam::111122223333:user/ana is not "
+            "authorized to perform: iam:SimulatePrincipalPolicy",
+        ),
+    )
     status, err, _ = run(commands(Path("."))["aws-simulate"], capsys)
     line = assert_one_clean_line(err, "aws-simulate")
     assert status == 2 and "access denied to SimulatePrincipalPolicy" in line
@@ -204,8 +225,9 @@ def test_access_denied_names_the_operation_and_aws_s_words(endpoint, capsys):
 
 
 def test_expired_credentials_say_to_get_fresh_ones(endpoint, capsys):
-    endpoint(403, _xml_error("ExpiredToken", "The security token included in the request is "
-                                             "expired"))
+    endpoint(
+        403, _xml_error("ExpiredToken", "The security token included in the request is expired")
+    )
     status, err, _ = run(["decode", "abcDEF123"], capsys)
     line = assert_one_clean_line(err, "decode")
     assert status == 2 and "credentials have expired (ExpiredToken)" in line
@@ -214,16 +236,16 @@ def test_expired_credentials_say_to_get_fresh_ones(endpoint, capsys):
 
 def test_a_key_id_quoted_by_the_endpoint_is_shortened(endpoint, capsys):
     endpoint(403, _xml_error("InvalidClientTokenId", f"The key {KEY_ID} is not valid"))
-    status, err, _ = run(["aws-simulate", "--principal", ROLE, "--action", "s3:GetObject"],
-                         capsys)
+    status, err, _ = run(["aws-simulate", "--principal", ROLE, "--action", "s3:GetObject"], capsys)
     line = assert_one_clean_line(err, "aws-simulate")
     assert status == 2 and "rejected the credentials (InvalidClientTokenId)" in line
     assert "The key AKIA...0001 is not valid" in line
 
 
 def test_parameters_aws_would_refuse_are_explained_before_anything_is_sent(endpoint, capsys):
-    status, err, _ = run(["aws-simulate", "--principal", "reader", "--action", "s3:GetObject"],
-                         capsys)
+    status, err, _ = run(
+        ["aws-simulate", "--principal", "reader", "--action", "s3:GetObject"], capsys
+    )
     line = assert_one_clean_line(err, "aws-simulate")
     assert status == 2 and Answer.count == 0
     assert "AWS would refuse the parameters" in line and "PolicySourceArn" in line

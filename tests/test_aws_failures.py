@@ -26,24 +26,36 @@ def _client_error(code: str, message: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, "GetCallerIdentity")
 
 
-@pytest.mark.parametrize("exc,expected", [
-    (NoCredentialsError(), "no usable AWS credentials for testing"),
-    (NoRegionError(), "no AWS Region for testing: pass --region"),
-    (EndpointConnectionError(endpoint_url=URL), "cannot reach AWS while testing"),
-    (ConnectTimeoutError(endpoint_url=URL), "waits 2 s to connect"),
-    (ReadTimeoutError(endpoint_url=URL), "no reply within 20 s, tried at most 3 times"),
-    (ParamValidationError(report="Invalid length for parameter RoleArn"),
-     "AWS would refuse the parameters for testing: Parameter validation failed: Invalid length"),
-    (ResponseParserError("Unable to parse response (not well-formed)"),
-     "reply could not be read while testing"),
-    (UnauthorizedSSOTokenError(), "run `aws sso login`"),
-    (_client_error("ExpiredTokenException", "expired"), "credentials have expired"),
-    (_client_error("AccessDeniedException", "not authorized to perform: sts:X"),
-     "access denied to GetCallerIdentity while testing: not authorized to perform: sts:X"),
-    (_client_error("TooManyRequestsException", "slow down"), "AWS kept throttling"),
-    (_client_error("InternalFailure", "oops\n\x1b[31mred"),
-     "GetCallerIdentity failed with InternalFailure while testing: oops \\x1b[31mred"),
-])
+@pytest.mark.parametrize(
+    "exc,expected",
+    [
+        (NoCredentialsError(), "no usable AWS credentials for testing"),
+        (NoRegionError(), "no AWS Region for testing: pass --region"),
+        (EndpointConnectionError(endpoint_url=URL), "cannot reach AWS while testing"),
+        (ConnectTimeoutError(endpoint_url=URL), "waits 2 s to connect"),
+        (ReadTimeoutError(endpoint_url=URL), "no reply within 20 s, tried at most 3 times"),
+        (
+            ParamValidationError(report="Invalid length for parameter RoleArn"),
+            "AWS would refuse the parameters for testing: "
+            "Parameter validation failed: Invalid length",
+        ),
+        (
+            ResponseParserError("Unable to parse response (not well-formed)"),
+            "reply could not be read while testing",
+        ),
+        (UnauthorizedSSOTokenError(), "run `aws sso login`"),
+        (_client_error("ExpiredTokenException", "expired"), "credentials have expired"),
+        (
+            _client_error("AccessDeniedException", "not authorized to perform: sts:X"),
+            "access denied to GetCallerIdentity while testing: not authorized to perform: sts:X",
+        ),
+        (_client_error("TooManyRequestsException", "slow down"), "AWS kept throttling"),
+        (
+            _client_error("InternalFailure", "oops\n\x1b[31mred"),
+            "GetCallerIdentity failed with InternalFailure while testing: oops \\x1b[31mred",
+        ),
+    ],
+)
 def test_each_failure_reads_as_one_escaped_line(exc, expected):
     message = str(as_aws_error(exc, "testing"))
     assert expected in message

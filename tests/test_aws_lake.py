@@ -31,8 +31,12 @@ class FakeClock:
 
 @pytest.fixture
 def cloudtrail():
-    return client("cloudtrail", region="eu-west-1", aws_access_key_id="AKIAFAKEFAKEFAKE0002",
-                  aws_secret_access_key="fake")
+    return client(
+        "cloudtrail",
+        region="eu-west-1",
+        aws_access_key_id="AKIAFAKEFAKEFAKE0002",
+        aws_secret_access_key="fake",
+    )
 
 
 def _row(event_id, code):
@@ -44,31 +48,54 @@ def test_polls_until_finished_and_pages_through_rows(cloudtrail, tmp_path):
     stub = Stubber(cloudtrail)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": SQL})
     stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "QUEUED"}, {"QueryId": QID})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "RUNNING"},
-                      {"QueryId": QID})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"},
-                      {"QueryId": QID})
-    stub.add_response("get_query_results", {
-        "QueryStatus": "FINISHED", "QueryResultRows": [_row("e1", "AccessDenied")],
-        "NextToken": "page-two-token",
-        "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048}},
-        {"QueryId": QID, "MaxQueryResults": 1000})
-    stub.add_response("get_query_results", {
-        "QueryStatus": "FINISHED", "QueryResultRows": [_row("e2", "AccessDeniedException")],
-        "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048}},
-        {"QueryId": QID, "MaxQueryResults": 1000, "NextToken": "page-two-token"})
+    stub.add_response(
+        "describe_query", {"QueryId": QID, "QueryStatus": "RUNNING"}, {"QueryId": QID}
+    )
+    stub.add_response(
+        "describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"}, {"QueryId": QID}
+    )
+    stub.add_response(
+        "get_query_results",
+        {
+            "QueryStatus": "FINISHED",
+            "QueryResultRows": [_row("e1", "AccessDenied")],
+            "NextToken": "page-two-token",
+            "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048},
+        },
+        {"QueryId": QID, "MaxQueryResults": 1000},
+    )
+    stub.add_response(
+        "get_query_results",
+        {
+            "QueryStatus": "FINISHED",
+            "QueryResultRows": [_row("e2", "AccessDeniedException")],
+            "QueryStatistics": {"ResultsCount": 1, "TotalResultsCount": 2, "BytesScanned": 2048},
+        },
+        {"QueryId": QID, "MaxQueryResults": 1000, "NextToken": "page-two-token"},
+    )
     with stub:
-        result = lake_query(SQL, evidence_dir=tmp_path, client=cloudtrail, clock=clock,
-                            sleep=clock.sleep, poll_interval=5, caller=CALLER)
+        result = lake_query(
+            SQL,
+            evidence_dir=tmp_path,
+            client=cloudtrail,
+            clock=clock,
+            sleep=clock.sleep,
+            poll_interval=5,
+            caller=CALLER,
+        )
     stub.assert_no_pending_responses()
     assert (result.status, result.polls, result.pages) == ("FINISHED", 3, 2)
     assert clock.sleeps == [5, 5]
-    assert result.records() == [{"eventid": "e1", "errorcode": "AccessDenied"},
-                                {"eventid": "e2", "errorcode": "AccessDeniedException"}]
+    assert result.records() == [
+        {"eventid": "e1", "errorcode": "AccessDenied"},
+        {"eventid": "e2", "errorcode": "AccessDeniedException"},
+    ]
     saved = json.loads(result.evidence.path.read_text())
     assert saved["QueryStatus"] == "FINISHED"
-    assert saved["QueryResultRows"] == [_row("e1", "AccessDenied"),
-                                        _row("e2", "AccessDeniedException")]
+    assert saved["QueryResultRows"] == [
+        _row("e1", "AccessDenied"),
+        _row("e2", "AccessDeniedException"),
+    ]
     assert saved["QueryStatistics"]["TotalResultsCount"] == 2
     meta = json.loads(result.evidence.meta_path.read_text())
     assert meta["request"] == {"QueryStatement": SQL, "QueryId": QID}
@@ -80,9 +107,15 @@ def test_failed_query_raises_with_awss_message(cloudtrail):
     clock = FakeClock()
     stub = Stubber(cloudtrail)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": SQL})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FAILED",
-                                         "ErrorMessage": "line 1:8: Column 'x' cannot be "
-                                                         "resolved"}, {"QueryId": QID})
+    stub.add_response(
+        "describe_query",
+        {
+            "QueryId": QID,
+            "QueryStatus": "FAILED",
+            "ErrorMessage": "line 1:8: Column 'x' cannot be resolved",
+        },
+        {"QueryId": QID},
+    )
     with stub, pytest.raises(AwsError, match="FAILED: line 1:8: Column 'x'"):
         lake_query(SQL, client=cloudtrail, clock=clock, sleep=clock.sleep)
 
@@ -91,14 +124,23 @@ def test_timed_out_query_keeps_partial_rows(cloudtrail, tmp_path):
     clock = FakeClock()
     stub = Stubber(cloudtrail)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": SQL})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "TIMED_OUT"},
-                      {"QueryId": QID})
-    stub.add_response("get_query_results", {"QueryStatus": "TIMED_OUT",
-                                            "QueryResultRows": [_row("e1", "AccessDenied")]},
-                      {"QueryId": QID, "MaxQueryResults": 1000})
+    stub.add_response(
+        "describe_query", {"QueryId": QID, "QueryStatus": "TIMED_OUT"}, {"QueryId": QID}
+    )
+    stub.add_response(
+        "get_query_results",
+        {"QueryStatus": "TIMED_OUT", "QueryResultRows": [_row("e1", "AccessDenied")]},
+        {"QueryId": QID, "MaxQueryResults": 1000},
+    )
     with stub:
-        result = lake_query(SQL, evidence_dir=tmp_path, client=cloudtrail, clock=clock,
-                            sleep=clock.sleep, caller=CALLER)
+        result = lake_query(
+            SQL,
+            evidence_dir=tmp_path,
+            client=cloudtrail,
+            clock=clock,
+            sleep=clock.sleep,
+            caller=CALLER,
+        )
     assert result.status == "TIMED_OUT" and len(result.rows) == 1
     assert json.loads(result.evidence.meta_path.read_text())["partial"] is True
 
@@ -108,10 +150,14 @@ def test_throttled_start_is_retried(cloudtrail):
     stub = Stubber(cloudtrail)
     stub.add_client_error("start_query", "ThrottlingException", "slow down", 400)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": SQL})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"},
-                      {"QueryId": QID})
-    stub.add_response("get_query_results", {"QueryStatus": "FINISHED", "QueryResultRows": []},
-                      {"QueryId": QID, "MaxQueryResults": 1000})
+    stub.add_response(
+        "describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"}, {"QueryId": QID}
+    )
+    stub.add_response(
+        "get_query_results",
+        {"QueryStatus": "FINISHED", "QueryResultRows": []},
+        {"QueryId": QID, "MaxQueryResults": 1000},
+    )
     with stub:
         result = lake_query(SQL, client=cloudtrail, clock=clock, sleep=clock.sleep)
     assert result.rows == [] and clock.sleeps == [1.0]
@@ -127,11 +173,13 @@ def test_malformed_status_and_stuck_query(cloudtrail):
     stub = Stubber(cloudtrail)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": SQL})
     for _ in range(3):
-        stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "RUNNING"},
-                          {"QueryId": QID})
+        stub.add_response(
+            "describe_query", {"QueryId": QID, "QueryStatus": "RUNNING"}, {"QueryId": QID}
+        )
     with stub, pytest.raises(AwsError, match=f"get-query-results --query-id {QID}"):
-        lake_query(SQL, client=cloudtrail, clock=clock, sleep=clock.sleep, poll_interval=10,
-                   timeout=15)
+        lake_query(
+            SQL, client=cloudtrail, clock=clock, sleep=clock.sleep, poll_interval=10, timeout=15
+        )
 
 
 def test_only_select_statements_are_sent(cloudtrail):

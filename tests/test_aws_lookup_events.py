@@ -34,22 +34,39 @@ class FakeClock:
         self.now += seconds
 
 
-def _event(event_id: str, code: str | None = None, message: str | None = None,
-           raw: str | None = None) -> dict:
-    record = {"eventVersion": "1.09", "eventID": event_id, "eventName": "GetObject",
-              "eventSource": "s3.amazonaws.com", "eventTime": "2024-05-01T10:00:00Z",
-              "awsRegion": "us-east-1"}
+def _event(
+    event_id: str, code: str | None = None, message: str | None = None, raw: str | None = None
+) -> dict:
+    record = {
+        "eventVersion": "1.09",
+        "eventID": event_id,
+        "eventName": "GetObject",
+        "eventSource": "s3.amazonaws.com",
+        "eventTime": "2024-05-01T10:00:00Z",
+        "awsRegion": "us-east-1",
+    }
     if code:
         record.update(errorCode=code, errorMessage=message)
-    return {"EventId": event_id, "EventName": "GetObject", "ReadOnly": "true",
-            "EventTime": START, "EventSource": "s3.amazonaws.com", "Username": "alice",
-            "Resources": [], "CloudTrailEvent": raw if raw is not None else json.dumps(record)}
+    return {
+        "EventId": event_id,
+        "EventName": "GetObject",
+        "ReadOnly": "true",
+        "EventTime": START,
+        "EventSource": "s3.amazonaws.com",
+        "Username": "alice",
+        "Resources": [],
+        "CloudTrailEvent": raw if raw is not None else json.dumps(record),
+    }
 
 
 @pytest.fixture
 def cloudtrail():
-    c = client("cloudtrail", region="us-east-1", aws_access_key_id="AKIAFAKEFAKEFAKE0001",
-               aws_secret_access_key=SECRET)
+    c = client(
+        "cloudtrail",
+        region="us-east-1",
+        aws_access_key_id="AKIAFAKEFAKEFAKE0001",
+        aws_secret_access_key=SECRET,
+    )
     return c
 
 
@@ -66,17 +83,27 @@ def test_pages_with_identical_parameters_at_two_requests_per_second(cloudtrail):
     clock = FakeClock()
     sent_at: list[float] = []
     cloudtrail.meta.events.register_first(
-        "provide-client-params.cloudtrail.LookupEvents", lambda **_: sent_at.append(clock()))
+        "provide-client-params.cloudtrail.LookupEvents", lambda **_: sent_at.append(clock())
+    )
     attrs = [{"AttributeKey": "Username", "AttributeValue": "alice"}]
     stub = Stubber(cloudtrail)
-    stub.add_response("lookup_events", {"Events": [_event("e1")], "NextToken": "t1"},
-                      _params(attrs=attrs))
-    stub.add_response("lookup_events", {"Events": [_event("e2")], "NextToken": "t2"},
-                      _params("t1", attrs))
+    stub.add_response(
+        "lookup_events", {"Events": [_event("e1")], "NextToken": "t1"}, _params(attrs=attrs)
+    )
+    stub.add_response(
+        "lookup_events", {"Events": [_event("e2")], "NextToken": "t2"}, _params("t1", attrs)
+    )
     stub.add_response("lookup_events", {"Events": [_event("e3")]}, _params("t2", attrs))
     with stub:
-        result = lookup_events(START, END, "us-east-1", ("Username", "alice"), client=cloudtrail,
-                               limiter=RateLimiter(2.0, clock, clock.sleep), sleep=clock.sleep)
+        result = lookup_events(
+            START,
+            END,
+            "us-east-1",
+            ("Username", "alice"),
+            client=cloudtrail,
+            limiter=RateLimiter(2.0, clock, clock.sleep),
+            sleep=clock.sleep,
+        )
     stub.assert_no_pending_responses()
     assert result.pages == 3
     assert [e["EventId"] for e in result.events] == ["e1", "e2", "e3"]
@@ -102,42 +129,79 @@ def test_throttling_is_retried_with_backoff(cloudtrail):
     stub.add_client_error("lookup_events", "ThrottlingException", "Rate exceeded", 400)
     stub.add_response("lookup_events", {"Events": [_event("e1")]}, _params())
     with stub:
-        result = lookup_events(START, END, "us-east-1", client=cloudtrail,
-                               limiter=RateLimiter(2.0, clock, clock.sleep), sleep=clock.sleep)
+        result = lookup_events(
+            START,
+            END,
+            "us-east-1",
+            client=cloudtrail,
+            limiter=RateLimiter(2.0, clock, clock.sleep),
+            sleep=clock.sleep,
+        )
     assert [e["EventId"] for e in result.events] == ["e1"]
     assert clock.sleeps == [1.0, 2.0]
 
 
 def test_other_errors_are_clear(cloudtrail):
     stub = Stubber(cloudtrail)
-    stub.add_client_error("lookup_events", "AccessDeniedException",
-                          "not authorized to perform: cloudtrail:LookupEvents", 400)
+    stub.add_client_error(
+        "lookup_events",
+        "AccessDeniedException",
+        "not authorized to perform: cloudtrail:LookupEvents",
+        400,
+    )
     clock = FakeClock()
-    with stub, pytest.raises(AwsError, match="access denied to LookupEvents while looking up "
-                                             "events in us-east-1: not authorized to perform: "
-                                             "cloudtrail:LookupEvents"):
-        lookup_events(START, END, "us-east-1", client=cloudtrail,
-                      limiter=RateLimiter(2.0, clock, clock.sleep), sleep=clock.sleep)
+    with (
+        stub,
+        pytest.raises(
+            AwsError,
+            match="access denied to LookupEvents while looking up "
+            "events in us-east-1: not authorized to perform: "
+            "cloudtrail:LookupEvents",
+        ),
+    ):
+        lookup_events(
+            START,
+            END,
+            "us-east-1",
+            client=cloudtrail,
+            limiter=RateLimiter(2.0, clock, clock.sleep),
+            sleep=clock.sleep,
+        )
 
 
 def test_denials_are_filtered_client_side_and_saved_with_provenance(cloudtrail, tmp_path):
     events = [
         _event("ok"),
-        _event("denied", "AccessDenied", "User: arn:aws:iam::111122223333:user/alice is not "
-               "authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::b/k\" because "
-               "no identity-based policy allows the s3:GetObject action"),
-        _event("ec2", "Client.UnauthorizedOperation", "You are not authorized to perform this "
-               "operation."),
-        _event("dry", "Client.DryRunOperation", "Request would have succeeded, but DryRun flag "
-               "is set."),
+        _event(
+            "denied",
+            "AccessDenied",
+            "User: arn:aws:iam::111122223333:user/alice is not "
+            'authorized to perform: s3:GetObject on resource: "arn:aws:s3:::b/k" because '
+            "no identity-based policy allows the s3:GetObject action",
+        ),
+        _event(
+            "ec2",
+            "Client.UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
+        _event(
+            "dry", "Client.DryRunOperation", "Request would have succeeded, but DryRun flag is set."
+        ),
         _event("bad", raw="{not json"),
     ]
     stub = Stubber(cloudtrail)
     stub.add_response("lookup_events", {"Events": events}, _params())
     clock = FakeClock()
     with stub:
-        result = lookup_events(START, END, "us-east-1", evidence_dir=tmp_path, client=cloudtrail,
-                               limiter=RateLimiter(2.0, clock, clock.sleep), caller=CALLER)
+        result = lookup_events(
+            START,
+            END,
+            "us-east-1",
+            evidence_dir=tmp_path,
+            client=cloudtrail,
+            limiter=RateLimiter(2.0, clock, clock.sleep),
+            caller=CALLER,
+        )
     assert [e["EventId"] for e in result.denials] == ["denied", "ec2"]
     assert result.malformed == 1
     saved = json.loads(result.evidence.path.read_text())
@@ -145,11 +209,16 @@ def test_denials_are_filtered_client_side_and_saved_with_provenance(cloudtrail, 
     assert json.loads(saved["Events"][0]["CloudTrailEvent"])["errorCode"] == "AccessDenied"
     assert result.evidence.path.parent == tmp_path / "lookup-events"
     assert result.evidence.path.name == (
-        "111122223333-us-east-1-20240501T000000Z-20240502T000000Z.json")
+        "111122223333-us-east-1-20240501T000000Z-20240502T000000Z.json"
+    )
     meta = json.loads(result.evidence.meta_path.read_text())
     assert meta["api"] == "cloudtrail:LookupEvents"
-    assert meta["request"] == {"StartTime": START.isoformat(), "EndTime": END.isoformat(),
-                               "MaxResults": 50, "LookupAttributes": []}
+    assert meta["request"] == {
+        "StartTime": START.isoformat(),
+        "EndTime": END.isoformat(),
+        "MaxResults": 50,
+        "LookupAttributes": [],
+    }
     assert meta["caller"] == CALLER and meta["region"] == "us-east-1"
     assert (meta["events_seen"], meta["events_saved"], meta["malformed"]) == (5, 2, 1)
     assert datetime.fromisoformat(meta["requested_at"]).tzinfo is not None
@@ -162,8 +231,9 @@ def test_malformed_response_without_events(cloudtrail):
     stub.add_response("lookup_events", {"NextToken": "x"}, _params())
     clock = FakeClock()
     with stub, pytest.raises(AwsError, match="malformed LookupEvents response"):
-        lookup_events(START, END, "us-east-1", client=cloudtrail,
-                      limiter=RateLimiter(2.0, clock, clock.sleep))
+        lookup_events(
+            START, END, "us-east-1", client=cloudtrail, limiter=RateLimiter(2.0, clock, clock.sleep)
+        )
 
 
 def test_bad_inputs():
@@ -182,7 +252,13 @@ def test_until_is_exclusive_as_in_every_command(cloudtrail):
     stub = Stubber(cloudtrail)
     stub.add_response("lookup_events", {"Events": [inside, at_end]}, _params())
     with stub:
-        result = lookup_events(START, END, "us-east-1", client=cloudtrail,
-                               limiter=RateLimiter(1000.0), sleep=lambda s: None)
+        result = lookup_events(
+            START,
+            END,
+            "us-east-1",
+            client=cloudtrail,
+            limiter=RateLimiter(1000.0),
+            sleep=lambda s: None,
+        )
     assert [e["EventId"] for e in result.events] == ["inside"]
     assert [e["EventId"] for e in result.denials] == ["inside"]

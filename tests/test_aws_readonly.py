@@ -31,16 +31,22 @@ def _recording(c, requests):
     return c
 
 
-@pytest.mark.parametrize("service,method,params", [
-    ("iam", "create_user", {"UserName": "mallory"}),
-    ("iam", "attach_user_policy", {"UserName": "a",
-                                   "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
-    ("s3", "put_object", {"Bucket": "b", "Key": "k", "Body": b"x"}),
-    ("s3", "put_bucket_policy", {"Bucket": "b", "Policy": "{}"}),
-    ("secretsmanager", "get_secret_value", {"SecretId": "db"}),  # a Get that reads a secret
-    ("kms", "decrypt", {"CiphertextBlob": b"x"}),
-    ("cloudtrail", "stop_logging", {"Name": "trail"}),
-])
+@pytest.mark.parametrize(
+    "service,method,params",
+    [
+        ("iam", "create_user", {"UserName": "mallory"}),
+        (
+            "iam",
+            "attach_user_policy",
+            {"UserName": "a", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        ),
+        ("s3", "put_object", {"Bucket": "b", "Key": "k", "Body": b"x"}),
+        ("s3", "put_bucket_policy", {"Bucket": "b", "Policy": "{}"}),
+        ("secretsmanager", "get_secret_value", {"SecretId": "db"}),  # a Get that reads a secret
+        ("kms", "decrypt", {"CiphertextBlob": b"x"}),
+        ("cloudtrail", "stop_logging", {"Name": "trail"}),
+    ],
+)
 def test_writes_and_secret_reads_are_refused_before_sending(sent, service, method, params):
     c = _recording(client(service, region="us-east-1"), sent)
     with pytest.raises(ReadOnlyViolation) as info:
@@ -89,11 +95,17 @@ def test_allow_list_is_exact_and_names_real_operations():
         if service not in boto3.session.Session().get_available_services():
             assert service == "iam-toolbox"  # newer than the installed botocore
             continue
-        known = set(boto3.session.Session().client(
-            service, region_name="us-east-1", **CREDS).meta.service_model.operation_names)
+        known = set(
+            boto3.session.Session()
+            .client(service, region_name="us-east-1", **CREDS)
+            .meta.service_model.operation_names
+        )
         assert ops <= known, f"{service}: {sorted(ops - known)} are not operations"
-        writes = {op for op in ops if op.startswith(("Create", "Put", "Delete", "Update",
-                                                       "Attach", "Set", "Tag"))}
+        writes = {
+            op
+            for op in ops
+            if op.startswith(("Create", "Put", "Delete", "Update", "Attach", "Set", "Tag"))
+        }
         # sso-oidc CreateToken only refreshes the caller's own SSO token for botocore's chain
         assert writes <= {"CreateToken"} and (not writes or service == "sso-oidc")
     assert not is_allowed("iam", "GetLoginProfile")  # Get* is not allowed wholesale
@@ -131,16 +143,21 @@ def test_clients_retry_a_few_times_with_adaptive_backoff_and_bounded_timeouts():
 
 def _factory_and_session_clients(service):
     """The ways iamlab (or code handed its session) gets a client: all must be guarded."""
-    return [client(service, region="us-east-1"),                       # the factory
-            session(region="us-east-1").client(service),               # other code, our session
-            client(service, session=boto3.Session(region_name="us-east-1"))]  # a foreign session
+    return [
+        client(service, region="us-east-1"),  # the factory
+        session(region="us-east-1").client(service),  # other code, our session
+        client(service, session=boto3.Session(region_name="us-east-1")),
+    ]  # a foreign session
 
 
-@pytest.mark.parametrize("method,params", [
-    ("put_object", {"Bucket": "b", "Key": "k"}),
-    ("delete_object", {"Bucket": "b", "Key": "k"}),
-    ("get_object", {"Bucket": "b", "Key": "k"}),  # a read, but the URL is a bearer credential
-])
+@pytest.mark.parametrize(
+    "method,params",
+    [
+        ("put_object", {"Bucket": "b", "Key": "k"}),
+        ("delete_object", {"Bucket": "b", "Key": "k"}),
+        ("get_object", {"Bucket": "b", "Key": "k"}),  # a read, but the URL is a bearer credential
+    ],
+)
 def test_presigned_urls_are_refused_for_every_client(sent, method, params):
     for c in _factory_and_session_clients("s3"):
         with pytest.raises(ReadOnlyViolation, match="presign|refused s3:"):
@@ -185,16 +202,18 @@ def test_lake_query_delivering_results_to_s3_is_refused_and_a_plain_one_is_sent(
     assert sent == []  # the stub answered; the refused call never reached the wire
 
 
-@pytest.mark.parametrize("extra", [
-    {"Tags": [{"Key": "team", "Value": "admins"}]},
-    {"TransitiveTagKeys": ["team"]},
-    {"SourceIdentity": "someone-else"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Tags": [{"Key": "team", "Value": "admins"}]},
+        {"TransitiveTagKeys": ["team"]},
+        {"SourceIdentity": "someone-else"},
+    ],
+)
 def test_assume_role_that_labels_the_session_is_refused(sent, extra):
     sts = _recording(client("sts", region="us-east-1"), sent)
     with pytest.raises(ReadOnlyViolation, match=f"AssumeRole with {next(iter(extra))}"):
-        sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/r", RoleSessionName="s",
-                        **extra)
+        sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/r", RoleSessionName="s", **extra)
     assert sent == []
 
 
@@ -202,8 +221,14 @@ def test_plain_assume_role_is_allowed_and_its_session_is_read_only(sent):
     from botocore.stub import Stubber
 
     sts = client("sts", region="us-east-1")
-    answer = {"Credentials": {"AccessKeyId": "ASIAASSUMEDROLE00001", "SecretAccessKey": "s",
-                              "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}}
+    answer = {
+        "Credentials": {
+            "AccessKeyId": "ASIAASSUMEDROLE00001",
+            "SecretAccessKey": "s",
+            "SessionToken": "t",
+            "Expiration": "2030-01-01T00:00:00Z",
+        }
+    }
     params = {"RoleArn": "arn:aws:iam::111122223333:role/r", "RoleSessionName": "analyst"}
     with Stubber(sts) as stub:
         stub.add_response("assume_role", answer, params)

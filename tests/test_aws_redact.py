@@ -16,23 +16,30 @@ SECRET = "redactSecretKeyValue00000000000000000000"
 TOKEN = "redactSessionTokenValueFwoGZXIvYXdz"
 
 
-@pytest.mark.parametrize("text,leak", [
-    ("headers={'X-Amz-Security-Token': b'TOKEN123', 'Content-Type': b'x'}", "TOKEN123"),
-    ("x-amz-date:2026\nx-amz-security-token:TOKEN123\n\nhost", "TOKEN123"),
-    ("<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>abc/def+g"
-     "</SecretAccessKey><SessionToken>FQo==</SessionToken></Credentials>", "abc/def+g"),
-    ('{"roleCredentials": {"accessKeyId": "ASIA", "secretAccessKey": "s3cr3t"}}', "s3cr3t"),
-    ('b\'{"AccessKeyId": "ASIA", "SecretAccessKey": "x", "Token": "tok"}\'', "tok"),
-    ("X-Amz-Security-Token=abc&Action=x", "abc"),
-])
+@pytest.mark.parametrize(
+    "text,leak",
+    [
+        ("headers={'X-Amz-Security-Token': b'TOKEN123', 'Content-Type': b'x'}", "TOKEN123"),
+        ("x-amz-date:2026\nx-amz-security-token:TOKEN123\n\nhost", "TOKEN123"),
+        (
+            "<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>abc/def+g"
+            "</SecretAccessKey><SessionToken>FQo==</SessionToken></Credentials>",
+            "abc/def+g",
+        ),
+        ('{"roleCredentials": {"accessKeyId": "ASIA", "secretAccessKey": "s3cr3t"}}', "s3cr3t"),
+        ('b\'{"AccessKeyId": "ASIA", "SecretAccessKey": "x", "Token": "tok"}\'', "tok"),
+        ("X-Amz-Security-Token=abc&Action=x", "abc"),
+    ],
+)
 def test_redact_blanks_secret_values(text, leak):
     cleaned = redact(text)
     assert leak not in cleaned and "****" in cleaned
 
 
 def test_redact_keeps_ordinary_text():
-    text = ("Response body: b'<GetCallerIdentityResult><Account>1</Account>"
-            "</GetCallerIdentityResult>'")
+    text = (
+        "Response body: b'<GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult>'"
+    )
     assert redact(text) == text
 
 
@@ -51,8 +58,9 @@ def test_debug_logs_of_real_calls_hold_no_secret(monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     try:
         sts = client("sts", region="us-east-1")
-        creds = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/audit",
-                                RoleSessionName="redact-test")["Credentials"]
+        creds = sts.assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/audit", RoleSessionName="redact-test"
+        )["Credentials"]
         sts.get_caller_identity()
     finally:
         server.stop()

@@ -39,8 +39,13 @@ def _doc(*statements):
 
 ALLOW_ALL_S3 = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
 BOUNDARY = _doc({"Effect": "Allow", "Action": ["s3:*", "sqs:*"], "Resource": "*"})
-TRUST = _doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-              "Action": "sts:AssumeRole"})
+TRUST = _doc(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+)
 
 
 def _populate(sess: boto3.Session) -> dict:
@@ -55,46 +60,80 @@ def _populate(sess: boto3.Session) -> dict:
     member = org.create_account(Email="prod@example.com", AccountName="prod")
     ids["member"] = member["CreateAccountStatus"]["AccountId"]
     org.move_account(AccountId=ids["member"], SourceParentId=root, DestinationParentId=ou)
-    scp = org.create_policy(Content=_doc({"Effect": "Deny", "Action": "s3:DeleteBucket",
-                                          "Resource": "*"}),
-                            Description="no deletes", Name="deny-delete",
-                            Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+    scp = org.create_policy(
+        Content=_doc({"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}),
+        Description="no deletes",
+        Name="deny-delete",
+        Type="SERVICE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]["Id"]
     org.attach_policy(PolicyId=scp, TargetId=ou)
     rcp = org.create_policy(
-        Content=_doc({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
-                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
-        Description="tls only", Name="tls-only",
-        Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+        Content=_doc(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ),
+        Description="tls only",
+        Name="tls-only",
+        Type="RESOURCE_CONTROL_POLICY",
+    )["Policy"]["PolicySummary"]["Id"]
     org.attach_policy(PolicyId=rcp, TargetId=root)
     ids.update(root=root, ou=ou, scp=scp, rcp=rcp)
 
     iam = sess.client("iam")
-    boundary = iam.create_policy(PolicyName="dev-boundary", Path="/boundaries/",
-                                 PolicyDocument=BOUNDARY)["Policy"]["Arn"]
+    boundary = iam.create_policy(
+        PolicyName="dev-boundary", Path="/boundaries/", PolicyDocument=BOUNDARY
+    )["Policy"]["Arn"]
     managed = iam.create_policy(PolicyName="s3-all", PolicyDocument=ALLOW_ALL_S3)["Policy"]["Arn"]
     iam.create_group(GroupName="analysts", Path="/team/")
     iam.attach_group_policy(GroupName="analysts", PolicyArn=managed)
-    iam.put_group_policy(GroupName="analysts", PolicyName="read-queues",
-                         PolicyDocument=_doc({"Effect": "Allow", "Action": "sqs:Get*",
-                                              "Resource": "*"}))
+    iam.put_group_policy(
+        GroupName="analysts",
+        PolicyName="read-queues",
+        PolicyDocument=_doc({"Effect": "Allow", "Action": "sqs:Get*", "Resource": "*"}),
+    )
     iam.create_user(UserName="alice", Path="/team/", PermissionsBoundary=boundary)
     iam.add_user_to_group(GroupName="analysts", UserName="alice")
-    iam.create_role(RoleName="worker", Path="/service/", AssumeRolePolicyDocument=TRUST,
-                    PermissionsBoundary=boundary)
+    iam.create_role(
+        RoleName="worker",
+        Path="/service/",
+        AssumeRolePolicyDocument=TRUST,
+        PermissionsBoundary=boundary,
+    )
     ids.update(boundary=boundary, managed=managed)
 
     s3 = sess.client("s3")
     s3.create_bucket(Bucket="reports")
-    s3.put_bucket_policy(Bucket="reports", Policy=_doc(
-        {"Sid": "ReadFromPartner", "Effect": "Allow",
-         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}))
+    s3.put_bucket_policy(
+        Bucket="reports",
+        Policy=_doc(
+            {
+                "Sid": "ReadFromPartner",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::reports/*",
+            }
+        ),
+    )
     s3.create_bucket(Bucket="scratch")  # no policy: written with "Policy": null
 
     kms = sess.client("kms")
-    key = kms.create_key(Policy=_doc({"Sid": "Root", "Effect": "Allow",
-                                      "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                                      "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]
+    key = kms.create_key(
+        Policy=_doc(
+            {
+                "Sid": "Root",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        )
+    )["KeyMetadata"]
     kms.create_alias(AliasName="alias/reports", TargetKeyId=key["KeyId"])
     ids.update(key_id=key["KeyId"], key_arn=key["Arn"])
 
@@ -103,33 +142,63 @@ def _populate(sess: boto3.Session) -> dict:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("index.py", "def handler(event, context):\n    return 1\n")
     lam = sess.client("lambda")
-    lam.create_function(FunctionName="thumbnailer", Runtime="python3.11", Handler="index.handler",
-                        Role="arn:aws:iam::123456789012:role/fn-role",
-                        Code={"ZipFile": buf.getvalue()})
-    lam.add_permission(FunctionName="thumbnailer", StatementId="FromS3",
-                       Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    lam.create_function(
+        FunctionName="thumbnailer",
+        Runtime="python3.11",
+        Handler="index.handler",
+        Role="arn:aws:iam::123456789012:role/fn-role",
+        Code={"ZipFile": buf.getvalue()},
+    )
+    lam.add_permission(
+        FunctionName="thumbnailer",
+        StatementId="FromS3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+    )
 
     sqs = sess.client("sqs")
     queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": _doc(
-        {"Sid": "FromTopic", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
-         "Action": "sqs:SendMessage", "Resource": "*"})})
+    sqs.set_queue_attributes(
+        QueueUrl=queue,
+        Attributes={
+            "Policy": _doc(
+                {
+                    "Sid": "FromTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": "*",
+                }
+            )
+        },
+    )
     sns = sess.client("sns")
     ids["topic"] = sns.create_topic(Name="alerts")["TopicArn"]
     sm = sess.client("secretsmanager")
     ids["secret"] = sm.create_secret(Name="prod/db", SecretString="hunter2-do-not-collect")["ARN"]
-    sm.put_resource_policy(SecretId="prod/db", ResourcePolicy=_doc(
-        {"Sid": "AppOnly", "Effect": "Allow",
-         "Principal": {"AWS": "arn:aws:iam::123456789012:role/service/worker"},
-         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}))
+    sm.put_resource_policy(
+        SecretId="prod/db",
+        ResourcePolicy=_doc(
+            {
+                "Sid": "AppOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:role/service/worker"},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ),
+    )
 
     # something to collect in the member account, reached by assuming the role
     creds = sess.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{ids['member']}:role/{ROLE}", RoleSessionName="setup")
+        RoleArn=f"arn:aws:iam::{ids['member']}:role/{ROLE}", RoleSessionName="setup"
+    )
     member_sess = boto3.Session(
         aws_access_key_id=creds["Credentials"]["AccessKeyId"],
         aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
-        aws_session_token=creds["Credentials"]["SessionToken"], region_name=REGION)
+        aws_session_token=creds["Credentials"]["SessionToken"],
+        region_name=REGION,
+    )
     member_sess.client("iam").create_user(UserName="prod-deployer")
     member_sess.client("s3").create_bucket(Bucket="prod-artifacts")
     return ids
@@ -194,7 +263,8 @@ def test_authorization_details_keep_paths_boundaries_groups_and_documents(world,
     assert worker["Arn"] == "arn:aws:iam::123456789012:role/service/worker"
     assert worker["PermissionsBoundary"]["PermissionsBoundaryArn"] == world["boundary"]
     assert worker["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-        "Service": "lambda.amazonaws.com"}
+        "Service": "lambda.amazonaws.com"
+    }
     group = next(g for g in details["GroupDetailList"] if g["GroupName"] == "analysts")
     assert group["GroupPolicyList"][0]["PolicyDocument"]["Statement"][0]["Action"] == "sqs:Get*"
     s3_all = next(p for p in details["Policies"] if p["Arn"] == world["managed"])
@@ -259,12 +329,18 @@ def test_loader_reads_what_the_collector_wrote(world, org_snapshot):
     from iamlab.snapshot import load
 
     snap = load(org_snapshot[0])
-    role = snap.policies_for("arn:aws:sts::123456789012:assumed-role/worker/job-1",
-                             "s3:GetObject", "arn:aws:s3:::reports/q1.csv")
+    role = snap.policies_for(
+        "arn:aws:sts::123456789012:assumed-role/worker/job-1",
+        "s3:GetObject",
+        "arn:aws:s3:::reports/q1.csv",
+    )
     assert [p.id for p in role.permissions_boundary] == [world["boundary"]]
     assert role.resource.document["Statement"][0]["Sid"] == "ReadFromPartner"
-    member = snap.policies_for(f"arn:aws:iam::{world['member']}:user/prod-deployer",
-                               "s3:GetObject", "arn:aws:s3:::prod-artifacts/a")
+    member = snap.policies_for(
+        f"arn:aws:iam::{world['member']}:user/prod-deployer",
+        "s3:GetObject",
+        "arn:aws:s3:::prod-artifacts/a",
+    )
     scp_ids = [[p.id for p in level] for level in member.scp]
     assert len(scp_ids) == 3 and world["scp"] in scp_ids[1]  # root, OU prod, account
     assert any(world["rcp"] in [p.id for p in level] for level in member.rcp)
@@ -278,8 +354,9 @@ def test_other_accounts_need_a_role_name(world, tmp_path):
 
 
 def test_cli_collect_one_account_two_regions(world, tmp_path, capsys):
-    status = main(["collect", "--out", str(tmp_path), "--region", REGION, "--region",
-                   "eu-west-1", "--quiet"])
+    status = main(
+        ["collect", "--out", str(tmp_path), "--region", REGION, "--region", "eu-west-1", "--quiet"]
+    )
     assert status == 0
     data = _read(tmp_path / "manifest.json")
     assert data["regions"] == [REGION, "eu-west-1"]
@@ -299,8 +376,12 @@ def test_org_without_role_name_reads_the_org_and_own_account(world, tmp_path, ca
 
 
 def _reset_auth(url: str, count: str) -> None:
-    req = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
-                                 headers={"Content-Type": "text/plain"})
+    req = urllib.request.Request(
+        f"{url}/moto-api/reset-auth",
+        data=count.encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
     urllib.request.urlopen(req).read()  # 127.0.0.1 only
 
 
@@ -308,8 +389,11 @@ def _collect_as(world, monkeypatch, out, user, actions, **options):
     """Collect with moto's IAM authorization on, as a user allowed only ``actions``."""
     iam = boto3.client("iam")
     iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="partial-read", PolicyDocument=_doc(
-        {"Effect": "Allow", "Resource": "*", "Action": actions}))
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="partial-read",
+        PolicyDocument=_doc({"Effect": "Allow", "Resource": "*", "Action": actions}),
+    )
     key = iam.create_access_key(UserName=user)["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
@@ -321,11 +405,27 @@ def _collect_as(world, monkeypatch, out, user, actions, **options):
 
 
 def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, monkeypatch):
-    manifest, key = _collect_as(world, monkeypatch, tmp_path, "auditor", [
-        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails",
-        "s3:ListAllMyBuckets", "kms:ListKeys", "kms:ListAliases", "lambda:ListFunctions",
-        "lambda:GetPolicy", "sqs:ListQueues", "sqs:GetQueueAttributes", "sns:ListTopics",
-        "sns:GetTopicAttributes", "secretsmanager:ListSecrets"], org=True)
+    manifest, key = _collect_as(
+        world,
+        monkeypatch,
+        tmp_path,
+        "auditor",
+        [
+            "sts:GetCallerIdentity",
+            "iam:GetAccountAuthorizationDetails",
+            "s3:ListAllMyBuckets",
+            "kms:ListKeys",
+            "kms:ListAliases",
+            "lambda:ListFunctions",
+            "lambda:GetPolicy",
+            "sqs:ListQueues",
+            "sqs:GetQueueAttributes",
+            "sns:ListTopics",
+            "sns:GetTopicAttributes",
+            "secretsmanager:ListSecrets",
+        ],
+        org=True,
+    )
     failed = {(f.service, f.operation, f.permission) for f in manifest.failed_calls}
     assert ("organizations", "DescribeOrganization", "organizations:DescribeOrganization") in failed
     assert ("s3", "GetBucketPolicy", "s3:GetBucketPolicy") in failed
@@ -341,7 +441,13 @@ def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, mo
     data = _read(tmp_path / "manifest.json")
     assert len(data["failed_calls"]) == len(manifest.failed_calls)
     assert data["failed_calls"][0].keys() >= {
-        "service", "operation", "account", "region", "error_code", "permission"}
+        "service",
+        "operation",
+        "account",
+        "region",
+        "error_code",
+        "permission",
+    }
     assert data["accounts"][0]["status"] == "partial"
     # what was allowed is written; what was denied is not guessed
     base = tmp_path / "accounts/123456789012"
@@ -355,12 +461,24 @@ def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, mo
 
 
 def test_organization_with_holes_is_not_written(world, tmp_path, monkeypatch):
-    manifest, _ = _collect_as(world, monkeypatch, tmp_path, "org-reader", [
-        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails",
-        "organizations:DescribeOrganization", "organizations:ListRoots",
-        "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent",
-        "organizations:ListPolicies", "organizations:DescribePolicy"],
-        org=True, accounts=["123456789012"])
+    manifest, _ = _collect_as(
+        world,
+        monkeypatch,
+        tmp_path,
+        "org-reader",
+        [
+            "sts:GetCallerIdentity",
+            "iam:GetAccountAuthorizationDetails",
+            "organizations:DescribeOrganization",
+            "organizations:ListRoots",
+            "organizations:ListOrganizationalUnitsForParent",
+            "organizations:ListAccountsForParent",
+            "organizations:ListPolicies",
+            "organizations:DescribePolicy",
+        ],
+        org=True,
+        accounts=["123456789012"],
+    )
     failed = {(f.operation, f.permission) for f in manifest.failed_calls}
     assert ("ListTargetsForPolicy", "organizations:ListTargetsForPolicy") in failed
     data = _read(tmp_path / "manifest.json")
@@ -370,9 +488,15 @@ def test_organization_with_holes_is_not_written(world, tmp_path, monkeypatch):
 
 
 def test_role_that_cannot_be_assumed_fails_that_account_only(world, tmp_path, monkeypatch):
-    manifest, _ = _collect_as(world, monkeypatch, tmp_path, "no-assume", [
-        "sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "s3:ListAllMyBuckets"],
-        accounts=["123456789012", world["member"]], role_name=ROLE)
+    manifest, _ = _collect_as(
+        world,
+        monkeypatch,
+        tmp_path,
+        "no-assume",
+        ["sts:GetCallerIdentity", "iam:GetAccountAuthorizationDetails", "s3:ListAllMyBuckets"],
+        accounts=["123456789012", world["member"]],
+        role_name=ROLE,
+    )
     by_id = {a["account_id"]: a for a in _read(tmp_path / "manifest.json")["accounts"]}
     assert by_id[world["member"]]["status"] == "failed"
     assert by_id[world["member"]]["role_arn"] == f"arn:aws:iam::{world['member']}:role/{ROLE}"
@@ -383,17 +507,42 @@ def test_role_that_cannot_be_assumed_fails_that_account_only(world, tmp_path, mo
 
 
 def test_authorization_detail_pages_are_merged():
-    iam = readonly.client("iam", region=REGION, aws_access_key_id="AKIAFAKE",
-                          aws_secret_access_key=SECRET)
+    iam = readonly.client(
+        "iam", region=REGION, aws_access_key_id="AKIAFAKE", aws_secret_access_key=SECRET
+    )
     stub = Stubber(iam)
-    stub.add_response("get_account_authorization_details", {
-        "UserDetailList": [{"UserName": "a", "Path": "/", "UserId": "AIDAAAAAAAAAAAAAAAAAA",
-                            "Arn": "arn:aws:iam::123456789012:user/a"}],
-        "IsTruncated": True, "Marker": "page-2"}, {})
-    stub.add_response("get_account_authorization_details", {
-        "UserDetailList": [{"UserName": "b", "Path": "/", "UserId": "AIDABBBBBBBBBBBBBBBBB",
-                            "Arn": "arn:aws:iam::123456789012:user/b"}],
-        "RoleDetailList": [], "IsTruncated": False}, {"Marker": "page-2"})
+    stub.add_response(
+        "get_account_authorization_details",
+        {
+            "UserDetailList": [
+                {
+                    "UserName": "a",
+                    "Path": "/",
+                    "UserId": "AIDAAAAAAAAAAAAAAAAAA",
+                    "Arn": "arn:aws:iam::123456789012:user/a",
+                }
+            ],
+            "IsTruncated": True,
+            "Marker": "page-2",
+        },
+        {},
+    )
+    stub.add_response(
+        "get_account_authorization_details",
+        {
+            "UserDetailList": [
+                {
+                    "UserName": "b",
+                    "Path": "/",
+                    "UserId": "AIDABBBBBBBBBBBBBBBBB",
+                    "Arn": "arn:aws:iam::123456789012:user/b",
+                }
+            ],
+            "RoleDetailList": [],
+            "IsTruncated": False,
+        },
+        {"Marker": "page-2"},
+    )
     with stub:
         pages = list(Recorder().pages(iam, "GetAccountAuthorizationDetails", "123456789012"))
     merged = _merge_authorization_details(pages)

@@ -68,9 +68,7 @@ def test_action_summary_maps_the_call_where_the_message_names_no_action(sample_w
     with Workspace(sample_ws, read_only=True).connect() as con:
         want = independent_counts(con)
         got = summary(con, "action").set_index("action")
-        no_action = con.execute("SELECT count(*) FROM denials WHERE action IS NULL").fetchone()[
-            0
-        ]
+        no_action = con.execute("SELECT count(*) FROM denials WHERE action IS NULL").fetchone()[0]
     by_action: dict[str, int] = defaultdict(int)
     with Workspace(sample_ws, read_only=True).connect() as con:
         for code, message, source, name in con.execute(

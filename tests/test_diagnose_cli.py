@@ -50,15 +50,35 @@ def test_diagnose_json_has_the_documented_fields(ws_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 61
     for row in rows:
-        assert {"event_id", "reported_cause", "cause", "verdict", "layer", "deciding",
-                "missing_keys", "fix"} <= set(row)
+        assert {
+            "event_id",
+            "reported_cause",
+            "cause",
+            "verdict",
+            "layer",
+            "deciding",
+            "missing_keys",
+            "fix",
+        } <= set(row)
         assert set(row["deciding"]) == {"policy", "sid"}
         assert {"summary", "before", "after", "verified", "new_access"} <= set(row["fix"])
 
 
 def test_diagnose_prints_denials_by_cause_and_verdict(ws_path, capsys):
-    assert main(["diagnose", "--workspace", str(ws_path), "--snapshot", SNAPSHOT,
-                 "--cause", "resource-arn"]) == 0
+    assert (
+        main(
+            [
+                "diagnose",
+                "--workspace",
+                str(ws_path),
+                "--snapshot",
+                SNAPSHOT,
+                "--cause",
+                "resource-arn",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "resource-arn confirmed 9" in " ".join(out.split())
     assert "9 denials" in out
@@ -67,8 +87,14 @@ def test_diagnose_prints_denials_by_cause_and_verdict(ws_path, capsys):
 def test_explain_walks_one_denial_through_six_steps(ws_path, capsys):
     assert main(["explain", PAYROLL, "--workspace", str(ws_path), "--snapshot", SNAPSHOT]) == 0
     out = capsys.readouterr().out
-    for step in ("1. Who", "2. What and when", "3. Which layer", "4. The statement",
-                 "5. The fix", "6. The proof and the new access"):
+    for step in (
+        "1. Who",
+        "2. What and when",
+        "3. Which layer",
+        "4. The statement",
+        "5. The fix",
+        "6. The proof and the new access",
+    ):
         assert step in out
     assert '"Sid": "ReadCuratedAndRaw"' in out
     assert "verified: the changed policies allow the request" in out

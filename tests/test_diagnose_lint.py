@@ -21,8 +21,11 @@ def allow(action, resource, **extra) -> dict:
 
 
 FN = "arn:aws:lambda:eu-west-1:111122223333:function:render"
-TRUST = {"Effect": "Allow", "Action": "sts:AssumeRole",
-         "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}
+TRUST = {
+    "Effect": "Allow",
+    "Action": "sts:AssumeRole",
+    "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+}
 
 CASES = {
     "s3-bucket-action-on-object": (
@@ -43,24 +46,47 @@ CASES = {
     ),
     "dynamodb-query-without-index": (
         allow("dynamodb:Query", "arn:aws:dynamodb:eu-west-1:111122223333:table/orders"),
-        allow("dynamodb:Query", ["arn:aws:dynamodb:eu-west-1:111122223333:table/orders",
-                                 "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/*"]),
+        allow(
+            "dynamodb:Query",
+            [
+                "arn:aws:dynamodb:eu-west-1:111122223333:table/orders",
+                "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/*",
+            ],
+        ),
     ),
     "lambda-unqualified-only": (
         allow("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:111122223333:function:render"),
-        allow("lambda:InvokeFunction", ["arn:aws:lambda:eu-west-1:111122223333:function:render",
-                                        "arn:aws:lambda:eu-west-1:111122223333:function:render:*"]),
+        allow(
+            "lambda:InvokeFunction",
+            [
+                "arn:aws:lambda:eu-west-1:111122223333:function:render",
+                "arn:aws:lambda:eu-west-1:111122223333:function:render:*",
+            ],
+        ),
     ),
     "lambda-qualified-only": (
         allow("lambda:InvokeFunction", f"{FN}:prod"),
-        allow("lambda:InvokeFunction", ["arn:aws:lambda:eu-west-1:111122223333:function:render",
-                                        "arn:aws:lambda:eu-west-1:111122223333:function:render:*"]),
+        allow(
+            "lambda:InvokeFunction",
+            [
+                "arn:aws:lambda:eu-west-1:111122223333:function:render",
+                "arn:aws:lambda:eu-west-1:111122223333:function:render:*",
+            ],
+        ),
     ),
     "notprincipal-with-allow": (
-        {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
-         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"},
-        {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
-         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"},
+        {
+            "Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::reports/*",
+        },
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::reports/*",
+        },
     ),
     "trust-without-external-id": (
         TRUST,

@@ -25,8 +25,13 @@ def snap():
 
 
 def record(**fields) -> dict:
-    base = make_record(account=DEV, region="eu-west-1", errorCode="AccessDenied",
-                       errorMessage="Access Denied", tlsDetails={"tlsVersion": "TLSv1.3"})
+    base = make_record(
+        account=DEV,
+        region="eu-west-1",
+        errorCode="AccessDenied",
+        errorMessage="Access Denied",
+        tlsDetails={"tlsVersion": "TLSv1.3"},
+    )
     base.update(fields)
     return base
 
@@ -37,14 +42,21 @@ def replay(rec: dict, sessions: SessionIndex | None = None):
 
 
 def iam_user(name="tom.reyes", path="people", account=DEV) -> dict:
-    return {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": account,
-            "arn": f"arn:aws:iam::{account}:user/{path}/{name}", "userName": name,
-            "accessKeyId": "AKIAEXAMPLE"}
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLE",
+        "accountId": account,
+        "arn": f"arn:aws:iam::{account}:user/{path}/{name}",
+        "userName": name,
+        "accessKeyId": "AKIAEXAMPLE",
+    }
 
 
 def orders_session() -> dict:
     return {
-        "type": "AssumedRole", "principalId": "AROAEXAMPLE:orders-api", "accountId": PROD,
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLE:orders-api",
+        "accountId": PROD,
         "arn": f"arn:aws:sts::{PROD}:assumed-role/orders-api-lambda-role/orders-api",
         "accessKeyId": "ASIASESSION1",
         "sessionContext": {
@@ -104,17 +116,25 @@ def test_aws_service_caller_is_its_service_principal():
 
 
 def test_federated_user_without_its_issuer_is_unknown_with_the_reason():
-    ui = {"type": "FederatedUser", "principalId": f"{DEV}:bob", "accountId": DEV,
-          "arn": f"arn:aws:sts::{DEV}:federated-user/bob"}
+    ui = {
+        "type": "FederatedUser",
+        "principalId": f"{DEV}:bob",
+        "accountId": DEV,
+        "arn": f"arn:aws:sts::{DEV}:federated-user/bob",
+    }
     r = replay(record(userIdentity=ui))
     assert r.principal is None
     assert any("federated user" in gap for gap in r.gaps)
 
 
 def test_federated_user_with_its_issuer_replays_as_that_user():
-    ui = {"type": "FederatedUser", "principalId": f"{DEV}:bob", "accountId": DEV,
-          "arn": f"arn:aws:sts::{DEV}:federated-user/bob",
-          "sessionContext": {"sessionIssuer": {"type": "IAMUser", "arn": TOM}}}
+    ui = {
+        "type": "FederatedUser",
+        "principalId": f"{DEV}:bob",
+        "accountId": DEV,
+        "arn": f"arn:aws:sts::{DEV}:federated-user/bob",
+        "sessionContext": {"sessionIssuer": {"type": "IAMUser", "arn": TOM}},
+    }
     r = replay(record(userIdentity=ui))
     assert r.principal == f"arn:aws:sts::{DEV}:federated-user/bob"
     assert r.issuer_arn == TOM
@@ -132,44 +152,93 @@ def test_principal_missing_from_a_collected_account_is_unknown():
 @pytest.mark.parametrize(
     ("source", "name", "params", "action", "resource"),
     [
-        ("s3.amazonaws.com", "ListObjectsV2", {"bucketName": "reports", "prefix": "q1/"},
-         "s3:ListBucket", "arn:aws:s3:::reports"),
-        ("s3.amazonaws.com", "HeadObject", {"bucketName": "reports", "key": "q1.csv"},
-         "s3:GetObject", "arn:aws:s3:::reports/q1.csv"),
-        ("lambda.amazonaws.com", "Invoke", {"functionName": "invoice-render"},
-         "lambda:InvokeFunction", f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render"),
-        ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2",
-         {"functionName": "invoice-render"}, "lambda:UpdateFunctionConfiguration",
-         f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render"),
-        ("dynamodb.amazonaws.com", "Query", {"tableName": "orders", "indexName": "by-customer"},
-         "dynamodb:Query", f"arn:aws:dynamodb:eu-west-1:{DEV}:table/orders/index/by-customer"),
-        ("sqs.amazonaws.com", "SendMessage",
-         {"queueUrl": f"https://sqs.eu-west-1.amazonaws.com/{DEV}/orders-events"},
-         "sqs:SendMessage", f"arn:aws:sqs:eu-west-1:{DEV}:orders-events"),
-        ("kms.amazonaws.com", "Decrypt", {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"},
-         "kms:Decrypt", f"arn:aws:kms:eu-west-1:{DEV}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-        ("iam.amazonaws.com", "GetRole", {"roleName": "deployer"},
-         "iam:GetRole", f"arn:aws:iam::{DEV}:role/deployer"),
+        (
+            "s3.amazonaws.com",
+            "ListObjectsV2",
+            {"bucketName": "reports", "prefix": "q1/"},
+            "s3:ListBucket",
+            "arn:aws:s3:::reports",
+        ),
+        (
+            "s3.amazonaws.com",
+            "HeadObject",
+            {"bucketName": "reports", "key": "q1.csv"},
+            "s3:GetObject",
+            "arn:aws:s3:::reports/q1.csv",
+        ),
+        (
+            "lambda.amazonaws.com",
+            "Invoke",
+            {"functionName": "invoice-render"},
+            "lambda:InvokeFunction",
+            f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render",
+        ),
+        (
+            "lambda.amazonaws.com",
+            "UpdateFunctionConfiguration20150331v2",
+            {"functionName": "invoice-render"},
+            "lambda:UpdateFunctionConfiguration",
+            f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render",
+        ),
+        (
+            "dynamodb.amazonaws.com",
+            "Query",
+            {"tableName": "orders", "indexName": "by-customer"},
+            "dynamodb:Query",
+            f"arn:aws:dynamodb:eu-west-1:{DEV}:table/orders/index/by-customer",
+        ),
+        (
+            "sqs.amazonaws.com",
+            "SendMessage",
+            {"queueUrl": f"https://sqs.eu-west-1.amazonaws.com/{DEV}/orders-events"},
+            "sqs:SendMessage",
+            f"arn:aws:sqs:eu-west-1:{DEV}:orders-events",
+        ),
+        (
+            "kms.amazonaws.com",
+            "Decrypt",
+            {"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+            "kms:Decrypt",
+            f"arn:aws:kms:eu-west-1:{DEV}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ),
+        (
+            "iam.amazonaws.com",
+            "GetRole",
+            {"roleName": "deployer"},
+            "iam:GetRole",
+            f"arn:aws:iam::{DEV}:role/deployer",
+        ),
     ],
 )
 def test_event_name_maps_to_the_iam_action_and_resource(source, name, params, action, resource):
-    rec = record(userIdentity=iam_user(), eventSource=source, eventName=name,
-                 requestParameters=params, resources=None, recipientAccountId=DEV)
+    rec = record(
+        userIdentity=iam_user(),
+        eventSource=source,
+        eventName=name,
+        requestParameters=params,
+        resources=None,
+        recipientAccountId=DEV,
+    )
     r = replay(rec)
     assert (r.action, r.resource) == (action, resource)
 
 
 def test_list_objects_prefix_becomes_the_s3_prefix_key():
-    rec = record(userIdentity=iam_user(), eventName="ListObjectsV2",
-                 requestParameters={"bucketName": "reports", "prefix": "q1/", "delimiter": "/"})
+    rec = record(
+        userIdentity=iam_user(),
+        eventName="ListObjectsV2",
+        requestParameters={"bucketName": "reports", "prefix": "q1/", "delimiter": "/"},
+    )
     assert replay(rec).context["s3:prefix"] == "q1/"
     assert replay(rec).context["s3:delimiter"] == "/"
 
 
 def test_message_action_and_resource_win_over_the_event_name():
-    message = (f"User: {TOM} is not authorized to perform: s3:GetObjectVersion on resource: "
-               '"arn:aws:s3:::reports/q1.csv" because no identity-based policy allows the '
-               "s3:GetObjectVersion action")
+    message = (
+        f"User: {TOM} is not authorized to perform: s3:GetObjectVersion on resource: "
+        '"arn:aws:s3:::reports/q1.csv" because no identity-based policy allows the '
+        "s3:GetObjectVersion action"
+    )
     r = replay(record(userIdentity=iam_user(), errorMessage=message))
     assert (r.action, r.resource) == ("s3:GetObjectVersion", "arn:aws:s3:::reports/q1.csv")
 
@@ -187,8 +256,9 @@ def test_record_keys_become_condition_keys():
 
 
 def test_vpc_endpoint_call_has_source_vpce_and_no_source_ip():
-    r = replay(record(userIdentity=iam_user(), vpcEndpointId="vpce-0abc",
-                      sourceIPAddress="10.0.0.5"))
+    r = replay(
+        record(userIdentity=iam_user(), vpcEndpointId="vpce-0abc", sourceIPAddress="10.0.0.5")
+    )
     assert r.context["aws:SourceVpce"] == "vpce-0abc"
     assert r.context["aws:VpcSourceIp"] == "10.0.0.5"
     assert "aws:SourceIp" not in r.context
@@ -196,8 +266,13 @@ def test_vpc_endpoint_call_has_source_vpce_and_no_source_ip():
 
 
 def test_source_vpc_comes_from_the_endpoint_in_the_snapshot():
-    r = replay(record(userIdentity=iam_user(), vpcEndpointId="vpce-0a8d3c6f91e2b4d57",
-                      sourceIPAddress="10.40.12.88"))
+    r = replay(
+        record(
+            userIdentity=iam_user(),
+            vpcEndpointId="vpce-0a8d3c6f91e2b4d57",
+            sourceIPAddress="10.40.12.88",
+        )
+    )
     assert r.context["aws:SourceVpc"] == "vpc-0c41f2e7a9d3b5810"
     assert "aws:SourceVpc" not in r.missing_keys
 
@@ -220,19 +295,28 @@ def assume_role(policy=None, arns=(), key="ASIASESSION1", when="2026-03-02T09:00
     if arns:
         params["policyArns"] = [{"arn": a} for a in arns]
     return make_record(
-        when, PROD, "eu-west-1", eventSource="sts.amazonaws.com", eventName="AssumeRole",
+        when,
+        PROD,
+        "eu-west-1",
+        eventSource="sts.amazonaws.com",
+        eventName="AssumeRole",
         requestParameters=params,
         responseElements={
             "credentials": {"accessKeyId": key},
             "assumedRoleUser": {
-                "arn": f"arn:aws:sts::{PROD}:assumed-role/orders-api-lambda-role/orders-api"},
+                "arn": f"arn:aws:sts::{PROD}:assumed-role/orders-api-lambda-role/orders-api"
+            },
         },
     )
 
 
-DENY_QUERY = {"Version": "2012-10-17", "Statement": [
-    {"Sid": "NoQuery", "Effect": "Deny", "Action": "dynamodb:Query", "Resource": "*"},
-    {"Sid": "Rest", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+DENY_QUERY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "NoQuery", "Effect": "Deny", "Action": "dynamodb:Query", "Resource": "*"},
+        {"Sid": "Rest", "Effect": "Allow", "Action": "*", "Resource": "*"},
+    ],
+}
 
 
 def test_inline_session_policy_is_rebuilt_from_the_assume_role_event_by_access_key():
@@ -265,12 +349,19 @@ def test_session_is_matched_by_name_and_time_when_the_access_key_differs():
 
 
 def test_session_policy_denial_is_diagnosed_at_the_session_layer():
-    message = (f"User: arn:aws:sts::{PROD}:assumed-role/orders-api-lambda-role/orders-api is not "
-               "authorized to perform: dynamodb:Query on resource: "
-               f"arn:aws:dynamodb:eu-west-1:{PROD}:table/orders with an explicit deny in a "
-               "session policy")
-    rec = record(userIdentity=orders_session(), eventSource="dynamodb.amazonaws.com",
-                 eventName="Query", errorCode="AccessDeniedException", errorMessage=message)
+    message = (
+        f"User: arn:aws:sts::{PROD}:assumed-role/orders-api-lambda-role/orders-api is not "
+        "authorized to perform: dynamodb:Query on resource: "
+        f"arn:aws:dynamodb:eu-west-1:{PROD}:table/orders with an explicit deny in a "
+        "session policy"
+    )
+    rec = record(
+        userIdentity=orders_session(),
+        eventSource="dynamodb.amazonaws.com",
+        eventName="Query",
+        errorCode="AccessDeniedException",
+        errorMessage=message,
+    )
     parsed = parse(rec["errorCode"], message, rec["eventSource"])
     d = diagnose_record(rec, parsed, snap(), SessionIndex([assume_role(DENY_QUERY)]))
     assert (d.verdict, d.cause, d.layer) == ("confirmed", "session-or-trust", "session")
@@ -297,17 +388,34 @@ def diagnose(rec: dict):
         {"userIdentity": {"type": "IAMUser"}},
         {"eventSource": None, "eventName": None},
         {"eventSource": "nosuchservice.amazonaws.com", "eventName": "DoThing"},
-        {"requestParameters": None, "resources": None, "eventSource": "ec2.amazonaws.com",
-         "eventName": "DescribeThings"},
+        {
+            "requestParameters": None,
+            "resources": None,
+            "eventSource": "ec2.amazonaws.com",
+            "eventName": "DescribeThings",
+        },
         {"userIdentity": {"type": "AWSAccount", "principalId": "AROAX:y", "accountId": PARTNER}},
-        {"userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::{DEV}:user/people/ghost",
-                          "accountId": DEV}},
+        {
+            "userIdentity": {
+                "type": "IAMUser",
+                "arn": f"arn:aws:iam::{DEV}:user/people/ghost",
+                "accountId": DEV,
+            }
+        },
         {"eventTime": "not a time", "awsRegion": None, "sourceIPAddress": None},
         {"resources": "not a list", "requestParameters": ["not", "a", "dict"]},
     ],
-    ids=["no-identity", "identity-without-arn", "no-event-name", "unknown-service",
-         "no-resource", "caller-outside-snapshot", "principal-not-in-snapshot", "bad-fields",
-         "malformed-nested"],
+    ids=[
+        "no-identity",
+        "identity-without-arn",
+        "no-event-name",
+        "unknown-service",
+        "no-resource",
+        "caller-outside-snapshot",
+        "principal-not-in-snapshot",
+        "bad-fields",
+        "malformed-nested",
+    ],
 )
 def test_record_lacking_what_a_replay_needs_is_unknown_with_reasons(case):
     rec = record(userIdentity=iam_user(), eventSource="s3.amazonaws.com", eventName="GetObject")
@@ -318,11 +426,17 @@ def test_record_lacking_what_a_replay_needs_is_unknown_with_reasons(case):
 
 
 def test_resource_in_an_uncollected_account_is_not_confirmed():
-    message = (f"User: {TOM} is not authorized to perform: sqs:SendMessage on resource: "
-               f"arn:aws:sqs:eu-west-1:{PARTNER}:their-queue because no resource-based policy "
-               "allows the sqs:SendMessage action")
-    rec = record(userIdentity=iam_user(), eventSource="sqs.amazonaws.com",
-                 eventName="SendMessage", errorMessage=message)
+    message = (
+        f"User: {TOM} is not authorized to perform: sqs:SendMessage on resource: "
+        f"arn:aws:sqs:eu-west-1:{PARTNER}:their-queue because no resource-based policy "
+        "allows the sqs:SendMessage action"
+    )
+    rec = record(
+        userIdentity=iam_user(),
+        eventSource="sqs.amazonaws.com",
+        eventName="SendMessage",
+        errorMessage=message,
+    )
     d = diagnose(rec)
     assert d.verdict != "confirmed"
     assert any(PARTNER in reason for reason in d.reasons)

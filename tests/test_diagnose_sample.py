@@ -20,8 +20,12 @@ GUARDRAILS = ("identity", "resource", "scp", "rcp", "trust", "session", "vpc_end
 def sample_workspace(tmp_path_factory):
     """The sample's evidence in all three formats, loaded once per test session."""
     with Workspace(tmp_path_factory.mktemp("diagnose-sample")) as ws:
-        ws.load(str(SAMPLE_DATA / "cloudtrail"), str(SAMPLE_DATA / "lookup-events"),
-                str(SAMPLE_DATA / "lake"), progress=False)
+        ws.load(
+            str(SAMPLE_DATA / "cloudtrail"),
+            str(SAMPLE_DATA / "lookup-events"),
+            str(SAMPLE_DATA / "lake"),
+            progress=False,
+        )
         yield ws
 
 
@@ -34,12 +38,16 @@ def diagnoses(sample_workspace):
 def same_policy(ours: str | None, label: dict) -> bool:
     """Our naming (design) against the label's (policy ARN or id, plus the policy name)."""
     policy = label["policy"]
-    return ours in (
-        policy,
-        f"{policy}:inline/{label.get('policy_name')}",
-        f"{policy}:trust",
-    ) or (label["layer"] == "session" and ours == "session") or (
-        ours is not None and (policy.endswith("/" + ours) or ours.endswith("/" + policy)))
+    return (
+        ours
+        in (
+            policy,
+            f"{policy}:inline/{label.get('policy_name')}",
+            f"{policy}:trust",
+        )
+        or (label["layer"] == "session" and ours == "session")
+        or (ours is not None and (policy.endswith("/" + ours) or ours.endswith("/" + policy)))
+    )
 
 
 def each_event(scenario, diagnoses):
@@ -89,19 +97,25 @@ def test_labelled_fix_is_found_and_verified(scenario, diagnoses):
             assert fix["verified"] is True, (scenario["id"], fix["summary"])
             assert fix["decision_after"] == "allow", scenario["id"]
         assert fix["layer"] == label["layer"], (scenario["id"], fix["summary"])
-        assert same_policy(fix["policy"], {**label, "policy_name": scenario["decisive"].get(
-            "policy_name")}), (scenario["id"], fix["policy"])
+        assert same_policy(
+            fix["policy"], {**label, "policy_name": scenario["decisive"].get("policy_name")}
+        ), (scenario["id"], fix["policy"])
         assert isinstance(fix["new_access"], list), scenario["id"]
         if d.cause in ("explicit-deny", "org-policy", "session-or-trust", "vpc-endpoint"):
-            expected = ("by design: the session policy" if fix["layer"] == "session"
-                        else f"by design: ask the owner of {fix['policy']}")
+            expected = (
+                "by design: the session policy"
+                if fix["layer"] == "session"
+                else f"by design: ask the owner of {fix['policy']}"
+            )
             assert fix["summary"].startswith(expected), scenario["id"]
             assert fix["by_design"] is True, scenario["id"]
 
 
-@pytest.mark.parametrize("scenario", [s for s in DENIAL_SCENARIOS
-                                      if (s["fix"].get("statement") or {}).get("Resource")],
-                         ids=lambda s: s["id"])
+@pytest.mark.parametrize(
+    "scenario",
+    [s for s in DENIAL_SCENARIOS if (s["fix"].get("statement") or {}).get("Resource")],
+    ids=lambda s: s["id"],
+)
 def test_labelled_fix_allows_what_the_label_statement_allows(scenario, diagnoses):
     """The fix's changed statement covers the denied resource, as the label's statement does."""
     for d in each_event(scenario, diagnoses):
@@ -111,8 +125,9 @@ def test_labelled_fix_allows_what_the_label_statement_allows(scenario, diagnoses
         action = statement["Action"]
         actions = [action] if isinstance(action, str) else action
         assert scenario["action"] in actions or d.action in actions, scenario["id"]
-        assert any(r == "*" or d.resource.startswith(r.rstrip("*")) for r in resources), \
-            scenario["id"]
+        assert any(r == "*" or d.resource.startswith(r.rstrip("*")) for r in resources), scenario[
+            "id"
+        ]
 
 
 def test_no_unlabelled_denial_differs_without_a_reason(diagnoses):
@@ -131,10 +146,11 @@ def test_fix_to_a_shared_policy_lists_the_new_access_of_everyone_sharing_it(diag
     """DeveloperAccess is Tom's and Dana's: the added action opens Dana's call too."""
     fix = diagnoses["608cb797-0468-4271-8842-658efc5a3342"].fix
     assert fix["policy"] == "arn:aws:iam::264830159726:policy/DeveloperAccess"
-    assert {"principal": "arn:aws:iam::264830159726:user/people/dana.kim",
-            "action": "lambda:UpdateFunctionConfiguration",
-            "resource": "arn:aws:lambda:eu-west-1:264830159726:function:invoice-render"} \
-        in fix["new_access"]
+    assert {
+        "principal": "arn:aws:iam::264830159726:user/people/dana.kim",
+        "action": "lambda:UpdateFunctionConfiguration",
+        "resource": "arn:aws:lambda:eu-west-1:264830159726:function:invoice-render",
+    } in fix["new_access"]
 
 
 def test_key_policy_grant_to_a_role_lists_its_other_sessions(diagnoses):
@@ -151,8 +167,11 @@ def test_fix_that_opens_nothing_else_lists_no_new_access(diagnoses):
 
 
 def test_a_fix_to_an_identity_center_role_points_at_its_permission_set(diagnoses):
-    sso = [d for d in diagnoses.values()
-           if d.fix and "/aws-reserved/sso.amazonaws.com/" in str(d.fix.get("policy"))]
+    sso = [
+        d
+        for d in diagnoses.values()
+        if d.fix and "/aws-reserved/sso.amazonaws.com/" in str(d.fix.get("policy"))
+    ]
     assert sso
     for d in sso:
         assert "managed by IAM Identity Center" in d.fix["summary"], d.event_id

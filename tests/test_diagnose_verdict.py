@@ -14,10 +14,14 @@ from iamlab.snapshot import load
 DEV, PROD = "264830159726", "731926485017"
 TOM = f"arn:aws:iam::{DEV}:user/people/tom.reyes"
 FUNCTION = f"arn:aws:lambda:eu-west-1:{DEV}:function:invoice-render"
-PRIYA = (f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_DataEngineer_4f2a9c1e7b3d8a60/"
-         "priya.nair@larkspur.io")
-PRIYA_ROLE = (f"arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
-              "AWSReservedSSO_DataEngineer_4f2a9c1e7b3d8a60")
+PRIYA = (
+    f"arn:aws:sts::{PROD}:assumed-role/AWSReservedSSO_DataEngineer_4f2a9c1e7b3d8a60/"
+    "priya.nair@larkspur.io"
+)
+PRIYA_ROLE = (
+    f"arn:aws:iam::{PROD}:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+    "AWSReservedSSO_DataEngineer_4f2a9c1e7b3d8a60"
+)
 
 
 @lru_cache(maxsize=1)
@@ -26,23 +30,48 @@ def snap():
 
 
 def tom(**fields) -> dict:
-    ui = {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": DEV, "arn": TOM,
-          "userName": "tom.reyes", "accessKeyId": "AKIAEXAMPLE"}
-    rec = make_record(account=DEV, region="eu-west-1", userIdentity=ui,
-                      tlsDetails={"tlsVersion": "TLSv1.3"}, errorCode="AccessDeniedException")
+    ui = {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLE",
+        "accountId": DEV,
+        "arn": TOM,
+        "userName": "tom.reyes",
+        "accessKeyId": "AKIAEXAMPLE",
+    }
+    rec = make_record(
+        account=DEV,
+        region="eu-west-1",
+        userIdentity=ui,
+        tlsDetails={"tlsVersion": "TLSv1.3"},
+        errorCode="AccessDeniedException",
+    )
     rec.update(fields)
     return rec
 
 
 def priya(**fields) -> dict:
-    ui = {"type": "AssumedRole", "principalId": "AROAEXAMPLE:priya.nair@larkspur.io",
-          "accountId": PROD, "arn": PRIYA, "accessKeyId": "ASIAPRIYA",
-          "sessionContext": {"sessionIssuer": {"type": "Role", "arn": PRIYA_ROLE},
-                             "attributes": {"mfaAuthenticated": "false"}}}
-    rec = make_record(account=PROD, region="eu-west-1", userIdentity=ui,
-                      errorCode="AccessDenied", errorMessage="Access Denied",
-                      requestParameters={"bucketName": "larkspur-prod-data-lake",
-                                         "key": "curated/orders/2026/03/10/part-0001.parquet"})
+    ui = {
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLE:priya.nair@larkspur.io",
+        "accountId": PROD,
+        "arn": PRIYA,
+        "accessKeyId": "ASIAPRIYA",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "arn": PRIYA_ROLE},
+            "attributes": {"mfaAuthenticated": "false"},
+        },
+    }
+    rec = make_record(
+        account=PROD,
+        region="eu-west-1",
+        userIdentity=ui,
+        errorCode="AccessDenied",
+        errorMessage="Access Denied",
+        requestParameters={
+            "bucketName": "larkspur-prod-data-lake",
+            "key": "curated/orders/2026/03/10/part-0001.parquet",
+        },
+    )
     rec.update(fields)
     return rec
 
@@ -57,10 +86,15 @@ def message(action: str, resource: str, tail: str) -> str:
 
 
 def test_request_the_snapshot_allows_is_allowed_now_not_a_silent_allow():
-    rec = tom(eventSource="lambda.amazonaws.com", eventName="GetFunction",
-              errorMessage=message("lambda:GetFunction", FUNCTION,
-                                   "because no identity-based policy allows the "
-                                   "lambda:GetFunction action"))
+    rec = tom(
+        eventSource="lambda.amazonaws.com",
+        eventName="GetFunction",
+        errorMessage=message(
+            "lambda:GetFunction",
+            FUNCTION,
+            "because no identity-based policy allows the lambda:GetFunction action",
+        ),
+    )
     d = diagnose(rec)
     assert d.verdict == "allowed-now"
     assert d.cause is None and d.layer is None
@@ -79,9 +113,15 @@ def test_same_request_with_tls_is_allowed_now():
 
 
 def test_replay_denying_elsewhere_than_aws_said_differs_with_both_sides():
-    rec = tom(eventSource="lambda.amazonaws.com", eventName="UpdateFunctionConfiguration",
-              errorMessage=message("lambda:UpdateFunctionConfiguration", FUNCTION,
-                                   "with an explicit deny in a service control policy"))
+    rec = tom(
+        eventSource="lambda.amazonaws.com",
+        eventName="UpdateFunctionConfiguration",
+        errorMessage=message(
+            "lambda:UpdateFunctionConfiguration",
+            FUNCTION,
+            "with an explicit deny in a service control policy",
+        ),
+    )
     d = diagnose(rec)
     assert d.verdict == "differs"
     assert d.layer == "identity" and d.cause == "missing-action"
@@ -91,9 +131,16 @@ def test_replay_denying_elsewhere_than_aws_said_differs_with_both_sides():
 
 def test_named_policy_arn_that_is_not_the_deciding_one_differs():
     arn = f"arn:aws:iam::{DEV}:policy/SomeOtherPolicy"
-    rec = tom(eventSource="iam.amazonaws.com", eventName="CreateUser", errorCode="AccessDenied",
-              errorMessage=message("iam:CreateUser", f"arn:aws:iam::{DEV}:user/x",
-                                   f"with an explicit deny in an identity-based policy: {arn}"))
+    rec = tom(
+        eventSource="iam.amazonaws.com",
+        eventName="CreateUser",
+        errorCode="AccessDenied",
+        errorMessage=message(
+            "iam:CreateUser",
+            f"arn:aws:iam::{DEV}:user/x",
+            f"with an explicit deny in an identity-based policy: {arn}",
+        ),
+    )
     d = diagnose(rec)
     assert d.verdict == "differs"
     assert any(arn in r for r in d.reasons)
@@ -101,20 +148,35 @@ def test_named_policy_arn_that_is_not_the_deciding_one_differs():
 
 def test_named_policy_arn_that_decided_is_confirmed():
     arn = f"arn:aws:iam::{DEV}:policy/DeveloperGuardrails"
-    rec = tom(eventSource="iam.amazonaws.com", eventName="CreateUser", errorCode="AccessDenied",
-              errorMessage=message("iam:CreateUser", f"arn:aws:iam::{DEV}:user/x",
-                                   f"with an explicit deny in an identity-based policy: {arn}"))
+    rec = tom(
+        eventSource="iam.amazonaws.com",
+        eventName="CreateUser",
+        errorCode="AccessDenied",
+        errorMessage=message(
+            "iam:CreateUser",
+            f"arn:aws:iam::{DEV}:user/x",
+            f"with an explicit deny in an identity-based policy: {arn}",
+        ),
+    )
     d = diagnose(rec)
     assert (d.verdict, d.deciding["policy"], d.deciding["sid"]) == (
-        "confirmed", arn, "DenyIdentityChanges")
+        "confirmed",
+        arn,
+        "DenyIdentityChanges",
+    )
 
 
 def test_caller_outside_the_snapshot_on_a_grant_that_names_callers_is_unknown():
     """The exports bucket grants Brightline's role on partner/brightline/: who called matters."""
     ui = {"type": "AWSAccount", "principalId": "AROAUNKNOWN:x", "accountId": "418295736104"}
-    rec = priya(userIdentity=ui, tlsDetails={"tlsVersion": "TLSv1.3"},
-                requestParameters={"bucketName": "larkspur-prod-exports",
-                                   "key": "partner/brightline/2026-03-10/a.csv"})
+    rec = priya(
+        userIdentity=ui,
+        tlsDetails={"tlsVersion": "TLSv1.3"},
+        requestParameters={
+            "bucketName": "larkspur-prod-exports",
+            "key": "partner/brightline/2026-03-10/a.csv",
+        },
+    )
     d = diagnose(rec)
     assert d.verdict == "unknown"
     assert any("418295736104" in r for r in d.reasons)

@@ -83,8 +83,9 @@ def test_every_cause_has_its_own_colour():
     assert len(set(colours)) == len(colours)
 
 
-def test_denials_over_time_has_one_trace_per_cause_with_the_summary_counts(sample_ws,
-                                                                          sample_denials):
+def test_denials_over_time_has_one_trace_per_cause_with_the_summary_counts(
+    sample_ws, sample_denials
+):
     fig = charts.denials_over_time(sample_denials)
     expected = sample_ws.denial_summary(by="cause").set_index("cause")["denials"].to_dict()
     assert charts.trace_totals(fig) == {c: float(n) for c, n in expected.items()}
@@ -182,8 +183,9 @@ def test_reported_versus_diagnosed_counts_what_undetailed_turned_out_to_be():
 
 
 def test_kpis_count_denials_principals_causes_and_verified_fixes(sample_ws, sample_denials):
-    expected = sample_ws.sql(
-        "SELECT count(*) AS n, count(DISTINCT cause) AS c FROM denials").iloc[0]
+    expected = sample_ws.sql("SELECT count(*) AS n, count(DISTINCT cause) AS c FROM denials").iloc[
+        0
+    ]
     values = charts.kpis(sample_denials)
     assert values["denials"] == expected["n"] and values["causes"] == expected["c"]
     assert values["fixes verified"] is None  # no diagnoses: not zero, unknown
@@ -191,7 +193,7 @@ def test_kpis_count_denials_principals_causes_and_verified_fixes(sample_ws, samp
     assert charts.kpis(sample_denials, fixes)["fixes verified"] == 1
     fig = charts.kpi_cards(values)
     assert [t.name for t in fig.data] == list(values)
-    assert "<div class=\"kpi-value\">-</div>" in charts.kpi_html(values)
+    assert '<div class="kpi-value">-</div>' in charts.kpi_html(values)
 
 
 @pytest.mark.parametrize("draw", [
@@ -220,4 +222,3 @@ def test_real_policy_changes_in_the_shared_corpus_are_marked(workspace, corpus):
     fig = charts.denials_over_time(frame, changes)
     assert charts.trace_totals(fig)["policy-change"] == expected
     assert sum(v for k, v in charts.trace_totals(fig).items() if k in CAUSES) == len(frame)
-

@@ -140,8 +140,12 @@ def test_masking_leaves_no_account_ip_or_key_id_of_the_sample(masked, sample_ws,
         accounts = set(ws.sql("SELECT DISTINCT account_id AS v FROM events "
                               "UNION SELECT DISTINCT recipient_account_id FROM events")["v"]
                        .dropna())  # fmt: skip
-        ips = set(ws.sql("SELECT DISTINCT source_ip AS v FROM events WHERE "
-                         "regexp_full_match(source_ip, '[0-9.]+|[0-9a-fA-F:]+')")["v"])
+        ips = set(
+            ws.sql(
+                "SELECT DISTINCT source_ip AS v FROM events WHERE "
+                "regexp_full_match(source_ip, '[0-9.]+|[0-9a-fA-F:]+')"
+            )["v"]
+        )
         keys = set(ws.sql("SELECT DISTINCT access_key_id AS v FROM events")["v"].dropna())
         names = set(ws.sql("SELECT DISTINCT user_name AS v FROM events WHERE length(user_name) > 5")
                     ["v"].dropna())  # fmt: skip
@@ -166,12 +170,19 @@ def test_pseudonyms_are_consistent_within_a_key_and_differ_across_keys():
     assert "alice" not in masked and "203.0.113.9" not in masked
     assert one.text("bucket alice-data, user alice").count("alice") == 1  # learned from the ARN
     assert one.text("at 10:12:03, policy arn:aws:iam::aws:policy/ReadOnlyAccess") == (
-        "at 10:12:03, policy arn:aws:iam::aws:policy/ReadOnlyAccess")
+        "at 10:12:03, policy arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
 
 
 def test_a_finding_panel_quotes_the_deciding_statement_and_the_proven_fix():
-    row = {"event_id": "e1", "event_time": None, "action": "s3:GetObject", "cause": "undetailed",
-           "error_code": "AccessDenied", "error_message": "Access Denied <b>x</b>"}
+    row = {
+        "event_id": "e1",
+        "event_time": None,
+        "action": "s3:GetObject",
+        "cause": "undetailed",
+        "error_code": "AccessDenied",
+        "error_message": "Access Denied <b>x</b>",
+    }
     diagnosis = {
         "verdict": "differs", "cause": "resource-arn", "layer": "identity",
         "deciding": json.dumps({"policy": "arn:aws:iam::1:policy/P", "sid": "ReadReports"}),

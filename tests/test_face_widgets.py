@@ -209,7 +209,8 @@ def test_a_chart_of_ones_own_binds_and_redraws_with_the_rest(sample_ws):
     assert len({y for t in inv.figures["top one"].data for y in t.y}) == 1
     inv.principal.value = TOM
     assert sum(charts.trace_totals(inv.figures["top one"]).values()) == len(
-        sample_ws.denials(principal=TOM))
+        sample_ws.denials(principal=TOM)
+    )
     with pytest.raises(KeyError, match="bound: over time, top one"):
         inv.show("heatmap")
 
@@ -242,8 +243,10 @@ def test_the_denial_table_lists_the_newest_denials_escaped(sample_ws):
     frame = query.denial_events(sample_ws)
     html = widgets.denial_table_html(frame, limit=5)
     assert html.count("<tr>") == 6 and f"{len(frame) - 5} older denials" in html
-    hostile = query.denial_events(sample_ws, Scope.of(
-        principal="arn:aws:sts::905173628441:assumed-role/redteam-probe/xss-canary"))
+    hostile = query.denial_events(
+        sample_ws,
+        Scope.of(principal="arn:aws:sts::905173628441:assumed-role/redteam-probe/xss-canary"),
+    )
     html = widgets.denial_table_html(hostile)
     assert "<script" not in html and "<img" not in html and "<td onmouseover" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the user agent, shown literally

@@ -45,8 +45,12 @@ def _hostile_records() -> list[dict]:
             errorCode="AccessDenied",
             errorMessage=message,
             userAgent=f"agent{HOSTILE}",
-            userIdentity={"type": "IAMUser", "arn": arn, "accountId": ACCOUNT,
-                          "principalId": f"AIDA{HOSTILE}"},  # fmt: skip
+            userIdentity={
+                "type": "IAMUser",
+                "arn": arn,
+                "accountId": ACCOUNT,
+                "principalId": f"AIDA{HOSTILE}",
+            },  # fmt: skip
             requestParameters={"bucketName": "bucket", f"key{HOSTILE}": HOSTILE},
         )
         for name in ("GetObject", f"Get{HOSTILE}Object")

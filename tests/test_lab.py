@@ -36,7 +36,8 @@ def test_a_given_workspace_gets_the_notebooks_next_to_it_pointing_at_it(own_work
     assert root == own_workspace.resolve().parent and ws == own_workspace
     assert sorted(p.stem for p in root.glob("*.ipynb")) == sorted(NAMES)
     assert 'workspace = "incident-42"  # workspace folder' in parameters_of(
-        root / "00-start-here.ipynb")
+        root / "00-start-here.ipynb"
+    )
     assert {p: p.read_bytes() for p in NOTEBOOKS.glob("*.ipynb")} == before  # package untouched
 
 
@@ -54,8 +55,9 @@ def test_a_folder_that_is_no_workspace_is_refused_naming_it(tmp_path, capsys):
     assert "nothing-here" in capsys.readouterr().err
 
 
-def test_jupyterlab_serves_notebook_00_on_loopback_with_its_token(own_workspace, tmp_path,
-                                                                   monkeypatch):
+def test_jupyterlab_serves_notebook_00_on_loopback_with_its_token(
+    own_workspace, tmp_path, monkeypatch
+):
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
     root, _ = prepare(own_workspace, progress=False)

@@ -38,8 +38,10 @@ def test_notebook_00_draws_the_cause_chart_and_redraws_it_for_a_picked_principal
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-            "http://127.0.0.1") else r.abort())
+        page.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort(),
+        )
         page.goto(server.url)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
@@ -51,7 +53,8 @@ def test_notebook_00_draws_the_cause_chart_and_redraws_it_for_a_picked_principal
         page.get_by_text("Run All Cells", exact=True).click()
         try:
             page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=120_000)
+                "document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=120_000
+            )
         finally:
             page.screenshot(path=str(tmp / "after-run-all.png"), full_page=True)
         page.wait_for_selector(".widget-select select", timeout=60_000)
@@ -69,7 +72,9 @@ def test_notebook_00_draws_the_cause_chart_and_redraws_it_for_a_picked_principal
             """(n) => { const plots = document.querySelectorAll('.js-plotly-plot');
                 const last = plots[plots.length - 1];
                 return last && last.querySelectorAll('g.trace.bars path').length !== n; }""",
-            arg=bars_before, timeout=30_000)
+            arg=bars_before,
+            timeout=30_000,
+        )
         after = page.locator(".js-plotly-plot").last.locator(".legendtext").all_text_contents()
         assert after != before and "org-policy" not in after and "missing-action" in after
         page.screenshot(path=str(tmp / "notebook-00-tom.png"), full_page=True)

@@ -26,14 +26,20 @@ def sample(tmp_path_factory):
 
 
 def _cloudtrail():
-    return client("cloudtrail", region="eu-west-1", aws_access_key_id="AKIAFAKEFAKEFAKE0002",
-                  aws_secret_access_key="fake")
+    return client(
+        "cloudtrail",
+        region="eu-west-1",
+        aws_access_key_id="AKIAFAKEFAKEFAKE0002",
+        aws_secret_access_key="fake",
+    )
 
 
 def _rows(sample, n):
     denials = sample.denials(since="2026-03-10", until="2026-03-11").head(n)
-    return [[{"eventjson": json.dumps(sample.raw(e))}, {"cause": c}]
-            for e, c in zip(denials["event_id"], denials["cause"], strict=True)], denials
+    return [
+        [{"eventjson": json.dumps(sample.raw(e))}, {"cause": c}]
+        for e, c in zip(denials["event_id"], denials["cause"], strict=True)
+    ], denials
 
 
 def test_lake_denials_loads_the_rows_with_the_query_and_its_bytes(sample, tmp_path):
@@ -42,13 +48,19 @@ def test_lake_denials_loads_the_rows_with_the_query_and_its_bytes(sample, tmp_pa
     stub = Stubber(ct)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": ANY})
     stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FINISHED"})
-    stub.add_response("get_query_results", {
-        "QueryStatus": "FINISHED", "QueryResultRows": rows,
-        "QueryStatistics": {"ResultsCount": 6, "TotalResultsCount": 6, "BytesScanned": 4096}})
+    stub.add_response(
+        "get_query_results",
+        {
+            "QueryStatus": "FINISHED",
+            "QueryResultRows": rows,
+            "QueryStatistics": {"ResultsCount": 6, "TotalResultsCount": 6, "BytesScanned": 4096},
+        },
+    )
     ws = Workspace(tmp_path / "ws")
     with stub:
-        search, report = ws.load_from_lake(STORE, "2026-03-10", "2026-03-11", client=ct,
-                                           sleep=lambda s: None)
+        search, report = ws.load_from_lake(
+            STORE, "2026-03-10", "2026-03-11", client=ct, sleep=lambda s: None
+        )
     assert sorted(ws.denials()["event_id"]) == sorted(denials["event_id"])
     assert report.loaded == 6 and search.bytes_scanned == 4096
     assert sum(search.causes.values()) == 6
@@ -62,8 +74,14 @@ def test_a_failed_lake_query_loads_nothing(tmp_path):
     ct = _cloudtrail()
     stub = Stubber(ct)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": ANY})
-    stub.add_response("describe_query", {"QueryId": QID, "QueryStatus": "FAILED",
-                                         "ErrorMessage": "column eventjsonx does not exist"})
+    stub.add_response(
+        "describe_query",
+        {
+            "QueryId": QID,
+            "QueryStatus": "FAILED",
+            "ErrorMessage": "column eventjsonx does not exist",
+        },
+    )
     ws = Workspace(tmp_path / "ws")
     with stub, pytest.raises(AwsError, match=f"Lake query {QID} FAILED: column eventjsonx"):
         ws.load_from_lake(STORE, "2026-03-10", "2026-03-11", client=ct, sleep=lambda s: None)
@@ -73,7 +91,7 @@ def test_a_failed_lake_query_loads_nothing(tmp_path):
 
 def test_a_lake_row_that_is_not_json_is_rejected_with_its_row_and_the_rest_load(sample, tmp_path):
     rows, denials = _rows(sample, 2)
-    rows.insert(1, [{"eventjson": "{\"eventID\": broken"}, {"cause": "undetailed"}])
+    rows.insert(1, [{"eventjson": '{"eventID": broken'}, {"cause": "undetailed"}])
     ct = _cloudtrail()
     stub = Stubber(ct)
     stub.add_response("start_query", {"QueryId": QID}, {"QueryStatement": ANY})
@@ -81,8 +99,9 @@ def test_a_lake_row_that_is_not_json_is_rejected_with_its_row_and_the_rest_load(
     stub.add_response("get_query_results", {"QueryStatus": "FINISHED", "QueryResultRows": rows})
     ws = Workspace(tmp_path / "ws")
     with stub:
-        search, report = ws.load_from_lake(STORE, "2026-03-10", "2026-03-11", client=ct,
-                                           sleep=lambda s: None)
+        search, report = ws.load_from_lake(
+            STORE, "2026-03-10", "2026-03-11", client=ct, sleep=lambda s: None
+        )
     assert (report.loaded, report.rejected_count, report.reconciles) == (2, 1, True)
     assert search.causes["unreadable"] == 1
     rejected = ws.sql("SELECT source, source_position, reason FROM rejected")

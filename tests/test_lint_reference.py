@@ -23,9 +23,13 @@ def allow(action, resource, **extra) -> dict:
 
 
 TABLE = "arn:aws:dynamodb:eu-west-1:111122223333:table/orders"
-REGION_SCP = {"Sid": "OnlyEU", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"],
-              "Resource": "*",
-              "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}}
+REGION_SCP = {
+    "Sid": "OnlyEU",
+    "Effect": "Deny",
+    "NotAction": ["iam:*", "sts:*"],
+    "Resource": "*",
+    "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}},
+}
 QUEUES = [f"arn:aws:sqs:eu-west-1:111122223333:jobs-{n}" for n in range(6)]
 
 CASES = {
@@ -66,8 +70,12 @@ def test_an_unknown_service_and_a_pattern_that_matches_nothing_are_findings():
 
 
 def test_wildcards_actions_in_any_case_and_not_action_are_known():
-    found = lint_policy(policy(allow(["s3:get*", "S3:GETOBJECT", "*"], "*"),
-                               {"Effect": "Deny", "NotAction": "iam:PassRole", "Resource": "*"}))
+    found = lint_policy(
+        policy(
+            allow(["s3:get*", "S3:GETOBJECT", "*"], "*"),
+            {"Effect": "Deny", "NotAction": "iam:PassRole", "Resource": "*"},
+        )
+    )
     assert found == []
 
 
@@ -83,8 +91,11 @@ def test_a_resource_with_a_wildcard_is_never_a_resource_type_finding():
 
 
 def test_region_deny_names_the_regions_in_use_that_it_denies():
-    used = {"eu-west-1": {"s3:GetObject"}, "us-east-1": {"iam:GetRole", "s3:ListBucket"},
-            "ap-south-1": {"sts:GetCallerIdentity"}}
+    used = {
+        "eu-west-1": {"s3:GetObject"},
+        "us-east-1": {"iam:GetRole", "s3:ListBucket"},
+        "ap-south-1": {"sts:GetCallerIdentity"},
+    }
     [found] = lint_policy(policy(REGION_SCP), regions_in_use=used)
     assert found.check == "region-deny-in-use"
     assert "us-east-1 (s3:ListBucket)" in found.why and "ap-south-1" not in found.why
@@ -109,22 +120,27 @@ def test_a_few_arns_get_no_tag_suggestion():
 
 def test_regions_in_use_come_from_the_workspace_successful_calls(tmp_path, workspace):
     day = utc(2026, 3, 2, 10)
-    records = [make_record(day, region="eu-west-1"), make_record(day, region="us-east-1"),
-               make_record(day, region="ap-south-1", errorCode="AccessDenied",
-                           errorMessage="Access Denied")]
+    records = [
+        make_record(day, region="eu-west-1"),
+        make_record(day, region="us-east-1"),
+        make_record(
+            day, region="ap-south-1", errorCode="AccessDenied", errorMessage="Access Denied"
+        ),
+    ]
     write_trail_file(trail_path(tmp_path / "logs", "111122223333", "eu-west-1", day), records)
     workspace.load(tmp_path / "logs")
     with workspace.connect() as con:
-        assert regions_in_use(con) == {"eu-west-1": {"s3:GetObject"},
-                                       "us-east-1": {"s3:GetObject"}}
+        assert regions_in_use(con) == {"eu-west-1": {"s3:GetObject"}, "us-east-1": {"s3:GetObject"}}
 
 
 def test_lint_cli_with_a_workspace_flags_the_region_deny_and_exits_1(tmp_path, capsys):
     from iamlab.workspace import Workspace
 
     day = utc(2026, 3, 2, 10)
-    write_trail_file(trail_path(tmp_path / "logs", "111122223333", "us-east-1", day),
-                     [make_record(day, region="us-east-1")])
+    write_trail_file(
+        trail_path(tmp_path / "logs", "111122223333", "us-east-1", day),
+        [make_record(day, region="us-east-1")],
+    )
     with Workspace(tmp_path / "ws") as ws:
         ws.load(tmp_path / "logs")
     path = tmp_path / "scp.json"

@@ -47,7 +47,8 @@ def run(sample, tmp_path_factory):
         return done[key][0]
 
     run.folder = lambda name, injected=False, **more: done[
-        (name, injected, json.dumps(more, sort_keys=True))][1]
+        (name, injected, json.dumps(more, sort_keys=True))
+    ][1]
     return run
 
 
@@ -96,8 +97,13 @@ def test_start_here_charts_every_denial_by_cause(run, sample):
     loaded = html(nb, "nb.loaded(ws)")
     assert "15124" in loaded and "<td>61</td>" in loaded
     # plotly.js written once, inline, by the setup cell (no CDN script)
-    setup = "".join(html(nb, s) for s in ["import iamlab.notebook as nb\n\nws, inv = "
-                                          "nb.setup(workspace, snapshot, principal, since, until)"])
+    setup = "".join(
+        html(nb, s)
+        for s in [
+            "import iamlab.notebook as nb\n\nws, inv = "
+            "nb.setup(workspace, snapshot, principal, since, until)"
+        ]
+    )
     assert setup.count("plotly.js v") == 1
     assert not re.search(r"<script[^>]*\bsrc=[\"']?https?:", json.dumps(nb))
 
@@ -176,9 +182,9 @@ def test_root_causes_has_one_section_per_cause_each_showing_its_denials(run, sam
 def test_root_causes_for_one_principal_says_which_causes_it_never_hit(run):
     nb = run("03-root-causes", injected=True)
     assert "No <code>vpc-endpoint</code> denials in scope." in html(
-        nb, 'nb.what_to_fix(inv, "vpc-endpoint")')
-    assert "lambda:UpdateFunctionConfiguration" in html(
-        nb, 'nb.what_to_fix(inv, "missing-action")')
+        nb, 'nb.what_to_fix(inv, "vpc-endpoint")'
+    )
+    assert "lambda:UpdateFunctionConfiguration" in html(nb, 'nb.what_to_fix(inv, "missing-action")')
 
 
 # --- 04: post-incident review -------------------------------------------------------------------
@@ -189,10 +195,14 @@ def test_post_incident_review_ends_with_a_report_of_its_window(run, sample):
     folder = run.folder("04-post-incident-review", injected=True)
     report = folder / "post-incident-review.html"
     assert "post-incident-review.html" in html(
-        nb, 'nb.export_report(inv, "post-incident-review.html")')
+        nb, 'nb.export_report(inv, "post-incident-review.html")'
+    )
     text = report.read_text("utf-8")
     assert [text.count(s) > 0 for s in ("plotly.js v", "tom.reyes", "2026-03-10 00:00")] == [
-        True, True, True]
+        True,
+        True,
+        True,
+    ]
     kpis = figure(nb, 'inv.figures["kpis"]')
     assert kpis["data"][0]["value"] == denial_count(sample, principal=TOM, **WINDOW)
 

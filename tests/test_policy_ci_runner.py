@@ -30,20 +30,34 @@ DOC = {
     "Version": "2012-10-17",
     "Statement": [
         {"Sid": "ReadAll", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
-        {"Sid": "NoSecrets", "Effect": "Deny", "Action": "s3:GetObject",
-         "Resource": "arn:aws:s3:::b/secret/*"},
-        {"Sid": "OnlyTagged", "Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}},
+        {
+            "Sid": "NoSecrets",
+            "Effect": "Deny",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/secret/*",
+        },
+        {
+            "Sid": "OnlyTagged",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}},
+        },
     ],
 }
 
 
-def _case(name: str, resource: str = "arn:aws:s3:::b/k", action: str = "s3:GetObject",
-          **expect) -> dict:
+def _case(
+    name: str, resource: str = "arn:aws:s3:::b/k", action: str = "s3:GetObject", **expect
+) -> dict:
     return {
         "name": name,
-        "request": {"principal": ALICE, "action": action, "resource": resource,
-                    "resource_account": "111122223333"},
+        "request": {
+            "principal": ALICE,
+            "action": action,
+            "resource": resource,
+            "resource_account": "111122223333",
+        },
         "policies": {"identity": [DOC]},
         "expect": expect,
     }
@@ -78,11 +92,17 @@ def test_the_engines_own_case_files_all_pass_with_a_junit_report(tmp_path, capsy
 def test_a_broken_expectation_fails_with_the_case_name_and_the_deciding_statement(
     tmp_path, capsys
 ) -> None:
-    f = _write(tmp_path, [
-        _case("reads an ordinary object", decision="allow"),
-        _case("secrets stay readable (wrong on purpose)", "arn:aws:s3:::b/secret/x",
-              decision="allow"),
-    ])
+    f = _write(
+        tmp_path,
+        [
+            _case("reads an ordinary object", decision="allow"),
+            _case(
+                "secrets stay readable (wrong on purpose)",
+                "arn:aws:s3:::b/secret/x",
+                decision="allow",
+            ),
+        ],
+    )
     xml = tmp_path / "junit.xml"
     assert main(["test", str(f), "--junit", str(xml)]) == 1
     out = capsys.readouterr().out
@@ -100,8 +120,9 @@ def test_a_broken_expectation_fails_with_the_case_name_and_the_deciding_statemen
 
 
 def test_an_implicit_deny_names_the_layer_that_lacked_an_allow(tmp_path, capsys) -> None:
-    f = _write(tmp_path, [_case("deletes (wrong on purpose)", action="s3:DeleteObject",
-                                decision="allow")])
+    f = _write(
+        tmp_path, [_case("deletes (wrong on purpose)", action="s3:DeleteObject", decision="allow")]
+    )
     assert main(["test", str(f)]) == 1
     assert "deciding: no statement: no Allow in identity" in capsys.readouterr().out
 
@@ -109,16 +130,30 @@ def test_an_implicit_deny_names_the_layer_that_lacked_an_allow(tmp_path, capsys)
 def test_cases_naming_snapshot_principals_take_their_policies_from_the_snapshot(
     tmp_path, capsys
 ) -> None:
-    f = _write(tmp_path, [
-        {"name": "tom may not create IAM users",
-         "request": {"principal": TOM, "action": "iam:CreateUser",
-                     "resource": "arn:aws:iam::264830159726:user/tmp-loadtest"},
-         "expect": {"decision": "explicit_deny"}},
-        {"name": "tom may create IAM users (wrong on purpose)", "snapshot": True,
-         "request": {"principal": TOM, "action": "iam:CreateUser",
-                     "resource": "arn:aws:iam::264830159726:user/tmp-loadtest"},
-         "expect": {"decision": "allow"}},
-    ])
+    f = _write(
+        tmp_path,
+        [
+            {
+                "name": "tom may not create IAM users",
+                "request": {
+                    "principal": TOM,
+                    "action": "iam:CreateUser",
+                    "resource": "arn:aws:iam::264830159726:user/tmp-loadtest",
+                },
+                "expect": {"decision": "explicit_deny"},
+            },
+            {
+                "name": "tom may create IAM users (wrong on purpose)",
+                "snapshot": True,
+                "request": {
+                    "principal": TOM,
+                    "action": "iam:CreateUser",
+                    "resource": "arn:aws:iam::264830159726:user/tmp-loadtest",
+                },
+                "expect": {"decision": "allow"},
+            },
+        ],
+    )
     assert main(["test", str(f), "--snapshot", str(SNAPSHOT)]) == 1
     out = capsys.readouterr().out
     assert "FAIL tom may create IAM users (wrong on purpose)" in out
@@ -131,9 +166,16 @@ def test_cases_naming_snapshot_principals_take_their_policies_from_the_snapshot(
 def test_a_snapshot_case_without_a_snapshot_is_an_error_naming_file_and_case(
     tmp_path, capsys
 ) -> None:
-    f = _write(tmp_path, [{"name": "needs the snapshot",
-                           "request": {"principal": TOM, "action": "iam:CreateUser"},
-                           "expect": {"decision": "explicit_deny"}}])
+    f = _write(
+        tmp_path,
+        [
+            {
+                "name": "needs the snapshot",
+                "request": {"principal": TOM, "action": "iam:CreateUser"},
+                "expect": {"decision": "explicit_deny"},
+            }
+        ],
+    )
     assert main(["test", str(f)]) == 2
     err = capsys.readouterr().err
     assert f"{f}#0 (case 'needs the snapshot')" in err and "--snapshot" in err
@@ -143,17 +185,42 @@ def test_a_snapshot_case_without_a_snapshot_is_an_error_naming_file_and_case(
     ("content", "fragments"),
     [
         ("{not json", ["bad.json", "not valid JSON"]),
-        (json.dumps([{"name": "no expect", "request": {"principal": ALICE, "action": "s3:A"},
-                      "policies": {}}]), ["bad.json#0", "case 'no expect'", "missing 'expect'"]),
-        (json.dumps([_case("typo", decison="allow")]),
-         ["bad.json#0", "case 'typo'", "unknown key(s) ['decison']"]),
-        (json.dumps([_case("bad ref", decision="allow", deciding=["ReadAll"])]),
-         ["case 'bad ref'", "policy#Sid"]),
-        (json.dumps([_case("bad failed_on", decision="allow",
-                           failed_on={"identity[0]#NoSecrets": "mood"})]),
-         ["case 'bad failed_on'", "action, resource, principal, condition"]),
-        (json.dumps([_case("empty skip", decision="allow", skip="")]),
-         ["case 'empty skip'", "reason"]),
+        (
+            json.dumps(
+                [
+                    {
+                        "name": "no expect",
+                        "request": {"principal": ALICE, "action": "s3:A"},
+                        "policies": {},
+                    }
+                ]
+            ),
+            ["bad.json#0", "case 'no expect'", "missing 'expect'"],
+        ),
+        (
+            json.dumps([_case("typo", decison="allow")]),
+            ["bad.json#0", "case 'typo'", "unknown key(s) ['decison']"],
+        ),
+        (
+            json.dumps([_case("bad ref", decision="allow", deciding=["ReadAll"])]),
+            ["case 'bad ref'", "policy#Sid"],
+        ),
+        (
+            json.dumps(
+                [
+                    _case(
+                        "bad failed_on",
+                        decision="allow",
+                        failed_on={"identity[0]#NoSecrets": "mood"},
+                    )
+                ]
+            ),
+            ["case 'bad failed_on'", "action, resource, principal, condition"],
+        ),
+        (
+            json.dumps([_case("empty skip", decision="allow", skip="")]),
+            ["case 'empty skip'", "reason"],
+        ),
     ],
     ids=["not-json", "no-expect", "expect-typo", "bad-deciding", "bad-failed-on", "empty-skip"],
 )
@@ -170,8 +237,13 @@ def test_bad_case_files_give_an_error_naming_the_file_and_the_case(
 
 
 def test_a_skipped_case_is_reported_as_skipped_not_passed(tmp_path, capsys) -> None:
-    f = _write(tmp_path, [_case("not yet", decision="allow", skip="waits for the new bucket"),
-                          _case("reads", decision="allow")])
+    f = _write(
+        tmp_path,
+        [
+            _case("not yet", decision="allow", skip="waits for the new bucket"),
+            _case("reads", decision="allow"),
+        ],
+    )
     xml = tmp_path / "j.xml"
     assert main(["test", str(f), "--junit", str(xml)]) == 0
     out = capsys.readouterr().out
@@ -186,21 +258,33 @@ def test_a_skipped_case_is_reported_as_skipped_not_passed(tmp_path, capsys) -> N
 
 
 def test_deciding_and_failed_on_are_compared(tmp_path) -> None:
-    good = _case("secret read denied by NoSecrets", "arn:aws:s3:::b/secret/x",
-                 decision="explicit_deny", deciding=["identity[0]#NoSecrets"],
-                 failed_on={"identity[0]#OnlyTagged": "action"})
+    good = _case(
+        "secret read denied by NoSecrets",
+        "arn:aws:s3:::b/secret/x",
+        decision="explicit_deny",
+        deciding=["identity[0]#NoSecrets"],
+        failed_on={"identity[0]#OnlyTagged": "action"},
+    )
     assert run_case(good).passed
-    wrong = _case("names the wrong Deny", "arn:aws:s3:::b/secret/x",
-                  decision="explicit_deny", deciding=["identity[0]#ReadAll"],
-                  failed_on={"identity[0]#OnlyTagged": "condition"})
+    wrong = _case(
+        "names the wrong Deny",
+        "arn:aws:s3:::b/secret/x",
+        decision="explicit_deny",
+        deciding=["identity[0]#ReadAll"],
+        failed_on={"identity[0]#OnlyTagged": "condition"},
+    )
     result = run_case(wrong)
     assert result.status == "failed"
     assert result.problems == (
         "deciding: expected ['identity[0]#ReadAll'], got ['identity[0]#NoSecrets']",
         "failed_on identity[0]#OnlyTagged: expected condition, got action",
     )
-    put = _case("untagged put fails on the condition", action="s3:PutObject",
-                decision="implicit_deny", failed_on={"identity[0]#OnlyTagged": "condition"})
+    put = _case(
+        "untagged put fails on the condition",
+        action="s3:PutObject",
+        decision="implicit_deny",
+        failed_on={"identity[0]#OnlyTagged": "condition"},
+    )
     assert run_case(put).passed
 
 
@@ -208,11 +292,19 @@ def test_written_cases_pin_a_decision_and_run_again(tmp_path, capsys) -> None:
     request = Request(ALICE, "s3:GetObject", "arn:aws:s3:::b/secret/x", "111122223333")
     policies = PolicySet.from_dict({"identity": [DOC], "scp": "unknown"})
     d = evaluate(request, policies)
-    case = make_case("pinned", request, policies, expect_of(d, deciding=True),
-                     source="iamlab diagnose (verified fix)")
-    assert case["expect"] == {"decision": "explicit_deny", "denied_by": ["identity"],
-                              "possible": ["explicit_deny"],
-                              "deciding": ["identity[0]#NoSecrets"]}
+    case = make_case(
+        "pinned",
+        request,
+        policies,
+        expect_of(d, deciding=True),
+        source="iamlab diagnose (verified fix)",
+    )
+    assert case["expect"] == {
+        "decision": "explicit_deny",
+        "denied_by": ["identity"],
+        "possible": ["explicit_deny"],
+        "deciding": ["identity[0]#NoSecrets"],
+    }
     assert case["policies"]["scp"] == {"unknown": "given as unknown"}
     path = write_cases(tmp_path / "pinned.json", [case])
     assert json.loads(path.read_text(encoding="utf-8")) == [case]
@@ -222,8 +314,10 @@ def test_written_cases_pin_a_decision_and_run_again(tmp_path, capsys) -> None:
 
 def test_write_cases_refuses_a_malformed_case_naming_it(tmp_path) -> None:
     with pytest.raises(InputError, match=r"out\.json#1 \(case 'second'\): expect"):
-        write_cases(tmp_path / "out.json",
-                    [_case("first", decision="allow"), _case("second", decision="maybe")])
+        write_cases(
+            tmp_path / "out.json",
+            [_case("first", decision="allow"), _case("second", decision="maybe")],
+        )
     assert not (tmp_path / "out.json").exists()
 
 

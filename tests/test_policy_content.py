@@ -12,9 +12,13 @@ from iamlab.policy import Policy, PolicySet, evaluate
 
 ACCT = "111122223333"
 REQUESTS = [
-    {"principal": f"arn:aws:iam::{ACCT}:user/alice", "action": a, "resource": r,
-     "resource_account": ACCT, "context": {"aws:SourceIp": "203.0.113.9",
-                                          "aws:RequestedRegion": "eu-west-1"}}
+    {
+        "principal": f"arn:aws:iam::{ACCT}:user/alice",
+        "action": a,
+        "resource": r,
+        "resource_account": ACCT,
+        "context": {"aws:SourceIp": "203.0.113.9", "aws:RequestedRegion": "eu-west-1"},
+    }
     for a in ("s3:GetObject", "s3:PutObject", "ec2:RunInstances")
     for r in ("arn:aws:s3:::b/k", "arn:aws:ec2:eu-west-1:111122223333:instance/i-1")
 ]
@@ -68,8 +72,9 @@ def _apply(doc: dict, what: str, n: int, new: dict) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(stmts=st.lists(statement, min_size=1, max_size=4), edits=st.lists(edit, min_size=1,
-                                                                        max_size=3))
+@given(
+    stmts=st.lists(statement, min_size=1, max_size=4), edits=st.lists(edit, min_size=1, max_size=3)
+)
 def test_mutate_then_evaluate_equals_evaluating_a_fresh_copy(stmts, edits):
     doc = {"Version": "2012-10-17", "Statement": stmts}
     policies = {"identity": [doc], "scp": [[doc]]}
@@ -89,8 +94,10 @@ def test_mutate_then_evaluate_equals_evaluating_a_fresh_copy(stmts, edits):
 
 
 def test_a_policy_keeps_its_own_copy_of_the_document():
-    doc = {"Version": "2012-10-17",
-           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     policy = Policy(doc, id="p")
     doc["Statement"][0]["Effect"] = "Deny"
     assert policy.document["Statement"][0]["Effect"] == "Allow"
@@ -98,8 +105,10 @@ def test_a_policy_keeps_its_own_copy_of_the_document():
 
 
 def test_editing_a_document_flips_the_decision_with_a_warm_cache():
-    doc = {"Version": "2012-10-17",
-           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     for _ in range(3):  # warm every cache on the first content
         assert evaluate(REQUESTS[0], {"identity": [doc]}).decision == "allow"
     doc["Statement"][0]["Action"] = "s3:PutObject"

@@ -166,6 +166,11 @@ def test_resource_account_is_read_from_the_role_arn_when_left_out() -> None:
             "Action": "sts:AssumeRole",
         }
     )
-    ok = run(action="sts:AssumeRole", arn=role, account=None,
-             identity=[doc(allow("sts:AssumeRole", role))], resource=trust_a)
+    ok = run(
+        action="sts:AssumeRole",
+        arn=role,
+        account=None,
+        identity=[doc(allow("sts:AssumeRole", role))],
+        resource=trust_a,
+    )
     assert ok.allowed and ok.resource_account == B

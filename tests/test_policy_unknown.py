@@ -11,10 +11,16 @@ from iamlab.policy import Policy, PolicySet, evaluate
 
 ACCT = "111122223333"
 ALICE = f"arn:aws:iam::{ACCT}:user/alice"
-READ = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:Get*",
-                                               "Resource": "*"}}
-REQUEST = {"principal": ALICE, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
-           "resource_account": ACCT}
+READ = {
+    "Version": "2012-10-17",
+    "Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+}
+REQUEST = {
+    "principal": ALICE,
+    "action": "s3:GetObject",
+    "resource": "arn:aws:s3:::b/k",
+    "resource_account": ACCT,
+}
 
 
 def test_an_unknown_scp_turns_an_allow_into_unknown_with_the_reason():
@@ -66,8 +72,9 @@ def test_a_deny_that_no_unknown_layer_could_turn_is_reported_with_its_layer():
 
 
 def test_unknown_given_as_a_mapping_or_in_the_case_format_agree():
-    by_field = evaluate(REQUEST, PolicySet.from_dict({"identity": [READ],
-                                                      "unknown": {"scp": "not collected"}}))
+    by_field = evaluate(
+        REQUEST, PolicySet.from_dict({"identity": [READ], "unknown": {"scp": "not collected"}})
+    )
     by_value = evaluate(REQUEST, {"identity": [READ], "scp": {"unknown": "not collected"}})
     assert by_field == by_value
 
@@ -79,21 +86,38 @@ def test_unknown_names_only_layers():
 
 def test_an_unknown_boundary_may_also_be_no_boundary_at_all():
     # a Deny with NotPrincipal spares the user it names only when it has no boundary
-    bucket = {"Statement": [
-        {"Effect": "Deny", "NotPrincipal": {"AWS": [ALICE, f"arn:aws:iam::{ACCT}:root"]},
-         "Action": "s3:*", "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "s3:GetObject",
-         "Resource": "*"}]}
-    d = evaluate(REQUEST, {"identity": [READ], "permissions_boundary": "unknown",
-                           "resource": bucket})
+    bucket = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "NotPrincipal": {"AWS": [ALICE, f"arn:aws:iam::{ACCT}:root"]},
+                "Action": "s3:*",
+                "Resource": "*",
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ALICE},
+                "Action": "s3:GetObject",
+                "Resource": "*",
+            },
+        ]
+    }
+    d = evaluate(
+        REQUEST, {"identity": [READ], "permissions_boundary": "unknown", "resource": bucket}
+    )
     assert d.decision == "unknown" and d.possible == ("allow", "explicit_deny")
 
 
 def test_a_special_case_refusal_stays_a_deny_beside_unknown_layers():
     admin = {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
-    d = evaluate({"principal": ALICE, "action": "iam:DeletePolicy",
-                  "resource": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
-                 {"identity": [admin], "scp": "unknown"})
+    d = evaluate(
+        {
+            "principal": ALICE,
+            "action": "iam:DeletePolicy",
+            "resource": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        },
+        {"identity": [admin], "scp": "unknown"},
+    )
     assert (d.decision, d.special, d.denied) == ("implicit_deny", "aws-managed-policy", True)
     assert d.possible == ("implicit_deny", "explicit_deny")
 
@@ -103,11 +127,20 @@ def test_a_special_case_refusal_stays_a_deny_beside_unknown_layers():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-PRINCIPALS = [ALICE, f"arn:aws:sts::{ACCT}:assumed-role/Dev/s1", f"arn:aws:iam::{ACCT}:root",
-              "arn:aws:iam::444455556666:user/bob", f"arn:aws:sts::{ACCT}:federated-user/f"]
+PRINCIPALS = [
+    ALICE,
+    f"arn:aws:sts::{ACCT}:assumed-role/Dev/s1",
+    f"arn:aws:iam::{ACCT}:root",
+    "arn:aws:iam::444455556666:user/bob",
+    f"arn:aws:sts::{ACCT}:federated-user/f",
+]
 ACTIONS = ["s3:GetObject", "s3:PutObject", "kms:Decrypt", "sts:AssumeRole", "iam:DeletePolicy"]
-RESOURCES = ["arn:aws:s3:::b/k", f"arn:aws:kms:us-east-1:{ACCT}:key/k",
-             f"arn:aws:iam::{ACCT}:role/R", "arn:aws:iam::aws:policy/X"]
+RESOURCES = [
+    "arn:aws:s3:::b/k",
+    f"arn:aws:kms:us-east-1:{ACCT}:key/k",
+    f"arn:aws:iam::{ACCT}:role/R",
+    "arn:aws:iam::aws:policy/X",
+]
 
 
 def _statement(effect, action, resource, principal, cond):
@@ -121,12 +154,15 @@ def _statement(effect, action, resource, principal, cond):
 
 def _doc(with_principal: bool):
     stmt = st.builds(
-        _statement, st.sampled_from(["Allow", "Deny"]),
+        _statement,
+        st.sampled_from(["Allow", "Deny"]),
         st.sampled_from(["*", "s3:*", "s3:GetObject", "kms:*", "sts:AssumeRole", "iam:*"]),
         st.sampled_from(["*", "arn:aws:s3:::b/*"]),
         st.sampled_from(["*", {"AWS": ACCT}, {"AWS": ALICE}, {"AWS": "444455556666"}])
-        if with_principal else st.none(),
-        st.booleans())
+        if with_principal
+        else st.none(),
+        st.booleans(),
+    )
     return st.lists(stmt, max_size=3).map(lambda s: {"Version": "2012-10-17", "Statement": s})
 
 
@@ -142,14 +178,25 @@ LAYER_VALUES = {
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.data(), principal=st.sampled_from(PRINCIPALS), action=st.sampled_from(ACTIONS),
-       resource=st.sampled_from(RESOURCES), vpce=st.booleans(),
-       hidden=st.sets(st.sampled_from(sorted(LAYER_VALUES)), min_size=1, max_size=3))
+@given(
+    data=st.data(),
+    principal=st.sampled_from(PRINCIPALS),
+    action=st.sampled_from(ACTIONS),
+    resource=st.sampled_from(RESOURCES),
+    vpce=st.booleans(),
+    hidden=st.sets(st.sampled_from(sorted(LAYER_VALUES)), min_size=1, max_size=3),
+)
 def test_the_real_decision_is_always_one_the_unknown_answer_foresaw(
-        data, principal, action, resource, vpce, hidden):
+    data, principal, action, resource, vpce, hidden
+):
     real = {name: data.draw(values, label=name) for name, values in LAYER_VALUES.items()}
-    request = {"principal": principal, "action": action, "resource": resource,
-               "resource_account": ACCT, "context": {"aws:SourceVpce": "vpce-1"} if vpce else {}}
+    request = {
+        "principal": principal,
+        "action": action,
+        "resource": resource,
+        "resource_account": ACCT,
+        "context": {"aws:SourceVpce": "vpce-1"} if vpce else {},
+    }
     truth = evaluate(request, real)
     guess = evaluate(request, {**real, **{name: "unknown" for name in hidden}})
     assert truth.decision in guess.possible or guess.possible == ()

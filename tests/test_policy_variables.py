@@ -15,16 +15,24 @@ SESSION = f"arn:aws:sts::{ACCT}:assumed-role/Dev/alice"
 
 
 def _allow_if(operator: str, key: str, value: str) -> dict:
-    statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "*",
-                 "Condition": {operator: {key: value}}}
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {operator: {key: value}},
+    }
     return {"identity": [{"Version": "2012-10-17", "Statement": [statement]}]}
 
 
 def test_principal_arn_for_a_session_is_the_role_arn_and_explicit_context_wins() -> None:
     role = f"arn:aws:iam::{ACCT}:role/team/Dev"
     policies = _allow_if("ArnEquals", "aws:PrincipalArn", role)
-    request = {"principal": SESSION, "action": "s3:GetObject",
-               "resource": "arn:aws:s3:::home/alice/x", "resource_account": ACCT}
+    request = {
+        "principal": SESSION,
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::home/alice/x",
+        "resource_account": ACCT,
+    }
     derived = evaluate(request, policies)
     assert derived.decision == "implicit_deny"  # the session ARN drops the path /team/
     assert any("path" in n for n in derived.notes)
@@ -34,8 +42,12 @@ def test_principal_arn_for_a_session_is_the_role_arn_and_explicit_context_wins()
 
 def test_derived_keys_do_not_override_explicit_context() -> None:
     policies = _allow_if("StringEquals", "aws:PrincipalAccount", "999999999999")
-    request = {"principal": ALICE, "action": "s3:GetObject",
-               "resource": "arn:aws:s3:::home/alice/x", "resource_account": ACCT}
+    request = {
+        "principal": ALICE,
+        "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::home/alice/x",
+        "resource_account": ACCT,
+    }
     assert evaluate(request, policies).decision == "implicit_deny"
     request["context"] = {"aws:PrincipalAccount": "999999999999"}
     assert evaluate(request, policies).decision == "allow"

@@ -21,15 +21,24 @@ def write_snapshot(root, accounts=(A, B, C), trails=None, status=None):
     """An organization of ``accounts`` under one root; trails.json for A when given."""
     org = root / "organization"
     org.mkdir(parents=True)
-    (org / "organization.json").write_text(json.dumps(
-        {"Organization": {"Id": "o-abc", "MasterAccountId": A, "FeatureSet": "ALL"}}))
-    (org / "tree.json").write_text(json.dumps({
-        "Roots": [{"Id": "r-ab12", "Name": "Root", "PolicyTypes": []}],
-        "Accounts": [{"Id": a, "ParentId": "r-ab12"} for a in accounts]}))
+    (org / "organization.json").write_text(
+        json.dumps({"Organization": {"Id": "o-abc", "MasterAccountId": A, "FeatureSet": "ALL"}})
+    )
+    (org / "tree.json").write_text(
+        json.dumps(
+            {
+                "Roots": [{"Id": "r-ab12", "Name": "Root", "PolicyTypes": []}],
+                "Accounts": [{"Id": a, "ParentId": "r-ab12"} for a in accounts],
+            }
+        )
+    )
     folder = root / "accounts" / A
     folder.mkdir(parents=True)
-    (folder / "authorization-details.json").write_text(json.dumps(
-        {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}))
+    (folder / "authorization-details.json").write_text(
+        json.dumps(
+            {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+        )
+    )
     if trails is not None:
         (folder / "trails.json").write_text(json.dumps({"trailList": trails}))
         for name, body in (status or {}).items():
@@ -43,33 +52,42 @@ def denial(when, **fields):
 
 
 def assume_role(when):
-    return make_record(when, eventSource="sts.amazonaws.com", eventName="AssumeRole",
-                       requestParameters={"roleArn": f"arn:aws:iam::{A}:role/dev",
-                                          "roleSessionName": "alice"},
-                       responseElements={"credentials": {"accessKeyId": KEY},
-                                         "assumedRoleUser": {
-                                             "arn": f"arn:aws:sts::{A}:assumed-role/dev/alice"}})
+    return make_record(
+        when,
+        eventSource="sts.amazonaws.com",
+        eventName="AssumeRole",
+        requestParameters={"roleArn": f"arn:aws:iam::{A}:role/dev", "roleSessionName": "alice"},
+        responseElements={
+            "credentials": {"accessKeyId": KEY},
+            "assumedRoleUser": {"arn": f"arn:aws:sts::{A}:assumed-role/dev/alice"},
+        },
+    )
 
 
 @pytest.fixture
 def loaded(tmp_path, workspace):
     """A works in us-east-1 and eu-west-1 with a 9-hour silence; B only in us-east-1."""
+
     def load_records(*records):
         path = trail_path(tmp_path / "logs", A, "us-east-1", utc(2026, 3, 2, 23))
         write_trail_file(path, list(records))
         workspace.load(tmp_path / "logs", progress=False)
         return workspace
+
     return load_records
 
 
-BASE = [make_record(utc(2026, 3, 2, 0, 5), A, "us-east-1"),
-        make_record(utc(2026, 3, 2, 1, 5), A, "eu-west-1"),
-        make_record(utc(2026, 3, 2, 11, 5), A, "us-east-1"),
-        *[make_record(utc(2026, 3, 2, h, 5), B, "us-east-1") for h in range(12)]]
+BASE = [
+    make_record(utc(2026, 3, 2, 0, 5), A, "us-east-1"),
+    make_record(utc(2026, 3, 2, 1, 5), A, "eu-west-1"),
+    make_record(utc(2026, 3, 2, 11, 5), A, "us-east-1"),
+    *[make_record(utc(2026, 3, 2, h, 5), B, "us-east-1") for h in range(12)],
+]
 
 
 def test_an_org_account_without_events_and_a_region_dark_for_one_account_are_reported(
-        loaded, tmp_path):
+    loaded, tmp_path
+):
     snap = write_snapshot(tmp_path / "snap")
     with loaded(*BASE).connect() as con:
         cov = coverage(con, snap)
@@ -80,8 +98,11 @@ def test_an_org_account_without_events_and_a_region_dark_for_one_account_are_rep
 
 def test_full_evidence_reports_nothing_dark(loaded, tmp_path):
     snap = write_snapshot(tmp_path / "snap", accounts=(A, B))
-    records = [*BASE, make_record(utc(2026, 3, 2, 3, 5), B, "eu-west-1"),
-               *[make_record(utc(2026, 3, 2, h, 5), A, "us-east-1") for h in range(2, 11)]]
+    records = [
+        *BASE,
+        make_record(utc(2026, 3, 2, 3, 5), B, "eu-west-1"),
+        *[make_record(utc(2026, 3, 2, h, 5), A, "us-east-1") for h in range(2, 11)],
+    ]
     with loaded(*records).connect() as con:
         cov = coverage(con, snap)
     assert cov.complete, cov
@@ -115,15 +136,26 @@ def test_a_denial_whose_assume_role_is_in_the_evidence_is_not_listed(loaded):
 
 
 def test_single_region_and_stopped_trails_are_problems(loaded, tmp_path):
-    trails = [{"Name": "local", "HomeRegion": "us-east-1", "IsMultiRegionTrail": False},
-              {"Name": "org", "HomeRegion": "us-east-1", "IsMultiRegionTrail": True,
-               "IsOrganizationTrail": True}]
-    snap = write_snapshot(tmp_path / "snap", trails=trails,
-                          status={"local": {"IsLogging": True}, "org": {"IsLogging": False}})
+    trails = [
+        {"Name": "local", "HomeRegion": "us-east-1", "IsMultiRegionTrail": False},
+        {
+            "Name": "org",
+            "HomeRegion": "us-east-1",
+            "IsMultiRegionTrail": True,
+            "IsOrganizationTrail": True,
+        },
+    ]
+    snap = write_snapshot(
+        tmp_path / "snap",
+        trails=trails,
+        status={"local": {"IsLogging": True}, "org": {"IsLogging": False}},
+    )
     with loaded(*BASE).connect() as con:
         cov = coverage(con, snap)
-    assert [(t, p.split(" ")[0]) for _a, t, p in cov.trails] == [("local", "single-Region"),
-                                                                  ("org", "not")]
+    assert [(t, p.split(" ")[0]) for _a, t, p in cov.trails] == [
+        ("local", "single-Region"),
+        ("org", "not"),
+    ]
 
 
 def test_a_logging_multi_region_trail_is_no_problem(loaded, tmp_path):
@@ -150,8 +182,12 @@ def test_gaps_for_names_the_missing_session_and_the_silence_around_an_event(load
     assert gaps[0].startswith(f"the AssumeRole that issued arn:aws:sts::{A}:assumed-role/dev")
     assert gaps[1].startswith(f"account {A} delivered no events 2026-03-02 02:00 to 2026-03-02 06")
     assert gaps[2].startswith(f"account {A} delivered no events 2026-03-02 07:00 to")
-    assert gaps_for(make_record(utc(2026, 3, 2, 0), B, userIdentity={"type": "IAMUser"}),
-                    cov, sessions) == []
+    assert (
+        gaps_for(
+            make_record(utc(2026, 3, 2, 0), B, userIdentity={"type": "IAMUser"}), cov, sessions
+        )
+        == []
+    )
 
 
 def test_sample_coverage_has_no_dark_account_or_region(tmp_path):
@@ -179,8 +215,9 @@ def test_coverage_cli_prints_the_dark_account_and_the_matrix(loaded, tmp_path, c
 
 def test_coverage_cli_escapes_account_ids_taken_from_the_evidence(loaded, tmp_path, capsys):
     evil = "\x1b[31m1111"
-    loaded(*BASE, make_record(utc(2026, 3, 2, 4), recipientAccountId=evil,
-                              region="ap-south-1")).close()
+    loaded(
+        *BASE, make_record(utc(2026, 3, 2, 4), recipientAccountId=evil, region="ap-south-1")
+    ).close()
     assert main(["coverage", "--workspace", str(tmp_path / "ws")]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[31m1111" in out

@@ -16,86 +16,140 @@ from iamlab.snapshot import load
 ACCOUNT = "111122223333"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 BOB = f"arn:aws:iam::{ACCOUNT}:user/bob"
-POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-     "Resource": "arn:aws:s3:::reports/*"},
-    {"Effect": "Allow", "Action": ["ec2:DescribeInstances", "glue:GetTable"], "Resource": "*"},
-    {"Effect": "Allow", "Action": "dynamodb:GetItem",
-     "Resource": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders"}]}
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": "arn:aws:s3:::reports/*",
+        },
+        {"Effect": "Allow", "Action": ["ec2:DescribeInstances", "glue:GetTable"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:GetItem",
+            "Resource": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/orders",
+        },
+    ],
+}
 
 
 def user(name):
-    return {"Path": "/", "UserName": name, "UserId": f"AIDA{name.upper()}", "Arn":
-            f"arn:aws:iam::{ACCOUNT}:user/{name}", "GroupList": [],
-            "AttachedManagedPolicies": [],
-            "UserPolicyList": [{"PolicyName": "work", "PolicyDocument": POLICY}]}
+    return {
+        "Path": "/",
+        "UserName": name,
+        "UserId": f"AIDA{name.upper()}",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+        "GroupList": [],
+        "AttachedManagedPolicies": [],
+        "UserPolicyList": [{"PolicyName": "work", "PolicyDocument": POLICY}],
+    }
 
 
 @pytest.fixture
 def snap(tmp_path):
     folder = tmp_path / "snap" / "accounts" / ACCOUNT
     folder.mkdir(parents=True)
-    (folder / "authorization-details.json").write_text(json.dumps(
-        {"UserDetailList": [user("alice"), user("bob")], "GroupDetailList": [],
-         "RoleDetailList": [], "Policies": []}))
+    (folder / "authorization-details.json").write_text(
+        json.dumps(
+            {
+                "UserDetailList": [user("alice"), user("bob")],
+                "GroupDetailList": [],
+                "RoleDetailList": [],
+                "Policies": [],
+            }
+        )
+    )
     (tmp_path / "snap" / "manifest.json").write_text(json.dumps({"organization": False}))
     bucket = folder / "resource-policies" / "s3"
     bucket.mkdir(parents=True)
-    grant = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
-             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}
-    (bucket / "reports.json").write_text(json.dumps({"Arn": "arn:aws:s3:::reports", "Policy":
-                                                     json.dumps({"Statement": [grant]})}))
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::reports/*",
+    }
+    (bucket / "reports.json").write_text(
+        json.dumps({"Arn": "arn:aws:s3:::reports", "Policy": json.dumps({"Statement": [grant]})})
+    )
     return load(tmp_path / "snap")
 
 
 def call(name, source, params, **fields):
-    identity = {"type": "IAMUser", "principalId": "AIDAALICE", "arn": ALICE,
-                "accountId": ACCOUNT, "userName": "alice"}
-    return make_record(utc(2026, 3, 2, 10), ACCOUNT, "eu-west-1", userIdentity=identity,
-                       eventSource=source, eventName=name, requestParameters=params, **fields)
+    identity = {
+        "type": "IAMUser",
+        "principalId": "AIDAALICE",
+        "arn": ALICE,
+        "accountId": ACCOUNT,
+        "userName": "alice",
+    }
+    return make_record(
+        utc(2026, 3, 2, 10),
+        ACCOUNT,
+        "eu-west-1",
+        userIdentity=identity,
+        eventSource=source,
+        eventName=name,
+        requestParameters=params,
+        **fields,
+    )
 
 
 @pytest.fixture
 def workspace_with_calls(tmp_path, workspace):
-    records = [call("GetObject", "s3.amazonaws.com", {"bucketName": "reports", "key": k})
-               for k in ("2026/q1.csv", "2026/q2.csv")]
-    records += [call("DescribeInstances", "ec2.amazonaws.com", {}),
-                call("GetTable", "glue.amazonaws.com", {"name": "orders"}),
-                call("PutObject", "s3.amazonaws.com", {"bucketName": "exports", "key": "x"})]
-    write_trail_file(trail_path(tmp_path / "logs", ACCOUNT, "eu-west-1", utc(2026, 3, 2, 11)),
-                     records)
+    records = [
+        call("GetObject", "s3.amazonaws.com", {"bucketName": "reports", "key": k})
+        for k in ("2026/q1.csv", "2026/q2.csv")
+    ]
+    records += [
+        call("DescribeInstances", "ec2.amazonaws.com", {}),
+        call("GetTable", "glue.amazonaws.com", {"name": "orders"}),
+        call("PutObject", "s3.amazonaws.com", {"bucketName": "exports", "key": "x"}),
+    ]
+    write_trail_file(
+        trail_path(tmp_path / "logs", ACCOUNT, "eu-west-1", utc(2026, 3, 2, 11)), records
+    )
     workspace.load(tmp_path / "logs", progress=False)
     return workspace
 
 
 def test_the_narrower_policy_allows_every_replayed_call_and_names_fewer_actions(
-        snap, workspace_with_calls):
+    snap, workspace_with_calls
+):
     with workspace_with_calls.connect() as con:
         result = least_privilege(con, snap, ALICE)
     assert result.verified
     assert result.policy["Statement"] == [
         {"Sid": "Used1", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
-        {"Sid": "Used2", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": "arn:aws:s3:::reports/2026/q*"}]
+        {
+            "Sid": "Used2",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::reports/2026/q*",
+        },
+    ]
     assert result.allowed == {"ec2:DescribeInstances", "s3:GetObject"}
     assert result.unused == ["dynamodb:GetItem"]  # PutObject was used, though not replayed
     assert len(result.allowed) < len(result.granted)
 
 
 def test_calls_that_cannot_be_rebuilt_or_are_not_allowed_now_are_listed_not_guessed(
-        snap, workspace_with_calls):
+    snap, workspace_with_calls
+):
     with workspace_with_calls.connect() as con:
         result = least_privilege(con, snap, ALICE)
     skipped = {c.action: c.problem for c in result.skipped}
     assert skipped["glue:GetTable"].startswith("the resource of glue:GetTable is not in")
     assert skipped["s3:PutObject"].startswith(
-        "the current snapshot answers unknown (resource: the account owning arn:aws:s3:::exports")
+        "the current snapshot answers unknown (resource: the account owning arn:aws:s3:::exports"
+    )
     assert {"glue:GetTable", "s3:PutObject"} <= result.used
     assert "glue:GetTable" not in result.unused
 
 
 def test_a_principal_without_calls_or_absent_from_the_snapshot_is_an_error(
-        snap, workspace_with_calls):
+    snap, workspace_with_calls
+):
     with workspace_with_calls.connect() as con:
         with pytest.raises(InputError, match="no successful call by .*user/bob"):
             least_privilege(con, snap, BOB)
@@ -107,32 +161,68 @@ def test_objects_of_one_bucket_share_their_common_prefix_and_a_lone_object_stays
     from iamlab.diagnose.request import Replay
 
     def replay(action, resource):
-        return Replay("e", ALICE, None, "IAMUser", ACCOUNT, None, action, resource, {}, (),
-                      frozenset(), None, None)
+        return Replay(
+            "e",
+            ALICE,
+            None,
+            "IAMUser",
+            ACCOUNT,
+            None,
+            action,
+            resource,
+            {},
+            (),
+            frozenset(),
+            None,
+            None,
+        )
 
-    policy = proposed_policy([replay("s3:GetObject", "arn:aws:s3:::a/x/1"),
-                              replay("s3:GetObject", "arn:aws:s3:::a/x/2"),
-                              replay("s3:GetObject", "arn:aws:s3:::b/only"),
-                              replay("s3:PutObject", "arn:aws:s3:::b/only")])
+    policy = proposed_policy(
+        [
+            replay("s3:GetObject", "arn:aws:s3:::a/x/1"),
+            replay("s3:GetObject", "arn:aws:s3:::a/x/2"),
+            replay("s3:GetObject", "arn:aws:s3:::b/only"),
+            replay("s3:PutObject", "arn:aws:s3:::b/only"),
+        ]
+    )
     assert policy["Statement"] == [
-        {"Sid": "Used1", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": ["arn:aws:s3:::a/x/*", "arn:aws:s3:::b/only"]},
-        {"Sid": "Used2", "Effect": "Allow", "Action": "s3:PutObject",
-         "Resource": "arn:aws:s3:::b/only"}]
+        {
+            "Sid": "Used1",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": ["arn:aws:s3:::a/x/*", "arn:aws:s3:::b/only"],
+        },
+        {
+            "Sid": "Used2",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::b/only",
+        },
+    ]
 
 
 def test_privilege_cli_prints_the_policy_and_exits_0_when_verified(
-        snap, workspace_with_calls, capsys):
+    snap, workspace_with_calls, capsys
+):
     workspace_with_calls.close()
-    args = ["privilege", "--workspace", str(workspace_with_calls.path), "--snapshot",
-            str(snap.root), "--principal", ALICE]
+    args = [
+        "privilege",
+        "--workspace",
+        str(workspace_with_calls.path),
+        "--snapshot",
+        str(snap.root),
+        "--principal",
+        ALICE,
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "never used: 1 (first: dynamodb:GetItem)" in out
     assert "arn:aws:s3:::reports/2026/q*" in out
     assert main([*args, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["policy_actions"] == ["ec2:DescribeInstances",
-                                                                     "s3:GetObject"]
+    assert json.loads(capsys.readouterr().out)["policy_actions"] == [
+        "ec2:DescribeInstances",
+        "s3:GetObject",
+    ]
 
 
 def test_each_sample_principal_with_replayable_calls_gets_a_verified_narrower_policy(tmp_path):
@@ -154,4 +244,3 @@ def test_each_sample_principal_with_replayable_calls_gets_a_verified_narrower_po
                 assert len(result.allowed) < len(result.granted), arn
                 checked += 1
     assert checked >= 20
-

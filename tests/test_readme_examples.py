@@ -30,7 +30,7 @@ NOT_RUN = {
 
 
 def _blocks(language: str, after: str = "") -> list[str]:
-    text = README[README.index(after):] if after else README
+    text = README[README.index(after) :] if after else README
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 

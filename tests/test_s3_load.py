@@ -209,8 +209,9 @@ def test_only_read_operations_can_be_sent(aws):
 
 # --- key names are written by whoever can put an object in the bucket --------------------------
 
-GOOD = (f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/"
-        f"{A}_CloudTrail_us-east-1_20260301T1000Z_g.json.gz")
+GOOD = (
+    f"AWSLogs/{A}/CloudTrail/us-east-1/2026/03/01/{A}_CloudTrail_us-east-1_20260301T1000Z_g.json.gz"
+)
 HOSTILE = {
     "../../../../victim.json.gz": "'..' segment",
     f"AWSLogs/{A}/../../../../../outside.json.gz": "'..' segment",
@@ -249,8 +250,14 @@ def test_cache_path_refuses_a_key_that_would_leave_or_merge_its_folder(tmp_path,
 def test_cache_path_keeps_ordinary_and_odd_but_harmless_keys_verbatim_inside_the_root(tmp_path):
     from iamlab.trail.s3 import cache_path
 
-    for key in (GOOD, "%2e%2e/%2E%2E/pct.json.gz", "..json.gz", "a/...json.gz",
-                "ünïcode/ключ.json.gz", "x" * 255):
+    for key in (
+        GOOD,
+        "%2e%2e/%2E%2E/pct.json.gz",
+        "..json.gz",
+        "a/...json.gz",
+        "ünïcode/ключ.json.gz",
+        "x" * 255,
+    ):
         path = cache_path(tmp_path, "trail-bucket", key)
         assert path == tmp_path / "trail-bucket" / key  # no normalising: one key, one file
         assert path.resolve().is_relative_to(tmp_path.resolve())

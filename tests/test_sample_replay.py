@@ -60,8 +60,10 @@ def test_replay_denies_at_the_labelled_layer(label):
     rec = records[label["event_ids"][0]]
     endpoint = None
     if rec.get("vpcEndpointId"):
-        endpoint = (f"arn:aws:ec2:{rec['awsRegion']}:{rec['vpcEndpointAccountId']}"
-                    f":vpc-endpoint/{rec['vpcEndpointId']}")
+        endpoint = (
+            f"arn:aws:ec2:{rec['awsRegion']}:{rec['vpcEndpointAccountId']}"
+            f":vpc-endpoint/{rec['vpcEndpointId']}"
+        )
     sim = simulate(
         snap,
         label["principal"],

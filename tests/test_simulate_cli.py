@@ -159,7 +159,11 @@ def test_text_output_names_the_decision_and_caveats(capsys):
 
 def test_a_principal_missing_from_the_snapshot_is_unknown_exit_three(capsys):
     status, out, err = run(
-        capsys, "--principal", f"arn:aws:iam::{PROD}:user/alicia", "--action", "s3:GetObject",
+        capsys,
+        "--principal",
+        f"arn:aws:iam::{PROD}:user/alicia",
+        "--action",
+        "s3:GetObject",
         *SAFE,
     )
     assert status == 3 and err == ""
@@ -180,8 +184,17 @@ def test_a_caller_from_an_account_the_snapshot_lacks_is_never_allowed(capsys):
     assert status == 3 and text.startswith("UNKNOWN: ") and "ALLOW" not in text
     # its request to a bucket whose policy grants that account nothing is denied all the same;
     # still unknown: its account's unknown SCPs could be the layer AWS names
-    status, out, _ = run(capsys, "--principal", typo, "--action", "s3:GetObject", "--resource",
-                         "arn:aws:s3:::prod-reports/q1.csv", *SAFE, "--json")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        typo,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::prod-reports/q1.csv",
+        *SAFE,
+        "--json",
+    )
     result = json.loads(out)
     assert status == 3 and result["decision"] == "unknown" and result["denied_by"] == []
     assert result["possible"] == ["implicit_deny", "explicit_deny"]
@@ -198,12 +211,23 @@ def test_help_documents_the_exit_statuses(capsys):
 def test_request_through_a_vpc_endpoint_is_limited_by_its_policy(capsys):
     args = ["--principal", ALICE, "--action", "sqs:SendMessage", *SAFE, "--json"]
     queue = f"arn:aws:sqs:us-east-1:{PROD}:jobs"
-    status, out, _ = run(capsys, *args, "--resource", queue,
-                         "--context", "aws:SourceVpce=vpce-0a1b2c3d4e5f60718")
+    status, out, _ = run(
+        capsys, *args, "--resource", queue, "--context", "aws:SourceVpce=vpce-0a1b2c3d4e5f60718"
+    )
     assert status == 0, out
-    status, out, _ = run(capsys, "--principal", ALICE, "--action", "sqs:SendMessage",
-                         "--resource", f"arn:aws:sqs:us-east-1:{PROD}:other", *SAFE, "--json",
-                         "--vpc-endpoint", "vpce-0a1b2c3d4e5f60718")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        ALICE,
+        "--action",
+        "sqs:SendMessage",
+        "--resource",
+        f"arn:aws:sqs:us-east-1:{PROD}:other",
+        *SAFE,
+        "--json",
+        "--vpc-endpoint",
+        "vpce-0a1b2c3d4e5f60718",
+    )
     result = json.loads(out)
     assert status == 1
     assert "vpc_endpoint" in result["denied_by"]
@@ -216,8 +240,10 @@ def test_session_policy_limits_a_role_session(capsys, tmp_path):
     status, out, _ = run(capsys, *args)
     assert status == 0, out
     assert any("session policies" in c for c in json.loads(out)["caveats"])
-    doc = {"Version": "2012-10-17",
-           "Statement": [{"Sid": "OnlyS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "OnlyS3", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+    }
     (tmp_path / "session.json").write_text(json.dumps(doc))
     status, out, _ = run(capsys, *args, "--session-policy", str(tmp_path / "session.json"))
     result = json.loads(out)
@@ -228,9 +254,18 @@ def test_session_policy_limits_a_role_session(capsys, tmp_path):
 
 
 def test_replay_saved_as_a_case_runs_with_the_same_decision(capsys, tmp_path):
-    status, out, _ = run(capsys, "--principal", ALICE, "--action", "iam:CreateUser",
-                         "--resource", f"arn:aws:iam::{PROD}:user/new", *SAFE,
-                         "--as-case", "alice may not create users (SCP)")
+    status, out, _ = run(
+        capsys,
+        "--principal",
+        ALICE,
+        "--action",
+        "iam:CreateUser",
+        "--resource",
+        f"arn:aws:iam::{PROD}:user/new",
+        *SAFE,
+        "--as-case",
+        "alice may not create users (SCP)",
+    )
     case = json.loads(out)
     assert status == 1
     assert case["expect"] == {"decision": "explicit_deny", "denied_by": ["scp"]}
@@ -258,8 +293,9 @@ def test_requested_region_comes_from_a_regional_resource_arn_and_is_a_caveat():
     sim = simulate(SNAP, ALICE, "sqs:SendMessage", queue)
     assert sim.request.context["aws:RequestedRegion"] == "eu-west-1"
     assert any("aws:RequestedRegion is taken from the resource ARN" in c for c in sim.caveats)
-    given = simulate(SNAP, ALICE, "sqs:SendMessage", queue,
-                     context={"aws:requestedregion": "us-east-1"})
+    given = simulate(
+        SNAP, ALICE, "sqs:SendMessage", queue, context={"aws:requestedregion": "us-east-1"}
+    )
     assert given.request.context["aws:requestedregion"] == "us-east-1"
     assert "aws:RequestedRegion" not in given.request.context
     assert not any("RequestedRegion" in c for c in given.caveats)

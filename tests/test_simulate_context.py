@@ -41,16 +41,37 @@ def test_the_callers_region_wins_over_the_resource_arns_and_context_over_both():
     sim = simulate(SNAP, ALICE, "sqs:SendMessage", queue, TLS, region="eu-west-1")
     assert sim.request.context["aws:RequestedRegion"] == "eu-west-1"
     assert not any("taken from the resource ARN" in c for c in sim.caveats)
-    given = simulate(SNAP, ALICE, "sqs:SendMessage", queue,
-                     {**TLS, "aws:requestedregion": "ap-south-1"}, region="eu-west-1")
+    given = simulate(
+        SNAP,
+        ALICE,
+        "sqs:SendMessage",
+        queue,
+        {**TLS, "aws:requestedregion": "ap-south-1"},
+        region="eu-west-1",
+    )
     assert given.request.context["aws:requestedregion"] == "ap-south-1"
     assert "aws:RequestedRegion" not in given.request.context
 
 
 def test_region_flag_of_simulate(capsys):
-    status = main(["simulate", "--snapshot", str(SNAP), "--principal", ALICE, "--action",
-                   "s3:GetObject", "--resource", OBJECT, "--context", "aws:SecureTransport=true",
-                   "--region", "us-east-1", "--json"])
+    status = main(
+        [
+            "simulate",
+            "--snapshot",
+            str(SNAP),
+            "--principal",
+            ALICE,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+            "--context",
+            "aws:SecureTransport=true",
+            "--region",
+            "us-east-1",
+            "--json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert status == 0 and result["context"]["aws:RequestedRegion"] == "us-east-1"
 
@@ -58,47 +79,95 @@ def test_region_flag_of_simulate(capsys):
 def test_a_missing_key_that_changes_only_the_named_layer_is_not_final():
     # identity grants nothing (implicit deny by identity); an SCP Deny hangs on a key the
     # request lacks: with it, the answer would be an explicit deny by the SCP
-    deny = {"Statement": {"Sid": "OnlyFromVpce", "Effect": "Deny", "Action": "*",
-                          "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpce":
-                                                                          "vpce-bad"}}}}
+    deny = {
+        "Statement": {
+            "Sid": "OnlyFromVpce",
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-bad"}},
+        }
+    }
     full = {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
-    d = evaluate({"principal": ALICE, "action": "s3:GetObject", "resource": OBJECT,
-                  "resource_account": PROD},
-                 {"identity": [], "scp": [[full, deny]]})
+    d = evaluate(
+        {
+            "principal": ALICE,
+            "action": "s3:GetObject",
+            "resource": OBJECT,
+            "resource_account": PROD,
+        },
+        {"identity": [], "scp": [[full, deny]]},
+    )
     assert (d.decision, d.denied_by) == ("implicit_deny", ("identity",))
     assert d.missing_context == ("aws:SourceVpce",)
     assert "NOT FINAL" in str(d)
 
 
 def test_an_explicit_deny_is_not_final_when_an_earlier_layer_could_be_named():
-    scp_deny = {"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*",
-                              "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}}
+    scp_deny = {
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        }
+    }
     full = {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
-    id_deny = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
-                             {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
-    req = {"principal": ALICE, "action": "s3:GetObject", "resource": OBJECT,
-           "resource_account": PROD}
+    id_deny = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        ]
+    }
+    req = {
+        "principal": ALICE,
+        "action": "s3:GetObject",
+        "resource": OBJECT,
+        "resource_account": PROD,
+    }
     d = evaluate(req, {"identity": [id_deny], "scp": [[full, scp_deny]]})
     assert (d.decision, d.denied_by) == ("explicit_deny", ("identity",))
     assert d.missing_context == ("aws:MultiFactorAuthPresent",)  # the SCP would be named
-    firm = evaluate({**req, "context": {"aws:MultiFactorAuthPresent": "true"}},
-                    {"identity": [id_deny], "scp": [[full, scp_deny]]})
+    firm = evaluate(
+        {**req, "context": {"aws:MultiFactorAuthPresent": "true"}},
+        {"identity": [id_deny], "scp": [[full, scp_deny]]},
+    )
     assert firm.missing_context == () and firm.denied_by == ("identity",)
 
 
 def test_a_role_session_given_by_unique_id_and_session_name_resolves_like_its_arn(capsys):
-    by_arn = simulate(SNAP, f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1",
-                      "s3:GetObject", OBJECT, TLS, region="us-east-1")
-    by_id = simulate(SNAP, "AROADEPLOYER000000004:build-1", "s3:GetObject", OBJECT, TLS,
-                     region="us-east-1")
+    by_arn = simulate(
+        SNAP,
+        f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1",
+        "s3:GetObject",
+        OBJECT,
+        TLS,
+        region="us-east-1",
+    )
+    by_id = simulate(
+        SNAP, "AROADEPLOYER000000004:build-1", "s3:GetObject", OBJECT, TLS, region="us-east-1"
+    )
     assert by_id.request.principal == f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
     assert by_id.request.context["aws:userid"] == "AROADEPLOYER000000004:build-1"
     assert by_id.decision == by_arn.decision
     bare = simulate(SNAP, "AROADEPLOYER000000004", "s3:GetObject", OBJECT, TLS)
     assert bare.request.principal == f"arn:aws:iam::{PROD}:role/ci/Deployer"
-    status = main(["simulate", "--snapshot", str(SNAP), "--principal",
-                   "AROADEPLOYER000000004:build-1", "--action", "s3:GetObject",
-                   "--resource", OBJECT, "--region", "us-east-1", "--json"])
+    status = main(
+        [
+            "simulate",
+            "--snapshot",
+            str(SNAP),
+            "--principal",
+            "AROADEPLOYER000000004:build-1",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+            "--region",
+            "us-east-1",
+            "--json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert status == EXIT[by_arn.decision.decision] and out["decision"] == by_arn.decision.decision
     assert out["principal"] == f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
@@ -109,10 +178,19 @@ def test_a_role_session_given_by_unique_id_and_session_name_resolves_like_its_ar
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-KEYS = {"aws:RequestedRegion": ["us-east-1", "eu-west-1"], "aws:SourceVpce": ["vpce-1", "vpce-2"],
-        "aws:MultiFactorAuthPresent": ["true", "false"]}
-OPERATORS = ["StringEquals", "StringNotEquals", "StringEqualsIfExists", "StringNotEqualsIfExists",
-             "ForAnyValue:StringEquals", "ForAllValues:StringEquals"]
+KEYS = {
+    "aws:RequestedRegion": ["us-east-1", "eu-west-1"],
+    "aws:SourceVpce": ["vpce-1", "vpce-2"],
+    "aws:MultiFactorAuthPresent": ["true", "false"],
+}
+OPERATORS = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIfExists",
+    "StringNotEqualsIfExists",
+    "ForAnyValue:StringEquals",
+    "ForAllValues:StringEquals",
+]
 
 
 def _stmt(effect, action, key, op, value):
@@ -123,20 +201,32 @@ def _stmt(effect, action, key, op, value):
 
 
 statement = st.builds(
-    _stmt, st.sampled_from(["Allow", "Deny"]), st.sampled_from(["*", "s3:*", "s3:GetObject"]),
-    st.none() | st.sampled_from(sorted(KEYS)), st.sampled_from(OPERATORS),
-    st.sampled_from(["us-east-1", "vpce-1", "true"]))
+    _stmt,
+    st.sampled_from(["Allow", "Deny"]),
+    st.sampled_from(["*", "s3:*", "s3:GetObject"]),
+    st.none() | st.sampled_from(sorted(KEYS)),
+    st.sampled_from(OPERATORS),
+    st.sampled_from(["us-east-1", "vpce-1", "true"]),
+)
 document = st.lists(statement, max_size=3).map(lambda s: {"Version": "2012-10-17", "Statement": s})
 
 
 @settings(max_examples=300, deadline=None)
-@given(identity=st.lists(document, min_size=1, max_size=2), scp=st.none() | st.lists(
-    st.lists(document, min_size=1, max_size=2), min_size=1, max_size=2),
-    boundary=st.lists(document, max_size=1), arriving=st.data())
+@given(
+    identity=st.lists(document, min_size=1, max_size=2),
+    scp=st.none() | st.lists(st.lists(document, min_size=1, max_size=2), min_size=1, max_size=2),
+    boundary=st.lists(document, max_size=1),
+    arriving=st.data(),
+)
 def test_an_answer_without_missing_context_holds_whatever_the_absent_keys_are(
-        identity, scp, boundary, arriving):
-    request = {"principal": ALICE, "action": "s3:GetObject", "resource": OBJECT,
-               "resource_account": PROD}
+    identity, scp, boundary, arriving
+):
+    request = {
+        "principal": ALICE,
+        "action": "s3:GetObject",
+        "resource": OBJECT,
+        "resource_account": PROD,
+    }
     policies = {"identity": identity, "scp": scp, "permissions_boundary": boundary}
     d = evaluate(request, policies)
     if d.missing_context:

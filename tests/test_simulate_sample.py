@@ -80,9 +80,18 @@ def context_of(record: dict) -> dict[str, str]:
 
 
 def cli_args(scenario: dict, context: dict[str, str], session: dict | None) -> list[str]:
-    args = ["simulate", "--snapshot", str(SAMPLE / "snapshot"), "--principal",
-            scenario["principal"], "--action", scenario["action"],
-            "--resource", scenario.get("resource") or "*", "--json"]
+    args = [
+        "simulate",
+        "--snapshot",
+        str(SAMPLE / "snapshot"),
+        "--principal",
+        scenario["principal"],
+        "--action",
+        scenario["action"],
+        "--resource",
+        scenario.get("resource") or "*",
+        "--json",
+    ]
     for key, value in context.items():
         args += ["--context", f"{key}={value}"]
     if session is not None:
@@ -147,8 +156,11 @@ def test_simulate_reproduces_the_labelled_denial_and_the_fix_allows(
     assert decision["decision"] == expected, _summary(decision)
     assert layer in decision["denied_by"], _summary(decision)
     if explicit:
-        policy_id = scenario["principal"] if layer == "session" else snap.policy(
-            decisive["policy"], decisive.get("policy_name"), layer)[1].id
+        policy_id = (
+            scenario["principal"]
+            if layer == "session"
+            else snap.policy(decisive["policy"], decisive.get("policy_name"), layer)[1].id
+        )
         refs = {(s["policy_id"], s["sid"]) for s in decision["deciding"]}
         assert (policy_id, decisive["sid"]) in refs, _summary(decision)
 
@@ -156,11 +168,16 @@ def test_simulate_reproduces_the_labelled_denial_and_the_fix_allows(
     if not (fix.get("statement") or fix.get("remove_sid")):
         assert fix.get("intended") is True  # the deny is wanted: nothing to flip
         return
-    request = build_request(snap, scenario["principal"], scenario["action"],
-                            scenario.get("resource") or "*", context)
-    policies = snap.policies_for(scenario["principal"], scenario["action"], request.resource,
-                                 request.resource_account,
-                                 vpc_endpoint=record.get("vpcEndpointId"))
+    request = build_request(
+        snap, scenario["principal"], scenario["action"], scenario.get("resource") or "*", context
+    )
+    policies = snap.policies_for(
+        scenario["principal"],
+        scenario["action"],
+        request.resource,
+        request.resource_account,
+        vpc_endpoint=record.get("vpcEndpointId"),
+    )
     name = decisive.get("policy_name") if fix["policy"] == decisive["policy"] else None
     fixed = evaluate(request, with_fix(policies, snap, fix, name))
     assert fixed.decision == "allow", str(fixed)
@@ -170,8 +187,9 @@ def _effect(snap, decisive: dict, session: dict | None) -> str | None:
     if decisive["layer"] == "session":
         statements = (session or {}).get("Statement", [])
         return next((s["Effect"] for s in statements if s.get("Sid") == decisive["sid"]), None)
-    ref = snap.find_statement(decisive["policy"], decisive["sid"], decisive.get("policy_name"),
-                              decisive["layer"])
+    ref = snap.find_statement(
+        decisive["policy"], decisive["sid"], decisive.get("policy_name"), decisive["layer"]
+    )
     return ref.statement.get("Effect")
 
 
@@ -185,9 +203,14 @@ def test_each_replay_saved_as_a_case_runs_with_the_same_decision(
     snap, events, session_policies, scenario
 ):
     record = events[scenario["event_ids"][0]]
-    result = simulate(snap, scenario["principal"], scenario["action"],
-                      scenario.get("resource") or "*", context_of(record),
-                      session_policy=session_policies.get(scenario["principal"]))
+    result = simulate(
+        snap,
+        scenario["principal"],
+        scenario["action"],
+        scenario.get("resource") or "*",
+        context_of(record),
+        session_policy=session_policies.get(scenario["principal"]),
+    )
     case = result.to_case(scenario["id"])
     json.dumps(case)  # the case is plain JSON
     outcome = run_case(case)

@@ -68,10 +68,20 @@ def test_an_account_the_collector_could_not_read_is_unknown(org_copy):
 
 
 def test_a_failed_policy_call_makes_that_service_unknown(org_copy):
-    _manifest(org_copy, failed_calls=[{
-        "service": "sqs", "operation": "GetQueueAttributes", "account": PROD,
-        "region": "us-east-1", "error_code": "AccessDenied", "permission": "sqs:GetQueueAttributes",
-        "message": "denied"}])
+    _manifest(
+        org_copy,
+        failed_calls=[
+            {
+                "service": "sqs",
+                "operation": "GetQueueAttributes",
+                "account": PROD,
+                "region": "us-east-1",
+                "error_code": "AccessDenied",
+                "permission": "sqs:GetQueueAttributes",
+                "message": "denied",
+            }
+        ],
+    )
     snap = load(org_copy)
     queue = f"arn:aws:sqs:us-east-1:{PROD}:jobs"
     assert snap.policies_for(ALICE, "sqs:SendMessage", queue).unknown == {
@@ -102,8 +112,14 @@ def test_the_management_account_and_a_member_in_the_tree_have_no_gap(org_copy):
 
 def test_a_session_policy_given_as_unknown_makes_a_session_unknown():
     session = f"arn:aws:sts::{PROD}:assumed-role/Deployer/build-1"
-    sim = simulate(DATA / "org", session, "s3:GetObject", "arn:aws:s3:::prod-reports/q1.csv",
-                   SAFE, session_policy="unknown")
+    sim = simulate(
+        DATA / "org",
+        session,
+        "s3:GetObject",
+        "arn:aws:s3:::prod-reports/q1.csv",
+        SAFE,
+        session_policy="unknown",
+    )
     assert "session" in sim.policies.unknown
     assert sim.decision.decision != "allow"
     assert not any(c.startswith("session policies") for c in sim.caveats)

@@ -60,8 +60,15 @@ def test_sample_snapshot_loads_every_policy(snap):
     for layer, policy in snap.all_policies():
         layers[layer] = layers.get(layer, 0) + 1
         assert isinstance(policy.document, dict) and policy.id
-    assert {"identity", "permissions_boundary", "trust", "scp", "rcp", "resource",
-            "vpc_endpoint"} <= set(layers)
+    assert {
+        "identity",
+        "permissions_boundary",
+        "trust",
+        "scp",
+        "rcp",
+        "resource",
+        "vpc_endpoint",
+    } <= set(layers)
     assert snap.organization is not None and snap.organization.management_account
     for account in snap.iam_accounts():  # every user and role resolves with all its layers
         for arn in snap.iam(account).names():
@@ -77,8 +84,12 @@ def test_loader_returns_the_decisive_layer_and_statement(snap, endpoints, scenar
     decisive = scenario["decisive"]
     layer = decisive["layer"]
     vpce = next((endpoints[e] for e in scenario["event_ids"] if e in endpoints), None)
-    policies = snap.policies_for(scenario["principal"], scenario["action"],
-                                 scenario.get("resource") or "*", vpc_endpoint=vpce)
+    policies = snap.policies_for(
+        scenario["principal"],
+        scenario["action"],
+        scenario.get("resource") or "*",
+        vpc_endpoint=vpce,
+    )
     if layer == "session":
         # passed at AssumeRole time, never part of a snapshot: the loader has no session layer
         assert policies.session is None

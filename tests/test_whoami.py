@@ -43,8 +43,12 @@ def moto_url():
 class _FakeMetadata(BaseHTTPRequestHandler):
     """Answers the container credentials endpoint and IMDSv2, nothing else."""
 
-    creds = {"AccessKeyId": "ASIAFAKECONTAINER123", "SecretAccessKey": SECRET,
-             "Token": TOKEN, "Expiration": EXPIRY}
+    creds = {
+        "AccessKeyId": "ASIAFAKECONTAINER123",
+        "SecretAccessKey": SECRET,
+        "Token": TOKEN,
+        "Expiration": EXPIRY,
+    }
 
     def _send(self, body: str) -> None:
         data = body.encode()
@@ -96,8 +100,11 @@ def aws_home(tmp_path, monkeypatch, moto_url):
 
 def test_parse_arn_kinds():
     assert parse_arn("arn:aws:sts::111122223333:assumed-role/Dev/ana@example.com") == {
-        "principal_type": "assumed-role", "name": "Dev", "role_name": "Dev",
-        "session_name": "ana@example.com"}
+        "principal_type": "assumed-role",
+        "name": "Dev",
+        "role_name": "Dev",
+        "session_name": "ana@example.com",
+    }
     assert parse_arn("arn:aws:iam::111122223333:user/team/alice")["name"] == "alice"
     assert parse_arn("arn:aws:iam::111122223333:root")["principal_type"] == "root"
     assert parse_arn("arn:aws:sts::111122223333:federated-user/bob")["name"] == "bob"
@@ -115,13 +122,16 @@ def test_environment_credentials(aws_home, monkeypatch):
     assert ident.access_key == "AKIA...1234"
     assert ident.account == "123456789012"
     assert (ident.region, ident.region_source) == (
-        "eu-west-1", "environment variable AWS_DEFAULT_REGION")
+        "eu-west-1",
+        "environment variable AWS_DEFAULT_REGION",
+    )
     assert ident.warnings == ()
 
 
 def test_shared_credentials_file_profile_and_region_from_config(aws_home, monkeypatch):
     (aws_home / "credentials").write_text(
-        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n")
+        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n"
+    )
     (aws_home / "config").write_text("[profile audit]\nregion = ap-southeast-2\n")
     ident = whoami(profile="audit")
     assert ident.credential_method == "shared-credentials-file"
@@ -133,7 +143,8 @@ def test_shared_credentials_file_profile_and_region_from_config(aws_home, monkey
 
 def test_config_file_credentials_and_no_region(aws_home):
     (aws_home / "config").write_text(
-        f"[default]\naws_access_key_id = AKIACONFIGFILE9999\naws_secret_access_key = {SECRET}\n")
+        f"[default]\naws_access_key_id = AKIACONFIGFILE9999\naws_secret_access_key = {SECRET}\n"
+    )
     ident = whoami()
     assert ident.credential_method == "config-file"
     assert ident.credential_source == "config file"
@@ -144,14 +155,17 @@ def test_config_file_credentials_and_no_region(aws_home):
 
 def test_assume_role_profile_reports_role_and_session(aws_home):
     (aws_home / "credentials").write_text(
-        f"[base]\naws_access_key_id = AKIABASEPROFILE111\naws_secret_access_key = {SECRET}\n")
+        f"[base]\naws_access_key_id = AKIABASEPROFILE111\naws_secret_access_key = {SECRET}\n"
+    )
     (aws_home / "config").write_text(
         "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops/Operator\n"
-        "source_profile = base\nrole_session_name = night-shift\nregion = us-east-2\n")
+        "source_profile = base\nrole_session_name = night-shift\nregion = us-east-2\n"
+    )
     ident = whoami(profile="ops", expect_arn="arn:aws:iam::123456789012:role/ops/Operator")
     assert ident.credential_method == "assume-role"
     assert ident.credential_origin == (
-        "profile ops: role_arn arn:aws:iam::123456789012:role/ops/Operator via base")
+        "profile ops: role_arn arn:aws:iam::123456789012:role/ops/Operator via base"
+    )
     assert ident.principal_type == "assumed-role"
     assert (ident.role_name, ident.session_name) == ("Operator", "night-shift")
     assert ident.arn == "arn:aws:sts::123456789012:assumed-role/Operator/night-shift"
@@ -189,11 +203,14 @@ def test_instance_metadata_credentials(aws_home, monkeypatch, metadata_url):
 
 def test_credential_process(aws_home):
     script = aws_home / "creds.py"
-    script.write_text("import json; print(json.dumps({'Version': 1, "
-                      "'AccessKeyId': 'AKIAPROCESS0000042', "
-                      f"'SecretAccessKey': '{SECRET}'}}))\n")
+    script.write_text(
+        "import json; print(json.dumps({'Version': 1, "
+        "'AccessKeyId': 'AKIAPROCESS0000042', "
+        f"'SecretAccessKey': '{SECRET}'}}))\n"
+    )
     (aws_home / "config").write_text(
-        f"[profile proc]\ncredential_process = {sys.executable} {script}\n")
+        f"[profile proc]\ncredential_process = {sys.executable} {script}\n"
+    )
     ident = whoami(profile="proc")
     assert ident.credential_method == "custom-process"
     assert ident.credential_origin == "credential_process in profile proc"
@@ -206,27 +223,43 @@ def test_sso_profile(aws_home, monkeypatch):
     # botocore expands ~ once, at import time, so point it at the temporary HOME
     monkeypatch.setattr(SSOProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
     key = hashlib.sha1(start_url.encode()).hexdigest()
-    (cache / f"{key}.json").write_text(json.dumps({
-        "startUrl": start_url, "region": "us-east-1", "accessToken": "sso-access-token",
-        "expiresAt": EXPIRY}))
+    (cache / f"{key}.json").write_text(
+        json.dumps(
+            {
+                "startUrl": start_url,
+                "region": "us-east-1",
+                "accessToken": "sso-access-token",
+                "expiresAt": EXPIRY,
+            }
+        )
+    )
     (aws_home / "config").write_text(
         f"[profile sso-dev]\nsso_start_url = {start_url}\nsso_region = us-east-1\n"
-        "sso_account_id = 123456789012\nsso_role_name = ReadOnly\nregion = us-east-1\n")
+        "sso_account_id = 123456789012\nsso_role_name = ReadOnly\nregion = us-east-1\n"
+    )
     sess = readonly.session("sso-dev")
     seen = []
 
     def answer_sso(request, **_):  # the SSO portal is not in moto: answer it here
         seen.append(request.url)
-        body = json.dumps({"roleCredentials": {
-            "accessKeyId": "ASIASSOROLE0000777", "secretAccessKey": SECRET,
-            "sessionToken": TOKEN, "expiration": 4102444800000}}).encode()
+        body = json.dumps(
+            {
+                "roleCredentials": {
+                    "accessKeyId": "ASIASSOROLE0000777",
+                    "secretAccessKey": SECRET,
+                    "sessionToken": TOKEN,
+                    "expiration": 4102444800000,
+                }
+            }
+        ).encode()
         return AWSResponse(request.url, 200, {}, _Raw(body))
 
     sess._session.register("before-send.sso.GetRoleCredentials", answer_sso)
     ident = whoami(session=sess)
     assert seen and ident.credential_method == "sso"
     assert ident.credential_origin == (
-        f"profile sso-dev: {start_url}, account 123456789012, role ReadOnly")
+        f"profile sso-dev: {start_url}, account 123456789012, role ReadOnly"
+    )
 
 
 class _Raw:
@@ -242,7 +275,8 @@ class _Raw:
 
 def test_env_keys_override_aws_profile_warning(aws_home, monkeypatch):
     (aws_home / "credentials").write_text(
-        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n")
+        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n"
+    )
     monkeypatch.setenv("AWS_PROFILE", "audit")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT1234")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
@@ -254,7 +288,8 @@ def test_env_keys_override_aws_profile_warning(aws_home, monkeypatch):
 
 def test_env_keys_with_explicit_profile_warning(aws_home, monkeypatch):
     (aws_home / "credentials").write_text(
-        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n")
+        f"[audit]\naws_access_key_id = AKIASHAREDFILE5678\naws_secret_access_key = {SECRET}\n"
+    )
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT1234")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     ident = whoami(profile="audit")
@@ -275,12 +310,11 @@ def test_aws_region_is_not_read_by_boto3_warning(aws_home, monkeypatch):
 def test_expected_account_and_arn_mismatch(aws_home, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENT1234")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    ident = whoami(expect_account="999988887777",
-                   expect_arn="arn:aws:iam::999988887777:role/Admin")
+    ident = whoami(expect_account="999988887777", expect_arn="arn:aws:iam::999988887777:role/Admin")
     assert ident.unexpected == (
         "account 123456789012 is not the expected account 999988887777",
-        f"caller {ident.arn} is not the expected principal "
-        "arn:aws:iam::999988887777:role/Admin")
+        f"caller {ident.arn} is not the expected principal arn:aws:iam::999988887777:role/Admin",
+    )
     assert set(ident.unexpected) <= set(ident.warnings)
     assert whoami(expect_account="123456789012", expect_arn=ident.arn).unexpected == ()
 
@@ -290,12 +324,16 @@ def test_expired_session_token_is_a_clear_error(aws_home, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     sess = readonly.session()
-    body = (b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
-            b"<Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token "
-            b"included in the request is expired</Message></Error><RequestId>1</RequestId>"
-            b"</ErrorResponse>")
-    sess._session.register("before-send.sts.GetCallerIdentity",
-                           lambda request, **_: AWSResponse(request.url, 403, {}, _Raw(body)))
+    body = (
+        b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+        b"<Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token "
+        b"included in the request is expired</Message></Error><RequestId>1</RequestId>"
+        b"</ErrorResponse>"
+    )
+    sess._session.register(
+        "before-send.sts.GetCallerIdentity",
+        lambda request, **_: AWSResponse(request.url, 403, {}, _Raw(body)),
+    )
     with pytest.raises(AwsError, match="has expired \\(ExpiredToken\\)") as info:
         whoami(session=sess)
     assert "environment variables" in str(info.value)

@@ -31,9 +31,13 @@ _PERMISSION_EXCEPTIONS = {
 _PREFIX = {"iam-toolbox": "iam"}
 
 # Error codes that say "this resource has no policy": not a failure, nothing to record.
-NO_POLICY_CODES = frozenset({
-    "NoSuchBucketPolicy", "ResourceNotFoundException", "NotFoundException",
-})
+NO_POLICY_CODES = frozenset(
+    {
+        "NoSuchBucketPolicy",
+        "ResourceNotFoundException",
+        "NotFoundException",
+    }
+)
 
 
 def permission_for(service: str, operation: str) -> str:
@@ -122,12 +126,27 @@ class Recorder:
             message = (found.group(1) if found else message) or str(exc)
         else:
             code, message = type(exc).__name__, str(exc)
-        self.failed.append(FailedCall(service, op, account, client.meta.region_name, code,
-                                      permission_for(service, op),
-                                      redact_key_ids(message)[:500]))
+        self.failed.append(
+            FailedCall(
+                service,
+                op,
+                account,
+                client.meta.region_name,
+                code,
+                permission_for(service, op),
+                redact_key_ids(message)[:500],
+            )
+        )
 
-    def call(self, client: Any, op: str, account: str | None, *, quiet: frozenset = frozenset(),
-             **params: Any) -> dict[str, Any] | None:
+    def call(
+        self,
+        client: Any,
+        op: str,
+        account: str | None,
+        *,
+        quiet: frozenset = frozenset(),
+        **params: Any,
+    ) -> dict[str, Any] | None:
         """Return one response, or None after recording why it failed.
 
         Error codes in ``quiet`` (e.g. "no policy on this bucket") return None
@@ -145,8 +164,9 @@ class Recorder:
             self._fail(client, op, account, exc)
         return None
 
-    def pages(self, client: Any, op: str, account: str | None,
-              **params: Any) -> Iterator[dict[str, Any]]:
+    def pages(
+        self, client: Any, op: str, account: str | None, **params: Any
+    ) -> Iterator[dict[str, Any]]:
         """Yield every page of ``op``; on failure record it and stop yielding."""
         name = _snake(op)
         try:

@@ -95,8 +95,10 @@ class TrailLayout:
         if not BUCKET.match(self.bucket or ""):
             raise InputError(f"--bucket {self.bucket!r} is not an S3 bucket name")
         if not PREFIX.match(self.prefix or ""):
-            raise InputError(f"--prefix {self.prefix!r} holds characters a trail prefix "
-                             "cannot (quotes, backslashes, control characters)")
+            raise InputError(
+                f"--prefix {self.prefix!r} holds characters a trail prefix "
+                "cannot (quotes, backslashes, control characters)"
+            )
         if self.org_id is not None and not ORG_ID.match(self.org_id):
             raise InputError(f"--org-id {self.org_id!r} is not an organization id (o-...)")
 
@@ -115,8 +117,9 @@ class TrailLayout:
         return self.root + "${account}/CloudTrail/${region}/${timestamp}"
 
 
-def table_ddl(database: str, table: str, layout: TrailLayout, accounts: list[str],
-              regions: list[str]) -> str:
+def table_ddl(
+    database: str, table: str, layout: TrailLayout, accounts: list[str], regions: list[str]
+) -> str:
     """The CREATE EXTERNAL TABLE statement, with projection over account, region and day."""
     for name in (database, table):
         if not GLUE_NAME.match(name or ""):
@@ -139,24 +142,30 @@ def table_ddl(database: str, table: str, layout: TrailLayout, accounts: list[str
         "storage.location.template": layout.template(),
     }
     tbl = ",\n    ".join(f"'{k}'='{v}'" for k, v in props.items())
-    return (f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n{COLUMNS}\n)\n"
-            "COMMENT 'CloudTrail (organization trail) for iamlab, partition projection'\n"
-            "PARTITIONED BY (account STRING, region STRING, `timestamp` STRING)\n"
-            "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n"
-            "STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'\n"
-            "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
-            f"LOCATION '{layout.root}'\n"
-            f"TBLPROPERTIES (\n    {tbl}\n)")
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n{COLUMNS}\n)\n"
+        "COMMENT 'CloudTrail (organization trail) for iamlab, partition projection'\n"
+        "PARTITIONED BY (account STRING, region STRING, `timestamp` STRING)\n"
+        "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n"
+        "STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'\n"
+        "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'\n"
+        f"LOCATION '{layout.root}'\n"
+        f"TBLPROPERTIES (\n    {tbl}\n)"
+    )
 
 
 def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
     """The immediate sub-folders of ``prefix`` (one ListObjectsV2 walk with a delimiter)."""
     names, token = [], None
     while True:
-        params = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/",
-                  **({"ContinuationToken": token} if token else {})}
+        params = {
+            "Bucket": bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            **({"ContinuationToken": token} if token else {}),
+        }
         page = _call(lambda p=params: s3.list_objects_v2(**p), "listing the trail bucket")
-        names += [c["Prefix"][len(prefix):].rstrip("/") for c in page.get("CommonPrefixes", [])]
+        names += [c["Prefix"][len(prefix) :].rstrip("/") for c in page.get("CommonPrefixes", [])]
         token = page.get("NextContinuationToken")
         if not token:
             return names
@@ -164,8 +173,7 @@ def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 def discover_layout(s3: Any, layout: TrailLayout) -> tuple[list[str], list[str]]:
     """The account and Region folders of the trail; InputError when the layout is not there."""
-    accounts = sorted(a for a in _folders(s3, layout.bucket, layout.root_key)
-                      if _ACCOUNT.match(a))
+    accounts = sorted(a for a in _folders(s3, layout.bucket, layout.root_key) if _ACCOUNT.match(a))
     regions: set[str] = set()
     for account in accounts:
         found = _folders(s3, layout.bucket, f"{layout.root_key}{account}/CloudTrail/")
@@ -173,7 +181,8 @@ def discover_layout(s3: Any, layout: TrailLayout) -> tuple[list[str], list[str]]
     if not accounts or not regions:
         raise InputError(
             f"no CloudTrail layout under {printable(layout.root)} (looked for "
-            "<account>/CloudTrail/<region>/YYYY/MM/DD/); check --bucket, --prefix and --org-id")
+            "<account>/CloudTrail/<region>/YYYY/MM/DD/); check --bucket, --prefix and --org-id"
+        )
     return accounts, sorted(regions)
 
 
@@ -181,8 +190,10 @@ def check_workgroup(athena: Any, workgroup: str) -> dict[str, Any]:
     """The workgroup's description; AwsError naming it when it does not exist."""
     if not WORKGROUP.match(workgroup or ""):
         raise InputError(f"--workgroup {workgroup!r} is not a workgroup name")
-    missing = AwsError(f"Athena workgroup {workgroup!r} does not exist in "
-                       f"{athena.meta.region_name}; `aws athena list-work-groups` lists them")
+    missing = AwsError(
+        f"Athena workgroup {workgroup!r} does not exist in "
+        f"{athena.meta.region_name}; `aws athena list-work-groups` lists them"
+    )
     try:
         found = athena.get_work_group(WorkGroup=workgroup).get("WorkGroup")
     except ClientError as exc:
@@ -206,10 +217,19 @@ class Setup:
     query_ids: list[str] = field(default_factory=list)
 
 
-def setup_table(layout: TrailLayout, database: str, table: str, workgroup: str, *,
-                confirm: bool = False, region: str | None = None, profile: str | None = None,
-                session: Any = None, given: dict[str, Any] | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> Setup:
+def setup_table(
+    layout: TrailLayout,
+    database: str,
+    table: str,
+    workgroup: str,
+    *,
+    confirm: bool = False,
+    region: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    given: dict[str, Any] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Setup:
     """Create (or reuse) the CloudTrail table; without ``confirm`` only return its DDL.
 
     Reads the bucket's account and Region folders, checks the workgroup, and
@@ -227,19 +247,28 @@ def setup_table(layout: TrailLayout, database: str, table: str, workgroup: str, 
     if existing is not None:
         where = (existing.get("Parameters") or {}).get("storage.location.template")
         if where != layout.template():
-            raise InputError(f"table {database}.{table} exists with another location "
-                             f"({printable(str(where))}); pass another --table (iamlab never "
-                             "alters or drops a table)")
+            raise InputError(
+                f"table {database}.{table} exists with another location "
+                f"({printable(str(where))}); pass another --table (iamlab never "
+                "alters or drops a table)"
+            )
         result.existed = True
         return result
     if not confirm:
         return result
     ddl_client = c.get("athena-ddl") or metadata_client("athena", session=session, region=region)
     if _glue_database(c["glue"], database) is None:
-        result.query_ids.append(run_query(f"CREATE DATABASE IF NOT EXISTS `{database}`",
-                                          workgroup, client=ddl_client, sleep=sleep).query_id)
-    result.query_ids.append(run_query(ddl, workgroup, database=database, client=ddl_client,
-                                      sleep=sleep).query_id)
+        result.query_ids.append(
+            run_query(
+                f"CREATE DATABASE IF NOT EXISTS `{database}`",
+                workgroup,
+                client=ddl_client,
+                sleep=sleep,
+            ).query_id
+        )
+    result.query_ids.append(
+        run_query(ddl, workgroup, database=database, client=ddl_client, sleep=sleep).query_id
+    )
     result.created = True
     return result
 
@@ -267,8 +296,7 @@ def clients(session: Any, profile: str | None, region: str | None, ddl: bool = F
     from iamlab.aws.readonly import session as ro_session
 
     sess = session if session is not None else ro_session(profile, region)
-    out = {name: ro_client(name, session=sess, region=region)
-           for name in ("s3", "athena", "glue")}
+    out = {name: ro_client(name, session=sess, region=region) for name in ("s3", "athena", "glue")}
     if ddl:
         out["athena-ddl"] = metadata_client("athena", session=sess, region=region)
     return out
@@ -308,11 +336,21 @@ def _call(call: Callable[[], Any], doing: str) -> Any:
         raise as_aws_error(exc, doing) from exc
 
 
-def run_query(sql: str, workgroup: str, *, database: str | None = None,
-              region: str | None = None, profile: str | None = None, session: Any = None,
-              client: Any = None, first_poll: float = 1.0, max_poll: float = 15.0,
-              timeout: float = 900.0, clock: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep) -> AthenaResult:
+def run_query(
+    sql: str,
+    workgroup: str,
+    *,
+    database: str | None = None,
+    region: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    first_poll: float = 1.0,
+    max_poll: float = 15.0,
+    timeout: float = 900.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AthenaResult:
     """Run ``sql`` in ``workgroup`` and return every result row.
 
     Polls GetQueryExecution from ``first_poll`` seconds, 1.5x longer each time up
@@ -323,24 +361,30 @@ def run_query(sql: str, workgroup: str, *, database: str | None = None,
     params: dict[str, Any] = {"QueryString": sql, "WorkGroup": workgroup}
     if database:
         params["QueryExecutionContext"] = {"Database": database}
-    qid = _call(lambda: athena.start_query_execution(**params),
-                "starting an Athena query")["QueryExecutionId"]
+    qid = _call(lambda: athena.start_query_execution(**params), "starting an Athena query")[
+        "QueryExecutionId"
+    ]
     shown = printable(qid)
     deadline, wait, polls = clock() + timeout, first_poll, 0
     while True:
-        execution = _call(lambda: athena.get_query_execution(QueryExecutionId=qid),
-                          "waiting for an Athena query")["QueryExecution"]
+        execution = _call(
+            lambda: athena.get_query_execution(QueryExecutionId=qid), "waiting for an Athena query"
+        )["QueryExecution"]
         polls += 1
         status = execution.get("Status") or {}
         state = status.get("State")
         if state in TERMINAL:
             break
         if clock() + wait > deadline:
-            _call(lambda: athena.stop_query_execution(QueryExecutionId=qid),
-                  "stopping an Athena query")
-            raise AwsError(f"Athena query {shown} still {printable(str(state))} after "
-                           f"{timeout:.0f}s; stopped it (pass a longer wait, or a smaller "
-                           "window)")
+            _call(
+                lambda: athena.stop_query_execution(QueryExecutionId=qid),
+                "stopping an Athena query",
+            )
+            raise AwsError(
+                f"Athena query {shown} still {printable(str(state))} after "
+                f"{timeout:.0f}s; stopped it (pass a longer wait, or a smaller "
+                "window)"
+            )
         sleep(wait)
         wait = min(wait * 1.5, max_poll)
     if state != "SUCCEEDED":
@@ -356,8 +400,11 @@ def _fetch(athena: Any, result: AthenaResult, ddl: bool) -> None:
     """Page through GetQueryResults; a SELECT's first row repeats the column names."""
     token = None
     while True:
-        params = {"QueryExecutionId": result.query_id, "MaxResults": 1000,
-                  **({"NextToken": token} if token else {})}
+        params = {
+            "QueryExecutionId": result.query_id,
+            "MaxResults": 1000,
+            **({"NextToken": token} if token else {}),
+        }
         page = _call(lambda p=params: athena.get_query_results(**p), "reading Athena results")
         result.pages += 1
         rs = page.get("ResultSet") or {}
@@ -394,8 +441,13 @@ class Estimate:
 SAMPLED_PARTITIONS = 24  # partitions listed in S3 to measure (the rest are scaled from them)
 
 
-def estimate(partitions: list[tuple[str, str, str]], *, partition_bytes: int | None = None,
-             layout: TrailLayout | None = None, s3: Any = None) -> Estimate:
+def estimate(
+    partitions: list[tuple[str, str, str]],
+    *,
+    partition_bytes: int | None = None,
+    layout: TrailLayout | None = None,
+    s3: Any = None,
+) -> Estimate:
     """Partitions touched x their size: given (``partition_bytes``) or measured in S3.
 
     Measured: the objects under up to ``SAMPLED_PARTITIONS`` of the partitions
@@ -406,11 +458,14 @@ def estimate(partitions: list[tuple[str, str, str]], *, partition_bytes: int | N
     if partition_bytes is not None:
         if partition_bytes < 0:
             raise InputError(f"--partition-bytes must be 0 or more (got {partition_bytes})")
-        return Estimate(n, n * partition_bytes,
-                        f"{n} partitions x {partition_bytes:,} bytes (given)")
+        return Estimate(
+            n, n * partition_bytes, f"{n} partitions x {partition_bytes:,} bytes (given)"
+        )
     if layout is None or s3 is None:
-        raise InputError("no partition size to estimate with: pass --partition-bytes N "
-                         "(typical bytes of one account-Region-day), or credentials to measure")
+        raise InputError(
+            "no partition size to estimate with: pass --partition-bytes N "
+            "(typical bytes of one account-Region-day), or credentials to measure"
+        )
     if n == 0:
         return Estimate(0, 0, "no partition touched")
     step = max(1, n // SAMPLED_PARTITIONS)
@@ -420,13 +475,17 @@ def estimate(partitions: list[tuple[str, str, str]], *, partition_bytes: int | N
         prefix = f"{layout.root_key}{account}/CloudTrail/{region}/{day}/"
         token = None
         while True:
-            params = {"Bucket": layout.bucket, "Prefix": prefix,
-                      **({"ContinuationToken": token} if token else {})}
+            params = {
+                "Bucket": layout.bucket,
+                "Prefix": prefix,
+                **({"ContinuationToken": token} if token else {}),
+            }
             page = _call(lambda p=params: s3.list_objects_v2(**p), "measuring the trail")
             total += sum(int(o.get("Size") or 0) for o in page.get("Contents", []))
             token = page.get("NextContinuationToken")
             if not token:
                 break
     scaled = total * n // len(sample)
-    return Estimate(n, scaled, f"{n} partitions, {len(sample)} measured in S3 "
-                               f"({total:,} bytes), scaled")
+    return Estimate(
+        n, scaled, f"{n} partitions, {len(sample)} measured in S3 ({total:,} bytes), scaled"
+    )

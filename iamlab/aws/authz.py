@@ -32,12 +32,15 @@ POLICY_OPERATION = "GetRequestAuthorizationPolicy"
 
 
 def _cli_command(authorization_id: str, region: str) -> str:
-    return (f"aws {SERVICE} get-request-authorization-details --authorization-id "
-            f"{authorization_id} --region {region}")
+    return (
+        f"aws {SERVICE} get-request-authorization-details --authorization-id "
+        f"{authorization_id} --region {region}"
+    )
 
 
-def _toolbox(authorization_id: str, region: str, profile: str | None, session: Any,
-             client: Any) -> tuple[Any, Any]:
+def _toolbox(
+    authorization_id: str, region: str, profile: str | None, session: Any, client: Any
+) -> tuple[Any, Any]:
     """Return (session, read-only iam-toolbox client), or raise when botocore lacks it."""
     sess = session if session is not None else (None if client else ro_session(profile, region))
     if client is None and SERVICE not in sess.get_available_services():
@@ -47,7 +50,8 @@ def _toolbox(authorization_id: str, region: str, profile: str | None, session: A
             f"the installed botocore {botocore.__version__} does not know the {SERVICE} "
             f"service, so iamlab cannot call {OPERATION}; upgrade boto3/botocore "
             f"(`pip install -U boto3 botocore`; 1.44.8 knows it), or run "
-            f"`{_cli_command(authorization_id, region)}` with an AWS CLI that knows it")
+            f"`{_cli_command(authorization_id, region)}` with an AWS CLI that knows it"
+        )
     return sess, client or ro_client(SERVICE, session=sess, region=region)
 
 
@@ -55,9 +59,11 @@ def _failed(operation: str, exc: ClientError, authorization_id: str, region: str
     """Turn an iam-toolbox error into an AwsError that says what to do next."""
     code = error_code(exc)
     if code == "ResourceNotFoundException":
-        hint = (f"no details for authorization id {authorization_id} in {region} yet: they "
-                "are written asynchronously, so retry in a minute; they are kept for at "
-                "least 24 hours, only in the Region of the denial (check --region)")
+        hint = (
+            f"no details for authorization id {authorization_id} in {region} yet: they "
+            "are written asynchronously, so retry in a minute; they are kept for at "
+            "least 24 hours, only in the Region of the denial (check --region)"
+        )
     elif code == "AccessDeniedException":
         hint = f"the caller needs {permission_for(SERVICE, operation)}"
     elif code == "ValidationException":
@@ -91,15 +97,18 @@ def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]
     merged: dict[str, Any] = {"requestContext": {}, "evaluations": [], "policies": []}
     seen: set[str] = set()
     for number, page in enumerate(pages, 1):
-        bad = [name for name, kind in (("requestContext", dict), ("evaluations", list),
-                                       ("policies", list))
-               if not isinstance(page.get(name), kind)]
+        bad = [
+            name
+            for name, kind in (("requestContext", dict), ("evaluations", list), ("policies", list))
+            if not isinstance(page.get(name), kind)
+        ]
         if bad:
             raise AwsError(
                 f"{SERVICE} {OPERATION} returned a malformed page {number} for "
                 f"{authorization_id}: {', '.join(bad)} missing or of the wrong type "
                 f"(got members {sorted(k for k in page if k != 'ResponseMetadata')}); "
-                "retry, or compare with the AWS CLI output")
+                "retry, or compare with the AWS CLI output"
+            )
         merged["requestContext"] = merged["requestContext"] or page["requestContext"]
         merged["evaluations"].extend(page["evaluations"])
         for policy in page["policies"]:
@@ -111,10 +120,16 @@ def _merge(pages: list[dict[str, Any]], authorization_id: str) -> dict[str, Any]
 
 
 @plain_errors("reading authorization details")
-def authorization_details(authorization_id: str, region: str,
-                          evidence_dir: Path | None = None, *,
-                          profile: str | None = None, session: Any = None, client: Any = None,
-                          caller: dict[str, Any] | None = None) -> dict[str, Any]:
+def authorization_details(
+    authorization_id: str,
+    region: str,
+    evidence_dir: Path | None = None,
+    *,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    caller: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the details AWS recorded for ``authorization_id`` (all pages merged).
 
     The result has AWS's members: ``requestContext``, ``evaluations`` (each with
@@ -136,16 +151,31 @@ def authorization_details(authorization_id: str, region: str,
     details = jsonable(_merge(pages, auth_id))
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        save(evidence_dir, "authorization-details", auth_id, details,
-             api=f"{SERVICE}:{OPERATION}", request={"authorizationId": auth_id},
-             region=region, caller=who, started=started, extra={"pages": len(pages)})
+        save(
+            evidence_dir,
+            "authorization-details",
+            auth_id,
+            details,
+            api=f"{SERVICE}:{OPERATION}",
+            request={"authorizationId": auth_id},
+            region=region,
+            caller=who,
+            started=started,
+            extra={"pages": len(pages)},
+        )
     return details
 
 
 @plain_errors("reading an authorization policy")
-def authorization_policy(authorization_id: str, policy_uri: str, region: str, *,
-                         profile: str | None = None, session: Any = None,
-                         client: Any = None) -> dict[str, Any]:
+def authorization_policy(
+    authorization_id: str,
+    policy_uri: str,
+    region: str,
+    *,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+) -> dict[str, Any]:
     """Return the policy document ``policy_uri`` as captured for ``authorization_id``.
 
     ``policy_uri`` is a ``uri`` from the details' ``policies`` (an ARN for
@@ -156,13 +186,16 @@ def authorization_policy(authorization_id: str, policy_uri: str, region: str, *,
     _, tb = _toolbox(authorization_id.strip(), region, profile, session, client)
     try:
         answer = tb.get_request_authorization_policy(
-            authorizationId=authorization_id.strip(), policyUri=policy_uri.strip())
+            authorizationId=authorization_id.strip(), policyUri=policy_uri.strip()
+        )
     except ClientError as exc:
         raise _failed(POLICY_OPERATION, exc, authorization_id.strip(), region) from exc
     document = answer.get("policyDocument")
     if not isinstance(document, dict):
-        raise AwsError(f"{SERVICE} {POLICY_OPERATION} returned no policyDocument for "
-                       f"{policy_uri}; retry, or compare with the AWS CLI output")
+        raise AwsError(
+            f"{SERVICE} {POLICY_OPERATION} returned no policyDocument for "
+            f"{policy_uri}; retry, or compare with the AWS CLI output"
+        )
     return jsonable(document)
 
 
@@ -171,8 +204,10 @@ def _statements(matched: list[dict[str, Any]], kinds: dict[str, str]) -> list[st
     for policy in matched or []:
         uri = policy.get("uri", "?")
         kind = f" ({kinds[uri]})" if uri in kinds else ""
-        sids = [f"{s.get('sid') or '(no Sid)'} {s.get('evaluatedEffect', '?')}"
-                for s in policy.get("matchedStatements") or []]
+        sids = [
+            f"{s.get('sid') or '(no Sid)'} {s.get('evaluatedEffect', '?')}"
+            for s in policy.get("matchedStatements") or []
+        ]
         lines.append(f"{uri}{kind}: {', '.join(sids) or 'no statement matched'}")
     return lines
 
@@ -182,24 +217,35 @@ def summarize(details: dict[str, Any]) -> str:
 
     Every line is escaped (``printable``): Sids, URIs and ARNs come from AWS's answer.
     """
-    kinds = {p["uri"]: p.get("type", "?") + (" inline" if p.get("inline") else "")
-             for p in details.get("policies", []) if p.get("uri")}
-    attached = {p["uri"]: [a.get("arn") for a in p.get("attachedTo") or [] if a.get("arn")]
-                for p in details.get("policies", []) if p.get("uri")}
+    kinds = {
+        p["uri"]: p.get("type", "?") + (" inline" if p.get("inline") else "")
+        for p in details.get("policies", [])
+        if p.get("uri")
+    }
+    attached = {
+        p["uri"]: [a.get("arn") for a in p.get("attachedTo") or [] if a.get("arn")]
+        for p in details.get("policies", [])
+        if p.get("uri")
+    }
     lines: list[str] = []
     for ev in details.get("evaluations", []):
-        lines.append(f"{ev.get('action')} on {ev.get('resource')}: "
-                     f"{ev.get('evaluatedEffect', 'no effect recorded')}")
+        lines.append(
+            f"{ev.get('action')} on {ev.get('resource')}: "
+            f"{ev.get('evaluatedEffect', 'no effect recorded')}"
+        )
         lines += [f"  matched {line}" for line in _statements(ev.get("matchedPolicies"), kinds)]
         for check in ev.get("checks") or []:
             target = f" {check['targetArn']}" if check.get("targetArn") else ""
-            lines.append(f"  check {check.get('checkType')}{target}: "
-                         f"{check.get('evaluatedEffect')}")
-            lines += [f"    matched {line}"
-                      for line in _statements(check.get("matchedPolicies"), kinds)]
+            lines.append(
+                f"  check {check.get('checkType')}{target}: {check.get('evaluatedEffect')}"
+            )
+            lines += [
+                f"    matched {line}" for line in _statements(check.get("matchedPolicies"), kinds)
+            ]
     if attached:
         lines.append("policies:")
-        lines += [f"  {uri} ({kinds[uri]})"
-                  + (f" attached to {', '.join(arns)}" if arns else "")
-                  for uri, arns in attached.items()]
+        lines += [
+            f"  {uri} ({kinds[uri]})" + (f" attached to {', '.join(arns)}" if arns else "")
+            for uri, arns in attached.items()
+        ]
     return "\n".join(printable(line) for line in lines) if lines else "no evaluations recorded"

@@ -17,8 +17,9 @@ from iamlab.aws._calls import Recorder, safe_name, write_json
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
 
-def _children(rec: Recorder, org: Any, parent_id: str, account: str,
-              tick: Callable[[], None]) -> dict[str, list[dict[str, Any]]]:
+def _children(
+    rec: Recorder, org: Any, parent_id: str, account: str, tick: Callable[[], None]
+) -> dict[str, list[dict[str, Any]]]:
     """Return the OUs (recursively) and accounts directly under ``parent_id``."""
     tick()
     accounts = [
@@ -29,8 +30,9 @@ def _children(rec: Recorder, org: Any, parent_id: str, account: str,
     ous = []
     for page in rec.pages(org, "ListOrganizationalUnitsForParent", account, ParentId=parent_id):
         for ou in page.get("OrganizationalUnits", []):
-            ous.append({**ou, "ParentId": parent_id,
-                        **_children(rec, org, ou["Id"], account, tick)})
+            ous.append(
+                {**ou, "ParentId": parent_id, **_children(rec, org, ou["Id"], account, tick)}
+            )
     return {"OrganizationalUnits": ous, "Accounts": accounts}
 
 
@@ -41,8 +43,9 @@ def _accounts_in(node: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
-                         tick: Callable[[], None] = lambda: None) -> dict[str, Any] | None:
+def collect_organization(
+    rec: Recorder, org: Any, out: Path, account: str, tick: Callable[[], None] = lambda: None
+) -> dict[str, Any] | None:
     """Write the organization files; return a summary, or None if it could not be read.
 
     The summary holds ``id``, ``complete``, ``accounts`` (every account in the
@@ -60,8 +63,9 @@ def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
     for page in rec.pages(org, "ListRoots", account):
         for root in page.get("Roots", []):
             roots.append({**root, **_children(rec, org, root["Id"], account, tick)})
-    enabled = {t["Type"] for r in roots for t in r.get("PolicyTypes", [])
-               if t.get("Status") == "ENABLED"}
+    enabled = {
+        t["Type"] for r in roots for t in r.get("PolicyTypes", []) if t.get("Status") == "ENABLED"
+    }
     policies: dict[str, dict[str, Any]] = {}
     for kind in POLICY_TYPES:
         if roots and kind not in enabled:
@@ -70,9 +74,11 @@ def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
             for summary in page.get("Policies", []):
                 tick()
                 detail = rec.call(org, "DescribePolicy", account, PolicyId=summary["Id"])
-                targets = [t for p in rec.pages(org, "ListTargetsForPolicy", account,
-                                                PolicyId=summary["Id"])
-                           for t in p.get("Targets", [])]
+                targets = [
+                    t
+                    for p in rec.pages(org, "ListTargetsForPolicy", account, PolicyId=summary["Id"])
+                    for t in p.get("Targets", [])
+                ]
                 if detail is not None:
                     policies[summary["Id"]] = {"Policy": detail["Policy"], "Targets": targets}
     complete = len(rec.failed) == before
@@ -83,5 +89,9 @@ def collect_organization(rec: Recorder, org: Any, out: Path, account: str,
         for policy_id, body in policies.items():
             write_json(org_dir / "policies" / f"{safe_name(policy_id)}.json", body)
     accounts = [a for root in roots for a in _accounts_in(root)]
-    return {"id": described["Organization"].get("Id"), "complete": complete,
-            "accounts": accounts, "policies": sorted(policies)}
+    return {
+        "id": described["Organization"].get("Id"),
+        "complete": complete,
+        "accounts": accounts,
+        "policies": sorted(policies),
+    }

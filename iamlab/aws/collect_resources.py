@@ -33,8 +33,15 @@ def _document(text: Any) -> Any:
     return text
 
 
-def _save(base: Path, service: str, name: str, arn: str, policy: Any, source: str,
-          extra: dict[str, Any] | None = None) -> None:
+def _save(
+    base: Path,
+    service: str,
+    name: str,
+    arn: str,
+    policy: Any,
+    source: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
     body = {"Arn": arn, "Policy": _document(policy), "Source": source, **(extra or {})}
     path = base / service / f"{safe_name(name)}.json"
     if path.exists() and json.loads(path.read_text(encoding="utf-8")).get("Arn") != arn:
@@ -43,16 +50,23 @@ def _save(base: Path, service: str, name: str, arn: str, policy: Any, source: st
     write_json(path, body)
 
 
-def _fetch(rec: Recorder, client: Any, op: str, account: str, quiet: frozenset = NO_POLICY_CODES,
-           **params: Any) -> tuple[dict[str, Any] | None, bool]:
+def _fetch(
+    rec: Recorder,
+    client: Any,
+    op: str,
+    account: str,
+    quiet: frozenset = NO_POLICY_CODES,
+    **params: Any,
+) -> tuple[dict[str, Any] | None, bool]:
     """Return (response or None, whether the call worked or just found no policy)."""
     before = len(rec.failed)
     got = rec.call(client, op, account, quiet=quiet, **params)
     return got, len(rec.failed) == before
 
 
-def _tags(rec: Recorder, client: Any, op: str, account: str, empty: dict[str, Any],
-          **params: Any) -> dict[str, Any]:
+def _tags(
+    rec: Recorder, client: Any, op: str, account: str, empty: dict[str, Any], **params: Any
+) -> dict[str, Any]:
     """Return ``{"Tags": <op's output>, "TagsSource"}``, or {} when the call failed.
 
     A resource without tags answers some tag calls with an error
@@ -75,8 +89,15 @@ def collect_s3(rec: Recorder, make: Callable[..., Any], account: str, base: Path
             got, ok = _fetch(rec, s3, "GetBucketPolicy", account, Bucket=name)
             if ok:
                 tags = _tags(rec, s3, "GetBucketTagging", account, {"TagSet": []}, Bucket=name)
-                _save(base, "s3", name, f"arn:aws:s3:::{name}", (got or {}).get("Policy"),
-                      "s3:GetBucketPolicy", tags)
+                _save(
+                    base,
+                    "s3",
+                    name,
+                    f"arn:aws:s3:::{name}",
+                    (got or {}).get("Policy"),
+                    "s3:GetBucketPolicy",
+                    tags,
+                )
                 count += 1
     return count
 
@@ -91,13 +112,22 @@ def collect_kms(rec: Recorder, client: Any, account: str, base: Path) -> int:
     count = 0
     for page in rec.pages(client, "ListKeys", account):
         for key in page.get("Keys", []):
-            got = rec.call(client, "GetKeyPolicy", account, KeyId=key["KeyId"],
-                           PolicyName="default")
+            got = rec.call(
+                client, "GetKeyPolicy", account, KeyId=key["KeyId"], PolicyName="default"
+            )
             if got is not None:
-                tags = _tags(rec, client, "ListResourceTags", account, {"Tags": []},
-                             KeyId=key["KeyId"])
-                _save(base, "kms", key["KeyId"], key["KeyArn"], got.get("Policy"),
-                      "kms:GetKeyPolicy", {"Aliases": aliases.get(key["KeyId"], []), **tags})
+                tags = _tags(
+                    rec, client, "ListResourceTags", account, {"Tags": []}, KeyId=key["KeyId"]
+                )
+                _save(
+                    base,
+                    "kms",
+                    key["KeyId"],
+                    key["KeyArn"],
+                    got.get("Policy"),
+                    "kms:GetKeyPolicy",
+                    {"Aliases": aliases.get(key["KeyId"], []), **tags},
+                )
                 count += 1
     return count
 
@@ -110,10 +140,16 @@ def collect_lambda(rec: Recorder, client: Any, account: str, base: Path) -> int:
             got, ok = _fetch(rec, client, "GetPolicy", account, FunctionName=fn["FunctionName"])
             if not ok:
                 continue
-            tags = _tags(rec, client, "ListTags", account, {"Tags": {}},
-                         Resource=fn["FunctionArn"])
-            _save(base, "lambda", fn["FunctionName"], fn["FunctionArn"],
-                  (got or {}).get("Policy"), "lambda:GetPolicy", tags)
+            tags = _tags(rec, client, "ListTags", account, {"Tags": {}}, Resource=fn["FunctionArn"])
+            _save(
+                base,
+                "lambda",
+                fn["FunctionName"],
+                fn["FunctionArn"],
+                (got or {}).get("Policy"),
+                "lambda:GetPolicy",
+                tags,
+            )
             count += 1
     return count
 
@@ -123,14 +159,20 @@ def collect_sqs(rec: Recorder, client: Any, account: str, base: Path) -> int:
     count = 0
     for page in rec.pages(client, "ListQueues", account):
         for url in page.get("QueueUrls", []):
-            got = rec.call(client, "GetQueueAttributes", account, QueueUrl=url,
-                           AttributeNames=["Policy", "QueueArn"])
+            got = rec.call(
+                client,
+                "GetQueueAttributes",
+                account,
+                QueueUrl=url,
+                AttributeNames=["Policy", "QueueArn"],
+            )
             if got is None:
                 continue
             attrs = got.get("Attributes", {})
             name = url.rstrip("/").rsplit("/", 1)[-1]
             arn = attrs.get("QueueArn") or (
-                f"arn:aws:sqs:{client.meta.region_name}:{account}:{name}")
+                f"arn:aws:sqs:{client.meta.region_name}:{account}:{name}"
+            )
             tags = _tags(rec, client, "ListQueueTags", account, {"Tags": {}}, QueueUrl=url)
             _save(base, "sqs", name, arn, attrs.get("Policy"), "sqs:GetQueueAttributes", tags)
             count += 1
@@ -146,10 +188,16 @@ def collect_sns(rec: Recorder, client: Any, account: str, base: Path) -> int:
             got = rec.call(client, "GetTopicAttributes", account, TopicArn=arn)
             if got is None:
                 continue
-            tags = _tags(rec, client, "ListTagsForResource", account, {"Tags": []},
-                         ResourceArn=arn)
-            _save(base, "sns", arn.rsplit(":", 1)[-1], arn,
-                  got.get("Attributes", {}).get("Policy"), "sns:GetTopicAttributes", tags)
+            tags = _tags(rec, client, "ListTagsForResource", account, {"Tags": []}, ResourceArn=arn)
+            _save(
+                base,
+                "sns",
+                arn.rsplit(":", 1)[-1],
+                arn,
+                got.get("Attributes", {}).get("Policy"),
+                "sns:GetTopicAttributes",
+                tags,
+            )
             count += 1
     return count
 
@@ -163,21 +211,40 @@ def collect_secrets(rec: Recorder, client: Any, account: str, base: Path) -> int
             if got is None:
                 continue
             # ListSecrets already lists each secret's tags (absent when it has none)
-            tags = {"Tags": {"Tags": secret.get("Tags", [])},
-                    "TagsSource": "secretsmanager:ListSecrets"}
-            _save(base, "secretsmanager", secret["Name"], secret["ARN"],
-                  got.get("ResourcePolicy"), "secretsmanager:GetResourcePolicy", tags)
+            tags = {
+                "Tags": {"Tags": secret.get("Tags", [])},
+                "TagsSource": "secretsmanager:ListSecrets",
+            }
+            _save(
+                base,
+                "secretsmanager",
+                secret["Name"],
+                secret["ARN"],
+                got.get("ResourcePolicy"),
+                "secretsmanager:GetResourcePolicy",
+                tags,
+            )
             count += 1
     return count
 
 
-_REGIONAL = {"kms": collect_kms, "lambda": collect_lambda, "sqs": collect_sqs,
-             "sns": collect_sns, "secretsmanager": collect_secrets}
+_REGIONAL = {
+    "kms": collect_kms,
+    "lambda": collect_lambda,
+    "sqs": collect_sqs,
+    "sns": collect_sns,
+    "secretsmanager": collect_secrets,
+}
 
 
-def collect_resource_policies(rec: Recorder, make: Callable[..., Any], account: str,
-                              regions: list[str], base: Path,
-                              tick: Callable[[], None] = lambda: None) -> int:
+def collect_resource_policies(
+    rec: Recorder,
+    make: Callable[..., Any],
+    account: str,
+    regions: list[str],
+    base: Path,
+    tick: Callable[[], None] = lambda: None,
+) -> int:
     """Write every resource policy of one account; return how many files were written.
 
     ``make(service, region)`` returns a read-only client for this account.

@@ -57,11 +57,16 @@ class Manifest:
         from iamlab import __version__
 
         return {
-            "format": "iamlab-snapshot", "version": MANIFEST_VERSION,
+            "format": "iamlab-snapshot",
+            "version": MANIFEST_VERSION,
             "collector": f"iamlab {__version__}",
-            "collected_at": self.collected_at, "finished_at": self.finished_at,
-            "caller": self.caller, "profile": self.profile, "regions": self.regions,
-            "role_name": self.role_name, "organization": self.organization,
+            "collected_at": self.collected_at,
+            "finished_at": self.finished_at,
+            "caller": self.caller,
+            "profile": self.profile,
+            "regions": self.regions,
+            "role_name": self.role_name,
+            "organization": self.organization,
             "accounts": self.accounts,
             "failed_calls": [f.to_dict() for f in self.failed_calls],
             "skipped_accounts": self.skipped_accounts,
@@ -81,24 +86,29 @@ def _merge_authorization_details(pages: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def _account_session(base: boto3.Session, account: str, caller_account: str,
-                     role_name: str | None,
-                     rec: Recorder) -> tuple[boto3.Session | None, str | None]:
+def _account_session(
+    base: boto3.Session, account: str, caller_account: str, role_name: str | None, rec: Recorder
+) -> tuple[boto3.Session | None, str | None]:
     """Return a read-only session for ``account`` (assuming ``role_name`` when it is not ours)."""
     if account == caller_account:
         return base, None
     role_arn = f"arn:aws:iam::{account}:role/{role_name}"
     sts = ro_client("sts", session=base, region=base.region_name or "us-east-1")
-    got = rec.call(sts, "AssumeRole", account, RoleArn=role_arn,
-                   RoleSessionName="iamlab-collect")
+    got = rec.call(sts, "AssumeRole", account, RoleArn=role_arn, RoleSessionName="iamlab-collect")
     if got is None:
         return None, role_arn
     # the credentials are kept in memory only, never written
     return ro_session(region=base.region_name, credentials=got["Credentials"]), role_arn
 
 
-def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: list[str],
-                     out: Path, tick: Callable[[], None]) -> dict[str, Any]:
+def _collect_account(
+    rec: Recorder,
+    sess: boto3.Session,
+    account: str,
+    regions: list[str],
+    out: Path,
+    tick: Callable[[], None],
+) -> dict[str, Any]:
     """Write one account's authorization details and resource policies; return its entry."""
     failed_before = len(rec.failed)
     home = out / "accounts" / account
@@ -112,25 +122,30 @@ def _collect_account(rec: Recorder, sess: boto3.Session, account: str, regions: 
     def make(service: str, region: str | None) -> Any:
         return ro_client(service, session=sess, region=region or regions[0])
 
-    count = collect_resource_policies(rec, make, account, regions,
-                                      home / "resource-policies", tick)
+    count = collect_resource_policies(rec, make, account, regions, home / "resource-policies", tick)
     _collect_trails(rec, make, account, regions, home)
     failures = len(rec.failed) - failed_before
     status = "collected" if failures == 0 else ("partial" if details_ok else "failed")
-    return {"account_id": account, "status": status,
-            "authorization_details": details_ok, "resource_policies": count,
-            "failed_calls": failures}
+    return {
+        "account_id": account,
+        "status": status,
+        "authorization_details": details_ok,
+        "resource_policies": count,
+        "failed_calls": failures,
+    }
 
 
-def _collect_trails(rec: Recorder, make: Callable[..., Any], account: str, regions: list[str],
-                    home: Path) -> None:
+def _collect_trails(
+    rec: Recorder, make: Callable[..., Any], account: str, regions: list[str], home: Path
+) -> None:
     """Write the trails every collected Region knows (shadow trails included, one entry per
     trail ARN) and each trail's status; nothing when describe-trails failed everywhere."""
     trails: dict[str, dict[str, Any]] = {}
     answered = False
     for region in regions:
-        got = rec.call(make("cloudtrail", region), "DescribeTrails", account,
-                       includeShadowTrails=True)
+        got = rec.call(
+            make("cloudtrail", region), "DescribeTrails", account, includeShadowTrails=True
+        )
         answered |= got is not None
         for trail in (got or {}).get("trailList", []):
             trails.setdefault(trail.get("TrailARN") or trail.get("Name"), trail)
@@ -141,15 +156,23 @@ def _collect_trails(rec: Recorder, make: Callable[..., Any], account: str, regio
         client = make("cloudtrail", trail.get("HomeRegion"))
         status = rec.call(client, "GetTrailStatus", account, Name=arn)
         if status is not None:
-            write_json(home / "trail-status" / f"{safe_name(trail.get('Name') or arn)}.json",
-                       status)
+            write_json(
+                home / "trail-status" / f"{safe_name(trail.get('Name') or arn)}.json", status
+            )
 
 
 @plain_errors("collecting the snapshot")
-def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
-            accounts: list[str] | None = None, role_name: str | None = None,
-            regions: list[str] | None = None, progress: bool = True, *,
-            session: boto3.Session | None = None) -> Manifest:
+def collect(
+    out_dir: str | Path,
+    profile: str | None = None,
+    org: bool = False,
+    accounts: list[str] | None = None,
+    role_name: str | None = None,
+    regions: list[str] | None = None,
+    progress: bool = True,
+    *,
+    session: boto3.Session | None = None,
+) -> Manifest:
     """Collect a snapshot into ``out_dir`` and return its manifest.
 
     ``org``: also read the organization (tree, SCPs, RCPs) and, unless
@@ -179,8 +202,11 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     except (ClientError, BotoCoreError) as exc:
         raise as_aws_error(exc, "reading the caller identity before collecting") from exc
     # some endpoints echo the access key id as the user id
-    caller = {"Account": ident["Account"], "Arn": ident["Arn"],
-              "UserId": redact_key_ids(ident["UserId"])}
+    caller = {
+        "Account": ident["Account"],
+        "Arn": ident["Arn"],
+        "UserId": redact_key_ids(ident["UserId"]),
+    }
     rec = Recorder()
     bar = tqdm(desc="collect", unit="call", disable=not progress, leave=False)
     tick = lambda: bar.update(1)  # noqa: E731
@@ -191,8 +217,9 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
         org_summary = collect_organization(rec, org_client, out, caller["Account"], tick)
     skipped: list[str] = []
     if org_summary and not targets:
-        members = [a["Id"] for a in org_summary["accounts"] if a.get("Status", "ACTIVE")
-                   == "ACTIVE"]
+        members = [
+            a["Id"] for a in org_summary["accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"
+        ]
         # without a role to assume, read the organization and the caller's own account only
         targets = members if role_name else [caller["Account"]]
         skipped = [] if role_name else [a for a in members if a != caller["Account"]]
@@ -201,17 +228,31 @@ def collect(out_dir: str | Path, profile: str | None = None, org: bool = False,
     if others and not role_name:
         raise InputError(
             f"accounts {', '.join(others)} are not the caller's account {caller['Account']}; "
-            "pass --role-name NAME of a read-only role to assume in each of them")
-    manifest = Manifest(started, None, caller, base.profile_name, regions, role_name,
-                        None if org_summary is None else
-                        {"id": org_summary["id"], "complete": org_summary["complete"],
-                         "policies": len(org_summary["policies"])},
-                        failed_calls=rec.failed, skipped_accounts=skipped)
+            "pass --role-name NAME of a read-only role to assume in each of them"
+        )
+    manifest = Manifest(
+        started,
+        None,
+        caller,
+        base.profile_name,
+        regions,
+        role_name,
+        None
+        if org_summary is None
+        else {
+            "id": org_summary["id"],
+            "complete": org_summary["complete"],
+            "policies": len(org_summary["policies"]),
+        },
+        failed_calls=rec.failed,
+        skipped_accounts=skipped,
+    )
     for account in tqdm(targets, desc="accounts", disable=not progress or len(targets) < 2):
         sess, role_arn = _account_session(base, account, caller["Account"], role_name, rec)
         if sess is None:
-            manifest.accounts.append({"account_id": account, "status": "failed",
-                                      "role_arn": role_arn, "failed_calls": 1})
+            manifest.accounts.append(
+                {"account_id": account, "status": "failed", "role_arn": role_arn, "failed_calls": 1}
+            )
             continue
         entry = _collect_account(rec, sess, account, regions, out, tick)
         manifest.accounts.append({**entry, **({"role_arn": role_arn} if role_arn else {})})

@@ -87,27 +87,50 @@ class DecodedMessage:
         principal = ctx.get("principal") if isinstance(ctx.get("principal"), dict) else {}
         matched = tuple(
             MatchedStatement(
-                s.get("statementId"), s.get("effect"), tuple(_values(s.get("actions"))),
-                tuple(_values(s.get("resources"))), tuple(_values(s.get("principals"))),
-                tuple(_items(s.get("conditions"))))
-            for s in _items(raw.get("matchedStatements")) if isinstance(s, dict))
-        return cls(allowed=raw.get("allowed"), explicit_deny=raw.get("explicitDeny"),
-                   matched=matched, failures=tuple(_items(raw.get("failures"))),
-                   principal_arn=principal.get("arn"), principal_id=principal.get("id"),
-                   action=ctx.get("action"), resource=ctx.get("resource"),
-                   context=_conditions(ctx.get("conditions")), raw=raw)
+                s.get("statementId"),
+                s.get("effect"),
+                tuple(_values(s.get("actions"))),
+                tuple(_values(s.get("resources"))),
+                tuple(_values(s.get("principals"))),
+                tuple(_items(s.get("conditions"))),
+            )
+            for s in _items(raw.get("matchedStatements"))
+            if isinstance(s, dict)
+        )
+        return cls(
+            allowed=raw.get("allowed"),
+            explicit_deny=raw.get("explicitDeny"),
+            matched=matched,
+            failures=tuple(_items(raw.get("failures"))),
+            principal_arn=principal.get("arn"),
+            principal_id=principal.get("id"),
+            action=ctx.get("action"),
+            resource=ctx.get("resource"),
+            context=_conditions(ctx.get("conditions")),
+            raw=raw,
+        )
 
     def summary(self) -> str:
         """Return a few readable lines: the verdict, who, what, which statements (escaped)."""
-        verdict = ("allowed" if self.allowed else "explicit deny" if self.explicit_deny
-                   else "implicit deny (no statement allows it)")
-        lines = [f"decision: {verdict}",
-                 f"principal: {self.principal_arn or self.principal_id or '?'}",
-                 f"action: {self.action or '?'}", f"resource: {self.resource or '?'}"]
+        verdict = (
+            "allowed"
+            if self.allowed
+            else "explicit deny"
+            if self.explicit_deny
+            else "implicit deny (no statement allows it)"
+        )
+        lines = [
+            f"decision: {verdict}",
+            f"principal: {self.principal_arn or self.principal_id or '?'}",
+            f"action: {self.action or '?'}",
+            f"resource: {self.resource or '?'}",
+        ]
         for s in self.matched:
-            lines.append(f"matched: {s.effect or '?'} statement {s.statement_id or '(no Sid)'} "
-                         f"actions {', '.join(s.actions) or '-'} "
-                         f"resources {', '.join(s.resources) or '-'}")
+            lines.append(
+                f"matched: {s.effect or '?'} statement {s.statement_id or '(no Sid)'} "
+                f"actions {', '.join(s.actions) or '-'} "
+                f"resources {', '.join(s.resources) or '-'}"
+            )
         if not self.matched and not self.allowed:
             lines.append("matched: none (an implicit deny matches no statement)")
         for key, values in sorted(self.context.items()):
@@ -115,11 +138,18 @@ class DecodedMessage:
         return "\n".join(printable(line) for line in lines)  # AWS's text, one line each
 
     def to_dict(self) -> dict[str, Any]:
-        return {"allowed": self.allowed, "explicit_deny": self.explicit_deny,
-                "principal_arn": self.principal_arn, "principal_id": self.principal_id,
-                "action": self.action, "resource": self.resource, "context": self.context,
-                "matched": [s.__dict__ for s in self.matched], "failures": list(self.failures),
-                "raw": self.raw}
+        return {
+            "allowed": self.allowed,
+            "explicit_deny": self.explicit_deny,
+            "principal_arn": self.principal_arn,
+            "principal_id": self.principal_id,
+            "action": self.action,
+            "resource": self.resource,
+            "context": self.context,
+            "matched": [s.__dict__ for s in self.matched],
+            "failures": list(self.failures),
+            "raw": self.raw,
+        }
 
 
 def encoded_part(text: str) -> str:
@@ -129,10 +159,16 @@ def encoded_part(text: str) -> str:
 
 
 @plain_errors("decoding the authorization message")
-def decode_message(encoded: str, region: str | None = None,
-                   evidence_dir: Path | None = None, *,
-                   profile: str | None = None, session: Any = None, client: Any = None,
-                   caller: dict[str, Any] | None = None) -> DecodedMessage:
+def decode_message(
+    encoded: str,
+    region: str | None = None,
+    evidence_dir: Path | None = None,
+    *,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    caller: dict[str, Any] | None = None,
+) -> DecodedMessage:
     """Return the decoded EC2 authorization failure message (needs sts:DecodeAuthorizationMessage).
 
     ``encoded`` may be the blob or the whole error message that contains it.
@@ -141,11 +177,14 @@ def decode_message(encoded: str, region: str | None = None,
     """
     blob = encoded_part(encoded or "")
     if not blob:
-        raise InputError("no encoded message given: pass the text after "
-                         "'Encoded authorization failure message:'")
+        raise InputError(
+            "no encoded message given: pass the text after 'Encoded authorization failure message:'"
+        )
     if len(blob) > MAX_ENCODED:
-        raise InputError(f"encoded message is {len(blob)} characters; STS accepts at most "
-                         f"{MAX_ENCODED} (was it cut or pasted twice?)")
+        raise InputError(
+            f"encoded message is {len(blob)} characters; STS accepts at most "
+            f"{MAX_ENCODED} (was it cut or pasted twice?)"
+        )
     sess = session if session is not None else (None if client else ro_session(profile, region))
     sts = client or ro_client("sts", session=sess, region=region or "us-east-1")
     started = now_utc()
@@ -164,9 +203,16 @@ def decode_message(encoded: str, region: str | None = None,
     decoded = DecodedMessage.from_json(answer["DecodedMessage"])
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        ev = save(evidence_dir, "decoded", f"decoded-{stamp(started)}", decoded.raw,
-                  api="sts:DecodeAuthorizationMessage",
-                  request={"EncodedMessage": blob[:64] + ("..." if len(blob) > 64 else "")},
-                  region=sts.meta.region_name, caller=who, started=started)
+        ev = save(
+            evidence_dir,
+            "decoded",
+            f"decoded-{stamp(started)}",
+            decoded.raw,
+            api="sts:DecodeAuthorizationMessage",
+            request={"EncodedMessage": blob[:64] + ("..." if len(blob) > 64 else "")},
+            region=sts.meta.region_name,
+            caller=who,
+            started=started,
+        )
         decoded = DecodedMessage(**{**decoded.__dict__, "evidence": ev})
     return decoded

@@ -43,16 +43,27 @@ def caller_identity(session: Any) -> dict[str, Any]:
     if session is None:  # a ready-made client was given, and no session to ask STS with
         return {"error": "caller not recorded: a client was given without its session"}
     try:
-        ident = client("sts", session=session,
-                       region=session.region_name or "us-east-1").get_caller_identity()
+        ident = client(
+            "sts", session=session, region=session.region_name or "us-east-1"
+        ).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:
         return {"error": f"GetCallerIdentity failed: {type(exc).__name__}"}
     return {"Account": ident["Account"], "Arn": ident["Arn"]}
 
 
-def save(evidence_dir: Path, kind: str, name: str, data: Any, *, api: str,
-         request: dict[str, Any], region: str | None, caller: dict[str, Any],
-         started: datetime, extra: dict[str, Any] | None = None) -> EvidenceFile:
+def save(
+    evidence_dir: Path,
+    kind: str,
+    name: str,
+    data: Any,
+    *,
+    api: str,
+    request: dict[str, Any],
+    region: str | None,
+    caller: dict[str, Any],
+    started: datetime,
+    extra: dict[str, Any] | None = None,
+) -> EvidenceFile:
     """Write ``data`` to ``evidence_dir/kind/<name>.json`` with its provenance sidecar.
 
     ``kind`` is the evidence folder (``lookup-events``, ``lake``, ...), ``name``
@@ -61,9 +72,15 @@ def save(evidence_dir: Path, kind: str, name: str, data: Any, *, api: str,
     parameters.
     """
     path = write_json(Path(evidence_dir) / kind / f"{safe_name(name)}.json", data)
-    meta = {"api": api, "request": request, "region": region, "caller": caller,
-            "requested_at": started.isoformat(), "saved_at": now_utc().isoformat(),
-            **(extra or {})}
+    meta = {
+        "api": api,
+        "request": request,
+        "region": region,
+        "caller": caller,
+        "requested_at": started.isoformat(),
+        "saved_at": now_utc().isoformat(),
+        **(extra or {}),
+    }
     from iamlab import __version__
 
     meta["iamlab"] = __version__

@@ -39,22 +39,51 @@ from iamlab.errors import AwsError
 from iamlab.escape import printable
 
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
-REJECTED_CODES = frozenset({"InvalidClientTokenId", "UnrecognizedClientException",
-                            "SignatureDoesNotMatch", "AuthFailure", "InvalidAccessKeyId",
-                            "InvalidToken"})
-DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                          "Client.UnauthorizedOperation", "AuthorizationError",
-                          "UnauthorizedAccess", "Forbidden", "403"})
-THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
-                              "RequestLimitExceeded", "LimitExceededException", "SlowDown",
-                              "RequestThrottled", "RequestThrottledException"})
+REJECTED_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+    }
+)
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "Client.UnauthorizedOperation",
+        "AuthorizationError",
+        "UnauthorizedAccess",
+        "Forbidden",
+        "403",
+    }
+)
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "RequestThrottled",
+        "RequestThrottledException",
+    }
+)
 
-_NO_CREDENTIALS = ("looked at the environment variables, the shared credentials and config "
-                   "files, SSO, container and instance metadata; run `aws configure` or "
-                   "`aws sso login`, or pass --profile")
-_UNREACHABLE = ("iamlab tries each call at most {attempts} times and waits {connect} s to "
-                "connect; check the network or proxy (HTTPS_PROXY), and AWS_ENDPOINT_URL if "
-                "it is set")
+_NO_CREDENTIALS = (
+    "looked at the environment variables, the shared credentials and config "
+    "files, SSO, container and instance metadata; run `aws configure` or "
+    "`aws sso login`, or pass --profile"
+)
+_UNREACHABLE = (
+    "iamlab tries each call at most {attempts} times and waits {connect} s to "
+    "connect; check the network or proxy (HTTPS_PROXY), and AWS_ENDPOINT_URL if "
+    "it is set"
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,31 +116,46 @@ def as_aws_error(exc: BaseException, doing: str = "calling AWS") -> AwsError:
     if isinstance(exc, ClientError):
         return _client_error(exc, doing)
     if isinstance(exc, NoRegionError):
-        return AwsError(f"no AWS Region for {doing}: pass --region, or set AWS_DEFAULT_REGION "
-                        "or a region in the profile")
+        return AwsError(
+            f"no AWS Region for {doing}: pass --region, or set AWS_DEFAULT_REGION "
+            "or a region in the profile"
+        )
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return AwsError(f"no usable AWS credentials for {doing} ({describe(exc)}): "
-                        + _NO_CREDENTIALS)
+        return AwsError(
+            f"no usable AWS credentials for {doing} ({describe(exc)}): " + _NO_CREDENTIALS
+        )
     if isinstance(exc, (SSOError, TokenRetrievalError)):
-        return AwsError(f"the SSO session has expired or is invalid ({describe(exc)}); run "
-                        "`aws sso login` (with --profile if you use one) and run again")
+        return AwsError(
+            f"the SSO session has expired or is invalid ({describe(exc)}); run "
+            "`aws sso login` (with --profile if you use one) and run again"
+        )
     if isinstance(exc, CredentialRetrievalError):
-        return AwsError(f"could not get credentials for {doing} ({describe(exc)}); check the "
-                        "credential_process, role or SSO settings of the profile")
+        return AwsError(
+            f"could not get credentials for {doing} ({describe(exc)}); check the "
+            "credential_process, role or SSO settings of the profile"
+        )
     if isinstance(exc, ReadTimeoutError):
-        return AwsError(f"AWS did not answer while {doing} ({describe(exc)}): no reply within "
-                        f"{READ_TIMEOUT} s, tried at most {ATTEMPTS} times; retry later, or "
-                        "narrow the request")
+        return AwsError(
+            f"AWS did not answer while {doing} ({describe(exc)}): no reply within "
+            f"{READ_TIMEOUT} s, tried at most {ATTEMPTS} times; retry later, or "
+            "narrow the request"
+        )
     if isinstance(exc, (ConnectionError, ConnectionClosedError)):
-        return AwsError(f"cannot reach AWS while {doing} ({describe(exc)}); "
-                        + _UNREACHABLE.format(attempts=ATTEMPTS, connect=CONNECT_TIMEOUT))
+        return AwsError(
+            f"cannot reach AWS while {doing} ({describe(exc)}); "
+            + _UNREACHABLE.format(attempts=ATTEMPTS, connect=CONNECT_TIMEOUT)
+        )
     if isinstance(exc, ResponseParserError):
-        return AwsError(f"the endpoint's reply could not be read while {doing} "
-                        f"({describe(exc)[:300]}); it may not be AWS: check AWS_ENDPOINT_URL "
-                        "and any proxy, then retry")
+        return AwsError(
+            f"the endpoint's reply could not be read while {doing} "
+            f"({describe(exc)[:300]}); it may not be AWS: check AWS_ENDPOINT_URL "
+            "and any proxy, then retry"
+        )
     if isinstance(exc, ParamValidationError):
-        return AwsError(f"AWS would refuse the parameters for {doing}: {describe(exc)}; check "
-                        "the values given (ARNs, ids and names are copied whole)")
+        return AwsError(
+            f"AWS would refuse the parameters for {doing}: {describe(exc)}; check "
+            "the values given (ARNs, ids and names are copied whole)"
+        )
     return AwsError(f"{doing} failed: {type(exc).__name__}: {describe(exc)}")
 
 
@@ -119,20 +163,28 @@ def _client_error(exc: ClientError, doing: str) -> AwsError:
     code = error_code(exc)
     op = _operation(exc)
     if code in EXPIRED_CODES:
-        return AwsError(f"the AWS credentials have expired ({code}) while {doing}; get fresh "
-                        "ones (aws sso login, re-assume the role, or unset a stale "
-                        "AWS_SESSION_TOKEN) and run again")
+        return AwsError(
+            f"the AWS credentials have expired ({code}) while {doing}; get fresh "
+            "ones (aws sso login, re-assume the role, or unset a stale "
+            "AWS_SESSION_TOKEN) and run again"
+        )
     if code in REJECTED_CODES:
-        return AwsError(f"AWS rejected the credentials ({code}) while {doing}: "
-                        f"{_message(exc)}; the key is unknown, deleted or paired with the "
-                        "wrong secret (`iamlab whoami` shows which source was used)")
+        return AwsError(
+            f"AWS rejected the credentials ({code}) while {doing}: "
+            f"{_message(exc)}; the key is unknown, deleted or paired with the "
+            "wrong secret (`iamlab whoami` shows which source was used)"
+        )
     if code in DENIED_CODES:
-        return AwsError(f"access denied to {op} while {doing}: {_message(exc)}; ask for the "
-                        "permission AWS names, or use --profile with a role that has it")
+        return AwsError(
+            f"access denied to {op} while {doing}: {_message(exc)}; ask for the "
+            "permission AWS names, or use --profile with a role that has it"
+        )
     if code in THROTTLING_CODES:
-        return AwsError(f"AWS kept throttling {op} ({code}) while {doing}, after at most "
-                        f"{ATTEMPTS} tries with backoff; wait a minute and run again, or "
-                        "narrow the request")
+        return AwsError(
+            f"AWS kept throttling {op} ({code}) while {doing}, after at most "
+            f"{ATTEMPTS} tries with backoff; wait a minute and run again, or "
+            "narrow the request"
+        )
     return AwsError(f"{op} failed with {printable(code)} while {doing}: {_message(exc)}")
 
 

@@ -54,14 +54,14 @@ class Identity:
     account: str
     arn: str
     user_id: str
-    principal_type: str          # user | assumed-role | root | federated-user | unknown
-    name: str | None             # user name, role name, or federated user name
+    principal_type: str  # user | assumed-role | root | federated-user | unknown
+    name: str | None  # user name, role name, or federated user name
     role_name: str | None
     session_name: str | None
-    credential_method: str | None    # botocore's method string, e.g. "shared-credentials-file"
-    credential_source: str           # the same in plain words
-    credential_origin: str           # where: file path, variable names, profile
-    access_key: str | None           # shortened, never the whole id
+    credential_method: str | None  # botocore's method string, e.g. "shared-credentials-file"
+    credential_source: str  # the same in plain words
+    credential_origin: str  # where: file path, variable names, profile
+    access_key: str | None  # shortened, never the whole id
     profile: str | None
     region: str | None
     region_source: str
@@ -78,8 +78,12 @@ class Identity:
 
 def parse_arn(arn: str) -> dict[str, str | None]:
     """Return principal_type, name, role_name and session_name parsed from a caller ARN."""
-    out: dict[str, str | None] = {"principal_type": "unknown", "name": None,
-                                  "role_name": None, "session_name": None}
+    out: dict[str, str | None] = {
+        "principal_type": "unknown",
+        "name": None,
+        "role_name": None,
+        "session_name": None,
+    }
     parts = arn.split(":", 5)
     if len(parts) < 6:
         return out
@@ -88,8 +92,12 @@ def parse_arn(arn: str) -> dict[str, str | None]:
         out.update(principal_type="root", name="root")
     elif resource.startswith("assumed-role/"):
         _, role, *session = resource.split("/", 2)
-        out.update(principal_type="assumed-role", name=role, role_name=role,
-                   session_name=session[0] if session else None)
+        out.update(
+            principal_type="assumed-role",
+            name=role,
+            role_name=role,
+            session_name=session[0] if session else None,
+        )
     elif resource.startswith("user/"):
         out.update(principal_type="user", name=resource.rsplit("/", 1)[1])
     elif resource.startswith("federated-user/"):
@@ -124,13 +132,14 @@ def _origin(method: str | None, sess: boto3.Session, profile: str) -> str:
         return f"profile {profile}: role_arn {conf.get('role_arn')} via {via}"
     if method == "assume-role-with-web-identity":
         if os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
-            return ("AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN "
-                    f"({os.environ.get('AWS_ROLE_ARN')})")
+            return f"AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN ({os.environ.get('AWS_ROLE_ARN')})"
         return f"profile {profile}: role_arn {conf.get('role_arn')}"
     if method == "sso":
         start = conf.get("sso_start_url") or f"sso-session {conf.get('sso_session')}"
-        return (f"profile {profile}: {start}, account {conf.get('sso_account_id')}, "
-                f"role {conf.get('sso_role_name')}")
+        return (
+            f"profile {profile}: {start}, account {conf.get('sso_account_id')}, "
+            f"role {conf.get('sso_role_name')}"
+        )
     if method == "container-role":
         names = ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
         return ", ".join(n for n in names if os.environ.get(n))
@@ -166,8 +175,9 @@ def _arn_matches(expected: str, arn: str, parsed: dict[str, str | None]) -> bool
     return False
 
 
-def _unexpected(ident: dict[str, Any], expect_account: str | None,
-                expect_arn: str | None) -> list[str]:
+def _unexpected(
+    ident: dict[str, Any], expect_account: str | None, expect_arn: str | None
+) -> list[str]:
     out = []
     if expect_account and ident["Account"] != expect_account:
         out.append(f"account {ident['Account']} is not the expected account {expect_account}")
@@ -176,25 +186,27 @@ def _unexpected(ident: dict[str, Any], expect_account: str | None,
     return out
 
 
-def _warnings(method: str | None, explicit_profile: str | None,
-              region: str | None) -> list[str]:
+def _warnings(method: str | None, explicit_profile: str | None, region: str | None) -> list[str]:
     out: list[str] = []
     env_profile = os.environ.get("AWS_PROFILE")
     if method == "env" and env_profile and not explicit_profile:
         out.append(
             f"AWS_ACCESS_KEY_ID is set in the environment, so boto3 used those keys and "
             f"ignored AWS_PROFILE={env_profile}; unset AWS_ACCESS_KEY_ID, "
-            f"AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN to use the profile")
+            f"AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN to use the profile"
+        )
     elif explicit_profile and os.environ.get("AWS_ACCESS_KEY_ID"):
         out.append(
             f"AWS_ACCESS_KEY_ID is also set in the environment; --profile {explicit_profile} "
             f"won here, but any tool run without --profile (or with only AWS_PROFILE set) "
-            f"uses the environment keys instead")
+            f"uses the environment keys instead"
+        )
     aws_region = os.environ.get("AWS_REGION")
     if aws_region and aws_region != region:
         out.append(
             f"AWS_REGION={aws_region} is set but boto3 reads AWS_DEFAULT_REGION and the "
-            f"profile, so it uses {region or 'no region'}; set AWS_DEFAULT_REGION or --region")
+            f"profile, so it uses {region or 'no region'}; set AWS_DEFAULT_REGION or --region"
+        )
     return out
 
 
@@ -204,18 +216,25 @@ def _auth_failure(exc: ClientError, source: str, origin: str) -> AwsError:
         return AwsError(
             f"the session token from {source} ({origin}) has expired ({code}); get fresh "
             f"credentials (aws sso login, re-assume the role, or unset the stale "
-            f"AWS_SESSION_TOKEN) and run again")
+            f"AWS_SESSION_TOKEN) and run again"
+        )
     if code in REJECTED_CODES:
         return AwsError(
             f"AWS rejected the credentials from {source} ({origin}) with {code}: the key is "
-            f"unknown, deleted or paired with the wrong secret; check that source")
+            f"unknown, deleted or paired with the wrong secret; check that source"
+        )
     return as_aws_error(exc, "reading the caller identity")
 
 
 @plain_errors("reading the caller identity")
-def whoami(profile: str | None = None, expect_account: str | None = None,
-           expect_arn: str | None = None, *, region: str | None = None,
-           session: boto3.Session | None = None) -> Identity:
+def whoami(
+    profile: str | None = None,
+    expect_account: str | None = None,
+    expect_arn: str | None = None,
+    *,
+    region: str | None = None,
+    session: boto3.Session | None = None,
+) -> Identity:
     """Return the caller identity, the credential source that won, and warnings.
 
     ``profile``/``region`` select as boto3 would (None: the default chain).
@@ -234,7 +253,8 @@ def whoami(profile: str | None = None, expect_account: str | None = None,
         raise AwsError(
             "no AWS credentials found: looked at environment variables, the shared "
             "credentials and config files, SSO, container and instance metadata; "
-            "run `aws configure` or pass --profile")
+            "run `aws configure` or pass --profile"
+        )
     method = getattr(creds, "method", None)
     source = CREDENTIAL_SOURCES.get(method or "", method or "unknown")
     origin = _origin(method, sess, profile_name)
@@ -245,17 +265,27 @@ def whoami(profile: str | None = None, expect_account: str | None = None,
     except ClientError as exc:
         raise _auth_failure(exc, source, origin) from exc
     except NoCredentialsError as exc:
-        raise AwsError(f"credentials from {source} ({origin}) could not be used: "
-                       f"{describe(exc)}") from exc
+        raise AwsError(
+            f"credentials from {source} ({origin}) could not be used: {describe(exc)}"
+        ) from exc
     parsed = parse_arn(ident["Arn"])
     unexpected = _unexpected(ident, expect_account, expect_arn)
     warnings = _warnings(method, profile, sess.region_name) + unexpected
     return Identity(
-        account=ident["Account"], arn=ident["Arn"], user_id=redact_key_ids(ident["UserId"]),
-        principal_type=parsed["principal_type"] or "unknown", name=parsed["name"],
-        role_name=parsed["role_name"], session_name=parsed["session_name"],
-        credential_method=method, credential_source=source, credential_origin=origin,
-        access_key=access_key, profile=profile_name, region=sess.region_name,
-        region_source=_region_source(sess, region), warnings=tuple(warnings),
+        account=ident["Account"],
+        arn=ident["Arn"],
+        user_id=redact_key_ids(ident["UserId"]),
+        principal_type=parsed["principal_type"] or "unknown",
+        name=parsed["name"],
+        role_name=parsed["role_name"],
+        session_name=parsed["session_name"],
+        credential_method=method,
+        credential_source=source,
+        credential_origin=origin,
+        access_key=access_key,
+        profile=profile_name,
+        region=sess.region_name,
+        region_source=_region_source(sess, region),
+        warnings=tuple(warnings),
         unexpected=tuple(unexpected),
     )

@@ -55,12 +55,20 @@ def _api(call: Callable[[], dict[str, Any]], what: str, sleep: Callable[[float],
 
 
 @plain_errors("running a CloudTrail Lake query")
-def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = None, *,
-               profile: str | None = None, session: Any = None, client: Any = None,
-               poll_interval: float = 2.0, timeout: float = 3900.0,
-               clock: Callable[[], float] = time.monotonic,
-               sleep: Callable[[float], None] = time.sleep,
-               caller: dict[str, Any] | None = None) -> LakeResult:
+def lake_query(
+    sql: str,
+    region: str | None = None,
+    evidence_dir: Path | None = None,
+    *,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    poll_interval: float = 2.0,
+    timeout: float = 3900.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    caller: dict[str, Any] | None = None,
+) -> LakeResult:
     """Run a CloudTrail Lake SELECT and return every row (saved under ``evidence_dir`` if given).
 
     Polls ``DescribeQuery`` every ``poll_interval`` seconds until FINISHED,
@@ -70,8 +78,10 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
     Example: ``lake_query("SELECT eventid, errorcode FROM <store-id> WHERE ...")``.
     """
     if not _SELECT.match(sql or ""):
-        raise InputError("CloudTrail Lake runs SELECT statements only; the query must start "
-                         f"with SELECT or WITH (got {sql[:40]!r})")
+        raise InputError(
+            "CloudTrail Lake runs SELECT statements only; the query must start "
+            f"with SELECT or WITH (got {sql[:40]!r})"
+        )
     sess = session if session is not None else (None if client else ro_session(profile, region))
     ct = client or ro_client("cloudtrail", session=sess, region=region)
     region = region or ct.meta.region_name
@@ -87,27 +97,34 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
         if status in TERMINAL:
             break
         if status not in ("QUEUED", "RUNNING"):
-            raise AwsError(f"malformed DescribeQuery response for {shown}: "
-                           f"QueryStatus {status!r}")
+            raise AwsError(f"malformed DescribeQuery response for {shown}: QueryStatus {status!r}")
         if clock() >= deadline:
-            raise AwsError(f"Lake query {shown} still {status} after {timeout:.0f}s; "
-                           f"fetch it later with get-query-results --query-id {shown}")
+            raise AwsError(
+                f"Lake query {shown} still {status} after {timeout:.0f}s; "
+                f"fetch it later with get-query-results --query-id {shown}"
+            )
         sleep(poll_interval)
     if status in ("FAILED", "CANCELLED"):
-        raise AwsError(f"Lake query {shown} {status}: "
-                       f"{printable(described.get('ErrorMessage') or 'no message from AWS')}")
+        raise AwsError(
+            f"Lake query {shown} {status}: "
+            f"{printable(described.get('ErrorMessage') or 'no message from AWS')}"
+        )
     rows: list[list[dict[str, str]]] = []
     stats: dict[str, Any] = {}
     token, pages = None, 0
     while True:
-        params = {"QueryId": query_id, "MaxQueryResults": MAX_QUERY_RESULTS,
-                  **({"NextToken": token} if token else {})}
+        params = {
+            "QueryId": query_id,
+            "MaxQueryResults": MAX_QUERY_RESULTS,
+            **({"NextToken": token} if token else {}),
+        }
         page = _api(lambda params=params: ct.get_query_results(**params), "GetQueryResults", sleep)
         pages += 1
         page_rows = page.get("QueryResultRows")
         if page_rows is None and page.get("QueryStatus") not in TERMINAL:
-            raise AwsError(f"malformed GetQueryResults response for {shown} (page {pages}): "
-                           "no QueryResultRows")
+            raise AwsError(
+                f"malformed GetQueryResults response for {shown} (page {pages}): no QueryResultRows"
+            )
         rows.extend(page_rows or [])
         stats = page.get("QueryStatistics") or stats
         token = page.get("NextToken")
@@ -116,12 +133,21 @@ def lake_query(sql: str, region: str | None = None, evidence_dir: Path | None = 
     result = LakeResult(query_id, status, rows, jsonable(stats), pages, polls)
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        body = {"QueryStatus": status, "QueryStatistics": result.statistics,
-                "QueryResultRows": rows}
+        body = {
+            "QueryStatus": status,
+            "QueryStatistics": result.statistics,
+            "QueryResultRows": rows,
+        }
         result.evidence = save(
-            evidence_dir, "lake", f"get-query-results-{stamp(started)}-{query_id}", body,
+            evidence_dir,
+            "lake",
+            f"get-query-results-{stamp(started)}-{query_id}",
+            body,
             api="cloudtrail:StartQuery+GetQueryResults",
-            request={"QueryStatement": sql, "QueryId": query_id}, region=region, caller=who,
-            started=started, extra={"pages": pages, "rows": len(rows),
-                                    "partial": status == "TIMED_OUT"})
+            request={"QueryStatement": sql, "QueryId": query_id},
+            region=region,
+            caller=who,
+            started=started,
+            extra={"pages": pages, "rows": len(rows), "partial": status == "TIMED_OUT"},
+        )
     return result

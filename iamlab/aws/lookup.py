@@ -29,16 +29,27 @@ from iamlab.errors import AwsError, InputError
 
 MAX_RESULTS = 50
 REQUESTS_PER_SECOND = 2.0
-LOOKUP_ATTRIBUTES = ("AccessKeyId", "EventId", "EventName", "EventSource", "ReadOnly",
-                     "ResourceName", "ResourceType", "Username")
+LOOKUP_ATTRIBUTES = (
+    "AccessKeyId",
+    "EventId",
+    "EventName",
+    "EventSource",
+    "ReadOnly",
+    "ResourceName",
+    "ResourceType",
+    "Username",
+)
 
 
 class RateLimiter:
     """Space calls at least ``1/rate`` seconds apart, on an injectable clock."""
 
-    def __init__(self, rate: float = REQUESTS_PER_SECOND,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float = REQUESTS_PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = 1.0 / rate
         self.clock, self.sleep = clock, sleep
         self._last: float | None = None
@@ -82,8 +93,10 @@ def _attribute(attribute: tuple[str, str] | str | None) -> list[dict[str, str]]:
         return []
     key, value = attribute.split("=", 1) if isinstance(attribute, str) else attribute
     if key not in LOOKUP_ATTRIBUTES:
-        raise InputError(f"lookup attribute {key!r} is not one of {', '.join(LOOKUP_ATTRIBUTES)}"
-                         " (LookupEvents takes exactly one; filter errors client-side)")
+        raise InputError(
+            f"lookup attribute {key!r} is not one of {', '.join(LOOKUP_ATTRIBUTES)}"
+            " (LookupEvents takes exactly one; filter errors client-side)"
+        )
     return [{"AttributeKey": key, "AttributeValue": value}]
 
 
@@ -91,12 +104,18 @@ def is_denial_event(record: dict[str, Any]) -> bool:
     """Return whether a parsed CloudTrail record is an authorization denial."""
     from iamlab.denials import parse
 
-    return parse(record.get("errorCode"), record.get("errorMessage"),
-                 record.get("eventSource")).is_denial
+    return parse(
+        record.get("errorCode"), record.get("errorMessage"), record.get("eventSource")
+    ).is_denial
 
 
-def call_with_backoff(call: Callable[[], dict[str, Any]], sleep: Callable[[float], None],
-                      attempts: int = 6, base: float = 1.0, cap: float = 20.0) -> dict[str, Any]:
+def call_with_backoff(
+    call: Callable[[], dict[str, Any]],
+    sleep: Callable[[float], None],
+    attempts: int = 6,
+    base: float = 1.0,
+    cap: float = 20.0,
+) -> dict[str, Any]:
     """Return ``call()``, retrying throttling errors with exponential backoff."""
     for attempt in range(attempts):
         try:
@@ -104,18 +123,27 @@ def call_with_backoff(call: Callable[[], dict[str, Any]], sleep: Callable[[float
         except ClientError as exc:
             if error_code(exc) not in THROTTLING_CODES or attempt == attempts - 1:
                 raise
-            sleep(min(cap, base * 2 ** attempt))
+            sleep(min(cap, base * 2**attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 @plain_errors("looking up CloudTrail events")
-def lookup_events(start: datetime | str, end: datetime | str, region: str,
-                  attribute: tuple[str, str] | str | None = None,
-                  evidence_dir: Path | None = None, *,
-                  denials_only: bool = True, profile: str | None = None, session: Any = None,
-                  client: Any = None, limiter: RateLimiter | None = None,
-                  sleep: Callable[[float], None] = time.sleep, max_pages: int | None = None,
-                  caller: dict[str, Any] | None = None) -> LookupResult:
+def lookup_events(
+    start: datetime | str,
+    end: datetime | str,
+    region: str,
+    attribute: tuple[str, str] | str | None = None,
+    evidence_dir: Path | None = None,
+    *,
+    denials_only: bool = True,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    limiter: RateLimiter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_pages: int | None = None,
+    caller: dict[str, Any] | None = None,
+) -> LookupResult:
     """Return the events of ``region`` between ``start`` and ``end`` (UTC), denials kept.
 
     ``attribute``: one lookup attribute, ``("Username", "alice")`` or
@@ -134,8 +162,9 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
     attrs = _attribute(attribute)
     sess = session if session is not None else (None if client else ro_session(profile, region))
     # iamlab paces and retries itself, so botocore must not retry behind its back
-    ct = client or ro_client("cloudtrail", session=sess, region=region,
-                             config=retry_config(attempts=1, mode="standard"))
+    ct = client or ro_client(
+        "cloudtrail", session=sess, region=region, config=retry_config(attempts=1, mode="standard")
+    )
     if limiter is None:
         limiter = _LIMITERS.setdefault((profile, region), RateLimiter())
     params: dict[str, Any] = {"StartTime": start_at, "EndTime": end_at, "MaxResults": MAX_RESULTS}
@@ -155,8 +184,9 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
             raise as_aws_error(exc, f"looking up events in {region}") from exc
         pages += 1
         if "Events" not in page:
-            raise AwsError(f"malformed LookupEvents response in {region} (page {pages}): "
-                           "no Events list")
+            raise AwsError(
+                f"malformed LookupEvents response in {region} (page {pages}): no Events list"
+            )
         for event in page["Events"]:
             when = event.get("EventTime")
             if isinstance(when, datetime) and when.astimezone(timezone.utc) >= end_at:
@@ -175,17 +205,34 @@ def lookup_events(start: datetime | str, end: datetime | str, region: str,
         token = page.get("NextToken")
         if not token or (max_pages and pages >= max_pages):
             break
-    request = {"StartTime": start_at.isoformat(), "EndTime": end_at.isoformat(),
-               "MaxResults": MAX_RESULTS, "LookupAttributes": attrs}
+    request = {
+        "StartTime": start_at.isoformat(),
+        "EndTime": end_at.isoformat(),
+        "MaxResults": MAX_RESULTS,
+        "LookupAttributes": attrs,
+    }
     result = LookupResult(events, denials, pages, malformed, None, request)
     if evidence_dir is not None:
         kept = denials if denials_only else events
         who = caller if caller is not None else caller_identity(sess)
         name = f"{who.get('Account', 'unknown')}-{region}-{stamp(start_at)}-{stamp(end_at)}"
         result.evidence = save(
-            evidence_dir, "lookup-events", name, {"Events": kept}, api="cloudtrail:LookupEvents",
-            request=request, region=region, caller=who, started=started,
-            extra={"pages": pages, "events_seen": len(events), "events_saved": len(kept),
-                   "filter": "denials" if denials_only else "none", "malformed": malformed,
-                   "truncated": bool(token)})
+            evidence_dir,
+            "lookup-events",
+            name,
+            {"Events": kept},
+            api="cloudtrail:LookupEvents",
+            request=request,
+            region=region,
+            caller=who,
+            started=started,
+            extra={
+                "pages": pages,
+                "events_seen": len(events),
+                "events_saved": len(kept),
+                "filter": "denials" if denials_only else "none",
+                "malformed": malformed,
+                "truncated": bool(token),
+            },
+        )
     return result

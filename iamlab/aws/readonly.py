@@ -33,88 +33,114 @@ from iamlab.errors import AwsError, ReadOnlyViolation
 # botocore service name -> operations iamlab may send. Kept as data; add an
 # operation here only with the reason it is needed and the proof it is a read.
 ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
-    "sts": frozenset({
-        "GetCallerIdentity",           # whoami
-        "GetAccessKeyInfo",            # documented read: account of an access key id
-        "DecodeAuthorizationMessage",  # decode EC2 encoded failure messages (aws-facts 1.5)
-        # AssumeRole changes nothing in the account: it returns temporary
-        # credentials for the cross-account collector's named role.
-        "AssumeRole",
-        # Called by botocore's own credential chain for web-identity profiles.
-        "AssumeRoleWithWebIdentity",
-    }),
+    "sts": frozenset(
+        {
+            "GetCallerIdentity",  # whoami
+            "GetAccessKeyInfo",  # documented read: account of an access key id
+            "DecodeAuthorizationMessage",  # decode EC2 encoded failure messages (aws-facts 1.5)
+            # AssumeRole changes nothing in the account: it returns temporary
+            # credentials for the cross-account collector's named role.
+            "AssumeRole",
+            # Called by botocore's own credential chain for web-identity profiles.
+            "AssumeRoleWithWebIdentity",
+        }
+    ),
     # IAM Identity Center profiles: botocore's chain exchanges the cached SSO
     # token for role credentials, refreshing the token when it has expired.
     "sso": frozenset({"GetRoleCredentials"}),
     "sso-oidc": frozenset({"CreateToken"}),
-    "iam": frozenset({
-        "GetAccountAuthorizationDetails",
-        "SimulatePrincipalPolicy",
-        "SimulateCustomPolicy",
-        "GetContextKeysForPrincipalPolicy",
-        "GetContextKeysForCustomPolicy",
-        "ListAccountAliases",
-        "GetPolicy",
-        "GetPolicyVersion",
-        "GetRole",
-        "GetUser",
-    }),
-    "organizations": frozenset({
-        "DescribeOrganization",
-        "DescribeAccount",
-        "DescribePolicy",
-        "ListRoots",
-        "ListOrganizationalUnitsForParent",
-        "ListAccountsForParent",
-        "ListAccounts",
-        "ListParents",
-        "ListPolicies",
-        "ListTargetsForPolicy",
-    }),
-    "s3": frozenset({
-        "ListBuckets", "GetBucketPolicy", "GetBucketLocation",
-        # load s3://bucket/prefix: list the trail's keys, download the log files
-        "ListObjectsV2", "GetObject",
-        # the tags of the resources whose policies are collected: aws:ResourceTag/* (issue 17)
-        "GetBucketTagging",
-    }),
-    "kms": frozenset({
-        "ListKeys", "ListAliases", "DescribeKey", "ListKeyPolicies", "GetKeyPolicy",
-        "ListResourceTags",
-    }),
+    "iam": frozenset(
+        {
+            "GetAccountAuthorizationDetails",
+            "SimulatePrincipalPolicy",
+            "SimulateCustomPolicy",
+            "GetContextKeysForPrincipalPolicy",
+            "GetContextKeysForCustomPolicy",
+            "ListAccountAliases",
+            "GetPolicy",
+            "GetPolicyVersion",
+            "GetRole",
+            "GetUser",
+        }
+    ),
+    "organizations": frozenset(
+        {
+            "DescribeOrganization",
+            "DescribeAccount",
+            "DescribePolicy",
+            "ListRoots",
+            "ListOrganizationalUnitsForParent",
+            "ListAccountsForParent",
+            "ListAccounts",
+            "ListParents",
+            "ListPolicies",
+            "ListTargetsForPolicy",
+        }
+    ),
+    "s3": frozenset(
+        {
+            "ListBuckets",
+            "GetBucketPolicy",
+            "GetBucketLocation",
+            # load s3://bucket/prefix: list the trail's keys, download the log files
+            "ListObjectsV2",
+            "GetObject",
+            # the tags of the resources whose policies are collected: aws:ResourceTag/* (issue 17)
+            "GetBucketTagging",
+        }
+    ),
+    "kms": frozenset(
+        {
+            "ListKeys",
+            "ListAliases",
+            "DescribeKey",
+            "ListKeyPolicies",
+            "GetKeyPolicy",
+            "ListResourceTags",
+        }
+    ),
     "lambda": frozenset({"ListFunctions", "GetPolicy", "ListTags"}),
     "sqs": frozenset({"ListQueues", "GetQueueAttributes", "ListQueueTags"}),
     "sns": frozenset({"ListTopics", "GetTopicAttributes", "ListTagsForResource"}),
     # GetResourcePolicy returns the policy only; GetSecretValue is deliberately absent.
     "secretsmanager": frozenset({"ListSecrets", "GetResourcePolicy"}),
-    "cloudtrail": frozenset({
-        "LookupEvents",
-        # evidence coverage: which trails exist, multi-Region or not, logging or not
-        "DescribeTrails",
-        "GetTrailStatus",
-        "ListEventDataStores",
-        # Lake accepts SELECT statements only (aws-facts 3.3); StartQuery runs one
-        # (never with DeliveryS3Uri: see REFUSED_PARAMETERS).
-        "StartQuery",
-        "DescribeQuery",
-        "GetQueryResults",
-    }),
+    "cloudtrail": frozenset(
+        {
+            "LookupEvents",
+            # evidence coverage: which trails exist, multi-Region or not, logging or not
+            "DescribeTrails",
+            "GetTrailStatus",
+            "ListEventDataStores",
+            # Lake accepts SELECT statements only (aws-facts 3.3); StartQuery runs one
+            # (never with DeliveryS3Uri: see REFUSED_PARAMETERS).
+            "StartQuery",
+            "DescribeQuery",
+            "GetQueryResults",
+        }
+    ),
     # ValidatePolicy checks a document sent with the call; it reads and writes nothing of
     # the account (iamlab lint --aws).
     "accessanalyzer": frozenset({"ValidatePolicy"}),
-    "iam-toolbox": frozenset({
-        "GetRequestAuthorizationDetails",
-        "GetRequestAuthorizationPolicy",
-    }),
+    "iam-toolbox": frozenset(
+        {
+            "GetRequestAuthorizationDetails",
+            "GetRequestAuthorizationPolicy",
+        }
+    ),
     # iamlab athena denials: a SELECT over the trail (QUERY_CHECKS refuses any other
     # statement). Athena writes each query's result file to the workgroup's own
     # result location, as it does for every query; iamlab never names a location
     # (ResultConfiguration is refused below). StopQueryExecution stops a query
     # iamlab started and gave up waiting for, so it scans (and costs) no more.
-    "athena": frozenset({
-        "GetWorkGroup", "StartQueryExecution", "GetQueryExecution", "GetQueryResults",
-        "StopQueryExecution",
-    }),
+    "athena": frozenset(
+        {
+            "GetWorkGroup",
+            "StartQueryExecution",
+            "GetQueryExecution",
+            "GetQueryResults",
+            "StopQueryExecution",
+        }
+    ),
     "glue": frozenset({"GetDatabase", "GetTable"}),
 }
 
@@ -142,7 +168,7 @@ REFUSED_PARAMETERS: dict[tuple[str, str], dict[str, str]] = {
 READ_QUERY = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(SELECT|WITH|EXPLAIN)\b", re.IGNORECASE)
 REFUSED_PARAMETERS[("athena", "StartQueryExecution")] = {
     "ResultConfiguration": "chooses where Athena writes the results; iamlab leaves that to "
-                           "the workgroup's own result location",
+    "the workgroup's own result location",
 }
 
 # The one exception to read-only: ``iamlab athena setup`` creates the CloudTrail
@@ -152,8 +178,8 @@ REFUSED_PARAMETERS[("athena", "StartQueryExecution")] = {
 # these, and only statements that METADATA_DDL matches.
 METADATA_WRITES: dict[str, frozenset[str]] = {"athena": frozenset({"StartQueryExecution"})}
 METADATA_DDL = re.compile(
-    r"^\s*CREATE\s+(EXTERNAL\s+TABLE|DATABASE)\s+IF\s+NOT\s+EXISTS\s+[`\w.]+(\s|$)",
-    re.IGNORECASE)
+    r"^\s*CREATE\s+(EXTERNAL\s+TABLE|DATABASE)\s+IF\s+NOT\s+EXISTS\s+[`\w.]+(\s|$)", re.IGNORECASE
+)
 
 
 def _query_refusal(service: str, operation: str, params: Any, metadata: bool) -> str | None:
@@ -173,15 +199,20 @@ def _query_refusal(service: str, operation: str, params: Any, metadata: bool) ->
     if metadata and METADATA_DDL.match(text) and ";" not in text.rstrip().rstrip(";"):
         return None
     allowed = "SELECT, WITH or EXPLAIN" + (
-        ", or CREATE EXTERNAL TABLE / CREATE DATABASE IF NOT EXISTS" if metadata else "")
+        ", or CREATE EXTERNAL TABLE / CREATE DATABASE IF NOT EXISTS" if metadata else ""
+    )
     return f"its statement is not {allowed} (it starts {text.strip()[:30]!r})"
 
 
 # Methods botocore adds to client classes that sign a request for someone else
 # to send later (presigned POST, RDS/DSQL auth tokens); no event fires when
 # they run, so they are replaced on the class (session clients) or the client.
-_SIGNING_METHODS = ("generate_presigned_post", "generate_db_auth_token",
-                    "generate_db_connect_auth_token", "generate_db_connect_admin_auth_token")
+_SIGNING_METHODS = (
+    "generate_presigned_post",
+    "generate_db_auth_token",
+    "generate_db_connect_auth_token",
+    "generate_db_connect_admin_auth_token",
+)
 
 _GUARD_ID = "iamlab-readonly-guard"
 
@@ -198,14 +229,14 @@ def is_allowed(service: str, operation: str) -> bool:
     return operation in ALLOWED_OPERATIONS.get(service, frozenset())
 
 
-def _refuse_writes(model: Any = None, params: Any = None, context: Any = None,
-                   **_: Any) -> None:
+def _refuse_writes(model: Any = None, params: Any = None, context: Any = None, **_: Any) -> None:
     """botocore handler: raise before any operation off the allow-list is sent or signed."""
     _check(model, params, context, metadata=False)
 
 
-def _refuse_other_writes(model: Any = None, params: Any = None, context: Any = None,
-                         **_: Any) -> None:
+def _refuse_other_writes(
+    model: Any = None, params: Any = None, context: Any = None, **_: Any
+) -> None:
     """``metadata_client``'s handler: the read-only checks, plus the Glue/Athena DDL."""
     _check(model, params, context, metadata=True)
 
@@ -214,9 +245,11 @@ def _check(model: Any, params: Any, context: Any, metadata: bool) -> None:
     service = model.service_model.service_name
     refusal = _query_refusal(service, model.name, params, metadata)
     if refusal:
-        raise ReadOnlyViolation(f"refused {service}:{model.name}: {refusal}; iamlab only "
-                                "reads (its one write is athena setup's table); nothing was "
-                                "sent to AWS")
+        raise ReadOnlyViolation(
+            f"refused {service}:{model.name}: {refusal}; iamlab only "
+            "reads (its one write is athena setup's table); nothing was "
+            "sent to AWS"
+        )
     metadata_write = metadata and model.name in METADATA_WRITES.get(service, ())
     if not (metadata_write or is_allowed(service, model.name)):
         raise ReadOnlyViolation(
@@ -228,19 +261,22 @@ def _check(model: Any, params: Any, context: Any, metadata: bool) -> None:
     if isinstance(context, dict) and context.get("is_presign_request"):
         raise ReadOnlyViolation(
             f"refused to presign {service}:{model.name}: a presigned URL lets whoever holds "
-            "it act with your credentials, and iamlab never needs one; nothing was signed")
+            "it act with your credentials, and iamlab never needs one; nothing was signed"
+        )
     refused = REFUSED_PARAMETERS.get((service, model.name), {})
     for name in refused:
         if isinstance(params, dict) and params.get(name) not in (None, "", [], {}):
             raise ReadOnlyViolation(
                 f"refused {service}:{model.name} with {name}: it {refused[name]}; "
-                "iamlab only reads, nothing was sent to AWS")
+                "iamlab only reads, nothing was sent to AWS"
+            )
 
 
 def _refuse_signing(*_: Any, **__: Any) -> None:
     raise ReadOnlyViolation(
         "refused to sign a request for later use (presigned POST or database auth token): "
-        "it would hand your credentials' authority to whoever holds it; nothing was signed")
+        "it would hand your credentials' authority to whoever holds it; nothing was signed"
+    )
 
 
 def _strip_signing_methods(class_attributes: dict[str, Any], **_: Any) -> None:
@@ -260,19 +296,27 @@ def guard(events: Any) -> None:
     events.register("provide-client-params", _refuse_writes, unique_id=_GUARD_ID)
     events.register("before-call", _refuse_writes, unique_id=_GUARD_ID + "-call")
     # last, so botocore's own handlers have added the methods this replaces
-    events.register_last("creating-client-class", _strip_signing_methods,
-                         unique_id=_GUARD_ID + "-class")
+    events.register_last(
+        "creating-client-class", _strip_signing_methods, unique_id=_GUARD_ID + "-class"
+    )
 
 
 def retry_config(attempts: int = ATTEMPTS, mode: str = "adaptive") -> Config:
     """Return the botocore config iamlab uses: bounded timeouts, a few tries with backoff."""
-    return Config(retries={"total_max_attempts": attempts, "mode": mode},
-                  connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                  user_agent_extra="iamlab")
+    return Config(
+        retries={"total_max_attempts": attempts, "mode": mode},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        user_agent_extra="iamlab",
+    )
 
 
-def session(profile: str | None = None, region: str | None = None, *,
-            credentials: dict[str, str] | None = None) -> boto3.Session:
+def session(
+    profile: str | None = None,
+    region: str | None = None,
+    *,
+    credentials: dict[str, str] | None = None,
+) -> boto3.Session:
     """Return a boto3 session whose every client is read-only.
 
     ``profile`` and ``region`` follow boto3's rules (None: the default chain);
@@ -282,16 +326,22 @@ def session(profile: str | None = None, region: str | None = None, *,
     including by code that is not iamlab's, inherit it.
     """
     install_redaction()
-    keys = {} if credentials is None else {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretAccessKey"],
-        "aws_session_token": credentials.get("SessionToken")}
+    keys = (
+        {}
+        if credentials is None
+        else {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials.get("SessionToken"),
+        }
+    )
     try:
         sess = boto3.Session(profile_name=profile, region_name=region, **keys)
     except ProfileNotFound as exc:
         raise AwsError(
             f"AWS profile {profile!r} is not in the config or credentials files; "
-            f"`aws configure list-profiles` shows the known ones") from exc
+            f"`aws configure list-profiles` shows the known ones"
+        ) from exc
     except BotoCoreError as exc:  # a config file that cannot be read, ...
         raise _plain(exc, "reading the AWS configuration") from exc
     guard(sess._session)  # botocore session events are copied into each client
@@ -307,8 +357,15 @@ def _plain(exc: BotoCoreError, doing: str) -> AwsError:
     return as_aws_error(exc, doing)
 
 
-def client(name: str, *, session: boto3.Session | None = None, profile: str | None = None,
-           region: str | None = None, config: Config | None = None, **kwargs: Any) -> Any:
+def client(
+    name: str,
+    *,
+    session: boto3.Session | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+    config: Config | None = None,
+    **kwargs: Any,
+) -> Any:
     """Return a read-only boto3 client for service ``name``.
 
     Example: ``client("iam").get_account_authorization_details()`` works,
@@ -317,7 +374,8 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     if name not in ALLOWED_OPERATIONS:
         raise ReadOnlyViolation(
             f"refused to make a {name} client: iamlab sends no {name} operation "
-            f"(services on its allow-list: {', '.join(sorted(ALLOWED_OPERATIONS))})")
+            f"(services on its allow-list: {', '.join(sorted(ALLOWED_OPERATIONS))})"
+        )
     install_redaction()
     sess = session if session is not None else _make_session(profile, region)
     cfg = retry_config() if config is None else retry_config().merge(config)
@@ -332,9 +390,15 @@ def client(name: str, *, session: boto3.Session | None = None, profile: str | No
     return made
 
 
-def metadata_client(name: str, *, session: boto3.Session | None = None,
-                    profile: str | None = None, region: str | None = None,
-                    config: Config | None = None, **kwargs: Any) -> Any:
+def metadata_client(
+    name: str,
+    *,
+    session: boto3.Session | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+    config: Config | None = None,
+    **kwargs: Any,
+) -> Any:
     """Return the client for ``iamlab athena setup``'s one write (Glue/Athena metadata).
 
     It refuses what ``client`` refuses, except the operations in
@@ -343,8 +407,7 @@ def metadata_client(name: str, *, session: boto3.Session | None = None,
     ``metadata_client("athena").start_query_execution(QueryString="DROP TABLE t")``
     raises ``ReadOnlyViolation``.
     """
-    made = client(name, session=session, profile=profile, region=region, config=config,
-                  **kwargs)
+    made = client(name, session=session, profile=profile, region=region, config=config, **kwargs)
     events = made.meta.events
     events.unregister("provide-client-params", unique_id=_GUARD_ID)
     events.unregister("before-call", unique_id=_GUARD_ID + "-call")

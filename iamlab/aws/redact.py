@@ -13,12 +13,20 @@ from __future__ import annotations
 import logging
 import re
 
-LOGGERS = ("botocore.endpoint", "botocore.auth", "botocore.parsers", "botocore.hooks",
-           "botocore.credentials", "botocore.utils", "botocore.httpsession",
-           "botocore.retryhandler", "urllib3.connectionpool")
+LOGGERS = (
+    "botocore.endpoint",
+    "botocore.auth",
+    "botocore.parsers",
+    "botocore.hooks",
+    "botocore.credentials",
+    "botocore.utils",
+    "botocore.httpsession",
+    "botocore.retryhandler",
+    "urllib3.connectionpool",
+)
 _SECRET_KEYS = r"SecretAccessKey|SessionToken|secretAccessKey|sessionToken|Token|accessToken"
 _PATTERNS = (
-    re.compile(rf"(<(?:{_SECRET_KEYS})>)[^<]*(</)"),                         # XML bodies
+    re.compile(rf"(<(?:{_SECRET_KEYS})>)[^<]*(</)"),  # XML bodies
     re.compile(rf"""((?:\\?["'])(?:{_SECRET_KEYS})(?:\\?["'])\s*:\s*(?:\\?["']))[^"'\\]+"""),
     re.compile(r"""((?i:x-amz-security-token)['"]?\s*[:=]\s*b?['"]?)[^'"\s,&}]+"""),
     re.compile(r"""((?i:x-amz-security-token)=)[^&\s'"]+"""),
@@ -47,8 +55,12 @@ def redact_key_ids(text: str) -> str:
 def redact(text: str) -> str:
     """Return ``text`` with secret keys and session tokens replaced by ``****``."""
     for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + REDACTED + (
-            m.group(2) if m.lastindex and m.lastindex >= 2 else ""), text)
+        text = pattern.sub(
+            lambda m: (
+                m.group(1) + REDACTED + (m.group(2) if m.lastindex and m.lastindex >= 2 else "")
+            ),
+            text,
+        )
     return text
 
 

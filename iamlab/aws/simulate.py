@@ -60,13 +60,24 @@ def context_entries(context: dict[str, Any] | None) -> list[dict[str, Any]]:
         values = value if isinstance(value, list) else [value]
         if kind is None:
             first = values[0] if values else ""
-            kind = ("boolean" if isinstance(first, bool) else
-                    "numeric" if isinstance(first, (int, float)) else "string")
+            kind = (
+                "boolean"
+                if isinstance(first, bool)
+                else "numeric"
+                if isinstance(first, (int, float))
+                else "string"
+            )
             if isinstance(value, list):
                 kind += "List"
-        entries.append({"ContextKeyName": key, "ContextKeyType": kind,
-                        "ContextKeyValues": [str(v).lower() if isinstance(v, bool) else str(v)
-                                             for v in values]})
+        entries.append(
+            {
+                "ContextKeyName": key,
+                "ContextKeyType": kind,
+                "ContextKeyValues": [
+                    str(v).lower() if isinstance(v, bool) else str(v) for v in values
+                ],
+            }
+        )
     return entries
 
 
@@ -74,8 +85,15 @@ def _doc(policy: Any) -> str:
     return policy if isinstance(policy, str) else json.dumps(policy)
 
 
-def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, profile: str | None,
-         session: Any, client: Any, caller: dict[str, Any] | None) -> SimulatorAnswer:
+def _run(
+    operation: str,
+    params: dict[str, Any],
+    evidence_dir: Path | None,
+    profile: str | None,
+    session: Any,
+    client: Any,
+    caller: dict[str, Any] | None,
+) -> SimulatorAnswer:
     if not params["ActionNames"]:
         raise InputError("give at least one action to simulate, e.g. s3:GetObject")
     sess = session if session is not None else (None if client else ro_session(profile))
@@ -87,25 +105,38 @@ def _run(operation: str, params: dict[str, Any], evidence_dir: Path | None, prof
         for page in iam.get_paginator(operation).paginate(**params):
             pages += 1
             if "EvaluationResults" not in page:
-                raise AwsError(f"malformed {operation} response (page {pages}): "
-                               "no EvaluationResults")
+                raise AwsError(
+                    f"malformed {operation} response (page {pages}): no EvaluationResults"
+                )
             results.extend(jsonable(page["EvaluationResults"]))
     except ClientError as exc:
         raise as_aws_error(exc, "asking the IAM policy simulator") from exc
     sim = SimulatorAnswer(results, pages)
     if evidence_dir is not None:
         who = caller if caller is not None else caller_identity(sess)
-        sim.evidence = save(evidence_dir, "simulate", f"{operation}-{stamp(started)}",
-                            {"EvaluationResults": results}, api=f"iam:{operation}",
-                            request=jsonable(params), region=None, caller=who,
-                            started=started)
+        sim.evidence = save(
+            evidence_dir,
+            "simulate",
+            f"{operation}-{stamp(started)}",
+            {"EvaluationResults": results},
+            api=f"iam:{operation}",
+            request=jsonable(params),
+            region=None,
+            caller=who,
+            started=started,
+        )
     return sim
 
 
-def _common(actions: Iterable[str], resources: Iterable[str] | None,
-            context: dict[str, Any] | None, resource_policy: Any, resource_owner: str | None,
-            caller_arn: str | None, permissions_boundaries: Iterable[Any] | None
-            ) -> dict[str, Any]:
+def _common(
+    actions: Iterable[str],
+    resources: Iterable[str] | None,
+    context: dict[str, Any] | None,
+    resource_policy: Any,
+    resource_owner: str | None,
+    caller_arn: str | None,
+    permissions_boundaries: Iterable[Any] | None,
+) -> dict[str, Any]:
     params: dict[str, Any] = {"ActionNames": list(actions)}
     if resources:
         params["ResourceArns"] = list(resources)
@@ -123,45 +154,72 @@ def _common(actions: Iterable[str], resources: Iterable[str] | None,
 
 
 @plain_errors("asking the IAM policy simulator")
-def simulate_principal(principal_arn: str, actions: Iterable[str],
-                       resources: Iterable[str] | None = None,
-                       context: dict[str, Any] | None = None,
-                       evidence_dir: Path | None = None, *,
-                       policies: Iterable[Any] | None = None, resource_policy: Any = None,
-                       resource_owner: str | None = None, caller_arn: str | None = None,
-                       permissions_boundaries: Iterable[Any] | None = None,
-                       profile: str | None = None, session: Any = None, client: Any = None,
-                       caller: dict[str, Any] | None = None) -> SimulatorAnswer:
+def simulate_principal(
+    principal_arn: str,
+    actions: Iterable[str],
+    resources: Iterable[str] | None = None,
+    context: dict[str, Any] | None = None,
+    evidence_dir: Path | None = None,
+    *,
+    policies: Iterable[Any] | None = None,
+    resource_policy: Any = None,
+    resource_owner: str | None = None,
+    caller_arn: str | None = None,
+    permissions_boundaries: Iterable[Any] | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    caller: dict[str, Any] | None = None,
+) -> SimulatorAnswer:
     """Return AWS's simulation of ``principal_arn`` (a user, group or role ARN; all pages).
 
     ``policies`` are extra identity policies to add, ``context`` condition keys.
     Example: ``simulate_principal(role_arn, ["s3:GetObject"], ["arn:aws:s3:::b/k"])``.
     """
-    params = _common(actions, resources, context, resource_policy, resource_owner,
-                     caller_arn, permissions_boundaries)
+    params = _common(
+        actions,
+        resources,
+        context,
+        resource_policy,
+        resource_owner,
+        caller_arn,
+        permissions_boundaries,
+    )
     params["PolicySourceArn"] = principal_arn
     if policies:
         params["PolicyInputList"] = [_doc(p) for p in policies]
-    return _run("simulate_principal_policy", params, evidence_dir, profile, session, client,
-                caller)
+    return _run("simulate_principal_policy", params, evidence_dir, profile, session, client, caller)
 
 
 @plain_errors("asking the IAM policy simulator")
-def simulate_custom(policies: Iterable[Any], actions: Iterable[str],
-                    resources: Iterable[str] | None = None,
-                    context: dict[str, Any] | None = None,
-                    evidence_dir: Path | None = None, *,
-                    resource_policy: Any = None, resource_owner: str | None = None,
-                    caller_arn: str | None = None,
-                    permissions_boundaries: Iterable[Any] | None = None,
-                    profile: str | None = None, session: Any = None, client: Any = None,
-                    caller: dict[str, Any] | None = None) -> SimulatorAnswer:
+def simulate_custom(
+    policies: Iterable[Any],
+    actions: Iterable[str],
+    resources: Iterable[str] | None = None,
+    context: dict[str, Any] | None = None,
+    evidence_dir: Path | None = None,
+    *,
+    resource_policy: Any = None,
+    resource_owner: str | None = None,
+    caller_arn: str | None = None,
+    permissions_boundaries: Iterable[Any] | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    client: Any = None,
+    caller: dict[str, Any] | None = None,
+) -> SimulatorAnswer:
     """Return AWS's simulation of identity ``policies`` (documents or JSON text; all pages)."""
     docs = [_doc(p) for p in policies]
     if not docs:
         raise InputError("give at least one identity policy to simulate")
-    params = _common(actions, resources, context, resource_policy, resource_owner,
-                     caller_arn, permissions_boundaries)
+    params = _common(
+        actions,
+        resources,
+        context,
+        resource_policy,
+        resource_owner,
+        caller_arn,
+        permissions_boundaries,
+    )
     params["PolicyInputList"] = docs
-    return _run("simulate_custom_policy", params, evidence_dir, profile, session, client,
-                caller)
+    return _run("simulate_custom_policy", params, evidence_dir, profile, session, client, caller)

@@ -45,8 +45,11 @@ def _policy_type(layer: str, name: str) -> dict[str, str]:
 
 @plain_errors("validating policies with IAM Access Analyzer")
 def validate_policies(
-    policies: Iterable[tuple[str, str, Any]], *, region: str | None = None,
-    profile: str | None = None, client: Any = None,
+    policies: Iterable[tuple[str, str, Any]],
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    client: Any = None,
 ) -> list[dict[str, Any]]:
     """Return Access Analyzer's findings for each (name, layer, document), in order.
 

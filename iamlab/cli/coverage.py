@@ -40,8 +40,9 @@ def run_coverage(args: argparse.Namespace) -> int:
         matrix = account_days(con, cov.since, cov.until, cov.accounts)
     if args.json:
         out = cov.to_dict()
-        out["account_days"] = {a: {str(d.date()): int(n) for d, n in row.items()}
-                               for a, row in matrix.iterrows()}
+        out["account_days"] = {
+            a: {str(d.date()): int(n) for d, n in row.items()} for a, row in matrix.iterrows()
+        }
         print(json.dumps(out, indent=2, default=str))
         return 0
     for line in render(cov):
@@ -56,18 +57,29 @@ def render(cov) -> list[str]:
     ARNs come from the evidence)."""
     from iamlab.escape import printable
 
-    lines = [f"window {cov.since:%Y-%m-%d %H:%M} to {cov.until:%Y-%m-%d %H:%M} UTC, "
-             f"{len(cov.accounts)} accounts"]
+    lines = [
+        f"window {cov.since:%Y-%m-%d %H:%M} to {cov.until:%Y-%m-%d %H:%M} UTC, "
+        f"{len(cov.accounts)} accounts"
+    ]
     lines.append("accounts without evidence: " + (", ".join(cov.dark_accounts) or "none"))
-    lines.append("dark (account, Region): " + (", ".join(
-        f"{a} {r}" for a, r in cov.dark_regions) or "none"))
-    lines.append("silent stretches: " + (", ".join(
-        f"{a} {s:%Y-%m-%d %H:%M}..{e:%Y-%m-%d %H:%M}" for a, s, e in cov.silent) or "none"))
+    lines.append(
+        "dark (account, Region): " + (", ".join(f"{a} {r}" for a, r in cov.dark_regions) or "none")
+    )
+    lines.append(
+        "silent stretches: "
+        + (
+            ", ".join(f"{a} {s:%Y-%m-%d %H:%M}..{e:%Y-%m-%d %H:%M}" for a, s, e in cov.silent)
+            or "none"
+        )
+    )
     sessions = Counter(s for _e, s in cov.missing_sessions)
-    lines.append(f"denials whose issuing AssumeRole is missing: {len(cov.missing_sessions)}"
-                 + (f" ({len(sessions)} sessions)" if sessions else ""))
+    lines.append(
+        f"denials whose issuing AssumeRole is missing: {len(cov.missing_sessions)}"
+        + (f" ({len(sessions)} sessions)" if sessions else "")
+    )
     lines += [f"  {s}: {n}" for s, n in sessions.most_common()]
-    lines.append("trails: " + ("; ".join(f"{a} {t}: {p}" for a, t, p in cov.trails)
-                               or "no problem found"))
+    lines.append(
+        "trails: " + ("; ".join(f"{a} {t}: {p}" for a, t, p in cov.trails) or "no problem found")
+    )
     lines += [f"note: {n}" for n in cov.notes]
     return [printable(line) for line in lines]

@@ -49,11 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "are findings (suggestions alone exit 0).",
     )
     p.add_argument("path", help="a policy JSON file or a snapshot folder")
-    add_workspace(p, required=False,
-                  help="workspace whose successful calls give the Regions in use")
-    p.add_argument("--aws", action="store_true",
-                   help="also ask IAM Access Analyzer's ValidatePolicy (read-only) and merge its "
-                   "findings, each marked with the tool that found it")
+    add_workspace(
+        p, required=False, help="workspace whose successful calls give the Regions in use"
+    )
+    p.add_argument(
+        "--aws",
+        action="store_true",
+        help="also ask IAM Access Analyzer's ValidatePolicy (read-only) and merge its "
+        "findings, each marked with the tool that found it",
+    )
     p.add_argument("--profile", help="AWS profile for --aws")
     p.add_argument("--region", help="AWS Region for --aws")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -66,8 +70,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
     from iamlab.workspace import Workspace
 
     with Workspace(args.workspace, wait=args.wait) as ws:
-        table = ws.diagnose(args.snapshot, since=args.since, until=args.until,
-                            principal=args.principal, cause=args.cause)
+        table = ws.diagnose(
+            args.snapshot,
+            since=args.since,
+            until=args.until,
+            principal=args.principal,
+            cause=args.cause,
+        )
     if args.json:
         rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         print(json.dumps(rows, indent=2, default=str, allow_nan=False))
@@ -100,8 +109,7 @@ def run_lint(args: argparse.Namespace) -> int:
         from iamlab.diagnose.lint_reference import regions_in_use
         from iamlab.workspace import Workspace
 
-        with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, \
-                ws.connect() as con:
+        with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
             regions = regions_in_use(con)
     findings = lint(args.path, regions)
     if args.aws:
@@ -132,7 +140,9 @@ def _with_access_analyzer(args: argparse.Namespace, findings: list) -> list:
     try:
         found = validate_policies(docs, region=args.region, profile=args.profile)
     except AwsError as exc:
-        print(f"iamlab lint: Access Analyzer not consulted ({exc}); iamlab's lint alone",
-              file=sys.stderr)
+        print(
+            f"iamlab lint: Access Analyzer not consulted ({exc}); iamlab's lint alone",
+            file=sys.stderr,
+        )
         return findings
     return merge_validator(findings, found, docs)

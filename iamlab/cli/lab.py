@@ -16,10 +16,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "listening on 127.0.0.1 only. Ctrl-C stops it.",
     )
     p.add_argument("workspace", nargs="?", metavar="WORKSPACE", help="an existing workspace")
-    p.add_argument("--no-browser", dest="browser", action="store_false",
-                   help="print the URL instead of opening a browser")
-    p.add_argument("--port", type=int, metavar="N",
-                   help="port to listen on (default: the first free one from 8888)")
+    p.add_argument(
+        "--no-browser",
+        dest="browser",
+        action="store_false",
+        help="print the URL instead of opening a browser",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help="port to listen on (default: the first free one from 8888)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_lab)
 

@@ -43,11 +43,14 @@ def run_privilege(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
         return 0 if result.verified else 1
     replayed = len(result.calls) - len(result.skipped)
-    print(printable(f"{result.principal}: {len(result.calls)} successful calls, "
-                    f"{replayed} replayed"))
+    print(
+        printable(f"{result.principal}: {len(result.calls)} successful calls, {replayed} replayed")
+    )
     print(printable(f"used {len(result.used)} actions: {', '.join(sorted(result.used)) or 'none'}"))
-    print(f"granted {len(result.granted)} actions; never used: {len(result.unused)}"
-          + (f" (first: {', '.join(result.unused[:10])})" if result.unused else ""))
+    print(
+        f"granted {len(result.granted)} actions; never used: {len(result.unused)}"
+        + (f" (first: {', '.join(result.unused[:10])})" if result.unused else "")
+    )
     status = "allows every replayed call" if result.verified else "NOT verified"
     print(f"\nleast-privilege policy, {len(result.allowed)} actions ({status}):")
     for line in json.dumps(result.policy, indent=2).splitlines():  # ARNs come from events

@@ -27,32 +27,59 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--principal", required=True,
-                        help="user, role, role-session (assumed-role) or federated-user ARN")
+    parser.add_argument(
+        "--principal",
+        required=True,
+        help="user, role, role-session (assumed-role) or federated-user ARN",
+    )
     parser.add_argument("--action", required=True, help="service:Action, e.g. s3:GetObject")
     parser.add_argument("--resource", default="*", help="resource ARN (default: *)")
-    parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
-                        help="condition key value; repeat a key for a multi-valued key")
-    parser.add_argument("--region", help="the Region the request was sent to (the event's "
-                        "awsRegion): aws:RequestedRegion; default: the resource ARN's Region, "
-                        "none for S3 and IAM ARNs")
-    parser.add_argument("--resource-account", help="account owning the resource "
-                        "(default: from the ARN or the snapshot)")
-    parser.add_argument("--issuer", help="for a federated user: the IAM user ARN that called "
-                        "GetFederationToken (CloudTrail sessionIssuer.arn)")
-    parser.add_argument("--vpc-endpoint", metavar="VPCE_ID",
-                        help="the request came through this VPC endpoint: evaluate its policy "
-                        "(default: the aws:SourceVpce context value)")
-    parser.add_argument("--session-policy", metavar="FILE|JSON",
-                        help="the session policy passed when the session was created "
-                        "(CloudTrail AssumeRole requestParameters.policy), or 'unknown'")
-    parser.add_argument("--no-snapshot-context", action="store_true",
-                        help="do not add the condition keys the snapshot knows")
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="condition key value; repeat a key for a multi-valued key",
+    )
+    parser.add_argument(
+        "--region",
+        help="the Region the request was sent to (the event's "
+        "awsRegion): aws:RequestedRegion; default: the resource ARN's Region, "
+        "none for S3 and IAM ARNs",
+    )
+    parser.add_argument(
+        "--resource-account",
+        help="account owning the resource (default: from the ARN or the snapshot)",
+    )
+    parser.add_argument(
+        "--issuer",
+        help="for a federated user: the IAM user ARN that called "
+        "GetFederationToken (CloudTrail sessionIssuer.arn)",
+    )
+    parser.add_argument(
+        "--vpc-endpoint",
+        metavar="VPCE_ID",
+        help="the request came through this VPC endpoint: evaluate its policy "
+        "(default: the aws:SourceVpce context value)",
+    )
+    parser.add_argument(
+        "--session-policy",
+        metavar="FILE|JSON",
+        help="the session policy passed when the session was created "
+        "(CloudTrail AssumeRole requestParameters.policy), or 'unknown'",
+    )
+    parser.add_argument(
+        "--no-snapshot-context",
+        action="store_true",
+        help="do not add the condition keys the snapshot knows",
+    )
     parser.add_argument("--snapshot", required=True, help="snapshot folder")
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
-    parser.add_argument("--as-case", metavar="NAME",
-                        help="print the replay as a test case (design format) named NAME, "
-                        "for `iamlab cases run`")
+    parser.add_argument(
+        "--as-case",
+        metavar="NAME",
+        help="print the replay as a test case (design format) named NAME, for `iamlab cases run`",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,13 +113,17 @@ def read_document(value: str | None) -> dict | str | None:
         try:
             text = Path(value).read_text(encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
-                             "pass a JSON document or a file holding one") from None
+            raise InputError(
+                f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
+                "pass a JSON document or a file holding one"
+            ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
-                         f"column {exc.colno}: {exc.msg})") from None
+        raise InputError(
+            f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
+            f"column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(doc, dict):
         raise InputError("--session-policy must be a JSON object (a policy document)")
     return doc
@@ -103,10 +134,16 @@ def run(args: argparse.Namespace) -> int:
     from iamlab.snapshot.simulate import simulate
 
     result = simulate(
-        args.snapshot, args.principal, args.action, args.resource,
-        context=parse_context(args.context), resource_account=args.resource_account,
-        issuer_arn=args.issuer, derive_context=not args.no_snapshot_context,
-        vpc_endpoint=args.vpc_endpoint, session_policy=read_document(args.session_policy),
+        args.snapshot,
+        args.principal,
+        args.action,
+        args.resource,
+        context=parse_context(args.context),
+        resource_account=args.resource_account,
+        issuer_arn=args.issuer,
+        derive_context=not args.no_snapshot_context,
+        vpc_endpoint=args.vpc_endpoint,
+        session_policy=read_document(args.session_policy),
         region=args.region,
     )
     if args.as_case:

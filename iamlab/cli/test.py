@@ -33,10 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", type=Path, metavar="CASES",
-                   help="case files or folders of *.json")
-    p.add_argument("--snapshot", type=Path, metavar="DIR",
-                   help="snapshot folder supplying the policies of cases that name none")
+    p.add_argument(
+        "paths", nargs="+", type=Path, metavar="CASES", help="case files or folders of *.json"
+    )
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="DIR",
+        help="snapshot folder supplying the policies of cases that name none",
+    )
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     p.set_defaults(func=run)
 
@@ -60,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.junit.write_text(junit_xml(report), encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot write the JUnit report {args.junit}: {exc.strerror}; "
-                             "pass --junit a path in a folder that exists") from None
+            raise InputError(
+                f"cannot write the JUnit report {args.junit}: {exc.strerror}; "
+                "pass --junit a path in a folder that exists"
+            ) from None
     print(
         f"{report.total} cases: {report.passed} passed, {report.failed} failed, "
         f"{report.skipped} skipped"
@@ -76,8 +83,14 @@ def _snapshot_resolver(folder: Path) -> Resolver:
     snap = load(folder)
 
     def resolve(request: Request) -> tuple[Request, PolicySet]:
-        sim = simulate(snap, request.principal, request.action, request.resource,
-                       request.context, request.resource_account)
+        sim = simulate(
+            snap,
+            request.principal,
+            request.action,
+            request.resource,
+            request.context,
+            request.resource_account,
+        )
         return sim.request, sim.policies
 
     return resolve

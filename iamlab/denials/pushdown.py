@@ -62,8 +62,12 @@ EVENTS_FROM_TABLE = {
 # Sessions are issued by these calls (their responseElements.credentials.accessKeyId
 # is the session's userIdentity.accessKeyId; diagnose/sessions.py reads them the
 # same way), at most 36 hours before the calls made with them.
-ISSUING_EVENTS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
-                  "GetFederationToken")
+ISSUING_EVENTS = (
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "GetFederationToken",
+)
 MAX_SESSION = timedelta(hours=36)
 STS_HOME_REGION = "us-east-1"  # where the global STS endpoint records its calls
 
@@ -74,9 +78,11 @@ ACCESS_KEY = re.compile(r"^[A-Z0-9]{16,128}$")
 ENGINES = ("duckdb", "athena", "lake")
 # Athena: [database.]table (Glue names); Lake: an event data store id (the ARN's last
 # part), written as is, since Lake's own examples leave it unquoted (aws-facts 3.3).
-TABLE_NAME = {"duckdb": re.compile(r"^[a-z_][a-z0-9_]*$"),
-              "athena": re.compile(r"^[a-z0-9_]{1,255}(\.[a-z0-9_]{1,255})?$"),
-              "lake": re.compile(r"^[A-Za-z0-9-]{1,128}$")}
+TABLE_NAME = {
+    "duckdb": re.compile(r"^[a-z_][a-z0-9_]*$"),
+    "athena": re.compile(r"^[a-z0-9_]{1,255}(\.[a-z0-9_]{1,255})?$"),
+    "lake": re.compile(r"^[A-Za-z0-9-]{1,128}$"),
+}
 _TABLE = "iamlab_source_table"  # stands for the table while sqlglot reads and writes the query
 
 
@@ -115,26 +121,44 @@ class Scope:
         return out
 
 
-def scope(since, until, accounts: Iterable[str] = (), regions: Iterable[str] = (),
-          principals: Iterable[str] = ()) -> Scope:
+def scope(
+    since,
+    until,
+    accounts: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    principals: Iterable[str] = (),
+) -> Scope:
     """Return a checked ``Scope``; raise InputError naming any value not in its AWS form."""
     s, u = parse_time(since, "since"), parse_time(until, "until")
     if s is None or u is None:
-        raise InputError("a pushed-down search needs both since and until (a bounded window "
-                         "is what keeps the scan small), e.g. --since 2026-03-10 --until "
-                         "2026-03-17")
+        raise InputError(
+            "a pushed-down search needs both since and until (a bounded window "
+            "is what keeps the scan small), e.g. --since 2026-03-10 --until "
+            "2026-03-17"
+        )
     if s >= u:
         raise InputError(f"since ({s.isoformat()}) is not before until ({u.isoformat()})")
-    checks = ((accounts, ACCOUNT, "account id", "12 digits"),
-              (regions, REGION, "Region", "like eu-west-1"),
-              (principals, PRINCIPAL, "principal ARN",
-               "an IAM or STS ARN such as arn:aws:iam::111122223333:user/alice"))
+    checks = (
+        (accounts, ACCOUNT, "account id", "12 digits"),
+        (regions, REGION, "Region", "like eu-west-1"),
+        (
+            principals,
+            PRINCIPAL,
+            "principal ARN",
+            "an IAM or STS ARN such as arn:aws:iam::111122223333:user/alice",
+        ),
+    )
     for values, pattern, what, form in checks:
         for v in values:
             if not pattern.match(str(v)):
                 raise InputError(f"not an {what}: {str(v)[:80]!r}; expected {form}")
-    return Scope(s, u, tuple(sorted(set(accounts))), tuple(sorted(set(regions))),
-                 tuple(sorted(set(principals))))
+    return Scope(
+        s,
+        u,
+        tuple(sorted(set(accounts))),
+        tuple(sorted(set(regions))),
+        tuple(sorted(set(principals))),
+    )
 
 
 @dataclass
@@ -163,8 +187,10 @@ def _time_filter(engine: str, since: datetime, until: datetime) -> str:
     # order; Lake's is a timestamp (aws-facts 3.3).
     if engine == "lake":
         fmt = "%Y-%m-%d %H:%M:%S"
-        return (f"eventtime >= TIMESTAMP '{since.strftime(fmt)}' "
-                f"AND eventtime < TIMESTAMP '{until.strftime(fmt)}'")
+        return (
+            f"eventtime >= TIMESTAMP '{since.strftime(fmt)}' "
+            f"AND eventtime < TIMESTAMP '{until.strftime(fmt)}'"
+        )
     return f"eventtime >= {_lit(_iso(since))} AND eventtime < {_lit(_iso(until))}"
 
 
@@ -185,8 +211,10 @@ def _in(column: str, values: Iterable[str]) -> str:
 def _source(engine: str, table: str, sc: Scope, carried: list[str]) -> str:
     """The ``events`` CTE: the table's rows in the window, with the workspace's names."""
     cols = [f"{expr} AS {name}" for name, expr in EVENTS_FROM_TABLE.items()] + carried
-    where = [_time_filter(engine, sc.since, sc.until),
-             "(errorcode IS NOT NULL OR errormessage IS NOT NULL)"]
+    where = [
+        _time_filter(engine, sc.since, sc.until),
+        "(errorcode IS NOT NULL OR errormessage IS NOT NULL)",
+    ]
     if engine == "lake":
         if sc.accounts:
             where.append(_in("recipientaccountid", sc.accounts))
@@ -220,8 +248,9 @@ def _carry(query: exp.Expression, columns: list[str]) -> exp.Expression:
     """Pass ``columns`` through every explicit projection list that passes ``source_position``."""
     for select in query.find_all(exp.Select):
         names = {e.alias_or_name for e in select.expressions}
-        if "source_position" in names and not any(isinstance(e, exp.Star)
-                                                  for e in select.expressions):
+        if "source_position" in names and not any(
+            isinstance(e, exp.Star) for e in select.expressions
+        ):
             for col in columns:
                 if col not in names:
                     select.expressions.append(exp.column(col))
@@ -242,8 +271,7 @@ def denial_query(engine: str, table: str, sc: Scope) -> Pushdown:
     ctes = [("events", source)] + [(name, _carry(body, inner)) for name, body in bodies.items()]
     where = ""
     if sc.principals:
-        where = (f" WHERE {_in('principal_arn', sc.principals)}"
-                 f" OR {_in('principal', sc.principals)}")
+        where = f" WHERE {_in('principal_arn', sc.principals)} OR {_in('principal', sc.principals)}"
     outer = f"SELECT {', '.join(final + list(PARSED_COLUMNS))} FROM denials{where}"
     query: Any = sqlglot.parse_one(outer, read="duckdb")  # sqlglot's stubs lag its API
     for name, body in ctes:
@@ -258,8 +286,9 @@ def _pushdown(engine: str, table: str, query: Any, parts: list) -> Pushdown:
     return Pushdown(engine, twin, _trino(query, engine).replace(_TABLE, table), parts)
 
 
-def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
-                  minutes: int) -> Pushdown | None:
+def context_query(
+    engine: str, table: str, sc: Scope, denials: list[dict], minutes: int
+) -> Pushdown | None:
     """The context of ``denials`` (CloudTrail records): None when there is none to fetch.
 
     Every call of the same principals within ``minutes`` of one of their
@@ -285,7 +314,7 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
             when = None
         if isinstance(arn, str) and PRINCIPAL.match(arn) and when is not None:
             windows.setdefault(arn, []).append((when - pad, when + pad))
-        issuer = ((ident.get("sessionContext") or {}).get("sessionIssuer") or {})
+        issuer = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
         issuer_account = issuer.get("accountId")
         if isinstance(key, str) and ACCESS_KEY.match(key) and key.startswith("ASIA"):
             keys.add(key)
@@ -301,8 +330,12 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
     start = min(a for spans in windows.values() for a, _ in spans) if windows else sc.since
     end = max(b for spans in windows.values() for _, b in spans) if windows else sc.until
     call_scope = Scope(start, end, sc.accounts, sc.regions)
-    issue_scope = Scope(sc.since - MAX_SESSION, sc.until, tuple(sorted(issuers)) or sc.accounts,
-                        tuple(sorted(set(sc.regions) | {STS_HOME_REGION})) if sc.regions else ())
+    issue_scope = Scope(
+        sc.since - MAX_SESSION,
+        sc.until,
+        tuple(sorted(issuers)) or sc.accounts,
+        tuple(sorted(set(sc.regions) | {STS_HOME_REGION})) if sc.regions else (),
+    )
     key_path = "'$.credentials.accessKeyId'"
     parts = []
     if calls:
@@ -311,17 +344,20 @@ def context_query(engine: str, table: str, sc: Scope, denials: list[dict],
         parts.append(
             f"({_scope_filter(engine, issue_scope)} AND {_in('eventname', ISSUING_EVENTS)} AND "
             f"json_extract_string(responseelements, {key_path}) IN "
-            f"({', '.join(_lit(k) for k in sorted(keys))}))")
+            f"({', '.join(_lit(k) for k in sorted(keys))}))"
+        )
     inner, final = _carried(engine)
     if engine == "lake":
         # Lake's responseelements is a map<string,string> (aws-facts 3.3): read the key id
         # from the original record instead.
-        parts = [p.replace("json_extract_string(responseelements,",
-                           "json_extract_string(eventjson,") for p in parts]
-        parts = [p.replace(key_path, "'$.responseElements.credentials.accessKeyId'")
-                 for p in parts]
-    query: Any = sqlglot.parse_one(f"SELECT {', '.join(final)} FROM {_TABLE} WHERE "
-                              + " OR ".join(parts), read="duckdb")
+        parts = [
+            p.replace("json_extract_string(responseelements,", "json_extract_string(eventjson,")
+            for p in parts
+        ]
+        parts = [p.replace(key_path, "'$.responseElements.credentials.accessKeyId'") for p in parts]
+    query: Any = sqlglot.parse_one(
+        f"SELECT {', '.join(final)} FROM {_TABLE} WHERE " + " OR ".join(parts), read="duckdb"
+    )
     days = sorted(set(call_scope.days()) | set(issue_scope.days() if keys else []))
     accounts = sorted(set(call_scope.accounts) | set(issue_scope.accounts))
     regions = sorted(set(call_scope.regions) | set(issue_scope.regions))
@@ -376,21 +412,27 @@ def _to_trino(node: Any) -> Any:
     and Trino's default regex library (Joni, Java syntax) reads ``\\A``, ``\\z`` and ``(?s)``.
     """
     if isinstance(node, exp.Contains):
-        return exp.GT(this=_anon("STRPOS", node.this, node.expression),
-                      expression=exp.Literal.number(0))
+        return exp.GT(
+            this=_anon("STRPOS", node.this, node.expression), expression=exp.Literal.number(0)
+        )
     if isinstance(node, exp.Anonymous) and node.name.upper() == "STRLEN":
         return _anon("LENGTH", _anon("TO_UTF8", *node.expressions))
     if isinstance(node, exp.SplitPart) and node.args["part_index"].sql() == "-1":
-        return _anon("ELEMENT_AT", _anon("SPLIT", node.this, node.args["delimiter"]),
-                     exp.Literal.number(-1))
+        return _anon(
+            "ELEMENT_AT", _anon("SPLIT", node.this, node.args["delimiter"]), exp.Literal.number(-1)
+        )
     if isinstance(node, exp.EndsWith):
         t = node.expression
-        return exp.EQ(this=_anon("SUBSTR", node.this, exp.Neg(this=_anon("LENGTH", t.copy()))),
-                      expression=t.copy())
+        return exp.EQ(
+            this=_anon("SUBSTR", node.this, exp.Neg(this=_anon("LENGTH", t.copy()))),
+            expression=t.copy(),
+        )
     if isinstance(node, exp.RegexpExtract):
-        return exp.If(this=exp.Is(this=node.this.copy(), expression=exp.Null()),
-                      true=exp.Null(),
-                      false=exp.Coalesce(this=node.copy(), expressions=[exp.Literal.string("")]))
+        return exp.If(
+            this=exp.Is(this=node.this.copy(), expression=exp.Null()),
+            true=exp.Null(),
+            false=exp.Coalesce(this=node.copy(), expressions=[exp.Literal.string("")]),
+        )
     if isinstance(node, exp.RegexpFullMatch):
         pattern = node.expression
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
@@ -398,8 +440,9 @@ def _to_trino(node: Any) -> Any:
         text, flags = pattern.this, ""
         if text.startswith("(?s)"):
             flags, text = "(?s)", text[4:]
-        return exp.RegexpLike(this=node.this,
-                              expression=exp.Literal.string(f"{flags}\\A(?:{text})\\z"))
+        return exp.RegexpLike(
+            this=node.this, expression=exp.Literal.string(f"{flags}\\A(?:{text})\\z")
+        )
     return node
 
 
@@ -419,11 +462,13 @@ def _trino(query: Any, engine: str) -> str:
 
 # The CloudTrail table for Athena (aws-facts 3.4) as a DuckDB view over a workspace's
 # ``events``: what the twin queries run on. Partitions: account, region, timestamp.
-_IDENTITY = ('{"type":"VARCHAR","principalId":"VARCHAR","arn":"VARCHAR","accountId":"VARCHAR",'
-             '"accessKeyId":"VARCHAR","userName":"VARCHAR","invokedBy":"VARCHAR",'
-             '"sessionContext":{"sessionIssuer":{"type":"VARCHAR","principalId":"VARCHAR",'
-             '"arn":"VARCHAR","accountId":"VARCHAR","userName":"VARCHAR"},'
-             '"attributes":{"creationDate":"VARCHAR","mfaAuthenticated":"VARCHAR"}}}')
+_IDENTITY = (
+    '{"type":"VARCHAR","principalId":"VARCHAR","arn":"VARCHAR","accountId":"VARCHAR",'
+    '"accessKeyId":"VARCHAR","userName":"VARCHAR","invokedBy":"VARCHAR",'
+    '"sessionContext":{"sessionIssuer":{"type":"VARCHAR","principalId":"VARCHAR",'
+    '"arn":"VARCHAR","accountId":"VARCHAR","userName":"VARCHAR"},'
+    '"attributes":{"creationDate":"VARCHAR","mfaAuthenticated":"VARCHAR"}}}'
+)
 TWIN_TABLE_SQL = f"""
 CREATE OR REPLACE TEMP VIEW {{name}} AS
 SELECT event_version AS eventversion,

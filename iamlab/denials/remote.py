@@ -71,13 +71,23 @@ class Search:
         """What the ``loads`` row keeps: engine, scope, each query's id, SQL and bytes."""
         sc = self.scope
         return {
-            "engine": self.engine, "source": self.source,
-            "since": sc.since.isoformat(), "until": sc.until.isoformat(),
-            "accounts": list(sc.accounts) or None, "regions": list(sc.regions) or None,
+            "engine": self.engine,
+            "source": self.source,
+            "since": sc.since.isoformat(),
+            "until": sc.until.isoformat(),
+            "accounts": list(sc.accounts) or None,
+            "regions": list(sc.regions) or None,
             "principals": list(sc.principals) or None,
-            "queries": [{"what": q.what, "query_id": q.query_id, "sql": q.sql,
-                         "bytes_scanned": q.bytes_scanned, "rows": len(q.records)}
-                        for q in self.queries],
+            "queries": [
+                {
+                    "what": q.what,
+                    "query_id": q.query_id,
+                    "sql": q.sql,
+                    "bytes_scanned": q.bytes_scanned,
+                    "rows": len(q.records),
+                }
+                for q in self.queries
+            ],
             "bytes_scanned": self.bytes_scanned,
             "cost_usd": round(self.cost, 6) if self.engine == "athena" else None,
         }
@@ -89,18 +99,33 @@ def _guard(est: aws_athena.Estimate, max_scan: int | None, confirm: bool, what: 
             f"the {what} query would scan about {est.bytes:,} bytes "
             f"(${est.cost:.2f} at ${aws_athena.PRICE_PER_TB:.2f}/TB; {est.how}), above "
             f"--max-scan {max_scan:,}; narrow --since/--until, --account or --event-region, "
-            "or pass --yes to run it anyway")
+            "or pass --yes to run it anyway"
+        )
 
 
-def athena_search(database: str, table: str, workgroup: str, since: Any, until: Any,
-                  accounts: Iterable[str] = (), regions: Iterable[str] = (),
-                  principals: Iterable[str] = (), *, context_minutes: int | None = None,
-                  max_scan: int | None = None, confirm: bool = False,
-                  partition_bytes: int | None = None, dry_run: bool = False,
-                  region: str | None = None, profile: str | None = None, session: Any = None,
-                  clients: dict[str, Any] | None = None, timeout: float = 900.0,
-                  sleep: Callable[[float], None] = time.sleep,
-                  clock: Callable[[], float] = time.monotonic) -> Search:
+def athena_search(
+    database: str,
+    table: str,
+    workgroup: str,
+    since: Any,
+    until: Any,
+    accounts: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    principals: Iterable[str] = (),
+    *,
+    context_minutes: int | None = None,
+    max_scan: int | None = None,
+    confirm: bool = False,
+    partition_bytes: int | None = None,
+    dry_run: bool = False,
+    region: str | None = None,
+    profile: str | None = None,
+    session: Any = None,
+    clients: dict[str, Any] | None = None,
+    timeout: float = 900.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Search:
     """Plan, estimate, guard and run the denial search (and its context) in Athena.
 
     Without ``accounts`` or ``regions`` the table's projected values (Glue) are
@@ -117,18 +142,23 @@ def athena_search(database: str, table: str, workgroup: str, since: Any, until: 
     if not planned:
         meta = aws_athena.glue_table(c["glue"], database, table)
         if meta is None:
-            raise InputError(f"no table {name} in the Glue Data Catalog; create it with "
-                             "iamlab athena setup")
+            raise InputError(
+                f"no table {name} in the Glue Data Catalog; create it with iamlab athena setup"
+            )
         params = meta.get("Parameters") or {}
-        sc = Scope(sc.since, sc.until,
-                   sc.accounts or _values(params, "account"),
-                   sc.regions or _values(params, "region"), sc.principals)
+        sc = Scope(
+            sc.since,
+            sc.until,
+            sc.accounts or _values(params, "account"),
+            sc.regions or _values(params, "region"),
+            sc.principals,
+        )
         layout = _layout_of(params.get("storage.location.template") or "")
     search = Search("athena", f"athena://{workgroup}/{name}", sc, dry_run=dry_run)
     first = Query("denials", denial_query("athena", name, sc))
-    first.estimate = aws_athena.estimate(first.pushdown.partitions,
-                                         partition_bytes=partition_bytes, layout=layout,
-                                         s3=c.get("s3"))
+    first.estimate = aws_athena.estimate(
+        first.pushdown.partitions, partition_bytes=partition_bytes, layout=layout, s3=c.get("s3")
+    )
     search.queries.append(first)
     if dry_run:
         return search
@@ -140,8 +170,9 @@ def athena_search(database: str, table: str, workgroup: str, since: Any, until: 
         ctx = context_query("athena", name, sc, first.records, context_minutes)
         if ctx is not None:
             second = Query("context", ctx)
-            second.estimate = aws_athena.estimate(ctx.partitions, partition_bytes=partition_bytes,
-                                                  layout=layout, s3=c.get("s3"))
+            second.estimate = aws_athena.estimate(
+                ctx.partitions, partition_bytes=partition_bytes, layout=layout, s3=c.get("s3")
+            )
             _guard(second.estimate, max_scan, confirm, "context")
             run(second)
             search.queries.append(second)
@@ -151,15 +182,29 @@ def athena_search(database: str, table: str, workgroup: str, since: Any, until: 
 
 def _causes(records: list[Any]) -> Counter:
     """Denials by the cause the engine parsed (taken off the records before they load)."""
-    return Counter((r.pop("_cause", None) if isinstance(r, dict) else None) or "unreadable"
-                   for r in records)
+    return Counter(
+        (r.pop("_cause", None) if isinstance(r, dict) else None) or "unreadable" for r in records
+    )
 
 
-def _athena_runner(athena: Any, workgroup: str, database: str, timeout: float,
-                   sleep: Callable[[float], None], clock: Callable[[], float]):
+def _athena_runner(
+    athena: Any,
+    workgroup: str,
+    database: str,
+    timeout: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+):
     def run(query: Query) -> None:
-        result = aws_athena.run_query(query.sql, workgroup, database=database, client=athena,
-                                      timeout=timeout, sleep=sleep, clock=clock)
+        result = aws_athena.run_query(
+            query.sql,
+            workgroup,
+            database=database,
+            client=athena,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+        )
         query.query_id, query.bytes_scanned = result.query_id, result.bytes_scanned
         query.records = [_record(row) for row in result.rows]
 
@@ -173,12 +218,22 @@ def _record(row: Mapping[str, str | None]) -> dict[str, Any] | str:
     return record
 
 
-def lake_search(store: str, since: Any, until: Any, accounts: Iterable[str] = (),
-                regions: Iterable[str] = (), principals: Iterable[str] = (), *,
-                context_minutes: int | None = None, dry_run: bool = False,
-                region: str | None = None, profile: str | None = None, client: Any = None,
-                sleep: Callable[[float], None] = time.sleep,
-                clock: Callable[[], float] = time.monotonic) -> Search:
+def lake_search(
+    store: str,
+    since: Any,
+    until: Any,
+    accounts: Iterable[str] = (),
+    regions: Iterable[str] = (),
+    principals: Iterable[str] = (),
+    *,
+    context_minutes: int | None = None,
+    dry_run: bool = False,
+    region: str | None = None,
+    profile: str | None = None,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Search:
     """The same search in a CloudTrail Lake event data store (``store``: the ARN's id part).
 
     Runs through ``aws.lake.lake_query`` (StartQuery, DescribeQuery,
@@ -194,11 +249,14 @@ def lake_search(store: str, since: Any, until: Any, accounts: Iterable[str] = ()
         return search
 
     def run(query: Query) -> None:
-        result = lake_query(query.sql, region, profile=profile, client=client, sleep=sleep,
-                            clock=clock)
+        result = lake_query(
+            query.sql, region, profile=profile, client=client, sleep=sleep, clock=clock
+        )
         if result.status != "FINISHED":
-            raise InputError(f"Lake query {result.query_id} ended {result.status}: not "
-                             "loading partial results (narrow the window)")
+            raise InputError(
+                f"Lake query {result.query_id} ended {result.status}: not "
+                "loading partial results (narrow the window)"
+            )
         query.query_id = result.query_id
         query.bytes_scanned = int(result.statistics.get("BytesScanned") or 0)
         query.records = [_record(row) for row in result.records()]
@@ -232,7 +290,7 @@ def _layout_of(template: str) -> aws_athena.TrailLayout | None:
     tail = "${account}/CloudTrail/${region}/${timestamp}"
     if not template.startswith("s3://") or not template.endswith(tail):
         return None
-    bucket, _, key = template[5:-len(tail)].partition("/")
+    bucket, _, key = template[5 : -len(tail)].partition("/")
     parts = [p for p in key.strip("/").split("/") if p]
     org = parts.pop() if parts and parts[-1].startswith("o-") else None
     if parts and parts[-1] == "AWSLogs":

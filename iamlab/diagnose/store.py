@@ -16,15 +16,23 @@ from iamlab.diagnose.sessions import ISSUING_EVENTS
 
 # events column -> CloudTrail record key (the parts a replay reads)
 RECORD_COLUMNS = {
-    "event_id": "eventID", "event_time": "eventTime", "event_source": "eventSource",
-    "event_name": "eventName", "aws_region": "awsRegion", "error_code": "errorCode",
-    "error_message": "errorMessage", "source_ip": "sourceIPAddress",
-    "recipient_account_id": "recipientAccountId", "vpc_endpoint_id": "vpcEndpointId",
+    "event_id": "eventID",
+    "event_time": "eventTime",
+    "event_source": "eventSource",
+    "event_name": "eventName",
+    "aws_region": "awsRegion",
+    "error_code": "errorCode",
+    "error_message": "errorMessage",
+    "source_ip": "sourceIPAddress",
+    "recipient_account_id": "recipientAccountId",
+    "vpc_endpoint_id": "vpcEndpointId",
     "vpc_endpoint_account_id": "vpcEndpointAccountId",
 }
 JSON_COLUMNS = {
-    "user_identity": "userIdentity", "request_parameters": "requestParameters",
-    "response_elements": "responseElements", "resources": "resources",
+    "user_identity": "userIdentity",
+    "request_parameters": "requestParameters",
+    "response_elements": "responseElements",
+    "resources": "resources",
     "tls_details": "tlsDetails",
 }
 _COLUMNS = ", ".join([*RECORD_COLUMNS, *JSON_COLUMNS])
@@ -118,7 +126,10 @@ def _rows(con: Any, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]
 
 
 def denial_records(
-    con: Any, principal: Any = None, since: Any = None, until: Any = None,
+    con: Any,
+    principal: Any = None,
+    since: Any = None,
+    until: Any = None,
     event_id: str | None = None,
 ) -> list[tuple[dict[str, Any], ParsedDenial]]:
     """Return (CloudTrail record, parsed message) for every denial matching the filters."""
@@ -199,8 +210,19 @@ def save(con: Any, rows: list[dict[str, Any]], snapshot: Any) -> None:
     table = pd.DataFrame(
         [
             {
-                **{k: r[k] for k in ("event_id", "principal", "action", "resource",
-                                     "reported_cause", "cause", "verdict", "layer")},
+                **{
+                    k: r[k]
+                    for k in (
+                        "event_id",
+                        "principal",
+                        "action",
+                        "resource",
+                        "reported_cause",
+                        "cause",
+                        "verdict",
+                        "layer",
+                    )
+                },
                 "event_time": r["event_time"],
                 "deciding": json.dumps(r["deciding"]),
                 "near_miss": json.dumps(r["near_miss"]),
@@ -214,10 +236,26 @@ def save(con: Any, rows: list[dict[str, Any]], snapshot: Any) -> None:
             }
             for r in rows
         ],
-        columns=["event_id", "principal", "action", "resource", "reported_cause", "cause",
-                 "verdict", "layer", "event_time", "deciding", "near_miss", "missing_keys",
-                 "fix", "reasons", "snapshot", "snapshot_caller", "snapshot_time",
-                 "diagnosed_at"],
+        columns=[
+            "event_id",
+            "principal",
+            "action",
+            "resource",
+            "reported_cause",
+            "cause",
+            "verdict",
+            "layer",
+            "event_time",
+            "deciding",
+            "near_miss",
+            "missing_keys",
+            "fix",
+            "reasons",
+            "snapshot",
+            "snapshot_caller",
+            "snapshot_time",
+            "diagnosed_at",
+        ],
     )
     table["event_time"] = pd.to_datetime(table["event_time"], utc=True)
     table["snapshot_time"] = pd.to_datetime(table["snapshot_time"], utc=True, errors="coerce")

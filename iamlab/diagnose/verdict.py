@@ -26,8 +26,12 @@ from iamlab.snapshot.snapshot import Snapshot
 
 VERDICTS = ("confirmed", "differs", "allowed-now", "needs-context", "unknown")
 _CAUSE_OF_LAYER = {
-    "scp": "org-policy", "rcp": "org-policy", "permissions_boundary": "permissions-boundary",
-    "session": "session-or-trust", "trust": "session-or-trust", "vpc_endpoint": "vpc-endpoint",
+    "scp": "org-policy",
+    "rcp": "org-policy",
+    "permissions_boundary": "permissions-boundary",
+    "session": "session-or-trust",
+    "trust": "session-or-trust",
+    "vpc_endpoint": "vpc-endpoint",
 }
 _SESSION_CAVEAT = "session policies passed when the session was created"
 
@@ -109,11 +113,19 @@ def diagnose_record(
     replay = rebuild(record, parsed, snap, sessions)
     reported = {"layer": parsed.policy_type, "deny": parsed.deny, "policy_arn": parsed.policy_arn}
     diag = Diagnosis(
-        event_id=replay.event_id, event_time=record.get("eventTime"),
-        principal=replay.principal, action=replay.action, resource=replay.resource,
-        reported_cause=parsed.cause, cause=None, verdict="unknown", layer=None,
-        deciding={"policy": None, "sid": None}, reasons=list(replay.gaps),
-        reported=reported, replay=replay,
+        event_id=replay.event_id,
+        event_time=record.get("eventTime"),
+        principal=replay.principal,
+        action=replay.action,
+        resource=replay.resource,
+        reported_cause=parsed.cause,
+        cause=None,
+        verdict="unknown",
+        layer=None,
+        deciding={"policy": None, "sid": None},
+        reasons=list(replay.gaps),
+        reported=reported,
+        replay=replay,
     )
     action, resource = replay.action, replay.resource
     if action is None or resource is None:
@@ -129,8 +141,13 @@ def diagnose_record(
     session = replay.session
     try:
         sim = simulate(
-            snap, principal, action, resource, replay.context,
-            issuer_arn=replay.issuer_arn, vpc_endpoint=replay.vpc_endpoint,
+            snap,
+            principal,
+            action,
+            resource,
+            replay.context,
+            issuer_arn=replay.issuer_arn,
+            vpc_endpoint=replay.vpc_endpoint,
             session_policy=session.document if session and session.present else None,
         )
     except IamlabError as exc:
@@ -138,8 +155,9 @@ def diagnose_record(
         return diag
     diag.simulation = sim
     decision = sim.decision
-    diag.missing_keys = [k for k in decision.missing_context
-                         if k.lower() not in replay.known_absent]
+    diag.missing_keys = [
+        k for k in decision.missing_context if k.lower() not in replay.known_absent
+    ]
     caveats = [c for c in sim.caveats if not c.startswith(_SESSION_CAVEAT)]
     if session is not None and session.problem:
         caveats.append(session.problem)
@@ -158,12 +176,16 @@ def diagnose_record(
     layer = said if said in denied_at else denied_at[0]
     unknown = _unknown_layers(snap, sim, replay)
     if layer in unknown:
-        diag.reasons.append(f"the replay denies at the {layer} layer, which the snapshot does "
-                            f"not hold: {unknown[layer]}")
+        diag.reasons.append(
+            f"the replay denies at the {layer} layer, which the snapshot does "
+            f"not hold: {unknown[layer]}"
+        )
         return diag
     if stand_in and not _holds_for_any_caller(decision, layer):
-        diag.reasons.append("the snapshot's side denies, but a statement there depends on who "
-                            "the caller is, which the record does not say")
+        diag.reasons.append(
+            "the snapshot's side denies, but a statement there depends on who "
+            "the caller is, which the record does not say"
+        )
         return diag
     diag.layer = layer
     explicit = decision.decision == "explicit_deny"
@@ -173,8 +195,11 @@ def diagnose_record(
     if diag.verdict == "confirmed" and replay.incomplete:
         diag.verdict = "needs-context"
         diag.missing_keys = sorted({*diag.missing_keys, *replay.missing_keys})
-        diag.reasons.append("the record lacks " + ", ".join(replay.incomplete)
-                            + ": the replay agrees with AWS only without those keys")
+        diag.reasons.append(
+            "the record lacks "
+            + ", ".join(replay.incomplete)
+            + ": the replay agrees with AWS only without those keys"
+        )
     return diag
 
 
@@ -207,15 +232,20 @@ def _not_denied(diag: Diagnosis, decision: Decision, caveats: list[str]) -> None
         diag.reasons += list(decision.notes) or ["the engine cannot decide"]
     elif diag.missing_keys:
         diag.verdict = "needs-context"
-        diag.reasons.append("the snapshot allows unless these keys held other values: "
-                            + ", ".join(diag.missing_keys))
+        diag.reasons.append(
+            "the snapshot allows unless these keys held other values: "
+            + ", ".join(diag.missing_keys)
+        )
     elif caveats:
-        diag.reasons += ["the snapshot's layers allow, but it cannot tell everything: "
-                         + c for c in caveats]
+        diag.reasons += [
+            "the snapshot's layers allow, but it cannot tell everything: " + c for c in caveats
+        ]
     else:
         diag.verdict = "allowed-now"
-        diag.reasons.append("every layer of the snapshot allows this request: the "
-                            "configuration changed after the event (or the evidence is wrong)")
+        diag.reasons.append(
+            "every layer of the snapshot allows this request: the "
+            "configuration changed after the event (or the evidence is wrong)"
+        )
 
 
 def _holds_for_any_caller(decision: Decision, layer: str) -> bool:
@@ -252,8 +282,11 @@ def _deciding(
     policy_id = _closest_policy(snap, statements, layer, replay)
     if policy_id is None:
         return {"policy": None, "sid": None}, None, None
-    return {"policy": policy_name(snap, layer, policy_id), "sid": None}, None, (
-        layer, policy_id, None)
+    return (
+        {"policy": policy_name(snap, layer, policy_id), "sid": None},
+        None,
+        (layer, policy_id, None),
+    )
 
 
 def _near_miss(
@@ -273,8 +306,13 @@ def _near_miss(
         body = document.get("Statement") if isinstance(document, dict) else None
         body = body if isinstance(body, list) else [body]
         account = replay.caller_account or "-"
-        near = [s for s in near if s.index < len(body) and isinstance(body[s.index], dict)
-                and account in json.dumps(body[s.index].get("Principal"))]
+        near = [
+            s
+            for s in near
+            if s.index < len(body)
+            and isinstance(body[s.index], dict)
+            and account in json.dumps(body[s.index].get("Principal"))
+        ]
     return near[0] if near else None
 
 
@@ -320,8 +358,10 @@ def _compare(diag: Diagnosis, parsed: ParsedDenial, explicit: bool) -> None:
         differences.append(f"AWS named the {said} layer; the replay denies at {diag.layer}")
     if parsed.deny and said not in ("scp", None) and (parsed.deny == "explicit") != explicit:
         # pre-2023 SCP messages said "explicit" for implicit denials (parse.py): not compared
-        differences.append(f"AWS reported an {parsed.deny} deny; the replay's is "
-                           f"{'explicit' if explicit else 'implicit'}")
+        differences.append(
+            f"AWS reported an {parsed.deny} deny; the replay's is "
+            f"{'explicit' if explicit else 'implicit'}"
+        )
     arn, ours = parsed.policy_arn, diag.deciding.get("policy")
     if arn and ours and not _same_policy(arn, ours):
         differences.append(f"AWS named policy {arn}; the replay names {ours}")

@@ -25,4 +25,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-__getattr__, __dir__ = lazy_names('iamlab.face', _LAZY, globals())
+__getattr__, __dir__ = lazy_names("iamlab.face", _LAZY, globals())

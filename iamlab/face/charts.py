@@ -256,7 +256,10 @@ def principal_action_heatmap(
             z=table.values.tolist(),
             x=[html_text(a) for a in table.columns],
             y=[html_text(short_name(w)) for w in table.index],
-            name="denials", colorscale="Reds", hovertext=hover, hoverinfo="text",
+            name="denials",
+            colorscale="Reds",
+            hovertext=hover,
+            hoverinfo="text",
         )  # fmt: skip
     )
     fig.update_layout(title=title, xaxis_tickangle=-40)
@@ -333,8 +336,13 @@ def reported_vs_diagnosed(diagnoses: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=reported, y=values, name=name, marker_color=_color(name),
                     hovertemplate=f"reported %{{x}}<br>diagnosed {html_text(name)}: %{{y}}"
                     "<extra></extra>")  # fmt: skip
-    fig.update_layout(title=title, barmode="stack", legend_title_text="diagnosed",
-                      xaxis_title="reported cause (from the message)", yaxis_title="denials")
+    fig.update_layout(
+        title=title,
+        barmode="stack",
+        legend_title_text="diagnosed",
+        xaxis_title="reported cause (from the message)",
+        yaxis_title="denials",
+    )
     return fig
 
 

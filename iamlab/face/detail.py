@@ -77,12 +77,13 @@ def finding_html(
     when = when.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(when, "strftime") else when
     head = (
         f"<h3>{html_text(when)} &middot; {html_text(row.get('action') or row.get('event_name'))}"
-        f" &middot; <span class=\"cause cause-{html_text(row.get('cause'))}\">"
+        f' &middot; <span class="cause cause-{html_text(row.get("cause"))}">'
         f"{html_text(row.get('cause'))}</span></h3>"
     )
     said = "".join(
         f"<tr><th>{html_text(f)}</th><td>{html_text(row.get(f))}</td></tr>"
-        for f in MESSAGE_FIELDS if _present(row.get(f))
+        for f in MESSAGE_FIELDS
+        if _present(row.get(f))
     )
     parts = [
         '<section class="finding">', head,
@@ -114,33 +115,49 @@ def _diagnosis_html(diagnosis: Mapping[str, Any], statement: Any) -> str:
         + "</p>",
     ]
     if deciding.get("policy") and deciding.get("sid"):
-        out.append(f"<p>deciding statement <code>{html_text(deciding['sid'])}</code> in "
-                   f"<code>{html_text(deciding['policy'])}</code></p>")
+        out.append(
+            f"<p>deciding statement <code>{html_text(deciding['sid'])}</code> in "
+            f"<code>{html_text(deciding['policy'])}</code></p>"
+        )
     elif deciding.get("policy"):
-        out.append(f"<p>deciding policy <code>{html_text(deciding['policy'])}</code>: no Sid "
-                   "named (nothing in it allows the request, or the statement has no Sid)</p>")
+        out.append(
+            f"<p>deciding policy <code>{html_text(deciding['policy'])}</code>: no Sid "
+            "named (nothing in it allows the request, or the statement has no Sid)</p>"
+        )
     if statement:
         out.append('<blockquote class="statement">' + _json_block(statement) + "</blockquote>")
     if missing:
-        out.append("<p>the record lacks: " + ", ".join(f"<code>{html_text(k)}</code>"
-                                                        for k in missing) + "</p>")
+        out.append(
+            "<p>the record lacks: "
+            + ", ".join(f"<code>{html_text(k)}</code>" for k in missing)
+            + "</p>"
+        )
     if isinstance(fix, dict) and fix.get("summary"):
         proven = "proven: the changed policy allows it" if fix.get("verified") else "not proven"
         out.append(f"<h4>Fix ({proven})</h4><p>{html_text(fix['summary'])}</p>")
         if fix.get("before") is not None or fix.get("after") is not None:
-            out.append('<div class="diff"><div><h5>before</h5>' + _json_block(fix.get("before"))
-                       + '</div><div><h5>after</h5>' + _json_block(fix.get("after"))
-                       + "</div></div>")
+            out.append(
+                '<div class="diff"><div><h5>before</h5>'
+                + _json_block(fix.get("before"))
+                + "</div><div><h5>after</h5>"
+                + _json_block(fix.get("after"))
+                + "</div></div>"
+            )
         new = [n for n in fix.get("new_access") or [] if isinstance(n, dict)]
         if new:
             rows = "".join(
-                "<tr>" + "".join(f"<td>{html_text(n.get(k))}</td>"
-                                 for k in ("principal", "action", "resource")) + "</tr>"
+                "<tr>"
+                + "".join(
+                    f"<td>{html_text(n.get(k))}</td>" for k in ("principal", "action", "resource")
+                )
+                + "</tr>"
                 for n in new
             )
-            out.append("<p>what else the change allows, among the requests in the evidence:</p>"
-                       f'<table class="new-access"><tr><th>principal</th><th>action</th>'
-                       f"<th>resource</th></tr>{rows}</table>")
+            out.append(
+                "<p>what else the change allows, among the requests in the evidence:</p>"
+                f'<table class="new-access"><tr><th>principal</th><th>action</th>'
+                f"<th>resource</th></tr>{rows}</table>"
+            )
         elif fix.get("verified"):
             out.append("<p>new access: nothing else among the requests in the evidence.</p>")
     return "\n".join(out)

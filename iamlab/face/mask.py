@@ -29,9 +29,7 @@ _ARN = re.compile(
 _ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 # access key ids and unique ids of users, roles, groups, policies, instance profiles
 # (prefixes from memory of the IAM identifiers page)
-_KEY_ID = re.compile(
-    r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9]{12,}\b"
-)
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|APKA|ABIA|ACCA)[A-Z0-9]{12,}\b")
 _ORG = re.compile(r"\bo-[a-z0-9]{10,32}\b")
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9])")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
@@ -93,8 +91,9 @@ class Masker:
         s = _ACCOUNT.sub(lambda m: self.pseudonym("acct", m.group(0)), s)
         s = _ORG.sub(lambda m: self.pseudonym("org", m.group(0)), s)
         s = _IPV4.sub(lambda m: self.pseudonym("ip", m.group(0)), s)
-        s = _IPV6.sub(lambda m: self.pseudonym("ip", m.group(0)) if _is_ipv6(m.group(0))
-                      else m.group(0), s)
+        s = _IPV6.sub(
+            lambda m: self.pseudonym("ip", m.group(0)) if _is_ipv6(m.group(0)) else m.group(0), s
+        )
         for name in sorted(self._names, key=len, reverse=True):
             if len(name) >= 4 and name in s:
                 s = re.sub(rf"(?<![\w.@-]){re.escape(name)}(?![\w@-])", self._names[name], s)

@@ -86,8 +86,7 @@ def findings(frame: pd.DataFrame, diagnoses: pd.DataFrame) -> list[Finding]:
     """
     if frame.empty:
         return []
-    by_id = {r["event_id"]: r for r in diagnoses.to_dict("records")} if not diagnoses.empty \
-        else {}
+    by_id = {r["event_id"]: r for r in diagnoses.to_dict("records")} if not diagnoses.empty else {}
     data = frame.assign(
         act=charts.action_label(frame),
         found=[_outcome(by_id.get(e)) for e in frame["event_id"]],
@@ -206,8 +205,10 @@ def build_report(
     ]
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     if not frame.empty:
-        shown_scope += (f"; the denials run from {frame['event_time'].min():%Y-%m-%d %H:%M} "
-                        f"to {frame['event_time'].max():%Y-%m-%d %H:%M} UTC")
+        shown_scope += (
+            f"; the denials run from {frame['event_time'].min():%Y-%m-%d %H:%M} "
+            f"to {frame['event_time'].max():%Y-%m-%d %H:%M} UTC"
+        )
     body = [
         f"<h1>{html_text(title)}</h1>",
         f"<p>Scope: {html_text(shown_scope)}. Made {made} by iamlab "
@@ -221,10 +222,11 @@ def build_report(
         "<h2>Provenance</h2>", _provenance_html(origin, scope, mask),
     ]  # fmt: skip
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{html_text(title)}</title><style>{STYLE}</style></head>\n<body>\n"
-        + "\n".join(body) + "\n</body></html>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
     )
 
 
@@ -248,7 +250,7 @@ def _findings_table(found: list[Finding]) -> str:
     head = ("<tr><th>#</th><th>principal</th><th>action</th><th>reported cause</th>"
             "<th>diagnosed</th><th>denials</th><th>first</th><th>last</th></tr>")  # fmt: skip
     rows = "".join(
-        f"<tr><td><a href=\"#finding-{i}\">{i}</a></td><td>{html_text(f.who)}</td>"
+        f'<tr><td><a href="#finding-{i}">{i}</a></td><td>{html_text(f.who)}</td>'
         f"<td>{html_text(f.action)}</td><td>{html_text(f.cause)}</td>"
         f"<td>{html_text(f.diagnosed or 'not diagnosed')}</td><td>{f.count}</td>"
         f"<td>{f.first:%Y-%m-%d %H:%M}</td><td>{f.last:%Y-%m-%d %H:%M}</td></tr>"
@@ -269,11 +271,14 @@ def _panels(found: list[Finding], snapshot: Any, masker: Masker | None) -> list[
             f'<div id="finding-{i}"><h3>Finding {i}: {f.count} denial'
             f"{'' if f.count == 1 else 's'} of {html_text(f.who)}, "
             f"{f.first:%Y-%m-%d %H:%M} to {f.last:%Y-%m-%d %H:%M} UTC; the latest:</h3>"
-            + finding_html(f.example, f.diagnosis, statement) + "</div>"
+            + finding_html(f.example, f.diagnosis, statement)
+            + "</div>"
         )
     if len(found) > MAX_PANELS:
-        out.append(f"<p>{len(found) - MAX_PANELS} more findings are in the table above; "
-                   "narrow the scope (--since, --until, --principal) for their panels.</p>")
+        out.append(
+            f"<p>{len(found) - MAX_PANELS} more findings are in the table above; "
+            "narrow the scope (--since, --until, --principal) for their panels.</p>"
+        )
     return out
 
 
@@ -285,14 +290,16 @@ def _provenance_html(origin: dict[str, Any], scope: Scope, mask: bool) -> str:
     )
     loads_ = "".join(
         f"<tr><td>{e['load']}</td><td>{html_text(e['started'])}</td>"
-        f"<td>{html_text(json.dumps(e['sources']))}</td></tr>" for e in origin["loads"]
+        f"<td>{html_text(json.dumps(e['sources']))}</td></tr>"
+        for e in origin["loads"]
     )
     versions = ", ".join(f"{html_text(k)} {html_text(v)}" for k, v in origin["versions"].items())
     snap = origin["snapshot"]
     snap_html = (
         f"<p>Snapshot {html_text(snap['folder'])}, taken {html_text(snap['created'])} by "
-        f"{html_text(snap['caller'])}.</p>" if snap else
-        "<p>No snapshot given: causes are those AWS reported, not replayed.</p>"
+        f"{html_text(snap['caller'])}.</p>"
+        if snap
+        else "<p>No snapshot given: causes are those AWS reported, not replayed.</p>"
     )
     params = {k: (v.isoformat() if isinstance(v, datetime) else v)
               for k, v in scope.params().items()}  # fmt: skip
@@ -313,7 +320,8 @@ def _provenance_html(origin: dict[str, Any], scope: Scope, mask: bool) -> str:
         for name, text, p in queries
     )
     return (
-        f"<p>Workspace {html_text(origin['workspace'])}. Versions: {versions}.</p>" + snap_html
+        f"<p>Workspace {html_text(origin['workspace'])}. Versions: {versions}.</p>"
+        + snap_html
         + "<h3>Evidence files (SHA-256 now)</h3><table><tr><th>file</th><th>events</th>"
         f"<th>sha256</th></tr>{files}</table>"
         f"<h3>Loads</h3><table><tr><th>load</th><th>started</th><th>sources</th></tr>{loads_}"

@@ -90,9 +90,7 @@ def filter_items(items: list[tuple[str, str]], text: str) -> list[tuple[str, str
     return [(label, v) for label, v in items if needle in label.lower() or needle in v.lower()]
 
 
-def quick_range(
-    name: str, last: datetime | None
-) -> tuple[datetime | None, datetime | None]:
+def quick_range(name: str, last: datetime | None) -> tuple[datetime | None, datetime | None]:
     """Return (since, until) for a quick range ending at ``last``, the evidence's last event.
 
     Investigations look at the past, so "last day" is the day before the last
@@ -187,13 +185,17 @@ class View:
 
     @cached_property
     def calls(self) -> pd.DataFrame:
-        return query.principal_calls(self.ws, self.scope.principal or "", self.scope,
-                                     denials=self.window)
+        return query.principal_calls(
+            self.ws, self.scope.principal or "", self.scope, denials=self.window
+        )
 
     @cached_property
     def diagnoses(self) -> pd.DataFrame:
-        every = self._cached("diagnoses", self.scope.but(principal=None),
-                             lambda: query.diagnoses(self.ws, list(self.base["event_id"])))
+        every = self._cached(
+            "diagnoses",
+            self.scope.but(principal=None),
+            lambda: query.diagnoses(self.ws, list(self.base["event_id"])),
+        )
         return every[every["event_id"].isin(self.frame["event_id"])]
 
 
@@ -246,8 +248,9 @@ class Investigation:
     ) -> None:
         from iamlab.workspace import Workspace
 
-        self.ws = workspace if isinstance(workspace, Workspace) else Workspace(
-            workspace, read_only=True)
+        self.ws = (
+            workspace if isinstance(workspace, Workspace) else Workspace(workspace, read_only=True)
+        )
         self.name = name
         self.snapshot = _snapshot(snapshot)
         default = Scope.of(principal, since, until, causes, accounts, regions)
@@ -271,10 +274,12 @@ class Investigation:
         self.since = W.DatetimePicker(description="since")
         self.until = W.DatetimePicker(description="until")
         self.causes = W.SelectMultiple(options=_values(everything, "cause"), description="causes")
-        self.accounts = W.SelectMultiple(options=_values(everything, "account_id"),
-                                         description="accounts")
-        self.regions = W.SelectMultiple(options=_values(everything, "aws_region"),
-                                        description="regions")
+        self.accounts = W.SelectMultiple(
+            options=_values(everything, "account_id"), description="accounts"
+        )
+        self.regions = W.SelectMultiple(
+            options=_values(everything, "aws_region"), description="regions"
+        )
         self.table = W.HTML()
         self.denials = W.Select(description="denial", rows=10, layout=W.Layout(width="95%"))
         self.detail = W.HTML()
@@ -310,8 +315,9 @@ class Investigation:
         key = self._key("principal", default)
         wanted = _REGISTRY.get(key, default) or ALL_PRINCIPALS
         self._offer_principals(wanted)
-        self.principal.observe(lambda change: _REGISTRY.__setitem__(key, change["new"]),
-                               names="value")
+        self.principal.observe(
+            lambda change: _REGISTRY.__setitem__(key, change["new"]), names="value"
+        )
 
     # --- scope and data ----------------------------------------------------------------------
 
@@ -343,7 +349,7 @@ class Investigation:
         except IamlabError as exc:
             self.status.value = f'<span class="error">{html_text(exc)}</span>'
             return
-        self.status.value = (f"{len(view.frame)} denials: {html_text(view.scope.describe())}")
+        self.status.value = f"{len(view.frame)} denials: {html_text(view.scope.describe())}"
         if base is not self._items_of:  # the picker lists who is in this window
             self._items, self._items_of = principal_items(base), base
             self._offer_principals()
@@ -389,8 +395,10 @@ class Investigation:
 
     def _offer_principals(self, wanted: str | None = None) -> None:
         wanted = self.principal.value if wanted is None else wanted
-        options = [("every principal", ALL_PRINCIPALS),
-                   *filter_items(self._items, self.principal_filter.value)]
+        options = [
+            ("every principal", ALL_PRINCIPALS),
+            *filter_items(self._items, self.principal_filter.value),
+        ]
         if wanted and wanted not in {v for _, v in options}:
             options.append((charts.short_name(wanted), wanted))  # a parameter not in the list
         with self._holding():
@@ -410,8 +418,11 @@ class Investigation:
             return "<p>That denial is outside the current scope.</p>"
         found = query.diagnoses(self.ws, [event_id])
         diagnosis = found.iloc[0].to_dict() if not found.empty else None
-        statement = deciding_statement(self.snapshot, loads(diagnosis.get("deciding"))) \
-            if diagnosis else None
+        statement = (
+            deciding_statement(self.snapshot, loads(diagnosis.get("deciding")))
+            if diagnosis
+            else None
+        )
         return finding_html(rows.iloc[0].to_dict(), diagnosis, statement)
 
     # --- what notebook cells display ---------------------------------------------------------

@@ -380,8 +380,10 @@ class Condition:
                 f"policy variable ${{{pred}}} has no value in the request: the statement does "
                 "not apply"
             )
-            return new(ConditionResult, (self.operator, self.key, self.values, req, False, why,
-                                         req is None, pred))
+            return new(
+                ConditionResult,
+                (self.operator, self.key, self.values, req, False, why, req is None, pred),
+            )
         if req is None:
             ok, why = self._when_absent()
             return new(

@@ -290,11 +290,17 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
         )
         seen = cs.memo.get(memo_key)
         if seen:  # seen before: the Decision may be kept too (only then: no cost when not)
-            key = (memo_key, request.principal, action, request.resource_account,
-                   given.get("aws:principalarn"))
+            key = (
+                memo_key,
+                request.principal,
+                action,
+                request.resource_account,
+                given.get("aws:principalarn"),
+            )
         else:
-            seen = _remember(cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource,
-                                                            ctx, caller))
+            seen = _remember(
+                cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource, ctx, caller)
+            )
     if caller.kind == ROOT and cs.identity is not None:
         notes.append(
             "the root user has full access in its account; identity policies were not evaluated"
@@ -314,8 +320,7 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             f"path); "
             "pass aws:PrincipalArn in the context if the role has a path"
         )
-    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes,
-                             key))
+    return new(_Evaluation, (request, action, resource, res_account, caller, q, seen, notes, key))
 
 
 def _resource_account(

@@ -114,6 +114,7 @@ class _CompiledSet:
         self.session = index(
             "session", many([ps.session] if ps.session is not None else [], "session"), False
         )
+
         def levels(layer: str, value: Any) -> list[_LayerIndex] | None:
             if value is None:
                 return None
@@ -160,8 +161,13 @@ class _CompiledSet:
 
     def indexes(self) -> list[_LayerIndex]:
         """Every layer index (SCP/RCP: each level); the trust index is the resource's."""
-        single = (self.identity, self.permissions_boundary, self.session, self.resource,
-                  self.vpc_endpoint)
+        single = (
+            self.identity,
+            self.permissions_boundary,
+            self.session,
+            self.resource,
+            self.vpc_endpoint,
+        )
         levels = (*(self.scp or ()), *(self.rcp or ()))
         return [ix for ix in (*single, *levels) if ix is not None]
 
@@ -243,7 +249,14 @@ class _LayerIndex:
     """
 
     __slots__ = (
-        "layer", "base", "statements", "with_principal", "cache", "level", "note", "bounded"
+        "layer",
+        "base",
+        "statements",
+        "with_principal",
+        "cache",
+        "level",
+        "note",
+        "bounded",
     )
 
     def __init__(
@@ -465,8 +478,8 @@ def _not_applied(
 ) -> StatementResult:
     """Record of a statement ruled out by resource or principal."""
     return new(
-        StatementResult, (layer, pid, s.index, s.sid, s.effect, False, failed_on, reason, (),
-                          None, missing)
+        StatementResult,
+        (layer, pid, s.index, s.sid, s.effect, False, failed_on, reason, (), None, missing),
     )
 
 
@@ -506,7 +519,10 @@ def check_statement(
             grant = s.principal.match(caller, ctx)
             if grant is None:
                 return _not_applied(
-                    s, layer, pid, "principal",
+                    s,
+                    layer,
+                    pid,
+                    "principal",
                     f"caller {caller.raw} is not named in Principal {s.principal.entries}",
                 )
         elif s.not_principal is not None:
@@ -514,7 +530,10 @@ def check_statement(
                 matched = _BOUNDED_MATCH  # never excluded: see the docstring
             elif s.not_principal.excludes(caller):
                 return _not_applied(
-                    s, layer, pid, "principal",
+                    s,
+                    layer,
+                    pid,
+                    "principal",
                     f"caller {caller.raw} is listed (with all its identities) in NotPrincipal",
                 )
             grant = "wildcard"
@@ -522,8 +541,8 @@ def check_statement(
             grant = "wildcard"  # RCP / VPC endpoint statement without Principal: taken as "*"
     if not s.conditions:
         return new(
-            StatementResult, (layer, pid, s.index, s.sid, s.effect, True, None, matched, (),
-                              grant, ())
+            StatementResult,
+            (layer, pid, s.index, s.sid, s.effect, True, None, matched, (), grant, ()),
         )
     results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
     failed = None
@@ -542,12 +561,24 @@ def check_statement(
     if failed is not None:
         reason = f"condition {failed.operator} {failed.key} failed: {failed.reason}"
         return new(
-            StatementResult, (layer, pid, s.index, s.sid, s.effect, False, "condition", reason,
-                              results, grant, mk)
+            StatementResult,
+            (layer, pid, s.index, s.sid, s.effect, False, "condition", reason, results, grant, mk),
         )
     return new(
-        StatementResult, (layer, pid, s.index, s.sid, s.effect, True, None,
-                          matched + " (conditions true)", results, grant, mk)
+        StatementResult,
+        (
+            layer,
+            pid,
+            s.index,
+            s.sid,
+            s.effect,
+            True,
+            None,
+            matched + " (conditions true)",
+            results,
+            grant,
+            mk,
+        ),
     )
 
 

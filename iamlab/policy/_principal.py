@@ -28,6 +28,8 @@ _KEYS = {
     "federated": "Federated",
     "canonicaluser": "CanonicalUser",
 }
+
+
 class PrincipalSpec:
     """A compiled Principal or NotPrincipal element."""
 

@@ -110,8 +110,7 @@ def with_unknown_layers(
         notes.append("an unknown layer could also hold a Deny that matches (explicit deny)")
     notes.insert(
         0,
-        "not known: "
-        + "; ".join(f"the {layer} layer ({why})" for layer, why in unknown.items()),
+        "not known: " + "; ".join(f"the {layer} layer ({why})" for layer, why in unknown.items()),
     )
     layers = _known_layers(base.raw_layers, unknown)
     deciding = tuple(r for r in base.raw_deciding if not r.policy_id.startswith(_UNKNOWN_ID))

@@ -95,10 +95,15 @@ class CaseResult:
         return "no statement"
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in ("name", "where", "rule", "source", "status",
-                                             "passed", "expected", "actual")}
-        out.update(problems=list(self.problems), deciding=self.deciding_text(),
-                   explanation=self.explanation)
+        out = {
+            k: getattr(self, k)
+            for k in ("name", "where", "rule", "source", "status", "passed", "expected", "actual")
+        }
+        out.update(
+            problems=list(self.problems),
+            deciding=self.deciding_text(),
+            explanation=self.explanation,
+        )
         return out
 
 
@@ -238,8 +243,9 @@ def run_case(
     label = f"{where} (case {name!r})"
     rule, source = case.get("rule"), case.get("source")
     if exp.get("skip"):
-        return CaseResult(name, where, "skipped", exp, {}, (f"skipped: {exp['skip']}",),
-                          rule=rule, source=source)
+        return CaseResult(
+            name, where, "skipped", exp, {}, (f"skipped: {exp['skip']}",), rule=rule, source=source
+        )
     try:
         request = Request.from_dict(case["request"])
         if is_snapshot_case(case):
@@ -258,12 +264,32 @@ def run_case(
         want = exp.get("error")
         ok = want is True or (isinstance(want, str) and want.lower() in str(exc).lower())
         problems = () if ok else (f"policy error: {exc}",)
-        return CaseResult(name, where, "passed" if ok else "failed", exp, {"error": str(exc)},
-                          problems, str(exc), None, rule, source)
+        return CaseResult(
+            name,
+            where,
+            "passed" if ok else "failed",
+            exp,
+            {"error": str(exc)},
+            problems,
+            str(exc),
+            None,
+            rule,
+            source,
+        )
     actual = actual_of(d)
     problems = _differences(exp, d, actual)
-    return CaseResult(name, where, "failed" if problems else "passed", exp, actual,
-                      tuple(problems), str(d), d, rule, source)
+    return CaseResult(
+        name,
+        where,
+        "failed" if problems else "passed",
+        exp,
+        actual,
+        tuple(problems),
+        str(d),
+        d,
+        rule,
+        source,
+    )
 
 
 def actual_of(d: Decision) -> dict[str, Any]:
@@ -411,8 +437,7 @@ def write_cases(path: Path | str, cases: Sequence[Mapping[str, Any]]) -> Path:
     path = Path(path)
     for i, case in enumerate(cases):
         check_case(case, f"{path}#{i}")
-    path.write_text(json.dumps(list(cases), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(list(cases), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
@@ -420,8 +445,13 @@ def junit_xml(report: CaseReport, suite: str = "iamlab") -> str:
     """The report as JUnit XML (one testsuite, a testcase per case) for CI systems."""
     root = ElementTree.Element("testsuites")
     ts = ElementTree.SubElement(
-        root, "testsuite", name=suite, tests=str(report.total),
-        failures=str(report.failed), skipped=str(report.skipped), errors="0",
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(report.total),
+        failures=str(report.failed),
+        skipped=str(report.skipped),
+        errors="0",
     )
     for r in report.results:
         tc = ElementTree.SubElement(

@@ -207,8 +207,12 @@ class PolicySet:
                 if not isinstance(value, (list, tuple)):
                     raise InputError(_LEVELS_HELP.format(name=name, got=type(value).__name__))
                 object.__setattr__(
-                    self, name, tuple(_policies(level, f"{name}[{n}]", levels=name)
-                                      for n, level in enumerate(value))
+                    self,
+                    name,
+                    tuple(
+                        _policies(level, f"{name}[{n}]", levels=name)
+                        for n, level in enumerate(value)
+                    ),
                 )
         unknown = self.unknown
         if not isinstance(unknown, Mapping):
@@ -259,7 +263,8 @@ class PolicySet:
                 return ()
             if not isinstance(docs, (list, tuple)):
                 raise InputError(
-                    help_text or f"policies.{label} must be a list of policy documents or null, "
+                    help_text
+                    or f"policies.{label} must be a list of policy documents or null, "
                     f"got {type(docs).__name__} {docs!r:.60}"
                 )
             return tuple(one(d, f"{label}[{i}]") for i, d in enumerate(docs))

@@ -89,8 +89,13 @@ AWS_KMS_ALIAS = Rule(
     "AWS KMS Developer Guide, Create aliases: 'The alias name for a customer managed key cannot "
     "begin with alias/aws/. The alias/aws/ prefix is reserved for AWS managed key.'",
 )
-OVERRIDES = (GET_CALLER_IDENTITY, AWS_MANAGED_POLICY, SERVICE_LINKED_ROLE, RESERVED_ROLE,
-             AWS_KMS_ALIAS)
+OVERRIDES = (
+    GET_CALLER_IDENTITY,
+    AWS_MANAGED_POLICY,
+    SERVICE_LINKED_ROLE,
+    RESERVED_ROLE,
+    AWS_KMS_ALIAS,
+)
 
 _POLICY_CHANGES = frozenset(
     "iam:" + a
@@ -113,7 +118,11 @@ _ROLE_CHANGES = frozenset(
 _RESERVED_ONLY = frozenset({"iam:updaterole", "iam:updateroledescription", "iam:passrole"})
 _ALIAS_CHANGES = frozenset({"kms:createalias", "kms:updatealias", "kms:deletealias"})
 SPECIAL_ACTIONS = (
-    TRUST_ACTIONS | {"sts:getcalleridentity"} | _POLICY_CHANGES | _ROLE_CHANGES | _RESERVED_ONLY
+    TRUST_ACTIONS
+    | {"sts:getcalleridentity"}
+    | _POLICY_CHANGES
+    | _ROLE_CHANGES
+    | _RESERVED_ONLY
     | _ALIAS_CHANGES
 )
 
@@ -155,8 +164,10 @@ def quirks(action_l: str, resource: str) -> Quirks:
         return _TRUST if ":role/" in resource and ":iam::" in resource else NONE
     if action_l == "sts:getcalleridentity":
         return Quirks(rule=GET_CALLER_IDENTITY)
-    if action_l in _POLICY_CHANGES and resource.startswith("arn:") and ":iam::aws:policy/" in (
-        resource
+    if (
+        action_l in _POLICY_CHANGES
+        and resource.startswith("arn:")
+        and ":iam::aws:policy/" in (resource)
     ):
         return Quirks(rule=AWS_MANAGED_POLICY)
     if ":iam::" in resource and (action_l in _ROLE_CHANGES or action_l in _RESERVED_ONLY):

@@ -61,8 +61,13 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        return not (self.dark_accounts or self.dark_regions or self.silent
-                    or self.missing_sessions or self.trails)
+        return not (
+            self.dark_accounts
+            or self.dark_regions
+            or self.silent
+            or self.missing_sessions
+            or self.trails
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -75,16 +80,20 @@ def _window(con: Any, since: Any, until: Any) -> tuple[dt.datetime, dt.datetime]
     if start is None or end is None:
         first, last = con.execute(SPAN_SQL).fetchone()
         first = first or dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-        start = start or first.astimezone(dt.timezone.utc).replace(minute=0, second=0,
-                                                                   microsecond=0)
-        end = end or (last.astimezone(dt.timezone.utc).replace(minute=0, second=0,
-                                                               microsecond=0) + HOUR
-                      if last else start)
+        start = start or first.astimezone(dt.timezone.utc).replace(
+            minute=0, second=0, microsecond=0
+        )
+        end = end or (
+            last.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) + HOUR
+            if last
+            else start
+        )
     return start, end
 
 
-def account_days(con: Any, since: Any = None, until: Any = None,
-                 accounts: tuple[str, ...] = ()) -> Any:
+def account_days(
+    con: Any, since: Any = None, until: Any = None, accounts: tuple[str, ...] = ()
+) -> Any:
     """Return the account x day matrix of event counts as a DataFrame (0 where dark).
 
     Rows are accounts (``accounts`` first, so organization accounts without any
@@ -97,16 +106,22 @@ def account_days(con: Any, since: Any = None, until: Any = None,
     counts = con.execute(DAYS_SQL, {"since": start, "until": end}).df()
     days = pd.date_range(start.date(), (end - dt.timedelta(microseconds=1)).date(), freq="D")
     rows = list(dict.fromkeys([*accounts, *sorted(counts["account"].dropna())]))
-    matrix = counts.pivot_table(index="account", columns="day", values="events",
-                                aggfunc="sum", fill_value=0) if len(counts) else pd.DataFrame()
+    matrix = (
+        counts.pivot_table(
+            index="account", columns="day", values="events", aggfunc="sum", fill_value=0
+        )
+        if len(counts)
+        else pd.DataFrame()
+    )
     matrix.columns = pd.to_datetime(matrix.columns)
     matrix = matrix.reindex(index=rows, columns=days, fill_value=0).astype("int64")
     matrix.index.name, matrix.columns.name = "account", "day"
     return matrix
 
 
-def _silent(con: Any, start: dt.datetime, end: dt.datetime, accounts: set[str],
-            min_hours: int) -> list[tuple[str, dt.datetime, dt.datetime]]:
+def _silent(
+    con: Any, start: dt.datetime, end: dt.datetime, accounts: set[str], min_hours: int
+) -> list[tuple[str, dt.datetime, dt.datetime]]:
     seen: dict[str, list[dt.datetime]] = {}
     for account, hour in con.execute(HOURS_SQL, {"since": start, "until": end}).fetchall():
         if account in accounts:
@@ -121,8 +136,11 @@ def _silent(con: Any, start: dt.datetime, end: dt.datetime, accounts: set[str],
     return out
 
 
-def _missing_sessions(con: Any, start: dt.datetime, end: dt.datetime,
-                      ) -> tuple[list[tuple[str, str]], SessionIndex]:
+def _missing_sessions(
+    con: Any,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> tuple[list[tuple[str, str]], SessionIndex]:
     records = store.denial_records(con, None, start, end)
     sessions = SessionIndex(store.issuing_records(con, records))
     out = []
@@ -167,14 +185,21 @@ def trail_problems(snap: Snapshot) -> tuple[list[tuple[str, str, str]], list[str
             status = read_json(status_path) if status_path.is_file() else None
             logging = status.get("IsLogging") if isinstance(status, dict) else None
             if not trail.get("IsMultiRegionTrail"):
-                problems.append((account, name, f"single-Region trail (home "
-                                 f"{trail.get('HomeRegion')}): other Regions are not logged"))
+                problems.append(
+                    (
+                        account,
+                        name,
+                        f"single-Region trail (home "
+                        f"{trail.get('HomeRegion')}): other Regions are not logged",
+                    )
+                )
             if logging is False:
                 problems.append((account, name, "not logging (get-trail-status IsLogging false)"))
             elif logging is None:
                 notes.append(f"trail {name} of {account}: no trail-status; logging unknown")
-            org_trail |= bool(trail.get("IsOrganizationTrail") and logging
-                              and trail.get("IsMultiRegionTrail"))
+            org_trail |= bool(
+                trail.get("IsOrganizationTrail") and logging and trail.get("IsMultiRegionTrail")
+            )
         if not trails:
             problems.append((account, "-", "no trail in describe-trails"))
     if org_trail:
@@ -185,8 +210,13 @@ def trail_problems(snap: Snapshot) -> tuple[list[tuple[str, str, str]], list[str
     return problems, notes
 
 
-def coverage(con: Any, snapshot: Snapshot | None = None, since: Any = None, until: Any = None,
-             min_silent_hours: int = 6) -> Coverage:
+def coverage(
+    con: Any,
+    snapshot: Snapshot | None = None,
+    since: Any = None,
+    until: Any = None,
+    min_silent_hours: int = 6,
+) -> Coverage:
     """Return the coverage of the workspace behind ``con`` in the window.
 
     ``since``/``until`` default to the first and last event's hours. Without a
@@ -210,14 +240,18 @@ def coverage(con: Any, snapshot: Snapshot | None = None, since: Any = None, unti
         notes += trail_notes
     working = {r for _a, r, _n, ok in pairs if ok}
     present = {(a, r) for a, r, *_ in pairs}
-    dark_regions = sorted((a, r) for a in seen & expected for r in working
-                          if (a, r) not in present)
+    dark_regions = sorted((a, r) for a in seen & expected for r in working if (a, r) not in present)
     missing, _ = _missing_sessions(con, start, end)
     return Coverage(
-        since=start, until=end, accounts=tuple(sorted(expected)),
-        dark_accounts=tuple(sorted(expected - seen)), dark_regions=tuple(dark_regions),
+        since=start,
+        until=end,
+        accounts=tuple(sorted(expected)),
+        dark_accounts=tuple(sorted(expected - seen)),
+        dark_regions=tuple(dark_regions),
         silent=tuple(_silent(con, start, end, expected, min_silent_hours)),
-        missing_sessions=tuple(missing), trails=tuple(trails), notes=tuple(notes),
+        missing_sessions=tuple(missing),
+        trails=tuple(trails),
+        notes=tuple(notes),
     )
 
 
@@ -231,15 +265,23 @@ def gaps_for(record: Mapping[str, Any], cov: Coverage, sessions: SessionIndex) -
     out = []
     session = _session_arn(record)
     if session and sessions.find(_key(record), session, record.get("eventTime")) is None:
-        out.append(f"the AssumeRole that issued {session} is not in the evidence: a session "
-                   "policy it may have passed is unknown")
+        out.append(
+            f"the AssumeRole that issued {session} is not in the evidence: a session "
+            "policy it may have passed is unknown"
+        )
     when = parse_time(record.get("eventTime"), "eventTime")
     account = record.get("recipientAccountId") or (record.get("userIdentity") or {}).get(
-        "accountId")
+        "accountId"
+    )
     for acct, gap_from, gap_to in cov.silent:
         if acct == account and when and gap_from - HOUR <= when <= gap_to + HOUR:
-            out.append(f"account {acct} delivered no events {gap_from:%Y-%m-%d %H:%M} to "
-                       f"{gap_to:%Y-%m-%d %H:%M} UTC: context events may be missing")
-    out += [f"trail {name} of {acct}: {problem}" for acct, name, problem in cov.trails
-            if acct == account]
+            out.append(
+                f"account {acct} delivered no events {gap_from:%Y-%m-%d %H:%M} to "
+                f"{gap_to:%Y-%m-%d %H:%M} UTC: context events may be missing"
+            )
+    out += [
+        f"trail {name} of {acct}: {problem}"
+        for acct, name, problem in cov.trails
+        if acct == account
+    ]
     return out

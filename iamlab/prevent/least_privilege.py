@@ -96,19 +96,33 @@ class LeastPrivilege:
         return bool(replayed) and all(c.proposed == "allow" for c in replayed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"principal": self.principal, "verified": self.verified,
-                "used_actions": sorted(self.used), "granted_actions": len(self.granted),
-                "policy_actions": sorted(self.allowed),
-                "unused_actions": self.unused, "policy": self.policy,
-                "calls": len(self.calls),
-                "skipped": [{"event_id": c.event_id, "action": c.action,
-                             "resource": c.resource, "problem": c.problem}
-                            for c in self.skipped]}
+        return {
+            "principal": self.principal,
+            "verified": self.verified,
+            "used_actions": sorted(self.used),
+            "granted_actions": len(self.granted),
+            "policy_actions": sorted(self.allowed),
+            "unused_actions": self.unused,
+            "policy": self.policy,
+            "calls": len(self.calls),
+            "skipped": [
+                {
+                    "event_id": c.event_id,
+                    "action": c.action,
+                    "resource": c.resource,
+                    "problem": c.problem,
+                }
+                for c in self.skipped
+            ],
+        }
 
 
 def _calls(con: Any, principal: str, since: Any, until: Any) -> list[dict[str, Any]]:
-    params = {"principal": principal, "since": parse_time(since, "since"),
-              "until": parse_time(until, "until")}
+    params = {
+        "principal": principal,
+        "since": parse_time(since, "since"),
+        "until": parse_time(until, "until"),
+    }
     cursor = con.execute(CALLS_SQL, params)
     names = [d[0] for d in cursor.description]
     return [to_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
@@ -127,14 +141,18 @@ def granted_actions(snap: Snapshot, principal: str) -> set[str]:
             if not isinstance(s, dict) or s.get("Effect") != "Allow":
                 continue
             if "NotAction" in s:
-                excluded = set().union(*(iam_reference.actions_matching(p)
-                                         for p in _strings(s["NotAction"])))
+                excluded = set().union(
+                    *(iam_reference.actions_matching(p) for p in _strings(s["NotAction"]))
+                )
                 out |= set(iam_reference.actions_matching("*:*")) - excluded
             for pattern in _strings(s.get("Action")):
                 if pattern == "*":
                     pattern = "*:*"
-                found = iam_reference.actions_matching(pattern) if "*" in pattern or "?" in \
-                    pattern else [pattern]
+                found = (
+                    iam_reference.actions_matching(pattern)
+                    if "*" in pattern or "?" in pattern
+                    else [pattern]
+                )
                 out |= set(found)
     known = {a.lower(): a for a in out}
     return set(known.values())
@@ -173,16 +191,23 @@ def proposed_policy(replays: list[Replay]) -> dict[str, Any]:
     by_resources: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for action, resources in sorted(by_action.items()):
         by_resources[tuple(sorted(resources))].append(action)
-    statements = [{"Sid": f"Used{i}", "Effect": "Allow",
-                   "Action": actions if len(actions) > 1 else actions[0],
-                   "Resource": list(resources) if len(resources) > 1 else resources[0]}
-                  for i, (resources, actions) in enumerate(sorted(
-                      by_resources.items(), key=lambda kv: kv[1]), start=1)]
+    statements = [
+        {
+            "Sid": f"Used{i}",
+            "Effect": "Allow",
+            "Action": actions if len(actions) > 1 else actions[0],
+            "Resource": list(resources) if len(resources) > 1 else resources[0],
+        }
+        for i, (resources, actions) in enumerate(
+            sorted(by_resources.items(), key=lambda kv: kv[1]), start=1
+        )
+    ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def least_privilege(con: Any, snapshot: Snapshot, principal: str, since: Any = None,
-                    until: Any = None) -> LeastPrivilege:
+def least_privilege(
+    con: Any, snapshot: Snapshot, principal: str, since: Any = None, until: Any = None
+) -> LeastPrivilege:
     """Return what ``principal`` used, its unused grants and a verified narrower policy.
 
     ``principal`` is a user or role ARN (a role's sessions count as the role).
@@ -191,42 +216,62 @@ def least_privilege(con: Any, snapshot: Snapshot, principal: str, since: Any = N
     """
     found = snapshot.principal(principal)  # SnapshotError naming near matches when absent
     if found.unknown or found.external:
-        raise InputError(f"{principal} is not in the snapshot {snapshot.root}: its identity "
-                         "policies are unknown, so nothing can be narrowed")
+        raise InputError(
+            f"{principal} is not in the snapshot {snapshot.root}: its identity "
+            "policies are unknown, so nothing can be narrowed"
+        )
     principal = found.entity_arn or principal
     records = _calls(con, principal, since, until)
     if not records:
-        raise InputError(f"no successful call by {principal} in the workspace's window; "
-                         "check the ARN (a role's, not a session's) and --since/--until")
+        raise InputError(
+            f"no successful call by {principal} in the workspace's window; "
+            "check the ARN (a role's, not a session's) and --since/--until"
+        )
     parsed = ParsedDenial(is_denial=False)
     sessions = SessionIndex(issuing_records(con, [(r, parsed) for r in records]))
     result = LeastPrivilege(principal, granted=granted_actions(snapshot, principal))
     replays: list[tuple[Replay, Any]] = []
     for record in records:
         replay = rebuild(record, parsed, snapshot, sessions)
-        if replay.resource is None and replay.action and iam_reference.resource_patterns(
-                replay.action) == {}:
+        if (
+            replay.resource is None
+            and replay.action
+            and iam_reference.resource_patterns(replay.action) == {}
+        ):
             # the IAM reference says the action takes no resource type: AWS authorizes "*"
             replay = replace(replay, resource="*", gaps=())
         call = Call(replay.event_id, replay.action, replay.resource)
         if replay.principal is None or replay.action is None or replay.resource is None:
-            result.calls.append(replace(call, problem="; ".join(replay.gaps)
-                                        or "the request could not be rebuilt"))
+            result.calls.append(
+                replace(call, problem="; ".join(replay.gaps) or "the request could not be rebuilt")
+            )
             continue
         try:
-            sim = simulate(snapshot, replay.principal, replay.action, replay.resource,
-                           replay.context, issuer_arn=replay.issuer_arn,
-                           vpc_endpoint=replay.vpc_endpoint,
-                           session_policy=replay.session.document
-                           if replay.session and replay.session.present else None)
+            sim = simulate(
+                snapshot,
+                replay.principal,
+                replay.action,
+                replay.resource,
+                replay.context,
+                issuer_arn=replay.issuer_arn,
+                vpc_endpoint=replay.vpc_endpoint,
+                session_policy=replay.session.document
+                if replay.session and replay.session.present
+                else None,
+            )
         except IamlabError as exc:
             result.calls.append(replace(call, problem=f"the replay failed: {exc}"))
             continue
         now = sim.decision.decision
         if now != "allow":
             why = "; ".join(f"{k}: {v}" for k, v in sim.decision.unknown.items())
-            result.calls.append(replace(call, now=now, problem=f"the current snapshot answers "
-                                        f"{now}" + (f" ({why})" if why else "")))
+            result.calls.append(
+                replace(
+                    call,
+                    now=now,
+                    problem=f"the current snapshot answers {now}" + (f" ({why})" if why else ""),
+                )
+            )
             continue
         replays.append((replay, sim))
         result.calls.append(replace(call, now=now))
@@ -236,6 +281,8 @@ def least_privilege(con: Any, snapshot: Snapshot, principal: str, since: Any = N
     for replay, sim in replays:
         decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,)))
         proposed[replay.event_id] = decision.decision
-    result.calls = [replace(c, proposed=proposed.get(c.event_id)) if c.problem is None else c
-                    for c in result.calls]
+    result.calls = [
+        replace(c, proposed=proposed.get(c.event_id)) if c.problem is None else c
+        for c in result.calls
+    ]
     return result

@@ -38,12 +38,16 @@ def caveats(
     if snap.organization is not None and principal.account and not principal.service_linked:
         empty = snap.organization.empty_scp_targets(principal.account)
         if empty:
-            notes.append(f"no SCP is attached at {', '.join(empty)} in the snapshot, which AWS "
-                         "does not allow: its Targets lists are incomplete and those levels "
-                         "deny everything")
+            notes.append(
+                f"no SCP is attached at {', '.join(empty)} in the snapshot, which AWS "
+                "does not allow: its Targets lists are incomplete and those levels "
+                "deny everything"
+            )
     if principal.kind in ("assumed-role", "federated-user"):
-        notes.append("session policies passed when the session was created are not in a "
-                     "snapshot; none is evaluated")
+        notes.append(
+            "session policies passed when the session was created are not in a "
+            "snapshot; none is evaluated"
+        )
     owner = None
     if resource_arn and resource_arn != "*":
         owner = resource_account or snap.resource_account(resource_arn)
@@ -52,14 +56,18 @@ def caveats(
             notes.append(other)
     accounts = {principal.account, owner}
     for account in sorted(a for a in accounts if a):
-        failed = sorted({
-            str(call.get("permission") or call.get("operation"))
-            for call in snap.manifest.get("failed_calls") or []
-            if isinstance(call, dict) and call.get("account") == account
-        })
+        failed = sorted(
+            {
+                str(call.get("permission") or call.get("operation"))
+                for call in snap.manifest.get("failed_calls") or []
+                if isinstance(call, dict) and call.get("account") == account
+            }
+        )
         if failed:
-            notes.append(f"collecting account {account} failed for {', '.join(failed)} "
-                         "(manifest.json): policies read by those calls may be missing")
+            notes.append(
+                f"collecting account {account} failed for {', '.join(failed)} "
+                "(manifest.json): policies read by those calls may be missing"
+            )
     return notes
 
 
@@ -87,8 +95,13 @@ def derive_context(
     ctx["aws:PrincipalIsAWSService"] = "false"
     # aws:PrincipalType values and aws:userid forms are from memory (aws-facts.md 4.7 marks
     # the table UNVERIFIED).
-    ptype = {"user": "User", "role": "AssumedRole", "assumed-role": "AssumedRole",
-             "federated-user": "FederatedUser", "root": "Account"}[p.kind]
+    ptype = {
+        "user": "User",
+        "role": "AssumedRole",
+        "assumed-role": "AssumedRole",
+        "federated-user": "FederatedUser",
+        "root": "Account",
+    }[p.kind]
     ctx["aws:PrincipalType"] = ptype
     if p.kind == "user":
         ctx["aws:username"] = p.name

@@ -33,10 +33,35 @@ COLLECTED_SERVICES = frozenset({"s3", "kms", "lambda", "sqs", "sns", "secretsman
 # service in the owner's folder, their policy is unknown.
 OTHER_POLICY_SERVICES = frozenset(
     {
-        "dynamodb", "ecr", "glacier", "backup", "events", "logs", "es", "aoss", "codeartifact",
-        "kinesis", "elasticfilesystem", "apigateway", "execute-api", "serverlessrepo", "ses",
-        "s3express", "s3-object-lambda", "s3-outposts", "mediastore", "iot", "lex", "glue",
-        "acm-pca", "ram", "signer", "vpc-lattice", "bedrock", "sagemaker", "cloudtrail",
+        "dynamodb",
+        "ecr",
+        "glacier",
+        "backup",
+        "events",
+        "logs",
+        "es",
+        "aoss",
+        "codeartifact",
+        "kinesis",
+        "elasticfilesystem",
+        "apigateway",
+        "execute-api",
+        "serverlessrepo",
+        "ses",
+        "s3express",
+        "s3-object-lambda",
+        "s3-outposts",
+        "mediastore",
+        "iot",
+        "lex",
+        "glue",
+        "acm-pca",
+        "ram",
+        "signer",
+        "vpc-lattice",
+        "bedrock",
+        "sagemaker",
+        "cloudtrail",
     }
 )
 
@@ -48,12 +73,15 @@ def _no_org(snap: Snapshot) -> bool:
 
 def _failed(snap: Snapshot, account: str | None, service: str) -> str:
     """The failed collection calls of ``service`` in ``account`` (manifest), as text."""
-    calls = sorted({
-        f"{call.get('operation')}: {call.get('error_code')}"
-        for call in snap.manifest.get("failed_calls") or []
-        if isinstance(call, dict) and call.get("service") == service
-        and (service == "organizations" or call.get("account") == account)
-    })
+    calls = sorted(
+        {
+            f"{call.get('operation')}: {call.get('error_code')}"
+            for call in snap.manifest.get("failed_calls") or []
+            if isinstance(call, dict)
+            and call.get("service") == service
+            and (service == "organizations" or call.get("account") == account)
+        }
+    )
     return ", ".join(calls)
 
 

@@ -67,7 +67,7 @@ class Organization:
         if not isinstance(org, dict) or not (org.get("MasterAccountId") or org.get("Id")):
             raise SnapshotError(
                 f"{org_dir / 'organization.json'} is not `aws organizations describe-organization` "
-                "output: expected {\"Organization\": {\"Id\", \"MasterAccountId\", ...}}"
+                'output: expected {"Organization": {"Id", "MasterAccountId", ...}}'
             )
         self.id: str | None = org.get("Id")
         self.management_account: str | None = org.get("MasterAccountId") or org.get(
@@ -211,8 +211,8 @@ def _read_org_policy(path: Path) -> OrgPolicy | None:
     doc = decode_document(body.get("Content"), f"{path} (Policy.Content)")
     if "Targets" not in data:
         raise SnapshotError(
-            f"{path} has no \"Targets\": add the output of `aws organizations "
-            f"list-targets-for-policy --policy-id {summary['Id']}` as \"Targets\" (an empty "
+            f'{path} has no "Targets": add the output of `aws organizations '
+            f'list-targets-for-policy --policy-id {summary["Id"]}` as "Targets" (an empty '
             "list when it is attached nowhere)"
         )
     targets = data.get("Targets") or []

@@ -198,8 +198,16 @@ class AccountIam:
                 return None
             base = self._entity_principal(arn, "role", role)
             return Principal(
-                arn, "assumed-role", self.account_id, role_name, role["Arn"], parts.partition,
-                base.path, base.unique_id, session or None, base.tags,
+                arn,
+                "assumed-role",
+                self.account_id,
+                role_name,
+                role["Arn"],
+                parts.partition,
+                base.path,
+                base.unique_id,
+                session or None,
+                base.tags,
             )
         if parts.service == "sts" and kind == "federated-user":
             return Principal(arn, "federated-user", self.account_id, rest, arn, parts.partition)
@@ -218,16 +226,31 @@ class AccountIam:
                 f"arn:{partition}:sts::{self.account_id}:assumed-role/{principal.name}/{session}"
             )
             return Principal(
-                session_arn, "assumed-role", self.account_id, principal.name, principal.entity_arn,
-                partition, principal.path, principal.unique_id, session, principal.tags,
+                session_arn,
+                "assumed-role",
+                self.account_id,
+                principal.name,
+                principal.entity_arn,
+                partition,
+                principal.path,
+                principal.unique_id,
+                session,
+                principal.tags,
             )
         return principal
 
     def _entity_principal(self, arn: str, kind: str, entity: Mapping[str, Any]) -> Principal:
         name_key, id_key = ("UserName", "UserId") if kind == "user" else ("RoleName", "RoleId")
         return Principal(
-            arn, kind, self.account_id, entity[name_key], entity["Arn"],
-            entity["Arn"].split(":")[1], entity.get("Path") or "/", entity.get(id_key), None,
+            arn,
+            kind,
+            self.account_id,
+            entity[name_key],
+            entity["Arn"],
+            entity["Arn"].split(":")[1],
+            entity.get("Path") or "/",
+            entity.get(id_key),
+            None,
             _tags(entity),
         )
 
@@ -255,16 +278,26 @@ def external_principal(arn: str, parts: ArnParts, unknown: str = "") -> Principa
     elif parts.service == "sts" and kind == "assumed-role":
         role_name, _, session = rest.partition("/")
         role_arn = f"arn:{parts.partition}:iam::{parts.account}:role/{role_name}"
-        return Principal(arn, kind, parts.account, role_name, role_arn, parts.partition,
-                         session_name=session or None, external=True, unknown=reason)
+        return Principal(
+            arn,
+            kind,
+            parts.account,
+            role_name,
+            role_arn,
+            parts.partition,
+            session_name=session or None,
+            external=True,
+            unknown=reason,
+        )
     elif parts.service == "sts" and kind == "federated-user":
         pass
     else:
         return None
     name = rest.rsplit("/", 1)[-1]
     path = "/" + rest[: -len(name)].lstrip("/") if kind in ("user", "role") else "/"
-    return Principal(arn, kind, parts.account, name, arn, parts.partition, path, external=True,
-                     unknown=reason)
+    return Principal(
+        arn, kind, parts.account, name, arn, parts.partition, path, external=True, unknown=reason
+    )
 
 
 def policy_from_managed(entry: Mapping[str, Any], where: str) -> Policy:

@@ -58,7 +58,7 @@ class ResourceIndex:
             self._read_aliases(data["Aliases"], path)  # `aws kms list-aliases` output
             return
         if not isinstance(data, dict):
-            raise SnapshotError(f"{path} must be an object {{\"Arn\", \"Policy\", \"Source\"}}")
+            raise SnapshotError(f'{path} must be an object {{"Arn", "Policy", "Source"}}')
         data = _from_cli_output(data)
         arn = data.get("Arn")
         if not arn and service == "s3":
@@ -66,7 +66,7 @@ class ResourceIndex:
             arn = f"arn:aws:s3:::{path.stem}"
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             raise SnapshotError(
-                f"{path} has no \"Arn\"; resource policy files are "
+                f'{path} has no "Arn"; resource policy files are '
                 '{"Arn": "<resource ARN>", "Policy": <document or JSON text>, "Source": "..."}'
             )
         raw = data.get("Policy")
@@ -107,8 +107,10 @@ class ResourceIndex:
                 if parts is None:
                     raise SnapshotError(f"{path}: AliasArn {alias['AliasArn']!r} is not an ARN")
                 target = alias["TargetKeyId"]
-                self.kms_aliases[alias["AliasArn"]] = target if target.startswith("arn:") else (
-                    f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:key/{target}"
+                self.kms_aliases[alias["AliasArn"]] = (
+                    target
+                    if target.startswith("arn:")
+                    else (f"arn:{parts.partition}:kms:{parts.region}:{parts.account}:key/{target}")
                 )
 
     def lookup(self, resource_arn: str) -> ResourcePolicy | None:
@@ -194,8 +196,10 @@ def _tags(value: Any, path: Path) -> dict[str, str]:
             out[key] = val
         else:
             return out
-    raise SnapshotError(f"{path}: \"Tags\" is not a tag call's output; expected "
-                        '{"TagSet": [{"Key", "Value"}]}, {"Tags": [...]} or {"Tags": {key: value}}')
+    raise SnapshotError(
+        f'{path}: "Tags" is not a tag call\'s output; expected '
+        '{"TagSet": [{"Key", "Value"}]}, {"Tags": [...]} or {"Tags": {key: value}}'
+    )
 
 
 def _short_name(arn: str) -> str:

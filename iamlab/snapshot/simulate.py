@@ -37,8 +37,9 @@ class Simulation:
     def to_dict(self) -> dict[str, Any]:
         """The decision's dict plus the context used and the caveats (JSON-safe)."""
         out = self.decision.to_dict()
-        out["context"] = {k: v if isinstance(v, str) else list(v)
-                          for k, v in self.request.context.items()}
+        out["context"] = {
+            k: v if isinstance(v, str) else list(v) for k, v in self.request.context.items()
+        }
         out["caveats"] = list(self.caveats)
         return out
 
@@ -118,8 +119,11 @@ def build_request(
     elif resolved.kind in ("user", "role") and not resolved.unknown:
         principal = resolved.entity_arn  # a user/role ARN given without its path gets it back
     return Request(
-        principal=principal, action=action, resource=resource or "*",
-        resource_account=owner, context=merged,
+        principal=principal,
+        action=action,
+        resource=resource or "*",
+        resource_account=owner,
+        context=merged,
     )
 
 
@@ -160,26 +164,37 @@ def simulate(
     if vpc_endpoint and source_vpce is None:
         given["aws:SourceVpce"] = vpc_endpoint.rsplit("/", 1)[-1]
     endpoint = vpc_endpoint or (source_vpce if isinstance(source_vpce, str) else None)
-    request = build_request(snap, principal, action, resource, given, resource_account,
-                            derive_context, region)
-    policies = snap.policies_for(principal, action, request.resource, request.resource_account,
-                                 issuer_arn, endpoint)
-    caveats = snap.caveats(principal, action, request.resource, request.resource_account,
-                           endpoint)
-    if derive_context and not region and not any(
-        k.lower() == REQUESTED_REGION.lower() for k in given
+    request = build_request(
+        snap, principal, action, resource, given, resource_account, derive_context, region
+    )
+    policies = snap.policies_for(
+        principal, action, request.resource, request.resource_account, issuer_arn, endpoint
+    )
+    caveats = snap.caveats(principal, action, request.resource, request.resource_account, endpoint)
+    if (
+        derive_context
+        and not region
+        and not any(k.lower() == REQUESTED_REGION.lower() for k in given)
     ):
         region = request.context.get(REQUESTED_REGION)
         if region:
-            caveats = [*caveats, f"{REQUESTED_REGION} is taken from the resource ARN ({region}); "
-                       f"pass --context {REQUESTED_REGION}=... if the call went to another Region"]
+            caveats = [
+                *caveats,
+                f"{REQUESTED_REGION} is taken from the resource ARN ({region}); "
+                f"pass --context {REQUESTED_REGION}=... if the call went to another Region",
+            ]
     if isinstance(session_policy, str) and session_policy.strip().lower() == "unknown":
-        policies = replace(policies, unknown={
-            **policies.unknown,
-            "session": "the session policy passed when the session was created is not known"})
+        policies = replace(
+            policies,
+            unknown={
+                **policies.unknown,
+                "session": "the session policy passed when the session was created is not known",
+            },
+        )
         caveats = [c for c in caveats if not c.startswith("session policies")]
     elif session_policy is not None:
-        policies = replace(policies, session=Policy(document=session_policy, id=principal,
-                                                    name="session policy"))
+        policies = replace(
+            policies, session=Policy(document=session_policy, id=principal, name="session policy")
+        )
         caveats = [c for c in caveats if not c.startswith("session policies")]
     return Simulation(request, policies, evaluate(request, policies), tuple(caveats))

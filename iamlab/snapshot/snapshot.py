@@ -49,9 +49,13 @@ class Snapshot:
         manifest_path = root / "manifest.json"
         self.manifest: dict[str, Any] = read_json(manifest_path) if manifest_path.exists() else {}
         accounts_dir = root / "accounts"
-        found = sorted(
-            p.name for p in accounts_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ) if accounts_dir.is_dir() else []
+        found = (
+            sorted(
+                p.name for p in accounts_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+            )
+            if accounts_dir.is_dir()
+            else []
+        )
         for name in found:
             if not (name.isdigit() and len(name) == 12):
                 raise SnapshotError(
@@ -210,9 +214,7 @@ class Snapshot:
     def resources(self) -> ResourceIndex:
         """Return the resource-policy index (read on first use)."""
         if self._resources is None:
-            self._resources = ResourceIndex(
-                (a, self.root / "accounts" / a) for a in self.accounts
-            )
+            self._resources = ResourceIndex((a, self.root / "accounts" / a) for a in self.accounts)
         return self._resources
 
     def trust_policy(self, role_arn: str) -> Policy | None:
@@ -280,8 +282,9 @@ class Snapshot:
         if principal.kind == "federated-user" and not principal.unknown:
             issuer = self.principal(issuer_arn, missing_ok=True) if issuer_arn else None
             identity_gap = (
-                issuer.unknown if issuer else
-                f"{principal.arn} is a federated user: its permissions are those of the IAM "
+                issuer.unknown
+                if issuer
+                else f"{principal.arn} is a federated user: its permissions are those of the IAM "
                 "user who called GetFederationToken; pass that user's ARN as issuer_arn "
                 "(CloudTrail sessionContext.sessionIssuer.arn)"
             )
@@ -290,8 +293,9 @@ class Snapshot:
         )
         resource = None
         owner = resource_account
-        trust_role = bool(action and action.lower() in TRUST_ACTIONS and ":role/" in
-                          (resource_arn or ""))
+        trust_role = bool(
+            action and action.lower() in TRUST_ACTIONS and ":role/" in (resource_arn or "")
+        )
         resource_error = None
         if resource_arn and resource_arn != "*":
             try:
@@ -311,10 +315,14 @@ class Snapshot:
             resource=resource,
             vpc_endpoint=(endpoint.policy,) if endpoint and endpoint.policy else (),
             unknown={
-                **({"identity": identity_gap, "permissions_boundary": identity_gap}
-                   if identity_gap else {}),
-                **gaps.unknown_layers(self, principal, resource_arn, owner, vpc_endpoint,
-                                      trust_role, resource_error),
+                **(
+                    {"identity": identity_gap, "permissions_boundary": identity_gap}
+                    if identity_gap
+                    else {}
+                ),
+                **gaps.unknown_layers(
+                    self, principal, resource_arn, owner, vpc_endpoint, trust_role, resource_error
+                ),
             },
         )
 
@@ -352,7 +360,9 @@ class Snapshot:
                 continue
             iam = self.iam(account_id)
             accounts[account_id] = {
-                "users": len(iam.users), "groups": len(iam.groups), "roles": len(iam.roles),
+                "users": len(iam.users),
+                "groups": len(iam.groups),
+                "roles": len(iam.roles),
                 "managed_policies": len(iam.managed),
             }
         index = self.resources()
@@ -365,8 +375,11 @@ class Snapshot:
             "root": str(self.root),
             "accounts": accounts,
             "vpc_endpoint_policies": len(index.endpoints),
-            "organization": None if org is None else {
-                "id": org.id, "management_account": org.management_account,
+            "organization": None
+            if org is None
+            else {
+                "id": org.id,
+                "management_account": org.management_account,
                 "scps": sum(1 for p in org.all_policies() if p.type == SCP),
                 "rcps": sum(1 for p in org.all_policies() if p.type == RCP),
             },
@@ -389,8 +402,11 @@ class Snapshot:
                 )
                 layer = "permissions_boundary" if boundary_only else "identity"
                 yield layer, policy_from_managed(entry, str(iam.where))
-            for table, key in ((iam.users, "UserPolicyList"), (iam.groups, "GroupPolicyList"),
-                               (iam.roles, "RolePolicyList")):
+            for table, key in (
+                (iam.users, "UserPolicyList"),
+                (iam.groups, "GroupPolicyList"),
+                (iam.roles, "RolePolicyList"),
+            ):
                 for entity in table.values():
                     for policy in iam.inline_policies(entity, key):
                         yield "identity", policy

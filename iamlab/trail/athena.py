@@ -39,8 +39,9 @@ def record_of(row: Mapping[str, str | None], skip: Iterable[str] = ()) -> dict[s
         return str(row.get("eventjson"))
 
 
-def load_rows(con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Any]]],
-              options: dict[str, Any]) -> LoadReport:
+def load_rows(
+    con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Any]]], options: dict[str, Any]
+) -> LoadReport:
     """Load ``batches`` of (source, records) into ``events`` in one transaction.
 
     ``source`` names where the rows came from (``athena://<workgroup>/<query id>``);
@@ -61,15 +62,35 @@ def load_rows(con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Any]
         ids = {"load_id": load_id}
         con.execute(
             "INSERT INTO loads (load_id, started_at, sources, options) VALUES ($id, $t, $s, $o)",
-            {"id": load_id, "t": started, "s": json.dumps([s for s, _ in batches]),
-             "o": json.dumps(options)})
-        con.register("decoded_batch", pa.table({
-            "r": pa.array(raws, pa.string()), "source": pa.array(sources, pa.string()),
-            "source_position": pa.array(positions, pa.string())}))
+            {
+                "id": load_id,
+                "t": started,
+                "s": json.dumps([s for s, _ in batches]),
+                "o": json.dumps(options),
+            },
+        )
+        con.register(
+            "decoded_batch",
+            pa.table(
+                {
+                    "r": pa.array(raws, pa.string()),
+                    "source": pa.array(sources, pa.string()),
+                    "source_position": pa.array(positions, pa.string()),
+                }
+            ),
+        )
         try:
-            con.execute(sql.insert_records(sql.DECODED_RECORDS),
-                        {"since": None, "until": None, "accounts": None, "regions": None,
-                         "max_record_bytes": MAX_RECORD_BYTES, **ids})
+            con.execute(
+                sql.insert_records(sql.DECODED_RECORDS),
+                {
+                    "since": None,
+                    "until": None,
+                    "accounts": None,
+                    "regions": None,
+                    "max_record_bytes": MAX_RECORD_BYTES,
+                    **ids,
+                },
+            )
         finally:
             con.unregister("decoded_batch")
         marked = {s: (r, f) for s, r, f in con.execute(sql.MARKED_COUNTS, ids).fetchall()}
@@ -84,17 +105,31 @@ def load_rows(con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Any]
         counts = []
         for source, records in batches:
             rejected, filtered = marked.get(source, (0, 0))
-            counts.append(SourceCounts(
-                source=source, seen=len(records), loaded=loaded.get(source, 0),
-                duplicates=duplicates.get(source, 0), rejected=rejected, filtered=filtered,
-                conflicts=conflicts.get(source, 0)))
+            counts.append(
+                SourceCounts(
+                    source=source,
+                    seen=len(records),
+                    loaded=loaded.get(source, 0),
+                    duplicates=duplicates.get(source, 0),
+                    rejected=rejected,
+                    filtered=filtered,
+                    conflicts=conflicts.get(source, 0),
+                )
+            )
         report = LoadReport(
-            load_id=load_id, sources=counts,
-            rejected=con.execute(sql.REJECTED_OF_LOAD, {**ids, "n": 1000}).fetchall())
+            load_id=load_id,
+            sources=counts,
+            rejected=con.execute(sql.REJECTED_OF_LOAD, {**ids, "n": 1000}).fetchall(),
+        )
         report.seconds = (datetime.now(timezone.utc) - started).total_seconds()
-        con.execute("UPDATE loads SET finished_at = $t, report = $r WHERE load_id = $id",
-                    {"t": datetime.now(timezone.utc),
-                     "r": json.dumps({**report.to_dict(), "query": options}), "id": load_id})
+        con.execute(
+            "UPDATE loads SET finished_at = $t, report = $r WHERE load_id = $id",
+            {
+                "t": datetime.now(timezone.utc),
+                "r": json.dumps({**report.to_dict(), "query": options}),
+                "id": load_id,
+            },
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

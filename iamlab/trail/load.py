@@ -98,7 +98,7 @@ def remove_stale_scratch(folder: Path, holding_write_lock: bool = True) -> int:
     for path in folder.glob(SCRATCH_PREFIX + "*"):
         if not path.is_dir() or path.is_symlink():
             continue
-        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        pid = path.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
         if holding_write_lock or not pid.isdigit() or not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed += 1

@@ -62,8 +62,10 @@ def _key_problem(key: str) -> str | None:
     if "\\" in key:
         return "it holds a backslash (a folder separator on Windows)"
     if not key.isprintable():  # shown in reports and kept as events.source: printable only
-        return ("it holds a control character or another unprintable one (NUL, newline, ESC, "
-                "a bidirectional override, ...)")
+        return (
+            "it holds a control character or another unprintable one (NUL, newline, ESC, "
+            "a bidirectional override, ...)"
+        )
     if key.startswith("/"):
         return "it starts with '/' (an absolute path)"
     for part in key.split("/"):
@@ -245,8 +247,10 @@ def fetch(
             if code in ("NoSuchKey", "404"):
                 reason = "object vanished between listing and download (NoSuchKey)"
             elif _denied(exc):
-                reason = (f"access denied: s3:GetObject on arn:aws:s3:::{bucket}/"
-                          f"{printable(key)} ({printable(code)})")
+                reason = (
+                    f"access denied: s3:GetObject on arn:aws:s3:::{bucket}/"
+                    f"{printable(key)} ({printable(code)})"
+                )
             else:
                 reason = f"download failed: {printable(code) if code else describe(exc)}"
             with lock:

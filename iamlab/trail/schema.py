@@ -31,9 +31,7 @@ def fingerprint(*more_sql: str) -> str:
 def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     """The fingerprint the workspace was last set up with (None: never, or an older iamlab)."""
     try:
-        row = con.execute(
-            "SELECT value FROM workspace_meta WHERE key = 'fingerprint'"
-        ).fetchone()
+        row = con.execute("SELECT value FROM workspace_meta WHERE key = 'fingerprint'").fetchone()
     except duckdb.CatalogException:
         return None
     return row[0] if row else None
@@ -74,8 +72,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     have = {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'event_records'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'event_records'"
         ).fetchall()
     }
     if not have or "reason" in have:
