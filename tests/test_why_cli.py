@@ -137,13 +137,13 @@ def test_region_option_goes_into_the_replay(capsys):
     assert (
         "$ iamlab simulate --principal arn:aws:iam::123456789012:user/Matt --action iam:ListRoles "
         "--resource 'arn:aws:iam::123456789012:role/*' --snapshot snap "
-        "--context aws:RequestedRegion=eu-central-1"
+        "--region eu-central-1"
     ) in out
 
 
 def test_region_from_the_resource_arn_goes_into_the_replay(capsys):
     _, out = run(capsys, "why", EC2, "--snapshot", "snap")
-    assert "--snapshot snap --context aws:RequestedRegion=eu-west-1" in out
+    assert "--snapshot snap --region eu-west-1" in out
 
 
 def test_no_region_known_means_no_region_in_the_replay(capsys):
@@ -163,7 +163,7 @@ def test_replay_uses_the_action_the_pasted_call_needs(capsys):
     )
     assert (
         "$ iamlab simulate --principal '<principal-arn>' --action s3:ListBucket --resource '*' "
-        "--snapshot '<snapshot-dir>' --context aws:RequestedRegion=eu-west-1"
+        "--snapshot '<snapshot-dir>' --region eu-west-1"
     ) in out
 
 
@@ -197,7 +197,7 @@ def test_trust_failure_replays_the_services_assume_role(capsys):
     assert (
         "$ iamlab simulate --principal eks.amazonaws.com --action sts:AssumeRole --resource "
         "arn:aws:iam::111122223333:role/eks-cluster --snapshot snap "
-        "--context aws:RequestedRegion=us-east-2"
+        "--region us-east-2"
     ) in out
     assert "read the role's trust policy" in out
 

@@ -145,8 +145,8 @@ def advise(
     """Return plain-words advice for one error; never raises for any message.
 
     ``region`` goes into the decode/authz-details commands and into the replay
-    as ``aws:RequestedRegion`` (default: from the console URL or resource ARN in
-    the message); ``snapshot`` into the replay command (default: a
+    as ``--region``, which sets ``aws:RequestedRegion`` (default: from the
+    console URL or resource ARN in the message); ``snapshot`` into the replay command (default: a
     ``<snapshot-dir>`` placeholder). Where the message names no action, the
     replay uses the action the pasted call needs (``ParsedDenial.action_hint``).
     """
@@ -187,7 +187,7 @@ def advise(
         f"--resource {_q(resource)} --snapshot {_q(snap)}"
     )
     if known_region:  # the request's region, which a region-guard SCP reads
-        replay += f" --context {_q('aws:RequestedRegion=' + known_region)}"
+        replay += f" --region {_q(known_region)}"  # simulate sets aws:RequestedRegion from it
     commands.append(replay)
     if d.action_hint and not d.action:
         notes.append(
