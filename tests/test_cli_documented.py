@@ -33,4 +33,4 @@ def test_readme_has_exactly_the_two_setup_commands():
     test_command = 'python -m pip install -e ".[test]" && scripts/check'
     assert test_command in README
     assert test_command in ci
-    assert "python -m pip install -e . && python -m iamlab demo" in README
+    assert "python -m pip install -e . && python -m iamlab lab" in README

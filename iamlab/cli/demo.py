@@ -1,8 +1,9 @@
 """``iamlab demo``: the README's main job on the bundled sample investigation.
 
 Loads the sample's evidence (S3 trail export, lookup-events output, CloudTrail
-Lake results) into a workspace, prints what was loaded per source, then the
-denials by reported cause.
+Lake results) into a workspace, prints what was loaded per source, the denials
+by the cause AWS's messages report, then every denial replayed against the
+sample's snapshot: the real causes, the verdicts and how many fixes were proven.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ EVIDENCE = ("cloudtrail", "lookup-events", "lake")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="load the bundled sample investigation and show its denials by cause",
+        help="load and diagnose the bundled sample investigation: its denials by cause",
         description=__doc__,
     )
     p.add_argument(
@@ -49,4 +50,14 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(f"Denials by reported cause (workspace {args.workspace}):")
         print(ws.denial_summary(by="cause").to_string(index=False))
+        print()
+        found = ws.diagnose(sample / "snapshot")
+    from iamlab.diagnose import summary
+
+    verified = sum(1 for fix in found["fix"] if isinstance(fix, dict) and fix.get("verified"))
+    print(f"Every denial replayed against {sample / 'snapshot'} (iamlab diagnose):")
+    print(summary(found).to_string(index=False))
+    print(f"\n{len(found)} denials, {verified} fixes proven by re-evaluation. Next: "
+          f"iamlab explain EVENT_ID --workspace {args.workspace} --snapshot {sample / 'snapshot'}"
+          ", or iamlab lab for the notebooks.")  # fmt: skip
     return 0
