@@ -482,10 +482,11 @@ def athena_plan(
 
     from iamlab.aws.athena import price
     from iamlab.denials.pushdown import denial_query, twin_table
+    from iamlab.times import parse_time
 
     sc = inv.scope()
-    since = since if since is not None else sc.since
-    until = until if until is not None else sc.until
+    since = parse_time(since, "since") if since is not None else sc.since
+    until = parse_time(until, "until") if until is not None else sc.until
     found = inv.ws.sql(WINDOW_SQL, {"since": since, "until": until}).iloc[0]
     if pd.isna(found["first"]):
         raise InputError(
@@ -498,6 +499,11 @@ def athena_plan(
         until = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     accounts = list(accounts or sc.accounts or found["accounts"])
     regions = list(regions or sc.regions or found["regions"])
+    if not accounts or not regions:  # else the plan would ask Glue for them, with credentials
+        raise InputError(
+            "No account or Region in the window's events to plan partitions for; "
+            "pass accounts=[...] and regions=[...]"
+        )
     principals = [sc.principal] if sc.principal else []
     search, _ = inv.ws.load_from_athena(
         database or EXAMPLE_DATABASE, table, workgroup or EXAMPLE_WORKGROUP, since, until,

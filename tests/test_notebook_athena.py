@@ -73,6 +73,12 @@ def test_a_scoped_plan_touches_only_its_partitions_and_its_twin_equals_the_scope
     assert TOM in plan.sql
 
 
+def test_a_window_given_as_text_overrides_the_investigations(ws):
+    plan = nb.athena_plan(Investigation(ws), since="2026-03-11", until="2026-03-12T00:00:00Z")
+    assert {d for _, _, d in plan.partitions} == {"2026/03/11"}
+    assert plan.twin_rows == len(ws.denials(since="2026-03-11", until="2026-03-12")) > 0
+
+
 def test_the_plan_shows_its_sql_with_event_text_escaped_and_line_breaks_kept(ws):
     plan = nb.athena_plan(Investigation(ws))
     shown = plan._repr_html_()
