@@ -5,8 +5,10 @@ sample when it does not exist yet) and makes plotly figures survive
 JupyterLab, exported HTML and ``nbconvert``; ``loaded``, ``identity``,
 ``principals``, ``access_keys``, ``sessions`` answer step 1 from AWS or the
 evidence; ``denial_table`` and ``what_to_fix`` show denials with every event
-text escaped; ``questions``/``check``/``hint`` run the training lab against
-the sample's answer key, which the notebook never reads itself.
+text escaped; ``athena_plan`` shows the denial search pushed down to Athena
+(a dry run: SQL, partitions, scan estimate); ``questions``/``check``/``hint``
+run the training lab against the sample's answer key, which the notebook never
+reads itself.
 
     ws, inv = setup(workspace, snapshot, principal, since, until)   # setup cell
 """
@@ -26,9 +28,11 @@ from iamlab.escape import html_text
 __all__ = [
     "LAB_QUESTIONS",
     "NOTEBOOKS",
+    "AthenaPlan",
     "Checked",
     "Html",
     "access_keys",
+    "athena_plan",
     "check",
     "denial_table",
     "export_report",
@@ -398,6 +402,127 @@ def export_report(inv: Any, out: str | Path, mask: bool = False) -> Html:
         f'<p>Report written to <a href="{html_text(path.as_posix())}" '
         f'target="_blank">{html_text(path)}</a> ({path.stat().st_size:,} bytes).</p>'
     )
+
+
+# --- the search where the trail lives (notebook 02) ----------------------------------------------
+
+# What a plan is written for when the notebook names no Athena table: the README's example
+# names (``iamlab athena setup`` creates ``cloudtrail_logs``) and Athena's default workgroup.
+EXAMPLE_DATABASE = "trail"
+EXAMPLE_TABLE = "cloudtrail_logs"
+EXAMPLE_WORKGROUP = "primary"  # from memory: every account's Athena has a workgroup "primary"
+# An assumed size of one account-Region-day of trail (the README's dry-run example), for an
+# estimate without credentials; pass the real typical size (or measure: iamlab athena denials).
+ASSUMED_PARTITION_BYTES = 500_000_000
+
+WINDOW_SQL = """
+SELECT min(event_time) AS first, max(event_time) AS last,
+       list(DISTINCT recipient_account_id ORDER BY recipient_account_id)
+           FILTER (WHERE recipient_account_id IS NOT NULL) AS accounts,
+       list(DISTINCT aws_region ORDER BY aws_region)
+           FILTER (WHERE aws_region IS NOT NULL) AS regions
+FROM events
+WHERE ($since IS NULL OR event_time >= $since) AND ($until IS NULL OR event_time < $until)
+"""
+
+
+@dataclass(frozen=True)
+class AthenaPlan:
+    """A dry run of the Athena denial search: its Trino SQL, partitions, scan estimate, and
+    how many rows its DuckDB twin returns on this workspace. Nothing was sent to AWS."""
+
+    source: str  # athena://<workgroup>/<database.table>
+    sql: str  # what Athena would run (Trino)
+    partitions: list[tuple[str, str, str]]  # account, Region, yyyy/MM/dd
+    estimate_bytes: int
+    estimate_cost: float  # dollars at Athena's published price
+    how: str  # how the estimate was made
+    twin_rows: int  # rows of the DuckDB twin of the same query over this workspace
+    twin_sql: str
+
+    def _repr_html_(self) -> str:
+        days = sorted({d for _, _, d in self.partitions})
+        span = f"{days[0]} to {days[-1]}" if days else "none"
+        sql = "\n".join(html_text(line) for line in self.sql.split("\n"))  # keeps line breaks
+        return (
+            f'<div class="iamlab-athena-plan"><p>Dry run for <code>{html_text(self.source)}'
+            f"</code>: nothing was sent to AWS.</p><ul>"
+            f"<li>partitions touched: {len(self.partitions):,} (days {html_text(span)})</li>"
+            f"<li>estimated scan: {self.estimate_bytes:,} bytes, about "
+            f"${self.estimate_cost:.2f} ({html_text(self.how)})</li>"
+            f"<li>the DuckDB twin of this query returns {self.twin_rows:,} denials "
+            f"on this workspace</li></ul>"
+            f"<details><summary>The SQL Athena would run (Trino)</summary>"
+            f"<pre>{sql}</pre></details></div>"
+        )
+
+
+def athena_plan(
+    inv: Any,
+    database: str | None = None,
+    table: str = EXAMPLE_TABLE,
+    workgroup: str | None = None,
+    accounts: Any = None,
+    regions: Any = None,
+    since: Any = None,
+    until: Any = None,
+    partition_bytes: int | None = None,
+) -> AthenaPlan:
+    """Return the dry run of pushing the controls' denial search to Athena, with no credentials.
+
+    Unset values come from the investigation: its window (else the workspace's
+    first event to the day after its last), its principal, and its accounts and
+    Regions (else those in the workspace's events). ``database`` None writes the
+    plan for ``trail.cloudtrail_logs``; ``partition_bytes`` None assumes
+    ``ASSUMED_PARTITION_BYTES`` per account-Region-day. Raises InputError for a
+    bad value or a workspace with no events in the window. To run it, drop the
+    dry run: ``Workspace.load_from_athena`` or ``iamlab athena denials``.
+    """
+    from datetime import timedelta
+
+    from iamlab.aws.athena import price
+    from iamlab.denials.pushdown import denial_query, twin_table
+    from iamlab.times import parse_time
+
+    sc = inv.scope()
+    since = parse_time(since, "since") if since is not None else sc.since
+    until = parse_time(until, "until") if until is not None else sc.until
+    found = inv.ws.sql(WINDOW_SQL, {"since": since, "until": until}).iloc[0]
+    if pd.isna(found["first"]):
+        raise InputError(
+            "No events in the window to plan an Athena search from; widen since/until "
+            "or pass since, until, accounts and regions"
+        )
+    since = since if since is not None else found["first"].to_pydatetime()
+    if until is None:
+        last = found["last"].to_pydatetime()
+        until = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    accounts = list(accounts or sc.accounts or found["accounts"])
+    regions = list(regions or sc.regions or found["regions"])
+    if not accounts or not regions:  # else the plan would ask Glue for them, with credentials
+        raise InputError(
+            "No account or Region in the window's events to plan partitions for; "
+            "pass accounts=[...] and regions=[...]"
+        )
+    principals = [sc.principal] if sc.principal else []
+    search, _ = inv.ws.load_from_athena(
+        database or EXAMPLE_DATABASE, table, workgroup or EXAMPLE_WORKGROUP, since, until,
+        accounts, regions, principals, dry_run=True,
+        partition_bytes=ASSUMED_PARTITION_BYTES if partition_bytes is None else partition_bytes,
+    )  # fmt: skip
+    planned = search.queries[0]
+    how = planned.estimate.how
+    if partition_bytes is None:
+        how += "; an assumed size: pass partition_bytes, your trail's typical account-Region-day"
+    twin = denial_query("duckdb", "cloudtrail_twin", search.scope)
+    with inv.ws.connect() as con:
+        twin_table(con)
+        rows = con.execute(f"SELECT count(*) FROM ({twin.duckdb})").fetchone()[0]
+
+    return AthenaPlan(
+        search.source, planned.sql, planned.pushdown.partitions, planned.estimate.bytes,
+        price(planned.estimate.bytes), how, int(rows), twin.duckdb,
+    )  # fmt: skip
 
 
 # --- the training lab (notebook 05) --------------------------------------------------------------
