@@ -31,6 +31,9 @@ CANARY = "arn:aws:sts::905173628441:assumed-role/redteam-probe/xss-canary"
 # markup that would exist, or text that would be there, had any payload been parsed as HTML
 INJECTED = "img[src='x'], [onerror], [onmouseover]"
 # Record alert() without a dialog too, in case a page replaces the dialog handler's path.
+NBCONVERT_ASSETS = ("https://cdnjs.cloudflare.com/ajax/libs/require.js/",
+                    "https://cdnjs.cloudflare.com/ajax/libs/mathjax/",
+                    "https://unpkg.com/@jupyter-widgets/html-manager@")  # fmt: skip
 TRAP = "window.__ran = []; window.alert = (m) => window.__ran.push(String(m));"
 
 
@@ -138,3 +141,66 @@ def test_hostile_text_in_notebook_02_shows_literally_in_jupyterlab_and_runs_noth
         page.screenshot(path=str(tmp / "02-explorer-canary.png"), full_page=True)
         assert_nothing_ran(page, dialogs)
         browser.close()
+
+
+# --- an executed notebook exported by nbconvert ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Notebook 02 run on the sample (principal: the canary) and exported to one HTML file."""
+    nbconvert = pytest.importorskip("nbconvert")
+    folder = tmp_path_factory.mktemp("export")
+    run_notebook(NOTEBOOK, folder / "run", {"principal": CANARY})
+    body, _ = nbconvert.HTMLExporter().from_filename(str(folder / "run" / f"{NOTEBOOK}.ipynb"))
+    out = folder / f"{NOTEBOOK}.html"
+    out.write_text(body, "utf-8")
+    return out, hostile_denials(folder / "run" / "workspace")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = need_chromium()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_an_exported_notebook_02_draws_its_charts_offline_and_shows_hostile_text_inert(
+    exported, browser
+):
+    path, rows = exported
+    page = browser.new_page(viewport={"width": 1300, "height": 1800})
+    page.add_init_script(TRAP)
+    dialogs: list[str] = []
+    requests: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def route(r):
+        requests.append(r.request.url)
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.screenshot(path=str(path.with_suffix(".png")), full_page=True)
+    plots = page.locator(".js-plotly-plot")
+    assert plots.count() >= 2  # who is denied most, the canary's timeline
+    assert plots.first.locator("g.trace.bars path").count() > 0
+    assert any("xss-canary" in t for t in plots.first.locator("g.ytick").all_text_contents())
+
+    text = page.inner_text("body")
+    for shown in shown_literally(rows):
+        assert shown in text, f"{shown!r} is not shown as text in the exported page"
+    assert_nothing_ran(page, dialogs)
+    # Every request but the page was refused; what was asked for is nbconvert's own template
+    # (require.js, MathJax, the widget manager), never plotly.js nor anything from event text.
+    remote = [u for u in requests if not u.startswith("file://")]
+    assert [u for u in remote if not u.startswith(NBCONVERT_ASSETS)] == []
+    assert [u for u in requests if "alert" in u or u.endswith("/x")] == []
+    assert [u for u in requests if u.startswith("file://")] == [path.as_uri()]
+    page.close()
