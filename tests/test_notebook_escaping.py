@@ -204,3 +204,32 @@ def test_an_exported_notebook_02_draws_its_charts_offline_and_shows_hostile_text
     assert [u for u in requests if "alert" in u or u.endswith("/x")] == []
     assert [u for u in requests if u.startswith("file://")] == [path.as_uri()]
     page.close()
+
+
+def test_the_exported_timeline_hover_shows_a_hostile_user_agent_and_message_as_text(
+    exported, browser
+):
+    path, _ = exported
+    page = browser.new_page(viewport={"width": 1300, "height": 1800})
+    page.add_init_script(TRAP)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.route("**/*", lambda r: r.continue_() if r.request.url == path.as_uri() else r.abort())
+    page.goto(path.as_uri())
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    # the canary's PutParameter call: its user agent and error message carry the payloads
+    found = page.evaluate(
+        """() => { for (const gd of document.querySelectorAll('.js-plotly-plot'))
+              for (const [c, t] of gd.data.entries())
+                for (const [i, h] of (t.hovertext || []).entries())
+                  if (String(h).includes('PutParameter')) {
+                    Plotly.Fx.hover(gd, [{curveNumber: c, pointNumber: i}]);
+                    return gd.querySelector('.hoverlayer').textContent; }
+              return null; }"""
+    )
+    assert found is not None, "no PutParameter point in the exported timeline"
+    assert 'user agent: "><img src=x onerror=alert(1)> aws-cli/2.24.18' in found
+    assert "Value '<script>alert(1)</script>' at 'name'" in found
+    assert "&quot;" not in found and "&#" not in found  # characters, not entities, are shown
+    assert_nothing_ran(page, dialogs)
+    page.close()
