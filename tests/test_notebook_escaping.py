@@ -3,8 +3,9 @@
 The sample's hostile events (``hostile_event_ids`` in its labels) carry
 ``<script>alert(1)</script>``, ``"><img src=x onerror=alert(1)>`` and
 ``</td><td onmouseover=alert('ua')>`` in user agents, request parameters and
-error messages. Notebook 02 shows them (the denial table, the explorer, the
-timeline's hover). Needs Debian's chromium and Playwright's Python package;
+error messages. Notebook 02 shows the messages and user agents (the denial
+table, the explorer, the timeline's hover); the S3 keys of the request
+parameters appear inside the messages. Needs Debian's chromium and Playwright's Python package;
 network: loopback and file:// only.
 """
 
