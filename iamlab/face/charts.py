@@ -5,7 +5,7 @@ read a figure back: one fixed colour per cause everywhere (``COLORS``), each
 trace named by its cause id (``resource-arn``, ``org-policy``, ...) or by an
 outcome in ``OUTCOME_COLORS``, and ``trace_totals`` sums a figure per trace.
 Every string that came from an event (principal, action, user agent,
-message) reaches the figure through ``html_text``: plotly renders hover text
+message) reaches the figure through ``plotly_text``: plotly renders hover text
 and tick labels as HTML. No data gives an empty figure whose title says so.
 """
 
@@ -57,6 +57,16 @@ HOURLY_UP_TO = timedelta(days=7)  # longer windows are binned by day
 MAX_TEXT = 300  # characters of a message or user agent shown in a hover
 
 
+def plotly_text(value: Any) -> str:
+    """``html_text`` for plotly's pseudo-HTML, which decodes ``&#34;`` but shows ``&quot;`` as is.
+
+    Plotly turns only a few named entities back into characters (``&lt;``,
+    ``&gt;``, ``&amp;``, numeric ones): a quote in a user agent would read
+    ``&quot;`` in a hover. The numeric form is as inert in HTML and attributes.
+    """
+    return html_text(value).replace("&quot;", "&#34;")
+
+
 def _color(name: str) -> str:
     return _ALL_COLORS.get(name, "#999999")
 
@@ -77,12 +87,12 @@ def _cut(text: Any) -> str:
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return ""
     s = str(text)
-    return html_text(s if len(s) <= MAX_TEXT else s[:MAX_TEXT] + "...")
+    return plotly_text(s if len(s) <= MAX_TEXT else s[:MAX_TEXT] + "...")
 
 
 def _escaped(values: pd.Series, cut: bool = False) -> pd.Series:
     """Return ``values`` escaped (``_cut`` if ``cut``), each distinct value once; None is ""."""
-    escape = _cut if cut else html_text
+    escape = _cut if cut else plotly_text
     table = {v: escape(v) for v in values.dropna().unique()}
     return values.map(table).fillna("").astype(object)
 
@@ -159,7 +169,7 @@ def denials_over_time(
     )  # fmt: skip
     busiest: dict[tuple[Any, str], list[str]] = {}
     for (when, cause, who), k in top.items():
-        busiest.setdefault((when, cause), []).append(f"{html_text(who)}: {k}")
+        busiest.setdefault((when, cause), []).append(f"{plotly_text(who)}: {k}")
     fig = go.Figure()
     for cause in _causes_in(data):
         rows = counts.xs(cause, level="cause").sort_index()
@@ -191,8 +201,8 @@ def _mark_changes(fig: go.Figure, changes: pd.DataFrame) -> None:
             line={"color": _color("policy-change"), "dash": "dot", "width": 1},
         )  # fmt: skip
     hover = [
-        f"<b>{html_text(r.event_name)}</b> {r.event_time:%Y-%m-%d %H:%M:%S} UTC<br>"
-        f"by {html_text(short_name(r.principal_arn))} in {html_text(r.account_id)}<br>"
+        f"<b>{plotly_text(r.event_name)}</b> {r.event_time:%Y-%m-%d %H:%M:%S} UTC<br>"
+        f"by {plotly_text(short_name(r.principal_arn))} in {plotly_text(r.account_id)}<br>"
         f"{_cut(r.request_parameters)}"
         for r in changes.itertuples()
     ]
@@ -215,14 +225,14 @@ def denials_by_principal(frame: pd.DataFrame, top: int = 10) -> go.Figure:
     data = frame.assign(label=frame["who"].map(short_name))
     order = data.groupby("who").size().sort_values(ascending=False).head(top)
     data = data[data["who"].isin(order.index)]
-    labels = [html_text(short_name(w)) for w in order.index[::-1]]  # largest on top
+    labels = [plotly_text(short_name(w)) for w in order.index[::-1]]  # largest on top
     counts = data.groupby(["cause", "who"]).size()
     fig = go.Figure()
     for cause in _causes_in(data):
         per = counts.xs(cause, level="cause")
         values = [int(per.get(w, 0)) for w in order.index[::-1]]
         hover = [
-            f"{html_text(w)}<br><b>{cause}</b>: {v}"
+            f"{plotly_text(w)}<br><b>{cause}</b>: {v}"
             for w, v in zip(order.index[::-1], values, strict=True)
         ]
         fig.add_bar(
@@ -248,14 +258,14 @@ def principal_action_heatmap(
     table = data.pivot_table(index="who", columns="act", values="event_id", aggfunc="count")
     table = table.reindex(index=who[::-1], columns=acts).fillna(0).astype(int)
     hover = [
-        [f"{html_text(w)}<br>{html_text(a)}: {table.at[w, a]}" for a in table.columns]
+        [f"{plotly_text(w)}<br>{plotly_text(a)}: {table.at[w, a]}" for a in table.columns]
         for w in table.index
     ]
     fig = go.Figure(
         go.Heatmap(
             z=table.values.tolist(),
-            x=[html_text(a) for a in table.columns],
-            y=[html_text(short_name(w)) for w in table.index],
+            x=[plotly_text(a) for a in table.columns],
+            y=[plotly_text(short_name(w)) for w in table.index],
             name="denials",
             colorscale="Reds",
             hovertext=hover,
@@ -272,7 +282,7 @@ def principal_timeline(calls: pd.DataFrame, principal: str | None = None) -> go.
     Calls that were not denied form the ``not denied`` trace; each denial is a
     marker in its cause's colour. Hover text is the event's details, escaped.
     """
-    title = f"Calls by {html_text(short_name(principal))}" if principal else "Calls"
+    title = f"Calls by {plotly_text(short_name(principal))}" if principal else "Calls"
     if calls.empty:
         return _empty(f"{title}: no calls in this window")
     data = calls.assign(
@@ -334,7 +344,7 @@ def reported_vs_diagnosed(diagnoses: pd.DataFrame) -> go.Figure:
         per = counts.xs(name, level="found")
         values = [int(per.get(r, 0)) for r in reported]
         fig.add_bar(x=reported, y=values, name=name, marker_color=_color(name),
-                    hovertemplate=f"reported %{{x}}<br>diagnosed {html_text(name)}: %{{y}}"
+                    hovertemplate=f"reported %{{x}}<br>diagnosed {plotly_text(name)}: %{{y}}"
                     "<extra></extra>")  # fmt: skip
     fig.update_layout(
         title=title,
@@ -389,7 +399,7 @@ def kpi_html(values: dict[str, int | None]) -> str:
     """Return the KPI cards as HTML (``<div class="kpis">``), for reports and widgets."""
     cards = "".join(
         f'<div class="kpi"><div class="kpi-value">{"-" if v is None else v}</div>'
-        f'<div class="kpi-name">{html_text(k)}</div></div>'
+        f'<div class="kpi-name">{plotly_text(k)}</div></div>'
         for k, v in values.items()
     )
     return f'<div class="kpis">{cards}</div>'
