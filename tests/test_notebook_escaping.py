@@ -128,16 +128,21 @@ def test_hostile_text_in_notebook_02_shows_literally_in_jupyterlab_and_runs_noth
         picker = page.locator(".widget-select select").last
         canary = [o for o in picker.locator("option").all_text_contents() if "xss-canary" in o]
         assert len(canary) == 2
-        detail_before = page.locator(".jp-OutputArea-output").last.inner_text()
+        # every cell has run (the kernel is idle), and the picker is on screen: JupyterLab
+        # renders only the cells near the viewport
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000
+        )
+        picker.scroll_into_view_if_needed()
         picker.select_option(label=canary[0])
+        # the explorer's detail panel (an HTML widget), wherever its cell sits in the notebook
+        panel = ".widget-html-content"
         page.wait_for_function(
-            "(before) => { const outs = document.querySelectorAll('.jp-OutputArea-output');"
-            " const t = outs[outs.length - 1].innerText;"
-            " return t !== before && t.includes('larkspur-security-findings'); }",
-            arg=detail_before,
+            f"() => Array.from(document.querySelectorAll('{panel}'))"
+            ".some(e => e.innerText.includes('larkspur-security-findings'))",
             timeout=30_000,
         )
-        detail = page.locator(".jp-OutputArea-output").last.inner_text()
+        detail = "\n".join(page.locator(panel).all_inner_texts())
         assert any(printable(r["error_message"]) in detail for r in rows)
         page.screenshot(path=str(tmp / "02-explorer-canary.png"), full_page=True)
         assert_nothing_ran(page, dialogs)
