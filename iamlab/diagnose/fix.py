@@ -33,7 +33,7 @@ def propose_all(diagnoses: Iterable[Diagnosis], snap: Snapshot, con: Any = None)
     """Set ``fix`` on every denied diagnosis (shared by identical requests: computed once)."""
     diagnoses = list(diagnoses)
     seen = gather_evidence(con, diagnoses)
-    done: dict[tuple, dict[str, Any] | None] = {}
+    done: dict[tuple, tuple[dict[str, Any] | None, PolicySet | None, tuple]] = {}
     opened: dict[str, list[dict[str, str]]] = {}  # new access, by principal and change
     for diag in diagnoses:
         if diag.simulation is None or diag.layer is None:
@@ -47,8 +47,9 @@ def propose_all(diagnoses: Iterable[Diagnosis], snap: Snapshot, con: Any = None)
             json.dumps(diag.simulation.request.context, sort_keys=True, default=str),
         )
         if key not in done:
-            done[key] = propose(diag, snap, seen, opened)
-        diag.fix = copy.deepcopy(done[key])
+            done[key] = _propose(diag, snap, seen, opened)
+        fix, diag.fixed_policies, diag.fix_changes = done[key]
+        diag.fix = copy.deepcopy(fix)
 
 
 def propose(
@@ -58,9 +59,19 @@ def propose(
     opened: dict[str, list[dict[str, str]]] | None = None,
 ) -> dict[str, Any] | None:
     """Return the fix of one denial: {summary, before, after, verified, new_access, ...}."""
+    return _propose(diag, snap, seen, opened)[0]
+
+
+def _propose(
+    diag: Diagnosis,
+    snap: Snapshot,
+    seen: Evidence | None = None,
+    opened: dict[str, list[dict[str, str]]] | None = None,
+) -> tuple[dict[str, Any] | None, PolicySet | None, tuple[tuple[Policy, Policy], ...]]:
+    """``propose``'s fix, with the request's policy layers after it and each (before, after)."""
     sim = diag.simulation
     if sim is None or diag.layer is None:
-        return None
+        return None, None, ()
     request, policies = sim.request, sim.policies
     decision = sim.decision
     changes: list[dict[str, Any]] = []
@@ -76,7 +87,7 @@ def propose(
         decision = evaluate(request, policies)
     verified = decision.decision == "allow" and bool(changes)
     if not changes:
-        return {
+        none = {
             "summary": f"no change proposed for the {diag.layer} layer",
             "before": None,
             "after": None,
@@ -84,6 +95,7 @@ def propose(
             "new_access": [],
             "changes": [],
         }
+        return none, None, ()
     main = changes[0]
     by_design = diag.cause in BY_DESIGN_CAUSES
     owner = main["policy"]
@@ -111,7 +123,7 @@ def propose(
             + "; ".join(f"the {k} layer is unknown ({v})" for k, v in decision.unknown.items())
             + ": that side must allow it too)"
         )
-    return {
+    fix = {
         "summary": summary,
         "policy": owner,
         "layer": main["layer"],
@@ -126,6 +138,7 @@ def propose(
             {k: c[k] for k in ("layer", "policy", "summary", "statement")} for c in changes
         ],
     }
+    return fix, policies, tuple((c["old"], c["new"]) for c in changes)
 
 
 def _opened(
@@ -579,15 +592,25 @@ def _new_access(
                 continue
             if sim.decision.decision == "allow":
                 continue
-            policies = sim.policies
-            changed = False
-            for c in changes:
-                same = next((p for p in _all(policies) if p.id == c["old"].id), None)
-                if same is not None:
-                    policies, changed = _substitute(policies, same, c["new"]), True
+            policies, changed = apply_changes(sim.policies, [(c["old"], c["new"]) for c in changes])
             if changed and evaluate(sim.request, policies).decision == "allow":
                 out.append({"principal": principal, "action": action, "resource": resource})
     return out
+
+
+def apply_changes(
+    policies: PolicySet, changes: Iterable[tuple[Policy, Policy]]
+) -> tuple[PolicySet, bool]:
+    """Return another request's policy layers with a fix's changes, and whether any applied.
+
+    A changed policy is found by its id (another request's replay loaded its own copy).
+    """
+    changed = False
+    for old, new in changes:
+        same = next((p for p in _all(policies) if p.id == old.id), None)
+        if same is not None:
+            policies, changed = _substitute(policies, same, new), True
+    return policies, changed
 
 
 _ALLOW_ALL = Policy(

@@ -21,6 +21,7 @@ from iamlab.diagnose.request import Replay, rebuild
 from iamlab.diagnose.sessions import SessionIndex
 from iamlab.errors import IamlabError
 from iamlab.policy.decision import Decision, StatementResult
+from iamlab.policy.request import Policy, PolicySet
 from iamlab.snapshot.simulate import Simulation, simulate
 from iamlab.snapshot.snapshot import Snapshot
 
@@ -59,6 +60,10 @@ class Diagnosis:
     target: tuple[str, str, int | None] | None = field(default=None, repr=False)
     replay: Replay | None = field(default=None, repr=False)
     simulation: Simulation | None = field(default=None, repr=False)
+    # the request's policy layers after the fix, and each change (before, after): the cases
+    # that pin a verified fix (``pin.py``) are written from these, not from the JSON above
+    fixed_policies: PolicySet | None = field(default=None, repr=False)
+    fix_changes: tuple[tuple[Policy, Policy], ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-safe fields (``iamlab diagnose --json``, the ``diagnoses`` table)."""
