@@ -317,7 +317,36 @@ class Workspace:
         rows then replace the ``diagnoses`` table in one short write (not when
         opened ``read_only``). See ``iamlab.diagnose.diagnose_all`` for the fields.
         """
-        from iamlab.diagnose import diagnose_all, store, to_frame
+        from iamlab.diagnose import to_frame
+
+        return to_frame(
+            [d.to_dict() for d in self._diagnose(snapshot, since, until, principal, cause)]
+        )
+
+    def write_fix_cases(
+        self,
+        snapshot: Any,
+        folder: str | Path,
+        since: Any = None,
+        until: Any = None,
+        principal: str | None = None,
+        cause: str | None = None,
+    ):
+        """Diagnose as ``diagnose`` does, and write the cases that pin each verified fix into
+        ``folder`` (one file per fix; ``iamlab test FOLDER`` runs them). Returns a
+        ``PinReport`` (files, case counts, fixes not pinned and why; ``.frame`` is the
+        diagnosis table). See ``iamlab.diagnose.pin``.
+        """
+        from iamlab.diagnose.pin import prepare_folder, write_pins
+
+        folder = prepare_folder(folder)  # a bad folder is refused before the replay
+        found = self._diagnose(snapshot, since, until, principal, cause)
+        where = getattr(snapshot, "root", snapshot)
+        return write_pins(found, folder, f"workspace {self.path}, snapshot {where}")
+
+    def _diagnose(self, snapshot, since, until, principal, cause) -> list:
+        """The diagnoses (``iamlab.diagnose.Diagnosis``), stored unless opened read-only."""
+        from iamlab.diagnose import diagnose_all, store
         from iamlab.prevent import coverage, gaps_for
         from iamlab.snapshot import Snapshot, load
 
@@ -326,11 +355,10 @@ class Workspace:
             cov = coverage(con, snap)
             found = diagnose_all(con, snap, since, until, principal, cause,
                                  evidence_gaps=lambda r, s: gaps_for(r, cov, s))  # fmt: skip
-            rows = [d.to_dict() for d in found]
         if not self.read_only:
             with self._db.write("a diagnosis", self.wait) as con:
-                store.save(con, rows, snap)
-        return to_frame(rows)
+                store.save(con, [d.to_dict() for d in found], snap)
+        return found
 
     def explain(self, snapshot: Any, event_id: str):
         """The diagnosis of one denial, with its fix (``iamlab.diagnose.render`` shows it)."""

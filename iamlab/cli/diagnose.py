@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 
 from iamlab.cli._options import add_workspace
 
@@ -24,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--until", help="UTC end, ISO 8601 (exclusive)")
     p.add_argument("--cause", help="only this diagnosed cause")
     p.add_argument("--json", action="store_true", help="print one object per denial as JSON")
+    p.add_argument(
+        "--write-cases",
+        metavar="DIR",
+        help="also write, per verified fix, the cases that pin it (must now be allowed; must "
+        "stay denied) into DIR, for `iamlab test DIR`",
+    )
     p.set_defaults(func=run_diagnose)
 
     p = sub.add_parser(
@@ -69,14 +77,15 @@ def run_diagnose(args: argparse.Namespace) -> int:
     from iamlab.diagnose import summary
     from iamlab.workspace import Workspace
 
+    filters = {"since": args.since, "until": args.until, "principal": args.principal,
+               "cause": args.cause}  # fmt: skip
+    pinned = None
     with Workspace(args.workspace, wait=args.wait) as ws:
-        table = ws.diagnose(
-            args.snapshot,
-            since=args.since,
-            until=args.until,
-            principal=args.principal,
-            cause=args.cause,
-        )
+        if args.write_cases:
+            pinned = ws.write_fix_cases(args.snapshot, args.write_cases, **filters)
+            table = pinned.frame
+        else:
+            table = ws.diagnose(args.snapshot, **filters)
     if args.json:
         rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         print(json.dumps(rows, indent=2, default=str, allow_nan=False))
@@ -85,7 +94,28 @@ def run_diagnose(args: argparse.Namespace) -> int:
     else:
         print(summary(table).to_string(index=False))  # causes and verdicts: our vocabulary
         print(f"\n{len(table)} denials; `iamlab explain EVENT_ID` walks one through.")
+    if pinned is not None:
+        _print_pinned(pinned, sys.stderr if args.json else sys.stdout)
     return 0
+
+
+def _print_pinned(pinned, out) -> None:
+    """What --write-cases wrote, the fixes it could not pin (why), and how to run the cases."""
+    from iamlab.escape import printable
+
+    print(
+        f"\nWrote {pinned.cases} cases ({pinned.allowed} must now be allowed, "
+        f"{pinned.stay_denied} must stay denied) in {len(pinned.files)} files, one per "
+        f"verified fix, into {printable(pinned.folder)}",
+        file=out,
+    )
+    for event_id, cause, why in pinned.not_pinned:
+        print(
+            f"  no cases for event {printable(event_id)} ({printable(cause)}): {printable(why)}",
+            file=out,
+        )
+    if pinned.files:
+        print(f"Run them: iamlab test {shlex.quote(str(pinned.folder))}", file=out)
 
 
 def run_explain(args: argparse.Namespace) -> int:
