@@ -87,7 +87,7 @@ def _propose(
         decision = evaluate(request, policies)
     verified = decision.decision == "allow" and bool(changes)
     if not changes:
-        none = {
+        none: dict[str, Any] = {
             "summary": f"no change proposed for the {diag.layer} layer",
             "before": None,
             "after": None,

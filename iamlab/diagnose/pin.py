@@ -191,7 +191,9 @@ def _other_principal(request: Request) -> Request | None:
     keys = {k.lower(): k for k in request.context}
     key = keys.get("aws:principalarn")
     entity = request.context[key] if key else request.principal
-    parts = entity.split(":", 5) if isinstance(entity, str) else []
+    if not isinstance(entity, str):
+        return None
+    parts = entity.split(":", 5)
     if len(parts) < 6 or parts[2] != "iam" or not parts[5].startswith(("user/", "role/")):
         return None
     sibling = entity.rsplit("/", 1)[0] + "/" + PROBE
@@ -282,11 +284,11 @@ def file_name(diag: Diagnosis, used: set[str]) -> str:
     suffix): an event id is evidence, and must never become a path. A changed or
     repeated name gets a hash of the event id."""
     event = _UNSAFE.sub("_", diag.event_id).strip("_")[:64] or "event"
-    stem = f"{event}-{_UNSAFE.sub('_', diag.cause or 'unknown')}"
-    if event != diag.event_id or stem.lower() in used:
-        stem += "-" + hashlib.sha256(diag.event_id.encode("utf-8", "replace")).hexdigest()[:12]
-    used.add(stem.lower())  # case-insensitive file systems
-    return stem + ".json"
+    cause = _UNSAFE.sub("_", diag.cause or "unknown")
+    if event != diag.event_id or f"{event}-{cause}".lower() in used:
+        event += "-" + hashlib.sha256(diag.event_id.encode("utf-8", "replace")).hexdigest()[:12]
+    used.add(f"{event}-{cause}".lower())  # case-insensitive file systems
+    return f"{event}-{cause}.json"
 
 
 def write_pins(diagnoses: Iterable[Diagnosis], folder: str | Path, source: str = "") -> PinReport:
