@@ -115,7 +115,7 @@ def _print_pinned(pinned, out) -> None:
             file=out,
         )
     if pinned.files:
-        print(f"Run them: iamlab test {shlex.quote(str(pinned.folder))}", file=out)
+        print(f"Run them: iamlab test {printable(shlex.quote(str(pinned.folder)))}", file=out)
 
 
 def run_explain(args: argparse.Namespace) -> int:

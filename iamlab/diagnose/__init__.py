@@ -4,7 +4,8 @@
 connection, rebuilds each request (``request.rebuild``), replays it
 (``verdict.diagnose_record``), proposes a fix proven by re-evaluation
 (``fix.propose``), stores the rows in the ``diagnoses`` table and returns
-them as a DataFrame. No AWS calls.
+them as a DataFrame. No AWS calls. ``pin.write_pins`` writes the cases that
+pin each verified fix, for ``iamlab test``.
 """
 
 from __future__ import annotations
