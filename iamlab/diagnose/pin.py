@@ -9,8 +9,11 @@ embedded, so ``iamlab test`` runs them without a snapshot:
 - the principal's other denials (among the diagnoses given) whose policy layers the
   fix changes, replayed with the fix: each one that stays denied, as the engine denies it;
 - where the fix adds an action or a resource: the same action on a neighbouring
-  resource of the same type, and a neighbouring action on the same resource, each
-  only when the fixed policies deny it.
+  resource of the same type, and a neighbouring action on the same resource; where it
+  excepts the caller from a Deny: the same request by another principal. These probes
+  keep the request's context and the same fixed policies (they state what the fixed
+  documents allow, not what a real neighbour's own policies would), and are kept only
+  when the fixed policies deny them.
 
 Every case is evaluated before it is kept (a case that would fail on the day it is
 written is left out). An unverified fix (a layer the snapshot lacks could still deny)
@@ -116,13 +119,16 @@ def pin_cases(diag: Diagnosis, others: Iterable[Diagnosis] = (), source: str = "
         )
         if case is not None:
             cases.append(case)
-    for label, candidates in _probes(diag, sim.request):
+    for template, candidates in _probes(diag, sim.request):
         for request in candidates:
             if request.principal == sim.request.principal and (
                 (request.action, request.resource) in seen
             ):
                 continue
-            case = pinned(f"{tag} fix: {label(request)} must stay denied", request, fixed, DENIED)
+            what = template.format(
+                action=request.action, resource=request.resource, principal=request.principal
+            )
+            case = pinned(f"{tag} fix: {what} must stay denied", request, fixed, DENIED)
             if case is not None:
                 cases.append(case)
                 break
@@ -151,36 +157,30 @@ def _pinned(
     return case if run_case(case, name).passed else None
 
 
-def _probes(diag: Diagnosis, request: Request) -> Iterator[tuple[Any, list[Request]]]:
-    """(label, candidate requests) for each neighbour the fix must not open; the first
-    candidate the fixed policies deny is pinned.
+def _probes(diag: Diagnosis, request: Request) -> Iterator[tuple[str, list[Request]]]:
+    """(name template, candidate requests) for each neighbour the fix must not open; the
+    first candidate the fixed policies deny is pinned.
 
     A fix that adds an Allow (an action or a resource) must not open the neighbouring
     resource or action; one that excepts the caller from a Deny must not except anyone else.
     """
-    effects = {
-        (c.get("statement") or {}).get("Effect") for c in (diag.fix or {}).get("changes", [])
-    }
+    changes = (diag.fix or {}).get("changes") or []
+    effects = {(c.get("statement") or {}).get("Effect") for c in changes}
     if "Allow" in effects:
-        resources = [replace(request, resource=a) for a in _neighbour_resources(request.resource)]
+        resources = _neighbour_resources(request.resource)
         yield (
-            (lambda r: f"{r.action} on another resource of the same type, {r.resource},"),
-            resources,
+            "{action} on another resource of the same type, {resource},",
+            [replace(request, resource=arn) for arn in resources],
         )
-        actions = [
-            replace(request, action=a)
-            for a in _neighbour_actions(request.action, request.resource)[:MAX_PROBES]
-        ]
-        yield (lambda r: f"{r.action}, a neighbouring action, on {r.resource}"), actions
+        actions = _neighbour_actions(request.action, request.resource)[:MAX_PROBES]
+        yield (
+            "{action}, a neighbouring action, on {resource}",
+            [replace(request, action=action) for action in actions],
+        )
     if "Deny" in effects:
         other = _other_principal(request)
         yield (
-            (
-                lambda r: (
-                    f"{r.action} on {r.resource} by another principal, {r.principal}, "
-                    "with the same policies,"
-                )
-            ),
+            "{action} on {resource} by another principal, {principal}, with the same policies,",
             [other] if other else [],
         )
 
