@@ -211,6 +211,22 @@ def test_a_failed_dynamodb_call_makes_its_tables_unknown(snapshot):
     assert sim.decision.decision == "unknown"
 
 
+def test_a_resource_in_a_region_the_collection_did_not_read_is_unknown(snapshot):
+    assert json.loads((snapshot / "manifest.json").read_text())["regions"] == [REGION]
+    elsewhere = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/plain"
+    sim = simulate(load(snapshot), ALICE, "dynamodb:GetItem", elsewhere)
+    assert sim.policies.unknown == {
+        "resource": f'the collection read Regions {REGION} only (manifest.json "regions"): '
+        f"a policy on {elsewhere} was not collected; collect again with --region us-east-1"
+    }
+    assert sim.decision.decision == "unknown"
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"  # the snapshot format's own services too
+    assert "resource" in load(snapshot).policies_for(ALICE, "sqs:SendMessage", queue).unknown
+    # S3 ARNs carry no Region: the bucket list is global
+    bucket = load(snapshot).policies_for(ALICE, "s3:GetObject", "arn:aws:s3:::b/k", ACCOUNT)
+    assert bucket.unknown == {}
+
+
 def test_an_index_takes_its_tables_policy_and_a_stream_does_not(snapshot):
     index = load(snapshot).resources()
     assert index.lookup(f"{TABLE}/locked/index/by-owner").arn == f"{TABLE}/locked"

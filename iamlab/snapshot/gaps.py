@@ -15,7 +15,9 @@ collect`` has read); those of any other service that can carry one
 service in ``"resource_policy_services"`` (the collector writes it) or the owner's
 folder has ``resource-policies/<service>/``. Otherwise a resource of that service
 has an unknown ``resource`` layer: a Deny in a table policy could make an
-``allow`` wrong, and an Allow in it could grant a same-account request.
+``allow`` wrong, and an Allow in it could grant a same-account request. A
+manifest listing the ``"regions"`` collected (the collector's) makes a regional
+resource elsewhere unknown too: its policy was never read.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from iamlab.snapshot.principals import ArnParts, Principal
 if TYPE_CHECKING:
     from iamlab.snapshot.snapshot import Snapshot
 
-# The snapshot format's own services (s3, kms, lambda, sqs, sns, secretsmanager) are not
-# listed: every snapshot holds them, so for a collected account a resource of these without
-# a policy file has none.
+# The snapshot format's own services: every snapshot holds them, so for a collected account
+# a resource of these without a policy file has none.
+BASE_SERVICES = frozenset({"s3", "kms", "lambda", "sqs", "sns", "secretsmanager"})
 # Other services whose resources can carry a resource-based policy (from memory of the IAM
 # guide's "AWS services that work with IAM" table, not exhaustive): unless the snapshot says
 # it read them (manifest key or folder, see the module docstring), their policy is unknown.
@@ -144,6 +146,20 @@ def resource_gap(
     failed = _failed(snap, owner, service)
     if failed:
         return f"collecting {service} policies of account {owner} failed ({failed}, manifest.json)"
+    regions = snap.manifest.get("regions")
+    if (
+        (service in BASE_SERVICES or service in OTHER_POLICY_SERVICES)
+        and isinstance(regions, list)
+        and regions
+        and parts.region
+        and parts.region not in regions
+        and snap.resources().lookup(resource_arn) is None
+    ):
+        return (
+            f"the collection read Regions {', '.join(map(str, regions))} only (manifest.json "
+            f'"regions"): a policy on {resource_arn} was not collected; collect again with '
+            f"--region {parts.region}"
+        )
     if service in OTHER_POLICY_SERVICES and not _read_service(snap, owner, service):
         return (
             f"the snapshot holds no {service} resource policies of account {owner}: a policy "
