@@ -4,15 +4,20 @@ Import it into a test module (``from aws_env import no_machine_aws``) and it
 runs for every test there (autouse): every AWS_* variable is cleared, the
 config and credentials files are empty files in a temporary folder, and
 instance metadata is off. A test then sets only what it means to use.
+
+``collect_moto(build, out, monkeypatch, region)`` builds a world in moto
+(in-process) and collects a snapshot of it, as the collector tests need.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-__all__ = ["no_machine_aws"]
+__all__ = ["no_machine_aws", "collect_moto"]
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +33,18 @@ def no_machine_aws(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask 169.254.169.254
     return folder
+
+
+def collect_moto(build: Callable[[], None], out: Path, monkeypatch, region: str) -> Path:
+    """Run ``build`` in an in-process moto world, collect it into ``out`` (no call may fail)."""
+    from moto import mock_aws
+
+    from iamlab.aws.collector import collect
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    with mock_aws():
+        build()
+        manifest = collect(out, regions=[region], progress=False)
+    assert manifest.failed_calls == []
+    return out

@@ -189,6 +189,13 @@ def _populate(sess: boto3.Session) -> dict:
         ),
     )
 
+    sess.client("dynamodb").create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
     # something to collect in the member account, reached by assuming the role
     creds = sess.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{ids['member']}:role/{ROLE}", RoleSessionName="setup"
@@ -458,6 +465,43 @@ def test_denied_calls_are_recorded_and_collection_carries_on(world, tmp_path, mo
     assert not (tmp_path / "organization").exists()
     text = "".join(p.read_text() for p in tmp_path.rglob("*.json"))
     assert key["SecretAccessKey"] not in text
+
+
+def test_a_denied_table_policy_read_is_recorded_and_leaves_the_table_unknown(
+    world, tmp_path, monkeypatch
+):
+    from iamlab.snapshot import load
+
+    manifest, _ = _collect_as(
+        world,
+        monkeypatch,
+        tmp_path,
+        "table-lister",
+        [
+            "sts:GetCallerIdentity",
+            "iam:GetAccountAuthorizationDetails",
+            "dynamodb:ListTables",
+            "dynamodb:DescribeTable",
+        ],
+    )
+    denied = [f for f in manifest.failed_calls if f.service == "dynamodb"]
+    assert [(f.operation, f.permission) for f in denied] == [
+        ("GetResourcePolicy", "dynamodb:GetResourcePolicy")
+    ]
+    code = denied[0].error_code  # moto 5.2 says AccessDenied where DynamoDB says ...Exception
+    assert code in ("AccessDenied", "AccessDeniedException")
+    assert "dynamodb" in _read(tmp_path / "manifest.json")["resource_policy_services"]
+    assert not (tmp_path / "accounts/123456789012/resource-policies/dynamodb").exists()
+    table = f"arn:aws:dynamodb:{REGION}:123456789012:table/ledger"
+    gaps = (
+        load(tmp_path)
+        .policies_for("arn:aws:iam::123456789012:user/alice", "dynamodb:GetItem", table)
+        .unknown
+    )
+    assert gaps["resource"] == (
+        "collecting dynamodb policies of account 123456789012 failed "
+        f"(GetResourcePolicy: {code}, manifest.json)"
+    )
 
 
 def test_organization_with_holes_is_not_written(world, tmp_path, monkeypatch):

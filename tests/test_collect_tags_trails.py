@@ -10,10 +10,11 @@ import zipfile
 
 import boto3
 import pytest
-from aws_env import no_machine_aws  # noqa: F401  (autouse: nothing of this machine's AWS)
-from moto import mock_aws
+from aws_env import (
+    collect_moto,
+    no_machine_aws,  # noqa: F401  (autouse: nothing of this machine's AWS)
+)
 
-from iamlab.aws.collector import collect
 from iamlab.aws.readonly import is_allowed
 from iamlab.prevent.coverage import trail_problems
 from iamlab.snapshot import load, simulate
@@ -82,13 +83,7 @@ def _world() -> None:
 
 @pytest.fixture
 def snapshot(tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    with mock_aws():
-        _world()
-        manifest = collect(tmp_path / "snap", regions=[REGION], progress=False)
-    assert manifest.failed_calls == []
-    return tmp_path / "snap"
+    return collect_moto(_world, tmp_path / "snap", monkeypatch, REGION)
 
 
 def _file(snap, service, name):

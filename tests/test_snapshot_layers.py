@@ -307,12 +307,16 @@ def test_snapshot_without_organization_has_no_org_layers():
     assert snap.resource_account("arn:aws:s3:::carol-bucket/a.txt") == "555555555555"
 
 
-def test_dynamodb_index_and_stream_use_the_table_policy():
+def test_a_dynamodb_index_uses_its_tables_policy_and_a_stream_its_own():
+    # DynamoDB's developer guide: a table's policy governs the table and its indexes; a
+    # stream takes a resource-based policy of its own (PutResourcePolicy on the stream ARN)
     snap = load(DATA / "single-account")
     table = "arn:aws:dynamodb:us-east-1:555555555555:table/Orders"
-    for arn in (table, f"{table}/index/ByDate", f"{table}/stream/2026-11-01T00:00:00.000"):
+    for arn in (table, f"{table}/index/ByDate"):
         policy = snap.resource_policy(arn, "dynamodb:Query")
         assert policy is not None and policy.id == table, arn
+    stream = f"{table}/stream/2026-11-01T00:00:00.000"
+    assert snap.resource_policy(stream, "dynamodb:GetRecords") is None
     assert snap.resource_policy("arn:aws:dynamodb:us-east-1:555555555555:table/Other") is None
 
 

@@ -2,7 +2,7 @@
 
 (Named collector.py so that ``iamlab.aws.collect`` stays the function.)
 
-    manifest.json
+    manifest.json                              ("resource_policy_services": what was read)
     accounts/<id>/authorization-details.json
     accounts/<id>/resource-policies/<service>/<name>.json   (with the resource's tags)
     accounts/<id>/trails.json                  `aws cloudtrail describe-trails` (all Regions)
@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from iamlab.aws._calls import FailedCall, Recorder, safe_name, write_json
 from iamlab.aws.collect_org import collect_organization
-from iamlab.aws.collect_resources import collect_resource_policies
+from iamlab.aws.collect_resources import SERVICES, collect_resource_policies
 from iamlab.aws.failures import as_aws_error, plain_errors
 from iamlab.aws.readonly import client as ro_client
 from iamlab.aws.readonly import session as ro_session
@@ -52,6 +52,9 @@ class Manifest:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     failed_calls: list[FailedCall] = field(default_factory=list)
     skipped_accounts: list[str] = field(default_factory=list)  # --org without --role-name
+    # services whose resource policies were read in the collected accounts: for those, a
+    # resource without a policy file has no policy (iamlab.snapshot.gaps)
+    resource_policy_services: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         from iamlab import __version__
@@ -70,6 +73,7 @@ class Manifest:
             "accounts": self.accounts,
             "failed_calls": [f.to_dict() for f in self.failed_calls],
             "skipped_accounts": self.skipped_accounts,
+            "resource_policy_services": self.resource_policy_services,
         }
 
 
@@ -256,6 +260,7 @@ def collect(
             continue
         entry = _collect_account(rec, sess, account, regions, out, tick)
         manifest.accounts.append({**entry, **({"role_arn": role_arn} if role_arn else {})})
+        manifest.resource_policy_services = sorted(SERVICES)
     bar.close()
     if org and org_summary is None:
         manifest.organization = None

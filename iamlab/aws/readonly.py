@@ -104,6 +104,14 @@ ALLOWED_OPERATIONS: dict[str, frozenset[str]] = {
     "sns": frozenset({"ListTopics", "GetTopicAttributes", "ListTagsForResource"}),
     # GetResourcePolicy returns the policy only; GetSecretValue is deliberately absent.
     "secretsmanager": frozenset({"ListSecrets", "GetResourcePolicy"}),
+    # resource policies of tables and their streams: DescribeTable gives a table's ARN and its
+    # stream's (metadata only; no item is ever read: GetItem, Query, Scan are absent)
+    "dynamodb": frozenset(
+        {"ListTables", "DescribeTable", "GetResourcePolicy", "ListTagsOfResource"}
+    ),
+    # repository policies (no image or layer is read: BatchGetImage, GetDownloadUrlForLayer and
+    # GetAuthorizationToken are absent)
+    "ecr": frozenset({"DescribeRepositories", "GetRepositoryPolicy", "ListTagsForResource"}),
     "cloudtrail": frozenset(
         {
             "LookupEvents",

@@ -21,6 +21,15 @@ A snapshot written by hand with the AWS CLI (``iamlab collect`` writes the same)
     snapshot/accounts/<acct>/resource-policies/{kms,lambda,...}/<name>.json
         {"Arn": "<key or function ARN>", "Policy": <get-key-policy / get-policy Policy>}
         (KMS: add "Aliases": [...] or save `aws kms list-aliases` as kms/aliases.json)
+    snapshot/accounts/<acct>/resource-policies/{dynamodb,ecr,...}/<name>.json
+        {"Arn": "<table, stream or repository ARN>", "Policy": <dynamodb get-resource-policy
+        Policy / ecr get-repository-policy policyText>}; a resource without a policy has no file
+    snapshot/manifest.json (optional)
+        "resource_policy_services": ["dynamodb", "ecr", ...]: the services besides S3, KMS,
+        Lambda, SQS, SNS and Secrets Manager whose policies were read (or give each account a
+        resource-policies/<service>/ folder, empty when none has a policy); any other service
+        that carries resource policies has an unknown resource layer (iamlab.snapshot.gaps).
+        "organization": false when the accounts are in no organization; "failed_calls": [...]
     snapshot/organization/organization.json   aws organizations describe-organization
     snapshot/organization/tree.json           {"Roots": [...list-roots...],
         "OrganizationalUnits": [{..., "ParentId"}], "Accounts": [{..., "ParentId"}]}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iamlab.policy.request import ContextValue
-from iamlab.snapshot import gaps
 from iamlab.snapshot.principals import ArnParts
 
 if TYPE_CHECKING:
@@ -51,9 +50,6 @@ def caveats(
     owner = None
     if resource_arn and resource_arn != "*":
         owner = resource_account or snap.resource_account(resource_arn)
-        other = gaps.other_service_caveat(snap, resource_arn, owner)
-        if other:
-            notes.append(other)
     accounts = {principal.account, owner}
     for account in sorted(a for a in accounts if a):
         failed = sorted(

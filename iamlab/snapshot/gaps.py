@@ -8,12 +8,16 @@ organization tree, a collected account's resources without a policy file have
 no policy, and a manifest saying ``"organization": false`` means the accounts
 are in no organization (so no SCP or RCP applies).
 
-Limit: the snapshot format holds the resource policies of S3, KMS, Lambda,
-SQS, SNS and Secrets Manager (the design's list, what ``iamlab collect``
-reads). Resource policies of other services (DynamoDB, ECR, ...) are outside
-it unless the owner's folder has a ``resource-policies/<service>/`` folder:
-they are named in the caveats (``other_service_caveat``), not treated as
-unknown layers, or every DynamoDB replay would be ``unknown``.
+Which services' resource policies a snapshot holds: those of S3, KMS, Lambda,
+SQS, SNS and Secrets Manager always (the design's list, what every ``iamlab
+collect`` has read); those of any other service that can carry one
+(``OTHER_POLICY_SERVICES``: DynamoDB, ECR, ...) only when the manifest lists the
+service in ``"resource_policy_services"`` (the collector writes it) or the owner's
+folder has ``resource-policies/<service>/``. Otherwise a resource of that service
+has an unknown ``resource`` layer: a Deny in a table policy could make an
+``allow`` wrong, and an Allow in it could grant a same-account request. A
+manifest listing the ``"regions"`` collected (the collector's) makes a regional
+resource elsewhere unknown too: its policy was never read.
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ from iamlab.snapshot.principals import ArnParts, Principal
 if TYPE_CHECKING:
     from iamlab.snapshot.snapshot import Snapshot
 
-# Services whose resource policies `iamlab collect` reads (iamlab/aws/collect_resources.py):
-# for a collected account, a resource of these without a policy file has no policy.
-COLLECTED_SERVICES = frozenset({"s3", "kms", "lambda", "sqs", "sns", "secretsmanager"})
+# The snapshot format's own services: every snapshot holds them, so for a collected account
+# a resource of these without a policy file has none.
+BASE_SERVICES = frozenset({"s3", "kms", "lambda", "sqs", "sns", "secretsmanager"})
 # Other services whose resources can carry a resource-based policy (from memory of the IAM
-# guide's "AWS services that work with IAM" table, not exhaustive): without a file of the
-# service in the owner's folder, their policy is unknown.
+# guide's "AWS services that work with IAM" table, not exhaustive): unless the snapshot says
+# it read them (manifest key or folder, see the module docstring), their policy is unknown.
 OTHER_POLICY_SERVICES = frozenset(
     {
         "dynamodb",
@@ -142,20 +146,37 @@ def resource_gap(
     failed = _failed(snap, owner, service)
     if failed:
         return f"collecting {service} policies of account {owner} failed ({failed}, manifest.json)"
+    regions = snap.manifest.get("regions")
+    if (
+        (service in BASE_SERVICES or service in OTHER_POLICY_SERVICES)
+        and isinstance(regions, list)
+        and regions
+        and parts.region
+        and parts.region not in regions
+        and snap.resources().lookup(resource_arn) is None
+    ):
+        return (
+            f"the collection read Regions {', '.join(map(str, regions))} only (manifest.json "
+            f'"regions"): a policy on {resource_arn} was not collected; collect again with '
+            f"--region {parts.region}"
+        )
+    if service in OTHER_POLICY_SERVICES and not _read_service(snap, owner, service):
+        return (
+            f"the snapshot holds no {service} resource policies of account {owner}: a policy "
+            f"on {resource_arn} could allow or deny; collect again with an `iamlab collect` "
+            f"that reads {service}, or add accounts/{owner}/resource-policies/{service}/ (an "
+            f'empty folder when none has a policy) or list "{service}" in manifest.json\'s '
+            '"resource_policy_services"'
+        )
     return None
 
 
-def other_service_caveat(snap: Snapshot, resource_arn: str, owner: str | None) -> str | None:
-    """A caveat for a resource of a service whose policies the snapshot format does not hold."""
-    parts = ArnParts.parse(resource_arn)
-    if parts is None or owner is None or parts.service not in OTHER_POLICY_SERVICES:
-        return None
-    if (snap.root / "accounts" / owner / "resource-policies" / parts.service).is_dir():
-        return None
-    return (
-        f"the snapshot holds no {parts.service} resource policies of account {owner} (outside "
-        f"the snapshot format): a policy on {resource_arn}, if any, is not evaluated"
-    )
+def _read_service(snap: Snapshot, owner: str, service: str) -> bool:
+    """True when the snapshot says it read the resource policies of ``service`` in ``owner``."""
+    listed = snap.manifest.get("resource_policy_services")
+    if isinstance(listed, list) and service in listed:
+        return True
+    return (snap.root / "accounts" / owner / "resource-policies" / service).is_dir()
 
 
 def unknown_layers(

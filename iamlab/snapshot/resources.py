@@ -2,7 +2,8 @@
 
 Requests name resources more precisely than policies are stored: an S3
 object belongs to its bucket's policy, a Lambda version or alias to its
-function's policy, a KMS alias to its key, a DynamoDB index to its table, and
+function's policy, a KMS alias to its key, a DynamoDB index to its table (a
+stream has a policy of its own), and
 a Secrets Manager ARN may come with or without the random six-character suffix.
 """
 
@@ -131,8 +132,9 @@ class ResourceIndex:
             if len(segments) > 2:  # function:name:qualifier -> the function's policy
                 base = resource_arn.rsplit(":", len(segments) - 2)[0]
                 return self.by_arn.get(base)
-        if parts.service == "dynamodb" and parts.resource.startswith("table/"):
-            table = "/".join(parts.resource.split("/", 2)[:2])  # index/stream -> its table
+        if parts.service == "dynamodb" and "/index/" in parts.resource:
+            # an index is governed by its table's policy; a stream has its own (by_arn above)
+            table = "/".join(parts.resource.split("/", 2)[:2])
             return self.by_arn.get(resource_arn[: len(resource_arn) - len(parts.resource)] + table)
         if parts.service == "secretsmanager":
             return self.secrets.get(_SECRET_SUFFIX.sub("", resource_arn)) or self.secrets.get(
@@ -179,10 +181,13 @@ def _tags(value: Any, path: Path) -> dict[str, str]:
     list-resource-tags`` ({"Tags": [{"TagKey", "TagValue"}]}), ``sns
     list-tags-for-resource`` and ``secretsmanager`` ({"Tags": [{"Key", "Value"}]}),
     ``lambda list-tags`` and ``sqs list-queue-tags`` ({"Tags": {key: value}}),
-    or any of those lists and maps given bare.
+    ``dynamodb list-tags-of-resource`` ({"Tags": [{"Key", "Value"}]}), ``ecr
+    list-tags-for-resource`` ({"tags": [{"Key", "Value"}]}), or any of those
+    lists and maps given bare.
     """
-    if isinstance(value, dict) and set(value) <= {"TagSet", "Tags", "Truncated", "NextMarker"}:
-        value = value.get("TagSet", value.get("Tags", {}))
+    wrappers = {"TagSet", "Tags", "tags", "Truncated", "NextMarker"}
+    if isinstance(value, dict) and set(value) <= wrappers:
+        value = value.get("TagSet", value.get("Tags", value.get("tags", {})))
     if isinstance(value, dict):
         if all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             return dict(value)
