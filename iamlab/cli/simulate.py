@@ -95,7 +95,10 @@ def read_document(value: str | None) -> dict | str | None:
     """Return a policy document given inline as JSON or as a file path (None stays None).
 
     ``unknown`` stays "unknown": a session policy may have been passed but is not known.
+    The text is read as the snapshot reads a policy document (``decode_document``).
     """
+    from iamlab.snapshot.files import decode_document
+
     if value is None or value.strip().lower() == "unknown":
         return value
     text = value
@@ -107,16 +110,7 @@ def read_document(value: str | None) -> dict | str | None:
                 f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
                 "pass a JSON document or a file holding one"
             ) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
-            f"column {exc.colno}: {exc.msg})"
-        ) from None
-    if not isinstance(doc, dict):
-        raise InputError("--session-policy must be a JSON object (a policy document)")
-    return doc
+    return decode_document(text, f"--session-policy {value[:60]!r}")
 
 
 def run(args: argparse.Namespace) -> int:
