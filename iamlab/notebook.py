@@ -89,21 +89,14 @@ def use_offline_plotly() -> None:
     """
     import plotly.io as pio
 
-    if _in_kernel():
+    from iamlab.face.widgets import in_kernel
+
+    if in_kernel():
         from plotly.offline import init_notebook_mode
 
         init_notebook_mode(connected=False)  # sets RENDERER and writes plotly.js once
         return  # setting the default again would queue plotly.js for a widget output
     pio.renderers.default = RENDERER
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def sample_dir(scratch: Path) -> Path:

@@ -1,9 +1,13 @@
 """The ``iamlab`` command: a thin skin over the library.
 
 Each command lives in its own module here with a ``register(subparsers)``
-function that adds its parser and sets ``func``. A command parses options,
-calls one public library function and renders what it returns; library errors
-(``IamlabError``) become one line on stderr and exit status 2.
+function that adds its parser (``_options.command``) and its options; the
+function that runs it carries its help as its docstring (first line: its line
+in ``iamlab --help``; then its description). What several commands share (the
+workspace, snapshot, window, principal, AWS and JSON options, opening the
+workspace, printing JSON) has one owner, ``_options``. A command parses
+options, calls one public library function and renders what it returns;
+library errors (``IamlabError``) become one line on stderr and exit status 2.
 """
 
 from __future__ import annotations

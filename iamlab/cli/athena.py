@@ -11,13 +11,23 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from iamlab.cli._options import add_workspace
+from iamlab.cli import _options as opt
 from iamlab.escape import printable
+
+# The commands that only hold verbs: their line in ``iamlab --help``, then their description.
+ATHENA = """find denials with Athena over the organization trail
+
+Create the CloudTrail table (setup), then send the denial search to Athena and load only the
+denials (denials)."""
+LAKE = """find denials in a CloudTrail Lake event data store
+
+The denial search through Lake's StartQuery and GetQueryResults, for existing event data stores.
+"""
 
 
 def _add_scope(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--since", required=True, help="UTC start, inclusive (2026-03-10)")
-    p.add_argument("--until", required=True, help="UTC end, exclusive (2026-03-17)")
+    since, until = "UTC start, inclusive (2026-03-10)", "UTC end, exclusive (2026-03-17)"
+    opt.add_window(p, since, until, required=True)
     p.add_argument(
         "--account",
         action="append",
@@ -52,28 +62,13 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the SQL (and the scan estimate) and run nothing",
     )
-    p.add_argument("--region", help="AWS Region of Athena / the event data store")
-    p.add_argument("--profile", help="AWS profile")
+    opt.add_aws(p, "AWS Region of Athena / the event data store")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``athena`` (setup, denials) and ``lake`` (denials)."""
-    p = sub.add_parser(
-        "athena",
-        help="find denials with Athena over the organization trail",
-        description="Create the CloudTrail table (setup), then send the denial "
-        "search to Athena and load only the denials (denials).",
-    )
-    verbs = p.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
-    s = verbs.add_parser(
-        "setup",
-        help="create or reuse the CloudTrail table (shows the DDL)",
-        description="Read the trail's account and Region folders, show the "
-        "CREATE EXTERNAL TABLE with partition projection, and "
-        "create it with --yes: the one write iamlab makes, only to "
-        "your Glue Data Catalog.",
-    )
+    athena_verbs = opt.verbs(opt.command(sub, "athena", None, ATHENA), "verb", "VERB")
+    s = opt.command(athena_verbs, "setup", run_setup)
     s.add_argument("--bucket", required=True, help="the trail's S3 bucket")
     s.add_argument("--prefix", default="", help="key prefix before AWSLogs/")
     s.add_argument("--org-id", help="organization id (o-...) of an organization trail")
@@ -81,18 +76,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--table", default="cloudtrail_logs", help="table name")
     s.add_argument("--workgroup", required=True, help="Athena workgroup")
     s.add_argument("--yes", action="store_true", help="create it (without: show the DDL only)")
-    s.add_argument("--region", help="AWS Region of Athena and Glue")
-    s.add_argument("--profile", help="AWS profile")
-    s.set_defaults(func=run_setup)
+    opt.add_aws(s, "AWS Region of Athena and Glue")
 
-    d = verbs.add_parser(
-        "denials",
-        help="find the denials in Athena, load them",
-        description="Run the denial search in Athena (partition-pruned), "
-        "load the denials (and their context) into the workspace "
-        "in one transaction; report rows, bytes scanned, cost.",
-    )
-    add_workspace(d)
+    d = opt.command(athena_verbs, "denials", run_athena_denials)
+    opt.add_workspace(d)
     d.add_argument("--database", required=True, help="Glue database of the table")
     d.add_argument("--table", default="cloudtrail_logs", help="the CloudTrail table")
     d.add_argument("--workgroup", required=True, help="Athena workgroup")
@@ -110,30 +97,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="typical bytes of one account-Region-day (default: measured in S3)",
     )
     d.add_argument("--yes", action="store_true", help="run even above --max-scan")
-    d.set_defaults(func=run_athena_denials)
 
-    p = sub.add_parser(
-        "lake",
-        help="find denials in a CloudTrail Lake event data store",
-        description="The denial search through Lake's StartQuery and "
-        "GetQueryResults, for existing event data stores.",
-    )
-    verbs = p.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
-    d = verbs.add_parser(
-        "denials",
-        help="find the denials in Lake, load them",
-        description="Run the denial search in an event data store and load "
-        "the denials (and their context) in one transaction.",
-    )
-    add_workspace(d)
+    lake_verbs = opt.verbs(opt.command(sub, "lake", None, LAKE), "verb", "VERB")
+    d = opt.command(lake_verbs, "denials", run_lake_denials)
+    opt.add_workspace(d)
     d.add_argument("--store", required=True, help="event data store id (the ARN's last part)")
     _add_scope(d)
-    d.set_defaults(func=run_lake_denials)
 
 
 def run_setup(args: argparse.Namespace) -> int:
-    """Show the DDL; create the table with --yes."""
+    """create or reuse the CloudTrail table (shows the DDL)
+
+    Read the trail's account and Region folders, show the CREATE EXTERNAL TABLE with partition
+    projection, and create it with --yes: the one write iamlab makes, only to your Glue Data
+    Catalog.
+    """
     from iamlab.aws.athena import TrailLayout, setup_table
 
     layout = TrailLayout(args.bucket, args.prefix, args.org_id)
@@ -209,9 +187,12 @@ def _render(search: Any, report: Any, show_sql: bool) -> int:
 
 
 def run_athena_denials(args: argparse.Namespace) -> int:
-    """Search Athena, load the denials, print what it scanned and cost."""
+    """find the denials in Athena, load them
+
+    Run the denial search in Athena (partition-pruned), load the denials (and their context)
+    into the workspace in one transaction; report rows, bytes scanned, cost.
+    """
     from iamlab.denials.remote import athena_search
-    from iamlab.workspace import Workspace
 
     common = {
         "max_scan": args.max_scan,
@@ -222,18 +203,19 @@ def run_athena_denials(args: argparse.Namespace) -> int:
     table = (args.database, args.table, args.workgroup)
     if args.dry_run:  # touches no workspace
         return _render(athena_search(*table, **common), None, True)
-    search, report = Workspace(args.workspace, wait=args.wait).load_from_athena(*table, **common)
+    search, report = opt.open_workspace(args).load_from_athena(*table, **common)
     return _render(search, report, args.show_sql)
 
 
 def run_lake_denials(args: argparse.Namespace) -> int:
-    """Search Lake, load the denials."""
+    """find the denials in Lake, load them
+
+    Run the denial search in an event data store and load the denials (and their context) in one
+    transaction.
+    """
     from iamlab.denials.remote import lake_search
-    from iamlab.workspace import Workspace
 
     if args.dry_run:
         return _render(lake_search(args.store, **_scope_args(args)), None, True)
-    search, report = Workspace(args.workspace, wait=args.wait).load_from_lake(
-        args.store, **_scope_args(args)
-    )
+    search, report = opt.open_workspace(args).load_from_lake(args.store, **_scope_args(args))
     return _render(search, report, args.show_sql)

@@ -13,42 +13,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from iamlab.cli._options import add_workspace
+from iamlab.cli import _options as opt
 from iamlab.escape import printable
 
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, sort_keys=True, default=str))
+CHAIN_PROFILE = "AWS profile (default: boto3's chain)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the AWS commands to the top-level parser."""
-    p = sub.add_parser(
-        "whoami",
-        help="who am I in AWS, and which credentials won",
-        description="Call sts GetCallerIdentity and show which credential "
-        "source boto3 used, the region, and warnings.",
-    )
-    p.add_argument("--profile", help="AWS profile (default: boto3's chain)")
+    p = opt.command(sub, "whoami", run_whoami)
+    p.add_argument("--profile", help=CHAIN_PROFILE)
     p.add_argument("--region", help="AWS Region (default: boto3's chain)")
     p.add_argument("--expect-account", help="warn (exit 1) unless the caller is in this account")
     p.add_argument(
         "--expect-arn",
         help="warn (exit 1) unless the caller is this ARN (a role ARN also matches its sessions)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=run_whoami)
+    opt.add_json(p, "print JSON")
 
-    p = sub.add_parser(
-        "collect",
-        help="collect an IAM snapshot folder (read-only)",
-        description="Write the snapshot folder: authorization details per "
-        "account, resource policies, the organization with SCPs "
-        "and RCPs, and manifest.json. Denied calls are listed in "
-        "the manifest; collection carries on.",
-    )
+    p = opt.command(sub, "collect", run_collect)
     p.add_argument("--out", required=True, help="snapshot folder to write")
-    p.add_argument("--profile", help="AWS profile (default: boto3's chain)")
+    p.add_argument("--profile", help=CHAIN_PROFILE)
     p.add_argument(
         "--org",
         action="store_true",
@@ -63,27 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help="Region for regional resources (repeat; default: the profile's)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    p.set_defaults(func=run_collect)
+    opt.add_quiet(p, "-q")
+    opt.add_json(p, "print the manifest as JSON")
 
-    p = sub.add_parser(
-        "lookup-events",
-        help="fetch denials from CloudTrail Event history",
-        description="Call LookupEvents over a time window (2 requests/s, all "
-        "pages), keep the denials, save them to the workspace.",
-    )
-    p.add_argument(
-        "--since",
+    p = opt.command(sub, "lookup-events", run_lookup_events)
+    opt.add_window(
+        p,
+        "events at or after this time (UTC if no zone), e.g. 2024-05-01T00:00Z",
+        "events before this time (exclusive; UTC if no zone)",
         required=True,
         metavar="ISO",
-        help="events at or after this time (UTC if no zone), e.g. 2024-05-01T00:00Z",
-    )
-    p.add_argument(
-        "--until",
-        required=True,
-        metavar="ISO",
-        help="events before this time (exclusive; UTC if no zone)",
     )
     p.add_argument("--region", required=True, help="Region to look up (one per call)")
     p.add_argument(
@@ -91,58 +65,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="one lookup attribute, e.g. Username=alice or EventName=RunInstances",
     )
-    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
+    opt.add_workspace(p, required=False, help=opt.EVIDENCE)
     p.add_argument("--all", action="store_true", help="save every event, not only denials")
     p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--json", action="store_true", help="print the kept events as JSON")
-    p.set_defaults(func=run_lookup_events)
+    opt.add_json(p, "print the kept events as JSON")
 
-    p = sub.add_parser(
-        "lake-query",
-        help="run a CloudTrail Lake SELECT and save the rows",
-        description="Start a Lake query, wait for it, page through the results "
-        "and save them in get-query-results shape.",
-    )
+    p = opt.command(sub, "lake-query", run_lake_query)
     p.add_argument("sql", help="SELECT ... FROM <event-data-store-id> ...")
     p.add_argument("--region", help="Region of the event data store")
-    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
-    p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
-    p.set_defaults(func=run_lake_query)
+    opt.add_evidence(p, "print the rows as JSON")
 
-    p = sub.add_parser(
-        "decode",
-        help="decode an EC2 encoded authorization failure message",
-        description="Call sts DecodeAuthorizationMessage and summarise it.",
-    )
+    p = opt.command(sub, "decode", run_decode)
     p.add_argument("message", help="the encoded blob, or the whole error message holding it")
     p.add_argument("--region", help="STS Region (default us-east-1)")
-    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
-    p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--json", action="store_true", help="print the decoded JSON")
-    p.set_defaults(func=run_decode)
+    opt.add_evidence(p, "print the decoded JSON")
 
-    p = sub.add_parser(
-        "authz-details",
-        help="resolve an authorization id from a denial",
-        description="Call iam-toolbox GetRequestAuthorizationDetails (needs a "
-        "botocore that knows the service).",
-    )
+    p = opt.command(sub, "authz-details", run_authz_details)
     p.add_argument("authorization_id", help="the id that ends the access-denied message")
     p.add_argument("--region", required=True, help="Region where the denial happened")
-    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
-    p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--json", action="store_true", help="print AWS's answer as JSON")
-    p.set_defaults(func=run_authz_details)
+    opt.add_evidence(p, "print AWS's answer as JSON")
 
-    p = sub.add_parser(
-        "aws-simulate",
-        help="ask the IAM policy simulator (AWS's answer)",
-        description="Wrap iam simulate-principal-policy (--principal) or "
-        "simulate-custom-policy (--policy-file).",
-    )
+    p = opt.command(sub, "aws-simulate", run_aws_simulate)
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--principal", metavar="ARN", help="user, group or role ARN")
+    opt.add_principal(who, "user, group or role ARN")
     who.add_argument(
         "--policy-file", action="append", metavar="FILE", help="identity policy JSON file (repeat)"
     )
@@ -155,19 +100,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="condition key value, e.g. aws:SourceIp=203.0.113.9 (repeat)",
     )
     p.add_argument("--resource-policy", metavar="FILE", help="resource policy JSON file")
-    add_workspace(p, required=False, help="save evidence into this workspace (and load it)")
-    p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--json", action="store_true", help="print every EvaluationResult")
-    p.set_defaults(func=run_aws_simulate)
+    opt.add_evidence(p, "print every EvaluationResult")
 
 
 def run_whoami(args: argparse.Namespace) -> int:
-    """Print the caller identity; exit 1 when an expectation is not met."""
+    """who am I in AWS, and which credentials won
+
+    Call sts GetCallerIdentity and show which credential source boto3 used, the region, and
+    warnings.
+    """
     from iamlab.aws.identity import whoami
 
     ident = whoami(args.profile, args.expect_account, args.expect_arn, region=args.region)
     if args.json:
-        _print_json(ident.to_dict())
+        opt.print_json(ident.to_dict(), sort_keys=True)
     else:
         rows = [
             ("account", ident.account),
@@ -190,7 +136,12 @@ def run_whoami(args: argparse.Namespace) -> int:
 
 
 def run_collect(args: argparse.Namespace) -> int:
-    """Collect a snapshot and print a summary with every failed call."""
+    """collect an IAM snapshot folder (read-only)
+
+    Write the snapshot folder: authorization details per account, resource policies, the
+    organization with SCPs and RCPs, and manifest.json. Denied calls are listed in the manifest;
+    collection carries on.
+    """
     from iamlab.aws.collector import collect
 
     manifest = collect(
@@ -203,7 +154,7 @@ def run_collect(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if args.json:
-        _print_json(manifest.to_dict())
+        opt.print_json(manifest.to_dict(), sort_keys=True)
         return 0
     n = len(manifest.accounts)
     print(
@@ -236,9 +187,7 @@ def _load_saved(args: argparse.Namespace, evidence: Any) -> None:
     """Load a saved evidence file into the workspace, so its events are queryable at once."""
     if args.workspace is None or evidence is None:
         return
-    from iamlab.workspace import Workspace
-
-    with Workspace(args.workspace, wait=args.wait) as ws:
+    with opt.open_workspace(args) as ws:
         ws.load(evidence.path, progress=False)
 
 
@@ -250,7 +199,11 @@ def _saved(evidence: Any) -> None:
 
 
 def run_lookup_events(args: argparse.Namespace) -> int:
-    """Look up events, print the denials kept, save them."""
+    """fetch denials from CloudTrail Event history
+
+    Call LookupEvents over a time window (2 requests/s, all pages), keep the denials, save them
+    to the workspace.
+    """
     from iamlab.aws.lookup import lookup_events
 
     result = lookup_events(
@@ -265,7 +218,7 @@ def run_lookup_events(args: argparse.Namespace) -> int:
     _load_saved(args, result.evidence)
     kept = result.events if args.all else result.denials
     if args.json:
-        _print_json(kept)
+        opt.print_json(kept, sort_keys=True)
         return 0
     print(
         f"{len(result.events)} events in {result.pages} page(s), "
@@ -285,13 +238,17 @@ def run_lookup_events(args: argparse.Namespace) -> int:
 
 
 def run_lake_query(args: argparse.Namespace) -> int:
-    """Run a Lake query and print the row count (or rows as JSON)."""
+    """run a CloudTrail Lake SELECT and save the rows
+
+    Start a Lake query, wait for it, page through the results and save them in get-query-results
+    shape.
+    """
     from iamlab.aws.lake import lake_query
 
     result = lake_query(args.sql, args.region, _evidence_dir(args.workspace), profile=args.profile)
     _load_saved(args, result.evidence)
     if args.json:
-        _print_json(result.records())
+        opt.print_json(result.records(), sort_keys=True)
         return 0
     print(f"query {printable(result.query_id)} {printable(result.status)}: {len(result.rows)} rows")
     _saved(result.evidence)
@@ -299,28 +256,34 @@ def run_lake_query(args: argparse.Namespace) -> int:
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    """Decode the message and print its summary."""
+    """decode an EC2 encoded authorization failure message
+
+    Call sts DecodeAuthorizationMessage and summarise it.
+    """
     from iamlab.aws.decode import decode_message
 
     decoded = decode_message(
         args.message, args.region, _evidence_dir(args.workspace), profile=args.profile
     )
     if args.json:
-        _print_json(decoded.raw)
+        opt.print_json(decoded.raw, sort_keys=True)
     else:
         print(decoded.summary())
     return 0
 
 
 def run_authz_details(args: argparse.Namespace) -> int:
-    """Print the authorization details: readable text, or AWS's answer with --json."""
+    """resolve an authorization id from a denial
+
+    Call iam-toolbox GetRequestAuthorizationDetails (needs a botocore that knows the service).
+    """
     from iamlab.aws.authz import authorization_details, summarize
 
     details = authorization_details(
         args.authorization_id, args.region, _evidence_dir(args.workspace), profile=args.profile
     )
     if args.json:
-        _print_json(details)
+        opt.print_json(details, sort_keys=True)
     else:
         print(summarize(details))
     return 0
@@ -337,7 +300,10 @@ def _read_json_file(path: str) -> Any:
 
 
 def run_aws_simulate(args: argparse.Namespace) -> int:
-    """Print AWS's decision per action and resource."""
+    """ask the IAM policy simulator (AWS's answer)
+
+    Wrap iam simulate-principal-policy (--principal) or simulate-custom-policy (--policy-file).
+    """
     from iamlab.aws.simulate import simulate_custom, simulate_principal
     from iamlab.errors import InputError
 
@@ -357,7 +323,7 @@ def run_aws_simulate(args: argparse.Namespace) -> int:
         docs = [_read_json_file(f) for f in args.policy_file]
         sim = simulate_custom(docs, args.action, args.resource, context, ws, **common)
     if args.json:
-        _print_json(sim.results)
+        opt.print_json(sim.results, sort_keys=True)
         return 0
     for (action, resource), decision in sim.decisions().items():
         print(f"{printable(decision):<13} {printable(action)}  {printable(resource)}")

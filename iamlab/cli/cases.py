@@ -13,28 +13,26 @@ import json
 import sys
 from pathlib import Path
 
+from iamlab.cli import _options as opt
 from iamlab.escape import printable
+
+CASES = "run policy-evaluation test cases (JSON files)"  # its line in ``iamlab --help``
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "cases", help="run policy-evaluation test cases (JSON files)", description=__doc__
+    """Add ``cases`` (run)."""
+    cases = opt.verbs(
+        opt.command(sub, "cases", None, CASES, description=__doc__), "cases_command", "SUBCOMMAND"
     )
-    csub = p.add_subparsers(dest="cases_command", metavar="SUBCOMMAND")
-    csub.required = True
-    r = csub.add_parser(
-        "run", help="evaluate every case and compare with its expect", description=__doc__
-    )
+    r = opt.command(cases, "run", run, description=__doc__)
     r.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="case files or folders of *.json"
     )
-    r.add_argument(
-        "--json", action="store_true", help="print {total, passed, failed, results} as JSON"
-    )
-    r.set_defaults(func=run)
+    opt.add_json(r, "print {total, passed, failed, results} as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    """evaluate every case and compare with its expect"""
     from iamlab.policy.cases import load_cases, run_cases
 
     report = run_cases(load_cases(args.paths))

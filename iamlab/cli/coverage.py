@@ -3,47 +3,46 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 
-from iamlab.cli._options import add_workspace
+from iamlab.cli import _options as opt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``coverage`` command."""
-    p = sub.add_parser(
-        "coverage",
-        help="find where the evidence is dark: accounts, Regions, silent hours, missing sessions",
-        description="Report organization accounts and (account, Region) pairs without "
-        "CloudTrail events in the window, stretches of hours an account delivered nothing, "
-        "denials whose issuing AssumeRole is missing, and (from the snapshot's trails.json) "
-        "trails that are not multi-Region or not logging; then the account x day event counts.",
+    p = opt.command(sub, "coverage", run_coverage)
+    opt.add_workspace(p)
+    opt.add_snapshot(p, "snapshot folder (organization, trails)")
+    opt.add_window(
+        p,
+        "UTC start, ISO 8601 (inclusive; default: first event)",
+        "UTC end, ISO 8601 (exclusive; default: after last event)",
     )
-    add_workspace(p)
-    p.add_argument("--snapshot", metavar="DIR", help="snapshot folder (organization, trails)")
-    p.add_argument("--since", help="UTC start, ISO 8601 (inclusive; default: first event)")
-    p.add_argument("--until", help="UTC end, ISO 8601 (exclusive; default: after last event)")
-    p.add_argument("--json", action="store_true", help="print the coverage as JSON")
-    p.set_defaults(func=run_coverage)
+    opt.add_json(p, "print the coverage as JSON")
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    """Print the coverage report (or JSON); 0 whatever it finds."""
+    """find where the evidence is dark: accounts, Regions, silent hours, missing sessions
+
+    Report organization accounts and (account, Region) pairs without CloudTrail events in the
+    window, stretches of hours an account delivered nothing, denials whose issuing AssumeRole is
+    missing, and (from the snapshot's trails.json) trails that are not multi-Region or not
+    logging; then the account x day event counts.
+    """
     from iamlab.escape import printable
     from iamlab.prevent import account_days, coverage
     from iamlab.snapshot import load
-    from iamlab.workspace import Workspace
 
     snap = load(args.snapshot) if args.snapshot else None
-    with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
-        cov = coverage(con, snap, since=args.since, until=args.until)
+    with opt.open_workspace(args, read_only=True) as ws, ws.connect() as con:
+        cov = coverage(con, snap, **opt.window(args))
         matrix = account_days(con, cov.since, cov.until, cov.accounts)
     if args.json:
         out = cov.to_dict()
         out["account_days"] = {
             a: {str(d.date()): int(n) for d, n in row.items()} for a, row in matrix.iterrows()
         }
-        print(json.dumps(out, indent=2, default=str))
+        opt.print_json(out)
         return 0
     for line in render(cov):
         print(line)

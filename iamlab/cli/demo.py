@@ -11,28 +11,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from iamlab.cli import _options as opt
+
 # The sample's evidence folders, one per format (S3 export tree, lookup-events
 # output, CloudTrail Lake results); the same events appear in several of them.
 EVIDENCE = ("cloudtrail", "lookup-events", "lake")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="load and diagnose the bundled sample investigation: its denials by cause",
-        description=__doc__,
-    )
+    """Add the ``demo`` command."""
+    p = opt.command(sub, "demo", run, description=__doc__)
     p.add_argument(
         "--workspace",
         type=Path,
         default=Path("iamlab-demo"),
         help="workspace folder to create or reuse (default: ./iamlab-demo)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run)
+    opt.add_quiet(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    """load and diagnose the bundled sample investigation: its denials by cause"""
     from iamlab.sample import default_dir, generate
     from iamlab.workspace import Workspace
 

@@ -7,57 +7,38 @@ import argparse
 import json
 import shlex
 import sys
+from typing import TYPE_CHECKING, TextIO
 
-from iamlab.cli._options import add_workspace
+from iamlab.cli import _options as opt
+
+if TYPE_CHECKING:
+    from iamlab.diagnose.pin import PinReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``diagnose`` and ``explain`` commands."""
-    p = sub.add_parser(
-        "diagnose",
-        help="replay every denial against a snapshot: real cause, verdict, proven fix",
-        description="Replay each denial of a workspace against an IAM snapshot and print the "
-        "denials by diagnosed cause and verdict (stored in the workspace table `diagnoses`).",
-    )
-    add_workspace(p)
-    p.add_argument("--snapshot", required=True, metavar="DIR", help="snapshot folder")
-    p.add_argument("--principal", metavar="ARN", help="only this principal")
-    p.add_argument("--since", help="UTC start, ISO 8601 (inclusive)")
-    p.add_argument("--until", help="UTC end, ISO 8601 (exclusive)")
+    """Add the ``diagnose``, ``explain`` and ``lint`` commands."""
+    p = opt.command(sub, "diagnose", run_diagnose)
+    opt.add_workspace(p)
+    opt.add_snapshot(p, required=True)
+    opt.add_principal(p)
+    opt.add_window(p)
     p.add_argument("--cause", help="only this diagnosed cause")
-    p.add_argument("--json", action="store_true", help="print one object per denial as JSON")
+    opt.add_json(p, "print one object per denial as JSON")
     p.add_argument(
         "--write-cases",
         metavar="DIR",
         help="also write, per verified fix, the cases that pin it (must now be allowed; must "
         "stay denied) into DIR, for `iamlab test DIR`",
     )
-    p.set_defaults(func=run_diagnose)
 
-    p = sub.add_parser(
-        "explain",
-        help="walk one denial through the six steps: who, what, layer, statement, fix, proof",
-        description="Explain one denial event: who (and which credentials), what was denied "
-        "and when, which layer, the statement, the fix, the proof and the new access.",
-    )
+    p = opt.command(sub, "explain", run_explain)
     p.add_argument("event_id", help="the denial's CloudTrail eventID")
-    add_workspace(p)
-    p.add_argument("--snapshot", required=True, metavar="DIR", help="snapshot folder")
-    p.set_defaults(func=run_explain)
+    opt.add_workspace(p)
+    opt.add_snapshot(p, required=True)
 
-    p = sub.add_parser(
-        "lint",
-        help="find the policy mistakes behind missing-action and resource-arn denials",
-        description="Check a policy JSON file or every policy of a snapshot folder for "
-        "bucket/object ARN mix-ups, S3 ARNs with a Region or account, DynamoDB ARNs without "
-        "table/ or index, Lambda qualifiers, NotPrincipal with Allow, third-party trust "
-        "without sts:ExternalId, actions missing from the IAM reference, resources of a type "
-        "the action does not take, and (with --workspace) region-deny statements that deny "
-        "Regions in use; suggests tag conditions for long ARN lists. Exit status 1 when there "
-        "are findings (suggestions alone exit 0).",
-    )
+    p = opt.command(sub, "lint", run_lint)
     p.add_argument("path", help="a policy JSON file or a snapshot folder")
-    add_workspace(
+    opt.add_workspace(
         p, required=False, help="workspace whose successful calls give the Regions in use"
     )
     p.add_argument(
@@ -68,19 +49,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--profile", help="AWS profile for --aws")
     p.add_argument("--region", help="AWS Region for --aws")
-    p.add_argument("--json", action="store_true", help="print the findings as JSON")
-    p.set_defaults(func=run_lint)
+    opt.add_json(p, "print the findings as JSON")
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    """Print the summary by cause and verdict, or every diagnosis as JSON."""
-    from iamlab.diagnose import summary
-    from iamlab.workspace import Workspace
+    """replay every denial against a snapshot: real cause, verdict, proven fix
 
-    filters = {"since": args.since, "until": args.until, "principal": args.principal,
-               "cause": args.cause}  # fmt: skip
+    Replay each denial of a workspace against an IAM snapshot and print the denials by diagnosed
+    cause and verdict (stored in the workspace table `diagnoses`).
+    """
+    from iamlab.diagnose import summary
+
+    filters = {**opt.window(args), "principal": args.principal, "cause": args.cause}
     pinned = None
-    with Workspace(args.workspace, wait=args.wait) as ws:
+    with opt.open_workspace(args) as ws:
         if args.write_cases:
             pinned = ws.write_fix_cases(args.snapshot, args.write_cases, **filters)
             table = pinned.frame
@@ -99,7 +81,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_pinned(pinned, out) -> None:
+def _print_pinned(pinned: PinReport, out: TextIO) -> None:
     """What --write-cases wrote, the fixes it could not pin (why), and how to run the cases."""
     from iamlab.escape import printable
 
@@ -119,33 +101,43 @@ def _print_pinned(pinned, out) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    """Print the six-step explanation of one denial."""
-    from iamlab.diagnose.render import render
-    from iamlab.workspace import Workspace
+    """walk one denial through the six steps: who, what, layer, statement, fix, proof
 
-    with Workspace(args.workspace, read_only=True, wait=args.wait) as ws:
+    Explain one denial event: who (and which credentials), what was denied and when, which
+    layer, the statement, the fix, the proof and the new access.
+    """
+    from iamlab.diagnose.render import render
+
+    with opt.open_workspace(args, read_only=True) as ws:
         diag = ws.explain(args.snapshot, args.event_id)
     print(render(diag))
     return 0
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    """Print each finding (policy, statement, why, fix); 1 when there are any."""
+    """find the policy mistakes behind missing-action and resource-arn denials
+
+    Check a policy JSON file or every policy of a snapshot folder for bucket/object ARN mix-ups,
+    S3 ARNs with a Region or account, DynamoDB ARNs without table/ or index, Lambda qualifiers,
+    NotPrincipal with Allow, third-party trust without sts:ExternalId, actions missing from the
+    IAM reference, resources of a type the action does not take, and (with --workspace)
+    region-deny statements that deny Regions in use; suggests tag conditions for long ARN lists.
+    Exit status 1 when there are findings (suggestions alone exit 0).
+    """
     from iamlab.diagnose.lint import lint
     from iamlab.escape import printable
 
     regions = None
     if args.workspace:
         from iamlab.diagnose.lint_reference import regions_in_use
-        from iamlab.workspace import Workspace
 
-        with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
+        with opt.open_workspace(args, read_only=True) as ws, ws.connect() as con:
             regions = regions_in_use(con)
     findings = lint(args.path, regions)
     if args.aws:
         findings = _with_access_analyzer(args, findings)
     if args.json:
-        print(json.dumps([f.to_dict() for f in findings], indent=2))
+        opt.print_json([f.to_dict() for f in findings])
     elif not findings:
         print("No findings.")
     for f in [] if args.json else findings:

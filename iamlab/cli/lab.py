@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from iamlab.cli import _options as opt
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``lab`` command."""
-    p = sub.add_parser(
-        "lab",
-        help="open the guided notebooks in JupyterLab (on the bundled sample by default)",
-        description="Without WORKSPACE: build ./iamlab-lab/workspace from the bundled sample "
-        "(loaded and, when iamlab can diagnose, diagnosed). Copy the guided notebooks next to "
-        "the workspace (copies that exist are kept) and start JupyterLab there on notebook 00, "
-        "listening on 127.0.0.1 only. Ctrl-C stops it.",
-    )
+    p = opt.command(sub, "lab", run_lab)
     p.add_argument("workspace", nargs="?", metavar="WORKSPACE", help="an existing workspace")
     p.add_argument(
         "--no-browser",
@@ -28,12 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="port to listen on (default: the first free one from 8888)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=run_lab)
+    opt.add_quiet(p)
 
 
 def run_lab(args: argparse.Namespace) -> int:
-    """Prepare the lab folder, serve it, print the URL, and wait until interrupted."""
+    """open the guided notebooks in JupyterLab (on the bundled sample by default)
+
+    Without WORKSPACE: build ./iamlab-lab/workspace from the bundled sample (loaded and, when
+    iamlab can diagnose, diagnosed). Copy the guided notebooks next to the workspace (copies
+    that exist are kept) and start JupyterLab there on notebook 00, listening on 127.0.0.1 only.
+    Ctrl-C stops it.
+    """
     from iamlab.lab import prepare, serve
 
     root, workspace = prepare(args.workspace, progress=not args.quiet)

@@ -6,41 +6,36 @@ import argparse
 import json
 from collections import Counter
 
-from iamlab.cli._options import add_workspace
+from iamlab.cli import _options as opt
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``privilege`` command."""
-    p = sub.add_parser(
-        "privilege",
-        help="least privilege from evidence: unused grants and a narrower policy, replayed",
-        description="For one user or role: the actions and resources its successful calls "
-        "used in the window, the granted actions it never used, and the identity policy that "
-        "allows exactly what it did, verified by replaying every call with the engine (calls "
-        "that cannot be rebuilt are listed). Exit status 1 when the policy could not be "
-        "verified.",
-    )
-    add_workspace(p)
-    p.add_argument("--snapshot", required=True, metavar="DIR", help="snapshot folder")
-    p.add_argument("--principal", required=True, metavar="ARN", help="a user or role ARN")
-    p.add_argument("--since", help="UTC start, ISO 8601 (inclusive)")
-    p.add_argument("--until", help="UTC end, ISO 8601 (exclusive)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(func=run_privilege)
+    p = opt.command(sub, "privilege", run_privilege)
+    opt.add_workspace(p)
+    opt.add_snapshot(p, required=True)
+    opt.add_principal(p, "a user or role ARN", required=True)
+    opt.add_window(p)
+    opt.add_json(p, "print the result as JSON")
 
 
 def run_privilege(args: argparse.Namespace) -> int:
-    """Print used and unused actions, the proposed policy and the calls not replayed."""
+    """least privilege from evidence: unused grants and a narrower policy, replayed
+
+    For one user or role: the actions and resources its successful calls used in the window, the
+    granted actions it never used, and the identity policy that allows exactly what it did,
+    verified by replaying every call with the engine (calls that cannot be rebuilt are listed).
+    Exit status 1 when the policy could not be verified.
+    """
     from iamlab.escape import printable
     from iamlab.prevent.least_privilege import least_privilege
     from iamlab.snapshot import load
-    from iamlab.workspace import Workspace
 
     snap = load(args.snapshot)
-    with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
+    with opt.open_workspace(args, read_only=True) as ws, ws.connect() as con:
         result = least_privilege(con, snap, args.principal, args.since, args.until)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        opt.print_json(result.to_dict())
         return 0 if result.verified else 1
     replayed = len(result.calls) - len(result.skipped)
     print(

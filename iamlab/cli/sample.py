@@ -6,14 +6,13 @@ import argparse
 import json
 import sys
 
+from iamlab.cli import _options as opt
+from iamlab.errors import InputError
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "sample",
-        help="write the sample investigation (seeded, any size) or check a sample folder",
-        description="Write a deterministic sample AWS organization with CloudTrail evidence and labels, "
-        "or check a sample folder and print its scenario summary.",
-    )
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``sample`` command."""
+    p = opt.command(sub, "sample", run)
     p.add_argument("out", nargs="?", metavar="OUT", help="folder to write the sample into")
     p.add_argument(
         "--events",
@@ -34,27 +33,26 @@ def register(sub) -> None:
         metavar="DIR",
         help="check a sample folder (default: the repository's sample_data/) and print its summary",
     )
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    opt.add_json(p, "print the summary as JSON")
+    opt.add_quiet(p, "-q", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
+    """write the sample investigation (seeded, any size) or check a sample folder
+
+    Write a deterministic sample AWS organization with CloudTrail evidence and labels, or check
+    a sample folder and print its scenario summary.
+    """
     from iamlab.sample import DEFAULT_SEED, check, default_dir, generate
 
     if args.check is not None:
         if args.out:
-            print(
-                "iamlab sample: error: give either OUT (to write) or --check DIR, not both",
-                file=sys.stderr,
-            )
-            return 2
+            raise InputError("give either OUT (to write) or --check DIR, not both")
         summary = check(args.check or default_dir())
         print(json.dumps(summary, indent=2) if args.json else render_check(summary))
         return 0
     if not args.out:
-        print("iamlab sample: error: OUT is required (or use --check [DIR])", file=sys.stderr)
-        return 2
+        raise InputError("OUT is required (or use --check [DIR])")
     from tqdm.auto import tqdm
 
     with tqdm(desc="writing the sample", unit="chunk", disable=args.quiet, file=sys.stderr,

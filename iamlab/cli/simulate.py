@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from iamlab.cli import _options as opt
 from iamlab.errors import InputError
 
 EPILOG = """exit status: 0 the request is allowed, 1 it is denied (implicit or explicit),
@@ -19,19 +20,9 @@ aws:ResourceAccount, ...); --context values win over them."""
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` command."""
-    parser = sub.add_parser(
-        "simulate",
-        help="evaluate one request against a snapshot's policies (offline)",
-        description="Evaluate a request against every policy layer in a snapshot, "
-        "and show the statement that decided it.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--principal",
-        required=True,
-        help="user, role, role-session (assumed-role) or federated-user ARN",
-    )
+    parser = opt.command(sub, "simulate", run, epilog=EPILOG, raw=True)
+    principal = "user, role, role-session (assumed-role) or federated-user ARN"
+    opt.add_principal(parser, principal, required=True, metavar=None)
     parser.add_argument("--action", required=True, help="service:Action, e.g. s3:GetObject")
     parser.add_argument("--resource", default="*", help="resource ARN (default: *)")
     parser.add_argument(
@@ -73,14 +64,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="do not add the condition keys the snapshot knows",
     )
-    parser.add_argument("--snapshot", required=True, help="snapshot folder")
-    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    opt.add_snapshot(parser, required=True, metavar=None)
+    opt.add_json(parser, "print the decision as JSON")
     parser.add_argument(
         "--as-case",
         metavar="NAME",
         help="print the replay as a test case (design format) named NAME, for `iamlab cases run`",
     )
-    parser.set_defaults(func=run)
 
 
 def parse_context(items: list[str]) -> dict[str, str | list[str]]:
@@ -105,7 +95,10 @@ def read_document(value: str | None) -> dict | str | None:
     """Return a policy document given inline as JSON or as a file path (None stays None).
 
     ``unknown`` stays "unknown": a session policy may have been passed but is not known.
+    The text is read as the snapshot reads a policy document (``decode_document``).
     """
+    from iamlab.snapshot.files import decode_document
+
     if value is None or value.strip().lower() == "unknown":
         return value
     text = value
@@ -117,20 +110,15 @@ def read_document(value: str | None) -> dict | str | None:
                 f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
                 "pass a JSON document or a file holding one"
             ) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
-            f"column {exc.colno}: {exc.msg})"
-        ) from None
-    if not isinstance(doc, dict):
-        raise InputError("--session-policy must be a JSON object (a policy document)")
-    return doc
+    return decode_document(text, f"--session-policy {value[:60]!r}")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Render the decision (and the snapshot's caveats); 0 allowed, 1 denied, 3 unknown."""
+    """evaluate one request against a snapshot's policies (offline)
+
+    Evaluate a request against every policy layer in a snapshot, and show the statement that
+    decided it.
+    """
     from iamlab.snapshot.simulate import simulate
 
     result = simulate(
@@ -171,5 +159,5 @@ def _cause(decision) -> str | None:
     return cause_of(decision.denied_by[0], deny)
 
 
-# Exit status per decision (documented in EPILOG and the README's command list).
+# Exit status per decision (documented in EPILOG and the README's opt.command list).
 EXIT = {"allow": 0, "implicit_deny": 1, "explicit_deny": 1, "unknown": 3}

@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from iamlab.cli import _options as opt
 from iamlab.errors import InputError
 from iamlab.escape import printable
 
@@ -27,26 +28,17 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "test",
-        help="check policy expectations (case files), e.g. in CI; JUnit XML output",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    """Add the ``test`` command."""
+    p = opt.command(sub, "test", run, description=__doc__, raw=True)
     p.add_argument(
         "paths", nargs="+", type=Path, metavar="CASES", help="case files or folders of *.json"
     )
-    p.add_argument(
-        "--snapshot",
-        type=Path,
-        metavar="DIR",
-        help="snapshot folder supplying the policies of cases that name none",
-    )
+    opt.add_snapshot(p, "snapshot folder supplying the policies of cases that name none", type=Path)
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """check policy expectations (case files), e.g. in CI; JUnit XML output"""
     from iamlab.policy.cases import junit_xml, load_cases, run_cases
 
     resolve = _snapshot_resolver(args.snapshot) if args.snapshot else None

@@ -41,6 +41,7 @@ __all__ = [
     "denial_items",
     "denial_table_html",
     "filter_items",
+    "in_kernel",
     "principal_items",
     "quick_range",
 ]
@@ -365,7 +366,7 @@ class Investigation:
         for name, draw in draws.items():
             fig = draw(view)
             self.figures[name] = fig
-            if _in_kernel():
+            if in_kernel():
                 from IPython.display import display
 
                 out = self.outputs[name]
@@ -450,7 +451,7 @@ def _values(frame: pd.DataFrame, column: str) -> list[str]:
     return sorted(str(v) for v in frame[column].dropna().unique())
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
     """True inside a Jupyter kernel, where figures are displayed (never a browser window)."""
     try:
         from IPython import get_ipython

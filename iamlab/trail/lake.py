@@ -10,6 +10,7 @@ parsed (JSON, or Trino's ``{key=value, ...}`` rendering), and ``readonly`` /
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -67,39 +68,37 @@ def parse_trino_value(text: str) -> Any:
     """
     pos = 0
 
+    def entry() -> tuple[str, Any]:
+        nonlocal pos
+        eq = text.find("=", pos)
+        if eq < 0:
+            raise TrinoParseError(f"no '=' after position {pos}")
+        key = text[pos:eq].strip()
+        pos = eq + 1
+        return key, value(",}")
+
+    def items(bracket: str, item: Callable[[], Any]) -> list[Any]:
+        """Read the ``item``s between ``bracket`` (``{}`` or ``[]``), separated by ``", "``."""
+        nonlocal pos
+        pos += 1
+        found = []
+        while pos < len(text) and text[pos] != bracket[1]:
+            found.append(item())
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                while pos < len(text) and text[pos] == " ":
+                    pos += 1
+        if pos >= len(text):
+            raise TrinoParseError(f"unclosed '{bracket[0]}'")
+        pos += 1
+        return found
+
     def value(stop: str) -> Any:
         nonlocal pos
         if pos < len(text) and text[pos] == "{":
-            pos += 1
-            out: dict[str, Any] = {}
-            while pos < len(text) and text[pos] != "}":
-                eq = text.find("=", pos)
-                if eq < 0:
-                    raise TrinoParseError(f"no '=' after position {pos}")
-                key = text[pos:eq].strip()
-                pos = eq + 1
-                out[key] = value(",}")
-                if pos < len(text) and text[pos] == ",":
-                    pos += 1
-                    while pos < len(text) and text[pos] == " ":
-                        pos += 1
-            if pos >= len(text):
-                raise TrinoParseError("unclosed '{'")
-            pos += 1
-            return out
+            return dict(items("{}", entry))
         if pos < len(text) and text[pos] == "[":
-            pos += 1
-            items = []
-            while pos < len(text) and text[pos] != "]":
-                items.append(value(",]"))
-                if pos < len(text) and text[pos] == ",":
-                    pos += 1
-                    while pos < len(text) and text[pos] == " ":
-                        pos += 1
-            if pos >= len(text):
-                raise TrinoParseError("unclosed '['")
-            pos += 1
-            return items
+            return items("[]", lambda: value(",]"))
         start = pos
         while pos < len(text) and text[pos] not in stop:
             pos += 1
