@@ -135,6 +135,29 @@ def test_a_denial_whose_assume_role_is_in_the_evidence_is_not_listed(loaded):
         assert coverage(con).missing_sessions == ()
 
 
+def test_a_session_issued_by_an_assume_role_logged_twice_names_one_event_in_any_load_order(
+    tmp_path,
+):
+    """A cross-account AssumeRole is logged in both accounts at the same second."""
+    from iamlab.diagnose import store
+    from iamlab.workspace import Workspace
+
+    caller, owner = assume_role(utc(2026, 3, 2, 8)), assume_role(utc(2026, 3, 2, 8))
+    caller["eventID"], owner["eventID"] = "issued-in-caller", "issued-in-owner"
+    found = []
+    for n, pair in enumerate(([caller, owner], [owner, caller])):
+        path = trail_path(tmp_path / f"logs{n}", A, "us-east-1", utc(2026, 3, 2, 10))
+        write_trail_file(path, [*pair, denial(utc(2026, 3, 2, 9))])
+        with Workspace(tmp_path / f"ws{n}") as ws:
+            ws.load(tmp_path / f"logs{n}", progress=False)
+            with ws.connect() as con:
+                denials = store.denial_records(con)
+                sessions = SessionIndex(store.issuing_records(con, denials))
+        issued = sessions.find(KEY, f"arn:aws:sts::{A}:assumed-role/dev/alice", None)
+        found.append(issued.event_id if issued else None)
+    assert found == ["issued-in-owner", "issued-in-owner"]
+
+
 def test_single_region_and_stopped_trails_are_problems(loaded, tmp_path):
     trails = [
         {"Name": "local", "HomeRegion": "us-east-1", "IsMultiRegionTrail": False},
