@@ -104,14 +104,14 @@ def run_lint(args: argparse.Namespace) -> int:
     from iamlab.diagnose.lint import lint
     from iamlab.escape import printable
 
-    regions = None
+    regions = by_account = None
     if args.workspace:
-        from iamlab.diagnose.lint_reference import regions_in_use
+        from iamlab.diagnose.lint_reference import regions_by_account, regions_in_use
         from iamlab.workspace import Workspace
 
         with Workspace(args.workspace, read_only=True, wait=args.wait) as ws, ws.connect() as con:
-            regions = regions_in_use(con)
-    findings = lint(args.path, regions)
+            regions, by_account = regions_in_use(con), regions_by_account(con)
+    findings = lint(args.path, regions, by_account)
     if args.aws:
         findings = _with_access_analyzer(args, findings)
     if args.json:
