@@ -3,10 +3,11 @@ print what it returns (JSON fields, six steps, hostile event text escaped)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
-from conftest import SAMPLE_DATA
+from conftest import SAMPLE_DATA, trail_path, utc, write_trail_file
 
 from iamlab.cli import main
 from iamlab.workspace import Workspace
@@ -138,9 +139,31 @@ def test_denials_by_cause_use_the_stored_diagnoses_once_there_are_some(tmp_path,
     assert capsys.readouterr().out.count("resource-arn") >= 1
 
 
-def test_a_diagnosis_names_the_evidence_it_lacks(ws_path):
+def test_the_sample_diagnoses_lack_no_issuing_event(ws_path):
     with Workspace(ws_path) as ws:
         frame = ws.diagnose(SNAPSHOT)
+    assert not frame["reasons"].map(lambda rs: any("is not in the evidence" in r for r in rs)).any()
+
+
+def test_a_diagnosis_names_the_evidence_it_lacks(tmp_path):
+    """The sample's trail files without the Identity Center sign-ins (AssumeRoleWithSAML)."""
+    records = [
+        r
+        for f in sorted((SAMPLE_DATA / "cloudtrail").rglob("*_CloudTrail_*.json.gz"))
+        for r in json.loads(gzip.decompress(f.read_bytes()))["Records"]
+        if r["eventName"] != "AssumeRoleWithSAML"
+    ]
+    write_trail_file(
+        trail_path(tmp_path / "logs", "731926485017", "eu-west-1", utc(2026, 3, 13)), records
+    )
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(str(tmp_path / "logs"), progress=False)
+        frame = ws.diagnose(SNAPSHOT)
     said = frame[frame["reasons"].map(lambda rs: any("is not in the evidence" in r for r in rs))]
-    assert len(said) > 0  # SSO sessions of the sample whose AssumeRole the trail lacks
-    assert all(":assumed-role/" in p for p in said["principal"].dropna())
+    sso = ":assumed-role/AWSReservedSSO_"
+    assert sorted({p.split(sso)[1] for p in said["principal"]}) == [
+        "AdministratorAccess_6d1c4b8e2f7a9035/sam.okafor@larkspur.io",
+        "DataEngineer_4f2a9c1e7b3d8a60/luis.ortega@larkspur.io",
+        "DataEngineer_4f2a9c1e7b3d8a60/priya.nair@larkspur.io",
+    ]
+    assert len(said) == 16  # Priya 8, Luis 5, Sam 3 (the canary's AssumeRole is still there)

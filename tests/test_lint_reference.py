@@ -156,3 +156,44 @@ def test_lint_cli_exits_0_on_suggestions_alone(tmp_path, capsys):
     path.write_text(json.dumps(policy(allow("sqs:SendMessage", QUEUES))))
     assert main(["lint", str(path)]) == 0
     assert "tag-condition-instead (suggestion)" in capsys.readouterr().out
+
+
+def test_a_region_deny_scp_sees_only_the_regions_of_the_accounts_it_governs(tmp_path, capsys):
+    """approved-regions-only is attached to the sample's Workloads OU: prod's call in eu-north-1
+    is its finding; the security account's (Security OU) and management's calls are not."""
+    from conftest import SAMPLE_DATA
+
+    from iamlab.workspace import Workspace
+
+    day = utc(2026, 3, 12, 10)
+    prod, security, management = "731926485017", "905173628441", "480152067923"
+    records = [
+        make_record(day, prod, "eu-north-1"),
+        make_record(day, security, "ap-south-1"),
+        make_record(day, management, "sa-east-1"),
+    ]
+    write_trail_file(trail_path(tmp_path / "logs", prod, "eu-north-1", day), records)
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(tmp_path / "logs", progress=False)
+    snapshot = str(SAMPLE_DATA / "snapshot")
+    assert main(["lint", snapshot, "--workspace", str(tmp_path / "ws"), "--json"]) == 1
+    found = [f for f in json.loads(capsys.readouterr().out) if f["check"] == "region-deny-in-use"]
+    assert [(f["policy"].rsplit("/", 1)[1], f["statement"]) for f in found] == [
+        ("p-3rgn8x2k", "DenyOutsideApprovedRegions")
+    ]
+    assert "eu-north-1 (s3:GetObject)" in found[0]["why"]
+    assert "ap-south-1" not in found[0]["why"] and "sa-east-1" not in found[0]["why"]
+
+
+def test_the_sample_evidence_uses_no_region_its_region_deny_scp_denies(tmp_path, capsys):
+    """The security account's eu-north-1 rollout is outside approved-regions-only's OU."""
+    from conftest import SAMPLE_DATA
+
+    from iamlab.workspace import Workspace
+
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
+        with ws.connect() as con:
+            assert "eu-north-1" in regions_in_use(con)
+    main(["lint", str(SAMPLE_DATA / "snapshot"), "--workspace", str(tmp_path / "ws"), "--json"])
+    assert "region-deny-in-use" not in {f["check"] for f in json.loads(capsys.readouterr().out)}

@@ -95,7 +95,7 @@ def test_start_here_charts_every_denial_by_cause(run, sample):
     assert set(sums) <= set(CAUSES) and "org-policy" in sums and "missing-action" in sums
     assert sum(sums.values()) == denial_count(sample) == 61
     loaded = html(nb, "nb.loaded(ws)")
-    assert "15124" in loaded and "<td>61</td>" in loaded
+    assert "15134" in loaded and "<td>61</td>" in loaded
     # plotly.js written once, inline, by the setup cell (no CDN script)
     setup = "".join(
         html(nb, s)

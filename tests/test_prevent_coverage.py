@@ -135,6 +135,29 @@ def test_a_denial_whose_assume_role_is_in_the_evidence_is_not_listed(loaded):
         assert coverage(con).missing_sessions == ()
 
 
+def test_a_session_issued_by_an_assume_role_logged_twice_names_one_event_in_any_load_order(
+    tmp_path,
+):
+    """A cross-account AssumeRole is logged in both accounts at the same second."""
+    from iamlab.diagnose import store
+    from iamlab.workspace import Workspace
+
+    caller, owner = assume_role(utc(2026, 3, 2, 8)), assume_role(utc(2026, 3, 2, 8))
+    caller["eventID"], owner["eventID"] = "issued-in-caller", "issued-in-owner"
+    found = []
+    for n, pair in enumerate(([caller, owner], [owner, caller])):
+        path = trail_path(tmp_path / f"logs{n}", A, "us-east-1", utc(2026, 3, 2, 10))
+        write_trail_file(path, [*pair, denial(utc(2026, 3, 2, 9))])
+        with Workspace(tmp_path / f"ws{n}") as ws:
+            ws.load(tmp_path / f"logs{n}", progress=False)
+            with ws.connect() as con:
+                denials = store.denial_records(con)
+                sessions = SessionIndex(store.issuing_records(con, denials))
+        issued = sessions.find(KEY, f"arn:aws:sts::{A}:assumed-role/dev/alice", None)
+        found.append(issued.event_id if issued else None)
+    assert found == ["issued-in-owner", "issued-in-owner"]
+
+
 def test_single_region_and_stopped_trails_are_problems(loaded, tmp_path):
     trails = [
         {"Name": "local", "HomeRegion": "us-east-1", "IsMultiRegionTrail": False},
@@ -190,15 +213,53 @@ def test_gaps_for_names_the_missing_session_and_the_silence_around_an_event(load
     )
 
 
-def test_sample_coverage_has_no_dark_account_or_region(tmp_path):
+SANDBOX, MGMT, PROD, DEV, SEC = (
+    "583016249871",
+    "480152067923",
+    "731926485017",
+    "264830159726",
+    "905173628441",
+)
+
+
+@pytest.fixture(scope="module")
+def sample_workspace(tmp_path_factory):
+    """The bundled sample's trail files in a workspace (its folder)."""
     from iamlab.workspace import Workspace
 
-    with Workspace(tmp_path / "ws") as ws:
+    path = tmp_path_factory.mktemp("sample") / "ws"
+    with Workspace(path) as ws:
         ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
-        with ws.connect() as con:
-            cov = coverage(con, load(SAMPLE_DATA / "snapshot"))
-    assert len(cov.accounts) == 4
-    assert cov.dark_accounts == () and cov.dark_regions == () and cov.silent == ()
+    return path
+
+
+def test_sample_coverage_reports_the_sandbox_and_stockholm_dark_and_nothing_else(
+    sample_workspace,
+):
+    from iamlab.workspace import Workspace
+
+    with Workspace(sample_workspace, read_only=True) as ws, ws.connect() as con:
+        cov = coverage(con, load(SAMPLE_DATA / "snapshot"))
+    assert cov.accounts == (DEV, MGMT, SANDBOX, PROD, SEC)
+    assert cov.dark_accounts == (SANDBOX,)  # invited on 12 March 17:20, never had a trail
+    # only the security account works in eu-north-1 (GuardDuty and Security Hub rollout)
+    assert cov.dark_regions == ((DEV, "eu-north-1"), (MGMT, "eu-north-1"), (PROD, "eu-north-1"))
+    assert cov.silent == ()
+    assert cov.missing_sessions == ()  # every denied session's issuing call is in the evidence
+    assert cov.trails == ()  # the organization trail: every Region, logging, seen by all five
+    assert cov.notes == ()  # every account's trails were collected and checked
+
+
+def test_sample_coverage_cli_names_the_dark_account_and_pairs(sample_workspace, capsys):
+    args = ["coverage", "-w", str(sample_workspace), "--snapshot", str(SAMPLE_DATA / "snapshot")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"accounts without evidence: {SANDBOX}\n" in out
+    assert (
+        f"dark (account, Region): {DEV} eu-north-1, {MGMT} eu-north-1, {PROD} eu-north-1\n" in out
+    )
+    assert "denials whose issuing AssumeRole is missing: 0\n" in out
+    assert "trails: no problem found\n" in out and "note:" not in out
 
 
 def test_coverage_cli_prints_the_dark_account_and_the_matrix(loaded, tmp_path, capsys):

@@ -127,13 +127,13 @@ def run_lint(args: argparse.Namespace) -> int:
     from iamlab.diagnose.lint import lint
     from iamlab.escape import printable
 
-    regions = None
+    regions = by_account = None
     if args.workspace:
-        from iamlab.diagnose.lint_reference import regions_in_use
+        from iamlab.diagnose.lint_reference import regions_by_account, regions_in_use
 
         with opt.open_workspace(args, read_only=True) as ws, ws.connect() as con:
-            regions = regions_in_use(con)
-    findings = lint(args.path, regions)
+            regions, by_account = regions_in_use(con), regions_by_account(con)
+    findings = lint(args.path, regions, by_account)
     if args.aws:
         findings = _with_access_analyzer(args, findings)
     if args.json:

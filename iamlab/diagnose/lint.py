@@ -217,9 +217,16 @@ def lint_policy(
 
 
 def lint_snapshot(
-    snap: Any, regions_in_use: Mapping[str, Collection[str]] | None = None
+    snap: Any,
+    regions_in_use: Mapping[str, Collection[str]] | None = None,
+    by_account: Mapping[str | None, Mapping[str, Collection[str]]] | None = None,
 ) -> list[Finding]:
-    """Return the findings for every policy of a loaded snapshot (its accounts are home)."""
+    """Return the findings for every policy of a loaded snapshot (its accounts are home).
+
+    With ``by_account`` (``regions_by_account(con)``), an SCP's region-deny check
+    sees only the calls of the accounts it governs; other policies see
+    ``regions_in_use``.
+    """
     org = snap.organization
 
     def is_home(account: str) -> bool:
@@ -227,11 +234,38 @@ def lint_snapshot(
 
     from iamlab.diagnose.verdict import policy_name
 
+    governed = _scp_accounts(org) if by_account is not None and org is not None else {}
     out: list[Finding] = []
     for layer, policy in snap.all_policies():
-        out += lint_policy(
-            policy.document, policy_name(snap, layer, policy.id), is_home, regions_in_use
-        )
+        regions = regions_in_use
+        if layer == "scp" and by_account is not None and policy.id in governed:
+            regions = _merged(by_account, governed[policy.id])
+        out += lint_policy(policy.document, policy_name(snap, layer, policy.id), is_home, regions)
+    return out
+
+
+def _scp_accounts(org: Any) -> dict[str, set[str]]:
+    """Return {SCP id: member accounts under one of its targets}; the management account is
+    never among them (SCPs do not apply to it)."""
+    from iamlab.snapshot.org import SCP
+
+    members = [n for n in org.parents if n.isdigit() and n != org.management_account]
+    return {
+        item.policy.id: {a for a in members if set(org.path(a) or ()) & set(item.targets)}
+        for item in org.policies.values()
+        if item.type == SCP
+    }
+
+
+def _merged(
+    by_account: Mapping[str | None, Mapping[str, Collection[str]]], accounts: set[str]
+) -> dict[str, set[str]]:
+    """The Regions in use, with their actions, of ``accounts`` only."""
+    out: dict[str, set[str]] = {}
+    for account, regions in by_account.items():
+        if account in accounts:
+            for region, actions in regions.items():
+                out.setdefault(region, set()).update(actions)
     return out
 
 
@@ -252,16 +286,22 @@ def _target(path: str | Path) -> Path:
     return target
 
 
-def lint(path: str | Path, regions: Mapping[str, Collection[str]] | None = None) -> list[Finding]:
+def lint(
+    path: str | Path,
+    regions: Mapping[str, Collection[str]] | None = None,
+    by_account: Mapping[str | None, Mapping[str, Collection[str]]] | None = None,
+) -> list[Finding]:
     """Lint a policy JSON file or a snapshot folder; raises InputError for anything else.
 
-    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check).
+    ``regions`` is ``regions_in_use(con)`` of a workspace (region-deny check);
+    ``by_account``, ``regions_by_account(con)``, scopes a snapshot's SCPs to
+    the accounts they govern.
     """
     target = _target(path)
     if target.is_dir():
         from iamlab.snapshot import load
 
-        return lint_snapshot(load(target), regions)
+        return lint_snapshot(load(target), regions, by_account)
     return lint_policy(_read_policy_file(target), str(target), regions_in_use=regions)
 
 

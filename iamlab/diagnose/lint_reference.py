@@ -171,15 +171,25 @@ def reference_checks(
 
 def regions_in_use(con: Any) -> dict[str, set[str]]:
     """Return each Region of the workspace's successful calls with the IAM actions called there."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for regions in regions_by_account(con).values():
+        for region, actions in regions.items():
+            out[region] |= actions
+    return dict(out)
+
+
+def regions_by_account(con: Any) -> dict[str | None, dict[str, set[str]]]:
+    """Return, per account (None when the event names none), each Region of its successful
+    calls with the IAM actions called there: an SCP is checked against its own accounts."""
     from iamlab.denials.actions import event_action
 
     rows = con.execute(
-        "SELECT DISTINCT aws_region, event_source, event_name FROM events "
-        "WHERE error_code IS NULL AND aws_region IS NOT NULL"
+        "SELECT DISTINCT coalesce(recipient_account_id, account_id), aws_region, event_source, "
+        "event_name FROM events WHERE error_code IS NULL AND aws_region IS NOT NULL"
     ).fetchall()
-    out: dict[str, set[str]] = defaultdict(set)
-    for region, source, name in rows:
+    out: dict[str | None, dict[str, set[str]]] = {}
+    for account, region, source, name in rows:
         action = event_action(source, name)
         if action:
-            out[region].add(action)
-    return dict(out)
+            out.setdefault(account, {}).setdefault(region, set()).add(action)
+    return out

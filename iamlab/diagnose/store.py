@@ -49,8 +49,8 @@ WHERE event_name IN (SELECT unnest($names)) AND error_code IS NULL
        OR coalesce(json_extract_string(response_elements, '$.assumedRoleUser.arn'),
                    json_extract_string(response_elements, '$.federatedUser.arn'))
            IN (SELECT unnest($arns)))
-ORDER BY event_time
-"""
+ORDER BY event_time, event_id
+"""  # event_id breaks ties: a cross-account AssumeRole is logged twice at the same second
 
 CREATE_SQL = """
 CREATE TABLE IF NOT EXISTS diagnoses (

@@ -29,7 +29,7 @@ from iamlab.sample.world.accounts import (
     PROD,
     sso_role_name,
 )
-from iamlab.sample.world.iam import role, user
+from iamlab.sample.world.iam import Role, role, user
 
 SIGNIN_INTERNAL = "aws-internal/3 aws-sdk-java/1.12.772 Linux/5.10.233-202.898.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.432-b08 java/1.8.0_432 vendor/Oracle_Corporation cfg/retry-mode/standard"
 IDP = "AiWbbhb1K0dnI8yDmWyI0hUmTkE="
@@ -114,51 +114,7 @@ def kofi_federates(recorder: Recorder, day_index: int, day: datetime) -> None:
     when = day + timedelta(hours=7, minutes=rng.randrange(30, 59), seconds=rng.randrange(60))
     session = "kofi.mensah@larkspur.io"
     key = access_key("ASIA", f"{recorder.salt}|saml|kofi|{day_index}")
-    recorder.add(
-        None,
-        source="sts.amazonaws.com",
-        name="AssumeRoleWithSAML",
-        read_only=True,
-        when=when,
-        region="us-east-1",
-        identity={
-            "type": "SAMLUser",
-            "principalId": f"{IDP}:{session}",
-            "userName": session,
-            "identityProvider": IDP,
-        },
-        ip=OFFICE_IPS[0],
-        agent=SIGNIN_INTERNAL,
-        recipient=PROD,
-        tls_host="sts.amazonaws.com",
-        params={
-            "sAMLAssertionID": "_" + hexs(rng, 32),
-            "roleSessionName": session,
-            "durationSeconds": 43200,
-            "roleArn": kofi_role.arn,
-            "principalArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
-        },
-        response={
-            "credentials": sts_credentials(rng, key, when, 12 * 3600),
-            "assumedRoleUser": {
-                "assumedRoleId": f"{kofi_role.id}:{session}",
-                "arn": f"arn:aws:sts::{PROD}:assumed-role/{kofi_role.name}/{session}",
-            },
-            "subject": session,
-            "subjectType": "persistent",
-            "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/MDgwMTUyMDY3OTIzX2lucy1hMWIyYzNkNGU1ZjZhN2I4",
-            "audience": "https://signin.aws.amazon.com/saml",
-            "nameQualifier": IDP,
-        },
-        resources=[
-            {"accountId": PROD, "type": "AWS::IAM::Role", "ARN": kofi_role.arn},
-            {
-                "accountId": PROD,
-                "type": "AWS::IAM::SAMLProvider",
-                "ARN": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE",
-            },
-        ],
-    )
+    saml_sign_in(recorder, kofi_role, session, when, key, OFFICE_IPS[0])
     ident = role_identity(kofi_role, session)(recorder.salt, when)
     _login(
         recorder,
@@ -171,6 +127,57 @@ def kofi_federates(recorder: Recorder, day_index: int, day: datetime) -> None:
         {
             "SamlProviderArn": f"arn:aws:iam::{PROD}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"
         },
+    )
+
+
+def saml_sign_in(
+    recorder: Recorder, sso_role: Role, session: str, when: datetime, key: str, ip: str
+) -> dict:
+    """The AssumeRoleWithSAML that Identity Center makes when a person opens a permission set
+    in an account (logged in that account, us-east-1), issuing the 12-hour session ``key``."""
+    rng = recorder.rng
+    account = sso_role.account
+    provider = f"arn:aws:iam::{account}:saml-provider/AWSSSO_8a1e4c2f7b9d3065_DO_NOT_DELETE"
+    return recorder.add(
+        None,
+        source="sts.amazonaws.com",
+        name="AssumeRoleWithSAML",
+        read_only=True,
+        when=when,
+        region="us-east-1",
+        identity={
+            "type": "SAMLUser",
+            "principalId": f"{IDP}:{session}",
+            "userName": session,
+            "identityProvider": IDP,
+        },
+        ip=ip,
+        agent=SIGNIN_INTERNAL,
+        recipient=account,
+        tls_host="sts.amazonaws.com",
+        params={
+            "sAMLAssertionID": "_" + hexs(rng, 32),
+            "roleSessionName": session,
+            "durationSeconds": 43200,
+            "roleArn": sso_role.arn,
+            "principalArn": provider,
+        },
+        response={
+            "credentials": sts_credentials(rng, key, when, 12 * 3600),
+            "assumedRoleUser": {
+                "assumedRoleId": f"{sso_role.id}:{session}",
+                "arn": f"arn:aws:sts::{account}:assumed-role/{sso_role.name}/{session}",
+            },
+            "subject": session,
+            "subjectType": "persistent",
+            "issuer": "https://portal.sso.eu-west-1.amazonaws.com/saml/assertion/MDgwMTUyMDY3OTIzX2lucy1hMWIyYzNkNGU1ZjZhN2I4",
+            "audience": "https://signin.aws.amazon.com/saml",
+            "nameQualifier": IDP,
+        },
+        resources=[
+            {"accountId": account, "type": "AWS::IAM::Role", "ARN": sso_role.arn},
+            {"accountId": account, "type": "AWS::IAM::SAMLProvider", "ARN": provider},
+        ],
     )
 
 

@@ -27,11 +27,12 @@ from iamlab.sample.world.iam import role, user
 
 
 def expired_token(recorder: Recorder, priya: IdentityAt) -> None:
-    """Priya's token has expired (just before the RCP denial)."""
+    """Priya's token has expired (just before the RCP denial): her morning session, signed in
+    at 07:14:37 for 12 hours (scenarios.issuing), ended at 19:14:37."""
     rng = recorder.rng
     cli = CLI_MAC.format
     when = at(2, "19:31:55")
-    ident = priya(recorder.salt, when)
+    ident = priya(recorder.salt, at(2, "07:14:37"))
     recorder.call(
         "auth-expired-token",
         sts_get_caller_identity(rng, "eu-west-1"),

@@ -9,12 +9,14 @@ from __future__ import annotations
 from iamlab.sample.scenarios import (
     explicit_deny,
     hostile,
+    issuing,
     missing_action,
     not_denials,
     org_policy,
     permissions_boundary,
     resource_arn,
     resource_policy,
+    rollout,
     session_or_trust,
     undetailed,
     vpc_endpoint,
@@ -67,4 +69,7 @@ def build(seed: int) -> Recorder:
     not_denials.not_found_lambda(recorder, tom)
     not_denials.signin_failures(recorder)
     add_daily(recorder)
+    issuing.sso_sign_ins(recorder)
+    issuing.canary_assume_role(recorder)
+    rollout.stockholm(recorder)
     return recorder

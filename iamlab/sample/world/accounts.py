@@ -16,6 +16,7 @@ MGMT = "480152067923"  # management account: Identity Center, org trail owner
 PROD = "731926485017"  # production workloads
 DEV = "264830159726"  # development
 SEC = "905173628441"  # security tooling and log archive
+SANDBOX = "583016249871"  # joined the organization on 12 March 17:20 UTC; no evidence (dark)
 PARTNER = "418295736104"  # Brightline BI, an external partner (not in the org)
 
 ACCOUNTS = {
@@ -27,8 +28,17 @@ ACCOUNTS = {
         "email": "aws-security@larkspur.io",
         "ou": "ou-7kq2-sec5t7q1",
     },
+    # An older standalone account of the data team, invited into the organization at the end
+    # of the window: it never had a trail of its own, so nothing of it was ever delivered.
+    SANDBOX: {
+        "name": "larkspur-sandbox",
+        "email": "aws-sandbox@larkspur.io",
+        "ou": "ou-7kq2-sbx4k8w2",
+        "joined": "2026-03-12T17:20:41.512000+00:00",
+        "joined_method": "INVITED",
+    },
 }
-ORG_ACCOUNTS = (MGMT, PROD, DEV, SEC)
+ORG_ACCOUNTS = (MGMT, PROD, DEV, SEC, SANDBOX)
 
 # OU id -> (name, parent id)
 OUS = {
@@ -36,6 +46,7 @@ OUS = {
     "ou-7kq2-pr0d4x1m": ("Prod", "ou-7kq2-wl0ads8k"),
     "ou-7kq2-n0npr9d2": ("NonProd", "ou-7kq2-wl0ads8k"),
     "ou-7kq2-sec5t7q1": ("Security", ROOT_ID),
+    "ou-7kq2-sbx4k8w2": ("Sandbox", ROOT_ID),
 }
 
 # Organization policy ids (FullAWSAccess and RCPFullAWSAccess keep AWS's fixed ids).
@@ -63,6 +74,9 @@ def rcp_arn(policy_id: str) -> str:
 REGIONS = ("us-east-1", "eu-west-1", "eu-central-1", "us-west-2")
 HOME_REGION = "eu-west-1"
 APPROVED_REGIONS = ["eu-west-1", "eu-central-1", "us-east-1", "us-west-2"]
+# Where the security account alone starts GuardDuty and Security Hub on 12 March (the
+# Stockholm rollout): the other accounts have no evidence there (dark pairs, by design).
+ROLLOUT_REGION = "eu-north-1"
 
 # Four working days of evidence. The org trail replaced the per-account trails
 # at ORG_TRAIL_START: earlier files sit under AWSLogs/<acct>/, later ones under

@@ -10,7 +10,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from iamlab.sample.world.accounts import DEV, MGMT, PROD, SEC, sso_role_name, sso_role_path
+from iamlab.sample.world.accounts import (
+    DEV,
+    MGMT,
+    PROD,
+    SANDBOX,
+    SEC,
+    sso_role_name,
+    sso_role_path,
+)
 from iamlab.sample.world.policies.aws_managed import aws_managed_arn
 from iamlab.sample.world.policies.identity import (
     CI_TERRAFORM_IAM_READ,
@@ -392,6 +400,8 @@ ROLES = [
         description="Red-team canaries for the SOC tooling",
     ),
     _config_slr(SEC),
+    # sandbox: invited, so its team created the access role by hand before accepting
+    _org_access(SANDBOX),
 ]
 
 

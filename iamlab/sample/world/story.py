@@ -19,8 +19,10 @@ Larkspur Analytics sells order analytics to retailers. Its AWS organization
 | larkspur-prod | 731926485017 | Workloads/Prod | `orders-api` (Lambda + DynamoDB + SQS/SNS), the data lake (S3, Athena, Glue, KMS), nightly ETL on Fargate, a legacy on-premises reporting integration |
 | larkspur-dev | 264830159726 | Workloads/NonProd | developers (IAM users with a permissions boundary), `invoice-render` (Lambda), Terraform CI |
 | larkspur-security | 905173628441 | Security | security tooling, GuardDuty findings, the CloudTrail log bucket, a red-team canary role |
+| larkspur-sandbox | 583016249871 | Sandbox | the data team's old standalone experiment account, invited into the organization on 12 March 17:20 UTC |
 
-Regions: eu-west-1 (home), eu-central-1 (DR), us-east-1 (global services), us-west-2 (a test stack).
+Regions: eu-west-1 (home), eu-central-1 (DR), us-east-1 (global services), us-west-2 (a test stack),
+and from 12 March eu-north-1 in the security account only (the GuardDuty and Security Hub rollout).
 Organization policies: `FullAWSAccess` and `RCPFullAWSAccess` at the root (as in every org),
 `baseline-guardrails` (root), `approved-regions-only` (Workloads OU) and the RCP
 `secrets-network-perimeter` (Prod OU: Secrets Manager only from the office network
@@ -29,12 +31,15 @@ Organization policies: `FullAWSAccess` and `RCPFullAWSAccess` at the root (as in
 People: **Priya Nair** and **Luis Ortega** (data engineers, Identity Center permission set
 DataEngineer in prod), **Kofi Mensah** (on-call, ReadOnly), **Sam Okafor** (platform admin),
 **Dana Kim** and **Tom Reyes** (developers, IAM users in dev; Dana has the DeveloperBoundary),
-**Ana Silva** (security; assumes IncidentResponder in prod), **Jonas Berg** (red team).
+**Ana Silva** (security; assumes IncidentResponder in prod), **Jonas Berg** (red team). People
+sign in through Identity Center: each session is issued by an `AssumeRoleWithSAML` in the account.
 Outside: **Brightline BI** (account 418295736104), a partner that pulls exports from S3.
 
 ## The evidence
 
-- `snapshot/`: the IAM snapshot taken on 12 March 18:00 UTC (AWS CLI output shapes).
+- `snapshot/`: the IAM snapshot taken on 12 March 18:00 UTC (AWS CLI output shapes), with each
+  account's `trails.json` (`describe-trails`) and `trail-status/` (`get-trail-status`): every account,
+  the sandbox included, sees only the organization trail (all Regions, logging since 10 March 23:52).
 - `cloudtrail/AWSLogs/...`: the trail files. Until 11 March 00:00 UTC each account had its own
   trail (`AWSLogs/<account>/CloudTrail/...`, no log file validation); from then on the
   organization trail delivers (`AWSLogs/o-7kq2m9xw4r/<account>/CloudTrail/...`, with hourly
@@ -81,13 +86,35 @@ index its role does not cover (*resource-arn*, retried by Lambda). 15:20 Ana ass
 IncidentResponder with a session policy and at 15:26 cannot terminate the suspicious instance
 (*session-or-trust*: "explicit deny in a sessions policy"); she isolates and snapshots it
 instead. 16:45 Sam tries to launch a test instance in Sydney (*org-policy*: the region SCP).
-19:31 Priya's session has expired; 19:40 from home she reads the warehouse secret
-(*org-policy*: the RCP network perimeter).
+19:31 Priya's morning session has expired; 19:38 she signs in again from home and at 19:40
+reads the warehouse secret (*org-policy*: the RCP network perimeter). The sessions behind these
+denials were signed in that day: Luis at 07:05 and Priya at 07:14 (DataEngineer, 12 hours), Sam
+at 12:14 (AdministratorAccess in dev).
 
 **Thursday 12 March.** 03:17 someone tries console sign-ins on the management account with an
-unknown user name. 06:30 finance asks for a report that does not exist yet (NoSuchKey). 14:00 the
-red team's canary puts HTML and script into user agents, object keys and parameter names:
-every view must escape them (`hostile_event_ids` in labels.json).
+unknown user name. 06:30 finance asks for a report that does not exist yet (NoSuchKey). 10:02 Ana
+turns on GuardDuty and Security Hub in eu-north-1 in the security account, the first step of
+running them in every Region (the member accounts are to follow next week). 13:58 Jonas assumes
+redteam-probe as `xss-canary`; 14:00 the canary puts HTML and script into user agents, object
+keys and parameter names: every view must escape them (`hostile_event_ids` in labels.json).
+17:20 the data team's sandbox account accepts the organization's invitation.
+
+## Where the evidence is dark
+
+`iamlab coverage --snapshot snapshot` on this evidence reports two holes, by design, and nothing else:
+
+- **larkspur-sandbox (583016249871) has no event.** It never had a trail of its own, and the
+  organization trail covers it only from 17:20 on 12 March, after which nobody used it. Its
+  activity before joining is only in its own 90-day Event history: run `lookup-events` there.
+  (Before accepting, the data team created OrganizationAccountAccessRole by hand, as an invited
+  account must, so the snapshot holds its IAM.)
+- **eu-north-1 is dark for management, prod and dev.** Only the security account worked there.
+  The organization trail logs every Region, so dark means unused: approved-regions-only refuses
+  eu-north-1 to prod and dev, but the management account is bound by no SCP and GuardDuty does
+  not watch it there yet; check that nothing runs there before trusting the silence.
+
+Every denied session's issuing call is in the evidence, no account is silent for 6 hours or
+more, and the trail check finds no problem.
 
 ## Labels
 

@@ -71,6 +71,7 @@ from iamlab.sample.world.policies.resources import (
     SECRETS_ENDPOINT_POLICY,
     WAREHOUSE_SECRET_POLICY,
 )
+from iamlab.sample.write.trails import trail_files
 
 SNAPSHOT_TIME = datetime(2026, 3, 12, 18, 0, 0, tzinfo=UTC)
 
@@ -418,8 +419,9 @@ def _tree() -> dict:
                 "Name": info["name"],
                 "Status": "ACTIVE",
                 "State": "ACTIVE",
-                "JoinedMethod": "INVITED" if acct == MGMT else "CREATED",
-                "JoinedTimestamp": _date("joined" + acct),
+                "JoinedMethod": info.get("joined_method")
+                or ("INVITED" if acct == MGMT else "CREATED"),
+                "JoinedTimestamp": info.get("joined") or _date("joined" + acct),
                 "ParentId": info["ou"] or ROOT_ID,
             }
             for acct, info in ACCOUNTS.items()
@@ -515,4 +517,5 @@ def snapshot_files() -> dict[str, dict]:
         files[f"accounts/{acct}/authorization-details.json"] = authorization_details(acct)
     files.update(resource_policies())
     files.update(organization_files())
+    files.update(trail_files())
     return files
