@@ -177,3 +177,18 @@ def test_a_fix_to_an_identity_center_role_points_at_its_permission_set(diagnoses
         assert "managed by IAM Identity Center" in d.fix["summary"], d.event_id
         set_name = d.fix["policy"].split("AWSReservedSSO_", 1)[1].rsplit("_", 1)[0]
         assert f"permission set {set_name}'s inline policy" in d.fix["summary"]
+
+
+def test_a_second_diagnosis_keeps_the_cause_aws_reported(tmp_path):
+    """The cause AWS reported comes from the message, not from the workspace's last diagnosis
+    (the `diagnosed_denials` view): diagnosing twice gives the same reported causes."""
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
+        parsed = dict(zip(ws.denials()["event_id"], ws.denials()["cause"], strict=True))
+        first = ws.diagnose(SAMPLE_DATA / "snapshot")
+        second = ws.diagnose(SAMPLE_DATA / "snapshot")
+    reported = dict(zip(first["event_id"], first["reported_cause"], strict=True))
+    assert reported == dict(zip(second["event_id"], second["reported_cause"], strict=True))
+    assert reported == parsed
+    # the sample has denials whose message names no layer while the replay finds one
+    assert any(reported[e] != c for e, c in zip(second["event_id"], second["cause"], strict=True))

@@ -134,6 +134,9 @@ def denial_records(
 ) -> list[tuple[dict[str, Any], ParsedDenial]]:
     """Return (CloudTrail record, parsed message) for every denial matching the filters."""
     found = frame(con, principal=principal, since=since, until=until)
+    if "reported_cause" in found.columns:
+        # A workspace diagnosed before: `cause` is the last diagnosis's, not the message's.
+        found["cause"] = found["reported_cause"]
     if event_id is not None:
         found = found[found["event_id"] == event_id]
     # Keyed by record, not event id: records that share an id with other content
