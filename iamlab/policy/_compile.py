@@ -96,6 +96,11 @@ def _resource_regex(
     return matcher, tuple(t for t in templates if t.variables)
 
 
+# The resource matcher of a statement without Resource or NotResource (a trust policy's),
+# which the engine never reads: such a statement applies to any resource.
+_ANY = FastMatcher(("*",), arn=True)
+
+
 class Statement:
     """One compiled statement."""
 
@@ -168,7 +173,7 @@ class Statement:
         self.resources: tuple[str, ...] | None = (
             tuple(_strings(raw[rfield], w(rfield))) if rfield else None
         )
-        self.resource_rx = None
+        self.resource_rx = _ANY  # read only when the statement has a Resource element
         self.resource_templates: tuple[Template, ...] = ()
         self._miss_reason = (
             f" not matched by {list(self.resources)}" if self.resources is not None else ""

@@ -32,7 +32,7 @@ What iamlab can and cannot detect (documented limits):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from iamlab.errors import InputError, PolicyError
@@ -83,7 +83,9 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     list of them.
     """
     try:  # fast path: single-valued string values, no keys differing only in case
-        ctx = {k.lower(): (v,) for k, v in raw.items() if v.__class__ is str}
+        ctx: dict[str, tuple[str, ...]] = {
+            k.lower(): (v,) for k, v in raw.items() if v.__class__ is str
+        }
         if len(ctx) == len(raw):
             return ctx
     except AttributeError:
@@ -288,8 +290,9 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             caller.known_absent,
             *[ctx.get(k) for k in mkeys],
         )
-        seen = cs.memo.get(memo_key)
-        if seen:  # seen before: the Decision may be kept too (only then: no cost when not)
+        hit = cs.memo.get(memo_key)
+        if hit:  # seen before: the Decision may be kept too (only then: no cost when not)
+            seen = hit
             key = (
                 memo_key,
                 request.principal,
@@ -299,7 +302,7 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             )
         else:
             seen = _remember(
-                cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource, ctx, caller)
+                cs, memo_key, hit, _run_plan(steps, q.resource_layer, resource, ctx, caller)
             )
     if caller.kind == ROOT and cs.identity is not None:
         notes.append(
@@ -483,7 +486,7 @@ def _decide(
     ev: _Evaluation,
     decision: str,
     denied_by: tuple[str, ...],
-    deciding: tuple[StatementResult, ...],
+    deciding: Sequence[StatementResult],
     missing: tuple[str, ...],
     lacking: tuple[str, ...] = (),
 ) -> Decision:
@@ -541,18 +544,22 @@ def _run_plan(
     res_allows: list[StatementResult] = []
     for how, name, record, fixed, index, cands in steps:
         if how == SKIP:  # a layer that does not apply to this caller
+            assert record is not None  # every Step of its kind has it (action_plan)
             layers.append(record)
             continue
         if how == FIXED:  # no statement of this layer depends on the request
+            assert fixed is not None
             layers.append(fixed.record)
-            got = fixed.allows
+            given = fixed.allows
+            got = given != ()
             if got:
-                allows.extend(got)
+                allows.extend(given)
             if fixed.denies:
                 denies.extend(fixed.denies)
             if name == res_layer:
-                res_allows = list(got)
+                res_allows = list(given)
         else:
+            assert index is not None
             before = len(allows)
             layers.append(eval_layer(index, cands, resource, ctx, caller, allows, denies, checked))
             got = len(allows) > before
@@ -569,7 +576,7 @@ def _run_plan(
 def _missing_for_implicit(
     unsure_checked: list[StatementResult],
     unsure_allows: list[StatementResult],
-    allows: tuple[StatementResult, ...],
+    allows: Sequence[StatementResult],
     named: str,
 ) -> tuple[str, ...]:
     """Keys whose value could change an implicit deny or the layer AWS names for it.

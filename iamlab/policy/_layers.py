@@ -308,11 +308,12 @@ class _LayerIndex:
                 if (e.statement.action_rx.match(action_l) is None) == e.statement.not_action
             )
             static = None
-            if all(e.always is not None for e in cands):
-                allows = tuple(e.always for e in cands if e.statement.allow)
-                denies = tuple(e.always for e in cands if not e.statement.allow)
+            known = [(e, e.always) for e in cands if e.always is not None]
+            if len(known) == len(cands):
+                allows = tuple(r for e, r in known if e.statement.allow)
+                denies = tuple(r for e, r in known if not e.statement.allow)
                 outcome = "explicit_deny" if denies else ("allow" if allows else "implicit_deny")
-                repl = tuple((e.pos, e.always) for e in cands)
+                repl = tuple((e.pos, r) for e, r in known)
                 record = LayerRecord(self.layer, outcome, self.base, self.level, self.note, repl)
                 static = Fixed(record, allows, denies)
             if len(self.cache) >= 4096:
@@ -327,14 +328,14 @@ SKIP, FIXED, MATCH = "skip", "fixed", "match"
 class Step(NamedTuple):
     """One layer of an action plan and how ``evaluate`` takes it: ``SKIP``, a layer that
     does not apply (its ``record`` says why); ``FIXED``, a layer whose outcome cannot
-    depend on the request (``fixed``); ``MATCH``, a layer to match (``index``, with its
+    depend on the request (``fixed``); ``MATCH``, a layer to match (``layer_index``, with its
     statements matching the action in ``cands``)."""
 
     how: str
     layer: str
     record: LayerRecord | None = None
     fixed: Fixed | None = None
-    index: _LayerIndex | None = None
+    layer_index: _LayerIndex | None = None
     cands: tuple[Entry, ...] = ()
 
 
@@ -365,7 +366,7 @@ def action_plan(
                     all_keys = None
                 elif all_keys is not None:
                     all_keys.update(dict.fromkeys(keys))
-                out.append(Step(MATCH, layer.layer, index=layer, cands=cands))
+                out.append(Step(MATCH, layer.layer, layer_index=layer, cands=cands))
         if len(cs.action_plans) >= 4096:
             cs.action_plans.clear()
         hit = cs.action_plans[key] = (tuple(out), None if all_keys is None else tuple(all_keys))

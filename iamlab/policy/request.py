@@ -113,12 +113,17 @@ class Request:
         return out
 
 
+def _decoded(document: bytes | bytearray) -> str:
+    """JSON text given as bytes, as text (undecodable bytes replaced, never raised)."""
+    return bytes(document).decode("utf-8", "replace")
+
+
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
     """(a private copy of the document, its content key): JSON text stays as it is."""
     if isinstance(document, str):
         return document, document
     if isinstance(document, (bytes, bytearray)):
-        text = bytes(document).decode("utf-8", "replace")
+        text = _decoded(document)
         return text, text
     try:
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -256,6 +261,8 @@ class PolicySet:
                     f"policies.{label} must be a policy document (an object or its JSON text), "
                     f"got {type(doc).__name__} {doc!r:.60}"
                 )
+            if isinstance(doc, (bytes, bytearray)):
+                doc = _decoded(doc)
             return Policy(document=doc, id=label)
 
         def many(docs: Any, label: str, help_text: str | None = None) -> tuple[Policy, ...]:
@@ -267,7 +274,16 @@ class PolicySet:
                     or f"policies.{label} must be a list of policy documents or null, "
                     f"got {type(docs).__name__} {docs!r:.60}"
                 )
-            return tuple(one(d, f"{label}[{i}]") for i, d in enumerate(docs))
+            return tuple(listed(d, f"{label}[{i}]") for i, d in enumerate(docs))
+
+        def listed(doc: Any, label: str) -> Policy:
+            policy = one(doc, label)
+            if policy is None:
+                raise InputError(
+                    f"policies.{label} is null; a list of a layer holds policy documents "
+                    "(give the layer as null for none)"
+                )
+            return policy
 
         def levels(value: Any, label: str) -> tuple[tuple[Policy, ...], ...] | None:
             if value is None:
