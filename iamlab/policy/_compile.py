@@ -26,6 +26,7 @@ from iamlab.policy._patterns import (
 )
 from iamlab.policy._principal import PrincipalSpec
 from iamlab.policy.decision import StatementResult
+from iamlab.policy.request import policy_document
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _STATEMENT_KEYS = {
@@ -247,21 +248,7 @@ class CompiledPolicy:
 
     def __init__(self, doc: Any, policy_id: str = "") -> None:
         self.id = policy_id
-        if isinstance(doc, (bytes, bytearray)):
-            doc = doc.decode("utf-8", "replace")
-        if isinstance(doc, str):
-            try:
-                doc = json.loads(doc)
-            except json.JSONDecodeError as exc:
-                raise PolicyError(
-                    f"{_where(policy_id, None, None)}: invalid JSON at line {exc.lineno} column "
-                    f"{exc.colno}: {exc.msg}"
-                ) from None
-        if not isinstance(doc, dict):
-            raise PolicyError(
-                f"{_where(policy_id, None, None)}: a policy document must be a JSON object, got "
-                f"{type(doc).__name__}"
-            )
+        doc = policy_document(doc, _where(policy_id, None, None))
         unknown = set(doc) - {"Version", "Id", "Statement"}
         if unknown:
             raise PolicyError(
@@ -367,15 +354,11 @@ def validate(doc: Any, id: str = "") -> list[Problem]:  # noqa: A002
         cp = CompiledPolicy(doc, id)
     except PolicyError as exc:
         first = _problem("error", id, str(exc))
-        raw = doc
-        if isinstance(raw, (bytes, bytearray)):
-            raw = raw.decode("utf-8", "replace")
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError:
-                return [first]
-        stmts = raw.get("Statement") if isinstance(raw, dict) else None
+        try:
+            raw = policy_document(doc, _where(id, None, None))
+        except PolicyError:
+            return [first]
+        stmts = raw.get("Statement")
         if isinstance(stmts, dict):
             stmts = [stmts]
         if not isinstance(stmts, list):

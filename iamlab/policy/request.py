@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamlab.errors import InputError, PolicyError
+from iamlab.errors import IamlabError, InputError, PolicyError
 from iamlab.policy.decision import LAYERS
 
 ContextValue = str | list[str]
@@ -116,6 +116,40 @@ class Request:
 def _decoded(document: bytes | bytearray) -> str:
     """JSON text given as bytes, as text (undecodable bytes replaced, never raised)."""
     return bytes(document).decode("utf-8", "replace")
+
+
+def policy_document(
+    value: Any,
+    where: str,
+    error: type[IamlabError] = PolicyError,
+    expected: str = "a JSON object",
+) -> dict[str, Any]:
+    """A policy document as a dict: itself, or parsed from its JSON text or UTF-8 bytes.
+
+    The one reader of policy JSON: the engine (``PolicyError``), the snapshot loader
+    (``SnapshotError``) and the CLI (``InputError``) pass their own error class and
+    ``where`` (what the document is, e.g. "policy 'p1'"). Raises ``error`` naming
+    ``where`` and the line and column when the text is not JSON, or the type when it
+    is not a JSON object (``expected`` says what would be).
+
+    >>> policy_document('{"Statement": []}', "policy 'p1'")
+    {'Statement': []}
+    """
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        value = _decoded(value)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise error(
+                f"{where} is not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
+                f"expected {expected}"
+            ) from None
+        if isinstance(value, dict):
+            return value
+    raise error(f"{where} is a {type(value).__name__}, expected {expected}")
 
 
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
