@@ -117,11 +117,16 @@ def read_document(value: str | None) -> dict | str | None:
                 f"--session-policy {value!r}: cannot read it ({exc.strerror}); "
                 "pass a JSON document or a file holding one"
             ) from None
-    from iamlab.policy.request import policy_document
-
-    return policy_document(
-        text, f"--session-policy {value[:60]!r}", InputError, "a JSON object (a policy document)"
-    )
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"--session-policy {value[:60]!r} is not JSON (line {exc.lineno} "
+            f"column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError("--session-policy must be a JSON object (a policy document)")
+    return doc
 
 
 def run(args: argparse.Namespace) -> int:
