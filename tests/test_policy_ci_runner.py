@@ -266,13 +266,11 @@ def test_deciding_and_failed_on_are_compared(tmp_path) -> None:
         failed_on={"identity[0]#OnlyTagged": "action"},
     )
     assert run_case(good).passed
-    wrong = _case(
-        "names the wrong Deny",
-        "arn:aws:s3:::b/secret/x",
-        decision="explicit_deny",
-        deciding=["identity[0]#ReadAll"],
-        failed_on={"identity[0]#OnlyTagged": "condition"},
-    )
+    wrong_expect = {
+        "deciding": ["identity[0]#ReadAll"],
+        "failed_on": {"identity[0]#OnlyTagged": "condition"},
+    }
+    wrong = {**good, "name": "names the wrong Deny", "expect": {**good["expect"], **wrong_expect}}
     result = run_case(wrong)
     assert result.status == "failed"
     assert result.problems == (

@@ -1,223 +1,36 @@
-"""Action and resource matching (aws-facts 4, 5): wildcards, case rules, ARN segments."""
+"""Action and resource matching (aws-facts 4, 5): what the case format cannot say.
+
+The decisions each action and resource pattern reaches (wildcards, case rules,
+ARN segments, NotAction/NotResource, statement forms) are cases in
+tests/cases/action-matching/patterns.json, resource-matching/patterns.json,
+arn-gotchas/resource-patterns.json and basics-and-explicit-deny/statement-forms.json,
+run by tests/test_policy_cases.py. This file keeps why a statement did not
+apply (its reason) and the pattern matcher's agreement with the wildcard regex.
+"""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iamlab.policy import evaluate
 from iamlab.policy._patterns import FastMatcher, arn_regex, compile_alternatives, plain_regex
+from iamlab.policy.cases import load_cases, run_cases
 
-USER = "arn:aws:iam::111122223333:user/alice"
-
-
-def _decide(
-    action: str,
-    resource: str,
-    *,
-    actions="*",
-    resources="*",
-    not_action=False,
-    not_resource=False,
-    principal: str = USER,
-) -> str:
-    st = {
-        "Effect": "Allow",
-        ("NotAction" if not_action else "Action"): actions,
-        ("NotResource" if not_resource else "Resource"): resources,
-    }
-    return evaluate(
-        {
-            "principal": principal,
-            "action": action,
-            "resource": resource,
-            "resource_account": "111122223333",
-        },
-        {"identity": [{"Version": "2012-10-17", "Statement": st}]},
-    ).decision
-
-
-@pytest.mark.parametrize(
-    ("pattern", "action", "ok"),
-    [
-        ("s3:GetObject", "s3:GetObject", True),
-        ("s3:getobject", "S3:GETOBJECT", True),
-        ("s3:Get*", "s3:GetObjectAcl", True),
-        ("s3:Get*", "s3:PutObject", False),
-        ("s3:*", "s3:ListBucket", True),
-        ("s3:*", "s3express:CreateSession", False),
-        ("s3:?etObject", "s3:GetObject", True),
-        ("s3:?etObject", "s3:GetObjects", False),
-        ("*", "kms:Decrypt", True),
-        ("iam:*User*", "iam:ListUserPolicies", True),
-    ],
-)
-def test_action_patterns(pattern: str, action: str, ok: bool) -> None:
-    assert (_decide(action, "*", actions=pattern) == "allow") is ok
-
-
-@pytest.mark.parametrize(
-    ("pattern", "resource", "ok"),
-    [
-        ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b/c.txt", True),
-        (
-            "arn:aws:s3:::bucket/*",
-            "arn:aws:s3:::bucket",
-            False,
-        ),  # object pattern does not cover the bucket
-        (
-            "arn:aws:s3:::bucket",
-            "arn:aws:s3:::bucket/key",
-            False,
-        ),  # bucket ARN does not cover objects
-        ("arn:aws:s3:::bucket*", "arn:aws:s3:::bucket-other", True),  # the prefix trap
-        ("arn:aws:s3:::Bucket/*", "arn:aws:s3:::bucket/x", False),  # resources are case-sensitive
-        ("arn:aws:s3:::bucket/?", "arn:aws:s3:::bucket/a", True),
-        ("arn:aws:s3:::bucket/?", "arn:aws:s3:::bucket/ab", False),
-        ("arn:aws-cn:s3:::bucket/*", "arn:aws:s3:::bucket/x", False),
-        ("arn:*:s3:::bucket/*", "arn:aws-us-gov:s3:::bucket/x", True),
-        ("arn:aws:iam::111122223333:user/*", "arn:aws:iam::111122223333:user/division/alice", True),
-        (
-            "arn:aws:iam:us-east-1:111122223333:user/*",
-            "arn:aws:iam::111122223333:user/alice",
-            False,
-        ),
-        ("arn:aws:iam::aws:policy/*", "arn:aws:iam::aws:policy/service-role/AWSLambdaRole", True),
-        ("arn:aws:iam::111122223333:policy/*", "arn:aws:iam::aws:policy/ReadOnlyAccess", False),
-        # a wildcard in the region segment never spans into the account segment
-        (
-            "arn:aws:dynamodb:*:111122223333:table/T",
-            "arn:aws:dynamodb:us-east-1:111122223333:table/T",
-            True,
-        ),
-        ("arn:aws:dynamodb:*:table/T", "arn:aws:dynamodb:us-east-1:111122223333:table/T", False),
-        (
-            "arn:aws:dynamodb:us-east-1:111122223333:table/T",
-            "arn:aws:dynamodb:us-east-1:111122223333:table/T/index/I",
-            False,
-        ),
-        (
-            "arn:aws:dynamodb:us-east-1:111122223333:table/T/index/*",
-            "arn:aws:dynamodb:us-east-1:111122223333:table/T/index/I",
-            True,
-        ),
-        # Lambda qualifiers (aws-facts 5)
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:fn",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn",
-            True,
-        ),
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:fn",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:1",
-            False,
-        ),
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:*",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:PROD",
-            True,
-        ),
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:*",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn",
-            False,
-        ),
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:fn*",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:2",
-            True,
-        ),
-        (
-            "arn:aws:lambda:us-east-1:111122223333:function:*",
-            "arn:aws:lambda:us-east-1:111122223333:function:fn:2",
-            True,
-        ),
-        (
-            "arn:aws:s3:*",
-            "arn:aws:s3:::bucket/x",
-            True,
-        ),  # fewer segments: the last one takes the rest
-        ("*", "arn:aws:s3:::bucket/x", True),
-        ("arn:aws:s3:::bucket/*", "*", False),
-    ],
-)
-def test_resource_patterns(pattern: str, resource: str, ok: bool) -> None:
-    assert (_decide("s3:GetObject", resource, resources=pattern) == "allow") is ok
-
-
-def test_not_action_and_not_resource() -> None:
-    assert _decide("s3:GetObject", "*", actions="iam:*", not_action=True) == "allow"
-    assert _decide("iam:ListUsers", "*", actions="iam:*", not_action=True) == "implicit_deny"
-    assert (
-        _decide(
-            "s3:GetObject",
-            "arn:aws:s3:::public/x",
-            resources="arn:aws:s3:::secret/*",
-            not_resource=True,
-        )
-        == "allow"
-    )
-    assert (
-        _decide(
-            "s3:GetObject",
-            "arn:aws:s3:::secret/x",
-            resources="arn:aws:s3:::secret/*",
-            not_resource=True,
-        )
-        == "implicit_deny"
-    )
-
-
-def test_statement_as_object_or_list_and_lists_of_actions() -> None:
-    one = {
-        "Version": "2012-10-17",
-        "Statement": {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": ["arn:aws:s3:::a/*", "arn:aws:s3:::b/*"],
-        },
-    }
-    d = evaluate(
-        {
-            "principal": USER,
-            "action": "s3:PutObject",
-            "resource": "arn:aws:s3:::b/k",
-            "resource_account": "111122223333",
-        },
-        {"identity": [one]},
-    )
-    assert d.decision == "allow"
+CASES = Path(__file__).parent / "cases"
+WHY_CASE = "an Allow for another action fails on the action, one for another bucket on the"
 
 
 def test_explanation_says_why_a_statement_did_not_apply() -> None:
-    doc = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "Other", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
-            {
-                "Sid": "WrongBucket",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::other/*",
-            },
-        ],
-    }
-    d = evaluate(
-        {
-            "principal": USER,
-            "action": "s3:GetObject",
-            "resource": "arn:aws:s3:::b/k",
-            "resource_account": "111122223333",
-        },
-        {"identity": [doc]},
-    )
-    assert d.decision == "implicit_deny" and d.denied_by == ("identity",)
-    stmts = {s.sid: s for s in d.layer("identity")[0].statements}
-    assert stmts["Other"].failed_on == "action"
-    assert stmts["WrongBucket"].failed_on == "resource"
+    """The case checks the decision and where each statement failed; the reason names the
+    resource patterns that did not match."""
+    report = run_cases(load_cases([CASES / "resource-matching" / "patterns.json"]))
+    (result,) = [r for r in report.results if r.name.startswith(WHY_CASE)]
+    assert result.passed, result.problems
+    assert result.decision is not None
+    stmts = {s.sid: s for s in result.decision.layer("identity")[0].statements}
     assert "arn:aws:s3:::other/*" in stmts["WrongBucket"].reason
-    assert d.policy_type == "identity-based policy"
 
 
 @settings(max_examples=1000, deadline=None)

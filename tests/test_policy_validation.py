@@ -13,8 +13,8 @@ ALLOW = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 @pytest.mark.parametrize(
     ("doc", "fragment"),
     [
-        ('{"Version": "2012-10-17", "Statement": [', "invalid JSON at line 1"),
-        ([ALLOW], "must be a JSON object"),
+        ('{"Version": "2012-10-17", "Statement": [', "is not JSON (line 1 column"),
+        ([ALLOW], "is a list, expected a JSON object"),
         ({"Version": "2012-10-17"}, "missing Statement"),
         ({"Version": "2012-10-18", "Statement": [ALLOW]}, "field Version"),
         ({"Statement": "Allow"}, "field Statement"),

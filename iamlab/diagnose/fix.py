@@ -225,7 +225,7 @@ def _change(
         if old is None:
             return None
         statements = _statements(old.document)
-        statement = statements[deny.index]
+        statement = statements[deny.statement_index]
         original = copy.deepcopy(statement)
         condition = statement.setdefault("Condition", {})
         caller = _caller_arn(request, diag)
@@ -245,7 +245,7 @@ def _change(
             old,
             statements,
             statement,
-            f"except {value} from {deny.sid or f'statement {deny.index}'} in {name}",
+            f"except {value} from {deny.sid or f'statement {deny.statement_index}'} in {name}",
         )
         return {**made, "exception_of": original}
     target = _allow_target(layer, decision, policies, diag, first)

@@ -277,12 +277,16 @@ def _deciding(
         deny = next((s for s in decision.deciding if s.layer == layer), None)
         if deny is not None:
             name = policy_name(snap, layer, deny.policy_id)
-            return {"policy": name, "sid": deny.sid}, None, (layer, deny.policy_id, deny.index)
+            return (
+                {"policy": name, "sid": deny.sid},
+                None,
+                (layer, deny.policy_id, deny.statement_index),
+            )
     statements = [s for r in decision.layer(layer) for s in r.statements]
     near = _near_miss(snap, statements, replay)
     if near is not None:
         name = policy_name(snap, layer, near.policy_id)
-        target = (layer, near.policy_id, near.index)
+        target = (layer, near.policy_id, near.statement_index)
         return {"policy": name, "sid": None}, {"policy": name, "sid": near.sid}, target
     policy_id = _closest_policy(snap, statements, layer, replay)
     if policy_id is None:
@@ -314,9 +318,9 @@ def _near_miss(
         near = [
             s
             for s in near
-            if s.index < len(body)
-            and isinstance(body[s.index], dict)
-            and account in json.dumps(body[s.index].get("Principal"))
+            if s.statement_index < len(body)
+            and isinstance(body[s.statement_index], dict)
+            and account in json.dumps(body[s.statement_index].get("Principal"))
         ]
     return near[0] if near else None
 

@@ -16,6 +16,7 @@ against: for a role session its session ARN, its role and its account
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from iamlab.errors import InputError
 
@@ -76,13 +77,10 @@ class Caller:
     # a fact, not missing evidence, so they are not reported as missing context.
     known_absent: frozenset[str] = frozenset()
 
-    @property
+    @cached_property  # read by every evaluation: after the first, a plain attribute
     def derived_ctx(self) -> dict[str, tuple[str, ...]]:
         """The derived context keys as a request context (lower-cased keys), computed once."""
-        items = self.__dict__.get("_derived_ctx")
-        if items is None:
-            items = self.__dict__["_derived_ctx"] = {k: (v,) for k, v in self.derived.items() if v}
-        return items
+        return {k: (v,) for k, v in self.derived.items() if v}
 
     @property
     def is_session(self) -> bool:

@@ -26,6 +26,7 @@ from iamlab.policy._patterns import (
 )
 from iamlab.policy._principal import PrincipalSpec
 from iamlab.policy.decision import StatementResult
+from iamlab.policy.request import policy_document
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _STATEMENT_KEYS = {
@@ -94,6 +95,11 @@ def _resource_regex(
     extra = [arn_regex([(k, x) for k, x, _ in t.parts]) for t in escaped]
     matcher = FastMatcher(plain, arn=True, extra_regexes=extra)
     return matcher, tuple(t for t in templates if t.variables)
+
+
+# The resource matcher of a statement without Resource or NotResource (a trust policy's),
+# which the engine never reads: such a statement applies to any resource.
+_ANY = FastMatcher(("*",), arn=True)
 
 
 class Statement:
@@ -168,7 +174,7 @@ class Statement:
         self.resources: tuple[str, ...] | None = (
             tuple(_strings(raw[rfield], w(rfield))) if rfield else None
         )
-        self.resource_rx = None
+        self.resource_rx = _ANY  # read only when the statement has a Resource element
         self.resource_templates: tuple[Template, ...] = ()
         self._miss_reason = (
             f" not matched by {list(self.resources)}" if self.resources is not None else ""
@@ -242,21 +248,7 @@ class CompiledPolicy:
 
     def __init__(self, doc: Any, policy_id: str = "") -> None:
         self.id = policy_id
-        if isinstance(doc, (bytes, bytearray)):
-            doc = doc.decode("utf-8", "replace")
-        if isinstance(doc, str):
-            try:
-                doc = json.loads(doc)
-            except json.JSONDecodeError as exc:
-                raise PolicyError(
-                    f"{_where(policy_id, None, None)}: invalid JSON at line {exc.lineno} column "
-                    f"{exc.colno}: {exc.msg}"
-                ) from None
-        if not isinstance(doc, dict):
-            raise PolicyError(
-                f"{_where(policy_id, None, None)}: a policy document must be a JSON object, got "
-                f"{type(doc).__name__}"
-            )
+        doc = policy_document(doc, _where(policy_id, None, None))
         unknown = set(doc) - {"Version", "Id", "Statement"}
         if unknown:
             raise PolicyError(
@@ -362,15 +354,11 @@ def validate(doc: Any, id: str = "") -> list[Problem]:  # noqa: A002
         cp = CompiledPolicy(doc, id)
     except PolicyError as exc:
         first = _problem("error", id, str(exc))
-        raw = doc
-        if isinstance(raw, (bytes, bytearray)):
-            raw = raw.decode("utf-8", "replace")
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError:
-                return [first]
-        stmts = raw.get("Statement") if isinstance(raw, dict) else None
+        try:
+            raw = policy_document(doc, _where(id, None, None))
+        except PolicyError:
+            return [first]
+        stmts = raw.get("Statement")
         if isinstance(stmts, dict):
             stmts = [stmts]
         if not isinstance(stmts, list):

@@ -145,14 +145,15 @@ _ip_cache: dict[str, tuple[int, int, int] | None] = {}
 
 def _request_ip(text: str) -> tuple[int, int, int] | None:
     """(version, address, netmask) of a request address or CIDR block, cached."""
-    hit = _ip_cache.get(text, False)
-    if hit is False:
+    try:
+        return _ip_cache[text]
+    except KeyError:  # first sight of this address
         net = _parse_ip(text)
-        hit = None if net is None else (net.version, int(net.network_address), int(net.netmask))
+        parsed = None if net is None else (net.version, int(net.network_address), int(net.netmask))
         if len(_ip_cache) > 10000:
             _ip_cache.clear()
-        _ip_cache[text] = hit
-    return hit
+        _ip_cache[text] = parsed
+        return parsed
 
 
 def _build_predicate(family: str, cmp: str, values: tuple[str, ...]) -> Callable[[str], bool]:
@@ -357,8 +358,9 @@ class Condition:
         """Return the record of this check (its verdict is ``matched``); the ``Decision``
         turns it into a ``ConditionResult`` when read."""
         req = ctx.get(self.key_l) or None
-        if self._simple and req is not None and len(req) == 1:  # the common case, first
-            ok = self._pred(req[0]) != self.negated
+        pred = self._pred
+        if self._simple and pred is not None and req is not None and len(req) == 1:
+            ok = pred(req[0]) != self.negated  # the common case, first
             why = self._why[ok]
             return new(
                 ConditionResult, (self.operator, self.key, self.values, req, ok, why, False, None)
@@ -372,18 +374,18 @@ class Condition:
             return new(
                 ConditionResult, (self.operator, self.key, self.values, req, ok, why, absent, None)
             )
-        pred = self._pred
-        if pred is None:
-            pred = self._predicate(lookup)
-        if pred.__class__ is str:
-            why = (
-                f"policy variable ${{{pred}}} has no value in the request: the statement does "
-                "not apply"
-            )
-            return new(
-                ConditionResult,
-                (self.operator, self.key, self.values, req, False, why, req is None, pred),
-            )
+        if pred is None:  # policy variables: the predicate of their values in this request
+            rendered = self._predicate(lookup)
+            if isinstance(rendered, str):  # the key of a variable without a value
+                why = (
+                    f"policy variable ${{{rendered}}} has no value in the request: the statement "
+                    "does not apply"
+                )
+                return new(
+                    ConditionResult,
+                    (self.operator, self.key, self.values, req, False, why, req is None, rendered),
+                )
+            pred = rendered
         if req is None:
             ok, why = self._when_absent()
             return new(

@@ -32,7 +32,7 @@ What iamlab can and cannot detect (documented limits):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from iamlab.errors import InputError, PolicyError
@@ -83,7 +83,9 @@ def _context(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     list of them.
     """
     try:  # fast path: single-valued string values, no keys differing only in case
-        ctx = {k.lower(): (v,) for k, v in raw.items() if v.__class__ is str}
+        ctx: dict[str, tuple[str, ...]] = {
+            k.lower(): (v,) for k, v in raw.items() if v.__class__ is str
+        }
         if len(ctx) == len(raw):
             return ctx
     except AttributeError:
@@ -194,24 +196,25 @@ def evaluate(
     # The same inputs give the same Decision (it is immutable): kept on second sight,
     # like the layers' outcomes (see _prepare).
     hit = cs.decisions.get(ev.key)
-    if hit:
+    if hit is not None:
         return hit
     d = _steps(ev)
-    if len(cs.decisions) >= _MEMO_LIMIT:
-        cs.decisions.clear()
-    cs.decisions[ev.key] = d if hit is False else False
+    cs.decisions.offer(ev.key, d)
     return d
 
 
 def _steps(ev: _Evaluation) -> Decision:
     """AWS's steps in order (aws-facts 4.1-4.3), each a function below."""
-    if ev.seen.denies:
+    seen, caller = ev.seen, ev.caller
+    if seen.denies:
         return _explicit_deny(ev)
-    failing = _organization_layers(ev)
-    if ev.caller.kind not in IDENTITY_KINDS:  # anonymous and AWS services: the resource grants
-        failing += [] if ev.seen.res_allows else [ev.q.resource_layer]
-        used: tuple[str, ...] = (ev.q.resource_layer,)
-    elif ev.caller.account != ev.res_account:
+    failing = _organization_layers(seen.ok)
+    if caller.kind not in IDENTITY_KINDS:  # anonymous and AWS services: the resource grants
+        res_layer = ev.q.resource_layer
+        if not seen.res_allows:
+            failing.append(res_layer)
+        used: tuple[str, ...] = (res_layer,)
+    elif caller.account != ev.res_account:
         failing += _cross_account(ev)
         used = (*IDENTITY_SIDE, ev.q.resource_layer)
     else:
@@ -225,7 +228,9 @@ def _steps(ev: _Evaluation) -> Decision:
 class Seen(NamedTuple):
     """What matching every layer found: the layer records, the statements that applied
     (Allows, Denies), those that did not (``checked``), per layer whether every level
-    of it holds an applying Allow (``ok``), and the resource layer's applying Allows."""
+    of it holds an applying Allow (``ok``), the resource layer's applying Allows, and
+    the records of all three whose verdict rests on a key the request lacks (``unsure``:
+    when empty, as for most requests, no step looks for missing keys)."""
 
     layers: tuple[LayerRecord, ...]
     allows: list[StatementResult]  # lists, never changed once built (no copies on the hot path)
@@ -233,6 +238,7 @@ class Seen(NamedTuple):
     checked: list[StatementResult]
     ok: dict[str, bool]
     res_allows: list[StatementResult]
+    unsure: list[StatementResult]
 
 
 class _Evaluation(NamedTuple):
@@ -261,8 +267,7 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
     caller = _caller(request.principal, given)
     notes: list[str] = []
     # Keys AWS derives from the principal; an explicit context value wins.
-    ctx = caller.derived_ctx.copy()
-    ctx.update(given)
+    ctx = {**caller.derived_ctx, **given}
     resource = request.resource or "*"
     res_account = _resource_account(request, resource, caller, notes)
     if res_account and "aws:resourceaccount" not in ctx:
@@ -286,10 +291,11 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
             caller.raw,
             caller.role_arn,
             caller.known_absent,
-            *[ctx.get(k) for k in mkeys],
+            *map(ctx.get, mkeys),
         )
-        seen = cs.memo.get(memo_key)
-        if seen:  # seen before: the Decision may be kept too (only then: no cost when not)
+        hit = cs.memo.get(memo_key)
+        if hit is not None:  # kept: the Decision may be kept too (only then: no cost when not)
+            seen = hit
             key = (
                 memo_key,
                 request.principal,
@@ -298,9 +304,8 @@ def _prepare(request: Request, cs: _CompiledSet) -> _Evaluation:
                 given.get("aws:principalarn"),
             )
         else:
-            seen = _remember(
-                cs, memo_key, seen, _run_plan(steps, q.resource_layer, resource, ctx, caller)
-            )
+            seen = _run_plan(steps, q.resource_layer, resource, ctx, caller)
+            cs.memo.offer(memo_key, seen)
     if caller.kind == ROOT and cs.identity is not None:
         notes.append(
             "the root user has full access in its account; identity policies were not evaluated"
@@ -350,18 +355,14 @@ def _resource_account(
     return res_account
 
 
-def _remember(cs: _CompiledSet, memo_key: tuple, hit: Seen | None | bool, seen: Seen) -> Seen:
-    """Keep the layers' outcome on second sight only: a memo of requests seen once would
-    hold many records for nothing and make the garbage collector busier."""
-    if len(cs.memo) >= _MEMO_LIMIT:
-        cs.memo.clear()
-    cs.memo[memo_key] = seen if hit is False else False
-    return seen
-
-
 def _explicit_deny(ev: _Evaluation) -> Decision:
     """Step 2 (aws-facts 4.1): a matching Deny in any applicable layer is final."""
-    denies, checked = ev.seen.denies, ev.seen.checked
+    seen = ev.seen
+    denies = seen.denies
+    layers = _ordered([r.layer for r in denies])
+    if not seen.unsure:
+        return _decide(ev, "explicit_deny", layers, denies, ())
+    checked = seen.checked
     unsure = [r for r in denies if r.missing_context]
     if len(unsure) == len(denies):
         missing = _missing(denies + checked)
@@ -373,15 +374,17 @@ def _explicit_deny(ev: _Evaluation) -> Decision:
             first = min(NAMING_RANK[r.layer] for r in denies if not r.missing_context)
             unsure = [r for r in unsure if r.effect == "Deny" and NAMING_RANK[r.layer] < first]
         missing = _missing(unsure) if unsure else ()
-    return _decide(ev, "explicit_deny", _ordered([r.layer for r in denies]), denies, missing)
+    return _decide(ev, "explicit_deny", layers, denies, missing)
 
 
-def _organization_layers(ev: _Evaluation) -> list[str]:
+def _organization_layers(ok: dict[str, bool]) -> list[str]:
     """Steps 3-4 and the VPC endpoint (aws-facts 4.1, 4.4): the endpoint policy, every RCP
     level of the resource owner and every SCP level of the caller's account must allow,
-    whoever grants the request. Returns the layers that do not."""
-    ok = ev.seen.ok
-    return [n for n in ORGANIZATION if ok.get(n) is False] if ok else []
+    whoever grants the request. ``ok``: per layer, whether it allows (``Seen.ok``).
+    Returns the layers that do not."""
+    if False not in ok.values():  # every layer allows (most requests): nothing to list
+        return []
+    return [n for n in ORGANIZATION if ok.get(n) is False]
 
 
 def _identity_side(ev: _Evaluation) -> tuple[bool, list[str]]:
@@ -451,7 +454,9 @@ def _same_account(ev: _Evaluation) -> tuple[list[str], tuple[str, ...]]:
 def _allow(ev: _Evaluation, used: tuple[str, ...]) -> Decision:
     """Every step allowed: the deciding Allows, and the keys whose absence it rests on."""
     seen = ev.seen
-    deciding = tuple(r for r in seen.allows if r.layer in used or r.layer in ORGANIZATION)
+    deciding = [r for r in seen.allows if r.layer in used or r.layer in ORGANIZATION]
+    if not seen.unsure:
+        return _decide(ev, "allow", (), deciding, ())
     unsure = [r for r in deciding if r.missing_context]
     if unsure:
         # An Allow that holds only for want of a key matters unless a firm Allow
@@ -469,6 +474,8 @@ def _implicit_deny(ev: _Evaluation, failing: list[str]) -> Decision:
     is the one it reports; the others are kept in ``lacking_allow``."""
     seen = ev.seen
     lacking = _ordered(failing)
+    if not seen.unsure:
+        return _decide(ev, "implicit_deny", lacking[:1], (), (), lacking)
     unsure = [r for r in seen.checked if r.missing_context]
     unsure_allows = [r for r in seen.allows if r.missing_context]
     missing = (
@@ -483,7 +490,7 @@ def _decide(
     ev: _Evaluation,
     decision: str,
     denied_by: tuple[str, ...],
-    deciding: tuple[StatementResult, ...],
+    deciding: Sequence[StatementResult],
     missing: tuple[str, ...],
     lacking: tuple[str, ...] = (),
 ) -> Decision:
@@ -522,9 +529,6 @@ def _decide(
     )
 
 
-_MEMO_LIMIT = 8192
-
-
 def _run_plan(
     steps: tuple[Step, ...],
     res_layer: str,
@@ -539,22 +543,29 @@ def _run_plan(
     checked: list[StatementResult] = []
     ok: dict[str, bool] = {}  # layer -> every level of it has an applying Allow
     res_allows: list[StatementResult] = []
+    unsure: list[StatementResult] = []
     for how, name, record, fixed, index, cands in steps:
         if how == SKIP:  # a layer that does not apply to this caller
+            assert record is not None  # every Step of its kind has it (action_plan)
             layers.append(record)
             continue
         if how == FIXED:  # no statement of this layer depends on the request
+            assert fixed is not None
             layers.append(fixed.record)
-            got = fixed.allows
+            given = fixed.allows
+            got = given != ()
             if got:
-                allows.extend(got)
+                allows.extend(given)
             if fixed.denies:
                 denies.extend(fixed.denies)
             if name == res_layer:
-                res_allows = list(got)
+                res_allows = list(given)
         else:
+            assert index is not None
             before = len(allows)
-            layers.append(eval_layer(index, cands, resource, ctx, caller, allows, denies, checked))
+            layers.append(
+                eval_layer(index, cands, resource, ctx, caller, allows, denies, checked, unsure)
+            )
             got = len(allows) > before
             if name == res_layer:
                 res_allows = allows[before:]
@@ -563,13 +574,13 @@ def _run_plan(
                 ok[name] = True
         else:
             ok[name] = False
-    return new(Seen, (tuple(layers), allows, denies, checked, ok, res_allows))
+    return new(Seen, (tuple(layers), allows, denies, checked, ok, res_allows, unsure))
 
 
 def _missing_for_implicit(
     unsure_checked: list[StatementResult],
     unsure_allows: list[StatementResult],
-    allows: tuple[StatementResult, ...],
+    allows: Sequence[StatementResult],
     named: str,
 ) -> tuple[str, ...]:
     """Keys whose value could change an implicit deny or the layer AWS names for it.

@@ -151,9 +151,9 @@ class _CompiledSet:
         self.action_plans: dict[tuple, tuple] = {}
         # The outcome of a whole plan (every layer) by the inputs it depends on:
         # see action_plan; filled and read by evaluate.
-        self.memo: dict[tuple, Any] = {}
+        self.memo = SecondSight()
         # The Decision by every input it depends on: filled and read by evaluate.
-        self.decisions: dict[tuple, Any] = {}
+        self.decisions = SecondSight()
         # Whether any condition or variable reads aws:PrincipalArn (for the path note).
         self.uses_principal_arn = any(
             _reads_principal_arn(e.statement) for ix in self.indexes() for e in ix.statements
@@ -170,6 +170,37 @@ class _CompiledSet:
         )
         levels = (*(self.scp or ()), *(self.rcp or ()))
         return [ix for ix in (*single, *levels) if ix is not None]
+
+
+class SecondSight:
+    """A memo that keeps a value the second time its key is offered.
+
+    Most requests are seen once: keeping their outcomes would hold many records
+    for nothing. A key seen once is kept as its hash only (an int, which the
+    garbage collector never traces); a hash shared by two keys only makes one
+    of them kept a sight early, never answers for the other. Both sets hold at
+    most ``limit`` entries (emptied when full). ``get`` is the dict's own.
+    """
+
+    __slots__ = ("kept", "once", "limit", "get")
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.kept: dict[tuple, Any] = {}
+        self.once: set[int] = set()
+        self.limit = limit
+        self.get = self.kept.get
+
+    def offer(self, key: tuple, value: Any) -> None:
+        """Keep ``value`` if ``key`` was offered before, else remember that it was."""
+        h = hash(key)
+        if h in self.once:
+            if len(self.kept) >= self.limit:
+                self.kept.clear()
+            self.kept[key] = value
+        else:
+            if len(self.once) >= self.limit:
+                self.once.clear()
+            self.once.add(h)
 
 
 def _reads_principal_arn(st: Statement) -> bool:
@@ -308,11 +339,12 @@ class _LayerIndex:
                 if (e.statement.action_rx.match(action_l) is None) == e.statement.not_action
             )
             static = None
-            if all(e.always is not None for e in cands):
-                allows = tuple(e.always for e in cands if e.statement.allow)
-                denies = tuple(e.always for e in cands if not e.statement.allow)
+            known = [(e, e.always) for e in cands if e.always is not None]
+            if len(known) == len(cands):
+                allows = tuple(r for e, r in known if e.statement.allow)
+                denies = tuple(r for e, r in known if not e.statement.allow)
                 outcome = "explicit_deny" if denies else ("allow" if allows else "implicit_deny")
-                repl = tuple((e.pos, e.always) for e in cands)
+                repl = tuple((e.pos, r) for e, r in known)
                 record = LayerRecord(self.layer, outcome, self.base, self.level, self.note, repl)
                 static = Fixed(record, allows, denies)
             if len(self.cache) >= 4096:
@@ -327,14 +359,14 @@ SKIP, FIXED, MATCH = "skip", "fixed", "match"
 class Step(NamedTuple):
     """One layer of an action plan and how ``evaluate`` takes it: ``SKIP``, a layer that
     does not apply (its ``record`` says why); ``FIXED``, a layer whose outcome cannot
-    depend on the request (``fixed``); ``MATCH``, a layer to match (``index``, with its
+    depend on the request (``fixed``); ``MATCH``, a layer to match (``layer_index``, with its
     statements matching the action in ``cands``)."""
 
     how: str
     layer: str
     record: LayerRecord | None = None
     fixed: Fixed | None = None
-    index: _LayerIndex | None = None
+    layer_index: _LayerIndex | None = None
     cands: tuple[Entry, ...] = ()
 
 
@@ -365,7 +397,7 @@ def action_plan(
                     all_keys = None
                 elif all_keys is not None:
                     all_keys.update(dict.fromkeys(keys))
-                out.append(Step(MATCH, layer.layer, index=layer, cands=cands))
+                out.append(Step(MATCH, layer.layer, layer_index=layer, cands=cands))
         if len(cs.action_plans) >= 4096:
             cs.action_plans.clear()
         hit = cs.action_plans[key] = (tuple(out), None if all_keys is None else tuple(all_keys))
@@ -544,20 +576,30 @@ def check_statement(
             StatementResult,
             (layer, pid, s.index, s.sid, s.effect, True, None, matched, (), grant, ()),
         )
-    results = tuple([c.evaluate(ctx, lookup) for c in s.conditions])
+    # One pass over the conditions (no comprehension to build per call: this is the
+    # engine's innermost loop): every result, the first that failed, the absent keys.
+    checks = []
     failed = None
+    firm_fail = False  # a condition on a key the request does carry failed
     missing_keys: list[str] = []
     known_absent = caller.known_absent
-    for r in results:
-        if r.missing and r.key.lower() not in known_absent:
-            missing_keys.append(r.key)
-        if r.missing_variable and r.missing_variable not in known_absent:
-            missing_keys.append(r.missing_variable)
-        if failed is None and not r.matched:
-            failed = r
-    mk = tuple(dict.fromkeys(missing_keys)) if missing_keys else ()
-    if mk and any(not r.matched and not r.missing and not r.missing_variable for r in results):
-        mk = ()  # a condition on a key the request does carry already rules the statement out
+    for c in s.conditions:
+        r = c.evaluate(ctx, lookup)
+        checks.append(r)
+        if r.missing or r.missing_variable:
+            if r.missing and r.key.lower() not in known_absent:
+                missing_keys.append(r.key)
+            if r.missing_variable and r.missing_variable not in known_absent:
+                missing_keys.append(r.missing_variable)
+            if failed is None and not r.matched:
+                failed = r
+        elif not r.matched:
+            firm_fail = True
+            if failed is None:
+                failed = r
+    # A firm failure already rules the statement out, whatever the absent keys hold.
+    mk = tuple(dict.fromkeys(missing_keys)) if missing_keys and not firm_fail else ()
+    results = tuple(checks)
     if failed is not None:
         reason = f"condition {failed.operator} {failed.key} failed: {failed.reason}"
         return new(
@@ -591,10 +633,12 @@ def eval_layer(
     allows: list[StatementResult],
     denies: list[StatementResult],
     checked: list[StatementResult],
+    unsure: list[StatementResult],
 ) -> LayerRecord:
     """Evaluate one layer/level over ``cands`` (its statements matching the action).
 
-    Appends to ``allows``/``denies``/``checked`` and returns the layer's record.
+    Appends to ``allows``/``denies``/``checked`` (and to ``unsure`` the records whose
+    verdict rests on a context key the request lacks) and returns the layer's record.
     Layers whose outcome cannot depend on the request use the ``Fixed``
     outcome from ``_LayerIndex.candidates`` instead.
     """
@@ -610,6 +654,8 @@ def eval_layer(
             else check_statement(s, layer, pid, resource, ctx, caller, wp, ix.bounded)
         )
         repl.append((pos, r))
+        if r.missing_context:
+            unsure.append(r)
         if r.applies:
             if s.allow:
                 allows.append(r)

@@ -154,12 +154,13 @@ class PrincipalSpec:
         if self.unique_ids or self.canonical:  # these also read the request context
             return self._match(caller, ctx)
         key = (caller.raw, caller.role_arn)
-        hit = self._cache.get(key, False)
-        if hit is False:
+        try:
+            return self._cache[key]
+        except KeyError:  # first sight of this caller
             if len(self._cache) > 4096:
                 self._cache.clear()
-            hit = self._cache[key] = self._match(caller, ctx)
-        return hit
+            grant = self._cache[key] = self._match(caller, ctx)
+            return grant
 
     def _match(self, caller: Caller, ctx: dict[str, tuple[str, ...]]) -> str | None:
         best: str | None = None

@@ -263,7 +263,7 @@ def run_case(
     except PolicyError as exc:
         want = exp.get("error")
         ok = want is True or (isinstance(want, str) and want.lower() in str(exc).lower())
-        problems = () if ok else (f"policy error: {exc}",)
+        problems: tuple[str, ...] = () if ok else (f"policy error: {exc}",)
         return CaseResult(
             name,
             where,
@@ -277,14 +277,14 @@ def run_case(
             source,
         )
     actual = actual_of(d)
-    problems = _differences(exp, d, actual)
+    differences = _differences(exp, d, actual)
     return CaseResult(
         name,
         where,
-        "failed" if problems else "passed",
+        "failed" if differences else "passed",
         exp,
         actual,
-        tuple(problems),
+        tuple(differences),
         str(d),
         d,
         rule,
@@ -319,10 +319,12 @@ def _differences(exp: Mapping[str, Any], d: Decision, actual: Mapping[str, Any])
         if exp.get(key) is not None and set(exp[key]) != set(actual[key]):
             problems.append(f"{key}: expected {sorted(exp[key])}, got {sorted(actual[key])}")
     if exp.get("missing_context") is not None:
-        want = {k.lower() for k in exp["missing_context"]}
-        got = {k.lower() for k in d.missing_context}
-        if want != got:
-            problems.append(f"missing_context: expected {sorted(want)}, got {sorted(got)}")
+        want_keys = {k.lower() for k in exp["missing_context"]}
+        got_keys = {k.lower() for k in d.missing_context}
+        if want_keys != got_keys:
+            problems.append(
+                f"missing_context: expected {sorted(want_keys)}, got {sorted(got_keys)}"
+            )
     if exp.get("policy_type") is not None and exp["policy_type"] != d.policy_type:
         problems.append(f"policy_type: expected {exp['policy_type']!r}, got {d.policy_type!r}")
     if exp.get("failed_on"):

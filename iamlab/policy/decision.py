@@ -84,7 +84,7 @@ class StatementResult(NamedTuple):
 
     layer: str
     policy_id: str
-    index: int
+    statement_index: int  # position in the policy's Statement list
     sid: str | None
     effect: str  # "Allow" | "Deny"
     applies: bool
@@ -96,7 +96,11 @@ class StatementResult(NamedTuple):
 
     def ref(self) -> str:
         """Short reference: ``policy-id#Sid`` or ``policy-id#[index]``."""
-        return f"{self.policy_id}#{self.sid}" if self.sid else f"{self.policy_id}#[{self.index}]"
+        return (
+            f"{self.policy_id}#{self.sid}"
+            if self.sid
+            else f"{self.policy_id}#[{self.statement_index}]"
+        )
 
 
 class LayerRecord(NamedTuple):

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamlab.errors import InputError, PolicyError
+from iamlab.errors import IamlabError, InputError, PolicyError
 from iamlab.policy.decision import LAYERS
 
 ContextValue = str | list[str]
@@ -113,12 +113,51 @@ class Request:
         return out
 
 
+def _decoded(document: bytes | bytearray) -> str:
+    """JSON text given as bytes, as text (undecodable bytes replaced, never raised)."""
+    return bytes(document).decode("utf-8", "replace")
+
+
+def policy_document(
+    value: Any,
+    where: str,
+    error: type[IamlabError] = PolicyError,
+    expected: str = "a JSON object",
+) -> dict[str, Any]:
+    """A policy document as a dict: itself, or parsed from its JSON text or UTF-8 bytes.
+
+    The one reader of policy JSON: the engine (``PolicyError``), the snapshot loader
+    (``SnapshotError``) and the CLI (``InputError``) pass their own error class and
+    ``where`` (what the document is, e.g. "policy 'p1'"). Raises ``error`` naming
+    ``where`` and the line and column when the text is not JSON, or the type when it
+    is not a JSON object (``expected`` says what would be).
+
+    >>> policy_document('{"Statement": []}', "policy 'p1'")
+    {'Statement': []}
+    """
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        value = _decoded(value)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise error(
+                f"{where} is not JSON (line {exc.lineno} column {exc.colno}: {exc.msg}); "
+                f"expected {expected}"
+            ) from None
+        if isinstance(value, dict):
+            return value
+    raise error(f"{where} is a {type(value).__name__}, expected {expected}")
+
+
 def _freeze(document: Any, policy_id: str) -> tuple[Any, str]:
     """(a private copy of the document, its content key): JSON text stays as it is."""
     if isinstance(document, str):
         return document, document
     if isinstance(document, (bytes, bytearray)):
-        text = bytes(document).decode("utf-8", "replace")
+        text = _decoded(document)
         return text, text
     try:
         text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -256,6 +295,8 @@ class PolicySet:
                     f"policies.{label} must be a policy document (an object or its JSON text), "
                     f"got {type(doc).__name__} {doc!r:.60}"
                 )
+            if isinstance(doc, (bytes, bytearray)):
+                doc = _decoded(doc)
             return Policy(document=doc, id=label)
 
         def many(docs: Any, label: str, help_text: str | None = None) -> tuple[Policy, ...]:
@@ -267,7 +308,16 @@ class PolicySet:
                     or f"policies.{label} must be a list of policy documents or null, "
                     f"got {type(docs).__name__} {docs!r:.60}"
                 )
-            return tuple(one(d, f"{label}[{i}]") for i, d in enumerate(docs))
+            return tuple(listed(d, f"{label}[{i}]") for i, d in enumerate(docs))
+
+        def listed(doc: Any, label: str) -> Policy:
+            policy = one(doc, label)
+            if policy is None:
+                raise InputError(
+                    f"policies.{label} is null; a list of a layer holds policy documents "
+                    "(give the layer as null for none)"
+                )
+            return policy
 
         def levels(value: Any, label: str) -> tuple[tuple[Policy, ...], ...] | None:
             if value is None:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from iamlab.errors import SnapshotError
+from iamlab.policy.request import policy_document
 
 AUTH_DETAILS = "authorization-details.json"
 _AUTH_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -66,24 +67,15 @@ def decode_document(value: Any, where: str) -> dict[str, Any]:
 
     ``where`` names the file and field for the error message.
     """
-    if isinstance(value, dict):
-        return value
     if isinstance(value, str):
-        text = value.strip()
-        if not text.startswith("{") and "%" in text:
-            text = unquote(text)  # raw IAM API: RFC 3986 URL-encoded JSON
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SnapshotError(
-                f"policy document in {where} is not JSON (line {exc.lineno} column "
-                f"{exc.colno}: {exc.msg}); expected a JSON object, JSON text or URL-encoded JSON"
-            ) from None
-        if isinstance(doc, dict):
-            return doc
-    raise SnapshotError(
-        f"policy document in {where} is a {type(value).__name__}, expected a JSON object "
-        "(or its JSON / URL-encoded text)"
+        value = value.strip()
+        if not value.startswith("{") and "%" in value:
+            value = unquote(value)  # raw IAM API: RFC 3986 URL-encoded JSON
+    return policy_document(
+        value,
+        f"policy document in {where}",
+        SnapshotError,
+        "a JSON object, JSON text or URL-encoded JSON",
     )
 
 
