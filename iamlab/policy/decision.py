@@ -245,11 +245,16 @@ _NOTHING: Mapping[str, str] = {}
 _DEFAULTS = {"lacking_allow": (), "unknown": _NOTHING, "possible": (), "special": ""}
 
 
+# Fields renamed in Python (``index`` shadowed ``tuple.index``) keep their JSON names, so
+# ``to_dict`` and ``simulate --json`` read as before.
+_JSON_NAMES = {"statement_index": "index"}
+
+
 def _plain(obj: Any) -> Any:
     if hasattr(obj, "__dataclass_fields__"):
         return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
     if hasattr(obj, "_asdict"):  # a named tuple: ConditionResult, StatementResult
-        return {k: _plain(v) for k, v in obj._asdict().items()}
+        return {_JSON_NAMES.get(k, k): _plain(v) for k, v in obj._asdict().items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(x) for x in obj]
     if isinstance(obj, Mapping):
