@@ -96,6 +96,8 @@ def test_decision_renders_as_text_and_json_safe_dict() -> None:
     assert (
         data["deciding"][0]["sid"] == "NoS3" and data["deciding"][0]["policy_id"] == "identity[0]"
     )
+    # the statement's position keeps its JSON name (the Python field is statement_index)
+    assert data["deciding"][0]["index"] == 0 and "statement_index" not in data["deciding"][0]
 
 
 def test_compiled_policies_are_reused_for_the_same_policy_set() -> None:
