@@ -148,6 +148,16 @@ def test_without_a_snapshot_the_coverage_section_says_the_organizations_accounts
     assert all(p in rest for p in pseudonyms)  # one key: the same pseudonyms as the findings
 
 
+def test_a_workspace_without_events_is_not_called_complete(workspace):
+    from iamlab.face.report import coverage_html, evidence
+
+    cov, matrix = evidence(workspace)
+    html = coverage_html(cov, snapshot=False)
+    assert matrix.empty and "no gap found" not in html
+    assert html.startswith("<p>No CloudTrail event in this window: the evidence covers nothing.")
+    assert "organization's accounts are unknown" in html
+
+
 def test_hostile_event_text_shows_literally_and_runs_nothing(browser, report, sample_ws):
     with Workspace(sample_ws, read_only=True) as ws:
         messages = ws.sql("SELECT error_message FROM denials WHERE list_contains($ids, event_id)",

@@ -312,6 +312,8 @@ def coverage_html(cov: Coverage, masker: Masker | None = None, snapshot: bool = 
         " Without a snapshot the organization's accounts are unknown: an account that "
         "delivered nothing is not listed (give a snapshot)."
     )  # fmt: skip
+    if not cov.accounts:
+        return f"<p>No CloudTrail event in this window: the evidence covers nothing.{known}</p>"
     lead = (
         f"<p>Window {cov.since:%Y-%m-%d %H:%M} to {cov.until:%Y-%m-%d %H:%M} UTC, "
         f"{len(cov.accounts)} accounts: "
