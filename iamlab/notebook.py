@@ -5,8 +5,9 @@ sample when it does not exist yet) and makes plotly figures survive
 JupyterLab, exported HTML and ``nbconvert``; ``loaded``, ``identity``,
 ``principals``, ``access_keys``, ``sessions`` answer step 1 from AWS or the
 evidence; ``denial_table`` and ``what_to_fix`` show denials with every event
-text escaped; ``athena_plan`` shows the denial search pushed down to Athena
-(a dry run: SQL, partitions, scan estimate); ``questions``/``check``/``hint``
+text escaped; ``evidence_coverage`` shows where the evidence is dark;
+``athena_plan`` shows the denial search pushed down to Athena (a dry run:
+SQL, partitions, scan estimate); ``questions``/``check``/``hint``
 run the training lab against the sample's answer key, which the notebook never
 reads itself.
 
@@ -30,11 +31,13 @@ __all__ = [
     "NOTEBOOKS",
     "AthenaPlan",
     "Checked",
+    "EvidenceCoverage",
     "Html",
     "access_keys",
     "athena_plan",
     "check",
     "denial_table",
+    "evidence_coverage",
     "export_report",
     "fixes",
     "hint",
@@ -395,6 +398,41 @@ def export_report(inv: Any, out: str | Path, mask: bool = False) -> Html:
         f'<p>Report written to <a href="{html_text(path.as_posix())}" '
         f'target="_blank">{html_text(path)}</a> ({path.stat().st_size:,} bytes).</p>'
     )
+
+
+# --- is the evidence complete? (notebook 02) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceCoverage:
+    """Where the evidence is dark (``coverage``), as the table of gaps and the account x day
+    heatmap that one cell shows, the table first."""
+
+    coverage: Any  # iamlab.prevent.Coverage
+    table: Html
+    heatmap: Any  # plotly Figure
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.table, self.heatmap)
+
+
+def evidence_coverage(inv: Any) -> EvidenceCoverage:
+    """Return the coverage of the controls' window, as ``iamlab coverage`` reports it.
+
+    Dark accounts (known only with the investigation's snapshot), dark (account,
+    Region) pairs, silent stretches, denials without their issuing AssumeRole and
+    trail problems, text escaped (``iamlab.face.report.coverage_html``); the heatmap
+    counts events per account and day, a row of red cells an account without any.
+    """
+    from iamlab.face.charts import coverage_heatmap
+    from iamlab.face.report import coverage_html, evidence
+
+    scope = inv.scope()
+    cov, matrix = evidence(inv.ws, inv.snapshot, scope.since, scope.until)
+    table = Html(coverage_html(cov, snapshot=inv.snapshot is not None))
+    return EvidenceCoverage(cov, table, coverage_heatmap(matrix))
 
 
 # --- the search where the trail lives (notebook 02) ----------------------------------------------

@@ -222,3 +222,69 @@ def test_real_policy_changes_in_the_shared_corpus_are_marked(workspace, corpus):
     fig = charts.denials_over_time(frame, changes)
     assert charts.trace_totals(fig)["policy-change"] == expected
     assert sum(v for k, v in charts.trace_totals(fig).items() if k in CAUSES) == len(frame)
+
+
+# --- evidence coverage --------------------------------------------------------------------------
+
+
+def test_the_coverage_heatmap_holds_account_days_and_the_dark_accounts_row_is_all_zeros(
+    sample_ws,
+):
+    from iamlab.prevent import account_days, coverage
+    from iamlab.snapshot import load
+
+    with sample_ws.connect() as con:
+        cov = coverage(con, load(SAMPLE_DATA / "snapshot"))
+        matrix = account_days(con, cov.since, cov.until, cov.accounts)
+    fig = charts.coverage_heatmap(matrix)
+    (trace,) = fig.data
+    assert trace.type == "heatmap" and list(trace.y) == list(matrix.index)
+    assert list(trace.x) == ["2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12"]
+    assert [list(row) for row in trace.z] == matrix.to_numpy().tolist()
+    dark = list(trace.y).index("583016249871")  # larkspur-sandbox: in the organization, no events
+    assert list(trace.z[dark]) == [0, 0, 0, 0]
+    assert all(n > 0 for i, row in enumerate(trace.z) if i != dark for n in row)
+    with_account = sample_ws.sql(
+        "SELECT count(*) FROM events WHERE coalesce(recipient_account_id, account_id) IS NOT NULL"
+    ).iloc[0, 0]
+    assert charts.trace_totals(fig)["events"] == with_account == matrix.to_numpy().sum()
+    assert trace.hovertext[dark][1] == "account 583016249871<br>2026-03-10: no events (dark)"
+    row = list(trace.y).index("264830159726")
+    assert (
+        trace.hovertext[row][0] == f"account 264830159726<br>2026-03-09: {trace.z[row][0]:,} events"
+    )
+
+
+def test_a_cell_without_events_has_its_own_colour_even_beside_one_event():
+    days = pd.date_range("2026-03-01", periods=2, freq="D")
+    matrix = pd.DataFrame([[0, 1], [5000, 20]], index=["111122223333", "444455556666"],
+                          columns=days)  # fmt: skip
+    trace = charts.coverage_heatmap(matrix).data[0]
+    scale = [(stop, colour) for stop, colour in trace.colorscale]
+    dark = [stop for stop, colour in scale if colour == charts.DARK_COLOR]
+    assert trace.zmin == 0 and trace.zmax == 5000
+    assert min(dark) == 0 and max(dark) * trace.zmax < 1  # 1 event is already past the dark step
+    assert all(colour != charts.DARK_COLOR for stop, colour in scale if stop > max(dark))
+
+
+def test_a_hostile_account_in_the_evidence_is_escaped_in_the_coverage_heatmap(tmp_path):
+    from iamlab.prevent import account_days
+
+    record = make_record(utc(2026, 3, 2, 10, 0), recipientAccountId=HOSTILE_UA)
+    write_trail_file(trail_path(tmp_path / "logs", "111122223333", "us-east-1",
+                                utc(2026, 3, 2, 12)), [record])  # fmt: skip
+    with Workspace(tmp_path / "ws") as ws:
+        ws.load(tmp_path / "logs", progress=False)
+        with ws.connect() as con:
+            matrix = account_days(con)
+    assert list(matrix.index) == [HOSTILE_UA]
+    fig = charts.coverage_heatmap(matrix)
+    shown = list(_strings(fig.to_plotly_json()))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in fig.data[0].y
+    assert [s for s in shown if "<img" in s] == []
+    assert fig.data[0].hovertext[0][0].startswith("account &lt;img src=x")
+
+
+def test_an_empty_account_day_matrix_gives_an_empty_figure_that_says_so():
+    fig = charts.coverage_heatmap(pd.DataFrame())
+    assert len(fig.data) == 0 and "no accounts or days" in fig.layout.title.text

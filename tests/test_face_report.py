@@ -104,6 +104,60 @@ def test_the_report_opens_offline_in_chromium_and_draws_its_charts(browser, repo
     page.close()
 
 
+def test_the_coverage_section_lists_the_dark_account_and_region_and_draws_the_heatmap(
+    browser, report
+):
+    html = report.read_text("utf-8")
+    section = html[html.index("<h2>Is the evidence complete?</h2>") : html.index("<h2>Findings")]
+    table = section[section.index('<table class="coverage">') : section.index("</table>")]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", table)
+    assert rows == [
+        ("account without evidence", "583016249871", ""),
+        ("dark Region", "264830159726", "eu-north-1"),
+        ("dark Region", "480152067923", "eu-north-1"),
+        ("dark Region", "731926485017", "eu-north-1"),
+    ]
+    assert "5 accounts: 4 gaps." in section and "organization's accounts are unknown" not in section
+    assert "plotly.js v" not in section  # the figure uses the bundle inlined above it
+    assert not re.search(r"<script[^>]+src=", section)
+    assert html_text("FROM events WHERE event_time >= $since") in html  # queries: provenance
+    page, facts = open_offline(browser, report)
+    heatmap = page.locator(".js-plotly-plot").nth(2)  # after the cause and principal charts
+    heatmap.locator("g.hm image").wait_for(timeout=30_000)
+    labels = heatmap.locator("g.ytick").all_text_contents()
+    assert "583016249871" in labels and len(labels) == 5
+    assert facts["requests"] == [] and facts["errors"] == []
+    page.close()
+
+
+def test_without_a_snapshot_the_coverage_section_says_the_organizations_accounts_are_unknown(
+    masked, sample_ws, tmp_path
+):
+    out = tmp_path / "plain.html"
+    assert main(["report", "--workspace", str(sample_ws), "--out", str(out)]) == 0
+    html = out.read_text("utf-8")
+    section = html[html.index("<h2>Is the evidence complete?</h2>") : html.index("<h2>Findings")]
+    assert "Without a snapshot the organization's accounts are unknown" in section
+    assert "583016249871" not in section and section.count("eu-north-1") == 3
+    hidden = masked.read_text("utf-8")
+    section = hidden[hidden.index("<h2>Is the evidence complete?</h2>") :]
+    section = section[: section.index("<h2>Findings")]
+    pseudonyms = re.findall(r"<td>(acct-[0-9a-f]{8})</td><td>eu-north-1</td>", section)
+    assert len(set(pseudonyms)) == 3 and "264830159726" not in section
+    rest = hidden.replace(section, "")
+    assert all(p in rest for p in pseudonyms)  # one key: the same pseudonyms as the findings
+
+
+def test_a_workspace_without_events_is_not_called_complete(workspace):
+    from iamlab.face.report import coverage_html, evidence
+
+    cov, matrix = evidence(workspace)
+    html = coverage_html(cov, snapshot=False)
+    assert matrix.empty and "no gap found" not in html
+    assert html.startswith("<p>No CloudTrail event in this window: the evidence covers nothing.")
+    assert "organization's accounts are unknown" in html
+
+
 def test_hostile_event_text_shows_literally_and_runs_nothing(browser, report, sample_ws):
     with Workspace(sample_ws, read_only=True) as ws:
         messages = ws.sql("SELECT error_message FROM denials WHERE list_contains($ids, event_id)",
@@ -117,7 +171,7 @@ def test_hostile_event_text_shows_literally_and_runs_nothing(browser, report, sa
     assert any(m.replace("\n", "\\n") in text for m in shown)  # shown as text, newline visible
     assert page.evaluate("window.__ran") == [] and facts["dialogs"] == []
     assert page.locator("img").count() == 0
-    assert page.locator("script").count() == 4  # plotly.js and one per figure, no more
+    assert page.locator("script").count() == 5  # plotly.js and one per figure, no more
     page.close()
 
 

@@ -198,6 +198,10 @@ def test_an_exported_notebook_02_draws_its_charts_offline_and_shows_hostile_text
     assert plots.count() >= 2  # who is denied most, the canary's timeline
     assert plots.first.locator("g.trace.bars path").count() > 0
     assert any("xss-canary" in t for t in plots.first.locator("g.ytick").all_text_contents())
+    heatmap = plots.filter(has=page.locator("g.hm"))  # evidence coverage, account x day
+    heatmap.locator("g.hm image").wait_for(timeout=30_000)
+    assert heatmap.count() == 1
+    assert "583016249871" in heatmap.locator("g.ytick").all_text_contents()
 
     text = page.inner_text("body")
     for shown in shown_literally(rows):

@@ -154,6 +154,24 @@ def test_find_the_denial_lists_every_denial_and_shows_hostile_text_literally(run
     assert sum(totals(figure(nb, 'inv.figures["by principal"]')).values()) > 0
 
 
+def test_find_the_denial_shows_where_the_evidence_is_dark_as_a_table_and_a_heatmap(run, sample):
+    nb = run("02-find-the-denial")
+    outputs = outputs_of(nb, "nb.evidence_coverage(inv)")
+    table = "".join(outputs[0]["data"]["text/html"])  # the table first, then the heatmap
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", table)
+    assert ("account without evidence", "583016249871", "") in rows
+    assert {a for kind, a, r in rows if kind == "dark Region" and r == "eu-north-1"} == {
+        "264830159726", "480152067923", "731926485017"
+    }  # fmt: skip
+    (heatmap,) = figure(nb, "nb.evidence_coverage(inv)")["data"]
+    assert heatmap["type"] == "heatmap" and "583016249871" in heatmap["y"]
+    assert heatmap["z"][heatmap["y"].index("583016249871")] == [0, 0, 0, 0]
+    with Workspace(sample, read_only=True) as ws:
+        events = ws.sql("SELECT count(*) FROM events "
+                        "WHERE coalesce(recipient_account_id, account_id) IS NOT NULL")  # fmt: skip
+    assert sum(sum(row) for row in heatmap["z"]) == events.iloc[0, 0]
+
+
 def test_find_the_denial_for_one_principal_draws_its_timeline(run, sample):
     nb = run("02-find-the-denial", injected=True)
     table = html(nb, "nb.denial_table(inv)")
@@ -161,6 +179,11 @@ def test_find_the_denial_for_one_principal_draws_its_timeline(run, sample):
     assert f"<p>{expected} denials in scope.</p>" in table and "dana.kim" not in table
     names = {t.get("name") for t in figure(nb, 'inv.figures["timeline"]')["data"]}
     assert {"missing-action", "explicit-deny"} <= names
+    (heatmap,) = figure(nb, "nb.evidence_coverage(inv)")["data"]
+    assert heatmap["x"] == ["2026-03-10"]  # coverage of the parameters' window
+    assert "Window 2026-03-10 00:00 to 2026-03-11 00:00 UTC" in html(
+        nb, "nb.evidence_coverage(inv)"
+    )
 
 
 # --- 03: root causes ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = opt.command(sub, "report", run_report, epilog=EPILOG)
     opt.add_workspace(p)
     p.add_argument("--out", "-o", required=True, metavar="FILE.html", help="the report file")
-    opt.add_snapshot(p, "snapshot folder (quotes deciding statements)")
+    opt.add_snapshot(p, "snapshot folder (quotes deciding statements; the organization's accounts)")
     opt.add_window(p)
     opt.add_principal(p)
     p.add_argument("--mask", action="store_true", help="pseudonymise identifying values")
@@ -26,9 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """write an HTML report of the denials (charts, findings, fixes, provenance)
 
-    Write one self-contained HTML report: scope, KPI cards, denials over time by cause, findings
-    with the deciding statement and proven fix (when the workspace was diagnosed), and
-    provenance (evidence hashes, versions, SQL).
+    Write one self-contained HTML report: scope, KPI cards, denials over time by cause, evidence
+    coverage (dark accounts and Regions, an account x day heatmap), findings with the deciding
+    statement and proven fix (when the workspace was diagnosed), and provenance (evidence
+    hashes, versions, SQL).
     """
     from iamlab.face.report import write_report
 

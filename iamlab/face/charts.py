@@ -26,6 +26,7 @@ __all__ = [
     "OUTCOME_COLORS",
     "action_label",
     "choose_bin",
+    "coverage_heatmap",
     "denials_by_principal",
     "denials_over_time",
     "kpi_cards",
@@ -352,6 +353,65 @@ def reported_vs_diagnosed(diagnoses: pd.DataFrame) -> go.Figure:
         legend_title_text="diagnosed",
         xaxis_title="reported cause (from the message)",
         yaxis_title="denials",
+    )
+    return fig
+
+
+# --- where the evidence is dark -------------------------------------------------------------------
+
+DARK_COLOR = "#B2182B"  # a cell without events: red, apart from the blues of the counts
+_EVENT_SCALE = ("#DEEBF7", "#08519C")  # fewest to most events
+
+
+def coverage_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Return CloudTrail events per account (rows) and UTC day (columns), dark cells in red.
+
+    ``matrix`` is ``iamlab.prevent.account_days``: a row of zeros is an account
+    of the organization that delivered nothing. The colour scale steps at half
+    an event, so a 0 never shades into a small count. Account labels come from
+    the evidence, hence ``plotly_text``.
+    """
+    title = "CloudTrail events by account and day (UTC)"
+    if matrix.empty:
+        return _empty(f"{title}: no accounts or days in this window")
+    counts = matrix.astype("int64")
+    days = [f"{pd.Timestamp(d):%Y-%m-%d}" for d in counts.columns]
+    accounts = [plotly_text(a) for a in counts.index]
+    top = max(int(counts.to_numpy().max()), 1)
+    step = 0.5 / top
+    hover = [
+        [
+            f"account {a}<br>{d}: " + (f"{n:,} events" if n else "no events (dark)")
+            for d, n in zip(days, row, strict=True)
+        ]
+        for a, row in zip(accounts, counts.to_numpy().tolist(), strict=True)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts.to_numpy().tolist(),
+            x=days,
+            y=accounts,
+            name="events",
+            zmin=0,
+            zmax=top,
+            xgap=2,
+            ygap=2,
+            hovertext=hover,
+            hoverinfo="text",
+            colorscale=[
+                [0, DARK_COLOR],
+                [step, DARK_COLOR],
+                [step, _EVENT_SCALE[0]],
+                [1, _EVENT_SCALE[1]],
+            ],
+            colorbar={"title": {"text": "events"}},
+        )  # fmt: skip
+    )
+    fig.update_layout(
+        title=f"{title}; red: no events",
+        height=160 + 32 * len(accounts),
+        xaxis={"type": "category", "title": "day"},
+        yaxis={"type": "category", "title": "account", "autorange": "reversed"},
     )
     return fig
 

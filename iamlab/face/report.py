@@ -1,6 +1,7 @@
 """One self-contained HTML report of an investigation: opens anywhere, with no network.
 
-Scope and time window, KPI cards, the cause chart, a findings table, one panel
+Scope and time window, KPI cards, the cause chart, evidence coverage (where
+the CloudTrail evidence is dark, and an account x day heatmap), a findings table, one panel
 per finding (deciding statement and proven fix when the denials were
 diagnosed; otherwise the reported cause and the parsed message), and
 provenance: evidence files with their SHA-256, the snapshot's time, the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -33,8 +35,17 @@ from iamlab.face import charts, query
 from iamlab.face.detail import deciding_statement, finding_html, loads
 from iamlab.face.mask import Masker
 from iamlab.face.query import Scope
+from iamlab.prevent.coverage import DAYS_SQL, HOURS_SQL, PAIRS_SQL, Coverage, account_days, coverage
 
-__all__ = ["Finding", "build_report", "findings", "provenance", "write_report"]
+__all__ = [
+    "Finding",
+    "build_report",
+    "coverage_html",
+    "evidence",
+    "findings",
+    "provenance",
+    "write_report",
+]
 
 MAX_PANELS = 100  # findings shown as panels; the table lists them all
 VERSIONS_OF = ("duckdb", "pandas", "pyarrow", "plotly", "ipywidgets", "boto3")
@@ -60,6 +71,7 @@ pre { background: #f6f6f6; padding: .5em; white-space: pre-wrap; word-break: bre
 .diff { display: flex; gap: 1em; } .diff > div { flex: 1; min-width: 0; }
 blockquote.statement { margin: 0; border-left: 4px solid #d55e00; padding-left: .5em; }
 .note { color: #555; } code { font-size: .9em; }
+table.coverage td:first-child { color: #b2182b; white-space: nowrap; }
 """
 
 
@@ -170,7 +182,8 @@ def build_report(
     """Return the report of ``scope`` in workspace ``ws`` as one HTML document.
 
     ``snapshot`` (a ``Snapshot`` or its folder) lets the panels quote the
-    deciding statements of stored diagnoses. ``mask`` pseudonymises account
+    deciding statements of stored diagnoses, and the coverage section name the
+    organization's accounts that delivered no event. ``mask`` pseudonymises account
     ids, principal and resource names, IPs and key ids (``mask.Masker``),
     keyed by ``mask_key`` or a random key. Raises InputError for a bad scope
     or snapshot folder.
@@ -199,10 +212,15 @@ def build_report(
     figures = [cause_chart, charts.denials_by_principal(frame)]
     if not diagnosed.empty:
         figures.append(charts.reported_vs_diagnosed(diagnosed))
+    cov, matrix = evidence(ws, snapshot, scope.since, scope.until)
+    if masker:
+        matrix = matrix.rename(index=masker.text)
+    figures.append(charts.coverage_heatmap(matrix))
     plots = [
         fig.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
         for i, fig in enumerate(figures)
     ]
+    heatmap = plots.pop()  # plotly.js is inlined once, by the first figure above it
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     if not frame.empty:
         shown_scope += (
@@ -217,9 +235,11 @@ def build_report(
         + ".</p>",
         charts.kpi_html(values),
         "<h2>Denials over time</h2>", *plots,
+        "<h2>Is the evidence complete?</h2>",
+        coverage_html(cov, masker, snapshot is not None), heatmap,
         "<h2>Findings</h2>", _findings_table(found),
         *_panels(found, snapshot, masker),
-        "<h2>Provenance</h2>", _provenance_html(origin, scope, mask),
+        "<h2>Provenance</h2>", _provenance_html(origin, scope, mask, cov),
     ]  # fmt: skip
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -242,6 +262,78 @@ def write_report(ws: Any, out: str | Path, **options: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, "utf-8")
     return path
+
+
+def evidence(
+    ws: Any, snapshot: Any = None, since: Any = None, until: Any = None
+) -> tuple[Coverage, pd.DataFrame]:
+    """Return the window's evidence coverage and its account x day event counts.
+
+    ``since``/``until`` None: the workspace's first and last event hours. Without
+    a snapshot only the accounts in the evidence are known (``Coverage.notes``).
+    """
+    with ws.connect() as con:
+        cov = coverage(con, snapshot, since, until)
+        matrix = account_days(con, cov.since, cov.until, cov.accounts)
+    return cov, matrix
+
+
+def coverage_html(cov: Coverage, masker: Masker | None = None, snapshot: bool = True) -> str:
+    """Return where the evidence is dark as HTML: a lead line, a table of gaps, the notes.
+
+    Accounts, Regions, session ARNs and trail names come from the evidence or the
+    snapshot: escaped, and pseudonymised by ``masker``. ``snapshot`` False says
+    that an organization account without any event cannot be listed.
+    """
+
+    def show(value: Any) -> str:
+        return html_text(masker.text(value) if masker else value)
+
+    rows = [
+        ("account without evidence", a, "", "no CloudTrail event in the window")
+        for a in cov.dark_accounts
+    ]
+    rows += [
+        ("dark Region", a, r, "no event here, while the organization has successful calls there")
+        for a, r in cov.dark_regions
+    ]
+    rows += [
+        ("silent stretch", a, "", f"no events {s:%Y-%m-%d %H:%M} to {e:%Y-%m-%d %H:%M} UTC")
+        for a, s, e in cov.silent
+    ]
+    sessions = Counter(session for _event, session in cov.missing_sessions)
+    rows += [
+        ("denial without its AssumeRole", _account_of(session), session,
+         f"{n} denial{'' if n == 1 else 's'}: the session policy it may have passed is unknown")
+        for session, n in sessions.most_common()
+    ]  # fmt: skip
+    rows += [("trail problem", a, t, p) for a, t, p in cov.trails]
+    known = "" if snapshot else (
+        " Without a snapshot the organization's accounts are unknown: an account that "
+        "delivered nothing is not listed (give a snapshot)."
+    )  # fmt: skip
+    if not cov.accounts:
+        return f"<p>No CloudTrail event in this window: the evidence covers nothing.{known}</p>"
+    lead = (
+        f"<p>Window {cov.since:%Y-%m-%d %H:%M} to {cov.until:%Y-%m-%d %H:%M} UTC, "
+        f"{len(cov.accounts)} accounts: "
+        + ("no gap found." if not rows else f"{len(rows)} gap{'' if len(rows) == 1 else 's'}.")
+        + " Dark means no evidence here, not that nothing happened: an account may not use "
+        f"a Region. A diagnosis near a gap may lack its context events.{known}</p>"
+    )
+    table = "".join(
+        f"<tr><td>{html_text(kind)}</td><td>{show(account)}</td><td>{show(where)}</td>"
+        f"<td>{show(what)}</td></tr>"
+        for kind, account, where, what in rows
+    )
+    head = "<tr><th>gap</th><th>account</th><th>Region or trail</th><th>what is missing</th></tr>"
+    notes = "".join(f'<p class="note">note: {show(n)}</p>' for n in cov.notes)
+    return lead + (f'<table class="coverage">{head}{table}</table>' if rows else "") + notes
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
 
 
 def _findings_table(found: list[Finding]) -> str:
@@ -282,7 +374,7 @@ def _panels(found: list[Finding], snapshot: Any, masker: Masker | None) -> list[
     return out
 
 
-def _provenance_html(origin: dict[str, Any], scope: Scope, mask: bool) -> str:
+def _provenance_html(origin: dict[str, Any], scope: Scope, mask: bool, cov: Any) -> str:
     files = "".join(
         f"<tr><td>{html_text(e['source'])}</td><td>{e['events']}</td>"
         f"<td><code>{html_text(e['sha256'] or 'not readable now')}</code></td></tr>"
@@ -314,6 +406,12 @@ def _provenance_html(origin: dict[str, Any], scope: Scope, mask: bool) -> str:
         ("evidence files", EVIDENCE_SQL, {}),
         ("loads", LOADS_SQL, {}),
     ]  # fmt: skip
+    window = {"since": cov.since.isoformat(), "until": cov.until.isoformat()}
+    queries += [
+        ("coverage: events by account and Region", PAIRS_SQL, window),
+        ("coverage: hours with events", HOURS_SQL, window),
+        ("coverage: events by account and day", DAYS_SQL, window),
+    ]
     sql = "".join(
         f"<h4>{html_text(name)}</h4><pre>{html_text(text.strip())}</pre>"
         f"<p>parameters: <code>{html_text(json.dumps(p, default=str))}</code></p>"
