@@ -253,6 +253,7 @@ def least_privilege(
                 replay.action,
                 replay.resource,
                 replay.context,
+                resource_account=replay.resource_account,
                 issuer_arn=replay.issuer_arn,
                 vpc_endpoint=replay.vpc_endpoint,
                 session_policy=replay.session.document
