@@ -119,7 +119,7 @@ def test_the_narrower_policy_allows_every_replayed_call_and_names_fewer_actions(
     with workspace_with_calls.connect() as con:
         result = least_privilege(con, snap, ALICE)
     assert result.verified
-    assert result.policy["Statement"] == [
+    assert result.policy["Statement"][:2] == [
         {"Sid": "Used1", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
         {
             "Sid": "Used2",
@@ -128,9 +128,82 @@ def test_the_narrower_policy_allows_every_replayed_call_and_names_fewer_actions(
             "Resource": "arn:aws:s3:::reports/2026/q*",
         },
     ]
-    assert result.allowed == {"ec2:DescribeInstances", "s3:GetObject"}
+    assert all(c.proposed == "allow" for c in result.calls if c.problem is None)
     assert result.unused == ["dynamodb:GetItem"]  # PutObject was used, though not replayed
     assert len(result.allowed) < len(result.granted)
+
+
+def test_an_action_with_calls_not_replayed_keeps_todays_grant_narrowed_to_it(
+    snap, workspace_with_calls
+):
+    with workspace_with_calls.connect() as con:
+        result = least_privilege(con, snap, ALICE)
+    assert result.kept == {"glue:GetTable", "s3:PutObject"}
+    assert result.policy["Statement"][2:] == [
+        {
+            "Sid": "Kept1",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::reports/*",
+        },
+        {"Sid": "Kept2", "Effect": "Allow", "Action": "glue:GetTable", "Resource": "*"},
+    ]
+    assert result.allowed == {
+        "ec2:DescribeInstances",
+        "s3:GetObject",
+        "s3:PutObject",
+        "glue:GetTable",
+    }
+    assert result.uncovered == []
+
+
+def test_a_deny_of_todays_policies_is_kept_with_the_grant_it_limits(tmp_path, workspace):
+    deny = {
+        "Effect": "Deny",
+        "Action": "glue:*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    policy = {"Version": "2012-10-17", "Statement": [*POLICY["Statement"], deny]}
+    folder = tmp_path / "snap" / "accounts" / ACCOUNT
+    folder.mkdir(parents=True)
+    alice = {**user("alice"), "UserPolicyList": [{"PolicyName": "work", "PolicyDocument": policy}]}
+    (folder / "authorization-details.json").write_text(
+        json.dumps(
+            {"UserDetailList": [alice], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+        )
+    )
+    (tmp_path / "snap" / "manifest.json").write_text(json.dumps({"organization": False}))
+    records = [call("GetTable", "glue.amazonaws.com", {"name": "orders"})]
+    write_trail_file(
+        trail_path(tmp_path / "logs", ACCOUNT, "eu-west-1", utc(2026, 3, 2, 11)), records
+    )
+    workspace.load(tmp_path / "logs", progress=False)
+    with workspace.connect() as con:
+        result = least_privilege(con, load(tmp_path / "snap"), ALICE)
+    assert result.policy["Statement"] == [
+        {"Sid": "Kept1", "Effect": "Allow", "Action": "glue:GetTable", "Resource": "*"},
+        {"Sid": "Kept2", **deny},
+    ]
+    assert result.verified and result.allowed == {"glue:GetTable"}
+
+
+def test_a_call_of_an_unmapped_api_is_neither_replayed_nor_kept_so_nothing_is_verified(
+    snap, tmp_path, workspace
+):
+    records = [
+        call("DescribeInstances", "ec2.amazonaws.com", {}),
+        call("FrobnicateWidgets", "widgets.amazonaws.com", {}),
+    ]
+    write_trail_file(
+        trail_path(tmp_path / "logs", ACCOUNT, "eu-west-1", utc(2026, 3, 2, 11)), records
+    )
+    workspace.load(tmp_path / "logs", progress=False)
+    with workspace.connect() as con:
+        result = least_privilege(con, snap, ALICE)
+    assert not result.verified
+    assert [c.action for c in result.uncovered] == [None]
+    assert "FrobnicateWidgets" in (result.uncovered[0].problem or "")
 
 
 def test_calls_that_cannot_be_rebuilt_or_are_not_allowed_now_are_listed_not_guessed(
@@ -221,10 +294,15 @@ def test_privilege_cli_prints_the_policy_and_exits_0_when_verified(
     assert "never used: 1 (first: dynamodb:GetItem)" in out
     assert "arn:aws:s3:::reports/2026/q*" in out
     assert main([*args, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["policy_actions"] == [
+    data = json.loads(capsys.readouterr().out)
+    assert data["policy_actions"] == [
         "ec2:DescribeInstances",
+        "glue:GetTable",
         "s3:GetObject",
+        "s3:PutObject",
     ]
+    assert data["kept_actions"] == ["glue:GetTable", "s3:PutObject"]
+    assert (data["calls"], data["replayed"], data["uncovered"]) == (5, 3, [])
 
 
 def test_each_sample_principal_with_replayable_calls_gets_a_verified_narrower_policy(tmp_path):
