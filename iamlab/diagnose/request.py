@@ -36,6 +36,8 @@ class Replay:
     ``resource`` is ``*`` when the action authorizes no resource the request
     names; ``resource_account`` the owner the record's ``resources[]`` states
     (None when it states none: the snapshot then derives it from the ARN).
+    ``resources`` lists every resource AWS authorizes for an action that takes
+    several at once (``resource`` is then None: one request per resource).
     """
 
     event_id: str
@@ -54,6 +56,7 @@ class Replay:
     gaps: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = ()  # record fields a request is built from, found missing
     resource_account: str | None = None  # the owner, from resources[].accountId
+    resources: tuple[str, ...] = ()  # each resource of an action that authorizes several
 
 
 _SESSION_KINDS = ("AssumedRole", "FederatedUser")
@@ -83,7 +86,7 @@ def rebuild(
     ui = _dict(record.get("userIdentity"))
     principal, issuer = _principal(ui, parsed, snap, gaps)
     action = _action(record, parsed, gaps)
-    resource, unresolved = resource_of(record, parsed.resource, action)
+    resource, unresolved, several = resource_of(record, parsed.resource, action)
     if unresolved:
         gaps.append(unresolved)
     context, missing, absent = _context(record, ui, issuer)
@@ -116,6 +119,7 @@ def rebuild(
         action=action,
         resource=resource,
         resource_account=owner_of(record, resource),
+        resources=several,
         context=context,
         missing_keys=tuple(missing),
         known_absent=frozenset(absent),

@@ -72,41 +72,44 @@ def _str(value: Any) -> str | None:
 
 def resource_of(
     record: Mapping[str, Any], message_resource: str | None, action: str | None
-) -> tuple[str | None, str | None]:
-    """Return (the resource AWS authorized, None) or (None, why it is unknown).
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Return (the resource AWS authorized, None, ()) or (None, why it is unknown, resources).
 
     ``*`` when the IAM reference says the action takes no resource type the
-    request names (AWS authorizes ``"Resource": "*"`` then).
+    request names (AWS authorizes ``"Resource": "*"`` then). ``resources``
+    lists every resource of an action that authorizes several at once.
     """
     if message_resource and message_resource.startswith("arn:"):
-        return message_resource, None
+        return message_resource, None, ()
     service = (action or "").split(":", 1)[0].lower()
     params = _dict(record.get("requestParameters"))
     if service == "s3":
         built = _s3_arn(params)
         if built:
-            return built, None
+            return built, None, ()
     listed = [
         _str(_dict(r).get("ARN")) for r in record.get("resources") or [] if isinstance(r, dict)
     ]
     named = [a for a in listed if a]
     same = [a for a in named if a.split(":")[2:3] == [service]]
     if same or named:
-        return (same or named)[0], None
+        return (same or named)[0], None, ()
     region = _str(record.get("awsRegion"))
     account = _named_account(record)
     built = build_arn(service, params, region, account)
     if built:
-        return built, None
+        return built, None, ()
     if action:
-        built, why = from_reference(action, record, region, account)
-        if built:
-            return built, None
-        if why:
-            return None, why
-    return None, (
-        f"the resource of {action or 'this call'} is not in the message, "
-        "resources[] or requestParameters"
+        built, why, several = from_reference(action, record, region, account)
+        if built or why:
+            return built, why, several
+    return (
+        None,
+        (
+            f"the resource of {action or 'this call'} is not in the message, "
+            "resources[] or requestParameters"
+        ),
+        (),
     )
 
 
@@ -251,20 +254,21 @@ def _arns_in(value: Any, depth: int = 0) -> Iterator[str]:
 
 def from_reference(
     action: str, record: Mapping[str, Any], region: str | None, account: str | None
-) -> tuple[str | None, str | None]:
-    """Return (the ARN, None), ("*", None) or (None, why) from the action's ARN formats.
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Return (the ARN or ``*``, None, ()) or (None, why, resources) from the action's ARN formats.
 
     Each ``${Placeholder}`` of a resource type's format is filled from
     ``requestParameters`` (``PLACEHOLDER_PARAMS``), Partition/Region/Account
     from the event. A full ARN of one of the action's types among the request
     parameters or response elements wins. ``*`` when no type is required and
     the request names none; None with a reason when a type cannot be filled
-    from one value per placeholder, or the action authorizes several resources
-    at once (the replay evaluates one resource per request).
+    from one value per placeholder. An action that authorizes several
+    resources at once (Glue's GetTable: its catalog, database and table) has
+    no one resource; ``resources`` then lists them all when each is built.
     """
     templates = iam_reference.resource_templates(action)
     if templates is None:
-        return None, None
+        return None, None, ()
     params = _dict(record.get("requestParameters"))
     patterns = iam_reference.resource_patterns(action) or {}
     given = {
@@ -273,14 +277,18 @@ def from_reference(
         if any(p.fullmatch(arn) for p in patterns.values())
     }
     if len(given) == 1:
-        return given.pop(), None
+        return given.pop(), None, ()
     required = [t for t in templates if t[2]]
+    event = {"Partition": _partition(region), "Region": region or "", "Account": account or ""}
     if len(required) > 1:
+        several = [
+            _fill(action, kind, template, params, event)[0] for kind, template, _ in required
+        ]
         names = ", ".join(t[0] for t in required)
-        return None, (
-            f"{action} authorizes several resources at once ({names}); "
-            "the replay evaluates one resource per request"
-        )
+        why = f"{action} authorizes several resources at once ({names})"
+        if all(several):
+            return None, why + ": each is replayed", tuple(a for a in several if a)
+        return None, why + " and not each can be built from requestParameters", ()
     event = {"Partition": _partition(region), "Region": region or "", "Account": account or ""}
     filled: list[str] = []
     named: list[str] = []
@@ -291,15 +299,19 @@ def from_reference(
         if was_named:
             named.append(kind)
     if len(filled) == 1:
-        return filled[0], None
+        return filled[0], None, ()
     if not required and not named:
-        return "*", None  # every type optional and the request names none: "Resource": "*"
+        return "*", None, ()  # every type optional and the request names none: "Resource": "*"
     if len(filled) > 1:
-        return None, f"the request names more than one resource type of {action}"
+        return None, f"the request names more than one resource type of {action}", ()
     kinds = ", ".join(named or [t[0] for t in required])
-    return None, (
-        f"the resource of {action} ({kinds}) cannot be built from requestParameters: "
-        "a part of its ARN is missing or names several resources"
+    return (
+        None,
+        (
+            f"the resource of {action} ({kinds}) cannot be built from requestParameters: "
+            "a part of its ARN is missing or names several resources"
+        ),
+        (),
     )
 
 

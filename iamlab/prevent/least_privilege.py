@@ -267,6 +267,22 @@ def proposed_policy(replays: list[Replay]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _replay(snapshot: Snapshot, replay: Replay) -> Any:
+    """The current snapshot's simulation of one rebuilt request."""
+    session = replay.session
+    return simulate(
+        snapshot,
+        replay.principal or "",
+        replay.action or "",
+        replay.resource or "*",
+        replay.context,
+        resource_account=replay.resource_account,
+        issuer_arn=replay.issuer_arn,
+        vpc_endpoint=replay.vpc_endpoint,
+        session_policy=session.document if session and session.present else None,
+    )
+
+
 def least_privilege(
     con: Any, snapshot: Snapshot, principal: str, since: Any = None, until: Any = None
 ) -> LeastPrivilege:
@@ -295,32 +311,28 @@ def least_privilege(
     replays: list[tuple[Replay, Any]] = []
     for record in records:
         replay = rebuild(record, parsed, snapshot, sessions)
-        call = Call(replay.event_id, replay.action, replay.resource)
-        if replay.principal is None or replay.action is None or replay.resource is None:
+        # An action that authorizes several resources at once (Glue's GetTable) is one request
+        # per resource: the call is replayed only when every one of them is allowed.
+        each = (
+            [replay] if replay.resource else [replace(replay, resource=r) for r in replay.resources]
+        )
+        call = Call(
+            replay.event_id, replay.action, replay.resource or " + ".join(replay.resources) or None
+        )
+        if replay.principal is None or replay.action is None or not each:
             result.calls.append(
                 replace(call, problem="; ".join(replay.gaps) or "the request could not be rebuilt")
             )
             continue
         try:
-            sim = simulate(
-                snapshot,
-                replay.principal,
-                replay.action,
-                replay.resource,
-                replay.context,
-                resource_account=replay.resource_account,
-                issuer_arn=replay.issuer_arn,
-                vpc_endpoint=replay.vpc_endpoint,
-                session_policy=replay.session.document
-                if replay.session and replay.session.present
-                else None,
-            )
+            sims = [_replay(snapshot, r) for r in each]
         except IamlabError as exc:
             result.calls.append(replace(call, problem=f"the replay failed: {exc}"))
             continue
-        now = sim.decision.decision
-        if now != "allow":
-            why = "; ".join(f"{k}: {v}" for k, v in sim.decision.unknown.items())
+        refused = next((s.decision for s in sims if s.decision.decision != "allow"), None)
+        if refused is not None:
+            now = refused.decision
+            why = "; ".join(f"{k}: {v}" for k, v in refused.unknown.items())
             result.calls.append(
                 replace(
                     call,
@@ -329,16 +341,17 @@ def least_privilege(
                 )
             )
             continue
-        replays.append((replay, sim))
-        result.calls.append(replace(call, now=now))
+        replays += zip(each, sims, strict=True)
+        result.calls.append(replace(call, now="allow"))
     result.kept = {c.action for c in result.skipped if c.action}
     result.policy = proposed_policy([r for r, _ in replays])
     result.policy["Statement"] += kept_statements(snapshot, principal, result.kept)
     narrowed = Policy(document=result.policy, id=_PROPOSED_ID, name="least-privilege policy")
-    proposed = {}
+    proposed: dict[str, str] = {}
     for replay, sim in replays:
-        decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,)))
-        proposed[replay.event_id] = decision.decision
+        decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,))).decision
+        if proposed.get(replay.event_id, "allow") == "allow":  # each resource must be allowed
+            proposed[replay.event_id] = decision
     result.calls = [
         replace(c, proposed=proposed.get(c.event_id)) if c.problem is None else c
         for c in result.calls
