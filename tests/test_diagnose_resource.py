@@ -15,7 +15,12 @@ from conftest import SAMPLE_DATA
 
 from iamlab.denials import ParsedDenial
 from iamlab.diagnose import rebuild
-from iamlab.diagnose.resource import owner_of, resource_of
+from iamlab.diagnose.resource import (
+    owner_of,
+    query_workgroups,
+    resource_of,
+    with_query_workgroup,
+)
 from iamlab.snapshot import load
 
 NO_MESSAGE = ParsedDenial(is_denial=False)
@@ -241,3 +246,27 @@ def test_a_sample_s3_call_replays_with_its_owner_from_resources():
     replay = rebuild(rec, NO_MESSAGE, snap)
     assert replay.resource.startswith("arn:aws:s3:::larkspur-dev-artifacts/")
     assert replay.resource_account == "264830159726"
+
+
+def test_an_athena_query_call_authorizes_on_the_workgroup_its_start_named(corpus):
+    start = corpus_record(corpus, "StartQueryExecution", workGroup="Panther")
+    start = {**start, "responseElements": {"queryExecutionId": "q-1"}}
+    unnamed = {
+        **start,
+        "requestParameters": {"queryString": "SELECT 1"},
+        "responseElements": {"queryExecutionId": "q-2"},
+    }
+    workgroups = query_workgroups([start, unnamed])
+    assert workgroups == {"q-1": "Panther"}  # a start without workGroup: no default assumed
+    get = {
+        **start,
+        "eventName": "GetQueryExecution",
+        "requestParameters": {"queryExecutionId": "q-1"},
+        "responseElements": None,
+    }
+    assert resource_of(with_query_workgroup(get, workgroups), None, "athena:GetQueryExecution")[
+        0
+    ] == ("arn:aws:athena:us-west-2:123456789012:workgroup/Panther")
+    other = {**get, "requestParameters": {"queryExecutionId": "q-2"}}
+    assert with_query_workgroup(other, workgroups) is other
+    assert resource_of(other, None, "athena:GetQueryExecution")[0] is None

@@ -12,12 +12,19 @@ wrong resource is worse than none.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from iamlab.diagnose import iam_reference
 
-__all__ = ["build_arn", "from_reference", "owner_of", "resource_of"]
+__all__ = [
+    "build_arn",
+    "from_reference",
+    "owner_of",
+    "query_workgroups",
+    "resource_of",
+    "with_query_workgroup",
+]
 
 # The requestParameters that fill an ARN format's ${Placeholder}, by placeholder name, as
 # dotted paths ("[]" walks a list). Names from each service's API reference (the record's
@@ -358,3 +365,47 @@ def _fill(
     if unmapped and not complete and (service, kind) not in _NAMED_BY_ARN_ONLY:
         named = True
     return (out if complete else None), named
+
+
+# -- Athena: a query's workgroup, from the call that started it ----------------------------------
+
+_QUERY_ACTIONS = frozenset({"GetQueryExecution", "GetQueryResults", "StopQueryExecution"})
+
+
+def query_workgroups(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return {query execution id: workgroup} from successful StartQueryExecution records.
+
+    A query started without ``workGroup`` is left out (no default assumed).
+    """
+    out: dict[str, str] = {}
+    for r in records:
+        if r.get("eventName") != "StartQueryExecution" or r.get("errorCode"):
+            continue
+        qid = _str(_dict(r.get("responseElements")).get("queryExecutionId"))
+        group = _str(_dict(r.get("requestParameters")).get("workGroup"))
+        if qid and group:
+            out[qid] = group
+    return out
+
+
+def with_query_workgroup(
+    record: Mapping[str, Any], workgroups: Mapping[str, str]
+) -> Mapping[str, Any]:
+    """Return an Athena query call's record with the workgroup its query was started in.
+
+    GetQueryExecution, GetQueryResults and StopQueryExecution name only the
+    query id, yet the IAM reference lists the workgroup as their one required
+    resource: AWS authorizes them on the workgroup the query ran in (memory),
+    which only the StartQueryExecution call names. Any other record, or a query
+    whose start is not among the records, is returned unchanged.
+    """
+    if record.get("eventSource") != "athena.amazonaws.com":
+        return record
+    params = _dict(record.get("requestParameters"))
+    qid = _str(params.get("queryExecutionId"))
+    if record.get("eventName") not in _QUERY_ACTIONS or not qid or "workGroup" in params:
+        return record
+    group = workgroups.get(qid)
+    if group is None:
+        return record
+    return {**record, "requestParameters": {**params, "workGroup": group}}

@@ -38,6 +38,7 @@ from typing import Any
 from iamlab.denials import ParsedDenial
 from iamlab.diagnose import iam_reference
 from iamlab.diagnose.request import Replay, rebuild
+from iamlab.diagnose.resource import query_workgroups, with_query_workgroup
 from iamlab.diagnose.sessions import SessionIndex
 from iamlab.diagnose.store import JSON_COLUMNS, RECORD_COLUMNS, issuing_records
 from iamlab.diagnose.store import _record as to_record  # the store's row -> record mapping
@@ -309,8 +310,9 @@ def least_privilege(
     sessions = SessionIndex(issuing_records(con, [(r, parsed) for r in records]))
     result = LeastPrivilege(principal, granted=granted_actions(snapshot, principal))
     replays: list[tuple[Replay, Any]] = []
+    workgroups = query_workgroups(records)
     for record in records:
-        replay = rebuild(record, parsed, snapshot, sessions)
+        replay = rebuild(with_query_workgroup(record, workgroups), parsed, snapshot, sessions)
         # An action that authorizes several resources at once (Glue's GetTable) is one request
         # per resource: the call is replayed only when every one of them is allowed.
         each = (
