@@ -270,3 +270,26 @@ def test_an_athena_query_call_authorizes_on_the_workgroup_its_start_named(corpus
     other = {**get, "requestParameters": {"queryExecutionId": "q-2"}}
     assert with_query_workgroup(other, workgroups) is other
     assert resource_of(other, None, "athena:GetQueryExecution")[0] is None
+
+
+def test_a_full_arn_parameter_is_the_resource_even_in_another_accounts_copy():
+    rec = {
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "AssumedRole", "accountId": "999988887777"},
+        "requestParameters": {"keyId": "arn:aws:kms:eu-west-1:111122223333:key/k-1"},
+    }
+    assert resource_of(rec, None, "kms:Decrypt")[0] == "arn:aws:kms:eu-west-1:111122223333:key/k-1"
+    by_id = {**rec, "requestParameters": {"keyId": "k-1"}}
+    assert resource_of(by_id, None, "kms:Decrypt")[0] is None  # whose key k-1 is: unknown
+    attach = {
+        **rec,
+        "userIdentity": {"type": "IAMUser", "accountId": "111122223333"},
+        "requestParameters": {
+            "roleName": "app",
+            "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        },
+    }
+    assert resource_of(attach, None, "iam:AttachRolePolicy")[0] == (
+        "arn:aws:iam::111122223333:role/app"
+    )

@@ -183,6 +183,11 @@ def build_arn(
     p = {k: v for k, v in params.items() if isinstance(v, str) and v}
     if service == "s3":
         return _s3_arn(params)
+    given = {"lambda": "functionName", "sns": "topicArn", "kms": "keyId"}
+    if given.get(service) in p and p[given[service]].startswith("arn:"):
+        return p[given[service]]  # a full ARN names its own account
+    if service == "secretsmanager" and p.get("secretId", "").startswith("arn:"):
+        return p["secretId"]
     if not account or not region and service not in ("iam",):
         return None
     prefix = f"arn:aws:{service}:{region}:{account}"
