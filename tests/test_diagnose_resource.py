@@ -293,3 +293,15 @@ def test_a_full_arn_parameter_is_the_resource_even_in_another_accounts_copy():
     assert resource_of(attach, None, "iam:AttachRolePolicy")[0] == (
         "arn:aws:iam::111122223333:role/app"
     )
+
+
+def test_a_write_that_names_none_of_its_optional_resources_is_unresolved_not_star(corpus):
+    rec = corpus_record(corpus, "UpdateInstanceInformation")
+    assert not rec.get("requestParameters")
+    resource, why, _ = resource_of(rec, None, "ssm:UpdateInstanceInformation")
+    assert resource is None
+    assert why.startswith(
+        "the resource of ssm:UpdateInstanceInformation (instance, managed-instance) cannot be"
+    )
+    describe = {**rec, "eventName": "DescribeInstances", "eventSource": "ec2.amazonaws.com"}
+    assert resource_of(describe, None, "ec2:DescribeInstances")[0] == "*"  # no resource type

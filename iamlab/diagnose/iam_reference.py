@@ -19,6 +19,7 @@ from typing import Any
 from iamlab.errors import IamlabError
 
 __all__ = [
+    "access_level",
     "action_exists",
     "actions_matching",
     "resource_patterns",
@@ -65,6 +66,12 @@ def _privilege(action: str) -> dict[str, Any] | None:
         return None
     real = service["privileges_lower_name"].get(name.lower())
     return service["privileges"].get(real) if real else None
+
+
+def access_level(action: str) -> str | None:
+    """Return the reference's access level of an action (``List``, ``Read``, ``Write``...)."""
+    privilege = _privilege(action)
+    return privilege.get("access_level") if privilege else None
 
 
 def action_exists(action: str) -> bool:

@@ -273,7 +273,7 @@ def from_reference(
     ``requestParameters`` (``PLACEHOLDER_PARAMS``), Partition/Region/Account
     from the event. A full ARN of one of the action's types among the request
     parameters or response elements wins. ``*`` when no type is required and
-    the request names none; None with a reason when a type cannot be filled
+    the request names none (a list or read call); None with a reason when a type cannot be filled
     from one value per placeholder. An action that authorizes several
     resources at once (Glue's GetTable: its catalog, database and table) has
     no one resource; ``resources`` then lists them all when each is built.
@@ -312,11 +312,17 @@ def from_reference(
             named.append(kind)
     if len(filled) == 1:
         return filled[0], None, ()
-    if not required and not named:
-        return "*", None, ()  # every type optional and the request names none: "Resource": "*"
+    if not templates or (
+        not required and not named and iam_reference.access_level(action) in ("List", "Read")
+    ):
+        # No resource type, or a list/read call naming none of its optional types: AWS
+        # authorizes "Resource": "*". A write that names none is left unresolved: the
+        # resource may come from the caller (an instance's own id), and a Deny on it would
+        # not match "*".
+        return "*", None, ()
     if len(filled) > 1:
         return None, f"the request names more than one resource type of {action}", ()
-    kinds = ", ".join(named or [t[0] for t in required])
+    kinds = ", ".join(named or [t[0] for t in required or templates])
     return (
         None,
         (
