@@ -24,8 +24,9 @@ def run_privilege(args: argparse.Namespace) -> int:
 
     For one user or role: the actions and resources its successful calls used in the window, the
     granted actions it never used, and the identity policy that allows exactly what it did,
-    verified by replaying every call with the engine (calls that cannot be rebuilt are listed).
-    Exit status 1 when the policy could not be verified.
+    verified by replaying every call with the engine. For an action with calls that cannot be
+    replayed (listed), the policy keeps today's identity grant unchanged. Exit status 1 when a
+    call is not shown to be allowed under the policy.
     """
     from iamlab.escape import printable
     from iamlab.prevent.least_privilege import least_privilege
@@ -46,13 +47,18 @@ def run_privilege(args: argparse.Namespace) -> int:
         f"granted {len(result.granted)} actions; never used: {len(result.unused)}"
         + (f" (first: {', '.join(result.unused[:10])})" if result.unused else "")
     )
-    status = "allows every replayed call" if result.verified else "NOT verified"
+    status = "allows every call" if result.verified else "NOT verified"
     print(f"\nleast-privilege policy, {len(result.allowed)} actions ({status}):")
     for line in json.dumps(result.policy, indent=2).splitlines():  # ARNs come from events
         print(printable(line))
     skipped = Counter((c.action, c.problem) for c in result.skipped)
     if skipped:
-        print(f"\nnot replayed ({len(result.skipped)} calls; add these by hand if needed):")
+        print(
+            f"\nnot replayed ({len(result.skipped)} calls): today's identity grant kept for "
+            f"{', '.join(sorted(result.kept)) or 'no action'} (statements Kept*)"
+        )
     for (action, problem), n in skipped.most_common():
         print(printable(f"  {n} x {action}: {problem}"))
+    if result.uncovered:
+        print(f"\nnot shown to be allowed: {len(result.uncovered)} calls (see above)")
     return 0 if result.verified else 1

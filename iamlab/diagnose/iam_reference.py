@@ -19,9 +19,11 @@ from typing import Any
 from iamlab.errors import IamlabError
 
 __all__ = [
+    "access_level",
     "action_exists",
     "actions_matching",
     "resource_patterns",
+    "resource_templates",
     "resource_type",
     "service_known",
     "taggable",
@@ -64,6 +66,12 @@ def _privilege(action: str) -> dict[str, Any] | None:
         return None
     real = service["privileges_lower_name"].get(name.lower())
     return service["privileges"].get(real) if real else None
+
+
+def access_level(action: str) -> str | None:
+    """Return the reference's access level of an action (``List``, ``Read``, ``Write``...)."""
+    privilege = _privilege(action)
+    return privilege.get("access_level") if privilege else None
 
 
 def action_exists(action: str) -> bool:
@@ -119,6 +127,30 @@ def resource_patterns(action: str) -> dict[str, re.Pattern[str]] | None:
             return None
         if template:
             out[kind] = _arn_regex(template)
+    return out
+
+
+def resource_templates(action: str) -> list[tuple[str, str, bool]] | None:
+    """Return ``(resource type, ARN format, required)`` for each resource type an action takes.
+
+    None when the action is not in the reference or a type's ARN format is
+    missing from it; an empty list when the action takes no resource type.
+    ``required`` is the reference's asterisk: AWS authorizes every required
+    type the request touches, an optional one only when the request names it.
+    """
+    privilege = _privilege(action)
+    if privilege is None:
+        return None
+    service = _service(action.partition(":")[0]) or {}
+    out = []
+    for name, entry in privilege["resource_types"].items():
+        kind = name.rstrip("*")
+        if not kind:
+            continue  # the row of condition keys that apply to any resource
+        template = service["resources"].get(kind, {}).get("arn")
+        if not template:
+            return None
+        out.append((kind, template, bool(entry.get("required")) or name.endswith("*")))
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from iamlab.denials.actions import iam_action
 from iamlab.denials.parse import ParsedDenial
+from iamlab.diagnose.resource import owner_of, resource_of
 from iamlab.diagnose.sessions import SessionIndex, SessionPolicy
 from iamlab.errors import IamlabError
 from iamlab.policy.request import ContextValue
@@ -32,6 +33,11 @@ class Replay:
     None when the record does not say who called in a way the snapshot can
     resolve (``gaps`` says why). ``known_absent`` names keys AWS would not
     have set for this request (their absence is a fact, not missing evidence).
+    ``resource`` is ``*`` when the action authorizes no resource the request
+    names; ``resource_account`` the owner the record's ``resources[]`` states
+    (None when it states none: the snapshot then derives it from the ARN).
+    ``resources`` lists every resource AWS authorizes for an action that takes
+    several at once (``resource`` is then None: one request per resource).
     """
 
     event_id: str
@@ -49,6 +55,8 @@ class Replay:
     session: SessionPolicy | None
     gaps: tuple[str, ...] = ()
     incomplete: tuple[str, ...] = ()  # record fields a request is built from, found missing
+    resource_account: str | None = None  # the owner, from resources[].accountId
+    resources: tuple[str, ...] = ()  # each resource of an action that authorizes several
 
 
 _SESSION_KINDS = ("AssumedRole", "FederatedUser")
@@ -78,7 +86,9 @@ def rebuild(
     ui = _dict(record.get("userIdentity"))
     principal, issuer = _principal(ui, parsed, snap, gaps)
     action = _action(record, parsed, gaps)
-    resource = _resource(record, parsed, action, gaps)
+    resource, unresolved, several = resource_of(record, parsed.resource, action)
+    if unresolved:
+        gaps.append(unresolved)
     context, missing, absent = _context(record, ui, issuer)
     endpoint = _str(record.get("vpcEndpointId"))
     vpc = _endpoint_vpc(snap, endpoint) if endpoint else None
@@ -108,6 +118,8 @@ def rebuild(
         access_key_id=_str(ui.get("accessKeyId")),
         action=action,
         resource=resource,
+        resource_account=owner_of(record, resource),
+        resources=several,
         context=context,
         missing_keys=tuple(missing),
         known_absent=frozenset(absent),
@@ -200,91 +212,6 @@ def _action(record: Mapping[str, Any], parsed: ParsedDenial, gaps: list[str]) ->
     if action is None:
         gaps.append(f"no IAM action known for {source} {name} (unmapped API)")
     return action
-
-
-def _resource(
-    record: Mapping[str, Any], parsed: ParsedDenial, action: str | None, gaps: list[str]
-) -> str | None:
-    """The message's resource; else ``resources[]``; else built from ``requestParameters``."""
-    if parsed.resource and parsed.resource.startswith("arn:"):
-        return parsed.resource
-    service = (action or "").split(":", 1)[0].lower()
-    params = _dict(record.get("requestParameters"))
-    if service == "s3":
-        built = _s3_arn(params)
-        if built:
-            return built
-    listed = [
-        _str(_dict(r).get("ARN")) for r in record.get("resources") or [] if isinstance(r, dict)
-    ]
-    named = [a for a in listed if a]
-    same = [a for a in named if a.split(":")[2:3] == [service]]
-    if same or named:
-        return (same or named)[0]
-    built = build_arn(
-        service, params, _str(record.get("awsRegion")), _str(record.get("recipientAccountId"))
-    )
-    if built is None:
-        gaps.append(
-            f"the resource of {action or 'this call'} is not in the message, "
-            "resources[] or requestParameters"
-        )
-    return built
-
-
-def _s3_arn(params: Mapping[str, Any]) -> str | None:
-    bucket = _str(params.get("bucketName"))
-    if bucket is None:
-        return None
-    key = params.get("key")
-    object_key = f"/{key}" if isinstance(key, str) and key else ""
-    return f"arn:aws:s3:::{bucket}{object_key}"
-
-
-def build_arn(
-    service: str, params: Mapping[str, Any], region: str | None, account: str | None
-) -> str | None:
-    """Return the ARN a request's parameters name, in the service's ARN format, or None.
-
-    Covers the common services (S3, DynamoDB, Lambda, SQS, SNS, KMS, Secrets
-    Manager, IAM, EC2 volumes and instances); anything else is unknown.
-    """
-    p = {k: v for k, v in params.items() if isinstance(v, str) and v}
-    if service == "s3":
-        return _s3_arn(params)
-    if not account or not region and service not in ("iam",):
-        return None
-    prefix = f"arn:aws:{service}:{region}:{account}"
-    if service == "dynamodb" and "tableName" in p:
-        index = f"/index/{p['indexName']}" if "indexName" in p else ""
-        return f"{prefix}:table/{p['tableName']}{index}"
-    if service == "lambda" and "functionName" in p:
-        name = p["functionName"]
-        return name if name.startswith("arn:") else f"{prefix}:function:{name}"
-    if service == "sqs" and "queueUrl" in p:
-        return f"{prefix}:{p['queueUrl'].rstrip('/').rsplit('/', 1)[-1]}"
-    if service == "sns" and "topicArn" in p:
-        return p["topicArn"]
-    if service == "kms" and "keyId" in p:
-        key = p["keyId"]
-        if key.startswith("arn:"):
-            return key
-        return f"{prefix}:{key}" if key.startswith("alias/") else f"{prefix}:key/{key}"
-    if service == "secretsmanager" and "secretId" in p:
-        sid = p["secretId"]
-        return sid if sid.startswith("arn:") else None  # a name lacks the ARN's random suffix
-    if service == "iam":
-        for param, kind in (("roleName", "role"), ("userName", "user")):
-            if param in p:
-                return f"arn:aws:iam::{account}:{kind}/{p[param]}"
-        if "policyArn" in p:
-            return p["policyArn"]
-    if service == "ec2":
-        if "volumeId" in p:
-            return f"{prefix}:volume/{p['volumeId']}"
-        if "instanceId" in p:
-            return f"{prefix}:instance/{p['instanceId']}"
-    return None
 
 
 # -- context -------------------------------------------------------------------------------------

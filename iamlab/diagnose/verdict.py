@@ -151,6 +151,7 @@ def diagnose_record(
             action,
             resource,
             replay.context,
+            resource_account=replay.resource_account,
             issuer_arn=replay.issuer_arn,
             vpc_endpoint=replay.vpc_endpoint,
             session_policy=session.document if session and session.present else None,

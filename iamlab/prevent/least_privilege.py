@@ -3,11 +3,24 @@ and the narrower identity policy that still allows every call it made, proven by
 
 The calls are the principal's successful events in the window (for a role, the
 calls of its sessions), each rebuilt into a request as a denial is
-(``diagnose.request.rebuild``: action from the API mapping, resource, context,
-session policy). The proposed policy allows exactly the (action, resource)
-pairs used; it replaces the principal's identity policies in a replay of every
-call with the engine, every other layer kept. A call that cannot be rebuilt,
-or that the current snapshot does not allow, is listed, never guessed.
+(``diagnose.request.rebuild``: action from the API mapping, resource and its
+owner, context, session policy). The proposed policy allows exactly the
+(action, resource) pairs replayed; it replaces the principal's identity
+policies in a replay of every call with the engine, every other layer kept.
+
+A call that cannot be replayed (its resource cannot be rebuilt, or the current
+snapshot does not answer allow for it) is never dropped silently: for its
+action the proposed policy keeps today's identity grant unchanged, each Allow
+statement that covers the action copied with its Action narrowed to it
+(Resource, NotResource and Condition as they are) and each identity Deny
+statement that covers it copied as it is. That grant is never wider than
+today's, and AWS allowed the call with it, every other layer unchanged, so the
+call stays allowed; such calls and actions are listed as kept. ``verified``
+means every call in the window is allowed under the proposed policy: each
+replayed call by the engine's replay, each other call by its action's kept
+grant. A call whose action is unknown (unmapped API) can be neither, so the
+result is then not verified.
+
 Granted actions are counted by expanding each Allow statement's actions
 against the IAM reference (``diagnose.iam_reference``), whatever its resources
 and conditions: an upper bound of what the policies can grant.
@@ -15,6 +28,7 @@ and conditions: an upper bound of what the policies can grant.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from collections import defaultdict
@@ -24,6 +38,7 @@ from typing import Any
 from iamlab.denials import ParsedDenial
 from iamlab.diagnose import iam_reference
 from iamlab.diagnose.request import Replay, rebuild
+from iamlab.diagnose.resource import query_workgroups, with_query_workgroup
 from iamlab.diagnose.sessions import SessionIndex
 from iamlab.diagnose.store import JSON_COLUMNS, RECORD_COLUMNS, issuing_records
 from iamlab.diagnose.store import _record as to_record  # the store's row -> record mapping
@@ -65,6 +80,7 @@ class LeastPrivilege:
     calls: list[Call] = field(default_factory=list)
     granted: set[str] = field(default_factory=set)  # actions the identity policies' Allows name
     policy: dict[str, Any] = field(default_factory=dict)  # the proposed identity policy
+    kept: set[str] = field(default_factory=set)  # actions whose identity grant is kept as is
 
     @property
     def used(self) -> set[str]:
@@ -73,10 +89,11 @@ class LeastPrivilege:
 
     @property
     def allowed(self) -> set[str]:
-        """The actions the proposed policy names."""
+        """The actions the proposed policy's Allow statements name."""
         out: set[str] = set()
         for s in self.policy.get("Statement", []):
-            out |= set(_strings(s.get("Action")))
+            if s.get("Effect") == "Allow":
+                out |= set(_strings(s.get("Action")))
         return out
 
     @property
@@ -90,10 +107,20 @@ class LeastPrivilege:
         return [c for c in self.calls if c.problem is not None]
 
     @property
+    def uncovered(self) -> list[Call]:
+        """Calls the proposed policy is not shown to allow: replayed and not allowed, or not
+        replayed and of an action without a kept grant (an unmapped API)."""
+        return [
+            c
+            for c in self.calls
+            if (c.proposed != "allow" if c.problem is None else c.action not in self.kept)
+        ]
+
+    @property
     def verified(self) -> bool:
-        """True when every replayed call is allowed under the proposed policy."""
-        replayed = [c for c in self.calls if c.problem is None]
-        return bool(replayed) and all(c.proposed == "allow" for c in replayed)
+        """True when every call is allowed under the proposed policy: replayed, or of an action
+        whose identity grant the policy keeps unchanged."""
+        return bool(self.calls) and not self.uncovered
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,8 +130,11 @@ class LeastPrivilege:
             "granted_actions": len(self.granted),
             "policy_actions": sorted(self.allowed),
             "unused_actions": self.unused,
+            "kept_actions": sorted(self.kept),
             "policy": self.policy,
             "calls": len(self.calls),
+            "replayed": len(self.calls) - len(self.skipped),
+            "uncovered": [c.event_id for c in self.uncovered],
             "skipped": [
                 {
                     "event_id": c.event_id,
@@ -131,31 +161,64 @@ def _calls(con: Any, principal: str, since: Any, until: Any) -> list[dict[str, A
 def granted_actions(snap: Snapshot, principal: str) -> set[str]:
     """Return every action an Allow statement of the identity policies names (IAM spelling;
     an action missing from the reference is kept as written)."""
-    identity, _boundary = snap.identity_layers(snap.principal(principal))
     out: set[str] = set()
+    for s in _identity_statements(snap, principal):
+        if s.get("Effect") != "Allow":
+            continue
+        if "NotAction" in s:
+            excluded = set().union(
+                *(iam_reference.actions_matching(p) for p in _strings(s["NotAction"]))
+            )
+            out |= set(iam_reference.actions_matching("*:*")) - excluded
+        for pattern in _strings(s.get("Action")):
+            if pattern == "*":
+                pattern = "*:*"
+            found = (
+                iam_reference.actions_matching(pattern)
+                if "*" in pattern or "?" in pattern
+                else [pattern]
+            )
+            out |= set(found)
+    known = {a.lower(): a for a in out}
+    return set(known.values())
+
+
+def _identity_statements(snap: Snapshot, principal: str) -> list[dict[str, Any]]:
+    """Every statement of the principal's identity policies (its own, its groups')."""
+    identity, _boundary = snap.identity_layers(snap.principal(principal))
+    out = []
     for policy in identity:
         doc = policy.document
         doc = json.loads(doc) if isinstance(doc, str) else doc
         body = doc.get("Statement") if isinstance(doc, dict) else None
-        for s in body if isinstance(body, list) else [body]:
-            if not isinstance(s, dict) or s.get("Effect") != "Allow":
-                continue
-            if "NotAction" in s:
-                excluded = set().union(
-                    *(iam_reference.actions_matching(p) for p in _strings(s["NotAction"]))
-                )
-                out |= set(iam_reference.actions_matching("*:*")) - excluded
-            for pattern in _strings(s.get("Action")):
-                if pattern == "*":
-                    pattern = "*:*"
-                found = (
-                    iam_reference.actions_matching(pattern)
-                    if "*" in pattern or "?" in pattern
-                    else [pattern]
-                )
-                out |= set(found)
-    known = {a.lower(): a for a in out}
-    return set(known.values())
+        out += [s for s in (body if isinstance(body, list) else [body]) if isinstance(s, dict)]
+    return out
+
+
+def _covers(statement: dict[str, Any], action: str) -> bool:
+    """True when the statement's Action (or NotAction) applies to ``action``."""
+
+    def matches(patterns: Any) -> bool:
+        return any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in _strings(patterns))
+
+    if "NotAction" in statement:
+        return not matches(statement["NotAction"])
+    return matches(statement.get("Action"))
+
+
+def kept_statements(snap: Snapshot, principal: str, actions: set[str]) -> list[dict[str, Any]]:
+    """Return today's identity grant for ``actions``, never wider: each Allow statement that
+    covers one of them with its Action narrowed to those, each Deny that covers one as it is."""
+    out = []
+    for s in _identity_statements(snap, principal):
+        covered = sorted(a for a in actions if _covers(s, a))
+        if not covered:
+            continue
+        if s.get("Effect") == "Allow":
+            s = {k: v for k, v in s.items() if k not in ("Sid", "Action", "NotAction")}
+            s = {"Effect": "Allow", "Action": covered if len(covered) > 1 else covered[0], **s}
+        out.append({**{k: v for k, v in s.items() if k != "Sid"}})
+    return [{"Sid": f"Kept{i}", **s} for i, s in enumerate(out, start=1)]
 
 
 def _strings(value: Any) -> list[str]:
@@ -205,6 +268,22 @@ def proposed_policy(replays: list[Replay]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _replay(snapshot: Snapshot, replay: Replay) -> Any:
+    """The current snapshot's simulation of one rebuilt request."""
+    session = replay.session
+    return simulate(
+        snapshot,
+        replay.principal or "",
+        replay.action or "",
+        replay.resource or "*",
+        replay.context,
+        resource_account=replay.resource_account,
+        issuer_arn=replay.issuer_arn,
+        vpc_endpoint=replay.vpc_endpoint,
+        session_policy=session.document if session and session.present else None,
+    )
+
+
 def least_privilege(
     con: Any, snapshot: Snapshot, principal: str, since: Any = None, until: Any = None
 ) -> LeastPrivilege:
@@ -231,40 +310,31 @@ def least_privilege(
     sessions = SessionIndex(issuing_records(con, [(r, parsed) for r in records]))
     result = LeastPrivilege(principal, granted=granted_actions(snapshot, principal))
     replays: list[tuple[Replay, Any]] = []
+    workgroups = query_workgroups(records)
     for record in records:
-        replay = rebuild(record, parsed, snapshot, sessions)
-        if (
-            replay.resource is None
-            and replay.action
-            and iam_reference.resource_patterns(replay.action) == {}
-        ):
-            # the IAM reference says the action takes no resource type: AWS authorizes "*"
-            replay = replace(replay, resource="*", gaps=())
-        call = Call(replay.event_id, replay.action, replay.resource)
-        if replay.principal is None or replay.action is None or replay.resource is None:
+        replay = rebuild(with_query_workgroup(record, workgroups), parsed, snapshot, sessions)
+        # An action that authorizes several resources at once (Glue's GetTable) is one request
+        # per resource: the call is replayed only when every one of them is allowed.
+        each = (
+            [replay] if replay.resource else [replace(replay, resource=r) for r in replay.resources]
+        )
+        call = Call(
+            replay.event_id, replay.action, replay.resource or " + ".join(replay.resources) or None
+        )
+        if replay.principal is None or replay.action is None or not each:
             result.calls.append(
                 replace(call, problem="; ".join(replay.gaps) or "the request could not be rebuilt")
             )
             continue
         try:
-            sim = simulate(
-                snapshot,
-                replay.principal,
-                replay.action,
-                replay.resource,
-                replay.context,
-                issuer_arn=replay.issuer_arn,
-                vpc_endpoint=replay.vpc_endpoint,
-                session_policy=replay.session.document
-                if replay.session and replay.session.present
-                else None,
-            )
+            sims = [_replay(snapshot, r) for r in each]
         except IamlabError as exc:
             result.calls.append(replace(call, problem=f"the replay failed: {exc}"))
             continue
-        now = sim.decision.decision
-        if now != "allow":
-            why = "; ".join(f"{k}: {v}" for k, v in sim.decision.unknown.items())
+        refused = next((s.decision for s in sims if s.decision.decision != "allow"), None)
+        if refused is not None:
+            now = refused.decision
+            why = "; ".join(f"{k}: {v}" for k, v in refused.unknown.items())
             result.calls.append(
                 replace(
                     call,
@@ -273,14 +343,17 @@ def least_privilege(
                 )
             )
             continue
-        replays.append((replay, sim))
-        result.calls.append(replace(call, now=now))
+        replays += zip(each, sims, strict=True)
+        result.calls.append(replace(call, now="allow"))
+    result.kept = {c.action for c in result.skipped if c.action}
     result.policy = proposed_policy([r for r, _ in replays])
+    result.policy["Statement"] += kept_statements(snapshot, principal, result.kept)
     narrowed = Policy(document=result.policy, id=_PROPOSED_ID, name="least-privilege policy")
-    proposed = {}
+    proposed: dict[str, str] = {}
     for replay, sim in replays:
-        decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,)))
-        proposed[replay.event_id] = decision.decision
+        decision = evaluate(sim.request, replace(sim.policies, identity=(narrowed,))).decision
+        if proposed.get(replay.event_id, "allow") == "allow":  # each resource must be allowed
+            proposed[replay.event_id] = decision
     result.calls = [
         replace(c, proposed=proposed.get(c.event_id)) if c.problem is None else c
         for c in result.calls
