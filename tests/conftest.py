@@ -1,4 +1,5 @@
-"""Shared fixtures: the third-party corpus, a fresh workspace, and CloudTrail file writers."""
+"""Shared fixtures: the third-party corpus, a fresh workspace, the sample's trail in a workspace,
+and CloudTrail file writers."""
 
 from __future__ import annotations
 
@@ -40,6 +41,18 @@ def workspace(tmp_path):
     ws = Workspace(tmp_path / "ws")
     yield ws
     ws.close()
+
+
+def sample_trail_workspace(path: Path) -> Path:
+    """Load the bundled sample's S3-layout trail into a new workspace at ``path``; return it.
+
+    Module-scoped fixtures call it once per file (diagnosing then writes to that workspace).
+    """
+    from iamlab.workspace import Workspace
+
+    with Workspace(path) as ws:
+        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
+    return path
 
 
 def make_record(

@@ -7,7 +7,7 @@ import gzip
 import json
 
 import pytest
-from conftest import SAMPLE_DATA, trail_path, utc, write_trail_file
+from conftest import SAMPLE_DATA, sample_trail_workspace, trail_path, utc, write_trail_file
 
 from iamlab.cli import main
 from iamlab.workspace import Workspace
@@ -19,10 +19,7 @@ HOSTILE = "afdf4d48-bd78-469b-81ab-1ee01e325146"
 
 @pytest.fixture(scope="module")
 def ws_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("diagnose-cli")
-    with Workspace(path) as ws:
-        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
-    return path
+    return sample_trail_workspace(tmp_path_factory.mktemp("diagnose-cli"))
 
 
 def test_workspace_diagnose_stores_rows_with_the_snapshot_identity(ws_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from conftest import SAMPLE_DATA
+from conftest import SAMPLE_DATA, sample_trail_workspace
 
 from iamlab.cli import main
 from iamlab.diagnose import diagnose_all
@@ -27,10 +27,7 @@ PARTNER = "f17c80ce-4814-41d1-a719-3d8223a86e92"  # the partner's account: not i
 
 @pytest.fixture(scope="module")
 def ws_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pin-ws")
-    with Workspace(path) as ws:
-        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
-    return path
+    return sample_trail_workspace(tmp_path_factory.mktemp("pin-ws"))
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +60,13 @@ def run_test(capsys, *args: str) -> tuple[int, str]:
     capsys.readouterr()
     status = main(["test", *args])
     return status, capsys.readouterr().out
+
+
+def run_edited(capsys, folder: Path, name: str, cases: list[dict]) -> tuple[Path, int, str]:
+    """Write edited ``cases`` as ``folder/name`` and run ``iamlab test`` on that file."""
+    edited = folder / name
+    edited.write_text(json.dumps(cases))
+    return (edited, *run_test(capsys, str(edited)))
 
 
 def test_write_cases_writes_one_file_per_verified_fix(written, ws_path):
@@ -167,9 +171,7 @@ def _without_fix_statement(case: dict, layer: str) -> None:
 def test_a_broken_fix_fails_naming_the_case_and_the_deciding_statement(written, tmp_path, capsys):
     path, cases = cases_of(written[0], LAMBDA)
     _without_fix_statement(cases[0], "identity")  # the added action is gone
-    broken = tmp_path / path.name
-    broken.write_text(json.dumps(cases))
-    status, out = run_test(capsys, str(broken))
+    broken, status, out = run_edited(capsys, tmp_path, path.name, cases)
     assert status == 1
     assert f"FAIL {cases[0]['name']} ({broken}#0)" in out
     assert "decision: expected allow, got implicit_deny" in out
@@ -187,9 +189,7 @@ def test_a_broken_exception_fails_naming_the_deny_that_decides(written, tmp_path
                 s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [
                     a if a != tom else tom.replace("tom.reyes", "someone-else") for a in excepted
                 ]
-    broken = tmp_path / path.name
-    broken.write_text(json.dumps(cases[:1]))
-    status, out = run_test(capsys, str(broken))
+    _, status, out = run_edited(capsys, tmp_path, path.name, cases[:1])
     assert status == 1
     assert f"FAIL {cases[0]['name']}" in out
     assert "decision: expected allow, got explicit_deny" in out
@@ -205,9 +205,7 @@ def test_a_stay_denied_case_fails_when_the_fix_is_widened_to_everything(written,
         for s in doc["Statement"]:
             if s.get("Sid") == "ReadCuratedAndRaw":  # the statement the fix widened
                 s["Resource"] = "*"
-    widened = tmp_path / path.name
-    widened.write_text(json.dumps(cases))
-    status, out = run_test(capsys, str(widened))
+    widened, status, out = run_edited(capsys, tmp_path, path.name, cases)
     assert status == 1
     assert f"FAIL {probe['name']} ({widened}#{index})" in out
     assert "decision: expected implicit_deny, got allow" in out
@@ -221,9 +219,7 @@ def test_a_neighbouring_action_case_fails_when_the_action_is_widened(written, tm
         for s in doc["Statement"]:
             if s.get("Sid", "").startswith("IamlabFix"):
                 s["Action"] = "lambda:*"
-    widened = tmp_path / path.name
-    widened.write_text(json.dumps([probe]))
-    status, out = run_test(capsys, str(widened))
+    _, status, out = run_edited(capsys, tmp_path, path.name, [probe])
     assert status == 1 and f"FAIL {probe['name']}" in out
 
 

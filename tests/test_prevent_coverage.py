@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SAMPLE_DATA, make_record, trail_path, utc, write_trail_file
+from conftest import (
+    SAMPLE_DATA,
+    make_record,
+    sample_trail_workspace,
+    trail_path,
+    utc,
+    write_trail_file,
+)
 
 from iamlab.cli import main
 from iamlab.diagnose.sessions import SessionIndex
@@ -225,12 +232,7 @@ SANDBOX, MGMT, PROD, DEV, SEC = (
 @pytest.fixture(scope="module")
 def sample_workspace(tmp_path_factory):
     """The bundled sample's trail files in a workspace (its folder)."""
-    from iamlab.workspace import Workspace
-
-    path = tmp_path_factory.mktemp("sample") / "ws"
-    with Workspace(path) as ws:
-        ws.load(str(SAMPLE_DATA / "cloudtrail"), progress=False)
-    return path
+    return sample_trail_workspace(tmp_path_factory.mktemp("sample") / "ws")
 
 
 def test_sample_coverage_reports_the_sandbox_and_stockholm_dark_and_nothing_else(
