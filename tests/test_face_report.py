@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import launch, need_chromium
 from conftest import SAMPLE_DATA
 
 from iamlab.cli import main
@@ -17,8 +16,6 @@ from iamlab.face.detail import finding_html
 from iamlab.face.mask import Masker
 from iamlab.workspace import Workspace
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 HOSTILE_IDS = json.loads((SAMPLE_DATA / "labels.json").read_text("utf-8"))["hostile_event_ids"]
 
 
@@ -49,14 +46,9 @@ def masked(sample_ws, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        message = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": .ci/run installs it, so CI must have it")
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_chromium()
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -6,22 +6,15 @@ Playwright's Python package drives it (no `playwright install`). Network: loopba
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-from pathlib import Path
-
 import pytest
+from browser import launch, need_chromium, run_all_in_lab
 
 from iamlab.lab import prepare, serve
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
 def lab(tmp_path, monkeypatch):
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter-config"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -31,26 +24,14 @@ def lab(tmp_path, monkeypatch):
 
 
 def test_notebook_00_draws_the_cause_chart_and_redraws_it_for_a_picked_principal(lab):
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = need_chromium()
     server, tmp = lab
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route(
-            "**/*",
-            lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort(),
-        )
-        page.goto(server.url)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                               timeout=60_000)  # fmt: skip
-        kernel = page.get_by_role("button", name="Select", exact=True)  # "Select Kernel"
-        with contextlib.suppress(sync_api.TimeoutError):
-            kernel.click(timeout=15_000)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
+        run_all_in_lab(page, server.url)
         try:
             page.wait_for_function(
                 "document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=120_000

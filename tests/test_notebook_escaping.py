@@ -11,16 +11,13 @@ network: loopback and file:// only.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import launch, need_chromium, run_all_in_lab
 from conftest import SAMPLE_DATA
 from notebook_runs import run_notebook
-from test_lab_browser import CHROMIUM, CHROMIUM_ARGS
 
 from iamlab.escape import printable
 from iamlab.lab import FIRST, prepare, serve
@@ -36,15 +33,6 @@ NBCONVERT_ASSETS = ("https://cdnjs.cloudflare.com/ajax/libs/require.js/",
                     "https://cdnjs.cloudflare.com/ajax/libs/mathjax/",
                     "https://unpkg.com/@jupyter-widgets/html-manager@")  # fmt: skip
 TRAP = "window.__ran = []; window.alert = (m) => window.__ran.push(String(m));"
-
-
-def need_chromium():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        message = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": .ci/run installs it, so CI must have it")
-        pytest.skip(message)
-    return pytest.importorskip("playwright.sync_api")
 
 
 def hostile_denials(workspace: Path) -> list[dict]:
@@ -63,6 +51,15 @@ def hostile_denials(workspace: Path) -> list[dict]:
 def shown_literally(rows: list[dict]) -> list[str]:
     """What a person must read: each message and user agent, control characters made visible."""
     return [printable(r[k]) for r in rows for k in ("error_message", "user_agent")]
+
+
+def trapped_page(browser, width: int) -> tuple:
+    """A new page where ``alert`` only records and dialogs are recorded and dismissed."""
+    page = browser.new_page(viewport={"width": width, "height": 1800})
+    page.add_init_script(TRAP)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, dialogs
 
 
 def assert_nothing_ran(page, dialogs: list[str]) -> None:
@@ -92,24 +89,9 @@ def test_hostile_text_in_notebook_02_shows_literally_in_jupyterlab_and_runs_noth
     sync_api = need_chromium()
     server, rows, tmp = lab
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
-        page.add_init_script(TRAP)
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route(
-            "**/*",
-            lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort(),
-        )
-        page.goto(server.url.replace(FIRST, f"{NOTEBOOK}.ipynb"))
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                               timeout=60_000)  # fmt: skip
-        kernel = page.get_by_role("button", name="Select", exact=True)  # "Select Kernel"
-        with contextlib.suppress(sync_api.TimeoutError):
-            kernel.click(timeout=15_000)
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_text("Run All Cells", exact=True).click()
+        browser = launch(p)
+        page, dialogs = trapped_page(browser, 1400)
+        run_all_in_lab(page, server.url.replace(FIRST, f"{NOTEBOOK}.ipynb"))
         try:
             # nb.denial_table's table and the explorer's, then the explorer's denial picker
             page.wait_for_function(
@@ -168,7 +150,7 @@ def exported(tmp_path_factory):
 def browser():
     sync_api = need_chromium()
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 
@@ -177,11 +159,8 @@ def test_an_exported_notebook_02_draws_its_charts_offline_and_shows_hostile_text
     exported, browser
 ):
     path, rows = exported
-    page = browser.new_page(viewport={"width": 1300, "height": 1800})
-    page.add_init_script(TRAP)
-    dialogs: list[str] = []
+    page, dialogs = trapped_page(browser, 1300)
     requests: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
     def route(r):
         requests.append(r.request.url)
@@ -220,10 +199,7 @@ def test_the_exported_timeline_hover_shows_a_hostile_user_agent_and_message_as_t
     exported, browser
 ):
     path, _ = exported
-    page = browser.new_page(viewport={"width": 1300, "height": 1800})
-    page.add_init_script(TRAP)
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page, dialogs = trapped_page(browser, 1300)
     page.route("**/*", lambda r: r.continue_() if r.request.url == path.as_uri() else r.abort())
     page.goto(path.as_uri())
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
